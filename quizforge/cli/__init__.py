@@ -1,0 +1,93 @@
+"""The `quizforge` command line: thin commands that parse, call the core, and render.
+
+Command modules import their heavy dependencies inside the command functions, so
+`quizforge --help` stays fast and never imports sympy or numpy.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from quizforge import __version__
+from quizforge.cli.common import err, state
+from quizforge.errors import QuizforgeError
+
+class _Group(TyperGroup):
+    """Turns domain errors into a one-line message and exit 1, for every command."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except QuizforgeError as e:
+            err.print(f"[bold red]Error:[/] {e}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    name="quizforge",
+    cls=_Group,
+    help="Get ready for machine-learning interviews in the terminal: spaced-repetition "
+    "flashcards (FSRS), fresh hand-gradient drills, and progress reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"quizforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    decks: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--decks",
+            metavar="DIR",
+            help="Also load decks from DIR (repeatable; adds to QUIZFORGE_DECKS).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Spaced-repetition flashcards, backprop drills and progress reports.
+
+    Decks are YAML files: the bundled ones, plus folders in QUIZFORGE_DECKS
+    (os.pathsep-separated) and --decks DIR. Progress is kept in SQLite under
+    QUIZFORGE_HOME (default: your platform's user data directory).
+    """
+    state.deck_dirs = list(decks or [])
+
+
+def _register() -> None:
+    # Each module adds its commands to `app`; import order is the order in --help.
+    for name in ("decks", "study", "drill", "report", "config"):
+        try:
+            __import__(f"quizforge.cli.{name}")
+        except ModuleNotFoundError as e:  # a command module not written yet
+            if e.name != f"quizforge.cli.{name}":
+                raise
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        sys.exit(130)

@@ -1,0 +1,52 @@
+"""Where decks are found and where user data lives."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+APP_NAME = "quizforge"
+
+
+def bundled_decks_dir() -> Path:
+    """The folder of decks shipped inside the package (top-level ``decks/`` in the repo)."""
+    from importlib.resources import files
+
+    return Path(str(files("quizforge.bundled")))
+
+
+def env_deck_dirs() -> list[Path]:
+    """Folders listed in ``QUIZFORGE_DECKS`` (os.pathsep-separated), in order."""
+    raw = os.environ.get("QUIZFORGE_DECKS", "")
+    return [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
+
+
+def deck_search_path(extra: Iterable[Path] = ()) -> list[Path]:
+    """Bundled decks, then ``QUIZFORGE_DECKS``, then ``--decks`` folders; duplicates dropped."""
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for p in [bundled_decks_dir(), *env_deck_dirs(), *(Path(e).expanduser() for e in extra)]:
+        key = p.resolve() if p.exists() else p
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def data_dir() -> Path:
+    """``QUIZFORGE_HOME`` if set, else the platform's user data directory."""
+    home = os.environ.get("QUIZFORGE_HOME")
+    if home:
+        return Path(home).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def db_path() -> Path:
+    return data_dir() / "quizforge.sqlite3"
+
+
+def config_path() -> Path:
+    return data_dir() / "config.toml"

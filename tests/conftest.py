@@ -1,0 +1,13 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch):
+    """Every test gets its own data dir and no user deck folders."""
+    monkeypatch.setenv("QUIZFORGE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("QUIZFORGE_DECKS", raising=False)
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("NO_COLOR", "1")
+    from quizforge.cli.common import state
+
+    state.deck_dirs = []
