@@ -1,0 +1,141 @@
+"""User settings for scheduling, kept in a small TOML file in the data directory."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from datetime import timedelta
+from pathlib import Path
+
+from quizforge.errors import ConfigError
+
+_STEP = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_steps(text: str) -> tuple[timedelta, ...]:
+    """'1m 10m' -> (1 minute, 10 minutes). An empty string means no steps."""
+    out = []
+    for tok in text.replace(",", " ").split():
+        m = _STEP.match(tok)
+        if not m:
+            raise ConfigError(f"bad step {tok!r}: use a number and a unit s/m/h/d, e.g. '1m 10m'")
+        out.append(timedelta(seconds=float(m.group(1)) * _UNIT[m.group(2)]))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Config:
+    desired_retention: float = 0.9
+    learning_steps: str = "1m 10m"
+    relearning_steps: str = "10m"
+    maximum_interval: int = 36500  # days
+    new_per_day: int = 20
+    reviews_per_day: int = 200
+    leech_threshold: int = 8  # lapses before a card is suspended as a leech
+    day_starts_at: int = 4  # local hour at which a new study day begins (Anki's default)
+    fuzz: bool = True  # spread review intervals a little so cards don't clump
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0.7 <= self.desired_retention <= 0.99:
+            problems.append(f"desired_retention must be between 0.7 and 0.99, got {self.desired_retention}")
+        for name in ("maximum_interval", "leech_threshold"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("new_per_day", "reviews_per_day"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must be 0 or more, got {getattr(self, name)}")
+        if not 0 <= self.day_starts_at <= 23:
+            problems.append(f"day_starts_at must be an hour 0-23, got {self.day_starts_at}")
+        for name in ("learning_steps", "relearning_steps"):
+            try:
+                parse_steps(getattr(self, name))
+            except ConfigError as e:
+                problems.append(f"{name}: {e}")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    @property
+    def learning(self) -> tuple[timedelta, ...]:
+        return parse_steps(self.learning_steps)
+
+    @property
+    def relearning(self) -> tuple[timedelta, ...]:
+        return parse_steps(self.relearning_steps)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Config:
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown setting {unknown[0]!r}; known: {', '.join(known)}")
+        kwargs = {}
+        for key, value in data.items():
+            kwargs[key] = _coerce(key, value, known[key].type)
+        return cls(**kwargs)
+
+    def with_value(self, key: str, raw: str) -> Config:
+        """A copy with one setting changed from its text form (for `config set`)."""
+        data = self.to_dict()
+        if key not in data:
+            raise ConfigError(f"unknown setting {key!r}; known: {', '.join(data)}")
+        data[key] = raw
+        return Config.from_dict(data)
+
+
+def _coerce(key: str, value, type_name: str):
+    try:
+        if type_name == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("true", "yes", "on", "1"):
+                return True
+            if text in ("false", "no", "off", "0"):
+                return False
+            raise ValueError
+        if type_name == "int":
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(value)
+        if type_name == "float":
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a {type_name}, got {value!r}") from None
+
+
+def load_config(path: Path) -> Config:
+    if not path.exists():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: {e}") from None
+    try:
+        return Config.from_dict(data)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
+def save_config(config: Config, path: Path) -> None:
+    lines = ["# quizforge settings; `quizforge config` shows them, `quizforge config set` edits them."]
+    for key, value in config.to_dict().items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        else:
+            text = repr(value)
+        lines.append(f"{key} = {text}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)

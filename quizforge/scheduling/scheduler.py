@@ -1,0 +1,197 @@
+"""FSRS scheduling through py-fsrs, plus what py-fsrs leaves to the app.
+
+py-fsrs has no "new" state and no rep/lapse counters; this module adds them, and the
+leech rule. It is pure: every function is handed `now` and does no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from enum import IntEnum
+
+import fsrs
+
+from quizforge.scheduling.config import Config
+
+
+class State(IntEnum):
+    """Card states, numbered as in Anki's revlog (and py-fsrs for 1-3)."""
+
+    NEW = 0
+    LEARNING = 1
+    REVIEW = 2
+    RELEARNING = 3
+
+
+class Rating(IntEnum):
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+
+RATING_LABELS = {Rating.AGAIN: "Again", Rating.HARD: "Hard", Rating.GOOD: "Good", Rating.EASY: "Easy"}
+
+
+@dataclass(frozen=True)
+class CardSchedule:
+    """Everything the scheduler knows about one card."""
+
+    state: State = State.NEW
+    step: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    due: datetime | None = None  # None while new
+    last_review: datetime | None = None
+    reps: int = 0
+    lapses: int = 0
+    suspended: bool = False
+    leech: bool = False
+
+    def to_dict(self) -> dict:
+        return {
+            "state": int(self.state),
+            "step": self.step,
+            "stability": self.stability,
+            "difficulty": self.difficulty,
+            "due": self.due.isoformat() if self.due else None,
+            "last_review": self.last_review.isoformat() if self.last_review else None,
+            "reps": self.reps,
+            "lapses": self.lapses,
+            "suspended": self.suspended,
+            "leech": self.leech,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CardSchedule:
+        return cls(
+            state=State(d["state"]),
+            step=d["step"],
+            stability=d["stability"],
+            difficulty=d["difficulty"],
+            due=datetime.fromisoformat(d["due"]) if d["due"] else None,
+            last_review=datetime.fromisoformat(d["last_review"]) if d["last_review"] else None,
+            reps=d["reps"],
+            lapses=d["lapses"],
+            suspended=d["suspended"],
+            leech=d["leech"],
+        )
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """One answer, shaped like a row of Anki's revlog."""
+
+    reviewed_at: datetime
+    rating: Rating
+    duration_ms: int
+    state_before: State
+    interval_days: float  # time until the new due date, in days
+    elapsed_days: float | None  # days since the previous review; None for a first review
+    lapse: bool  # a review-state card forgotten
+    became_leech: bool
+
+
+def _check_utc(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() != timedelta(0):
+        raise ValueError("datetimes must be timezone-aware UTC")
+
+
+class Scheduler:
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        kwargs = dict(
+            desired_retention=self.config.desired_retention,
+            learning_steps=self.config.learning,
+            relearning_steps=self.config.relearning,
+            maximum_interval=self.config.maximum_interval,
+        )
+        self._fsrs = fsrs.Scheduler(**kwargs, enable_fuzzing=self.config.fuzz)
+        # Interval labels on the rating keys show the unfuzzed interval, as Anki does.
+        self._preview = fsrs.Scheduler(**kwargs, enable_fuzzing=False)
+
+    @staticmethod
+    def _to_fsrs(s: CardSchedule, now: datetime) -> fsrs.Card:
+        if s.state == State.NEW:
+            return fsrs.Card(card_id=0, state=fsrs.State.Learning, step=0, due=now)
+        return fsrs.Card(
+            card_id=0,
+            state=fsrs.State(int(s.state)),
+            step=s.step,
+            stability=s.stability,
+            difficulty=s.difficulty,
+            due=s.due,
+            last_review=s.last_review,
+        )
+
+    def review(
+        self, s: CardSchedule, rating: Rating, now: datetime, duration_ms: int = 0
+    ) -> tuple[CardSchedule, ReviewRecord]:
+        _check_utc(now)
+        rating = Rating(rating)
+        card, _ = self._fsrs.review_card(self._to_fsrs(s, now), fsrs.Rating(int(rating)), now)
+        lapse = s.state == State.REVIEW and rating == Rating.AGAIN
+        lapses = s.lapses + int(lapse)
+        became_leech = lapse and lapses >= self.config.leech_threshold and not s.leech
+        new = replace(
+            s,
+            state=State(int(card.state)),
+            step=card.step,
+            stability=card.stability,
+            difficulty=card.difficulty,
+            due=card.due,
+            last_review=now,
+            reps=s.reps + 1,
+            lapses=lapses,
+            leech=s.leech or became_leech,
+            suspended=s.suspended or became_leech,
+        )
+        record = ReviewRecord(
+            reviewed_at=now,
+            rating=rating,
+            duration_ms=max(0, int(duration_ms)),
+            state_before=s.state,
+            interval_days=(card.due - now).total_seconds() / 86400,
+            elapsed_days=(now - s.last_review).total_seconds() / 86400 if s.last_review else None,
+            lapse=lapse,
+            became_leech=became_leech,
+        )
+        return new, record
+
+    def preview(self, s: CardSchedule, now: datetime) -> dict[Rating, timedelta]:
+        """The interval each rating would give right now (unfuzzed)."""
+        _check_utc(now)
+        base = self._to_fsrs(s, now)
+        out = {}
+        for r in Rating:
+            card, _ = self._preview.review_card(base, fsrs.Rating(int(r)), now)
+            out[r] = card.due - now
+        return out
+
+    def retrievability(self, s: CardSchedule, now: datetime) -> float:
+        """FSRS probability of recall now (0 for a card never reviewed)."""
+        if s.state == State.NEW or s.stability is None or s.last_review is None:
+            return 0.0
+        return self._fsrs.get_card_retrievability(self._to_fsrs(s, now), now)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def format_interval(delta: timedelta) -> str:
+    """Short human interval, as on Anki's buttons: 45s, 10m, 3h, 4d, 2.1mo, 1.5y."""
+    secs = delta.total_seconds()
+    if secs < 60:
+        return f"{max(1, round(secs))}s"
+    if secs < 3600:
+        return f"{round(secs / 60)}m"
+    if secs < 86400:
+        return f"{round(secs / 3600)}h"
+    days = secs / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{days / 30:.1f}mo"
+    return f"{days / 365:.1f}y"

@@ -1,0 +1,258 @@
+"""Card rows and the review log: the store's read and write operations.
+
+Cards are keyed by (deck id, card id) as written in the deck files; `rowid` is the
+store's own integer key, used by the review log.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from quizforge.decks.model import Deck
+from quizforge.scheduling.scheduler import CardSchedule, ReviewRecord, State
+from quizforge.store.db import Database, from_ms, to_ms
+
+_SCHED_COLS = "state, step, stability, difficulty, due, last_review, reps, lapses, suspended, leech"
+
+
+@dataclass(frozen=True)
+class CardRow:
+    rowid: int
+    deck_id: str
+    card_id: str
+    kind: str
+    tags: tuple[str, ...]
+    in_deck: bool
+    schedule: CardSchedule
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.deck_id, self.card_id)
+
+
+def _schedule(row: sqlite3.Row) -> CardSchedule:
+    return CardSchedule(
+        state=State(row["state"]),
+        step=row["step"],
+        stability=row["stability"],
+        difficulty=row["difficulty"],
+        due=from_ms(row["due"]),
+        last_review=from_ms(row["last_review"]),
+        reps=row["reps"],
+        lapses=row["lapses"],
+        suspended=bool(row["suspended"]),
+        leech=bool(row["leech"]),
+    )
+
+
+def _card_row(row: sqlite3.Row) -> CardRow:
+    return CardRow(
+        rowid=row["id"],
+        deck_id=row["deck_id"],
+        card_id=row["card_id"],
+        kind=row["kind"],
+        tags=tuple(row["tags"].split()),
+        in_deck=bool(row["in_deck"]),
+        schedule=_schedule(row),
+    )
+
+
+def _tags_text(tags: Iterable[str]) -> str:
+    tags = list(dict.fromkeys(tags))
+    return f" {' '.join(tags)} " if tags else ""
+
+
+def card_tags(deck: Deck, card) -> tuple[str, ...]:
+    """Tags a card is filed under: its own, then its deck's."""
+    return tuple(dict.fromkeys([*card.tags, *deck.tags]))
+
+
+def sync_decks(db: Database, decks: Sequence[Deck], now: datetime) -> dict[str, int]:
+    """Make the store match the loaded decks: new cards appear as new, edited cards keep
+    their progress (same id), removed cards stop being scheduled but keep their history."""
+    added = removed = 0
+    with db.atomic() as conn:
+        for deck in decks:
+            existing = {
+                r["card_id"]: r
+                for r in conn.execute(
+                    "SELECT id, card_id, kind, tags, in_deck FROM cards WHERE deck_id = ?",
+                    (deck.id,),
+                )
+            }
+            seen = set()
+            for card in deck.cards:
+                seen.add(card.id)
+                tags = _tags_text(card_tags(deck, card))
+                row = existing.get(card.id)
+                if row is None:
+                    conn.execute(
+                        "INSERT INTO cards (deck_id, card_id, kind, tags, added_at)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (deck.id, card.id, card.type, tags, to_ms(now)),
+                    )
+                    added += 1
+                elif row["kind"] != card.type or row["tags"] != tags or not row["in_deck"]:
+                    conn.execute(
+                        "UPDATE cards SET kind = ?, tags = ?, in_deck = 1 WHERE id = ?",
+                        (card.type, tags, row["id"]),
+                    )
+            gone = [r["id"] for cid, r in existing.items() if cid not in seen and r["in_deck"]]
+            for rowid in gone:
+                conn.execute("UPDATE cards SET in_deck = 0 WHERE id = ?", (rowid,))
+            removed += len(gone)
+    return {"added": added, "removed": removed}
+
+
+def get_card(db: Database, rowid: int) -> CardRow:
+    row = db.conn.execute("SELECT * FROM cards WHERE id = ?", (rowid,)).fetchone()
+    if row is None:
+        raise KeyError(rowid)
+    return _card_row(row)
+
+
+def find_card(db: Database, deck_id: str, card_id: str) -> CardRow | None:
+    row = db.conn.execute(
+        "SELECT * FROM cards WHERE deck_id = ? AND card_id = ?", (deck_id, card_id)
+    ).fetchone()
+    return _card_row(row) if row else None
+
+
+def _filters(deck_ids: Sequence[str], tags: Sequence[str]) -> tuple[str, list]:
+    sql = f" AND deck_id IN ({','.join('?' * len(deck_ids))})"
+    args: list = list(deck_ids)
+    if tags:
+        sql += " AND (" + " OR ".join("tags LIKE ?" for _ in tags) + ")"
+        args += [f"% {t} %" for t in tags]
+    return sql, args
+
+
+def due_cards(
+    db: Database,
+    deck_ids: Sequence[str],
+    tags: Sequence[str],
+    until: datetime,
+    states: Sequence[State],
+    limit: int = -1,
+) -> list[CardRow]:
+    """Cards in `states` due by `until`, earliest first (limit -1: all)."""
+    f, args = _filters(deck_ids, tags)
+    marks = ",".join("?" * len(states))
+    rows = db.conn.execute(
+        f"SELECT * FROM cards WHERE in_deck = 1 AND suspended = 0 AND state IN ({marks})"
+        f" AND due <= ?{f} ORDER BY due LIMIT ?",
+        [*(int(s) for s in states), to_ms(until), *args, limit],
+    )
+    return [_card_row(r) for r in rows]
+
+
+def new_cards(db: Database, deck_ids: Sequence[str], tags: Sequence[str], limit: int) -> list[CardRow]:
+    """New cards in deck order (the order they were added to the store)."""
+    f, args = _filters(deck_ids, tags)
+    rows = db.conn.execute(
+        f"SELECT * FROM cards WHERE in_deck = 1 AND suspended = 0 AND state = 0{f}"
+        " ORDER BY id LIMIT ?",
+        [*args, limit],
+    )
+    return [_card_row(r) for r in rows]
+
+
+def all_cards(db: Database, deck_ids: Sequence[str], tags: Sequence[str]) -> list[CardRow]:
+    """Every scheduled-or-new card in these decks (for cram), suspended ones left out."""
+    f, args = _filters(deck_ids, tags)
+    rows = db.conn.execute(
+        f"SELECT * FROM cards WHERE in_deck = 1 AND suspended = 0{f} ORDER BY id", args
+    )
+    return [_card_row(r) for r in rows]
+
+
+def next_due(db: Database, deck_ids: Sequence[str], tags: Sequence[str]) -> datetime | None:
+    f, args = _filters(deck_ids, tags)
+    row = db.conn.execute(
+        f"SELECT MIN(due) FROM cards WHERE in_deck = 1 AND suspended = 0 AND state != 0{f}", args
+    ).fetchone()
+    return from_ms(row[0])
+
+
+def write_schedule(conn: sqlite3.Connection, rowid: int, s: CardSchedule) -> None:
+    conn.execute(
+        "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?,"
+        " last_review = ?, reps = ?, lapses = ?, suspended = ?, leech = ? WHERE id = ?",
+        (
+            int(s.state),
+            s.step,
+            s.stability,
+            s.difficulty,
+            to_ms(s.due),
+            to_ms(s.last_review),
+            s.reps,
+            s.lapses,
+            int(s.suspended),
+            int(s.leech),
+            rowid,
+        ),
+    )
+
+
+def insert_review(conn: sqlite3.Connection, rowid: int, r: ReviewRecord, cram: bool = False) -> int:
+    cur = conn.execute(
+        "INSERT INTO revlog (card, reviewed_at, rating, duration_ms, state_before,"
+        " interval_days, elapsed_days, cram) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            rowid,
+            to_ms(r.reviewed_at),
+            int(r.rating),
+            r.duration_ms,
+            int(r.state_before),
+            r.interval_days,
+            r.elapsed_days,
+            int(cram),
+        ),
+    )
+    return cur.lastrowid
+
+
+def delete_review(conn: sqlite3.Connection, revlog_id: int) -> None:
+    conn.execute("DELETE FROM revlog WHERE id = ?", (revlog_id,))
+
+
+def set_suspended(db: Database, rowid: int, suspended: bool) -> None:
+    with db.atomic() as conn:
+        conn.execute("UPDATE cards SET suspended = ? WHERE id = ?", (int(suspended), rowid))
+
+
+def studied_today(db: Database, day_start: datetime) -> dict[str, int]:
+    """New cards introduced and review-state cards reviewed since `day_start` (for daily limits).
+    Cram answers don't count."""
+    row = db.conn.execute(
+        "SELECT"
+        " COUNT(DISTINCT CASE WHEN state_before = 0 THEN card END),"
+        " COUNT(DISTINCT CASE WHEN state_before = 2 THEN card END)"
+        " FROM revlog WHERE reviewed_at >= ? AND cram = 0",
+        (to_ms(day_start),),
+    ).fetchone()
+    return {"new": row[0], "reviews": row[1]}
+
+
+def deck_stats(db: Database, deck_ids: Sequence[str], now: datetime) -> dict[str, dict[str, int]]:
+    """Per deck: `new` cards, cards `due` now, and `reviews` (rows in the review log)."""
+    out = {d: {"new": 0, "due": 0, "reviews": 0} for d in deck_ids}
+    if not deck_ids:
+        return out
+    marks = ",".join("?" * len(deck_ids))
+    for r in db.conn.execute(
+        "SELECT deck_id, SUM(state = 0), SUM(state != 0 AND due <= ?) FROM cards"
+        f" WHERE in_deck = 1 AND suspended = 0 AND deck_id IN ({marks}) GROUP BY deck_id",
+        [to_ms(now), *deck_ids],
+    ):
+        out[r[0]]["new"], out[r[0]]["due"] = r[1] or 0, r[2] or 0
+    for r in db.conn.execute(
+        "SELECT c.deck_id, COUNT(*) FROM revlog v JOIN cards c ON c.id = v.card"
+        f" WHERE c.deck_id IN ({marks}) GROUP BY c.deck_id",
+        list(deck_ids),
+    ):
+        out[r[0]]["reviews"] = r[1]
+    return out

@@ -1,0 +1,46 @@
+"""Named schema migrations, applied in order. Never edit one that has shipped: add a new one.
+
+Times are integer milliseconds since the epoch, UTC.
+"""
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_cards_and_revlog",
+        """
+        CREATE TABLE cards (
+            id          INTEGER PRIMARY KEY,
+            deck_id     TEXT NOT NULL,
+            card_id     TEXT NOT NULL,
+            kind        TEXT NOT NULL,              -- flashcard | mcq | generated | skill
+            tags        TEXT NOT NULL DEFAULT '',   -- ' tag1 tag2 ' (padded for LIKE '% t %')
+            state       INTEGER NOT NULL DEFAULT 0, -- 0 new, 1 learning, 2 review, 3 relearning
+            step        INTEGER,
+            stability   REAL,
+            difficulty  REAL,
+            due         INTEGER,                    -- NULL while new
+            last_review INTEGER,
+            reps        INTEGER NOT NULL DEFAULT 0,
+            lapses      INTEGER NOT NULL DEFAULT 0,
+            suspended   INTEGER NOT NULL DEFAULT 0,
+            leech       INTEGER NOT NULL DEFAULT 0,
+            in_deck     INTEGER NOT NULL DEFAULT 1, -- 0: removed from its deck file, history kept
+            added_at    INTEGER NOT NULL,
+            UNIQUE (deck_id, card_id)
+        );
+        CREATE INDEX cards_sched ON cards (deck_id, in_deck, suspended, state, due);
+        CREATE TABLE revlog (
+            id            INTEGER PRIMARY KEY,
+            card          INTEGER NOT NULL REFERENCES cards (id),
+            reviewed_at   INTEGER NOT NULL,
+            rating        INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+            duration_ms   INTEGER NOT NULL,
+            state_before  INTEGER NOT NULL,
+            interval_days REAL NOT NULL,          -- scheduled interval after this answer
+            elapsed_days  REAL,                   -- since the previous review, NULL if first
+            cram          INTEGER NOT NULL DEFAULT 0  -- practice outside the schedule
+        );
+        CREATE INDEX revlog_card ON revlog (card, reviewed_at);
+        CREATE INDEX revlog_time ON revlog (reviewed_at)
+        """,
+    ),
+]

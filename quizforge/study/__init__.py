@@ -1,0 +1,1 @@
+"""Study sessions: which card comes next, and what answering it does."""

@@ -1,0 +1,204 @@
+"""A study session: builds the queue from the store, records answers, undo and suspend.
+
+Every answer is committed (schedule + review-log row, one transaction) before the next
+card is taken, so nothing the user saw confirmed can be lost.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Literal
+
+from quizforge.decks.model import Card, Deck
+from quizforge.errors import DeckError
+from quizforge.scheduling.days import day_bounds
+from quizforge.scheduling.scheduler import CardSchedule, Rating, ReviewRecord, Scheduler, State
+from quizforge.store import cards as store
+from quizforge.store.db import Database
+from quizforge.study.queue import Entry, Queue
+
+
+@dataclass(frozen=True)
+class StudyOptions:
+    decks: tuple[str, ...] = ()  # deck ids; empty = all loaded decks
+    tags: tuple[str, ...] = ()
+    new_cap: int | None = None  # today's new-card cap; None = config.new_per_day
+    limit: int | None = None  # cards in this session
+    cram: bool = False
+    shuffle: bool = False
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    entry: Entry
+    before: CardSchedule
+    after: CardSchedule
+    record: ReviewRecord
+    revlog_id: int
+
+
+@dataclass
+class _Undo:
+    kind: Literal["answer", "suspend"]
+    entry: Entry
+    before: CardSchedule
+    revlog_id: int | None = None
+    correct: bool | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class Tally:
+    answered: int = 0
+    correct: int = 0
+    seconds: float = 0.0
+    leeches: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Session:
+    def __init__(
+        self,
+        db: Database,
+        decks: list[Deck],
+        scheduler: Scheduler,
+        options: StudyOptions,
+        now: datetime,
+    ) -> None:
+        self.db = db
+        self.scheduler = scheduler
+        self.options = options
+        self.tally = Tally()
+        self._undo: list[_Undo] = []
+        self.cards = self._select(decks)
+        self.deck_ids = sorted({d for d, _ in self.cards})
+        store.sync_decks(db, decks, now)
+        rng = random.Random(options.seed) if options.shuffle else None
+        self.day_start, self.day_end = day_bounds(now, scheduler.config.day_starts_at)
+        if options.cram:
+            self.queue = Queue.build_cram([self._entry(r) for r in self._rows_all()], rng)
+        else:
+            self.queue = self._build(now, rng)
+
+    # -- building -------------------------------------------------------------------------
+    def _select(self, decks: list[Deck]) -> dict[tuple[str, str], Card]:
+        by_id = {d.id: d for d in decks}
+        wanted = self.options.decks or tuple(by_id)
+        unknown = [d for d in wanted if d not in by_id]
+        if unknown:
+            known = ", ".join(sorted(by_id)) or "none"
+            raise DeckError(f"no deck with id {unknown[0]!r} (decks found: {known})")
+        out = {}
+        for deck_id in wanted:
+            deck = by_id[deck_id]
+            for card in deck.cards:
+                if self.options.tags and not set(self.options.tags) & set(store.card_tags(deck, card)):
+                    continue
+                out[(deck.id, card.id)] = card
+        if not out:
+            what = f"tag {', '.join(self.options.tags)}" if self.options.tags else "the chosen decks"
+            raise DeckError(f"no cards match {what}")
+        return out
+
+    @staticmethod
+    def _entry(row: store.CardRow) -> Entry:
+        return Entry(row.rowid, row.deck_id, row.card_id, row.schedule)
+
+    def _rows_all(self) -> list[store.CardRow]:
+        rows = store.all_cards(self.db, self.deck_ids, self.options.tags)
+        return [r for r in rows if r.key in self.cards]
+
+    def _build(self, now: datetime, rng: random.Random | None) -> Queue:
+        cfg = self.scheduler.config
+        done = store.studied_today(self.db, self.day_start)
+        new_cap = cfg.new_per_day if self.options.new_cap is None else self.options.new_cap
+        new_left = max(0, new_cap - done["new"])
+        review_left = max(0, cfg.reviews_per_day - done["reviews"])
+        tags = self.options.tags
+        steps = (State.LEARNING, State.RELEARNING)
+        learning = store.due_cards(self.db, self.deck_ids, tags, self.day_end, steps)
+        reviews = store.due_cards(self.db, self.deck_ids, tags, now, (State.REVIEW,), review_left)
+        learning = [self._entry(r) for r in learning if r.key in self.cards]
+        reviews = [self._entry(r) for r in reviews if r.key in self.cards]
+        new = store.new_cards(self.db, self.deck_ids, tags, new_left)
+        new = [self._entry(r) for r in new if r.key in self.cards]
+        if self.options.limit is not None:
+            n = self.options.limit
+            learning = learning[:n]
+            reviews = reviews[: max(0, n - len(learning))]
+            new = new[: max(0, n - len(learning) - len(reviews))]
+        return Queue.build(learning, reviews, new, rng)
+
+    # -- running --------------------------------------------------------------------------
+    def next(self, now: datetime) -> tuple[Entry, Card] | None:
+        entry = self.queue.next(now)
+        if entry is None:
+            return None
+        return entry, self.cards[entry.key]
+
+    def preview(self, entry: Entry, now: datetime) -> dict[Rating, timedelta]:
+        return self.scheduler.preview(entry.schedule, now)
+
+    def answer(
+        self, entry: Entry, rating: Rating, now: datetime, duration_ms: int, correct: bool | None = None
+    ) -> Outcome:
+        """Grade a card and commit it. The schedule is recomputed from the row as it is on
+        disk, so a second session that answered the same card meanwhile is not overwritten."""
+        with self.db.atomic() as conn:
+            before = store.get_card(self.db, entry.rowid).schedule
+            after, record = self.scheduler.review(before, rating, now, duration_ms)
+            if self.options.cram:
+                after = before  # practice only: the schedule is left alone
+                record = replace(record, interval_days=0.0, lapse=False, became_leech=False)
+            else:
+                store.write_schedule(conn, entry.rowid, after)
+            revlog_id = store.insert_review(conn, entry.rowid, record, cram=self.options.cram)
+        ok = rating != Rating.AGAIN if correct is None else correct
+        self._undo.append(_Undo("answer", Entry(**vars(entry)), before, revlog_id, ok, duration_ms / 1000))
+        self.tally.answered += 1
+        self.tally.correct += int(ok)
+        self.tally.seconds += duration_ms / 1000
+        if record.became_leech:
+            self.tally.leeches.append(entry.key)
+        if self.options.cram:
+            if not ok:
+                self.queue.requeue_cram(entry)
+        else:
+            self.queue.answered(entry, after, self.day_end)
+        return Outcome(entry, before, after, record, revlog_id)
+
+    def suspend(self, entry: Entry) -> None:
+        before = store.get_card(self.db, entry.rowid).schedule
+        store.set_suspended(self.db, entry.rowid, True)
+        self.queue.discard(entry)
+        self._undo.append(_Undo("suspend", entry, before))
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def undo(self) -> Entry | None:
+        """Take back the last answer or suspension: schedule and log restored, card shown again."""
+        if not self._undo:
+            return None
+        u = self._undo.pop()
+        with self.db.atomic() as conn:
+            store.write_schedule(conn, u.entry.rowid, u.before)
+            if u.revlog_id is not None:
+                store.delete_review(conn, u.revlog_id)
+        if u.kind == "answer":
+            self.tally.answered -= 1
+            self.tally.correct -= int(bool(u.correct))
+            self.tally.seconds -= u.seconds
+            if u.entry.key in self.tally.leeches:
+                self.tally.leeches.remove(u.entry.key)
+        u.entry.schedule = u.before
+        self.queue.push_front(u.entry)
+        return u.entry
+
+    def next_due(self) -> datetime | None:
+        """When the next card in these decks is due, for the end-of-session message."""
+        stored = store.next_due(self.db, self.deck_ids, self.options.tags)
+        return stored
