@@ -109,7 +109,8 @@ def _coerce(key: str, value, type_name: str):
             return float(value)
         return str(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{key} must be a {type_name}, got {value!r}") from None
+        kind = {"int": "a whole number", "float": "a number", "bool": "true or false"}[type_name]
+        raise ConfigError(f"{key} must be {kind}, got {value!r}") from None
 
 
 def load_config(path: Path) -> Config:

@@ -36,6 +36,7 @@ class Queue:
     learning: list[Entry] = field(default_factory=list)  # intraday steps, by due time
     learn_ahead: timedelta = LEARN_AHEAD
     cram: bool = False
+    new_gap: int = 1  # one new card after every `new_gap` reviews, fixed when built
     _front: list[Entry] = field(default_factory=list)  # put back by undo
     _since_new: int = 0
 
@@ -55,7 +56,9 @@ class Queue:
             rng.shuffle(reviews)
             rng.shuffle(new)
         learning = sorted(learning, key=lambda e: e.schedule.due)
-        return cls(reviews=deque(reviews), new=deque(new), learning=learning)
+        # Spread new cards evenly among the reviews.
+        gap = max(1, len(reviews) // max(1, len(new)))
+        return cls(reviews=deque(reviews), new=deque(new), learning=learning, new_gap=gap)
 
     @classmethod
     def build_cram(cls, entries: list[Entry], rng: random.Random | None = None) -> Queue:
@@ -74,17 +77,13 @@ class Queue:
             "review": len(self.reviews) + len(self._front),
         }
 
-    def _new_gap(self) -> int:
-        # Show one new card after every `gap` reviews, so new cards are spread evenly.
-        return max(1, len(self.reviews) // max(1, len(self.new)))
-
     def next(self, now: datetime) -> Entry | None:
         """Take the next card to show at `now`, or None when the session is done."""
         if self._front:
             return self._front.pop()
         if self.learning and self.learning[0].schedule.due <= now:
             return self.learning.pop(0)
-        if self.new and (not self.reviews or self._since_new >= self._new_gap()):
+        if self.new and (not self.reviews or self._since_new >= self.new_gap):
             self._since_new = 0
             return self.new.popleft()
         if self.reviews:

@@ -1,0 +1,22 @@
+"""Small builders shared by tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from quizforge.decks.model import MCQ, Deck, Flashcard
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)  # a Monday, noon UTC
+
+
+def make_deck(deck_id="d", n_flash=5, n_mcq=0, tags=(), card_tags=None) -> Deck:
+    cards = [
+        Flashcard(f"c{i}", f"front {i}", f"back {i}", tags=tuple((card_tags or {}).get(f"c{i}", ())))
+        for i in range(n_flash)
+    ]
+    cards += [
+        MCQ(f"m{i}", f"question {i}?", ("alpha", "beta", "gamma", "delta"), (1,), explanation="because")
+        for i in range(n_mcq)
+    ]
+    return Deck(deck_id, deck_id.title(), tuple(cards), Path(f"{deck_id}.yaml"), tags=tuple(tags))

@@ -1,0 +1,144 @@
+import sqlite3
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from helpers import T0, make_deck
+from quizforge.errors import StoreError
+from quizforge.scheduling.config import Config
+from quizforge.scheduling.scheduler import Rating, Scheduler, State
+from quizforge.store import cards as store
+from quizforge.store import db as dbmod
+from quizforge.store.db import Database, from_ms, to_ms
+from quizforge.store.migrations import MIGRATIONS
+
+
+@pytest.fixture(params=["memory", "file"])
+def db(request, tmp_path):
+    d = Database(":memory:" if request.param == "memory" else tmp_path / "s.sqlite3")
+    yield d
+    d.close()
+
+
+def test_pragmas_on_file_store(tmp_path):
+    d = Database(tmp_path / "x" / "s.sqlite3")  # parent folder created on first use
+    assert d.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert d.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert d.conn.execute("PRAGMA busy_timeout").fetchone()[0] == dbmod.BUSY_TIMEOUT_MS
+
+
+def test_migrations_recorded_once(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    with Database(path) as d:
+        assert d.applied_migrations() == [name for name, _ in MIGRATIONS]
+    with Database(path) as d:  # reopening applies nothing twice
+        assert d.migrate() == []
+
+
+def test_older_database_opens_with_its_data(tmp_path, monkeypatch):
+    path = tmp_path / "s.sqlite3"
+    monkeypatch.setattr(dbmod, "MIGRATIONS", MIGRATIONS[:1])
+    with Database(path) as d:
+        store.sync_decks(d, [make_deck()], T0)
+    extra = ("9999_test_column", "ALTER TABLE cards ADD COLUMN note TEXT DEFAULT 'x'")
+    monkeypatch.setattr(dbmod, "MIGRATIONS", [*MIGRATIONS, extra])
+    with Database(path) as d:
+        assert d.applied_migrations()[-1] == "9999_test_column"
+        rows = d.conn.execute("SELECT card_id, note FROM cards ORDER BY id").fetchall()
+        assert [tuple(r) for r in rows] == [(f"c{i}", "x") for i in range(5)]
+
+
+def test_failed_migration_rolls_back_with_its_record(tmp_path, monkeypatch):
+    path = tmp_path / "s.sqlite3"
+    Database(path).close()
+    bad = ("9999_bad", "CREATE TABLE t (a INT); INSERT INTO nope VALUES (1)")
+    monkeypatch.setattr(dbmod, "MIGRATIONS", [*MIGRATIONS, bad])
+    with pytest.raises(StoreError, match="no such table: nope"):
+        Database(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchone() is None
+    assert "9999_bad" not in [r[0] for r in conn.execute("SELECT name FROM migrations")]
+
+
+def test_newer_database_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    with Database(path) as d:
+        d.conn.execute("INSERT INTO migrations (name, applied_at) VALUES ('9999_future', 0)")
+    with pytest.raises(StoreError, match="written by a newer quizforge"):
+        Database(path)
+
+
+def test_not_a_database(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open the store"):
+        Database(path)
+
+
+def test_atomic_nests_with_savepoints(db):
+    store.sync_decks(db, [make_deck(n_flash=1)], T0)
+    with db.atomic() as conn:
+        conn.execute("UPDATE cards SET reps = 1")
+        with pytest.raises(RuntimeError):
+            with db.atomic() as c2:
+                c2.execute("UPDATE cards SET reps = 2")
+                raise RuntimeError
+    assert db.conn.execute("SELECT reps FROM cards").fetchone()[0] == 1
+    with pytest.raises(RuntimeError):
+        with db.atomic() as conn:
+            conn.execute("UPDATE cards SET reps = 5")
+            raise RuntimeError
+    assert db.conn.execute("SELECT reps FROM cards").fetchone()[0] == 1
+
+
+def test_sync_new_edited_removed_cards(db):
+    deck = make_deck(n_flash=3)
+    assert store.sync_decks(db, [deck], T0) == {"added": 3, "removed": 0}
+    row = store.find_card(db, "d", "c1")
+    s = Scheduler(Config(fuzz=False))
+    after, rec = s.review(row.schedule, Rating.GOOD, T0)
+    with db.atomic() as conn:
+        store.write_schedule(conn, row.rowid, after)
+        store.insert_review(conn, row.rowid, rec)
+    # c1 edited (new text, new tag), c2 removed, c3 added
+    edited = replace(deck.cards[1], front="changed", tags=("t",))
+    deck2 = replace(deck, cards=(deck.cards[0], edited, make_deck(n_flash=4).cards[3]))
+    assert store.sync_decks(db, [deck2], T0) == {"added": 1, "removed": 1}
+    c1 = store.find_card(db, "d", "c1")
+    assert c1.schedule == after and c1.tags == ("t",)
+    c2 = store.find_card(db, "d", "c2")
+    assert not c2.in_deck
+    assert store.due_cards(db, ["d"], [], T0 + timedelta(days=9), [State.LEARNING]) == [c1]
+    assert [r.card_id for r in store.new_cards(db, ["d"], [], 10)] == ["c0", "c3"]
+    # history of the removed card is kept; bringing it back restores it
+    assert db.conn.execute("SELECT COUNT(*) FROM revlog").fetchone()[0] == 1
+    store.sync_decks(db, [deck], T0)
+    assert store.find_card(db, "d", "c2").in_deck
+
+
+def test_tag_filter_uses_card_and_deck_tags(db):
+    deck = make_deck(n_flash=3, tags=("deep",), card_tags={"c0": ("adam",), "c2": ("adam-w",)})
+    store.sync_decks(db, [deck], T0)
+    assert [r.card_id for r in store.new_cards(db, ["d"], ["adam"], 10)] == ["c0"]
+    assert len(store.new_cards(db, ["d"], ["deep"], 10)) == 3
+
+
+def test_deck_stats_and_studied_today(db):
+    store.sync_decks(db, [make_deck(n_flash=4)], T0)
+    s = Scheduler(Config(fuzz=False))
+    for cid in ("c0", "c1"):
+        row = store.find_card(db, "d", cid)
+        after, rec = s.review(row.schedule, Rating.GOOD, T0)
+        with db.atomic() as conn:
+            store.write_schedule(conn, row.rowid, after)
+            store.insert_review(conn, row.rowid, rec)
+    assert store.deck_stats(db, ["d"], T0) == {"d": {"new": 2, "due": 0, "reviews": 2}}
+    assert store.deck_stats(db, ["d"], T0 + timedelta(minutes=10))["d"]["due"] == 2
+    assert store.studied_today(db, T0 - timedelta(hours=1)) == {"new": 2, "reviews": 0}
+    assert store.studied_today(db, T0 + timedelta(hours=1)) == {"new": 0, "reviews": 0}
+
+
+def test_ms_round_trip():
+    assert from_ms(to_ms(T0)) == T0
+    assert to_ms(None) is None and from_ms(None) is None
