@@ -1,0 +1,100 @@
+"""`quizforge config`: show and change scheduling settings."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from quizforge.cli import app
+from quizforge.cli.common import JsonFlag, out
+
+config_app = typer.Typer(
+    help="Show or change scheduling settings (kept in config.toml in the data directory).",
+    no_args_is_help=False,
+    invoke_without_command=True,
+)
+app.add_typer(config_app, name="config")
+
+DESCRIPTIONS = {
+    "desired_retention": "target probability of recall when a card comes due (0.7-0.99)",
+    "learning_steps": "steps for new cards before they graduate, e.g. '1m 10m'",
+    "relearning_steps": "steps for forgotten cards, e.g. '10m'",
+    "maximum_interval": "longest interval between reviews, in days",
+    "new_per_day": "new cards introduced per study day",
+    "reviews_per_day": "most reviews per study day",
+    "leech_threshold": "lapses before a card is suspended as a leech",
+    "day_starts_at": "local hour at which a new study day begins",
+    "fuzz": "spread intervals slightly so cards don't clump",
+}
+
+
+@config_app.callback()
+def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Show every setting, its value and what it does.
+
+    Examples:
+
+      quizforge config
+
+      quizforge config set desired_retention 0.85
+
+      quizforge config set learning_steps "1m 10m 1h"
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+
+    from quizforge.paths import config_path
+    from quizforge.scheduling.config import Config, load_config
+
+    path = config_path()
+    cfg, default = load_config(path).to_dict(), Config().to_dict()
+    if as_json:
+        print(json.dumps({"path": str(path), "settings": cfg}, indent=2))
+        return
+    table = Table(title=f"Settings ({path})", title_justify="left", box=None, padding=(0, 1))
+    table.add_column("setting", style="bold")
+    table.add_column("value")
+    table.add_column("meaning", style="dim")
+    for key, value in cfg.items():
+        shown = str(value).lower() if isinstance(value, bool) else str(value)
+        if value != default[key]:
+            shown += " *"
+        table.add_row(key, shown, DESCRIPTIONS[key])
+    out.print(table)
+    out.print("[dim]* changed from the default. Change with: quizforge config set KEY VALUE[/]")
+
+
+@config_app.command("set")
+def set_(
+    key: Annotated[str, typer.Argument(help="Setting name (see `quizforge config`).")],
+    value: Annotated[str, typer.Argument(help="New value.")],
+) -> None:
+    """Change one setting; it applies from the next session."""
+    from quizforge.paths import config_path
+    from quizforge.scheduling.config import load_config, save_config
+
+    path = config_path()
+    cfg = load_config(path).with_value(key, value)
+    save_config(cfg, path)
+    out.print(f"{key} = {cfg.to_dict()[key]}", highlight=False)
+
+
+@config_app.command("reset")
+def reset(
+    key: Annotated[str | None, typer.Argument(help="Setting to reset; all when omitted.")] = None,
+) -> None:
+    """Put one setting (or all) back to its default."""
+    from quizforge.paths import config_path
+    from quizforge.scheduling.config import Config, load_config, save_config
+
+    path = config_path()
+    if key is None:
+        save_config(Config(), path)
+        out.print("All settings reset to their defaults.")
+        return
+    cfg = load_config(path).with_value(key, str(Config().to_dict().get(key, "")))
+    save_config(cfg, path)
+    out.print(f"{key} = {cfg.to_dict()[key]}", highlight=False)
