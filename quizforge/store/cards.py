@@ -256,3 +256,49 @@ def deck_stats(db: Database, deck_ids: Sequence[str], now: datetime) -> dict[str
     ):
         out[r[0]]["reviews"] = r[1]
     return out
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One graded drill problem."""
+
+    attempted_at: datetime
+    generator: str
+    difficulty: int
+    form: str
+    seed: int
+    skills: tuple[str, ...]
+    correct: bool
+    score: float
+    duration_ms: int
+
+
+def insert_attempt(conn: sqlite3.Connection, a: Attempt, card_rowid: int | None = None) -> int:
+    cur = conn.execute(
+        "INSERT INTO drill_attempts (attempted_at, generator, difficulty, form, seed, skills,"
+        " correct, score, duration_ms, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            to_ms(a.attempted_at),
+            a.generator,
+            a.difficulty,
+            a.form,
+            a.seed,
+            _tags_text(a.skills),
+            int(a.correct),
+            a.score,
+            a.duration_ms,
+            card_rowid,
+        ),
+    )
+    return cur.lastrowid
+
+
+def ensure_card(conn: sqlite3.Connection, deck_id: str, card_id: str, kind: str, now: datetime) -> int:
+    """The rowid of a card the app schedules itself (a drill skill), created as new if absent."""
+    conn.execute(
+        "INSERT OR IGNORE INTO cards (deck_id, card_id, kind, added_at) VALUES (?, ?, ?, ?)",
+        (deck_id, card_id, kind, to_ms(now)),
+    )
+    return conn.execute(
+        "SELECT id FROM cards WHERE deck_id = ? AND card_id = ?", (deck_id, card_id)
+    ).fetchone()[0]

@@ -43,4 +43,23 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX revlog_time ON revlog (reviewed_at)
         """,
     ),
+    (
+        "0002_drill_attempts",
+        """
+        CREATE TABLE drill_attempts (
+            id           INTEGER PRIMARY KEY,
+            attempted_at INTEGER NOT NULL,
+            generator    TEXT NOT NULL,
+            difficulty   INTEGER NOT NULL,
+            form         TEXT NOT NULL,              -- number | expression | steps
+            seed         INTEGER NOT NULL,
+            skills       TEXT NOT NULL DEFAULT '',   -- ' fan-out sigmoid ' (padded, like cards.tags)
+            correct      INTEGER NOT NULL,
+            score        REAL NOT NULL,              -- 0..1, partial credit for step-by-step
+            duration_ms  INTEGER NOT NULL,
+            card         INTEGER REFERENCES cards (id)  -- the skill or deck card it reviewed
+        );
+        CREATE INDEX drill_attempts_time ON drill_attempts (attempted_at)
+        """,
+    ),
 ]
