@@ -1,0 +1,113 @@
+"""`quizforge study`: a spaced-repetition session in the terminal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from quizforge.cli import app
+from quizforge.cli.common import DeckDirs, deck_dirs, out
+
+
+@app.command()
+def study(
+    deck: Annotated[
+        list[str] | None, typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable).")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable).")
+    ] = None,
+    new: Annotated[
+        int | None,
+        typer.Option("--new", metavar="N", min=0, help="Today's new-card cap (default: new_per_day from config)."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", metavar="N", min=1, help="At most N cards this session.")
+    ] = None,
+    cram: Annotated[
+        bool, typer.Option("--cram", help="Practise every matching card without touching the schedule.")
+    ] = False,
+    shuffle: Annotated[bool, typer.Option("--shuffle", help="Shuffle due and new cards.")] = False,
+    seed: Annotated[
+        int | None, typer.Option("--seed", metavar="S", help="Seed for shuffling (reproducible order).")
+    ] = None,
+    decks: DeckDirs = None,
+) -> None:
+    """Study due cards with spaced repetition (FSRS).
+
+    Flashcards: Space or Enter shows the answer, then grade it: 1 Again, 2 Hard,
+    3 Good, 4 Easy (each shows the interval it gives). Multiple choice: press the
+    letter. Any time: u undoes the last answer, s suspends the card, q quits.
+    Every answer is saved the moment you give it.
+
+    With stdin not a terminal, each prompt reads one line (flashcard: any line
+    reveals, then 1-4; MCQ: the letter; q quits), so sessions can be scripted.
+
+    Examples:
+
+      quizforge study                      # everything due, plus today's new cards
+
+      quizforge study --tag adam --limit 10
+
+      quizforge study --cram --deck backprop --shuffle
+    """
+    import random
+
+    from quizforge import clock
+    from quizforge.cli.decks import load_decks_or_warn
+    from quizforge.errors import DeckError
+    from quizforge.paths import config_path
+    from quizforge.scheduling.config import load_config
+    from quizforge.scheduling.scheduler import Scheduler
+    from quizforge.store import open_store
+    from quizforge.study.session import Session, StudyOptions
+    from quizforge.ui.keys import make_reader
+    from quizforge.ui.study import StudyScreen, summary_panel
+
+    loaded = load_decks_or_warn(deck_dirs(decks))
+    if not loaded:
+        raise DeckError("no decks found: check --decks and QUIZFORGE_DECKS (`quizforge decks` lists them)")
+    options = StudyOptions(
+        decks=tuple(deck or ()),
+        tags=tuple(tag or ()),
+        new_cap=new,
+        limit=limit,
+        cram=cram,
+        shuffle=shuffle,
+        seed=seed,
+    )
+    scheduler = Scheduler(load_config(config_path()))
+    with open_store() as db:
+        session = Session(db, loaded, scheduler, options, clock.now())
+        if len(session.queue) == 0:
+            nd = session.next_due()
+            msg = "Nothing to study right now."
+            if nd is not None:
+                from quizforge.scheduling.scheduler import format_interval
+
+                wait = nd - clock.now()
+                msg += f" Next card due in {format_interval(wait)} ({nd.astimezone():%a %d %b %H:%M})."
+            out.print(msg)
+            return
+        screen = StudyScreen(
+            session,
+            out,
+            make_reader(),
+            clock.now,
+            rng=random.Random(seed),
+            run_generated=_generated_runner(),
+        )
+        summary = screen.run()
+        out.print(summary_panel(summary, clock.now()))
+
+
+def _generated_runner():
+    """The drill engine's hook for `type: generated` cards (imported lazily: it needs sympy)."""
+
+    def run(card, console, reader, seed):
+        from quizforge.drill.study import run_generated_card
+
+        return run_generated_card(card, console, reader, seed)
+
+    return run

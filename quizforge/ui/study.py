@@ -1,0 +1,340 @@
+"""The study screen: renderables for each card and the key-driven loop around a Session.
+
+Deck text is always wrapped in `Text`, never parsed as rich markup, so a card may
+contain [brackets] safely.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from quizforge.decks.model import LETTERS, MCQ, Flashcard, GeneratedCard
+from quizforge.scheduling.scheduler import RATING_LABELS, Rating, State, format_interval
+from quizforge.study.queue import Entry
+from quizforge.study.session import Session
+from quizforge.ui.keys import ENTER, Reader
+
+RATING_STYLE = {Rating.AGAIN: "red", Rating.HARD: "yellow", Rating.GOOD: "green", Rating.EASY: "cyan"}
+STATE_NAME = {State.NEW: "new", State.LEARNING: "learning", State.REVIEW: "review", State.RELEARNING: "relearning"}
+
+
+# -- renderables ----------------------------------------------------------------------------
+def header(entry: Entry, counts: dict[str, int], done: int, cram: bool) -> RenderableType:
+    left = Text(f"{entry.deck_id} · {entry.card_id}", style="bold")
+    left.append(f"  ({'cram' if cram else STATE_NAME[entry.schedule.state]})", style="dim")
+    right = Text()
+    right.append(f"{counts['new']} new", style="blue")
+    right.append(" · ")
+    right.append(f"{counts['learning']} learning", style="red")
+    right.append(" · ")
+    right.append(f"{counts['review']} due", style="green")
+    right.append(f" · {done} done", style="dim")
+    grid = Table.grid(expand=True)
+    grid.add_column()
+    grid.add_column(justify="right")
+    grid.add_row(left, right)
+    return grid
+
+
+def keys_hint(*pairs: tuple[str, str]) -> Text:
+    t = Text()
+    for i, (key, label) in enumerate(pairs):
+        if i:
+            t.append("   ")
+        t.append(key, style="bold reverse")
+        t.append(f" {label}", style="dim")
+    return t
+
+
+def flashcard_front(card: Flashcard) -> RenderableType:
+    body: list[RenderableType] = [Text(card.front)]
+    if card.hint:
+        body.append(Text(f"\nHint: {card.hint}", style="dim italic"))
+    return Panel(Group(*body), title="Question", title_align="left", border_style="blue")
+
+
+def flashcard_back(card: Flashcard) -> RenderableType:
+    body: list[RenderableType] = [Text(card.back)]
+    if card.explanation:
+        body.append(Text("\n" + card.explanation, style="dim"))
+    return Panel(Group(*body), title="Answer", title_align="left", border_style="green")
+
+
+def rating_bar(preview: dict[Rating, timedelta]) -> Text:
+    t = Text()
+    for i, r in enumerate(Rating):
+        if i:
+            t.append("   ")
+        t.append(f" {int(r)} ", style=f"bold reverse {RATING_STYLE[r]}")
+        t.append(f" {RATING_LABELS[r]} ", style=RATING_STYLE[r])
+        t.append(format_interval(preview[r]), style="dim")
+    return t
+
+
+def mcq_question(card: MCQ, order: list[int]) -> RenderableType:
+    body = Table.grid(padding=(0, 1))
+    body.add_column(no_wrap=True)
+    body.add_column()
+    for pos, idx in enumerate(order):
+        body.add_row(Text(f"{LETTERS[pos]})", style="bold"), Text(card.choices[idx]))
+    title = "Select all that apply" if card.multi else "Choose one"
+    return Panel(
+        Group(Text(card.question), Text(""), body),
+        title=f"Question · {title}",
+        title_align="left",
+        border_style="blue",
+    )
+
+
+def mcq_result(card: MCQ, order: list[int], picked: set[int]) -> RenderableType:
+    """Each choice marked: ✓ correct, ✗ picked but wrong; then the explanation."""
+    correct = set(card.answer)
+    ok = picked == correct
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for pos, idx in enumerate(order):
+        if idx in correct:
+            mark, style = "✓", "green"
+        elif idx in picked:
+            mark, style = "✗", "red"
+        else:
+            mark, style = " ", "dim"
+        table.add_row(Text(mark, style=style), Text(f"{LETTERS[pos]})", style=style), Text(card.choices[idx], style=style))
+    verdict = Text("Correct!", style="bold green") if ok else Text("Not quite.", style="bold red")
+    if not ok:
+        letters = ", ".join(LETTERS[order.index(i)] for i in sorted(correct, key=order.index))
+        verdict.append(f"  The answer is {letters}.", style="red")
+    body: list[RenderableType] = [verdict, Text(""), table]
+    if card.explanation:
+        body += [Text(""), Text(card.explanation)]
+    return Panel(Group(*body), title="Answer", title_align="left", border_style="green" if ok else "red")
+
+
+@dataclass(frozen=True)
+class Summary:
+    answered: int
+    correct: int
+    seconds: float
+    next_due: datetime | None
+    leeches: list[tuple[str, str]]
+    finished: bool  # nothing left to study (vs. the user quit)
+
+
+def summary_panel(s: Summary, now: datetime) -> RenderableType:
+    lines = Text()
+    if s.answered:
+        pct = 100 * s.correct / s.answered
+        mins, secs = divmod(round(s.seconds), 60)
+        lines.append(f"{s.answered} cards reviewed · {pct:.0f}% correct · {mins}m {secs:02d}s\n")
+    else:
+        lines.append("No cards reviewed.\n")
+    if s.finished:
+        lines.append("Nothing more is due now. ", style="green")
+    if s.next_due is not None:
+        when = s.next_due - now
+        lines.append(
+            "Next card due " + ("now" if when.total_seconds() <= 0 else f"in {format_interval(when)}")
+        )
+        lines.append(f" ({s.next_due.astimezone():%a %d %b %H:%M}).")
+    for deck_id, card_id in s.leeches:
+        lines.append(f"\nLeech: {deck_id}/{card_id} was suspended after many lapses.", style="yellow")
+    return Panel(lines, title="Session summary", title_align="left", border_style="cyan")
+
+
+# -- the loop -------------------------------------------------------------------------------
+class Quit(Exception):
+    pass
+
+
+class StudyScreen:
+    """Drives a Session from the keyboard (or from piped lines)."""
+
+    def __init__(
+        self,
+        session: Session,
+        console: Console,
+        reader: Reader,
+        clock: Callable[[], datetime],
+        rng: random.Random | None = None,
+        run_generated: Callable | None = None,
+    ) -> None:
+        self.s = session
+        self.console = console
+        self.reader = reader
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.run_generated = run_generated
+        self.finished = False
+
+    def _prompt(self, *pairs: tuple[str, str]) -> None:
+        self.console.print(keys_hint(*pairs))
+
+    def _read(self, allowed: Callable[[str], bool]) -> str:
+        """Read until a key/line passes `allowed`; u/s/q always pass. EOF quits."""
+        while True:
+            k = self.reader.key()
+            if k is None:
+                raise Quit
+            k2 = k.lower() if len(k) == 1 else k
+            if k2 in ("q", "u", "s") or allowed(k2):
+                return k2
+            if not self.reader.interactive:
+                self.console.print(Text(f"Unrecognised input {k!r}.", style="red"))
+
+    def run(self) -> Summary:
+        try:
+            while True:
+                now = self.clock()
+                nxt = self.s.next(now)
+                if nxt is None:
+                    self.finished = True
+                    break
+                entry, card = nxt
+                if self.console.is_terminal:
+                    self.console.clear()
+                self.console.print(header(entry, self.s.queue.counts(), self.s.tally.answered, self.s.options.cram))
+                action = self._show(entry, card)
+                if action == "q":  # quit before answering: the card stays in the queue
+                    self.s.queue.push_front(entry)
+                    break
+                if action == "q_after":  # quit after answering
+                    break
+        except (Quit, KeyboardInterrupt):
+            pass
+        return self.summary()
+
+    def summary(self) -> Summary:
+        t = self.s.tally
+        return Summary(t.answered, t.correct, t.seconds, self.s.next_due(), list(t.leeches), self.finished)
+
+    def _control(self, key: str, entry: Entry) -> str | None:
+        """Handle u/s/q; returns the action taken or None."""
+        if key == "q":
+            return "q"
+        if key == "u":
+            if self.s.can_undo:
+                self.s.queue.push_front(entry)
+                undone = self.s.undo()
+                self.console.print(Text(f"Undid {undone.deck_id}/{undone.card_id}.", style="yellow"))
+                return "u"
+            self.console.print(Text("Nothing to undo.", style="yellow"))
+            return None
+        if key == "s":
+            self.s.suspend(entry)
+            self.console.print(Text(f"Suspended {entry.deck_id}/{entry.card_id} (u to undo).", style="yellow"))
+            return "s"
+        return None
+
+    def _show(self, entry: Entry, card) -> str | None:
+        started = time.monotonic()
+        if isinstance(card, Flashcard):
+            return self._flashcard(entry, card, started)
+        if isinstance(card, MCQ):
+            return self._mcq(entry, card, started)
+        if isinstance(card, GeneratedCard):
+            return self._generated(entry, card, started)
+        raise TypeError(card)
+
+    def _commit(self, entry: Entry, rating: Rating, started: float, correct: bool | None = None):
+        ms = round((time.monotonic() - started) * 1000)
+        out = self.s.answer(entry, rating, self.clock(), ms, correct)
+        if out.record.became_leech:
+            self.console.print(
+                Text(
+                    f"Leech: {entry.card_id} has lapsed {out.after.lapses} times and is now "
+                    "suspended. Rewrite the card or study it on its own.",
+                    style="bold yellow",
+                )
+            )
+        return out
+
+    def _flashcard(self, entry: Entry, card: Flashcard, started: float) -> str | None:
+        self.console.print(flashcard_front(card))
+        if self.reader.interactive:
+            self._prompt(("space", "show answer"), ("s", "suspend"), ("u", "undo"), ("q", "quit"))
+        else:
+            self.console.print("[dim]Press Enter to show the answer.[/]")
+        k = self._read(lambda k: True)
+        if k in ("q", "u", "s"):
+            act = self._control(k, entry)
+            if act is not None:
+                return act
+        self.console.print(flashcard_back(card))
+        preview = {} if self.s.options.cram else self.s.preview(entry, self.clock())
+        if preview:
+            self.console.print(rating_bar(preview))
+        else:
+            self.console.print(keys_hint(*((str(int(r)), RATING_LABELS[r]) for r in Rating)))
+        while True:
+            k = self._read(lambda k: k in ("1", "2", "3", "4"))
+            if k in ("1", "2", "3", "4"):
+                self._commit(entry, Rating(int(k)), started)
+                return None
+            act = self._control(k, entry)
+            if act is not None:
+                return act
+
+    def _mcq(self, entry: Entry, card: MCQ, started: float) -> str | None:
+        order = list(range(len(card.choices)))
+        self.rng.shuffle(order)
+        self.console.print(mcq_question(card, order))
+        letters = LETTERS[: len(order)]
+        if card.multi:
+            self.console.print(
+                "[dim]Type every correct letter, then Enter (e.g. ac).[/]"
+                if self.reader.interactive
+                else "[dim]Type the correct letters (e.g. ac).[/]"
+            )
+        picked: set[int] | None = None
+        while picked is None:
+            if card.multi and self.reader.interactive:
+                text = self.reader.line("> ")
+                if text is None:
+                    raise Quit
+                text = text.lower()
+            else:
+                text = self._read(lambda k: len(k) >= 1 and all(c in letters for c in k.replace(",", "").replace(" ", "")))
+            if text in ("q", "u", "s"):
+                act = self._control(text, entry)
+                if act is not None:
+                    return act
+                continue
+            chosen = [c for c in text if c in letters]
+            bad = [c for c in text if c not in letters and c not in ", "]
+            if not chosen or bad or (not card.multi and len(chosen) != 1):
+                self.console.print(Text(f"Choose {'letters' if card.multi else 'one letter'} from a to {letters[-1]}.", style="red"))
+                continue
+            picked = {order[letters.index(c)] for c in chosen}
+        ok = picked == set(card.answer)
+        self._commit(entry, Rating.GOOD if ok else Rating.AGAIN, started, ok)
+        self.console.print(mcq_result(card, order, picked))
+        if self.reader.interactive:
+            self._prompt(("any key", "next"), ("u", "undo"), ("q", "quit"))
+            k = self.reader.key()
+            if k is None:
+                raise Quit
+            k = k.lower()
+            if k in ("u", "q"):
+                return self._control(k, entry) if k == "u" else "q_after"
+        return None
+
+    def _generated(self, entry: Entry, card: GeneratedCard, started: float) -> str | None:
+        if self.run_generated is None:
+            self.console.print(Text("This card needs the drill engine, which is not available.", style="red"))
+            return None
+        ok = self.run_generated(card, self.console, self.reader, self.rng.randrange(2**31))
+        if ok is None:  # the user quit inside the problem
+            return "q"
+        self._commit(entry, Rating.GOOD if ok else Rating.AGAIN, started, ok)
+        return None

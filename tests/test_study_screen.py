@@ -1,0 +1,141 @@
+"""The study screen driven by scripted input (no terminal needed)."""
+
+import io
+import random
+from datetime import timedelta
+
+import pytest
+from rich.console import Console
+
+from helpers import T0, make_deck
+from quizforge.scheduling.config import Config
+from quizforge.scheduling.scheduler import Rating, Scheduler
+from quizforge.store.db import Database
+from quizforge.study.session import Session, StudyOptions
+from quizforge.ui.keys import ENTER, LineReader
+from quizforge.ui.study import StudyScreen, mcq_result, rating_bar, summary_panel
+
+
+class Keys:
+    """A terminal-like reader: hands out single keys from a list."""
+
+    interactive = True
+
+    def __init__(self, keys, lines=()):
+        self.keys = list(keys)
+        self.lines = list(lines)
+
+    def key(self):
+        return self.keys.pop(0) if self.keys else None
+
+    def line(self, prompt=""):
+        return self.lines.pop(0) if self.lines else None
+
+
+@pytest.fixture
+def db():
+    d = Database(":memory:")
+    yield d
+    d.close()
+
+
+def screen(db, reader, deck=None, **opts):
+    s = Session(db, [deck or make_deck(n_flash=2, n_mcq=1)], Scheduler(Config(fuzz=False)), StudyOptions(**opts), T0)
+    console = Console(file=io.StringIO(), width=80, force_terminal=False, color_system=None)
+    clock = iter(T0 + timedelta(seconds=i) for i in range(10_000))
+    return StudyScreen(s, console, reader, lambda: next(clock), rng=random.Random(0)), console
+
+
+def text(console):
+    return console.file.getvalue()
+
+
+def revlog(db):
+    return [tuple(r) for r in db.conn.execute("SELECT c.card_id, v.rating FROM revlog v JOIN cards c ON c.id = v.card ORDER BY v.id")]
+
+
+def test_piped_session_flashcards_and_mcq(db):
+    # c0: reveal + Good; c1: reveal + Again; m0 (shuffled with seed 0): answer by letter
+    scr, con = screen(db, LineReader(io.StringIO("\n3\n\n1\nq\n")), deck=make_deck(n_flash=2))
+    summary = scr.run()
+    assert revlog(db) == [("c0", 3), ("c1", 1)]
+    assert summary.answered == 2 and summary.correct == 1
+    out = text(con)
+    assert "front 0" in out and "back 0" in out and "Again" in out
+
+
+def test_mcq_graded_by_letter(db):
+    deck = make_deck(n_flash=0, n_mcq=1)
+    scr, con = screen(db, Keys([]), deck=deck)
+    # find which letter the seeded shuffle gives to the right answer ("beta", index 1)
+    order = list(range(4))
+    random.Random(0).shuffle(order)
+    right = "abcd"[order.index(1)]
+    wrong = "abcd"[order.index(0)]
+    scr.reader = Keys([wrong, "n"])
+    scr.run()
+    assert revlog(db) == [("m0", 1)]
+    assert "Not quite." in text(con) and f"The answer is {right}." in text(con)
+
+
+def test_undo_key_restores_and_reshows(db):
+    # c0: space, 4 (Easy); then on c1 press u: c0 is shown again; grade it 2, then quit
+    scr, con = screen(db, Keys([" ", "4", "u", " ", "2", "q"]), deck=make_deck(n_flash=2))
+    scr.run()
+    assert revlog(db) == [("c0", 2)]
+    assert "Undid d/c0." in text(con)
+
+
+def test_suspend_key(db):
+    scr, con = screen(db, Keys(["s", "q"]), deck=make_deck(n_flash=2))
+    scr.run()
+    assert db.conn.execute("SELECT card_id FROM cards WHERE suspended = 1").fetchall()[0][0] == "c0"
+    assert revlog(db) == []
+
+
+def test_unrecognised_line_reprompts_and_eof_quits(db):
+    scr, con = screen(db, LineReader(io.StringIO("\n9\nx\n3\n")), deck=make_deck(n_flash=2))
+    summary = scr.run()
+    assert revlog(db) == [("c0", 3)]
+    assert "Unrecognised input '9'." in text(con)
+    assert not summary.finished
+
+
+def test_session_finishes_when_nothing_left(db):
+    scr, _ = screen(db, LineReader(io.StringIO("\n3\n\n3\n" * 2)), deck=make_deck(n_flash=1))
+    summary = scr.run()
+    assert summary.finished and summary.answered == 2
+
+
+def test_card_text_is_not_rich_markup(db):
+    from dataclasses import replace
+
+    deck = make_deck(n_flash=1)
+    deck = replace(deck, cards=(replace(deck.cards[0], front="[bold]x[/bold] and [red]", back="a[0]"),))
+    scr, con = screen(db, LineReader(io.StringIO("\n3\n")), deck=deck)
+    scr.run()
+    assert "[bold]x[/bold] and [red]" in text(con)
+
+
+def test_rating_bar_and_summary_render():
+    bar = rating_bar({r: timedelta(minutes=m) for r, m in zip(Rating, (1, 6, 10, 60 * 24 * 8))})
+    assert bar.plain == " 1  Again 1m    2  Hard 6m    3  Good 10m    4  Easy 8d"
+    from quizforge.ui.study import Summary
+
+    con = Console(file=io.StringIO(), width=80, color_system=None)
+    con.print(summary_panel(Summary(4, 3, 125, T0 + timedelta(days=2), [("d", "c1")], True), T0))
+    out = con.file.getvalue()
+    assert "4 cards reviewed · 75% correct · 2m 05s" in out
+    assert "Nothing more is due now. Next card due in 2d" in out
+    assert "Leech: d/c1" in out
+
+
+def test_mcq_result_marks_choices():
+    from quizforge.decks.model import MCQ
+
+    card = MCQ("m", "q", ("a1", "a2", "a3"), (0, 2), explanation="why")
+    con = Console(file=io.StringIO(), width=80, color_system=None)
+    con.print(mcq_result(card, [2, 1, 0], {2}))
+    out = con.file.getvalue()
+    assert "Not quite.  The answer is a, c." in out and "why" in out
+    assert "✓ a) a3" in out and "✓ c) a1" in out
