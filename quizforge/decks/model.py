@@ -8,6 +8,8 @@ from pathlib import Path
 CARD_TYPES = ("flashcard", "mcq", "generated")
 # Problem generators a `type: generated` card may name (see quizforge.drill).
 KNOWN_GENERATORS = ("backprop",)
+# What a generated card asks for: a number, an expression, or a series of steps (`form:`).
+GENERATED_FORMS = ("number", "expression", "steps")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -82,10 +84,12 @@ class Problem:
     """One thing wrong with a deck file, reported as ``FILE:LINE: message``."""
 
     path: Path
-    line: int
+    line: int  # 1-based; 0 when the problem is not at a line (a missing or unreadable file)
     message: str
 
     def __str__(self) -> str:
+        if self.line <= 0:
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}: {self.message}"
 
 
@@ -93,3 +97,4 @@ class Problem:
 class LoadResult:
     decks: list[Deck] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # every deck file read, valid or not

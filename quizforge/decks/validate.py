@@ -1,0 +1,533 @@
+"""Check the text of one deck file and build its `Deck`, reporting every problem at once.
+
+Pure: text in, `Deck` and `Problem`s out; no disk, no printing. The YAML is composed into
+nodes (not constructed into Python objects) so that every value keeps its line number and
+duplicate mapping keys, which PyYAML would silently merge, can be reported.
+
+Scalars given where text is expected are read as their source text: `choices: [0.5, 1]`
+gives the choices "0.5" and "1", and `front: no` stays "no" (not YAML 1.1's `False`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from quizforge.decks.model import (
+    CARD_TYPES,
+    GENERATED_FORMS,
+    KNOWN_GENERATORS,
+    LETTERS,
+    MCQ,
+    Card,
+    Deck,
+    Flashcard,
+    GeneratedCard,
+    Problem,
+)
+
+try:  # libyaml is several times faster; the pure-Python parser gives the same nodes
+    from yaml import CSafeLoader as _YamlLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+_ID_RE = re.compile(ID_PATTERN)
+
+DECK_FIELDS = ("deck", "name", "description", "tags", "cards")
+DECK_REQUIRED = ("deck", "name", "cards")
+CARD_FIELDS = {
+    "flashcard": ("id", "type", "front", "back", "tags", "hint", "explanation", "source"),
+    "mcq": ("id", "type", "question", "choices", "answer", "explanation", "tags", "hint", "source"),
+    "generated": ("id", "type", "generator", "difficulty", "form", "prompt", "tags", "source"),
+}
+CARD_REQUIRED = {
+    "flashcard": ("id", "front", "back"),
+    "mcq": ("id", "question", "choices", "answer"),
+    "generated": ("id", "generator"),
+}
+MIN_CHOICES, MAX_CHOICES = 2, len(LETTERS)
+DIFFICULTIES = (1, 2, 3)
+
+_NULL = "tag:yaml.org,2002:null"
+_SCALAR_KINDS = {
+    "tag:yaml.org,2002:str": "a string",
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:timestamp": "a date",
+    _NULL: "null",
+}
+_int_constructor = yaml.constructor.SafeConstructor()
+
+
+@dataclass
+class ParsedDeck:
+    """What one file gave: the deck if it has no problems, and its id even if it has some."""
+
+    path: Path
+    deck: Deck | None = None
+    problems: list[Problem] = field(default_factory=list)
+    deck_id: str | None = None  # for the cross-file duplicate check
+    deck_id_line: int = 0
+
+
+def parse_deck(text: str, path: Path) -> ParsedDeck:
+    """Check one deck file's text; `deck` is set only when there are no problems."""
+    checker = _Checker(path)
+    root = checker.compose(text)
+    if root is not None:
+        checker.deck(root)
+    result = checker.result
+    result.problems.sort(key=lambda p: p.line)  # stable: same-line problems keep their order
+    if result.problems:
+        result.deck = None
+    return result
+
+
+def did_you_mean(word: str, options: Sequence[str]) -> str | None:
+    """The closest of `options` to `word`, if any is close (difflib's 0.6 ratio)."""
+    close = difflib.get_close_matches(word.lower(), options, n=1)
+    return close[0] if close else None
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _kind(node: Node) -> str:
+    """'a string', 'a list', ... for messages like "must be text, got a list"."""
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return _SCALAR_KINDS.get(node.tag, "a string")
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == _NULL
+
+
+def _suggest_id(bad: str) -> str:
+    fixed = re.sub(r"[^a-z0-9]+", "-", bad.lower()).strip("-")
+    return f" (try '{fixed}')" if fixed and _ID_RE.match(fixed) else ""
+
+
+def _letter_range(n: int) -> str:
+    return f"a-{LETTERS[n - 1]}"
+
+
+class _Bad:
+    """A value that had a problem (already reported)."""
+
+
+BAD = _Bad()
+# Which card types have each field, for "unknown field 'choices' ... (only mcq cards have it)".
+_OWNERS = {
+    name: " and ".join(t for t in CARD_TYPES if name in CARD_FIELDS[t])
+    for name in dict.fromkeys(f for t in CARD_TYPES for f in CARD_FIELDS[t])
+}
+# Fields of one mapping: name -> (key node, value node), first occurrence wins.
+Fields = dict[str, tuple[Node, Node]]
+
+
+class _Checker:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.result = ParsedDeck(path)
+
+    def add(self, line: int, message: str) -> None:
+        self.result.problems.append(Problem(self.path, line, message))
+
+    # -- YAML ------------------------------------------------------------------------
+
+    def compose(self, text: str) -> Node | None:
+        try:
+            root = yaml.compose(text, Loader=_YamlLoader)
+        except yaml.MarkedYAMLError as e:
+            self.add(*_yaml_error(e, text))
+            return None
+        except yaml.reader.ReaderError as e:
+            # Only raised for characters YAML forbids; `position` counts characters.
+            line = text.count("\n", 0, e.position) + 1
+            code = ord(e.character) if isinstance(e.character, str) else e.character
+            self.add(line, f"invalid YAML: unacceptable character #x{code:04x}")
+            return None
+        except yaml.YAMLError as e:  # pragma: no cover - no other kind is known
+            self.add(1, f"invalid YAML: {e}")
+            return None
+        except RecursionError:  # the pure-Python composer recurses once per nesting level
+            self.add(1, "invalid YAML: nested too deeply")
+            return None
+        if root is None:
+            self.add(1, "deck file is empty")
+        return root
+
+    def fields(self, node: MappingNode) -> Fields:
+        """The mapping's entries by name, reporting duplicate and non-text keys."""
+        out: Fields = {}
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode):
+                self.add(_line(key), f"field names must be text, got {_kind(key)}")
+                continue
+            if key.tag == "tag:yaml.org,2002:merge":
+                self.add(_line(key), "merge keys ('<<') are not supported")
+                continue
+            name = key.value
+            if name in out:
+                first = _line(out[name][0])
+                self.add(_line(key), f"duplicate key '{name}' (first at line {first})")
+                continue
+            out[name] = (key, value)
+        return out
+
+    # -- values ----------------------------------------------------------------------
+
+    def text(self, fields: Fields, name: str, required: bool) -> str | None | _Bad:
+        """A text field: None if absent, null or blank and not required."""
+        if name not in fields:
+            return None  # a missing required field is reported once, by the caller
+        key, node = fields[name]
+        if not isinstance(node, ScalarNode):
+            self.add(_line(node), f"'{name}' must be text, got {_kind(node)}")
+            return BAD
+        value = "" if node.tag == _NULL else node.value.strip()
+        if not value:
+            if required:
+                self.add(_line(key), f"required field '{name}' is empty")
+                return BAD
+            return None
+        return value
+
+    def ident(self, fields: Fields, name: str, what: str) -> str | None | _Bad:
+        value = self.text(fields, name, required=True)
+        if isinstance(value, str) and not _ID_RE.match(value):
+            line = _line(fields[name][1])
+            self.add(
+                line,
+                f"invalid {what} id '{value}': use only a-z, 0-9 and '-'{_suggest_id(value)}",
+            )
+            return BAD
+        return value
+
+    def tags(self, fields: Fields) -> tuple[str, ...] | _Bad:
+        if "tags" not in fields or _is_null(fields["tags"][1]):
+            return ()
+        node = fields["tags"][1]
+        if not isinstance(node, SequenceNode):
+            self.add(_line(node), f"'tags' must be a list of strings, got {_kind(node)}")
+            return BAD
+        tags: list[str] = []
+        ok = True
+        for i, item in enumerate(node.value, 1):
+            if not isinstance(item, ScalarNode):
+                self.add(_line(item), f"tag #{i} must be text, got {_kind(item)}")
+                ok = False
+            elif item.tag == _NULL or not item.value.strip():
+                self.add(_line(item), f"tag #{i} is empty")
+                ok = False
+            elif item.value.strip() not in tags:
+                tags.append(item.value.strip())
+        return tuple(tags) if ok else BAD
+
+    def choices(self, fields: Fields) -> tuple[str, ...] | _Bad | None:
+        if "choices" not in fields:
+            return None
+        key, node = fields["choices"]
+        if _is_null(node) or (isinstance(node, SequenceNode) and not node.value):
+            self.add(_line(key), "required field 'choices' is empty")
+            return BAD
+        if not isinstance(node, SequenceNode):
+            self.add(_line(node), f"'choices' must be a list of strings, got {_kind(node)}")
+            return BAD
+        n = len(node.value)
+        if n < MIN_CHOICES:
+            self.add(_line(node), f"'choices' must have at least {MIN_CHOICES} choices, got {n}")
+        elif n > MAX_CHOICES:
+            self.add(_line(node), f"'choices' must have at most {MAX_CHOICES} choices, got {n}")
+        choices: list[str] = []
+        first_at: dict[str, int] = {}
+        ok = MIN_CHOICES <= n <= MAX_CHOICES
+        for i, item in enumerate(node.value):
+            label = f"choice {LETTERS[i]}" if i < len(LETTERS) else f"choice #{i + 1}"
+            if not isinstance(item, ScalarNode):
+                self.add(_line(item), f"{label} must be text, got {_kind(item)}")
+                ok = False
+                continue
+            value = "" if item.tag == _NULL else item.value.strip()
+            if not value:
+                self.add(_line(item), f"{label} is empty")
+                ok = False
+            elif value in first_at:
+                first = LETTERS[first_at[value]]
+                self.add(
+                    _line(item), f"duplicate choice '{value}' (choices {first} and {LETTERS[i]})"
+                )
+                ok = False
+            else:
+                first_at[value] = i
+            choices.append(value)
+        return tuple(choices) if ok else BAD
+
+    def answer(self, fields: Fields, n_choices: int | None) -> tuple[int, ...] | _Bad | None:
+        """Letters to indices; `n_choices` is None when the choices are unusable."""
+        if "answer" not in fields:
+            return None
+        key, node = fields["answer"]
+        if _is_null(node) or (isinstance(node, SequenceNode) and not node.value):
+            self.add(_line(key), "required field 'answer' is empty")
+            return BAD
+        if isinstance(node, MappingNode):
+            self.add(_line(node), "'answer' must be a letter or a list of letters, got a mapping")
+            return BAD
+        items = node.value if isinstance(node, SequenceNode) else [node]
+        span = f" ({_letter_range(n_choices)})" if n_choices else ""
+        indices: list[int] = []
+        ok = True
+        for item in items:
+            if not isinstance(item, ScalarNode):
+                self.add(
+                    _line(item),
+                    f"'answer' must be a letter or a list of letters, "
+                    f"got {_kind(item)} in the list",
+                )
+                ok = False
+                continue
+            raw = item.value.strip()
+            letter = raw.lower()
+            if len(letter) != 1 or letter not in LETTERS:
+                hint = " (write [a, c] for several)" if "," in raw else span
+                self.add(_line(item), f"answer '{raw}' is not a choice letter{hint}")
+                ok = False
+                continue
+            index = LETTERS.index(letter)
+            if n_choices is not None and index >= n_choices:
+                self.add(
+                    _line(item),
+                    f"answer '{raw}' is out of range: card has {n_choices} choices{span}",
+                )
+                ok = False
+            elif index in indices:
+                self.add(_line(item), f"answer '{raw}' is given twice")
+                ok = False
+            else:
+                indices.append(index)
+        return tuple(indices) if ok else BAD
+
+    def one_of(
+        self,
+        fields: Fields,
+        name: str,
+        options: Sequence[str],
+        what: str,
+        required: bool,
+        where: str = "",
+    ) -> str | None | _Bad:
+        value = self.text(fields, name, required)
+        if isinstance(value, str) and value not in options:
+            close = did_you_mean(value, options)
+            hint = f"did you mean '{close}'?" if close else f"expected one of {', '.join(options)}"
+            where = f" {where}" if where else ""
+            self.add(_line(fields[name][1]), f"unknown {what} '{value}'{where} ({hint})")
+            return BAD
+        return value
+
+    def difficulty(self, fields: Fields) -> int | _Bad:
+        if "difficulty" not in fields or _is_null(fields["difficulty"][1]):
+            return 1
+        node = fields["difficulty"][1]
+        if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:int":
+            value = _int_constructor.construct_yaml_int(node)
+            if value in DIFFICULTIES:
+                return value
+            got = str(value)
+        else:
+            got = _kind(node)
+        self.add(_line(node), f"'difficulty' must be 1, 2 or 3, got {got}")
+        return BAD
+
+    def unknown_fields(
+        self, fields: Fields, allowed: Sequence[str], where: str, elsewhere: dict[str, str]
+    ) -> None:
+        for name, (key, _) in fields.items():
+            if name in allowed:
+                continue
+            close = did_you_mean(name, allowed)
+            if close:
+                hint = f" (did you mean '{close}'?)"
+            elif name in elsewhere:
+                hint = f" (only {elsewhere[name]} cards have it)"
+            else:
+                hint = ""
+            self.add(_line(key), f"unknown field '{name}' {where}{hint}")
+
+    def missing(self, fields: Fields, required: Sequence[str], line: int, where: str) -> None:
+        for name in required:
+            if name not in fields:
+                self.add(line, f"missing required field '{name}' {where}")
+
+    # -- the deck --------------------------------------------------------------------
+
+    def deck(self, root: Node) -> None:
+        if not isinstance(root, MappingNode):
+            self.add(
+                _line(root),
+                f"deck file must be a mapping with 'deck', 'name' and 'cards', got {_kind(root)}",
+            )
+            return
+        fields = self.fields(root)
+        self.unknown_fields(fields, DECK_FIELDS, "at top level", {})
+        self.missing(fields, DECK_REQUIRED, _line(root), "at top level")
+        deck_id = self.ident(fields, "deck", "deck")
+        if isinstance(deck_id, str):
+            self.result.deck_id = deck_id
+            self.result.deck_id_line = _line(fields["deck"][1])
+        name = self.text(fields, "name", required=True)
+        description = self.text(fields, "description", required=False)
+        tags = self.tags(fields)
+        cards = self.cards(fields)
+        if self.result.problems:
+            return
+        assert isinstance(deck_id, str) and isinstance(name, str) and isinstance(tags, tuple)
+        assert isinstance(cards, tuple)
+        self.result.deck = Deck(
+            id=deck_id,
+            name=name,
+            cards=cards,
+            path=self.path,
+            description=description if isinstance(description, str) else "",
+            tags=tags,
+        )
+
+    def cards(self, fields: Fields) -> tuple[Card, ...] | _Bad | None:
+        if "cards" not in fields:
+            return None
+        key, node = fields["cards"]
+        if _is_null(node) or (isinstance(node, SequenceNode) and not node.value):
+            self.add(_line(key), "required field 'cards' is empty")
+            return BAD
+        if not isinstance(node, SequenceNode):
+            self.add(_line(node), f"'cards' must be a list of cards, got {_kind(node)}")
+            return BAD
+        cards: list[Card] = []
+        first_id_line: dict[str, int] = {}
+        for number, item in enumerate(node.value, 1):
+            card = self.card(item, number, first_id_line)
+            if card is not None:
+                cards.append(card)
+        return tuple(cards)
+
+    def card(self, node: Node, number: int, first_id_line: dict[str, int]) -> Card | None:
+        if not isinstance(node, MappingNode):
+            self.add(_line(node), f"card #{number} must be a mapping, got {_kind(node)}")
+            return None
+        before = len(self.result.problems)
+        line = _line(node)
+        fields = self.fields(node)
+        card_id = self.ident(fields, "id", "card")
+        id_node = fields.get("id", (None, node))[1]
+        raw_id = id_node.value.strip() if isinstance(id_node, ScalarNode) and "id" in fields else ""
+        where = f"in card '{raw_id}'" if raw_id else f"in card #{number}"
+        if isinstance(card_id, str):
+            if card_id in first_id_line:
+                self.add(
+                    _line(id_node),
+                    f"duplicate card id '{card_id}' (first at line {first_id_line[card_id]})",
+                )
+            else:
+                first_id_line[card_id] = _line(id_node)
+
+        card_type = self.card_type(fields, where, line)
+        if card_type is None:
+            return None
+        self.unknown_fields(fields, CARD_FIELDS[card_type], where, _OWNERS)
+        self.missing(fields, CARD_REQUIRED[card_type], line, where)
+        common = {
+            "id": card_id,
+            "tags": self.tags(fields),
+            "source": self.text(fields, "source", required=False),
+            "line": line,
+        }
+        build = {"flashcard": self.flashcard, "mcq": self.mcq, "generated": self.generated}
+        values = build[card_type](fields)
+        if len(self.result.problems) > before:
+            return None
+        cls = {"flashcard": Flashcard, "mcq": MCQ, "generated": GeneratedCard}[card_type]
+        return cls(**common, **values)
+
+    def flashcard(self, fields: Fields) -> dict[str, Any]:
+        return {
+            "front": self.text(fields, "front", required=True),
+            "back": self.text(fields, "back", required=True),
+            "hint": self.text(fields, "hint", required=False),
+            "explanation": self.text(fields, "explanation", required=False),
+        }
+
+    def mcq(self, fields: Fields) -> dict[str, Any]:
+        question = self.text(fields, "question", required=True)
+        choices = self.choices(fields)
+        # The answer's range can be checked whenever the number of choices is sound,
+        # even if a choice itself has a problem.
+        node = fields["choices"][1] if "choices" in fields else None
+        n_choices = None
+        if isinstance(node, SequenceNode) and MIN_CHOICES <= len(node.value) <= MAX_CHOICES:
+            n_choices = len(node.value)
+        return {
+            "question": question,
+            "choices": choices,
+            "answer": self.answer(fields, n_choices),
+            "explanation": self.text(fields, "explanation", required=False),
+            "hint": self.text(fields, "hint", required=False),
+        }
+
+    def generated(self, fields: Fields) -> dict[str, Any]:
+        form = self.one_of(fields, "form", GENERATED_FORMS, "form", required=False)
+        return {
+            "generator": self.one_of(
+                fields, "generator", KNOWN_GENERATORS, "generator", required=True
+            ),
+            "difficulty": self.difficulty(fields),
+            "form": form or "number",
+            "prompt": self.text(fields, "prompt", required=False),
+        }
+
+    def card_type(self, fields: Fields, where: str, line: int) -> str | None:
+        """The card's type, or None (reported) when it is unknown or clearly missing."""
+        if "type" not in fields:
+            # Without this, an MCQ that forgot its type gets a flashcard's five messages.
+            for other in ("mcq", "generated"):
+                own = set(CARD_FIELDS[other]) - set(CARD_FIELDS["flashcard"])
+                if own & fields.keys() and not {"front", "back"} & fields.keys():
+                    self.add(line, f"missing field 'type' {where} (add 'type: {other}')")
+                    return None
+            return "flashcard"
+        value = self.one_of(fields, "type", CARD_TYPES, "card type", required=True, where=where)
+        if not isinstance(value, str):
+            return None
+        return value
+
+
+def _yaml_error(e: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+    """Line and message for a YAML syntax error; libyaml and pure-Python PyYAML word
+    most errors differently, so only the common ones are reworded."""
+    mark = e.problem_mark or e.context_mark
+    line = mark.line + 1 if mark else 1
+    problem = (e.problem or "syntax error").rstrip(".")
+    if mark:
+        lines = text.splitlines()
+        at = lines[mark.line][mark.column : mark.column + 1] if mark.line < len(lines) else ""
+        if at == "\t" or "tab character" in problem:
+            return line, "invalid YAML: tab character (indent with spaces)"
+    if e.context and "single document" in e.context:
+        return line, "invalid YAML: found a second document (one deck per file)"
+    context = ""
+    if e.context and e.context_mark and mark and e.context_mark.line != mark.line:
+        context = f" ({e.context} at line {e.context_mark.line + 1})"
+    return line, f"invalid YAML: {problem}{context}"
