@@ -39,8 +39,8 @@ def header(entry: Entry, counts: dict[str, int], done: int, cram: bool) -> Rende
     right.append(f"{counts['review']} due", style="green")
     right.append(f" · {done} done", style="dim")
     grid = Table.grid(expand=True)
-    grid.add_column()
-    grid.add_column(justify="right")
+    grid.add_column(no_wrap=True, overflow="ellipsis")
+    grid.add_column(justify="right", no_wrap=True)
     grid.add_row(left, right)
     return grid
 
@@ -273,9 +273,12 @@ class StudyScreen:
         self.console.print(flashcard_back(card))
         preview = {} if self.s.options.cram else self.s.preview(entry, self.clock())
         if preview:
-            self.console.print(rating_bar(preview))
+            bar = rating_bar(preview)
         else:
-            self.console.print(keys_hint(*((str(int(r)), RATING_LABELS[r]) for r in Rating)))
+            bar = keys_hint(*((str(int(r)), RATING_LABELS[r]) for r in Rating))
+        if self.reader.interactive:
+            bar.append("   u undo · s suspend · q quit", style="dim")
+        self.console.print(bar)
         while True:
             k = self._read(lambda k: k in ("1", "2", "3", "4"))
             if k in ("1", "2", "3", "4"):
@@ -304,7 +307,7 @@ class StudyScreen:
                     raise Quit
                 text = text.lower()
             else:
-                text = self._read(lambda k: len(k) >= 1 and all(c in letters for c in k.replace(",", "").replace(" ", "")))
+                text = self._read(lambda k: True)  # validated below, with a message
             if text in ("q", "u", "s"):
                 act = self._control(text, entry)
                 if act is not None:
