@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -21,7 +20,7 @@ from quizforge.errors import QuizforgeError
 class _Group(TyperGroup):
     """Turns domain errors into a one-line message and exit 1, for every command."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except QuizforgeError as e:
