@@ -190,3 +190,17 @@ def test_unknown_deck_and_empty_tag(db):
         Session(db, [make_deck()], Scheduler(), StudyOptions(decks=("nope",)), T0)
     with pytest.raises(DeckError, match="no cards match tag zzz"):
         Session(db, [make_deck()], Scheduler(), StudyOptions(tags=("zzz",)), T0)
+
+
+def test_generated_card_attempt_committed_with_review_and_undone_with_it(db):
+    from quizforge.store.cards import Attempt
+
+    s = session(db)
+    e, _ = s.next(T0)
+    a = Attempt(T0, "backprop", 2, "number", 42, ("fan-out",), False, 0.0, 5000)
+    s.answer(e, Rating.AGAIN, T0, 5000, correct=False, attempt=a)
+    row = db.conn.execute("SELECT card, seed, correct FROM drill_attempts").fetchone()
+    assert tuple(row) == (e.rowid, 42, 0)
+    s.undo()
+    assert db.conn.execute("SELECT COUNT(*) FROM drill_attempts").fetchone()[0] == 0
+    assert revlog_count(db) == 0

@@ -48,6 +48,7 @@ class _Undo:
     revlog_id: int | None = None
     correct: bool | None = None
     seconds: float = 0.0
+    attempt_id: int | None = None
 
 
 @dataclass
@@ -142,10 +143,17 @@ class Session:
         return self.scheduler.preview(entry.schedule, now)
 
     def answer(
-        self, entry: Entry, rating: Rating, now: datetime, duration_ms: int, correct: bool | None = None
+        self,
+        entry: Entry,
+        rating: Rating,
+        now: datetime,
+        duration_ms: int,
+        correct: bool | None = None,
+        attempt: store.Attempt | None = None,
     ) -> Outcome:
-        """Grade a card and commit it. The schedule is recomputed from the row as it is on
-        disk, so a second session that answered the same card meanwhile is not overwritten."""
+        """Grade a card and commit it (with the drill attempt behind a generated card, if
+        any). The schedule is recomputed from the row as it is on disk, so a second session
+        that answered the same card meanwhile is not overwritten."""
         with self.db.atomic() as conn:
             before = store.get_card(self.db, entry.rowid).schedule
             after, record = self.scheduler.review(before, rating, now, duration_ms)
@@ -155,8 +163,11 @@ class Session:
             else:
                 store.write_schedule(conn, entry.rowid, after)
             revlog_id = store.insert_review(conn, entry.rowid, record, cram=self.options.cram)
+            attempt_id = store.insert_attempt(conn, attempt, entry.rowid) if attempt else None
         ok = rating != Rating.AGAIN if correct is None else correct
-        self._undo.append(_Undo("answer", Entry(**vars(entry)), before, revlog_id, ok, duration_ms / 1000))
+        self._undo.append(
+            _Undo("answer", Entry(**vars(entry)), before, revlog_id, ok, duration_ms / 1000, attempt_id)
+        )
         self.tally.answered += 1
         self.tally.correct += int(ok)
         self.tally.seconds += duration_ms / 1000
@@ -188,6 +199,8 @@ class Session:
             store.write_schedule(conn, u.entry.rowid, u.before)
             if u.revlog_id is not None:
                 store.delete_review(conn, u.revlog_id)
+            if u.attempt_id is not None:
+                conn.execute("DELETE FROM drill_attempts WHERE id = ?", (u.attempt_id,))
         if u.kind == "answer":
             self.tally.answered -= 1
             self.tally.correct -= int(bool(u.correct))
