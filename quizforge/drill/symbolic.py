@@ -1,0 +1,105 @@
+"""SymPy views of a graph: node expressions, the loss, and expected gradients.
+
+Imported only when an expression is needed (expression answers, --json, --check), because
+importing SymPy takes a noticeable fraction of a second.
+
+The expected gradient comes from reverse accumulation over the graph's local derivatives
+(the chain rule, node by node) — not from `sympy.diff` of the loss, so the tests can use
+`sympy.diff` as an independent reference.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import sympy as sp
+
+from quizforge.drill.graph import Graph, Node
+
+
+def sigmoid(a: sp.Expr) -> sp.Expr:
+    return 1 / (1 + sp.exp(-a))
+
+
+_BUILD = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "square": lambda a: a**2,
+    "cube": lambda a: a**3,
+    "exp": sp.exp,
+    "log": sp.log,
+    "sigmoid": sigmoid,
+    "tanh": sp.tanh,
+    "relu": lambda a: sp.Max(0, a),
+}
+
+# d(out)/d(input_i) from the input expressions and the output (a node symbol), so that
+# σ' reads σ(1 − σ) with σ the node itself, as a person would write it.
+_LOCAL = {
+    "add": lambda a, b, o: (sp.Integer(1), sp.Integer(1)),
+    "sub": lambda a, b, o: (sp.Integer(1), sp.Integer(-1)),
+    "mul": lambda a, b, o: (b, a),
+    "div": lambda a, b, o: (1 / b, -a / b**2),
+    "square": lambda a, o: (2 * a,),
+    "cube": lambda a, o: (3 * a**2,),
+    "exp": lambda a, o: (o,),
+    "log": lambda a, o: (1 / a,),
+    "sigmoid": lambda a, o: (o * (1 - o),),
+    "tanh": lambda a, o: (1 - o**2,),
+    "relu": lambda a, o: (sp.Heaviside(a),),
+}
+
+
+@lru_cache(maxsize=256)
+def symbols(names: tuple[str, ...]) -> dict[str, sp.Symbol]:
+    return {n: sp.Symbol(n, real=True) for n in names}
+
+
+def build(node: Node, args: list[sp.Expr]) -> sp.Expr:
+    return _BUILD[node.op](*args)
+
+
+@lru_cache(maxsize=256)
+def leaf_exprs(graph: Graph) -> dict[str, sp.Expr]:
+    """Every leaf and node as an expression in the leaf variables."""
+    sym = symbols(graph.names)
+    out: dict[str, sp.Expr] = {leaf: sym[leaf] for leaf in graph.leaves}
+    for n in graph.nodes:
+        out[n.name] = build(n, [out[a] for a in n.inputs])
+    return out
+
+
+@lru_cache(maxsize=256)
+def node_gradients(graph: Graph) -> dict[str, sp.Expr]:
+    """dL/d(every name) in terms of leaf *and node* symbols (e.g. 2*z3*x), by reverse accumulation."""
+    sym = symbols(graph.names)
+    grad: dict[str, sp.Expr] = {n: sp.Integer(0) for n in graph.names}
+    grad[graph.loss] = sp.Integer(1)
+    for n in reversed(graph.nodes):
+        local = _LOCAL[n.op](*(sym[a] for a in n.inputs), sym[n.name])
+        for a, g in zip(n.inputs, local, strict=True):
+            grad[a] = grad[a] + grad[n.name] * g
+    return grad
+
+
+def expected_in_leaves(graph: Graph, target: str) -> sp.Expr:
+    sym = symbols(graph.names)
+    defs = leaf_exprs(graph)
+    nodes = {sym[n.name]: defs[n.name] for n in graph.nodes}
+    return node_gradients(graph)[target].xreplace(nodes)
+
+
+def to_str(expr: sp.Expr) -> str:
+    """SymPy-parseable text; sigmoid is already written out as 1/(1 + exp(-t))."""
+    return sp.sstr(expr)
+
+
+def pretty(expr: sp.Expr) -> str:
+    """Whiteboard text: 2·x·(b + w·x − y), z4²."""
+    text = sp.sstr(expr).replace("**", "^").replace("*", "·")
+    text = re.sub(r"\^2(?![0-9.])", "²", text)
+    text = re.sub(r"\^3(?![0-9.])", "³", text)
+    return text.replace("-", "−")
