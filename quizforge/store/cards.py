@@ -302,3 +302,10 @@ def ensure_card(conn: sqlite3.Connection, deck_id: str, card_id: str, kind: str,
     return conn.execute(
         "SELECT id FROM cards WHERE deck_id = ? AND card_id = ?", (deck_id, card_id)
     ).fetchone()[0]
+
+
+def suspended_cards(db: Database) -> list[CardRow]:
+    rows = db.conn.execute(
+        "SELECT * FROM cards WHERE suspended = 1 AND in_deck = 1 ORDER BY deck_id, card_id"
+    )
+    return [_card_row(r) for r in rows]
