@@ -1,0 +1,205 @@
+"""`quizforge decks`, `quizforge validate` and `quizforge schema`, plus the deck loading
+helper every other command uses (`load_decks_or_warn`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from quizforge.cli import app
+from quizforge.cli.common import DeckDirs, JsonFlag, deck_dirs, err, out
+
+if TYPE_CHECKING:  # the loader pulls in PyYAML: imported inside the commands instead
+    from rich.console import RenderableType
+
+    from quizforge.decks.model import Deck, LoadResult, Problem
+
+SCHEMA_FILE = "deck.schema.json"
+COUNT_COLUMNS = (("flashcard", "Flash"), ("mcq", "MCQ"), ("generated", "Gen"))
+
+
+def load_decks_or_warn(extra_dirs: Iterable[Path] | None = None) -> list[Deck]:
+    """The valid decks on the search path: bundled, QUIZFORGE_DECKS, the global --decks
+    and `extra_dirs` (a folder given twice is read once). Each problem is printed once on
+    stderr as ``warning: FILE:LINE: message``. The list may be empty."""
+    from quizforge.decks.loader import load_search_path
+
+    result = load_search_path(deck_dirs(list(extra_dirs or [])))
+    for problem in result.problems:
+        err.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
+    return result.decks
+
+
+# -- core: data to rows, rows to renderables ------------------------------------------
+
+
+def deck_rows(
+    decks: Sequence[Deck], extra: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """One JSON-ready row per deck; `extra` maps a deck id to more fields for its row
+    (the store adds new/due/reviews this way), which the table shows as extra columns."""
+    rows = []
+    for deck in decks:
+        row: dict[str, Any] = {
+            "id": deck.id,
+            "name": deck.name,
+            "path": str(deck.path),
+            "cards": deck.counts(),
+            "description": deck.description,
+            "tags": list(deck.tags),
+        }
+        row.update((extra or {}).get(deck.id, {}))
+        rows.append(row)
+    return rows
+
+
+def display_path(path: Path | str, bundled: Path | None = None) -> str:
+    """A path to show a person: bundled decks by file name, then relative to the current
+    folder, or to home as ~, when it is inside them."""
+    path = Path(path)
+    if bundled is not None and path.parent == bundled:
+        return f"(bundled) {path.name}"
+    if not path.is_absolute():
+        return str(path)
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        if path.is_relative_to(base) and base != Path(base.anchor):
+            return prefix + str(path.relative_to(base))
+    return str(path)
+
+
+def decks_table(rows: Sequence[Mapping[str, Any]], bundled: Path | None = None) -> RenderableType:
+    from rich.table import Table
+
+    base = {"id", "name", "path", "cards", "description", "tags"}
+    extra = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in base]
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Deck", style="cyan", no_wrap=True)
+    table.add_column("Name")
+    for _, title in COUNT_COLUMNS:
+        table.add_column(title, justify="right")
+    for key in extra:
+        table.add_column(key.replace("_", " ").capitalize(), justify="right")
+    table.add_column("Path", ratio=1, overflow="fold")
+    for r in rows:
+        counts = [str(r["cards"].get(t, 0)) for t, _ in COUNT_COLUMNS]
+        more = ["" if r.get(k) is None else str(r[k]) for k in extra]
+        table.add_row(r["id"], r["name"], *counts, *more, display_path(r["path"], bundled))
+    return table
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def validation_summary(result: LoadResult) -> str:
+    if result.problems:
+        files = len({p.path for p in result.problems})
+        return f"{plural(len(result.problems), 'problem')} in {plural(files, 'file')}"
+    cards = sum(len(d.cards) for d in result.decks)
+    return f"ok: {plural(len(result.decks), 'deck')}, {plural(cards, 'card')}"
+
+
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    return {"path": str(problem.path), "line": problem.line, "message": problem.message}
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+@app.command("decks")
+def decks_command(decks: DeckDirs = None, as_json: JsonFlag = False) -> None:
+    """List the decks on the search path, with how many cards of each type they have.
+
+    The search path is: the bundled decks, then the folders in QUIZFORGE_DECKS, then each --decks DIR. A deck file with problems is left out, with a warning on stderr; `quizforge validate` explains them.
+
+    Examples:
+
+      quizforge decks
+
+      quizforge decks --decks ~/my-decks --json
+    """
+    from quizforge.paths import bundled_decks_dir
+
+    rows = deck_rows(load_decks_or_warn(decks))
+    if as_json:
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        err.print(
+            "No decks found. Add a folder with --decks DIR or QUIZFORGE_DECKS.", highlight=False
+        )
+        return
+    out.print(decks_table(rows, bundled_decks_dir()))
+
+
+@app.command("validate")
+def validate_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="PATH",
+            help="Deck files or folders of them (default: the whole search path).",
+            show_default=False,
+        ),
+    ] = None,
+    decks: DeckDirs = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check deck files and print every problem as FILE:LINE: message.
+
+    Reports YAML syntax errors, duplicate keys, missing or unknown fields (with a did-you-mean), wrong types, bad ids, duplicate card and deck ids, MCQ answers out of range, and more. Exits 1 if there is any problem, 0 if none. `quizforge schema` describes every field.
+
+    Examples:
+
+      quizforge validate                   # everything on the search path
+
+      quizforge validate my-deck.yaml
+
+      quizforge validate ~/my-decks --json
+    """
+    from quizforge.decks.loader import check_paths, load_search_path
+
+    result = check_paths(paths) if paths else load_search_path(deck_dirs(decks))
+    if paths and not result.files:
+        raise _no_deck_files(paths)
+    if as_json:
+        doc = {
+            "ok": not result.problems,
+            "files": len(result.files),
+            "decks": len(result.decks),
+            "cards": sum(len(d.cards) for d in result.decks),
+            "problems": [problem_dict(p) for p in result.problems],
+        }
+        out.print_json(json.dumps(doc, ensure_ascii=False))
+    else:
+        for problem in result.problems:
+            out.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        out.print(validation_summary(result), markup=False, highlight=False, soft_wrap=True)
+    if result.problems:
+        raise typer.Exit(1)
+
+
+def _no_deck_files(paths: Sequence[Path]) -> Exception:
+    from quizforge.errors import DeckError
+
+    return DeckError(f"no deck files (*.yaml, *.yml) in {', '.join(map(str, paths))}")
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema for deck files, for editor completion and checking.
+
+    Save it next to your decks, and point the YAML language server (VS Code's YAML extension, and other editors) at it from the first line of each deck:
+
+      quizforge schema > ~/my-decks/deck.schema.json
+
+      # yaml-language-server: $schema=./deck.schema.json
+    """
+    from quizforge.paths import bundled_decks_dir
+
+    text = (bundled_decks_dir() / SCHEMA_FILE).read_text(encoding="utf-8")
+    out.print(text.rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
