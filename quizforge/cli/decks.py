@@ -178,7 +178,8 @@ def validate_command(
     else:
         for problem in result.problems:
             out.print(str(problem), markup=False, highlight=False, soft_wrap=True)
-        out.print(validation_summary(result), markup=False, highlight=False, soft_wrap=True)
+        style = "bold red" if result.problems else "green"
+        out.print(validation_summary(result), style=style, markup=False, highlight=False)
     if result.problems:
         raise typer.Exit(1)
 
