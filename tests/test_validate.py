@@ -152,6 +152,10 @@ def test_fixture_decks_are_valid():
         ),
         ("deck: d\n\tname: x\n", "2: invalid YAML: tab character (indent with spaces)"),
         (
+            "deck: d\nname: Ratio: what?\n",
+            "2: invalid YAML: ': ' inside a value (put the text in quotes)",
+        ),
+        (
             "deck: d\nname: x\n---\ndeck: e\n",
             "3: invalid YAML: found a second document (one deck per file)",
         ),

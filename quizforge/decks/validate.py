@@ -525,6 +525,8 @@ def _yaml_error(e: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
         at = lines[mark.line][mark.column : mark.column + 1] if mark.line < len(lines) else ""
         if at == "\t" or "tab character" in problem:
             return line, "invalid YAML: tab character (indent with spaces)"
+    if problem.startswith("mapping values are not allowed"):
+        return line, "invalid YAML: ': ' inside a value (put the text in quotes)"
     if e.context and "single document" in e.context:
         return line, "invalid YAML: found a second document (one deck per file)"
     context = ""
