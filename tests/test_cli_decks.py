@@ -30,8 +30,10 @@ def _width_80(monkeypatch):
 
 @pytest.fixture
 def bundled():
-    """The bundled decks as `quizforge decks --json` reports them."""
-    return deck_rows(load_decks([bundled_decks_dir()]).decks)
+    """The bundled decks as `quizforge decks --json` reports them on a fresh store:
+    every card new, nothing due, no reviews."""
+    decks = load_decks([bundled_decks_dir()]).decks
+    return deck_rows(decks, {d.id: {"new": len(d.cards), "due": 0, "reviews": 0} for d in decks})
 
 
 def lines(text: str) -> list[str]:
@@ -55,6 +57,9 @@ def test_decks_json_lists_bundled_then_extra_decks(bundled):
             "cards": {"flashcard": 1, "mcq": 2, "generated": 1},
             "description": "A small fixture deck with every card type and every optional field.",
             "tags": ["fixture", "basics"],
+            "new": 4,
+            "due": 0,
+            "reviews": 0,
         },
         {
             "id": "stats",
@@ -63,6 +68,9 @@ def test_decks_json_lists_bundled_then_extra_decks(bundled):
             "cards": {"flashcard": 1, "mcq": 0, "generated": 0},
             "description": "",
             "tags": [],
+            "new": 1,
+            "due": 0,
+            "reviews": 0,
         },
     ]
 
@@ -86,9 +94,9 @@ def test_decks_table_at_80_columns(monkeypatch, tmp_path):
     r = runner.invoke(app, ["decks"])
     assert (r.exit_code, r.stderr) == (0, "")
     assert lines(r.stdout) == [
-        "Deck       Name        Flash  MCQ  Gen  Path",
-        "stats      Statistics      1    0    0  (bundled) stats.yml",
-        "ml-basics  ML basics       1    2    1  mine/ml-basics.yaml",
+        "Deck      Name       Flash MCQ Gen New Due Reviews Path",
+        "stats     Statistics     1   0   0   1   0       0 (bundled) stats.yml",
+        "ml-basics ML basics      1   2   1   4   0       0 mine/ml-basics.yaml",
     ]
 
 
@@ -98,7 +106,7 @@ def test_decks_table_folds_long_paths_within_80_columns(monkeypatch):
     r = runner.invoke(app, ["decks"])
     out = lines(r.stdout)
     path_column = out[0].index("Path")
-    assert out[0].split() == ["Deck", "Name", "Flash", "MCQ", "Gen", "Path"]
+    assert out[0].split() == ["Deck", "Name", "Flash", "MCQ", "Gen", "New", "Due", "Reviews", "Path"]
     assert out[1].startswith("backprop") and out[1].endswith("(bundled) backprop.yaml")
     assert out[2].startswith("ml-basics")
     assert all(len(line) <= 80 for line in out)
@@ -151,9 +159,9 @@ def test_deck_rows_take_extra_fields_and_the_table_shows_them(monkeypatch):
     monkeypatch.chdir(FIXTURES)
     console.print(decks_table(rows))
     assert lines(console.export_text()) == [
-        "Deck       Name        Flash  MCQ  Gen  New  Due  Path",
-        "ml-basics  ML basics       1    2    1            good/ml-basics.yaml",
-        "stats      Statistics      1    0    0    1    0  good/stats.yml",
+        "Deck      Name       Flash MCQ Gen New Due Path",
+        "ml-basics ML basics      1   2   1         good/ml-basics.yaml",
+        "stats     Statistics     1   0   0   1   0 good/stats.yml",
     ]
 
 

@@ -76,7 +76,7 @@ def decks_table(rows: Sequence[Mapping[str, Any]], bundled: Path | None = None) 
 
     base = {"id", "name", "path", "cards", "description", "tags"}
     extra = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in base]
-    table = Table(box=None, header_style="bold", pad_edge=False)
+    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
     table.add_column("Deck", style="cyan", no_wrap=True)
     table.add_column("Name")
     for _, title in COUNT_COLUMNS:
@@ -112,7 +112,8 @@ def problem_dict(problem: Problem) -> dict[str, Any]:
 
 @app.command("decks")
 def decks_command(decks: DeckDirs = None, as_json: JsonFlag = False) -> None:
-    """List the decks on the search path, with how many cards of each type they have.
+    """List the decks on the search path: cards of each type, and from your progress how
+    many are new, due now, and how many reviews you have done.
 
     The search path is: the bundled decks, then the folders in QUIZFORGE_DECKS, then each --decks DIR. A deck file with problems is left out, with a warning on stderr; `quizforge validate` explains them.
 
@@ -122,9 +123,17 @@ def decks_command(decks: DeckDirs = None, as_json: JsonFlag = False) -> None:
 
       quizforge decks --decks ~/my-decks --json
     """
+    from quizforge import clock
     from quizforge.paths import bundled_decks_dir
+    from quizforge.store import cards as store
+    from quizforge.store import open_store
 
-    rows = deck_rows(load_decks_or_warn(decks))
+    loaded = load_decks_or_warn(decks)
+    now = clock.now()
+    with open_store() as db:
+        store.sync_decks(db, loaded, now)  # cards never seen yet count as new
+        stats = store.deck_stats(db, [d.id for d in loaded], now)
+    rows = deck_rows(loaded, stats)
     if as_json:
         out.print_json(json.dumps(rows, ensure_ascii=False))
         return
