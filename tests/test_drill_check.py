@@ -1,0 +1,205 @@
+"""Grading: every correct form is accepted, near misses are not, and mistakes are named.
+
+Expected values here are worked out by hand with `math`, not with the drill's own code.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import threading
+import time
+
+import pytest
+
+from quizforge.drill import Graph, Node, Problem, Question, generate, grade, grade_step
+from quizforge.drill import check as check_mod
+from quizforge.drill.errors import CheckTimeout
+from quizforge.drill.limits import time_limit
+from quizforge.drill.problem import skills_for
+
+
+def make(graph: Graph, values: dict[str, float], targets, form="number") -> Problem:
+    qs = tuple(Question(t, form, skills_for(graph, t)) for t in targets)
+    return Problem("backprop", 0, 1, form, graph, tuple(values.items()), qs)
+
+
+# L = (w·x + b − y)² at x=2, w=0.5, b=0.1, y=1: dL/dw = 2(wx+b−y)x = 2·0.1·2 = 0.4
+LINEAR = Graph(("x", "w", "b", "y"), (
+    Node("z1", "mul", ("w", "x")), Node("z2", "add", ("z1", "b")),
+    Node("z3", "sub", ("z2", "y")), Node("L", "square", ("z3",))))
+LINEAR_VALUES = {"x": 2.0, "w": 0.5, "b": 0.1, "y": 1.0}
+
+# w fans out: z4 = σ(w·x + b)·w, L = z4²
+FANOUT = Graph(("x", "w", "b"), (
+    Node("z1", "mul", ("w", "x")), Node("z2", "add", ("z1", "b")),
+    Node("z3", "sigmoid", ("z2",)), Node("z4", "mul", ("z3", "w")), Node("L", "square", ("z4",))))
+FANOUT_VALUES = {"x": 1.5, "w": 0.8, "b": -0.2}
+_s = 1 / (1 + math.exp(-1.0))  # σ(z2), z2 = 1
+_up = 2 * _s * 0.8  # dL/dz4
+DIRECT = _up * _s  # w → z4 → L
+THROUGH = _up * 0.8 * _s * (1 - _s) * 1.5  # w → z1 → z2 → z3 → z4 → L
+DW = DIRECT + THROUGH
+
+
+@pytest.fixture
+def linear():
+    return make(LINEAR, LINEAR_VALUES, ("w", "b", "z2"))
+
+
+@pytest.fixture
+def fanout():
+    return make(FANOUT, FANOUT_VALUES, ("w", "x", "z2"))
+
+
+@pytest.mark.parametrize("answer", [
+    "0.4", "0.400", "0.401", "2*(w*x+b-y)*x", "2(wx+b−y)x", "4*w*x**2/2 + 2*b*x - 2*x*y",
+    "2*z3*x", "2·0.1·2", "dL/dw = 0.4", "4e-1", "2z3x",
+])
+def test_worked_example_accepts_every_correct_form(linear, answer):
+    v = grade(linear, answer)
+    assert v.correct and not v.rejected, v.feedback
+    assert v.value == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize(("answer", "mistake", "words"), [
+    ("-0.4", "sign", "Sign error"),
+    ("0.2", "local-gradient", "∂z1/∂w = x"),  # stopped before multiplying by x
+    ("0.8", "factor", "twice"),
+    ("0.39", "other", "Not quite"),
+    ("0.1", "local-gradient", "∂z1/∂w is x, not w"),
+    ("0.5", "wrong-node", "forward value of w"),
+])
+def test_worked_example_names_the_mistake(linear, answer, mistake, words):
+    v = grade(linear, answer)
+    assert not v.correct and not v.rejected
+    assert v.mistake == mistake, v.feedback
+    assert words in v.feedback
+
+
+def test_missing_fan_out_path(fanout):
+    assert grade(fanout, f"{DW:.4f}").correct
+    for partial, shown in ((DIRECT, "w → z4 → L"), (THROUGH, "w → z1 → z2 → z3 → z4 → L")):
+        v = grade(fanout, f"{partial:.4f}")
+        assert v.mistake == "missing-path", v.feedback
+        assert shown in v.feedback  # the path that was left out
+
+
+def test_sigma_instead_of_its_derivative(fanout):
+    wrong = DIRECT + _up * 0.8 * _s * 1.5  # σ where σ(1−σ) belongs
+    v = grade(fanout, f"{wrong:.4f}")
+    assert v.mistake == "local-gradient"
+    assert "σ(z2) alone" in v.feedback
+
+
+def test_right_value_at_the_wrong_node(fanout):
+    dz2 = _up * 0.8 * _s * (1 - _s)
+    v = grade(fanout, f"{dz2:.4f}")
+    assert v.mistake == "wrong-node" and "Keep going back" in v.feedback
+    assert "∂L/∂z1" in v.feedback or "∂L/∂z2" in v.feedback  # equal: z2 = z1 + b
+
+
+def test_expression_form(linear):
+    p = make(LINEAR, LINEAR_VALUES, ("w", "z2"), form="expression")
+    for good in ("2*(w*x+b-y)*x", "2(wx+b−y)x", "4*w*x**2/2 + 2*b*x - 2*x*y", "2*z3*x",
+                 "2*x*(z2 - y)"):
+        assert grade(p, good).correct, good
+    v = grade(p, "0.4")
+    assert v.mistake == "not-expression"
+    assert grade(p, "-2*z3*x").mistake == "sign"
+    assert grade(p, "2*z3").mistake == "local-gradient"
+    assert grade(p, "z3*x").mistake == "local-gradient"  # d(z²)/dz without the 2
+    assert not grade(p, "2*(w*x+b-y)*x + 0.001").correct  # a near miss
+    assert grade(p, "2*z3", question=1).correct
+    assert p.expected_expression(0) == "2*x*(b + w*x - y)"
+
+
+def test_expression_with_relu_branch_is_checked_near_the_values():
+    g = Graph(("x", "w"), (Node("z1", "mul", ("w", "x")), Node("z2", "relu", ("z1",)),
+                           Node("L", "square", ("z2",))))
+    p = make(g, {"x": 2.0, "w": 0.5}, ("w",), form="expression")
+    for good in ("2*relu(w*x)*x", "2*max(0, w*x)*step(w*x)*x", "2*w*x*x", "2*z2*x"):
+        assert grade(p, good).correct, good
+
+
+def test_steps_partial_credit(linear):
+    p = make(LINEAR, LINEAR_VALUES, ("w",), form="steps")
+    assert p.steps(0) == ["z3", "z2", "z1", "w"]
+    v = grade(p, "0.2; 0.2; 0.2; 0.4")
+    assert v.correct and v.score == 1.0
+    v = grade(p, "0.2; 0.2; 0.2; 0.2")
+    assert not v.correct and v.score == 0.75 and v.steps[3].mistake == "local-gradient"
+    v = grade(p, "0.2; 0.2")
+    assert v.rejected and "expected 4 values" in v.reason
+    assert grade_step(p, 0, 0, "2*z3").correct
+    assert grade_step(p, 0, 3, "-0.4").mistake == "sign"
+
+
+def test_rejected_answers_come_back_as_verdicts(linear):
+    v = grade(linear, "__import__('os')")
+    assert v.rejected and not v.correct and "underscore" in v.reason
+    assert v.to_dict()["rejected"] is True
+
+
+def test_no_eval_anywhere_while_grading(monkeypatch):
+    p = generate("backprop", 3, 3, "expression")
+    answer = p.expected_expression(0)
+
+    def boom(*a, **k):
+        raise AssertionError("eval/exec called")
+
+    monkeypatch.setattr(builtins, "eval", boom)
+    monkeypatch.setattr(builtins, "exec", boom)
+    assert grade(p, answer).correct
+    assert grade(p, "__import__('os').system('true')").rejected
+
+
+def test_time_limit_stops_a_runaway():
+    started = time.perf_counter()
+    with pytest.raises(CheckTimeout), time_limit(0.2):
+        while True:
+            pass
+    assert time.perf_counter() - started < 1.0
+
+
+def test_slow_symbolic_check_falls_back_to_numbers():
+    p = make(LINEAR, LINEAR_VALUES, ("w",), form="expression")
+    started = time.perf_counter()
+    v = grade(p, "2*z3*x + ((w+x+b+y)^10)^10 - ((w+x+b+y)^10)^10*(1 + 0*x)")
+    assert v.correct  # expand() gives up within its budget; the numbers decide
+    v = grade(p, "((w+x+b+y)^10)^10")
+    assert not v.correct and not v.rejected
+    assert time.perf_counter() - started < 2 * check_mod.TIME_LIMIT
+
+
+def test_hard_limit_rejects_with_a_clear_message(monkeypatch, linear):
+    def forever(*a, **k):
+        while True:
+            pass
+
+    monkeypatch.setattr(check_mod, "TIME_LIMIT", 0.2)
+    monkeypatch.setattr(check_mod, "_grade_number", forever)
+    v = grade(linear, "0.4")
+    assert v.rejected and "took longer than 0.2 s" in v.reason
+
+
+def test_grading_outside_the_main_thread(linear):
+    p = make(LINEAR, LINEAR_VALUES, ("w",), form="expression")
+    results = []
+    t = threading.Thread(target=lambda: results.append(
+        (grade(p, "2(wx+b−y)x").correct, grade(linear, "0.4").correct)))
+    t.start()
+    t.join(10)
+    assert results == [(True, True)]
+
+
+def test_generated_answers_are_accepted_and_perturbed_ones_diagnosed():
+    for difficulty in (1, 2, 3):
+        for seed in range(15):
+            p = generate("backprop", seed, difficulty)
+            for i in range(len(p.questions)):
+                e = p.expected_value(i)
+                assert grade(p, repr(e), i).correct
+                assert grade(p, f"{e:.3g}", i).correct
+                v = grade(p, repr(-e), i)
+                assert not v.correct and v.mistake == "sign"

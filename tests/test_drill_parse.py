@@ -1,0 +1,156 @@
+"""The answer parser: what people type is accepted; anything unsafe is refused with a reason."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quizforge.drill.errors import AnswerRejected
+from quizforge.drill.parse import MAX_CHARS, evaluate, parse_answer, to_sympy
+
+NAMES = ("x", "w", "b", "y", "z1", "z2", "z3", "L")
+ENV = {"x": 2.0, "w": 0.5, "b": 0.1, "y": 1.0, "z1": 1.0, "z2": 1.1, "z3": 0.1, "L": 0.01}
+
+
+def value(text: str) -> float:
+    return evaluate(parse_answer(text, NAMES).tree, ENV)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2*(w*x+b-y)*x", 0.4),
+        ("2(wx+b−y)x", 0.4),  # implicit ×, juxtaposed names, Unicode minus
+        ("2·z3·x", 0.4),
+        ("2×z3×x", 0.4),
+        ("4*w*x**2/2 + 2*b*x - 2*x*y", 0.4),
+        ("x^2", 4.0),
+        ("x²", 4.0),
+        ("-0.0454", -0.0454),
+        ("1.2e-3", 0.0012),
+        (".5x", 1.0),
+        ("e^x", math.exp(2)),
+        ("exp(x)", math.exp(2)),
+        ("2e^x", 2 * math.exp(2)),
+        ("ln(x)", math.log(2)),
+        ("log(x)", math.log(2)),
+        ("σ(z1)(1−σ(z1))", 0.19661193324148185),
+        ("sigmoid(z1)*(1-sigmoid(z1))", 0.19661193324148185),
+        ("relu(b)", 0.1),
+        ("max(0, b - y)", 0.0),
+        ("step(b)", 1.0),
+        ("heaviside(-b)", 0.0),
+        ("tanh(b)", math.tanh(0.1)),
+        ("1 - tanh(b)^2", 1 - math.tanh(0.1) ** 2),
+        ("sqrt(x)", math.sqrt(2)),
+        ("√(x)", math.sqrt(2)),
+        ("dL/dw = 0.4", 0.4),
+        ("∂L/∂w ≈ 0.4", 0.4),
+        ("Z3", 0.1),
+        ("(x)(y)", 2.0),
+        ("x**-1", 0.5),
+        ("x^(1/2)", math.sqrt(2)),
+        ("pi", math.pi),
+    ],
+)
+def test_accepted_forms(text, expected):
+    assert value(text) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("__import__('os').system('touch /tmp/quizforge-pwned')", "underscore"),
+        ("().__class__", "underscore"),
+        ("().real", "attribute access"),
+        ("x.real", "attribute access"),
+        ("x[0]", "subscripts"),
+        ("9**9**9**9", "exponents are limited"),
+        ("x**99999999", "exponents are limited"),
+        ("x**y", "exponents must be numbers"),
+        ("(" * 60 + "x" + ")" * 60, "too deeply nested"),
+        ("a" * 10**6, "too long"),
+        ("lambda: 1", "keyword 'lambda'"),
+        ("lambda x: x", "keyword 'lambda'"),
+        ("f'{x}'", "strings"),
+        ("'x'", "strings"),
+        ("exec('1')", "'exec' is not allowed"),
+        ("eval('1')", "'eval' is not allowed"),
+        ("diff(L, w)", "letting SymPy differentiate"),
+        ("Derivative(L, w)", "letting SymPy differentiate"),
+        ("integrate(x)", "letting SymPy differentiate"),
+        ("limit(x, x, 0)", "letting SymPy differentiate"),
+        ("[i for i in x]", "keyword 'for'"),
+        ("[x, y]", "subscripts and lists"),
+        ("{x: 1}", "braces"),
+        ("x if y else b", "keyword 'if'"),
+        ("foo(x)", "unknown name 'foo'"),
+        ("exp(x, y)", "takes 1 argument"),
+        ("max(x)", "takes 2 arguments"),
+        ("exp", "needs parentheses"),
+        ("1 2", "two numbers in a row"),
+        ("x, y", "comma"),
+        ("", "empty"),
+        ("1e999999999", "out of range"),
+        ("1e16", "too large"),
+        ("10^11", "exponents are limited"),
+        ("99999999999999999", "too large"),
+        ("((10^10)^10)^10", "too large"),
+        ("x = 1 =", "empty"),
+        ("x // y", "could not read"),
+        ("x % y", "'%' is not allowed"),
+        ("\x00", "unexpected character"),
+        ("x\\\ny", "backslashes"),
+    ],
+)
+def test_rejected_with_a_reason(text, reason, tmp_path):
+    with pytest.raises(AnswerRejected) as e:
+        parse_answer(text, NAMES)
+    assert reason in e.value.reason
+
+
+def test_dunder_payload_never_runs(tmp_path):
+    target = tmp_path / "pwned"
+    for payload in (
+        f"__import__('os').system('touch {target}')",
+        f"().__class__.__bases__[0].__subclasses__()[0]('touch {target}')",
+        f"exec(\"import os; os.system('touch {target}')\")",
+    ):
+        with pytest.raises(AnswerRejected):
+            parse_answer(payload, NAMES)
+    assert not target.exists()
+
+
+def test_to_sympy_builds_the_same_function():
+    import sympy as sp
+
+    syms = {n: sp.Symbol(n) for n in NAMES}
+    ans = parse_answer("σ(z1)(1−σ(z1)) + relu(x) + x²/2", NAMES)
+    expr = to_sympy(ans.tree, syms)
+    got = float(expr.evalf(subs={syms[k]: v for k, v in ENV.items()}))
+    assert got == pytest.approx(evaluate(ans.tree, ENV), rel=1e-12)
+
+
+_ALPHABET = st.sampled_from(list("xwbyzL0123456789()+-*/^., eE_'\"[]{}:;=σ·−×²√λ!@#") +
+                            ["z1", "exp", "log", "sigmoid", "max", "__", "lambda", "**", "9**9"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=700), st.lists(_ALPHABET, max_size=120).map("".join)))
+def test_any_input_parses_or_is_rejected_quickly(text):
+    started = time.perf_counter()
+    try:
+        ans = parse_answer(text, NAMES)
+    except AnswerRejected as e:
+        assert e.reason
+    else:
+        assert len(text) <= MAX_CHARS
+        try:
+            evaluate(ans.tree, ENV)
+        except (ArithmeticError, ValueError):
+            pass
+    assert time.perf_counter() - started < 0.5
