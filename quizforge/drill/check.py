@@ -276,7 +276,10 @@ def _mistakes(graph: Graph, target: str) -> list[_Mistake]:
                 "local-gradient",
                 f"Local gradient: {desc}. Everything else on the way back looks right.", at))
     downstream = {e[0] for e in edges}
-    for other in graph.names:
+    # Nodes on the way back from L come first: "you stopped too early" is the likelier slip.
+    ordered = [n for n in graph.names if n in downstream] + [
+        n for n in graph.names if n not in downstream]
+    for other in ordered:
         if other in (target, graph.loss):  # dL/dL = 1 would match any stray 1
             continue
         if other in downstream:

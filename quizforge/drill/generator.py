@@ -37,18 +37,19 @@ class Level:
     p_fan_out: float  # chance a binary op reads something already used
     p_halves: float  # chance a leaf value is a multiple of 0.5 (else one decimal)
     nodes: tuple[int, int]  # total nodes including L (inclusive range)
+    p_square_loss: float  # chance the loss squares the last node (a squared error)
 
 
 LEVELS: dict[int, Level] = {
     1: Level((3, 4), (2, 3), (("mul", 3.0), ("add", 2.0), ("sub", 2.0), ("square", 1.5),
-                              ("relu", 0.7)), 0, 0, 0.12, 1.0, (3, 5)),
+                              ("relu", 0.7)), 0, 0, 0.12, 1.0, (3, 5), 0.85),
     2: Level((3, 4), (3, 5), (("mul", 3.0), ("add", 2.0), ("sub", 1.5), ("div", 1.0),
                               ("square", 1.2), ("cube", 0.4), ("exp", 0.6), ("log", 0.6),
-                              ("sigmoid", 1.0), ("relu", 0.8)), 1, 1, 0.4, 0.7, (4, 7)),
+                              ("sigmoid", 1.0), ("relu", 0.8)), 1, 1, 0.4, 0.7, (4, 7), 0.6),
     3: Level((3, 5), (5, 7), (("mul", 3.0), ("add", 2.0), ("sub", 1.5), ("div", 1.0),
                               ("square", 1.0), ("cube", 0.4), ("exp", 0.7), ("log", 0.7),
                               ("sigmoid", 1.0), ("tanh", 1.0), ("relu", 0.8)), 3, 2, 0.45, 0.3,
-                              (6, 10)),
+                              (6, 10), 0.5),
 }
 
 
@@ -118,7 +119,7 @@ def _structure(rng: random.Random, level: Level) -> Graph:
         b = unused.pop(rng.randrange(len(unused)))
         op = _pick(rng, [("add", 2.0), ("mul", 2.0), ("sub", 1.0)])
         unused.append(add(op, (b, a) if rng.random() < 0.5 else (a, b)))
-    if nodes[-1].op not in ("square", "cube") and rng.random() < 0.6:
+    if nodes[-1].op not in ("square", "cube") and rng.random() < level.p_square_loss:
         add("square", (nodes[-1].name,))
     last = nodes[-1]
     nodes[-1] = Node("L", last.op, last.inputs)
@@ -184,14 +185,18 @@ def paths_distinguishable(graph: Graph, target: str, fwd: dict[str, float]) -> b
 def _questions(
     rng: random.Random, graph: Graph, difficulty: int, form: str, grad: dict[str, float]
 ) -> tuple[Question, ...]:
-    inner = [n.name for n in graph.nodes[:-1]]
-    targets = list(graph.leaves) + inner
+    # A gradient of ±1 (only sums on the way to L) would hide a dropped factor: not asked.
+    inner = [n.name for n in graph.nodes[:-1] if abs(abs(grad[n.name]) - 1) > 0.05]
+    leaves = [t for t in graph.leaves if abs(abs(grad[t]) - 1) > 0.05]
+    targets = leaves + inner
+    if not targets:
+        return ()
     multi = [t for t in targets if len(graph.paths(t)) >= 2]
     pool = multi if difficulty >= 2 and multi else targets
-    leaf_pool = [t for t in pool if t in graph.leaves]
+    leaf_pool = [t for t in pool if t in leaves]
     first = rng.choice(leaf_pool if leaf_pool and rng.random() < 0.75 else pool)
     chosen = [first]
-    other_leaves = [t for t in graph.leaves if t != first]
+    other_leaves = [t for t in leaves if t != first]
     if other_leaves:
         chosen.append(rng.choice(other_leaves))
     other_inner = [t for t in inner if t not in chosen]
@@ -233,6 +238,8 @@ def build(seed: int, difficulty: int, form: str = "number") -> Problem:
                 continue
             fwd = graph.forward(vmap)
             questions = _questions(rng, graph, difficulty, form, graph.backward(fwd))
+            if not questions:
+                continue
             # Every leaf and node, since the step-by-step form asks for each one on the way.
             if all(paths_distinguishable(graph, t, fwd) for t in graph.names[:-1]):
                 return Problem("backprop", seed, difficulty, form, graph, values, questions)

@@ -167,6 +167,13 @@ def _split_name(word: str, known: Iterable[str]) -> list[str] | None:
 
 def _tokens(text: str, variables: Mapping[str, str]) -> list[tuple[str, str]]:
     """(kind, text) tokens with names resolved; kind is num, var, const, func or op."""
+    # Forbidden words, then characters that only code would use, are named before anything
+    # else is read, so the reason given is the most telling one.
+    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text):
+        _check_word(word)
+    for pos, ch in enumerate(text):
+        if ch in _ODD_CHARS and ch != ".":
+            raise _reject(f"{_ODD_CHARS[ch]} (at position {pos + 1})", "forbidden")
     out: list[tuple[str, str]] = []
     pos = 0
     lowered = {k.lower(): v for k, v in variables.items()}
@@ -188,7 +195,7 @@ def _tokens(text: str, variables: Mapping[str, str]) -> list[tuple[str, str]]:
     return out
 
 
-def _resolve_name(tok: str, variables: Mapping[str, str], lowered: Mapping[str, str]):
+def _check_word(tok: str) -> None:
     low = tok.lower()
     if tok.startswith("_") or "__" in tok:
         raise _reject(f"names starting with an underscore are not allowed ({tok!r})", "forbidden")
@@ -202,6 +209,11 @@ def _resolve_name(tok: str, variables: Mapping[str, str], lowered: Mapping[str, 
         raise _reject(f"the Python keyword {tok!r} is not allowed in an answer", "forbidden")
     if low in DANGEROUS:
         raise _reject(f"{tok!r} is not allowed in an answer", "forbidden")
+
+
+def _resolve_name(tok: str, variables: Mapping[str, str], lowered: Mapping[str, str]):
+    low = tok.lower()
+    _check_word(tok)
     if tok in variables:
         return [("var", variables[tok])]
     if low in lowered and low not in CONSTANTS and low not in FUNCTIONS:
