@@ -16,8 +16,8 @@ GOLDEN = {
     (1, 1): (
         ("Forward pass, with x = 0.5, y = 2.5, c = -1, v = 1:\n  z1 = v²\n  z2 = z1 − x\n"
         "  z3 = z2 + y\n  z4 = c + z3\n  L = z4²\n"
-        "Compute ∂L/∂z3 at these values (3 significant figures)."),
-        [("z3", 4.0), ("x", -4.0), ("z2", 4.0)],
+        "Compute ∂L/∂z1 at these values (3 significant figures)."),
+        [("z1", 4.0), ("v", 8.0), ("z4", 4.0)],
     ),
     (2, 2): (
         ("Forward pass, with b = 3, y = -0.7, a = -2, v = 0.4:\n  z1 = σ(v)\n  z2 = z1 + a\n"

@@ -78,7 +78,7 @@ def test_verdict_screens():
     p = generate("backprop", 2, 2)
     assert "✓ Correct" in text_of(render_verdict(grade(p, "-1.98")))
     wrong = text_of(render_verdict(grade(p, "1.98")))
-    assert "✗ Not quite (sign error)" in wrong
+    assert "✗ Sign error: the size is right" in wrong
     rejected = text_of(render_verdict(grade(p, "import os")))
     assert "⚠ Could not check that: the Python keyword 'import'" in rejected
 

@@ -49,6 +49,7 @@ class Verdict:
     feedback: str
     rejected: bool = False  # unreadable or unsafe: not graded at all
     reason: str | None = None  # why it was rejected
+    reject_code: str | None = None  # syntax | name | forbidden | too-long | exponent | timeout …
     mistake: str | None = None  # sign | missing-path | local-gradient | wrong-node | factor | …
     answer: str = ""
     answer_value: float | None = None  # the answer evaluated at the given values
@@ -66,6 +67,7 @@ class Verdict:
             "correct": self.correct,
             "rejected": self.rejected,
             "reason": self.reason,
+            "reject_code": self.reject_code,
             "question": self.question,
             "wrt": self.wrt,
             "form": self.form,
@@ -228,7 +230,7 @@ def _local_variants(graph: Graph, edge: Edge) -> list[tuple[str, Callable[[_Poin
             from quizforge.drill.ops import OPS
 
             text = OPS[node.op].local_text[i].format(*node.inputs, o=consumer)
-            desc = f"the local gradient {d} = {text} at {eq} is missing"
+            desc = f"you left out the factor {d} = {text} (from {eq})"
         out_list.append((desc, fn))
     return out_list
 
@@ -274,7 +276,8 @@ def _mistakes(graph: Graph, target: str) -> list[_Mistake]:
 
             found.append(_Mistake(
                 "local-gradient",
-                f"Local gradient: {desc}. Everything else on the way back looks right.", at))
+                f"Wrong local gradient: {desc}. Everything else on the way back looks right.",
+                at))
     downstream = {e[0] for e in edges}
     # Nodes on the way back from L come first: "you stopped too early" is the likelier slip.
     ordered = [n for n in graph.names if n in downstream] + [
@@ -331,8 +334,8 @@ def diagnose(graph: Graph, target: str, points: list[_Point], answer: list[float
     msg = _factor(answer, expected, close)
     if msg:
         return "factor", msg
-    return "other", ("Not quite, and it does not match a typical slip. Work backwards from L "
-                     "one node at a time: upstream gradient × local gradient, and add up the "
+    return "other", ("Not quite: this does not match a typical slip. Work backwards from L "
+                     "one node at a time (upstream gradient × local gradient), and add up the "
                      "paths where a value fans out.")
 
 
@@ -347,7 +350,8 @@ def _verdict(problem: Problem, question: int, wrt: str, **kw) -> Verdict:
 
 def _rejected(problem: Problem, question: int, wrt: str, text: str, e: AnswerRejected) -> Verdict:
     return _verdict(problem, question, wrt, correct=False, rejected=True, reason=e.reason,
-                    answer=text, feedback=f"Could not check that answer: {e.reason}.")
+                    reject_code=e.code, answer=text,
+                    feedback=f"Could not check that answer: {e.reason}.")
 
 
 def _grade_number(problem: Problem, question: int, wrt: str, text: str) -> Verdict:
@@ -357,8 +361,8 @@ def _grade_number(problem: Problem, question: int, wrt: str, text: str) -> Verdi
     e = point.grad[wrt]
     if math.isnan(a):
         return _verdict(problem, question, wrt, correct=False, answer=text, mistake="undefined",
-                        feedback="Your answer is undefined at the given values (a division by "
-                        "zero, or a log or square root of a negative number).")
+                        feedback="Undefined: your answer cannot be computed at the given values "
+                        "(a division by zero, or a log or square root of a negative number).")
     if close_number(a, e):
         return _verdict(problem, question, wrt, correct=True, answer=text, answer_value=a,
                         score=1.0, feedback=f"Correct: ∂L/∂{wrt} = {fmt_num(e)}.")
@@ -409,19 +413,22 @@ def _grade_expression(problem: Problem, question: int, text: str) -> Verdict:
     if not answer.names():
         if a0 is not None and close_number(a0, expected[0]):
             return _verdict(problem, question, wrt, mistake="not-expression", **wrong,
-                            feedback="That is the right value at the given point, but this "
-                            f"question asks for an expression in {', '.join(graph.leaves)}.")
+                            feedback="A number, not an expression: that is the right value at "
+                            "the given point, but this question asks for an expression in "
+                            f"{', '.join(graph.leaves)}.")
         kind, msg = diagnose(graph, wrt, points[:1], values[:1], close_number)
         return _verdict(problem, question, wrt, mistake=kind, **wrong,
-                        feedback=f"This question asks for an expression, not a number. {msg}")
+                        feedback=f"{msg} (And this question asks for an expression, not a "
+                        "number.)")
     if any(math.isnan(v) for v in values):
         return _verdict(problem, question, wrt, mistake="undefined", **wrong,
-                        feedback="Your expression is undefined near the given values (a division "
-                        "by zero, or a log or square root of a negative number).")
+                        feedback="Undefined: your expression cannot be computed near the given "
+                        "values (a division by zero, or a log or square root of a negative "
+                        "number).")
     kind, msg = diagnose(graph, wrt, points, values, close_expression)
     if kind == "other" and close_number(values[0], expected[0]):
-        msg = ("Right value at the given point, but not the same expression elsewhere: "
-               "check that you kept every variable symbolic.")
+        msg = ("Not quite: right value at the given point, but not the same expression "
+               "elsewhere; check that you kept every variable symbolic.")
     return _verdict(problem, question, wrt, mistake=kind, feedback=msg, **wrong)
 
 

@@ -193,6 +193,8 @@ def _questions(
         return ()
     multi = [t for t in targets if len(graph.paths(t)) >= 2]
     pool = multi if difficulty >= 2 and multi else targets
+    # At least two local gradients to multiply, so the chain rule is exercised.
+    pool = [t for t in pool if max(map(len, graph.paths(t))) >= 2] or pool
     leaf_pool = [t for t in pool if t in leaves]
     first = rng.choice(leaf_pool if leaf_pool and rng.random() < 0.75 else pool)
     chosen = [first]

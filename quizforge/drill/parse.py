@@ -32,7 +32,7 @@ from quizforge.drill.ops import sigmoid as _sigmoid
 
 MAX_CHARS = 500
 MAX_DEPTH = 40
-MAX_NODES = 200
+MAX_NODES = 400  # AST nodes; 500 characters cannot make many more
 MAX_EXPONENT = 10
 MAX_NUMBER = 10**15
 MAX_MAGNITUDE_DIGITS = 300  # a constant like 10**(…) may not have more digits than this

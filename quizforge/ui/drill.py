@@ -32,14 +32,14 @@ MENU = ("", "?", "help")
 KEYS_HELP = "Enter your answer · ? or empty line: hint / reveal · q: quit"
 
 _MISTAKE_TITLES = {
-    "sign": "sign error",
-    "missing-path": "missing fan-out path",
-    "local-gradient": "wrong local gradient",
-    "wrong-node": "right value, wrong node",
-    "factor": "factor off",
-    "not-expression": "a number, not an expression",
-    "undefined": "undefined",
-    "other": "not quite",
+    "sign": "Sign error",
+    "missing-path": "Missing fan-out path",
+    "local-gradient": "Wrong local gradient",
+    "wrong-node": "Wrong node",
+    "factor": "Off by a factor",
+    "not-expression": "A number, not an expression",
+    "undefined": "Undefined",
+    "other": "Not quite",
 }
 
 
@@ -110,7 +110,9 @@ def render_verdict(verdict: Verdict) -> RenderableType:
     if verdict.rejected:
         t = Text("⚠ Could not check that: ", style="bold yellow")
         t.append(f"{verdict.reason}.", style="yellow")
-        return Group(t, Text(SYNTAX_HELP, style="dim"))
+        if verdict.reject_code in ("syntax", "name"):
+            return Group(t, Text(SYNTAX_HELP, style="dim"))
+        return t
     if verdict.correct:
         return Text(f"✓ {verdict.feedback}", style="bold green")
     if verdict.steps:
@@ -123,17 +125,18 @@ def render_verdict(verdict: Verdict) -> RenderableType:
             out.append("\n")
         out.rstrip()
         return out
-    if verdict.mistake in (None, "other"):
-        return Text(f"✗ {verdict.feedback}", style="red")
-    out = Text(f"✗ Not quite ({_MISTAKE_TITLES.get(verdict.mistake, 'not quite')}). ",
-               style="bold red")
-    out.append(verdict.feedback)
+    title, sep, rest = verdict.feedback.partition(": ")
+    if not sep or len(title) > 30:
+        title, rest = _MISTAKE_TITLES.get(verdict.mistake or "other", "Not quite"), verdict.feedback
+    out = Text(f"✗ {title}: ", style="bold red")
+    out.append(rest)
     return out
 
 
 def _local_cell(text: str, value: float) -> str:
     formula = text.split(" = ", 1)[1]
-    return formula if formula == fmt_num(value) else f"{formula} = {fmt_num(value)}"
+    same = formula.replace("−", "-") == fmt_num(value)
+    return formula if same else f"{formula} = {fmt_num(value)}"
 
 
 def render_solution(problem: Problem, question: int = 0) -> RenderableType:
