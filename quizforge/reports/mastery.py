@@ -1,0 +1,111 @@
+"""Mastery of each deck and each tag: where the cards stand in the schedule now.
+
+Definitions (also in the report's JSON under mastery.definitions):
+- interval: due - last_review, the interval the scheduler gave at the last answer.
+- new: never answered; learning: in (re)learning steps; young: in review with an interval
+  under 21 days; mature: in review with an interval of 21 days or more (as Anki).
+- recall: the mean FSRS probability of recall now over the cards answered at least once.
+- mastered: mature AND recall now >= desired retention, i.e. remembered for 3+ weeks and
+  not yet slipping past the scheduler's target. mastered % = mastered / all the topic's
+  cards (new and suspended ones included: they are part of the topic, not mastered).
+
+Cards removed from their deck files are left out; drill skills have their own section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from quizforge.reports.recall import RecallCurve, ensure_pow
+from quizforge.reports.scope import DAY_MS, Scope
+from quizforge.store.db import Database, to_ms
+
+MATURE_DAYS = 21
+
+
+@dataclass
+class Mastery:
+    """Counts for one deck, tag, or everything in scope."""
+
+    name: str
+    cards: int = 0
+    new: int = 0
+    learning: int = 0
+    young: int = 0
+    mature: int = 0
+    suspended: int = 0
+    leeches: int = 0
+    mastered: int = 0
+    reviewed: int = 0  # cards answered at least once (the recall average is over these)
+    recall_sum: float = 0.0
+
+    @property
+    def recall(self) -> float | None:
+        return self.recall_sum / self.reviewed if self.reviewed else None
+
+    @property
+    def mastered_rate(self) -> float:
+        return self.mastered / self.cards if self.cards else 0.0
+
+    def add(self, other: Mastery) -> None:
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+_COUNTS = (
+    "cards",
+    "new",
+    "learning",
+    "young",
+    "mature",
+    "suspended",
+    "leeches",
+    "mastered",
+    "reviewed",
+    "recall_sum",
+)
+
+
+@dataclass
+class MasteryTable:
+    total: Mastery
+    decks: list[Mastery] = field(default_factory=list)  # by deck id
+    tags: list[Mastery] = field(default_factory=list)  # by tag name
+
+
+def mastery(
+    db: Database, now: datetime, scope: Scope, curve: RecallCurve, desired_retention: float
+) -> MasteryTable:
+    """One pass over the cards in SQLite, grouped by (deck, tag list); the groups are then
+    added up per deck and per tag here (a card counts once under each of its tags)."""
+    ensure_pow(db.conn)
+    now_ms = to_ms(now)
+    recall, rargs = curve.sql(now_ms)  # evaluated once per card: pow is the costly part
+    holds, hargs = curve.at_least_sql(now_ms, desired_retention)
+    f, fargs = scope.cards_sql()
+    reviewed = "state != 0 AND stability > 0"
+    mature = f"state = 2 AND due - last_review >= {MATURE_DAYS * DAY_MS}"
+    rows = db.conn.execute(
+        "SELECT deck_id, tags, COUNT(*), SUM(state = 0), SUM(state IN (1, 3)),"
+        f" SUM(state = 2 AND due - last_review < {MATURE_DAYS * DAY_MS}), SUM({mature}),"
+        f" SUM(suspended), SUM(leech), SUM({mature} AND {holds}), SUM({reviewed}),"
+        f" COALESCE(SUM(CASE WHEN {reviewed} THEN {recall} END), 0)"
+        f" FROM cards WHERE in_deck = 1 AND kind != 'skill'{f} GROUP BY deck_id, tags",
+        [*hargs, *rargs, *fargs],
+    ).fetchall()
+    total = Mastery("all")
+    decks: dict[str, Mastery] = {}
+    tags: dict[str, Mastery] = {}
+    for deck_id, tag_text, *counts in rows:
+        group = Mastery(deck_id, *counts)
+        total.add(group)
+        decks.setdefault(deck_id, Mastery(deck_id)).add(group)
+        for tag in tag_text.split():
+            if not scope.tags or tag in scope.tags:  # with --tag, only the tags asked for
+                tags.setdefault(tag, Mastery(tag)).add(group)
+    return MasteryTable(
+        total,
+        sorted(decks.values(), key=lambda m: m.name),
+        sorted(tags.values(), key=lambda m: m.name),
+    )

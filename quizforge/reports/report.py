@@ -1,0 +1,320 @@
+"""The whole progress report: every section computed for one `now`, and its JSON form."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from quizforge.reports.activity import DayCount, Heatmap, heatmap
+from quizforge.reports.forecast import forecast
+from quizforge.reports.mastery import MATURE_DAYS, Mastery, MasteryTable, mastery
+from quizforge.reports.recall import RecallCurve
+from quizforge.reports.retention import RetentionWindow, Tally, retention
+from quizforge.reports.scope import Calendar, Scope
+from quizforge.reports.skills import DRILL_COMMAND, RECENT, Skills, skills
+from quizforge.reports.today import Today, today
+from quizforge.reports.weak import WeakCard, WeakSpots, study_command, weak_spots
+from quizforge.scheduling.scheduler import Scheduler
+from quizforge.store.db import Database
+
+SCHEMA = 1
+
+DEFINITIONS = {
+    "interval": "due - last_review: the interval the scheduler gave at the card's last answer",
+    "young": f"in review state with an interval under {MATURE_DAYS} days",
+    "mature": f"in review state with an interval of {MATURE_DAYS} days or more",
+    "recall": "mean FSRS probability of recall now, over the cards answered at least once",
+    "mastered": "mature and recall now >= desired retention; mastered_rate = mastered / cards "
+    "(all the topic's cards in their deck files, new and suspended ones included)",
+    "true_retention": "first scheduled answer of the day of cards in review state "
+    "(state_before 2, cram left out) that was Hard/Good/Easy; young/mature by the days "
+    f"since the previous review (under / at least {MATURE_DAYS})",
+    "streak": "consecutive study days with at least one answer (cram included), ending "
+    "today or yesterday; a study day starts at day_starts_at local time",
+    "skill_trend": f"accuracy of the last {RECENT} attempts vs the {RECENT} before: up/down "
+    "when it moved by 10 points or more, else flat; null with no earlier attempts",
+}
+
+
+@dataclass(frozen=True)
+class Advice:
+    text: str
+    command: str | None = None
+
+
+@dataclass
+class Report:
+    now: datetime
+    scope: Scope
+    desired_retention: float
+    new_per_day: int
+    day_starts_at: int
+    empty: bool
+    today: Today
+    mastery: MasteryTable
+    retention: list[RetentionWindow]
+    forecast: list[DayCount]
+    activity: Heatmap
+    skills: Skills
+    weak: WeakSpots
+    deck_titles: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per section
+
+    @property
+    def advice(self) -> list[Advice]:
+        return advice(self)
+
+    def to_dict(self) -> dict:
+        return report_dict(self)
+
+
+def build_report(
+    db: Database,
+    now: datetime,
+    scheduler: Scheduler,
+    scope: Scope | None = None,
+    cal: Calendar | None = None,
+    deck_titles: dict[str, str] | None = None,
+) -> Report:
+    """Every figure of the report at `now`. Pure apart from reading the store."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    cfg = scheduler.config
+    scope = scope or Scope()
+    cal = cal or Calendar(cfg.day_starts_at)
+    timings: dict[str, float] = {}
+
+    def timed(name, fn, *args):
+        t = time.perf_counter()
+        result = fn(*args)
+        timings[name] = time.perf_counter() - t
+        return result
+
+    curve = RecallCurve.of(scheduler)
+    return Report(
+        now=now,
+        scope=scope,
+        desired_retention=cfg.desired_retention,
+        new_per_day=cfg.new_per_day,
+        day_starts_at=cal.starts_at,
+        empty=timed("empty", _nothing_studied, db, scope),
+        today=timed("today", today, db, now, cal, scope, cfg),
+        mastery=timed("mastery", mastery, db, now, scope, curve, cfg.desired_retention),
+        retention=timed("retention", retention, db, now, cal, scope),
+        forecast=timed("forecast", forecast, db, now, cal, scope),
+        activity=timed("activity", heatmap, db, now, cal, scope),
+        skills=timed("skills", skills, db, now, cal, scope, scheduler),
+        weak=timed("weak_spots", weak_spots, db, now, cal, scope, scheduler),
+        deck_titles=dict(deck_titles or {}),
+        timings=timings,
+    )
+
+
+def _nothing_studied(db: Database, scope: Scope) -> bool:
+    """No answer and no drill attempt in scope, ever (--since aside)."""
+    f, args = Scope(scope.decks, scope.tags).revlog_sql(Calendar())
+    if db.conn.execute(f"SELECT 1 FROM revlog r WHERE 1{f} LIMIT 1", args).fetchone():
+        return False
+    if scope.includes_drill:
+        return db.conn.execute("SELECT 1 FROM drill_attempts LIMIT 1").fetchone() is None
+    return True
+
+
+# -- what to do today -----------------------------------------------------------------------
+def advice(r: Report) -> list[Advice]:
+    """A short to-do list for today, from the figures."""
+    study = study_command(r.scope.decks, r.scope.tags)
+    if r.empty:
+        return [
+            Advice("Start with today's flashcards", study),
+            Advice("Practise backprop by hand", DRILL_COMMAND),
+        ]
+    out = []
+    t = r.today
+    if t.due_now or t.new_left:
+        out.append(Advice(f"Study {t.due_now:,} due and {t.new_left:,} new cards", study))
+    else:
+        upcoming = next((d for d in r.forecast if d.count), None)
+        when = (
+            f"next {upcoming.count} on {upcoming.date:%a %d %b}" if upcoming else "none scheduled"
+        )
+        out.append(Advice(f"All caught up ({when})"))
+    due = [lv for lv in r.skills.levels if lv.id in r.skills.due]
+    if due:
+        out.append(Advice(f"Drill {due[0].id}, due for review", due[0].command))
+    if r.skills.weakest:
+        weakest = next(s for s in r.skills.skills if s.skill == r.skills.weakest[0])
+        out.append(
+            Advice(
+                f"Practise your weakest drill skill: {weakest.skill}"
+                f" ({weakest.recent.passed}/{weakest.recent.reviews} right lately)",
+                DRILL_COMMAND,
+            )
+        )
+    slipping = [
+        m for m in r.mastery.tags if m.recall is not None and m.recall < r.desired_retention
+    ]
+    if slipping:
+        worst = min(slipping, key=lambda m: (m.recall, m.name))
+        out.append(
+            Advice(
+                f"Shore up {worst.name} (recall {worst.recall:.0%})",
+                study_command(r.scope.decks, [worst.name], cram=True),
+            )
+        )
+    return out
+
+
+# -- JSON -----------------------------------------------------------------------------------
+def _iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _rate(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def _mastery(m: Mastery) -> dict:
+    return {
+        "cards": m.cards,
+        "new": m.new,
+        "learning": m.learning,
+        "young": m.young,
+        "mature": m.mature,
+        "suspended": m.suspended,
+        "leeches": m.leeches,
+        "reviewed": m.reviewed,
+        "recall": _rate(m.recall),
+        "mastered": m.mastered,
+        "mastered_rate": _rate(m.mastered_rate),
+    }
+
+
+def _tally(t: Tally) -> dict:
+    return {"reviews": t.reviews, "passed": t.passed, "rate": _rate(t.rate)}
+
+
+def _attempts(t: Tally) -> dict:
+    return {"attempts": t.reviews, "correct": t.passed, "rate": _rate(t.rate)}
+
+
+def _card(c: WeakCard) -> dict:
+    return {
+        "deck": c.deck_id,
+        "card": c.card_id,
+        "kind": c.kind,
+        "tags": list(c.tags),
+        "lapses": c.lapses,
+        "recall": _rate(c.recall),
+        "misses": c.misses,
+        "answers": c.answers,
+        "command": c.command,
+    }
+
+
+def report_dict(r: Report) -> dict:
+    t = r.today
+    return {
+        "schema": SCHEMA,
+        "generated_at": _iso(r.now),
+        "empty": r.empty,
+        "filters": {
+            "decks": list(r.scope.decks),
+            "tags": list(r.scope.tags),
+            "since": r.scope.since.isoformat() if r.scope.since else None,
+        },
+        "settings": {
+            "desired_retention": r.desired_retention,
+            "new_per_day": r.new_per_day,
+            "day_starts_at": r.day_starts_at,
+        },
+        "today": {
+            "date": t.date.isoformat(),
+            "reviews": t.reviews,
+            "correct": t.correct,
+            "correct_rate": _rate(t.correct_rate),
+            "seconds": round(t.seconds, 1),
+            "due_now": t.due_now,
+            "new_introduced": t.new_introduced,
+            "new_left": t.new_left,
+            "streak_days": t.streak_days,
+        },
+        "mastery": {
+            "definitions": {
+                k: DEFINITIONS[k] for k in ("interval", "young", "mature", "recall", "mastered")
+            },
+            "total": _mastery(r.mastery.total),
+            "decks": [
+                {"deck": m.name, "title": r.deck_titles.get(m.name, m.name), **_mastery(m)}
+                for m in r.mastery.decks
+            ],
+            "tags": [{"tag": m.name, **_mastery(m)} for m in r.mastery.tags],
+        },
+        "retention": {
+            "desired": r.desired_retention,
+            "definition": DEFINITIONS["true_retention"],
+            "windows": [
+                {
+                    "days": w.days,
+                    "young": _tally(w.young),
+                    "mature": _tally(w.mature),
+                    "all": _tally(w.all),
+                }
+                for w in r.retention
+            ],
+        },
+        "forecast": {
+            "total": sum(d.count for d in r.forecast),
+            "days": [{"date": d.date.isoformat(), "due": d.count} for d in r.forecast],
+        },
+        "activity": {
+            "start": r.activity.start.isoformat(),
+            "end": r.activity.today.isoformat(),
+            "total": r.activity.total,
+            "active_days": r.activity.active_days,
+            "busiest": r.activity.busiest,
+            "streak_definition": DEFINITIONS["streak"],
+            "days": [{"date": d.date.isoformat(), "reviews": d.count} for d in r.activity.days],
+        },
+        "skills": {
+            "trend_definition": DEFINITIONS["skill_trend"],
+            "skills": [
+                {
+                    "skill": s.skill,
+                    "attempts": s.attempts,
+                    "correct": s.correct,
+                    "accuracy": _rate(s.correct / s.attempts if s.attempts else None),
+                    "recent": _attempts(s.recent),
+                    "previous": _attempts(s.previous),
+                    "trend": s.trend,
+                    "last_attempt": _iso(s.last_attempt),
+                }
+                for s in r.skills.skills
+            ],
+            "levels": [
+                {
+                    "level": lv.id,
+                    "attempts": lv.attempts,
+                    "correct": lv.correct,
+                    "state": lv.state.name.lower(),
+                    "due": _iso(lv.due),
+                    "is_due": lv.is_due(r.now),
+                    "recall": _rate(lv.recall),
+                    "command": lv.command,
+                }
+                for lv in r.skills.levels
+            ],
+            "due": list(r.skills.due),
+            "weakest": list(r.skills.weakest),
+        },
+        "weak_spots": {
+            "leech_count": r.weak.leech_count,
+            "leeches": [_card(c) for c in r.weak.leeches],
+            "lowest_recall": [_card(c) for c in r.weak.lowest_recall],
+            "most_missed_mcq": [_card(c) for c in r.weak.most_missed_mcq],
+        },
+        "advice": [{"text": a.text, "command": a.command} for a in r.advice],
+    }

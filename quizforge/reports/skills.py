@@ -1,0 +1,129 @@
+"""Drill skills: accuracy per skill (fan-out, sigmoid, ...) with a trend, and the drill
+levels the scheduler says are due.
+
+Two things are called skills in the store. The skills of a problem (drill_attempts.skills,
+e.g. ' fan-out sigmoid ') say what it exercised: accuracy and trend are per such skill.
+The drill's FSRS-scheduled cards (deck 'drill', kind 'skill') are a generator at a
+difficulty, e.g. 'backprop-d2' (quizforge.study.mastery): those come due.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from datetime import datetime
+
+from quizforge.reports.retention import Tally
+from quizforge.reports.scope import Calendar, Scope
+from quizforge.scheduling.scheduler import Scheduler, State
+from quizforge.store.db import Database, from_ms, to_ms
+from quizforge.study.mastery import skill_statuses
+
+RECENT = 10  # accuracy over the last 10 attempts, compared with the 10 before
+TREND_STEP = 0.1  # a change of one answer in ten or more is a trend
+WEAKEST = 3
+DRILL_COMMAND = "quizforge drill backprop"
+_LEVEL = re.compile(r"^(?P<generator>[a-z][a-z0-9_]*)-d(?P<difficulty>\d+)$")
+
+
+@dataclass(frozen=True)
+class SkillStats:
+    skill: str
+    attempts: int  # every attempt that exercised it, in scope (--since)
+    correct: int
+    recent: Tally  # the last RECENT attempts
+    previous: Tally  # the RECENT attempts before those
+    last_attempt: datetime | None
+
+    @property
+    def trend(self) -> str | None:
+        """'up', 'down' or 'flat' (recent vs previous accuracy); None without a previous."""
+        if not self.previous.reviews or not self.recent.reviews:
+            return None
+        diff = self.recent.rate - self.previous.rate
+        if diff >= TREND_STEP - 1e-9:
+            return "up"
+        if diff <= -TREND_STEP + 1e-9:
+            return "down"
+        return "flat"
+
+
+@dataclass(frozen=True)
+class DrillLevel:
+    """A drill skill card: a generator at one difficulty, scheduled like a flashcard."""
+
+    id: str  # e.g. 'backprop-d2'
+    attempts: int  # all time
+    correct: int
+    state: State
+    due: datetime | None  # None until first drilled
+    recall: float | None
+    command: str
+
+    def is_due(self, now: datetime) -> bool:
+        return self.due is not None and self.due <= now
+
+
+@dataclass(frozen=True)
+class Skills:
+    skills: list[SkillStats]  # by name
+    levels: list[DrillLevel]  # by id
+    due: list[str]  # level ids due now, most overdue first
+    weakest: list[str]  # skills with the lowest recent accuracy (below 100%), worst first
+
+
+def drill_command(level_id: str) -> str:
+    m = _LEVEL.match(level_id)
+    if not m:
+        return DRILL_COMMAND
+    return shlex.join(["quizforge", "drill", m["generator"], "-d", m["difficulty"]])
+
+
+def skills(
+    db: Database, now: datetime, cal: Calendar, scope: Scope, scheduler: Scheduler
+) -> Skills:
+    if not scope.includes_drill:
+        return Skills([], [], [], [])
+    # Fan the padded ' a b ' skill lists out to one row per skill, then rank each skill's
+    # attempts newest first; all in SQLite.
+    rows = db.conn.execute(
+        "WITH RECURSIVE split(id, at, correct, skill, rest) AS ("
+        " SELECT id, attempted_at, correct, '', ltrim(skills) FROM drill_attempts"
+        " WHERE attempted_at >= :since AND attempted_at <= :now"
+        " UNION ALL SELECT id, at, correct, substr(rest, 1, instr(rest, ' ') - 1),"
+        " ltrim(substr(rest, instr(rest, ' '))) FROM split WHERE rest != ''),"
+        " ranked AS (SELECT skill, at, correct,"
+        " ROW_NUMBER() OVER (PARTITION BY skill ORDER BY at DESC, id DESC) AS n"
+        " FROM split WHERE skill != '')"
+        " SELECT skill, COUNT(*), SUM(correct),"
+        " SUM(n <= :r), COALESCE(SUM(CASE WHEN n <= :r THEN correct END), 0),"
+        " SUM(n > :r AND n <= 2 * :r),"
+        " COALESCE(SUM(CASE WHEN n > :r AND n <= 2 * :r THEN correct END), 0),"
+        " MAX(at) FROM ranked GROUP BY skill ORDER BY skill",
+        {"since": scope.since_ms(cal), "now": to_ms(now), "r": RECENT},
+    ).fetchall()
+    stats = [
+        SkillStats(name, n, ok, Tally(rn, rok), Tally(pn, pok), from_ms(last))
+        for name, n, ok, rn, rok, pn, pok, last in rows
+        if scope.skill_wanted(name)
+    ]
+    levels = [
+        DrillLevel(
+            s.skill,
+            s.attempts,
+            s.correct,
+            s.schedule.state,
+            s.schedule.due,
+            scheduler.retrievability(s.schedule, now) if s.schedule.state != State.NEW else None,
+            drill_command(s.skill),
+        )
+        for s in skill_statuses(db)
+        if scope.skill_wanted(s.skill)
+    ]
+    due = sorted((lv for lv in levels if lv.is_due(now)), key=lambda lv: lv.due)
+    weak = sorted(
+        (s for s in stats if s.recent.reviews and s.recent.rate < 1),
+        key=lambda s: (s.recent.rate, -s.recent.reviews, s.skill),
+    )
+    return Skills(stats, levels, [lv.id for lv in due], [s.skill for s in weak[:WEAKEST]])

@@ -1,0 +1,116 @@
+"""Weak spots: leeches, the cards most likely forgotten now, the most-missed MCQs, each with
+the command that studies its topic."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from quizforge.reports.recall import RecallCurve
+from quizforge.reports.scope import Calendar, Scope
+from quizforge.scheduling.scheduler import Scheduler
+from quizforge.store import cards as store
+from quizforge.store.db import Database, to_ms
+
+LIMIT = 5
+
+
+@dataclass(frozen=True)
+class WeakCard:
+    deck_id: str
+    card_id: str
+    kind: str
+    tags: tuple[str, ...]
+    lapses: int
+    recall: float | None  # FSRS recall probability now (None for a card never answered)
+    misses: int  # Again answers (for the most-missed list; in scope, --since)
+    answers: int
+    command: str  # studies the card's topic: its deck and its first (most specific) tag
+
+
+@dataclass(frozen=True)
+class WeakSpots:
+    leech_count: int
+    leeches: list[WeakCard]  # most lapses first
+    lowest_recall: list[WeakCard]  # recall below desired retention, lowest first
+    most_missed_mcq: list[WeakCard]  # most Again answers first
+
+
+def study_command(decks: Sequence[str] = (), tags: Sequence[str] = (), cram: bool = False) -> str:
+    """The `quizforge study` line that studies these decks and tags."""
+    parts = ["quizforge", "study"] + (["--cram"] if cram else [])
+    for d in decks:
+        parts += ["--deck", d]
+    for t in tags:
+        parts += ["--tag", t]
+    return shlex.join(parts)
+
+
+def weak_spots(
+    db: Database,
+    now: datetime,
+    cal: Calendar,
+    scope: Scope,
+    scheduler: Scheduler,
+    limit: int = LIMIT,
+) -> WeakSpots:
+    f, fargs = scope.cards_sql()
+    deck_cards = f"in_deck = 1 AND kind != 'skill'{f}"
+
+    def card(rowid: int, misses: int = 0, answers: int = 0, cram: bool = False) -> WeakCard:
+        row = store.get_card(db, rowid)
+        answered = row.schedule.last_review is not None
+        return WeakCard(
+            row.deck_id,
+            row.card_id,
+            row.kind,
+            row.tags,
+            row.schedule.lapses,
+            scheduler.retrievability(row.schedule, now) if answered else None,
+            misses,
+            answers,
+            study_command([row.deck_id], row.tags[:1], cram),
+        )
+
+    leech_count = db.conn.execute(
+        f"SELECT COUNT(*) FROM cards WHERE leech = 1 AND {deck_cards}", fargs
+    ).fetchone()[0]
+    leeches = [
+        card(r[0], cram=True)  # suspended: only cram shows them
+        for r in db.conn.execute(
+            f"SELECT id FROM cards WHERE leech = 1 AND {deck_cards}"
+            " ORDER BY lapses DESC, id LIMIT ?",
+            [*fargs, limit],
+        )
+    ]
+    key, kargs = RecallCurve.of(scheduler).overdue_sql(to_ms(now))
+    lowest = [
+        card(r[0])
+        for r in db.conn.execute(
+            f"SELECT id FROM cards WHERE suspended = 0 AND state != 0 AND stability > 0"
+            f" AND {deck_cards} ORDER BY {key} DESC, id LIMIT ?",
+            [*fargs, *kargs, limit],
+        )
+    ]
+    lowest = [c for c in lowest if c.recall < scheduler.config.desired_retention]
+    # Misses are ~15% of the log: count them in one sequential scan (NOT INDEXED: probing
+    # revlog_card per MCQ card, the planner's pick, fetches scattered rows and is 5x
+    # slower), then count all answers only for the cards tied at or above the cut-off.
+    rf, rargs = Scope(since=scope.since).revlog_sql(cal)  # the cards are filtered here
+    missed = [
+        card(rowid, misses, answers, cram=True)
+        for rowid, misses, answers in db.conn.execute(
+            "WITH misses AS MATERIALIZED (SELECT r.card AS card, COUNT(*) AS n"
+            " FROM revlog r NOT INDEXED WHERE r.rating = 1"
+            f" AND r.card IN (SELECT id FROM cards WHERE kind = 'mcq' AND {deck_cards}){rf}"
+            " GROUP BY r.card)"
+            " SELECT card, n, (SELECT COUNT(*) FROM revlog r WHERE r.card = misses.card"
+            f"{rf}) AS answers FROM misses"
+            " WHERE n >= COALESCE((SELECT n FROM misses ORDER BY n DESC LIMIT 1 OFFSET ?), 1)"
+            " ORDER BY n DESC, 1.0 * n / answers DESC, card LIMIT ?",
+            [*fargs, *rargs, *rargs, limit - 1, limit],
+        )
+    ]
+    return WeakSpots(leech_count, leeches, lowest, missed)
