@@ -1,0 +1,116 @@
+"""`quizforge report`: progress at a glance, or as JSON / an HTML or SVG file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from quizforge.cli import app
+from quizforge.cli.common import DeckDirs, JsonFlag, deck_dirs, err, out
+
+
+@app.command()
+def report(
+    deck: Annotated[
+        list[str] | None,
+        typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable)."),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="YYYY-MM-DD", help="Count answers from this study day on."),
+    ] = None,
+    as_json: JsonFlag = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", metavar="FILE", help="Also write the report as HTML.")
+    ] = None,
+    svg: Annotated[
+        Path | None, typer.Option("--svg", metavar="FILE", help="Also write the report as SVG.")
+    ] = None,
+    decks: DeckDirs = None,
+) -> None:
+    """How ready you are: today's work, mastery by deck and tag, true retention,
+    the 30-day forecast, a 26-week activity calendar, drill skills and weak spots.
+
+    --since limits the figures taken from your answers (today, streak, retention,
+    activity, skills, most-missed); mastery and the forecast are always as of now.
+
+    Examples:
+
+      quizforge report
+
+      quizforge report --deck backprop --tag softmax-ce
+
+      quizforge report --since 2026-11-01 --json
+
+      quizforge report --html progress.html --svg progress.svg
+    """
+    import json
+
+    from quizforge import clock
+    from quizforge.paths import config_path
+    from quizforge.reports import Scope, build_report, check_scope, parse_day
+    from quizforge.scheduling.config import load_config
+    from quizforge.scheduling.scheduler import Scheduler
+    from quizforge.store import open_store
+    from quizforge.ui.report import render_report
+
+    scope = Scope(tuple(deck or ()), tuple(tag or ()), parse_day(since) if since else None)
+    loaded = _loaded_decks(deck_dirs(decks))
+    scheduler = Scheduler(load_config(config_path()))
+    with open_store() as db:
+        check_scope(
+            db,
+            scope,
+            known_decks=[d.id for d in loaded],
+            known_tags={t for d in loaded for c in d.cards for t in (*c.tags, *d.tags)},
+        )
+        result = build_report(
+            db, clock.now(), scheduler, scope, deck_titles={d.id: d.name for d in loaded}
+        )
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        out.print(render_report(result))
+    for path, kind in ((html, "html"), (svg, "svg")):
+        if path is not None:
+            _export(render_report(result), path, kind)
+            (err if as_json else out).print(f"Wrote {path}", highlight=False)
+
+
+def _loaded_decks(dirs: list[Path]) -> list:
+    """Loaded decks only add display names and known ids: the report works from the store
+    alone, also before the deck loader is installed."""
+    try:
+        from quizforge.cli.decks import load_decks_or_warn
+    except ImportError:
+        return []
+    return load_decks_or_warn(dirs)
+
+
+def _export(renderable, path: Path, kind: str) -> None:
+    import io
+
+    from rich.console import Console
+
+    from quizforge.errors import QuizforgeError
+    from quizforge.ui.report import WIDTH
+
+    console = Console(
+        record=True, width=WIDTH, file=io.StringIO(), force_terminal=True, color_system="truecolor"
+    )
+    console.print(renderable)
+    text = (
+        console.export_html(inline_styles=True)
+        if kind == "html"
+        else console.export_svg(title="quizforge report")
+    )
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise QuizforgeError(f"cannot write {path}: {e.strerror or e}") from None

@@ -1,0 +1,384 @@
+"""The progress report as rich renderables, laid out for an 80-column terminal.
+
+Every function maps report data to a renderable; the caller prints once (or exports the
+same renderable to HTML/SVG). Shading always pairs a colour with a glyph, so the report
+reads the same with NO_COLOR.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from quizforge.reports.activity import Heatmap
+from quizforge.reports.mastery import MATURE_DAYS, Mastery
+from quizforge.reports.report import Report
+from quizforge.reports.retention import Tally
+from quizforge.reports.skills import DRILL_COMMAND
+
+WIDTH = 80
+TAG_ROWS = 15  # tags shown in the terminal (weakest first); --json has them all
+WEAK_ROWS = 3  # cards shown per weak-spot list
+HEAT_GLYPHS = ("·", "░", "▒", "▓", "█")
+HEAT_STYLES = ("grey37", "#0e4429", "#006d32", "#26a641", "#39d353")
+BARS = " ▁▂▃▄▅▆▇█"
+TREND = {"up": ("↑", "green"), "down": ("↓", "red"), "flat": ("→", "dim")}
+
+
+# -- small formatters -------------------------------------------------------------------------
+def pct(x: float | None, digits: int = 0) -> str:
+    return "—" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def duration(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h {m:02d}m" if h else f"{m}m {s:02d}s"
+
+
+def bar(fraction: float, width: int = 8) -> Text:
+    """A horizontal bar in eighths: ███▍░░░░."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, part = divmod(eighths, 8)
+    t = Text("█" * full, style="green")
+    if part:
+        t.append(" ▏▎▍▌▋▊▉"[part], style="green")
+    t.append("░" * (width - len(t)), style="grey37")
+    return t
+
+
+def rate_style(rate: float | None, target: float) -> str:
+    if rate is None:
+        return "dim"
+    if rate >= target - 0.02:
+        return "green"
+    return "yellow" if rate >= target - 0.07 else "red"
+
+
+def command(cmd: str) -> Text:
+    return Text(cmd, style="cyan")
+
+
+def section(title: str, body: RenderableType, subtitle: str = "") -> RenderableType:
+    head = Text(title, style="bold")
+    if subtitle:
+        head.append(f"  {subtitle}", style="dim")
+    return Group(Text(""), head, Padding(body, (0, 0, 0, 1)))
+
+
+# -- sections ---------------------------------------------------------------------------------
+def title_line(r: Report) -> Text:
+    scope = []
+    if r.scope.decks:
+        scope.append("deck " + ", ".join(r.scope.decks))
+    if r.scope.tags:
+        scope.append("tag " + ", ".join(r.scope.tags))
+    if r.scope.since:
+        scope.append(f"since {r.scope.since:%d %b %Y}")
+    t = Text("quizforge report", style="bold cyan")
+    t.append(f" · {r.today.date:%a %d %b %Y}")
+    t.append(" · " + ("; ".join(scope) if scope else "all decks"), style="dim")
+    return t
+
+
+def today_panel(r: Report) -> RenderableType:
+    t, total = r.today, r.mastery.total
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(min_width=34)
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column()
+    done = Text(f"{t.reviews:,}", style="bold")
+    if t.reviews:
+        done.append(f" · {pct(t.correct_rate)} correct · {duration(t.seconds)}")
+    grid.add_row("Answered", done, "Due now", Text(f"{t.due_now:,}", style="bold"))
+    grid.add_row(
+        "Streak",
+        Text(f"{t.streak_days:,} day{'s' * (t.streak_days != 1)}", style="bold"),
+        "New left",
+        Text.assemble((f"{t.new_left:,}", "bold"), f" of {r.new_per_day}/day"),
+    )
+    ready = Text("Ready    ", style="dim")
+    ready.append(
+        pct(total.mastered_rate), style="bold green" if total.mastered_rate >= 0.8 else "bold"
+    )
+    ready.append(
+        f" mastered ({total.mastered:,} of {total.cards:,} cards) · recall now {pct(total.recall)}"
+    )
+    todo = Table.grid(padding=(0, 1))
+    todo.add_column(no_wrap=True)
+    for a in r.advice:
+        todo.add_row(Text("• " + a.text))
+        if a.command:
+            todo.add_row(Text.assemble("  $ ", command(a.command)))
+    return Panel(
+        Group(grid, ready, Text(""), Text("To do", style="bold"), todo),
+        title="Today",
+        title_align="left",
+        border_style="cyan",
+    )
+
+
+def mastery_table(rows: list[Mastery], label: str, total: Mastery | None = None) -> Table:
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+    table.add_column(label, no_wrap=True, overflow="ellipsis", max_width=20)
+    for name in ("cards", "new", "learn", "young", "mature", "recall"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("mastered", no_wrap=True)
+
+    def add(m: Mastery, style: str = "") -> None:
+        mastered = bar(m.mastered_rate)
+        mastered.append(f" {pct(m.mastered_rate):>4}")
+        table.add_row(
+            Text(m.name, style=style or "bold"),
+            f"{m.cards:,}",
+            f"{m.new:,}",
+            f"{m.learning:,}",
+            f"{m.young:,}",
+            f"{m.mature:,}",
+            pct(m.recall),
+            mastered,
+            style=style,
+        )
+
+    for m in rows:
+        add(m)
+    if total is not None and len(rows) > 1:
+        add(total, "dim")
+    return table
+
+
+def mastery_sections(r: Report) -> list[RenderableType]:
+    out = [
+        section(
+            "Mastery by deck",
+            mastery_table(r.mastery.decks, "deck", r.mastery.total),
+            f"mastered = mature (≥{MATURE_DAYS}d) and recall ≥ {pct(r.desired_retention)}",
+        )
+    ]
+    # Weakest first: studied tags by mastery then recall; tags not started yet go last.
+    tags = sorted(
+        r.mastery.tags, key=lambda m: (not m.reviewed, m.mastered_rate, m.recall or 0, m.name)
+    )
+    if tags:
+        shown = tags[:TAG_ROWS]
+        body: list[RenderableType] = [mastery_table(shown, "tag")]
+        if len(tags) > len(shown):
+            body.append(
+                Text(f"… {len(tags) - len(shown)} more tags: --json lists them all", style="dim")
+            )
+        out.append(section("Mastery by tag", Group(*body), "weakest first"))
+    return out
+
+
+def retention_table(r: Report) -> RenderableType:
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+    table.add_column("")
+    for w in r.retention:
+        table.add_column(f"last {w.days} days", justify="right")
+
+    def cell(t: Tally) -> Text:
+        c = Text(pct(t.rate, 1), style=rate_style(t.rate, r.desired_retention))
+        c.append(f" of {t.reviews:,}", style="dim")
+        return c
+
+    table.add_row(f"young (<{MATURE_DAYS}d)", *(cell(w.young) for w in r.retention))
+    table.add_row(f"mature (≥{MATURE_DAYS}d)", *(cell(w.mature) for w in r.retention))
+    table.add_row(Text("all", style="bold"), *(cell(w.all) for w in r.retention))
+    return section(
+        "True retention",
+        table,
+        f"target {pct(r.desired_retention)} · first answer of the day of review cards",
+    )
+
+
+def forecast_chart(r: Report, height: int = 5) -> RenderableType:
+    """Vertical bars, one column per day (today in yellow), in eighths of a row."""
+    counts = [d.count for d in r.forecast]
+    top = max(counts)
+    label_w = len(f"{top:,}")
+    lines = []
+    for row in range(height, 0, -1):
+        line = Text(f"{top:>{label_w},} ┤" if row == height else " " * label_w + " │", style="dim")
+        for i, n in enumerate(counts):
+            eighths = round(n / top * height * 8) if top else 0
+            level = max(0, min(8, eighths - (row - 1) * 8))
+            if n and row == 1 and level == 0:
+                level = 1  # a day with any reviews shows at least a sliver
+            line.append(BARS[level] + " ", style="yellow" if i == 0 else "cyan")
+        lines.append(line)
+    axis = Text(f"{0:>{label_w}} └" + "─" * (2 * len(counts)), style="dim")
+    labels = Text(" " * (label_w + 2), style="dim")
+    for i in range(0, len(counts), 7):
+        labels.append(("today" if i == 0 else f"{r.forecast[i].date:%d %b}").ljust(14))
+    sub = (
+        f"{sum(counts):,} due in {len(counts)} days · today {counts[0]:,} with overdue"
+        f" · tomorrow {counts[1]:,}"
+    )
+    return section("Forecast", Group(*lines, axis, labels), sub)
+
+
+def heat_level(count: int, busiest: int) -> int:
+    """0 for no answers, else 1-4 by quarter of the busiest day: level k holds counts in
+    ((k-1)/4, k/4] of it (a GitHub-style scale)."""
+    return 0 if count == 0 else min(4, max(1, -(-4 * count // busiest)))
+
+
+def heatmap_chart(h: Heatmap) -> RenderableType:
+    weeks = ((h.today - h.start).days // 7) + 1
+    levels = [heat_level(d.count, h.busiest) for d in h.days]
+    mondays = [h.start + timedelta(weeks=w) for w in range(weeks)]
+    months = Text("    ")
+    for w, monday in enumerate(mondays):
+        new_month = w == 0 or monday.month != mondays[w - 1].month
+        # the first column is labelled only if the next month does not start right after
+        crowded = w == 0 and any(m.month != monday.month for m in mondays[1:3])
+        if new_month and not crowded:
+            months.append(" " * (4 + 2 * w - len(months)))
+            months.append(f"{monday:%b}", style="dim")
+    rows = []
+    for dow, name in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")):
+        line = Text(f"{name} ", style="dim")
+        for w in range(weeks):
+            i = 7 * w + dow
+            if i >= len(h.days):
+                line.append("  ")
+                continue
+            lv = levels[i]
+            line.append(
+                HEAT_GLYPHS[lv], style=HEAT_STYLES[lv] + (" bold" if i == len(h.days) - 1 else "")
+            )
+            line.append(" ")
+        rows.append(line)
+    legend = Text("    less ", style="dim")
+    for lv in range(5):
+        legend.append(HEAT_GLYPHS[lv] + " ", style=HEAT_STYLES[lv])
+    legend.append("more", style="dim")
+    if h.busiest:
+        legend.append(
+            f"   (█ over {3 * h.busiest // 4:,} a day; busiest {h.busiest:,})", style="dim"
+        )
+    sub = f"{h.total:,} answers · studied {h.active_days} of {len(h.days)} days"
+    return section(f"Activity, last {weeks} weeks", Group(months, *rows, legend), sub)
+
+
+def due_text(due, now) -> Text:
+    if due is None:
+        return Text("—", style="dim")
+    if due <= now:
+        return Text("now", style="bold yellow")
+    return Text(f"in {max(1, round((due - now).total_seconds() / 86400))}d", style="dim")
+
+
+def skills_section(r: Report) -> RenderableType | None:
+    sk = r.skills
+    if not sk.skills and not sk.levels:
+        if not r.scope.includes_drill:
+            return None
+        hint = Text.assemble(
+            "No drill attempts yet. Practise gradients by hand: ", command(DRILL_COMMAND)
+        )
+        return section("Drill skills", hint)
+    parts: list[RenderableType] = []
+    if sk.skills:
+        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+        table.add_column("skill", no_wrap=True, max_width=20, overflow="ellipsis")
+        table.add_column("tries", justify="right")
+        table.add_column("overall", justify="right")
+        table.add_column("last 10", justify="right")
+        table.add_column("10 before", justify="right")
+        table.add_column("trend", justify="center")
+        worst_first = sorted(
+            sk.skills, key=lambda s: (s.recent.rate if s.recent.reviews else 2, s.skill)
+        )
+        for s in worst_first:
+            glyph, style = TREND.get(s.trend, ("", "dim"))
+            table.add_row(
+                Text(s.skill, style="bold red" if s.skill in sk.weakest else "bold"),
+                f"{s.attempts:,}",
+                pct(s.correct / s.attempts if s.attempts else None),
+                Text(pct(s.recent.rate), style=rate_style(s.recent.rate, 0.8)),
+                Text(pct(s.previous.rate), style="dim"),
+                Text(glyph, style=style),
+            )
+        parts.append(table)
+    if sk.levels:
+        levels = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+        levels.add_column("level", no_wrap=True)
+        levels.add_column("tries", justify="right")
+        levels.add_column("right", justify="right")
+        levels.add_column("recall", justify="right")
+        levels.add_column("due")
+        levels.add_column("practise with", style="cyan", no_wrap=True)
+        for lv in sk.levels:
+            levels.add_row(
+                Text(lv.id, style="bold"),
+                f"{lv.attempts:,}",
+                pct(lv.correct / lv.attempts if lv.attempts else None),
+                pct(lv.recall),
+                due_text(lv.due, r.now),
+                lv.command,
+            )
+        parts += [Text(""), levels]
+    return section("Drill skills", Group(*parts), "accuracy: all, last 10 attempts, the 10 before")
+
+
+def weak_section(r: Report) -> RenderableType | None:
+    w = r.weak
+    groups = [
+        (f"Leeches ({w.leech_count:,} suspended)", w.leeches, lambda c: f"{c.lapses} lapses"),
+        ("Lowest recall now", w.lowest_recall, lambda c: f"recall {pct(c.recall)}"),
+        ("Most-missed MCQs", w.most_missed_mcq, lambda c: f"missed {c.misses} of {c.answers}"),
+    ]
+    if not any(cards for _, cards, _ in groups):
+        return None
+    lines: list[RenderableType] = []
+    for title, cards, detail in groups:
+        if not cards:
+            continue
+        lines.append(Text(title, style="bold"))
+        for c in cards[:WEAK_ROWS]:
+            lines.append(Text.assemble(f"  {c.deck_id}/{c.card_id}  ", (detail(c), "yellow")))
+            lines.append(Text.assemble("  $ ", command(c.command)))
+    return section("Weak spots", Group(*lines), f"top {WEAK_ROWS} of each; --json lists more")
+
+
+def empty_panel(r: Report) -> RenderableType:
+    total = r.mastery.total
+    body = Text()
+    body.append("Nothing studied yet", style="bold")
+    if r.scope.decks or r.scope.tags:
+        body.append(" in this selection")
+    body.append(". Your progress shows up here after your first answers.\n")
+    if total.cards:
+        n = len(r.mastery.decks)
+        body.append(f"{total.cards:,} cards in {n} deck{'s' * (n != 1)} are waiting.\n")
+    body.append("\n")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for a in r.advice:
+        grid.add_row(command(a.command or ""), Text(a.text, style="dim"))
+    return Panel(
+        Group(body, grid), title="Welcome to quizforge", title_align="left", border_style="cyan"
+    )
+
+
+def render_report(r: Report) -> RenderableType:
+    """The whole report: one renderable, at most 80 columns wide."""
+    if r.empty:
+        return Group(title_line(r), empty_panel(r))
+    parts: list[RenderableType] = [title_line(r), today_panel(r)]
+    parts += mastery_sections(r)
+    parts.append(retention_table(r))
+    parts.append(forecast_chart(r))
+    parts.append(heatmap_chart(r.activity))
+    for extra in (skills_section(r), weak_section(r)):
+        if extra is not None:
+            parts.append(extra)
+    return Group(*parts)

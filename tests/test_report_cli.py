@@ -1,0 +1,198 @@
+"""`quizforge report` through the CLI: text at 80 columns, JSON, files, errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from helpers import T0, make_deck
+from rich.cells import cell_len
+from typer.testing import CliRunner
+
+from quizforge.cli import app, common
+from quizforge.paths import db_path
+from quizforge.scheduling.config import Config
+from quizforge.scheduling.scheduler import Rating, Scheduler
+from quizforge.store.cards import Attempt
+from quizforge.store.db import Database
+from quizforge.study.mastery import record_drill_attempt
+from quizforge.study.session import Session, StudyOptions
+
+runner = CliRunner()
+NOW = (T0 + timedelta(days=6)).isoformat()  # Sunday 8 March 2026, 12:00 UTC
+
+
+@pytest.fixture(autouse=True)
+def _utc_80_columns(monkeypatch):
+    """The CLI cuts days in the machine's zone: pin it, and the console width."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    for console in (common.out, common.err):
+        monkeypatch.setattr(console, "width", 80)
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def studied(monkeypatch):
+    """A week of study in the user's store: two decks, every card answered Good or Again,
+    plus a few drill attempts."""
+    decks = [
+        make_deck(
+            "backprop", n_flash=6, n_mcq=2, card_tags={"c0": ("softmax-ce",), "c1": ("fan-out",)}
+        ),
+        make_deck("stats", n_flash=4, tags=("probability",)),
+    ]
+    sched = Scheduler(Config(fuzz=False))
+    with Database(db_path()) as db:
+        for day in range(7):
+            now = T0 + timedelta(days=day)
+            s = Session(db, decks, sched, StudyOptions(), now)
+            i = 0
+            while (nxt := s.next(now)) is not None:
+                rating = Rating.AGAIN if (i + day) % 5 == 0 else Rating.GOOD
+                s.answer(nxt[0], rating, now, 4000)
+                now += timedelta(minutes=2)
+                i += 1
+            a = Attempt(
+                now,
+                "backprop",
+                1,
+                "number",
+                day,
+                ("chain-rule", "sigmoid"),
+                day % 2 == 0,
+                1.0,
+                30000,
+            )
+            record_drill_attempt(db, sched, a, now)
+    monkeypatch.setenv("QUIZFORGE_NOW", NOW)
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["report", *args])
+
+
+def test_nothing_studied_is_a_friendly_start_not_an_error(monkeypatch):
+    monkeypatch.setenv("QUIZFORGE_NOW", NOW)
+    r = invoke()
+    assert r.exit_code == 0, r.output
+    assert "Nothing studied yet" in r.stdout
+    assert "quizforge study" in r.stdout and "quizforge drill backprop" in r.stdout
+    assert r.stderr == ""
+
+
+def test_nothing_studied_json_has_the_full_structure_and_empty_flag(monkeypatch):
+    monkeypatch.setenv("QUIZFORGE_NOW", NOW)
+    r = invoke("--json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["empty"] is True and d["today"]["reviews"] == 0 and d["today"]["streak_days"] == 0
+    assert d["weak_spots"]["leeches"] == [] and len(d["forecast"]["days"]) == 30
+
+
+def test_report_fits_80_columns_and_has_every_section(studied):
+    r = invoke()
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80
+    for heading in (
+        "Today",
+        "Mastery by deck",
+        "Mastery by tag",
+        "True retention",
+        "Forecast",
+        "Activity, last 26 weeks",
+        "Drill skills",
+        "Weak spots",
+    ):
+        assert any(heading in line for line in lines), heading
+    assert lines[0] == "quizforge report · Sun 08 Mar 2026 · all decks"
+    assert "Streak   7 days" in r.stdout
+    # the calendar's rows are Monday..Sunday, shaded by count, with a legend
+    assert [line.split()[0] for line in lines if line[1:4] in ("Mon", "Tue", "Sun")] == [
+        "Mon",
+        "Tue",
+        "Sun",
+    ]
+    assert "less · ░ ▒ ▓ █ more" in r.stdout
+
+
+def test_report_json_matches_the_store(studied):
+    r = invoke("--json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["empty"] is False
+    with Database(db_path()) as db:
+        answers = db.conn.execute("SELECT COUNT(*) FROM revlog").fetchone()[0]
+        deck_cards = db.conn.execute("SELECT COUNT(*) FROM cards WHERE kind != 'skill'").fetchone()[
+            0
+        ]
+    assert d["activity"]["total"] == answers  # drill levels' reviews included
+    assert d["mastery"]["total"]["cards"] == deck_cards == 12
+    assert [x["deck"] for x in d["mastery"]["decks"]] == ["backprop", "stats"]
+    assert d["today"]["streak_days"] == 7
+    assert {s["skill"] for s in d["skills"]["skills"]} == {"chain-rule", "sigmoid"}
+    assert d["skills"]["levels"][0]["level"] == "backprop-d1"
+
+
+def test_deck_tag_and_since_filters(studied):
+    d = json.loads(invoke("--json", "--deck", "stats").stdout)
+    assert [x["deck"] for x in d["mastery"]["decks"]] == ["stats"]
+    assert d["skills"]["skills"] == []  # drill skills only with no --deck or --deck drill
+    d = json.loads(invoke("--json", "--tag", "softmax-ce").stdout)
+    assert d["mastery"]["total"]["cards"] == 1
+    assert [x["tag"] for x in d["mastery"]["tags"]] == ["softmax-ce"]
+    d = json.loads(invoke("--json", "--since", "2026-03-07").stdout)
+    assert d["filters"]["since"] == "2026-03-07"
+    assert [x["date"] for x in d["activity"]["days"] if x["reviews"]] == [
+        "2026-03-07",
+        "2026-03-08",
+    ]
+
+
+def test_bad_since_is_one_line_on_stderr_exit_1(studied):
+    r = invoke("--since", "2026-13-01")
+    assert r.exit_code == 1
+    assert r.stdout == ""
+    assert r.stderr == "Error: bad --since date '2026-13-01': use YYYY-MM-DD, e.g. 2026-11-02\n"
+
+
+def test_unknown_deck_and_tag_are_one_line_exit_1(studied):
+    r = invoke("--deck", "nope", "--tag", "zzz")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("Error: no deck with id 'nope' (decks: ")
+    assert r.stderr.endswith("; no cards or drill skills with tag 'zzz'\n")
+    assert r.stderr.count("\n") == 1
+
+
+def test_unknown_option_is_a_usage_error_exit_2():
+    assert invoke("--weeks", "3").exit_code == 2
+
+
+def test_html_and_svg_files_are_written(studied, tmp_path):
+    html, svg = tmp_path / "r.html", tmp_path / "r.svg"
+    r = invoke("--html", str(html), "--svg", str(svg))
+    assert r.exit_code == 0, r.output
+    assert f"Wrote {html}" in r.stdout and f"Wrote {svg}" in r.stdout
+    page = html.read_text(encoding="utf-8")
+    assert page.lstrip().startswith("<!DOCTYPE html>") and "True retention" in page
+    image = svg.read_text(encoding="utf-8")
+    assert image.lstrip().startswith("<svg") and "Forecast" in image
+
+
+def test_json_with_a_file_keeps_stdout_pure_json(studied, tmp_path):
+    r = invoke("--json", "--svg", str(tmp_path / "r.svg"))
+    assert r.exit_code == 0
+    json.loads(r.stdout)
+    assert "Wrote" in r.stderr
+
+
+def test_unwritable_file_is_one_line_exit_1(studied, tmp_path):
+    r = invoke("--html", str(tmp_path))  # a directory
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"Error: cannot write {tmp_path}: ")
+    assert r.stderr.count("\n") == 1
