@@ -6,6 +6,7 @@ leech rule. It is pure: every function is handed `now` and does no I/O.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from enum import IntEnum
@@ -126,11 +127,28 @@ class Scheduler:
         )
 
     def review(
-        self, s: CardSchedule, rating: Rating, now: datetime, duration_ms: int = 0
+        self,
+        s: CardSchedule,
+        rating: Rating,
+        now: datetime,
+        duration_ms: int = 0,
+        fuzz_seed: int | None = None,
     ) -> tuple[CardSchedule, ReviewRecord]:
+        """Answer a card. `fuzz_seed` makes the interval fuzz deterministic (as Anki seeds
+        it from the card id and rep count); without it py-fsrs draws from `random`."""
         _check_utc(now)
         rating = Rating(rating)
-        card, _ = self._fsrs.review_card(self._to_fsrs(s, now), fsrs.Rating(int(rating)), now)
+        card = self._to_fsrs(s, now)
+        if fuzz_seed is None:
+            card, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), now)
+        else:
+            # py-fsrs fuzzes with the module-level `random`; seed it just for this call.
+            saved = random.getstate()
+            random.seed(fuzz_seed)
+            try:
+                card, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), now)
+            finally:
+                random.setstate(saved)
         lapse = s.state == State.REVIEW and rating == Rating.AGAIN
         lapses = s.lapses + int(lapse)
         became_leech = lapse and lapses >= self.config.leech_threshold and not s.leech

@@ -156,7 +156,8 @@ class Session:
         that answered the same card meanwhile is not overwritten."""
         with self.db.atomic() as conn:
             before = store.get_card(self.db, entry.rowid).schedule
-            after, record = self.scheduler.review(before, rating, now, duration_ms)
+            fuzz_seed = entry.rowid * 100_003 + before.reps
+            after, record = self.scheduler.review(before, rating, now, duration_ms, fuzz_seed)
             if self.options.cram:
                 after = before  # practice only: the schedule is left alone
                 record = replace(record, interval_days=0.0, lapse=False, became_leech=False)
