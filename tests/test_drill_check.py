@@ -68,7 +68,7 @@ def test_worked_example_accepts_every_correct_form(linear, answer):
     ("0.8", "factor", "twice"),
     ("0.39", "other", "Not quite"),
     ("0.1", "local-gradient", "∂z1/∂w is x, not w"),
-    ("0.5", "wrong-node", "forward value of w"),
+    ("0.5", "forward-value", "the value of w in the forward pass"),
 ])
 def test_worked_example_names_the_mistake(linear, answer, mistake, words):
     v = grade(linear, answer)
@@ -79,10 +79,10 @@ def test_worked_example_names_the_mistake(linear, answer, mistake, words):
 
 def test_missing_fan_out_path(fanout):
     assert grade(fanout, f"{DW:.4f}").correct
-    for partial, shown in ((DIRECT, "w → z4 → L"), (THROUGH, "w → z1 → z2 → z3 → z4 → L")):
+    for partial, left_out in ((DIRECT, "w → z1 → z2 → z3 → z4 → L"), (THROUGH, "w → z4 → L")):
         v = grade(fanout, f"{partial:.4f}")
         assert v.mistake == "missing-path", v.feedback
-        assert shown in v.feedback  # the path that was left out
+        assert f"leaves out the path {left_out} (w reaches L by 2 paths)" in v.feedback
 
 
 def test_sigma_instead_of_its_derivative(fanout):
@@ -203,3 +203,13 @@ def test_generated_answers_are_accepted_and_perturbed_ones_diagnosed():
                 assert grade(p, f"{e:.3g}", i).correct
                 v = grade(p, repr(-e), i)
                 assert not v.correct and v.mistake == "sign"
+
+
+def test_step_with_only_the_local_gradient(fanout):
+    p = make(FANOUT, FANOUT_VALUES, ("w",), form="steps")
+    steps = p.steps(0)
+    assert steps == ["z4", "z3", "z2", "z1", "w"]
+    v = grade_step(p, 0, 1, "0.8")  # ∂z4/∂z3 = w, without the upstream 2·z4
+    assert v.mistake == "local-only"
+    assert "that is ∂z4/∂z3 alone; multiply it by the upstream gradient ∂L/∂z4" in v.feedback
+    assert grade_step(p, 0, 1, f"{_up * 0.8:.4f}").correct

@@ -50,7 +50,9 @@ class Verdict:
     rejected: bool = False  # unreadable or unsafe: not graded at all
     reason: str | None = None  # why it was rejected
     reject_code: str | None = None  # syntax | name | forbidden | too-long | exponent | timeout …
-    mistake: str | None = None  # sign | missing-path | local-gradient | wrong-node | factor | …
+    # sign | missing-path | local-gradient | local-only | wrong-node | forward-value | factor
+    # | not-expression | undefined | other
+    mistake: str | None = None
     answer: str = ""
     answer_value: float | None = None  # the answer evaluated at the given values
     score: float = 0.0  # 1 or 0; the fraction of steps right for the step-by-step form
@@ -251,14 +253,12 @@ def _mistakes(graph: Graph, target: str) -> list[_Mistake]:
             subsets = [(i,) for i in idx] + [tuple(j for j in idx if j != i) for i in idx]
         for sub in subsets:
             missing = [paths[i] for i in idx if i not in sub]
-            taken = [paths[i] for i in sub]
-            shown = "; ".join(_path_text(graph, target, p) for p in missing[:2])
+            shown = " and ".join(_path_text(graph, target, p) for p in missing[:2])
             more = f" (and {len(missing) - 2} more)" if len(missing) > 2 else ""
-            taken_text = "; ".join(_path_text(graph, target, p) for p in taken[:2])
-            msg = (f"Missing fan-out path: your answer only follows {taken_text}"
-                   f"{' …' if len(taken) > 2 else ''}. {target} also reaches L through "
-                   f"{shown}{more}. When a value feeds several nodes, the gradients from every "
-                   f"path add up.")
+            plural = "s" if len(missing) > 1 else ""
+            msg = (f"Missing fan-out path: your answer leaves out the path{plural} {shown}{more}"
+                   f" ({target} reaches L by {len(paths)} paths). When a value feeds several "
+                   "nodes, the gradients from every path add up.")
 
             def at(p, sub=sub):
                 return sum(math.prod(p.local[e] for e in paths[i]) for i in sub)
@@ -269,6 +269,12 @@ def _mistakes(graph: Graph, target: str) -> list[_Mistake]:
         for e in path:
             if e not in edges:
                 edges.append(e)
+    for first in dict.fromkeys(path[0] for path in paths if path):
+        found.append(_Mistake(
+            "local-only",
+            f"Only the local gradient: that is ∂{first[0]}/∂{target} alone; multiply it by "
+            f"the upstream gradient ∂L/∂{first[0]}.",
+            lambda p, e=first: p.local[e]))
     for e in edges:
         for desc, fn in _local_variants(graph, e):
             def at(p, e=e, fn=fn):
@@ -291,14 +297,10 @@ def _mistakes(graph: Graph, target: str) -> list[_Mistake]:
         else:
             msg = f"Wrong node: that is ∂L/∂{other}, not {grad}."
         found.append(_Mistake("wrong-node", msg, lambda p, o=other: p.grad[o]))
-    for first in dict.fromkeys(path[0] for path in paths if path):
-        found.append(_Mistake(
-            "wrong-node",
-            f"That is only the local gradient ∂{first[0]}/∂{target}; multiply it by the "
-            f"upstream gradient ∂L/∂{first[0]}.",
-            lambda p, e=first: p.local[e]))
     found.append(_Mistake(
-        "wrong-node", f"That is the forward value of {target}, not its gradient {grad}.",
+        "forward-value",
+        f"Forward value, not a gradient: that is the value of {target} in the forward pass; "
+        f"the question asks for {grad}.",
         lambda p: p.fwd[target]))
     return found
 

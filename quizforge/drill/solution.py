@@ -52,9 +52,12 @@ class Solution:
     value: float
 
 
-def _num(v: float) -> str:
+_CALLS = ("exp", "log", "sigmoid", "tanh", "relu")  # already parenthesised: tanh(-0.9)
+
+
+def _num(v: float, op: str) -> str:
     s = fmt_num(v)
-    return f"({s})" if v < 0 else s
+    return f"({s})" if v < 0 and op not in _CALLS else s
 
 
 def solve(problem: Problem, question: int = 0) -> Solution:
@@ -64,7 +67,7 @@ def solve(problem: Problem, question: int = 0) -> Solution:
     grad = problem.gradients
     local = graph.local_grads(fwd)
     forward = tuple(
-        ForwardRow(n.name, n.equation(), OPS[n.op].show.format(*(_num(fwd[a]) for a in n.inputs)),
+        ForwardRow(n.name, n.equation(), OPS[n.op].show.format(*(_num(fwd[a], n.op) for a in n.inputs)),
                    fwd[n.name])
         for n in graph.nodes
     )

@@ -35,7 +35,9 @@ _MISTAKE_TITLES = {
     "sign": "Sign error",
     "missing-path": "Missing fan-out path",
     "local-gradient": "Wrong local gradient",
+    "local-only": "Only the local gradient",
     "wrong-node": "Wrong node",
+    "forward-value": "Forward value, not a gradient",
     "factor": "Off by a factor",
     "not-expression": "A number, not an expression",
     "undefined": "Undefined",
@@ -197,7 +199,7 @@ def _expression_lines(problem: Problem, question: int) -> Text:
     by_nodes = pretty(node_gradients(problem.graph)[wrt])
     in_leaves = pretty(expected_in_leaves(problem.graph, wrt))
     t = Text(f"As an expression: ∂L/∂{wrt} = {by_nodes}", style="green")
-    if in_leaves != by_nodes:
+    if in_leaves != by_nodes and len(in_leaves) <= 160:  # longer is not worth reading
         t.append(f"\n  = {in_leaves}", style="green")
     return t
 
