@@ -73,13 +73,14 @@ def report(
         result = build_report(
             db, clock.now(), scheduler, scope, deck_titles={d.id: d.name for d in loaded}
         )
+    view = render_report(result)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        out.print(render_report(result))
+        out.print(view)
     for path, kind in ((html, "html"), (svg, "svg")):
         if path is not None:
-            _export(render_report(result), path, kind)
+            _export(view, path, kind)
             (err if as_json else out).print(f"Wrote {path}", highlight=False)
 
 
@@ -88,7 +89,9 @@ def _loaded_decks(dirs: list[Path]) -> list:
     alone, also before the deck loader is installed."""
     try:
         from quizforge.cli.decks import load_decks_or_warn
-    except ImportError:
+    except ModuleNotFoundError as e:
+        if e.name != "quizforge.cli.decks":
+            raise
         return []
     return load_decks_or_warn(dirs)
 

@@ -14,7 +14,7 @@ Cards removed from their deck files are left out; drill skills have their own se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from quizforge.reports.recall import RecallCurve, ensure_pow
@@ -49,22 +49,9 @@ class Mastery:
         return self.mastered / self.cards if self.cards else 0.0
 
     def add(self, other: Mastery) -> None:
-        for name in _COUNTS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-_COUNTS = (
-    "cards",
-    "new",
-    "learning",
-    "young",
-    "mature",
-    "suspended",
-    "leeches",
-    "mastered",
-    "reviewed",
-    "recall_sum",
-)
+        for f in fields(self):
+            if f.name != "name":
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 @dataclass

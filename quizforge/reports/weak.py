@@ -98,11 +98,12 @@ def weak_spots(
     # Misses are ~15% of the log: count them in one sequential scan (NOT INDEXED: probing
     # revlog_card per MCQ card, the planner's pick, fetches scattered rows and is 5x
     # slower), then count all answers only for the cards tied at or above the cut-off.
+    # (SQLite materializes a CTE used twice, so the scan runs once.)
     rf, rargs = Scope(since=scope.since).revlog_sql(cal)  # the cards are filtered here
     missed = [
         card(rowid, misses, answers, cram=True)
         for rowid, misses, answers in db.conn.execute(
-            "WITH misses AS MATERIALIZED (SELECT r.card AS card, COUNT(*) AS n"
+            "WITH misses AS (SELECT r.card AS card, COUNT(*) AS n"
             " FROM revlog r NOT INDEXED WHERE r.rating = 1"
             f" AND r.card IN (SELECT id FROM cards WHERE kind = 'mcq' AND {deck_cards}){rf}"
             " GROUP BY r.card)"
