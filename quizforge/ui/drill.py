@@ -253,12 +253,19 @@ class Attempt:
         return self.tries > 0 or self.revealed
 
 
+def _read(console: Console, read_line: ReadLine, prompt: str) -> str | None:
+    line = read_line(prompt)
+    if line is None:
+        console.print()  # end of input leaves the cursor after the prompt
+    return line
+
+
 def _menu(problem: Problem, question: int, console: Console, read_line: ReadLine,
           hints: int) -> tuple[str, int]:
     """The hint/reveal menu. Returns (action, hints shown): action is back, reveal or quit."""
     console.print(Text("h: hint   r: reveal the solution   Enter: back to the question   q: quit",
                        style="dim"))
-    line = read_line("choice> ")
+    line = _read(console, read_line, "choice> ")
     if line is None:
         return "quit", hints
     choice = line.strip().lower()
@@ -300,7 +307,7 @@ def run_problem_interactive(
                        clock() - started, 1.0 if correct else 0.0, tuple(answers))
 
     while True:
-        line = read_line("answer> ")
+        line = _read(console, read_line, "answer> ")
         if line is None:
             return done(quit=True)
         text = line.strip()
@@ -348,7 +355,7 @@ def _run_steps(problem: Problem, console: Console, read_line: ReadLine, question
 
     for k, node in enumerate(steps):
         while True:
-            line = read_line(f"∂L/∂{node} = ")
+            line = _read(console, read_line, f"∂L/∂{node} = ")
             if line is None:
                 return done(quit=True)
             text = line.strip()
