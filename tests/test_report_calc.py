@@ -605,3 +605,13 @@ def test_timings_cover_every_section(db):
         "skills",
         "weak_spots",
     }
+
+
+def test_forecast_buckets_cut_days_in_a_quarter_hour_zone(db):
+    """Kathmandu is UTC+5:45: a study day starts at 22:15 UTC, on a 15-minute bucket edge."""
+    ktm = Calendar(4, ZoneInfo("Asia/Kathmandu"))
+    c = add_deck(db, n_flash=2)
+    schedule(db, c["c0"], 2, last=NOW, due=datetime(2026, 3, 3, 22, 14, 59, tzinfo=UTC))
+    schedule(db, c["c1"], 2, last=NOW, due=datetime(2026, 3, 3, 22, 15, tzinfo=UTC))
+    f = forecast(db, NOW, ktm, Scope())
+    assert {d.date: d.count for d in f if d.count} == {date(2026, 3, 3): 1, date(2026, 3, 4): 1}
