@@ -96,8 +96,31 @@ def main() -> None:
     first_card_seconds(benv)
     summarize("study: first card (100k cards, 1M reviews)", [first_card_seconds(benv) for _ in range(args.runs)], 0.5)
     summarize("decks --json (100k cards, 1M reviews)", [command_seconds(benv, "decks", "--json") for _ in range(args.runs)], 0.5)
+    session_build_with_all_cards(big / "quizforge.sqlite3", args.runs)
     shutil.rmtree(home, ignore_errors=True)
     shutil.rmtree(big, ignore_errors=True)
+
+
+def session_build_with_all_cards(path: Path, runs: int) -> None:
+    """In-process: sync all 100,000 cards of the synthetic decks and build the queue, so
+    every query runs over the whole store (deck files of that size are not parsed here)."""
+    import random
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import make_store
+
+    from quizforge.scheduling.scheduler import Scheduler
+    from quizforge.store.db import Database
+    from quizforge.study.session import Session, StudyOptions
+
+    decks = make_store.make_decks(100_000, random.Random(7))  # the decks the store was built from
+    times = []
+    for _ in range(runs + 1):
+        t0 = time.perf_counter()
+        with Database(path) as db:
+            Session(db, decks, Scheduler(), StudyOptions(), make_store.END)
+        times.append(time.perf_counter() - t0)
+    summarize("session build, all 100k cards (in-process)", times[1:], 0.5)
 
 
 if __name__ == "__main__":

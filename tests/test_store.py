@@ -39,12 +39,15 @@ def test_migrations_recorded_once(tmp_path):
 def test_older_database_opens_with_its_data(tmp_path, monkeypatch):
     path = tmp_path / "s.sqlite3"
     monkeypatch.setattr(dbmod, "MIGRATIONS", MIGRATIONS[:1])
-    with Database(path) as d:
-        store.sync_decks(d, [make_deck()], T0)
+    with Database(path) as d:  # a store as the first release wrote it
+        d.conn.executemany(
+            "INSERT INTO cards (deck_id, card_id, kind, added_at) VALUES ('d', ?, 'flashcard', 0)",
+            [(f"c{i}",) for i in range(5)],
+        )
     extra = ("9999_test_column", "ALTER TABLE cards ADD COLUMN note TEXT DEFAULT 'x'")
     monkeypatch.setattr(dbmod, "MIGRATIONS", [*MIGRATIONS, extra])
     with Database(path) as d:
-        assert d.applied_migrations()[-1] == "9999_test_column"
+        assert d.applied_migrations() == [name for name, _ in MIGRATIONS] + ["9999_test_column"]
         rows = d.conn.execute("SELECT card_id, note FROM cards ORDER BY id").fetchall()
         assert [tuple(r) for r in rows] == [(f"c{i}", "x") for i in range(5)]
 
@@ -142,3 +145,13 @@ def test_deck_stats_and_studied_today(db):
 def test_ms_round_trip():
     assert from_ms(to_ms(T0)) == T0
     assert to_ms(None) is None and from_ms(None) is None
+
+
+def test_sync_skips_unchanged_decks(db):
+    deck = make_deck(n_flash=3)
+    store.sync_decks(db, [deck], T0)
+    db.conn.execute("UPDATE cards SET tags = ' tampered '")  # would be repaired by a full sync
+    store.sync_decks(db, [deck], T0)
+    assert store.find_card(db, "d", "c0").tags == ("tampered",)  # skipped: deck unchanged
+    store.sync_decks(db, [replace(deck, cards=deck.cards[:2])], T0)
+    assert store.find_card(db, "d", "c0").tags == () and not store.find_card(db, "d", "c2").in_deck

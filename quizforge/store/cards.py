@@ -6,6 +6,7 @@ store's own integer key, used by the review log.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -70,12 +71,26 @@ def card_tags(deck: Deck, card) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*card.tags, *deck.tags]))
 
 
+def _fingerprint(deck: Deck) -> str:
+    """Changes whenever what the store keeps of a deck (ids, types, tags) changes."""
+    h = hashlib.blake2b(digest_size=16)
+    for card in deck.cards:
+        h.update(f"{card.id}\0{card.type}\0{' '.join(card_tags(deck, card))}\n".encode())
+    return h.hexdigest()
+
+
 def sync_decks(db: Database, decks: Sequence[Deck], now: datetime) -> dict[str, int]:
     """Make the store match the loaded decks: new cards appear as new, edited cards keep
     their progress (same id), removed cards stop being scheduled but keep their history."""
     added = removed = 0
     with db.atomic() as conn:
         for deck in decks:
+            fingerprint = _fingerprint(deck)
+            done = conn.execute(
+                "SELECT fingerprint FROM deck_sync WHERE deck_id = ?", (deck.id,)
+            ).fetchone()
+            if done is not None and done[0] == fingerprint:
+                continue  # nothing the store keeps has changed since the last sync
             existing = {
                 r["card_id"]: r
                 for r in conn.execute(
@@ -104,6 +119,12 @@ def sync_decks(db: Database, decks: Sequence[Deck], now: datetime) -> dict[str, 
             for rowid in gone:
                 conn.execute("UPDATE cards SET in_deck = 0 WHERE id = ?", (rowid,))
             removed += len(gone)
+            conn.execute(
+                "INSERT INTO deck_sync (deck_id, fingerprint, synced_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (deck_id) DO UPDATE SET fingerprint = excluded.fingerprint,"
+                " synced_at = excluded.synced_at",
+                (deck.id, fingerprint, to_ms(now)),
+            )
     return {"added": added, "removed": removed}
 
 

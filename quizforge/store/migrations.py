@@ -62,4 +62,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX drill_attempts_time ON drill_attempts (attempted_at)
         """,
     ),
+    (
+        "0003_deck_sync",
+        """
+        CREATE TABLE deck_sync (
+            deck_id     TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,  -- hash of the deck's card ids, types and tags
+            synced_at   INTEGER NOT NULL
+        )
+        """,
+    ),
 ]
