@@ -181,20 +181,18 @@ def retention_table(r: Report) -> RenderableType:
     table.add_column("")
     for w in r.retention:
         table.add_column(f"last {w.days} days", justify="right")
+    table.add_column("target", justify="right")
 
     def cell(t: Tally) -> Text:
         c = Text(pct(t.rate, 1), style=rate_style(t.rate, r.desired_retention))
         c.append(f" of {t.reviews:,}", style="dim")
         return c
 
-    table.add_row(f"young (<{MATURE_DAYS}d)", *(cell(w.young) for w in r.retention))
-    table.add_row(f"mature (≥{MATURE_DAYS}d)", *(cell(w.mature) for w in r.retention))
-    table.add_row(Text("all", style="bold"), *(cell(w.all) for w in r.retention))
-    return section(
-        "True retention",
-        table,
-        f"target {pct(r.desired_retention)} · first answer of the day of review cards",
-    )
+    target = Text(pct(r.desired_retention, 1), style="dim")
+    table.add_row(f"young (<{MATURE_DAYS}d)", *(cell(w.young) for w in r.retention), target)
+    table.add_row(f"mature (≥{MATURE_DAYS}d)", *(cell(w.mature) for w in r.retention), target)
+    table.add_row(Text("all", style="bold"), *(cell(w.all) for w in r.retention), target)
+    return section("True retention", table, "first answer of the day of cards in review")
 
 
 def forecast_chart(r: Report, height: int = 5) -> RenderableType:
