@@ -46,7 +46,7 @@ def study(
 
     Examples:
 
-      quizforge study                      # everything due, plus today's new cards
+      quizforge study            # due cards, then today's new ones
 
       quizforge study --tag adam --limit 10
 
