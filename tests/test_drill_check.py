@@ -11,6 +11,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from quizforge.drill import Graph, Node, Problem, Question, generate, grade, grade_step
 from quizforge.drill import check as check_mod
@@ -213,3 +215,21 @@ def test_step_with_only_the_local_gradient(fanout):
     assert v.mistake == "local-only"
     assert "that is ∂z4/∂z3 alone; multiply it by the upstream gradient ∂L/∂z4" in v.feedback
     assert grade_step(p, 0, 1, f"{_up * 0.8:.4f}").correct
+
+
+_HOSTILE = st.sampled_from([
+    "x", "w", "b", "y", "z1", "z3", "(", ")", "+", "-", "*", "/", "^", "**", "2", "0.5", "1e-3",
+    "exp(", "log(", "σ(", "relu(", "max(", ",", "e", "pi", "sqrt(", "__", "'", ".", "lambda",
+    "10", "^10", "9**9", "−", "·", "²", " ",
+])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=80), st.lists(_HOSTILE, max_size=60).map("".join)),
+       st.sampled_from(["number", "expression", "steps"]))
+def test_grade_never_raises_or_hangs(text, form):
+    p = make(LINEAR, LINEAR_VALUES, ("w",), form=form)
+    started = time.perf_counter()
+    v = grade(p, text)
+    assert v.rejected or v.correct or v.mistake
+    assert time.perf_counter() - started < check_mod.TIME_LIMIT + 0.5

@@ -393,7 +393,7 @@ def _symbolically_equal(problem: Problem, question: int, answer: Answer) -> bool
             return sp.cancel(sp.expand(diff)) == 0
     except CheckTimeout:
         return False
-    except (ArithmeticError, ValueError, TypeError, RecursionError, AttributeError):
+    except (Exception, RecursionError):  # noqa: BLE001 - the shortcut failing just means "unsure"
         return False
 
 
