@@ -352,18 +352,22 @@ def empty_panel(r: Report) -> RenderableType:
     body.append("Nothing studied yet", style="bold")
     if r.scope.decks or r.scope.tags:
         body.append(" in this selection")
-    body.append(". Your progress shows up here after your first answers.\n")
+    body.append(". Your progress shows up here after your first answers.")
     if total.cards:
         n = len(r.mastery.decks)
-        body.append(f"{total.cards:,} cards in {n} deck{'s' * (n != 1)} are waiting.\n")
-    body.append("\n")
+        body.append(f"\n{total.cards:,} cards in {n} deck{'s' * (n != 1)} are waiting.")
+    elif r.deck_titles:
+        body.append("\nDecks found: " + ", ".join(f"{t} ({d})" for d, t in r.deck_titles.items()))
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
     grid.add_column()
     for a in r.advice:
         grid.add_row(command(a.command or ""), Text(a.text, style="dim"))
     return Panel(
-        Group(body, grid), title="Welcome to quizforge", title_align="left", border_style="cyan"
+        Group(body, Text(""), grid),
+        title="Welcome to quizforge",
+        title_align="left",
+        border_style="cyan",
     )
 
 
