@@ -82,6 +82,7 @@ def test_nothing_studied_is_a_friendly_start_not_an_error(monkeypatch):
     assert r.exit_code == 0, r.output
     assert "Nothing studied yet" in r.stdout
     assert "quizforge study" in r.stdout and "quizforge drill backprop" in r.stdout
+    assert "Decks found: " in r.stdout and "(backprop)" in r.stdout  # the bundled deck
     assert r.stderr == ""
 
 
@@ -143,6 +144,7 @@ def test_deck_tag_and_since_filters(studied):
     d = json.loads(invoke("--json", "--deck", "stats").stdout)
     assert [x["deck"] for x in d["mastery"]["decks"]] == ["stats"]
     assert d["skills"]["skills"] == []  # drill skills only with no --deck or --deck drill
+    assert "Drill skills" not in invoke("--tag", "softmax-ce").stdout  # filtered out
     d = json.loads(invoke("--json", "--tag", "softmax-ce").stdout)
     assert d["mastery"]["total"]["cards"] == 1
     assert [x["tag"] for x in d["mastery"]["tags"]] == ["softmax-ce"]

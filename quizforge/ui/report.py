@@ -276,7 +276,7 @@ def due_text(due, now) -> Text:
 def skills_section(r: Report) -> RenderableType | None:
     sk = r.skills
     if not sk.skills and not sk.levels:
-        if not r.scope.includes_drill:
+        if not r.scope.includes_drill or r.scope.tags:  # filtered out, not missing
             return None
         hint = Text.assemble(
             "No drill attempts yet. Practise gradients by hand: ", command(DRILL_COMMAND)
