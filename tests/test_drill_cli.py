@@ -171,3 +171,10 @@ def test_no_sympy_for_help_or_number_drills(argv):
     res = subprocess.run([sys.executable, "-c", code], input="0\nq\n", capture_output=True,
                          text=True, env=env, timeout=30, check=False)
     assert res.stdout.strip().endswith("NO-SYMPY"), res.stdout[-300:] + res.stderr
+
+
+def test_cli_generator_list_matches_the_core():
+    from quizforge.cli import drill as drill_cli
+    from quizforge.drill import GENERATORS
+
+    assert {k: v[1] for k, v in GENERATORS.items()} == drill_cli._GENERATORS

@@ -27,6 +27,7 @@ from typing import Any
 from quizforge.drill.errors import AnswerRejected, CheckTimeout
 from quizforge.drill.graph import Edge, Graph
 from quizforge.drill.limits import _Expired, time_limit
+from quizforge.drill.ops import OPS
 from quizforge.drill.parse import Answer, evaluate, parse_answer
 from quizforge.drill.problem import Problem, fmt_num
 
@@ -188,7 +189,7 @@ def _local_variants(graph: Graph, edge: Edge) -> list[tuple[str, Callable[[_Poin
             v = [one, (f"for {eq}, {d} is 1/{den}, not {den}", inp(1))]
         else:
             v = [
-                (f"sign: for {eq}, {d} = −{num}/{den}², not +{num}/{den}²",
+                (f"for {eq}, {d} = −{num}/{den}² (with a minus), not +{num}/{den}²",
                  lambda p: p.fwd[num] / p.fwd[den] ** 2),
                 (f"for {eq}, {d} = −{num}/{den}²: the factor {num} is missing",
                  lambda p: -1 / p.fwd[den] ** 2),
@@ -225,12 +226,10 @@ def _local_variants(graph: Graph, edge: Edge) -> list[tuple[str, Callable[[_Poin
             one,
         ]
     elif node.op == "sub" and i == 1:
-        v = [(f"sign: for {eq}, {d} = −1, not +1", lambda p: 1.0)]
+        v = [(f"for {eq}, {d} = −1 (subtracting {a} flips its sign), not +1", lambda p: 1.0)]
     out_list = []
     for desc, fn in v:
         if desc == "dropped":
-            from quizforge.drill.ops import OPS
-
             text = OPS[node.op].local_text[i].format(*node.inputs, o=consumer)
             desc = f"you left out the factor {d} = {text} (from {eq})"
         out_list.append((desc, fn))
