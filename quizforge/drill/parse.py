@@ -92,7 +92,8 @@ _ODD_CHARS = {
     "{": "braces are not allowed",
     "}": "braces are not allowed",
     ":": "':' is not allowed (no slices, lambdas or annotations)",
-    "=": "'=' is not allowed",
+    "=": "'=' is not allowed (no assignments or keyword arguments)",
+    "\u2248": "'≈' is only allowed after a label, as in dL/dw ≈ 0.4",
     ";": "';' is not allowed",
     "@": "'@' is not allowed",
     "%": "'%' is not allowed",
@@ -142,10 +143,10 @@ def _reject(reason: str, code: str = "syntax") -> AnswerRejected:
 def _normalize(text: str) -> str:
     for old, new in _NORMALIZE:
         text = text.replace(old, new)
-    # "dL/dw = 0.4", "∂L/∂w ≈ 0.4": keep what follows the last = or ≈.
-    for sep in ("=", "\u2248"):
-        if sep in text:
-            text = text.rsplit(sep, 1)[1]
+    # "dL/dw = 0.4", "∂L/∂w ≈ 0.4": drop a derivative label in front (any other "=" is refused).
+    label = re.match(r"\s*[d\u2202]\s*L\s*/\s*[d\u2202]\s*[A-Za-z][A-Za-z0-9]*\s*[=\u2248]", text)
+    if label:
+        text = text[label.end():]
     return text.strip()
 
 
