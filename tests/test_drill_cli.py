@@ -78,7 +78,7 @@ def test_check_other_question_and_expression_form():
     assert r.exit_code == 0, r.output
     r = drill("--seed", "8", "--question", "9", "--check", "1")
     assert r.exit_code == 2
-    assert "question 9 does not exist" in r.stderr
+    assert r.stderr == "Error: --question must be 0, 1 or 2 (got 9)\n"
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -78,7 +78,8 @@ def test_difficulty_controls_size_ops_and_fan_out(difficulty):
         if difficulty >= 2:  # the main question's answer sums several paths
             assert len(g.paths(p.questions[0].wrt)) >= 2
             assert "fan-out" in p.questions[0].skills
-        assert len({q.wrt for q in p.questions}) == len(p.questions) >= 2
+        assert len({q.wrt for q in p.questions}) == len(p.questions) == 3
+        assert p.questions[1].wrt in g.leaves and p.questions[2].wrt not in g.leaves
 
 
 @pytest.mark.parametrize("difficulty", [1, 2, 3])

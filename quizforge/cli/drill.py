@@ -96,7 +96,7 @@ def backprop(
                      show_default=False),
     ] = None,
     question: Annotated[
-        int, typer.Option("--question", "-q", help="Which question of the problem (0 = main).")
+        int, typer.Option("--question", "-q", help="Which question: 0 (main), 1 (another leaf) or 2 (an inner node).")
     ] = 0,
 ) -> None:
     problems_needed = []
@@ -106,8 +106,8 @@ def backprop(
         problems_needed.append(f"--count must be at least 1 (got {count})")
     if form not in ("number", "expression", "steps"):
         problems_needed.append(f"--form must be number, expression or steps (got {form!r})")
-    if question < 0:
-        problems_needed.append(f"--question must be 0 or more (got {question})")
+    if question not in (0, 1, 2):  # every problem has three questions
+        problems_needed.append(f"--question must be 0, 1 or 2 (got {question})")
     if check is not None and seed is None:
         problems_needed.append("--check needs --seed (and the same --difficulty and --form)")
     if problems_needed:

@@ -23,6 +23,7 @@ from quizforge.drill.problem import FORMS, Problem, Question, skills_for
 
 LEAF_POOL = ("x", "w", "b", "y", "a", "c", "u", "v")  # single letters: "wx" reads as w·x
 MAX_PATHS = 8  # more paths than this is not a whiteboard problem
+QUESTIONS = 3  # 0: the main one (fan-out from difficulty 2), 1: another leaf, 2: an inner node
 _HALVES = tuple(k / 2 for k in range(-6, 7) if k)  # ±0.5 … ±3
 _TENTHS = tuple(k / 10 for k in range(-30, 31) if k)  # ±0.1 … ±3.0
 
@@ -207,6 +208,8 @@ def _questions(
     other_inner = fresh or other_inner
     if other_inner:
         chosen.append(rng.choice(other_inner))
+    if len(chosen) < QUESTIONS:
+        return ()
     return tuple(Question(t, form, skills_for(graph, t)) for t in chosen)
 
 
