@@ -426,8 +426,8 @@ def test_weak_spots_with_their_study_commands(db):
     w = weak_spots(db, NOW, CAL, Scope(), SCHED)
     assert w.leech_count == 2
     assert [(x.card_id, x.lapses, x.command) for x in w.leeches] == [
-        ("c0", 9, "quizforge study --cram --deck d --tag x"),
-        ("c1", 8, "quizforge study --cram --deck d"),
+        ("c0", 9, "quizforge unsuspend d/c0"),  # suspended leeches come back with unsuspend
+        ("c1", 8, "quizforge unsuspend d/c1"),
     ]
     assert [x.card_id for x in w.lowest_recall] == ["c2", "c3"]
     assert w.lowest_recall[0].recall == SCHED.retrievability(

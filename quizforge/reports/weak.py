@@ -27,7 +27,7 @@ class WeakCard:
     recall: float | None  # FSRS recall probability now (None for a card never answered)
     misses: int  # Again answers (for the most-missed list; in scope, --since)
     answers: int
-    command: str  # studies the card's topic: its deck and its first (most specific) tag
+    command: str  # studies the card's topic (deck and first tag); unsuspends a suspended card
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,10 @@ def weak_spots(
             scheduler.retrievability(row.schedule, now) if answered else None,
             misses,
             answers,
-            study_command([row.deck_id], row.tags[:1], cram),
+            # a suspended leech comes back with unsuspend; others are studied by topic
+            shlex.join(["quizforge", "unsuspend", f"{row.deck_id}/{row.card_id}"])
+            if row.schedule.suspended
+            else study_command([row.deck_id], row.tags[:1], cram),
         )
 
     leech_count = db.conn.execute(
