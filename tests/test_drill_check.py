@@ -164,14 +164,17 @@ def test_time_limit_stops_a_runaway():
     assert time.perf_counter() - started < 1.0
 
 
-def test_slow_symbolic_check_falls_back_to_numbers():
+def test_slow_symbolic_check_falls_back_to_numbers(monkeypatch):
+    # Only the symbolic budget is under test: a generous overall limit keeps a loaded CI
+    # machine from turning this into a (correct) timeout rejection.
+    monkeypatch.setattr(check_mod, "TIME_LIMIT", 30.0)
     p = make(LINEAR, LINEAR_VALUES, ("w",), form="expression")
     started = time.perf_counter()
     v = grade(p, "2*z3*x + ((w+x+b+y)^10)^10 - ((w+x+b+y)^10)^10*(1 + 0*x)")
-    assert v.correct  # expand() gives up within its budget; the numbers decide
+    assert v.correct, v.feedback  # expand() gives up within its budget; the numbers decide
     v = grade(p, "((w+x+b+y)^10)^10")
     assert not v.correct and not v.rejected
-    assert time.perf_counter() - started < 2 * check_mod.TIME_LIMIT
+    assert time.perf_counter() - started < 10 * check_mod.SYMBOLIC_BUDGET
 
 
 def test_hard_limit_rejects_with_a_clear_message(monkeypatch, linear):
