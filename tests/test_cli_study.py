@@ -55,6 +55,7 @@ def test_scripted_session_and_deck_counts(decks):
 
 
 def test_nothing_due_says_when_next(decks, monkeypatch):
+    runner.invoke(app, ["config", "set", "fuzz", "false"])  # exact intervals
     runner.invoke(app, ["study", "--deck", "tiny", "--new", "2"], input="\n4\n\n4\n")
     r = runner.invoke(app, ["study", "--deck", "tiny", "--new", "2"])  # today's 2 new are used up
     assert r.exit_code == 0

@@ -155,7 +155,8 @@ def test_study_hook_runs_one_card():
         def line(self, prompt=""):
             return self.lines.pop(0) if self.lines else None
 
-    assert run_generated_card(card, console(), Reader([f"{p.expected_value(0):.4g}"]), 99) is True
+    attempt = run_generated_card(card, console(), Reader([f"{p.expected_value(0):.4g}"]), 99)
+    assert attempt.correct and attempt.problem.seed == 99 and attempt.tries == 1
     assert run_generated_card(card, console(), Reader(["q"]), 99) is None
 
 

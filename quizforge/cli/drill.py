@@ -11,7 +11,6 @@ import random
 import sys
 from typing import Annotated
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -48,7 +47,7 @@ Examples:
 class _DrillGroup(TyperGroup):
     """An unknown generator is a one-line error, not a usage box."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):
+    def resolve_command(self, ctx: typer.Context, args: list[str]):
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
             raise fail(f"unknown generator {name!r} (available: {', '.join(_GENERATORS)})", 2)
@@ -162,9 +161,23 @@ def _print_data(problem, as_json: bool, dot: bool, question: int) -> None:
 
 
 def _interactive(problems, question: int, count: int) -> None:
+    from quizforge import clock
+    from quizforge.paths import config_path
+    from quizforge.scheduling.config import load_config
+    from quizforge.scheduling.scheduler import Scheduler
+    from quizforge.store import open_store
+    from quizforge.study.mastery import attempt_record, record_drill_attempt
     from quizforge.ui.drill import render_summary, run_drill
 
-    summary = run_drill(problems, out, _read_line, question, count)
+    scheduler = Scheduler(load_config(config_path()))
+    with open_store() as db:
+
+        def record(attempt) -> None:
+            # committed before the next problem is shown
+            now = clock.now()
+            record_drill_attempt(db, scheduler, attempt_record(attempt, now), now)
+
+        summary = run_drill(problems, out, _read_line, question, count, on_attempt=record)
     out.print(render_summary(summary))
     if summary.interrupted:
         raise typer.Exit(130)

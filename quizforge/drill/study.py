@@ -8,12 +8,12 @@ from rich.text import Text
 from quizforge.drill import generate
 
 
-def run_generated_card(card, console: Console, reader, seed: int) -> bool | None:
+def run_generated_card(card, console: Console, reader, seed: int):
     """Ask one problem for `card` (a GeneratedCard) with `seed`.
 
     `reader` is the study screen's Reader (its `line(prompt)` returns a line or None at end of
-    input). Returns True if solved without revealing the solution, False if not, and None if
-    the user quit inside the problem.
+    input). Returns the `quizforge.ui.drill.Attempt` (`correct`: solved without revealing the
+    solution), or None if the user quit inside the problem.
     """
     from quizforge.ui.drill import run_problem_interactive
 
@@ -24,4 +24,4 @@ def run_generated_card(card, console: Console, reader, seed: int) -> bool | None
         problem, console, reader.line,
         heading=f"{card.id} · backprop · difficulty {problem.difficulty} · seed {problem.seed}",
     )
-    return None if attempt.quit else attempt.correct
+    return None if attempt.quit else attempt

@@ -44,6 +44,22 @@ def record_drill_attempt(
     return after
 
 
+def attempt_record(attempt, now: datetime) -> store.Attempt:
+    """The store's record of a `quizforge.ui.drill.Attempt` (a problem the user tried)."""
+    p = attempt.problem
+    return store.Attempt(
+        attempted_at=now,
+        generator=p.generator,
+        difficulty=p.difficulty,
+        form=p.question(attempt.question).form,
+        seed=p.seed,
+        skills=tuple(attempt.skills),
+        correct=bool(attempt.correct),
+        score=float(attempt.score),
+        duration_ms=round(attempt.seconds * 1000),
+    )
+
+
 def skill_statuses(db: Database) -> list[SkillStatus]:
     rows = db.conn.execute(
         "SELECT c.id, c.card_id, COUNT(a.id) AS n, COALESCE(SUM(a.correct), 0) AS ok"

@@ -412,8 +412,10 @@ def run_drill(
     question: int = 0,
     count: int | None = None,
     clock: Callable[[], float] = time.monotonic,
+    on_attempt: Callable[[Attempt], None] | None = None,
 ) -> DrillSummary:
-    """Ask problems one after another until they run out, the user quits, or Ctrl-C."""
+    """Ask problems one after another until they run out, the user quits, or Ctrl-C.
+    `on_attempt` is called with each attempted problem before the next one is shown."""
     summary = DrillSummary()
     started = clock()
     try:
@@ -423,6 +425,8 @@ def run_drill(
             attempt = run_problem_interactive(problem, console, read_line, question, clock,
                                               heading)
             summary.attempts.append(attempt)
+            if on_attempt is not None and attempt.attempted:
+                on_attempt(attempt)
             if attempt.quit:
                 break
     except KeyboardInterrupt:

@@ -136,7 +136,8 @@ def summary_panel(s: Summary, now: datetime) -> RenderableType:
     if s.answered:
         pct = 100 * s.correct / s.answered
         mins, secs = divmod(round(s.seconds), 60)
-        lines.append(f"{s.answered} cards reviewed · {pct:.0f}% correct · {mins}m {secs:02d}s\n")
+        cards = "card" if s.answered == 1 else "cards"
+        lines.append(f"{s.answered} {cards} reviewed · {pct:.0f}% correct · {mins}m {secs:02d}s\n")
     else:
         lines.append("No cards reviewed.\n")
     if s.finished:
@@ -246,9 +247,9 @@ class StudyScreen:
             return self._generated(entry, card, started)
         raise TypeError(card)
 
-    def _commit(self, entry: Entry, rating: Rating, started: float, correct: bool | None = None):
+    def _commit(self, entry: Entry, rating: Rating, started: float, correct=None, attempt=None):
         ms = round((time.monotonic() - started) * 1000)
-        out = self.s.answer(entry, rating, self.clock(), ms, correct)
+        out = self.s.answer(entry, rating, self.clock(), ms, correct, attempt)
         if out.record.became_leech:
             self.console.print(
                 Text(
@@ -322,22 +323,31 @@ class StudyScreen:
         ok = picked == set(card.answer)
         self._commit(entry, Rating.GOOD if ok else Rating.AGAIN, started, ok)
         self.console.print(mcq_result(card, order, picked))
-        if self.reader.interactive:
-            self._prompt(("any key", "next"), ("u", "undo"), ("q", "quit"))
-            k = self.reader.key()
-            if k is None:
-                raise Quit
-            k = k.lower()
-            if k in ("u", "q"):
-                return self._control(k, entry) if k == "u" else "q_after"
-        return None
+        return self._after_answer(entry)
+
+    def _after_answer(self, entry: Entry) -> str | None:
+        """On a terminal, wait before the screen is cleared, so the feedback can be read."""
+        if not self.reader.interactive:
+            return None
+        self._prompt(("any key", "next"), ("u", "undo"), ("q", "quit"))
+        k = self.reader.key()
+        if k is None:
+            raise Quit
+        k = k.lower()
+        if k == "u":
+            return self._control(k, entry)
+        return "q_after" if k == "q" else None
 
     def _generated(self, entry: Entry, card: GeneratedCard, started: float) -> str | None:
         if self.run_generated is None:
             self.console.print(Text("This card needs the drill engine, which is not available.", style="red"))
             return None
-        ok = self.run_generated(card, self.console, self.reader, self.rng.randrange(2**31))
-        if ok is None:  # the user quit inside the problem
+        attempt = self.run_generated(card, self.console, self.reader, self.rng.randrange(2**31))
+        if attempt is None:  # the user quit inside the problem
             return "q"
-        self._commit(entry, Rating.GOOD if ok else Rating.AGAIN, started, ok)
-        return None
+        from quizforge.study.mastery import attempt_record
+
+        ok = bool(attempt.correct)
+        record = attempt_record(attempt, self.clock())
+        self._commit(entry, Rating.GOOD if ok else Rating.AGAIN, started, ok, record)
+        return self._after_answer(entry)
