@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from quizforge.errors import QuizforgeError
 
@@ -16,6 +16,6 @@ def now() -> datetime:
         except ValueError:
             raise QuizforgeError(f"QUIZFORGE_NOW is not an ISO 8601 time: {fixed!r}") from None
         if t.tzinfo is None:
-            t = t.replace(tzinfo=timezone.utc)
-        return t.astimezone(timezone.utc)
-    return datetime.now(timezone.utc)
+            t = t.replace(tzinfo=UTC)
+        return t.astimezone(UTC)
+    return datetime.now(UTC)

@@ -1,8 +1,8 @@
 import json
 
+from helpers import T0, make_deck
 from typer.testing import CliRunner
 
-from helpers import T0, make_deck
 from quizforge.cli import app
 from quizforge.store import cards as store
 from quizforge.store import open_store

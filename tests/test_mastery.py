@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from helpers import T0
+
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import Scheduler, State
 from quizforge.store.cards import Attempt
@@ -24,7 +25,7 @@ def test_attempts_are_stored_and_skills_scheduled():
     assert set(st) == {"backprop-d1", "backprop-d2"}
     assert (st["backprop-d2"].attempts, st["backprop-d2"].correct) == (2, 1)
     rows = db.conn.execute("SELECT skills, correct, score, seed FROM drill_attempts ORDER BY id").fetchall()
-    assert [tuple(r) for r in rows][0] == (" fan-out sigmoid ", 1, 1.0, 1)
+    assert next(tuple(r) for r in rows) == (" fan-out sigmoid ", 1, 1.0, 1)
     # every attempt is also a review of its skill card
     assert db.conn.execute("SELECT COUNT(*) FROM revlog").fetchone()[0] == 3
 

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import fsrs
 import pytest
@@ -14,14 +14,14 @@ from quizforge.scheduling.scheduler import (
     format_interval,
 )
 
-T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
 def run(ratings, config=None):
     s = Scheduler(config or Config(fuzz=False))
     card, now, out = CardSchedule(), T0, []
     for r in ratings:
-        card, rec = s.review(card, Rating(r), now)
+        card, _rec = s.review(card, Rating(r), now)
         out.append((card.state, format_interval(card.due - now)))
         now = card.due
     return card, out
@@ -59,8 +59,6 @@ def test_matches_py_fsrs_directly():
 
 
 def test_higher_retention_gives_shorter_intervals():
-    _, lo = run([3, 3, 3], Config(fuzz=False, desired_retention=0.8))
-    _, hi = run([3, 3, 3], Config(fuzz=False, desired_retention=0.95))
     s_lo = Scheduler(Config(fuzz=False, desired_retention=0.8))
     s_hi = Scheduler(Config(fuzz=False, desired_retention=0.95))
     c = CardSchedule()
@@ -78,7 +76,7 @@ def test_review_record_is_revlog_shaped():
     c1, r1 = s.review(CardSchedule(), Rating.GOOD, T0, duration_ms=4200)
     assert r1.state_before == State.NEW and r1.elapsed_days is None
     assert r1.duration_ms == 4200 and r1.interval_days == pytest.approx(10 / 1440)
-    c2, r2 = s.review(c1, Rating.GOOD, T0 + timedelta(minutes=10))
+    _c2, r2 = s.review(c1, Rating.GOOD, T0 + timedelta(minutes=10))
     assert r2.state_before == State.LEARNING
     assert r2.elapsed_days == pytest.approx(10 / 1440)
     assert r2.interval_days == pytest.approx(2.0)
@@ -181,7 +179,7 @@ def test_parse_steps():
 
 
 def test_study_day_rolls_over_at_4am():
-    utc = timezone.utc
+    utc = UTC
     assert str(study_day(datetime(2026, 1, 2, 3, 59, tzinfo=utc), 4, utc)) == "2026-01-01"
     assert str(study_day(datetime(2026, 1, 2, 4, 0, tzinfo=utc), 4, utc)) == "2026-01-02"
     start, end = day_bounds(datetime(2026, 1, 2, 1, tzinfo=utc), 4, utc)

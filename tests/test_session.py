@@ -2,8 +2,8 @@ import random
 from datetime import timedelta
 
 import pytest
-
 from helpers import T0, make_deck
+
 from quizforge.errors import DeckError
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler, State
@@ -39,7 +39,7 @@ def revlog_count(db):
 
 def test_new_cards_then_learning_steps_then_done(db):
     s = session(db)
-    seen, now = drain(s, T0)
+    seen, _now = drain(s, T0)
     # each new card is shown, then comes back once for its 10-minute step (learn-ahead)
     assert seen == ["c0", "c1", "c2", "c3", "c4"] * 2
     assert revlog_count(db) == 10
@@ -96,7 +96,7 @@ def test_shuffle_is_seeded():
     reviews = [Entry(i, "d", f"x{i}", CardSchedule(state=State.REVIEW, due=T0)) for i in range(20)]
     a = Queue.build([], list(reviews), [], random.Random(7))
     b = Queue.build([], list(reviews), [], random.Random(7))
-    ids = lambda q: [e.rowid for e in q.reviews]  # noqa: E731
+    ids = lambda q: [e.rowid for e in q.reviews]
     assert ids(a) == ids(b) != sorted(ids(a))
 
 

@@ -3,8 +3,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-
 from helpers import T0, make_deck
+
 from quizforge.errors import StoreError
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import Rating, Scheduler, State
@@ -83,15 +83,13 @@ def test_atomic_nests_with_savepoints(db):
     store.sync_decks(db, [make_deck(n_flash=1)], T0)
     with db.atomic() as conn:
         conn.execute("UPDATE cards SET reps = 1")
-        with pytest.raises(RuntimeError):
-            with db.atomic() as c2:
-                c2.execute("UPDATE cards SET reps = 2")
-                raise RuntimeError
-    assert db.conn.execute("SELECT reps FROM cards").fetchone()[0] == 1
-    with pytest.raises(RuntimeError):
-        with db.atomic() as conn:
-            conn.execute("UPDATE cards SET reps = 5")
+        with pytest.raises(RuntimeError), db.atomic() as c2:
+            c2.execute("UPDATE cards SET reps = 2")
             raise RuntimeError
+    assert db.conn.execute("SELECT reps FROM cards").fetchone()[0] == 1
+    with pytest.raises(RuntimeError), db.atomic() as conn:
+        conn.execute("UPDATE cards SET reps = 5")
+        raise RuntimeError
     assert db.conn.execute("SELECT reps FROM cards").fetchone()[0] == 1
 
 

@@ -112,7 +112,7 @@ def test_quit_key_and_piped_stdin(env):
     script = "\n3\n\n1\nq\n"
     p = subprocess.run(
         [sys.executable, "-m", "quizforge", "study", "--deck", "crash"],
-        input=script, env=env, capture_output=True, text=True, timeout=60,
+        input=script, env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stderr
@@ -146,12 +146,12 @@ def test_two_sessions_at_once(env):
 def test_helpful_errors(env):
     p = subprocess.run(
         [sys.executable, "-m", "quizforge", "study", "--deck", "nope"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert p.returncode == 1
     assert p.stderr.strip().splitlines()[-1].startswith("Error: no deck with id 'nope'")
     p = subprocess.run(
         [sys.executable, "-m", "quizforge", "study", "--new", "-3"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert p.returncode == 2 and "Traceback" not in p.stderr

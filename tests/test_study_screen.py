@@ -5,14 +5,14 @@ import random
 from datetime import timedelta
 
 import pytest
+from helpers import T0, make_deck
 from rich.console import Console
 
-from helpers import T0, make_deck
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import Rating, Scheduler
 from quizforge.store.db import Database
 from quizforge.study.session import Session, StudyOptions
-from quizforge.ui.keys import ENTER, LineReader
+from quizforge.ui.keys import LineReader
 from quizforge.ui.study import StudyScreen, mcq_result, rating_bar, summary_panel
 
 
@@ -87,7 +87,7 @@ def test_undo_key_restores_and_reshows(db):
 
 
 def test_suspend_key(db):
-    scr, con = screen(db, Keys(["s", "q"]), deck=make_deck(n_flash=2))
+    scr, _con = screen(db, Keys(["s", "q"]), deck=make_deck(n_flash=2))
     scr.run()
     assert db.conn.execute("SELECT card_id FROM cards WHERE suspended = 1").fetchall()[0][0] == "c0"
     assert revlog(db) == []

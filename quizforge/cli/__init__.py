@@ -17,6 +17,7 @@ from quizforge import __version__
 from quizforge.cli.common import err, state
 from quizforge.errors import QuizforgeError
 
+
 class _Group(TyperGroup):
     """Turns domain errors into a one-line message and exit 1, for every command."""
 

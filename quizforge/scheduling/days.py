@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 
 def study_day(moment: datetime, starts_at: int = 4, tz: tzinfo | None = None) -> date:
@@ -22,4 +22,4 @@ def day_bounds(
 def day_start(day: date, starts_at: int = 4, tz: tzinfo | None = None) -> datetime:
     naive = datetime(day.year, day.month, day.day, starts_at)
     local = naive.replace(tzinfo=tz) if tz is not None else naive.astimezone()
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)

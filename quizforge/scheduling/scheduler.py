@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 
 import fsrs
@@ -102,12 +102,12 @@ def _check_utc(now: datetime) -> None:
 class Scheduler:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or Config()
-        kwargs = dict(
-            desired_retention=self.config.desired_retention,
-            learning_steps=self.config.learning,
-            relearning_steps=self.config.relearning,
-            maximum_interval=self.config.maximum_interval,
-        )
+        kwargs = {
+            "desired_retention": self.config.desired_retention,
+            "learning_steps": self.config.learning,
+            "relearning_steps": self.config.relearning,
+            "maximum_interval": self.config.maximum_interval,
+        }
         self._fsrs = fsrs.Scheduler(**kwargs, enable_fuzzing=self.config.fuzz)
         # Interval labels on the rating keys show the unfuzzed interval, as Anki does.
         self._preview = fsrs.Scheduler(**kwargs, enable_fuzzing=False)
@@ -195,7 +195,7 @@ class Scheduler:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def format_interval(delta: timedelta) -> str:

@@ -2,7 +2,7 @@
 
 from quizforge.store.db import Database, from_ms, to_ms
 
-__all__ = ["Database", "from_ms", "to_ms", "open_store"]
+__all__ = ["Database", "from_ms", "open_store", "to_ms"]
 
 
 def open_store() -> Database:

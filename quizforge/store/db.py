@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 from quizforge.errors import StoreError
 from quizforge.store.migrations import MIGRATIONS
@@ -19,7 +20,7 @@ def to_ms(dt: datetime | None) -> int | None:
 
 
 def from_ms(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 class Database:
@@ -51,7 +52,7 @@ class Database:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> Database:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -98,7 +99,7 @@ class Database:
         if unknown:
             raise StoreError(
                 f"the store at {self.path} was written by a newer quizforge "
-                f"(migration {sorted(unknown)[0]!r}); upgrade quizforge to open it"
+                f"(migration {min(unknown)!r}); upgrade quizforge to open it"
             )
         applied = []
         for name, sql in MIGRATIONS:
@@ -112,7 +113,7 @@ class Database:
                     conn.execute(statement)
                 conn.execute(
                     "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
-                    (name, to_ms(datetime.now(timezone.utc))),
+                    (name, to_ms(datetime.now(UTC))),
                 )
             applied.append(name)
         return applied

@@ -97,11 +97,11 @@ class Queue:
         """Put a card back in the queue if its next step falls within this study day."""
         if self.cram:
             return
-        if after.state in (State.LEARNING, State.RELEARNING) and not after.suspended:
-            if after.due is not None and after.due < day_end:
-                entry.schedule = after
-                self.learning.append(entry)
-                self.learning.sort(key=lambda e: e.schedule.due)
+        in_steps = after.state in (State.LEARNING, State.RELEARNING) and not after.suspended
+        if in_steps and after.due is not None and after.due < day_end:
+            entry.schedule = after
+            self.learning.append(entry)
+            self.learning.sort(key=lambda e: e.schedule.due)
 
     def requeue_cram(self, entry: Entry, offset: int = 3) -> None:
         """Cram: a missed card comes back a few cards later."""

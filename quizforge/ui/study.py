@@ -21,7 +21,7 @@ from quizforge.decks.model import LETTERS, MCQ, Flashcard, GeneratedCard
 from quizforge.scheduling.scheduler import RATING_LABELS, Rating, State, format_interval
 from quizforge.study.queue import Entry
 from quizforge.study.session import Session
-from quizforge.ui.keys import ENTER, Reader
+from quizforge.ui.keys import Reader
 
 RATING_STYLE = {Rating.AGAIN: "red", Rating.HARD: "yellow", Rating.GOOD: "green", Rating.EASY: "cyan"}
 STATE_NAME = {State.NEW: "new", State.LEARNING: "learning", State.REVIEW: "review", State.RELEARNING: "relearning"}
