@@ -153,3 +153,31 @@ def test_sync_skips_unchanged_decks(db):
     assert store.find_card(db, "d", "c0").tags == ("tampered",)  # skipped: deck unchanged
     store.sync_decks(db, [replace(deck, cards=deck.cards[:2])], T0)
     assert store.find_card(db, "d", "c0").tags == () and not store.find_card(db, "d", "c2").in_deck
+
+
+def _open_after(barrier, path, results):
+    barrier.wait()
+    try:
+        Database(path).close()
+        results.put("ok")
+    except StoreError as e:
+        results.put(str(e))
+
+
+def test_processes_creating_the_store_at_once(tmp_path):
+    """Regression: switching a new file to WAL does not wait on the busy handler, so two
+    processes creating the store together got 'database is locked'."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    outcomes = []
+    for round_ in range(25):
+        path = tmp_path / f"s{round_}.sqlite3"
+        barrier, results = ctx.Barrier(3), ctx.Queue()
+        procs = [ctx.Process(target=_open_after, args=(barrier, path, results)) for _ in range(3)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(30)
+        outcomes += [results.get(timeout=5) for _ in procs]
+    assert set(outcomes) == {"ok"}

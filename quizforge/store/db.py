@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,7 +40,7 @@ class Database:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA foreign_keys = ON")
             if path != ":memory:":
-                self.conn.execute("PRAGMA journal_mode = WAL")
+                self._set_wal()
                 # FULL: a commit is on disk before we show the next card, even on power loss.
                 self.conn.execute("PRAGMA synchronous = FULL")
             self._depth = 0
@@ -48,6 +49,22 @@ class Database:
             raise StoreError(f"cannot open the store at {path}: {e}") from None
         except OSError as e:
             raise StoreError(f"cannot create the store at {path}: {e.strerror or e}") from None
+
+    def _set_wal(self) -> None:
+        # Switching a new file to WAL takes an exclusive lock and does not wait on the busy
+        # handler: when two processes create the store at once, one gets "database is
+        # locked" straight away. The switch is quick and happens once per file, so retry.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.005
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
     def close(self) -> None:
         self.conn.close()
