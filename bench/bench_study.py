@@ -35,7 +35,8 @@ def first_card_seconds(env: dict, args=()) -> float:
     child.expect(["show answer", "Choose", "Select all"])
     dt = time.perf_counter() - t0
     child.sendintr()
-    child.expect(pexpect.EOF)
+    child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=10)
+    child.terminate(force=True)
     return dt
 
 
