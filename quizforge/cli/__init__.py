@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from quizforge import __version__
-from quizforge.cli.common import err, state
+from quizforge.cli.common import DeckDirs, err, state
 from quizforge.errors import QuizforgeError
 
 
@@ -49,15 +49,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    decks: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--decks",
-            metavar="DIR",
-            help="Also load decks from DIR (repeatable; adds to QUIZFORGE_DECKS).",
-            show_default=False,
-        ),
-    ] = None,
+    decks: DeckDirs = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
