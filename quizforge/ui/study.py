@@ -31,7 +31,7 @@ STATE_NAME = {State.NEW: "new", State.LEARNING: "learning", State.REVIEW: "revie
 def header(entry: Entry, counts: dict[str, int], done: int, cram: bool) -> RenderableType:
     left = Text(f"{entry.deck_id} · {entry.card_id}", style="bold")
     left.append(f"  ({'cram' if cram else STATE_NAME[entry.schedule.state]})", style="dim")
-    right = Text()
+    right = Text("  ")
     right.append(f"{counts['new']} new", style="blue")
     right.append(" · ")
     right.append(f"{counts['learning']} learning", style="red")
@@ -39,7 +39,7 @@ def header(entry: Entry, counts: dict[str, int], done: int, cram: bool) -> Rende
     right.append(f"{counts['review']} due", style="green")
     right.append(f" · {done} done", style="dim")
     grid = Table.grid(expand=True)
-    grid.add_column(no_wrap=True, overflow="ellipsis")
+    grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)  # the card id gives way
     grid.add_column(justify="right", no_wrap=True)
     grid.add_row(left, right)
     return grid
