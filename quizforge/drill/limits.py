@@ -15,6 +15,8 @@ from contextlib import contextmanager
 
 from quizforge.drill.errors import CheckTimeout
 
+RETRY = 0.05  # seconds between repeated interrupts once the limit has passed
+
 
 class _Expired(BaseException):
     # BaseException, so that no `except Exception` inside SymPy swallows it.
@@ -29,7 +31,13 @@ def can_interrupt() -> bool:
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[bool]:
-    """Raise CheckTimeout if the block runs longer than `seconds`; yields whether it is enforced."""
+    """Raise CheckTimeout if the block runs longer than `seconds`; yields whether it is enforced.
+
+    The timer re-fires every RETRY seconds until the block ends: an exception raised from a
+    signal handler is lost when the signal lands in a garbage-collector callback or a
+    `__del__` (Python reports it as "unraisable" and carries on), and a one-shot timer would
+    then let a runaway simplification run unbounded.
+    """
     if not can_interrupt():
         yield False
         return
@@ -37,22 +45,27 @@ def time_limit(seconds: float) -> Iterator[bool]:
     outer_handler = signal.getsignal(signal.SIGALRM)
     outer_left, _ = signal.getitimer(signal.ITIMER_REAL)
     started = time.monotonic()
+    finished = False
 
     def expire(signum, frame):
-        raise _Expired(token)
+        if not finished:
+            raise _Expired(token)
 
     budget = min(seconds, outer_left) if outer_left > 0 else seconds
     signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, budget)
+    signal.setitimer(signal.ITIMER_REAL, budget, RETRY)
     try:
-        yield True
+        try:
+            yield True
+        finally:
+            finished = True  # from here on a late signal is ignored
+            signal.setitimer(signal.ITIMER_REAL, 0)
     except _Expired as e:
         if e.token is not token:
             raise
         raise CheckTimeout(seconds) from None
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, outer_handler)
         if outer_left > 0:  # give the enclosing limit back what is left of its time
             left = outer_left - (time.monotonic() - started)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), RETRY)
