@@ -11,3 +11,4 @@ def _isolated_env(tmp_path, monkeypatch):
     from quizforge.cli.common import state
 
     state.deck_dirs = []
+

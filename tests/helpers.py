@@ -20,3 +20,11 @@ def make_deck(deck_id="d", n_flash=5, n_mcq=0, tags=(), card_tags=None) -> Deck:
         for i in range(n_mcq)
     ]
     return Deck(deck_id, deck_id.title(), tuple(cards), Path(f"{deck_id}.yaml"), tags=tuple(tags))
+
+
+def restore_sigint():
+    """preexec_fn for pty children: a shell that runs CI as a background job starts it with
+    SIGINT ignored, and ignored signals are inherited; Ctrl-C tests need the default back."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

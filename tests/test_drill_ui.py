@@ -7,6 +7,7 @@ import os
 import sys
 
 import pytest
+from helpers import restore_sigint
 from rich.console import Console
 
 from quizforge.drill import generate, grade
@@ -167,7 +168,7 @@ def test_real_terminal_session_and_ctrl_c():
     env = {**os.environ, "COLUMNS": "80", "LINES": "40", "NO_COLOR": "1"}
     child = pexpect.spawn(sys.executable, ["-m", "quizforge", "drill", "backprop", "--seed", "3",
                                            "-n", "2"], env=env, encoding="utf-8", timeout=15,
-                          dimensions=(40, 80))
+                          dimensions=(40, 80), preexec_fn=restore_sigint)
     child.expect("answer> ")
     child.sendline("2(wx")
     child.expect("Could not check that")

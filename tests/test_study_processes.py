@@ -14,6 +14,7 @@ from collections import Counter
 
 import pexpect
 import pytest
+from helpers import restore_sigint
 
 N = 30
 
@@ -47,6 +48,7 @@ def study(env, *args):
         encoding="utf-8",
         timeout=20,
         dimensions=(40, 80),
+        preexec_fn=restore_sigint,
     )
 
 
