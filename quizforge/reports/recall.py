@@ -23,9 +23,7 @@ class RecallCurve:
 
     @classmethod
     def of(cls, scheduler: Scheduler) -> RecallCurve:
-        # py-fsrs keeps the curve's shape in w20; Scheduler wraps a py-fsrs scheduler and
-        # does not expose it, hence the private attribute (pinned by the parity test).
-        decay = -scheduler._fsrs.parameters[20]
+        decay = scheduler.decay
         return cls(decay=decay, factor=0.9 ** (1 / decay) - 1)
 
     def sql(self, now_ms: int, alias: str = "") -> tuple[str, list]:

@@ -187,6 +187,12 @@ class Scheduler:
             out[r] = card.due - now
         return out
 
+    @property
+    def decay(self) -> float:
+        """The forgetting curve's decay (FSRS-6 parameter w20, negated): R(t) =
+        (1 + factor·t/S)^decay with factor = 0.9^(1/decay) − 1."""
+        return -self._fsrs.parameters[20]
+
     def retrievability(self, s: CardSchedule, now: datetime) -> float:
         """FSRS probability of recall now (0 for a card never reviewed)."""
         if s.state == State.NEW or s.stability is None or s.last_review is None:
