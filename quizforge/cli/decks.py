@@ -112,8 +112,9 @@ def problem_dict(problem: Problem) -> dict[str, Any]:
 
 @app.command("decks")
 def decks_command(decks: DeckDirs = None, as_json: JsonFlag = False) -> None:
-    """List the decks on the search path: cards of each type, and from your progress how
-    many are new, due now, and how many reviews you have done.
+    """List the decks on the search path, with card counts and your progress.
+
+    For each deck: cards of each type, and from your store how many are new, due now, and how many reviews you have done.
 
     The search path is: the bundled decks, then the folders in QUIZFORGE_DECKS, then each --decks DIR. A deck file with problems is left out, with a warning on stderr; `quizforge validate` explains them.
 

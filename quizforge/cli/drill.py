@@ -56,9 +56,8 @@ class _DrillGroup(TyperGroup):
 
 drill_app = typer.Typer(
     cls=_DrillGroup,
-    help="Fresh 'compute the gradient by hand' problems, generated from a seed and checked "
-    "symbolically and numerically. Generators: "
-    + "; ".join(f"{k}: {v}" for k, v in _GENERATORS.items()),
+    help="Fresh gradient-by-hand problems, checked symbolically. Generators: "
+    + ", ".join(_GENERATORS) + ".",
     no_args_is_help=True,
 )
 app.add_typer(drill_app, name="drill")

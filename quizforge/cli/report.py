@@ -34,8 +34,9 @@ def report(
     ] = None,
     decks: DeckDirs = None,
 ) -> None:
-    """How ready you are: today's work, mastery by deck and tag, true retention,
-    the 30-day forecast, a 26-week activity calendar, drill skills and weak spots.
+    """How ready you are: today, mastery, retention, forecast, calendar, weak spots.
+
+    Today's work and streak; mastery by deck and tag; true retention; the 30-day forecast; a 26-week activity calendar; drill skills; weak spots, each with the command that studies them.
 
     --since limits the figures taken from your answers (today, streak, retention,
     activity, skills, most-missed); mastery and the forecast are always as of now.
