@@ -7,7 +7,6 @@ Command modules import their heavy dependencies inside the command functions, so
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer

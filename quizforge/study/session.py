@@ -214,5 +214,4 @@ class Session:
 
     def next_due(self) -> datetime | None:
         """When the next card in these decks is due, for the end-of-session message."""
-        stored = store.next_due(self.db, self.deck_ids, self.options.tags)
-        return stored
+        return store.next_due(self.db, self.deck_ids, self.options.tags)

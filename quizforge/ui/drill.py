@@ -280,6 +280,20 @@ def _menu(problem: Problem, question: int, console: Console, read_line: ReadLine
     return "back", hints
 
 
+def _not_an_answer(text: str, problem: Problem, question: int, console: Console,
+                   read_line: ReadLine, hints: int) -> tuple[str | None, int]:
+    """Handle q, h and the hint/reveal menu. Returns (action, hints shown): action is quit,
+    reveal or back, or None when `text` is an answer to grade."""
+    if text.lower() in QUIT:
+        return "quit", hints
+    if text.lower() in ("h", "hint"):
+        console.print(render_hint(problem, question, hints + 1))
+        return "back", hints + 1
+    if text in MENU:
+        return _menu(problem, question, console, read_line, hints)
+    return None, hints
+
+
 def run_problem_interactive(
     problem: Problem,
     console: Console,
@@ -311,19 +325,13 @@ def run_problem_interactive(
         if line is None:
             return done(quit=True)
         text = line.strip()
-        if text.lower() in QUIT:
+        action, hints = _not_an_answer(text, problem, question, console, read_line, hints)
+        if action == "quit":
             return done(quit=True)
-        if text.lower() in ("h", "hint"):
-            hints += 1
-            console.print(render_hint(problem, question, hints))
-            continue
-        if text in MENU:
-            action, hints = _menu(problem, question, console, read_line, hints)
-            if action == "quit":
-                return done(quit=True)
-            if action == "reveal":
-                console.print(render_solution(problem, question))
-                return done(revealed=True)
+        if action == "reveal":
+            console.print(render_solution(problem, question))
+            return done(revealed=True)
+        if action == "back":
             continue
         verdict = grade(problem, text, question)
         console.print(render_verdict(verdict))
@@ -359,20 +367,13 @@ def _run_steps(problem: Problem, console: Console, read_line: ReadLine, question
             if line is None:
                 return done(quit=True)
             text = line.strip()
-            if text.lower() in QUIT:
+            action, hints = _not_an_answer(text, problem, question, console, read_line, hints)
+            if action == "quit":
                 return done(quit=True)
-            if text in MENU or text.lower() in ("h", "hint"):
-                if text.lower() in ("h", "hint"):
-                    action = "back"
-                    hints += 1
-                    console.print(render_hint(problem, question, hints))
-                else:
-                    action, hints = _menu(problem, question, console, read_line, hints)
-                if action == "quit":
-                    return done(quit=True)
-                if action == "reveal":
-                    console.print(render_solution(problem, question))
-                    return done(revealed=True)
+            if action == "reveal":
+                console.print(render_solution(problem, question))
+                return done(revealed=True)
+            if action == "back":
                 continue
             verdict = grade_step(problem, question, k, text)
             if verdict.rejected:
