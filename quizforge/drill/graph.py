@@ -42,6 +42,10 @@ class Graph:
         return self.nodes[-1].name
 
     @property
+    def nodes_by_name(self) -> frozenset[str]:
+        return frozenset(n.name for n in self.nodes)
+
+    @property
     def names(self) -> tuple[str, ...]:
         return self.leaves + tuple(n.name for n in self.nodes)
 

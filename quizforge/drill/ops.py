@@ -57,10 +57,26 @@ OPS: dict[str, Op] = {
            lambda v, o: (o * (1.0 - o),), ("{o}(1 − {o})",), True),
         Op("tanh", 1, "tanh", "tanh({0})", "tanh({0})", math.tanh,
            lambda v, o: (1.0 - o * o,), ("1 − {o}²",), True),
-        Op("relu", 1, "relu", "ReLU({0})", "Max(0, {0})", lambda a: max(0.0, a),
-           lambda v, o: (1.0 if v[0] > 0 else 0.0,), ("1 ({0} > 0)",)),
+        Op("relu", 1, "relu", "ReLU({0})", "relu({0})", lambda a: max(0.0, a),
+           lambda v, o: (1.0 if v[0] > 0 else 0.0,), ("1[{0} > 0]",)),
+        Op("max", 2, "max-gate", "max({0}, {1})", "({0} + relu({1} - {0}))", max,
+           lambda v, o: (1.0 if v[0] > v[1] else 0.0, 1.0 if v[1] > v[0] else 0.0),
+           ("1[{0} > {1}]", "1[{1} > {0}]")),
+        Op("halfsq", 1, "squared-error", "½{0}²", "({0})**2/2", lambda a: 0.5 * a * a,
+           lambda v, o: (v[0],), ("{0}",)),
+        Op("bce", 2, "cross-entropy", "−[{1}·log {0} + (1 − {1})·log(1 − {0})]",
+           "-({1}*log({0}) + (1 - {1})*log(1 - {0}))",
+           lambda p, y: -(y * math.log(p) + (1 - y) * math.log(1 - p)),
+           lambda v, o: ((v[0] - v[1]) / (v[0] * (1 - v[0])), math.log(1 - v[0]) - math.log(v[0])),
+           ("({0} − {1})/({0}(1 − {0}))", "log(1 − {0}) − log {0}")),
+        Op("hinge", 2, "hinge", "max(0, 1 − {1}·{0})", "relu(1 - {1}*{0})",
+           lambda s, y: max(0.0, 1 - y * s),
+           lambda v, o: ((-v[1], -v[0]) if 1 - v[1] * v[0] > 0 else (0.0, 0.0)),
+           ("−{1}·1[{1}{0} < 1]", "−{0}·1[{1}{0} < 1]")),
+        Op("abs", 1, "l1", "|{0}|", "(relu({0}) + relu(-({0})))", abs,
+           lambda v, o: (1.0 if v[0] > 0 else -1.0 if v[0] < 0 else 0.0,), ("sign({0})",)),
     )
 }
 
 # Ops whose local gradient is ±1 by nature: "dropping" it is not a mistake one can see.
-UNIT_LOCAL = frozenset({"add", "sub", "relu"})
+UNIT_LOCAL = frozenset({"add", "sub", "relu", "max", "abs"})

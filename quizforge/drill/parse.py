@@ -30,10 +30,10 @@ from fractions import Fraction
 from quizforge.drill.errors import AnswerRejected
 from quizforge.drill.ops import sigmoid as _sigmoid
 
-MAX_CHARS = 500
+MAX_CHARS = 1000  # every expected answer the generators print fits (they keep theirs shorter)
 MAX_DEPTH = 40
 MAX_NODES = 400  # AST nodes; 500 characters cannot make many more
-MAX_EXPONENT = 10
+MAX_EXPONENT = 20
 MAX_NUMBER = 10**15
 MAX_MAGNITUDE_DIGITS = 300  # a constant like 10**(…) may not have more digits than this
 
@@ -56,6 +56,8 @@ FUNCTIONS: dict[str, tuple[str, int]] = {
     "sinh": ("sinh", 1),
     "cosh": ("cosh", 1),
     "sech": ("sech", 1),
+    "sign": ("sign", 1),
+    "sgn": ("sign", 1),
 }
 CONSTANTS = {"e": math.e, "pi": math.pi}
 # Asking SymPy to differentiate would do the work the drill is about.
@@ -72,9 +74,8 @@ SYNTAX_HELP = (
 
 _NORMALIZE = (
     ("\u2212", "-"), ("\u2013", "-"), ("\u2014", "-"), ("\u2010", "-"), ("\u2011", "-"),
-    ("\u00b7", "*"), ("\u22c5", "*"), ("\u00d7", "*"), ("\u2219", "*"), ("\u2022", "*"),
-    ("\u2217", "*"), ("\u00f7", "/"), ("\u2215", "/"), ("^", "**"), ("\u00b2", "**2"),
-    ("\u00b3", "**3"), ("\u03c3", " sigmoid "), ("\u221a", " sqrt "), ("\u03c0", " pi "),
+    ("\u212f", "e"), ("{", "("), ("}", ")"), ("\u00b7", "*"), ("\u22c5", "*"), ("\u00d7", "*"), ("\u2219", "*"), ("\u2022", "*"),
+    ("\u2217", "*"), ("\u00f7", "/"), ("\u2215", "/"), ("^", "**"), ("\u03c3", " sigmoid "), ("\u221a", " sqrt "), ("\u03c0", " pi "),
     ("\u00a0", " "), ("\u2009", " "), ("\u202f", " "), ("\u2061", ""), ("\u2062", "*"),
 )
 _TOKEN = re.compile(
@@ -89,8 +90,6 @@ _ODD_CHARS = {
     ".": "attribute access is not allowed",
     "[": "subscripts and lists are not allowed (use parentheses for grouping)",
     "]": "subscripts and lists are not allowed (use parentheses for grouping)",
-    "{": "braces are not allowed",
-    "}": "braces are not allowed",
     ":": "':' is not allowed (no slices, lambdas or annotations)",
     "=": "'=' is not allowed (no assignments or keyword arguments)",
     "\u2248": "'≈' is only allowed after a label, as in dL/dw ≈ 0.4",
@@ -140,14 +139,43 @@ def _reject(reason: str, code: str = "syntax") -> AnswerRejected:
     return AnswerRejected(reason, code)
 
 
+# "dL/dw = 0.4", "∂L/∂w ≈ 0.4", "dl/dx =", "dW1 =": a derivative label in front is dropped
+# (any other "=" is refused).
+LABEL = re.compile(
+    r"^\s*(?:[d\u2202]\s*[Ll]\s*/\s*[d\u2202]\s*|d\s*)[A-Za-z\u0370-\u03ff][A-Za-z0-9_]*"
+    r"\s*[=\u2248]"
+)
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_FUNC_POWER = re.compile(r"\b(sigmoid|tanh|sech|cosh|sinh|exp|log|ln|sqrt|relu|sigma|sig)\s*\*\*\s*"
+                         r"(\(\s*-?\d+\s*\)|-?\d+)\s*\(")
+
+
+def _function_powers(text: str) -> str:
+    """tanh**2(v) (typed tanh²(v) or tanh^2(v)) -> (tanh(v))**2, as people mean it."""
+    for _ in range(20):
+        m = _FUNC_POWER.search(text)
+        if not m:
+            return text
+        depth, end = 1, m.end()
+        while end < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        if depth:
+            return text  # unbalanced: the parser will say so
+        arg = text[m.end():end - 1]
+        text = f"{text[:m.start()]}({m.group(1)}({arg}))**{m.group(2)}{text[end:]}"
+    return text
+
+
 def _normalize(text: str) -> str:
-    for old, new in _NORMALIZE:
-        text = text.replace(old, new)
-    # "dL/dw = 0.4", "∂L/∂w ≈ 0.4": drop a derivative label in front (any other "=" is refused).
-    label = re.match(r"\s*[d\u2202]\s*L\s*/\s*[d\u2202]\s*[A-Za-z][A-Za-z0-9]*\s*[=\u2248]", text)
+    label = LABEL.match(text)
     if label:
         text = text[label.end():]
-    return text.strip()
+    text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+",
+                  lambda m: "**(" + m.group().translate(_SUPERSCRIPTS) + ")", text)
+    for old, new in _NORMALIZE:
+        text = text.replace(old, new)
+    return _function_powers(text).strip()
 
 
 def _split_name(word: str, known: Iterable[str]) -> list[str] | None:
@@ -455,6 +483,7 @@ _FLOAT_FUNCS: dict[str, Callable[..., float]] = {
     "sinh": math.sinh,
     "cosh": math.cosh,
     "sech": lambda a: 1.0 / math.cosh(a),
+    "sign": lambda a: 1.0 if a > 0 else -1.0 if a < 0 else 0.0,
 }
 
 
@@ -493,7 +522,7 @@ def to_sympy(e: Expr, names: Mapping[str, object]):
     funcs = {
         "exp": sp.exp, "log": sp.log, "sigmoid": sigmoid, "tanh": sp.tanh, "sqrt": sp.sqrt,
         "relu": lambda a: sp.Max(0, a), "max": sp.Max, "min": sp.Min, "abs": sp.Abs,
-        "step": sp.Heaviside, "sinh": sp.sinh, "cosh": sp.cosh, "sech": sp.sech,
+        "step": sp.Heaviside, "sinh": sp.sinh, "cosh": sp.cosh, "sech": sp.sech, "sign": sp.sign,
     }
 
     def build(e: Expr):

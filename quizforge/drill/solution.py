@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from quizforge.drill.ops import OPS
-from quizforge.drill.problem import Problem, fmt_num
+from quizforge.drill.model import fmt_exact as fmt_num
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Solution:
     value: float
 
 
-_CALLS = ("exp", "log", "sigmoid", "tanh", "relu")  # already parenthesised: tanh(-0.9)
+_CALLS = ("exp", "log", "sigmoid", "tanh", "relu", "max")  # already parenthesised: tanh(-0.9)
 
 
 def _num(v: float, op: str) -> str:
@@ -60,7 +60,7 @@ def _num(v: float, op: str) -> str:
     return f"({s})" if v < 0 and op not in _CALLS else s
 
 
-def solve(problem: Problem, question: int = 0) -> Solution:
+def solve(problem, question: int = 0) -> Solution:
     graph = problem.graph
     wrt = problem.question(question).wrt
     fwd = problem.forward_values

@@ -34,6 +34,11 @@ _BUILD = {
     "sigmoid": sigmoid,
     "tanh": sp.tanh,
     "relu": lambda a: sp.Max(0, a),
+    "max": lambda a, b: sp.Max(a, b),
+    "halfsq": lambda a: a**2 / 2,
+    "bce": lambda p, y: -(y * sp.log(p) + (1 - y) * sp.log(1 - p)),
+    "hinge": lambda s, y: sp.Max(0, 1 - y * s),
+    "abs": sp.Abs,
 }
 
 # d(out)/d(input_i) from the input expressions and the output (a node symbol), so that
@@ -50,6 +55,11 @@ _LOCAL = {
     "sigmoid": lambda a, o: (o * (1 - o),),
     "tanh": lambda a, o: (1 - o**2,),
     "relu": lambda a, o: (sp.Heaviside(a),),
+    "max": lambda a, b, o: (sp.Heaviside(a - b), sp.Heaviside(b - a)),
+    "halfsq": lambda a, o: (a,),
+    "bce": lambda p, y, o: ((p - y) / (p * (1 - p)), sp.log(1 - p) - sp.log(p)),
+    "hinge": lambda s, y, o: (-y * sp.Heaviside(1 - y * s), -s * sp.Heaviside(1 - y * s)),
+    "abs": lambda a, o: (sp.sign(a),),
 }
 
 

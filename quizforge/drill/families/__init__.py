@@ -1,0 +1,1 @@
+"""Drill families: one module each, defining `FAMILY` (see quizforge.drill.family)."""

@@ -1,0 +1,93 @@
+"""Honest rounding: which answers a person who keeps 3 significant figures can reach.
+
+A family writes its hand computation once as `compute(r)`, calling `r(...)` on every
+intermediate a person would write down (a forward value, a local gradient, a product, a sum).
+`band(compute)` runs it exactly, with every intermediate rounded to nearest, down and up, and
+with a fixed set of random up/down mixes, and returns the smallest and largest results,
+widened by 0.5% of the exact answer: an answer inside is right. Works on floats and on numpy
+arrays (element by element).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from typing import Any
+
+SIG = 3
+MARGIN = 0.005  # the "plus 0.5%" on top of what rounding can reach
+ABS_FLOOR = 1e-9  # an exact zero is still matched by a typed 0
+MIXES = 24  # random up/down mixes, from a fixed seed (the band is a pure function)
+
+Rounder = Callable[[Any], Any]
+
+
+def _scalar(x: float, mode: str, rng: random.Random | None) -> float:
+    x = float(x)
+    if x == 0 or not math.isfinite(x):
+        return x
+    scale = 10 ** (SIG - 1 - math.floor(math.log10(abs(x))))
+    if mode == "mix":
+        assert rng is not None
+        mode = "down" if rng.random() < 0.5 else "up"
+    if mode == "down":
+        return math.floor(x * scale) / scale
+    if mode == "up":
+        return math.ceil(x * scale) / scale
+    return round(x * scale) / scale
+
+
+def rounder(mode: str, rng: random.Random | None = None) -> Rounder:
+    """r(x) for mode exact | nearest | down | up | mix; arrays are rounded element by element."""
+
+    def r(x: Any) -> Any:
+        if mode == "exact":
+            return x
+        if hasattr(x, "shape") and getattr(x, "shape", ()) != ():
+            import numpy as np
+
+            flat = [_scalar(v, mode, rng) for v in np.asarray(x, dtype=float).ravel()]
+            return np.array(flat, dtype=float).reshape(x.shape)
+        return _scalar(x, mode, rng)
+
+    return r
+
+
+def round_sig(x: Any, sig: int = SIG) -> Any:
+    """x rounded to `sig` significant figures (to nearest)."""
+    if sig == SIG:
+        return rounder("nearest")(x)
+    x = float(x)
+    if x == 0:
+        return 0.0
+    return round(x, sig - 1 - math.floor(math.log10(abs(x))))
+
+
+def band(compute: Callable[[Rounder], Any], mixes: int = MIXES) -> tuple[Any, Any]:
+    """(lo, hi): the range of `compute` over rounding choices, widened by MARGIN of the exact."""
+    exact = compute(rounder("exact"))
+    results = [exact, compute(rounder("nearest")), compute(rounder("down")),
+               compute(rounder("up"))]
+    rng = random.Random(20261127)
+    results += [compute(rounder("mix", rng)) for _ in range(mixes)]
+    if hasattr(exact, "shape") and getattr(exact, "shape", ()) != ():
+        import numpy as np
+
+        stack = np.stack([np.asarray(v, dtype=float) for v in results])
+        margin = MARGIN * np.abs(exact) + ABS_FLOOR
+        return stack.min(axis=0) - margin, stack.max(axis=0) + margin
+    floats = [float(v) for v in results]
+    margin = MARGIN * abs(float(exact)) + ABS_FLOOR
+    return min(floats) - margin, max(floats) + margin
+
+
+def inside(answer: Any, lo: Any, hi: Any) -> bool:
+    """Every element of `answer` lies within [lo, hi] (shapes already checked)."""
+    if hasattr(lo, "shape") and getattr(lo, "shape", ()) != ():
+        import numpy as np
+
+        a = np.asarray(answer, dtype=float)
+        return bool(np.all(np.isfinite(a)) and np.all(a >= lo) and np.all(a <= hi))
+    a = float(answer)
+    return math.isfinite(a) and lo <= a <= hi

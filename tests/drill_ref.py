@@ -1,0 +1,58 @@
+"""Independent references for drill families: finite differences of a problem's `loss_scalar`.
+
+The loss text is our own output (trusted), so SymPy may parse it here; user answers never
+go this way. The gradient of each question is checked against centred finite differences
+of the loss, never against the family's own backward code.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import sympy as sp
+
+LOCALS = {
+    "sigmoid": lambda t: 1 / (1 + sp.exp(-t)),
+    "relu": lambda t: sp.Max(0, t),
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(loss: str):
+    expr = sp.sympify(loss, locals=LOCALS)
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    fn = sp.lambdify(syms, expr, "math")
+    return [s.name for s in syms], fn
+
+
+def element_values(inputs: dict) -> dict[str, float]:
+    """{'W': [[1, 2]], 'b': 3} -> {'W_0_0': 1.0, 'W_0_1': 2.0, 'b': 3.0}."""
+    out: dict[str, float] = {}
+    for name, value in inputs.items():
+        arr = np.asarray(value, dtype=float)
+        if arr.shape == ():
+            out[name] = float(arr)
+        else:
+            for idx in np.ndindex(arr.shape):
+                out[name + "_" + "_".join(map(str, idx))] = float(arr[idx])
+    return out
+
+
+def loss_at(problem_dict: dict, values: dict[str, float]) -> float:
+    names, fn = _compiled(problem_dict["loss_scalar"])
+    return float(fn(*(values[n] for n in names)))
+
+
+def fd_gradient(problem_dict: dict, wrt: str, h: float = 1e-6) -> np.ndarray | float:
+    """dL/d(wrt) by centred differences, with the shape of the input `wrt`."""
+    base = element_values(problem_dict["inputs"])
+    shape = np.asarray(problem_dict["inputs"][wrt], dtype=float).shape
+    grad = np.zeros(shape)
+    for idx in np.ndindex(shape) if shape else [()]:
+        key = wrt if not shape else wrt + "_" + "_".join(map(str, idx))
+        up, down = dict(base), dict(base)
+        up[key] += h
+        down[key] -= h
+        grad[idx] = (loss_at(problem_dict, up) - loss_at(problem_dict, down)) / (2 * h)
+    return float(grad) if not shape else grad
