@@ -52,6 +52,62 @@ def test_older_database_opens_with_its_data(tmp_path, monkeypatch):
         assert [tuple(r) for r in rows] == [(f"c{i}", "x") for i in range(5)]
 
 
+def test_store_before_0004_keeps_its_drill_attempts_with_their_detail_backfilled(tmp_path, monkeypatch):
+    path = tmp_path / "s.sqlite3"
+    upto = [name for name, _ in MIGRATIONS].index("0004_drill_attempt_detail")
+    monkeypatch.setattr(dbmod, "MIGRATIONS", MIGRATIONS[:upto])
+    # a store as the release before Drill v2 wrote it
+    with Database(path) as d, d.atomic() as conn:
+        skill = store.ensure_card(conn, "drill", "backprop-d1", "skill", T0)
+        conn.executemany(
+            "INSERT INTO drill_attempts (attempted_at, generator, difficulty, form, seed,"
+            " skills, correct, score, duration_ms, card) VALUES (?, 'backprop', 1, ?, ?,"
+            " ' fan-out ', ?, ?, 9000, ?)",
+            [(0, "number", 1, 1, 1.0, skill), (1000, "steps", 2, 0, 0.5, skill)],
+        )
+    monkeypatch.setattr(dbmod, "MIGRATIONS", MIGRATIONS)
+    with Database(path) as d:
+        assert d.applied_migrations() == [name for name, _ in MIGRATIONS]
+        rows = d.conn.execute(
+            "SELECT seed, form, correct, score, card, solved, tries, hints, revealed, rating"
+            " FROM drill_attempts ORDER BY id"
+        ).fetchall()
+        assert [tuple(r) for r in rows] == [
+            (1, "number", 1, 1.0, skill, 1, 1, 0, 0, "good"),
+            (2, "steps", 0, 0.5, skill, 0, 1, 0, 0, "again"),
+        ]
+        with d.atomic() as conn:  # and takes new attempts with their detail
+            store.insert_attempt(conn, attempt(solved=True, tries=2, rating="hard"), skill)
+        row = d.conn.execute("SELECT correct, solved, tries, rating FROM drill_attempts WHERE id = 3")
+        assert tuple(row.fetchone()) == (0, 1, 2, "hard")
+    with Database(path) as d:  # the altered schema reads back (opens again, nothing to apply)
+        assert d.migrate() == []
+
+
+def attempt(correct=False, **detail):
+    return store.Attempt(T0, "softmax-ce", 2, "number", 5, ("log-sum-exp",), correct, 1.0, 4000, **detail)
+
+
+def test_attempt_detail_round_trips_and_defaults_to_a_first_try(db):
+    with db.atomic() as conn:
+        store.insert_attempt(conn, attempt(solved=True, tries=3, hints=2, rating="hard"))
+        store.insert_attempt(conn, attempt(tries=1, revealed=True, rating="again"))
+        store.insert_attempt(conn, attempt(True))  # old call sites: detail left out
+        store.insert_attempt(conn, attempt(False))
+    rows = db.conn.execute(
+        "SELECT generator, correct, solved, tries, hints, revealed, rating FROM drill_attempts"
+        " ORDER BY id"
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [
+        ("softmax-ce", 0, 1, 3, 2, 0, "hard"),
+        ("softmax-ce", 0, 0, 1, 0, 1, "again"),
+        ("softmax-ce", 1, 1, 1, 0, 0, "good"),
+        ("softmax-ce", 0, 0, 1, 0, 0, "again"),
+    ]
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"), db.atomic() as conn:
+        store.insert_attempt(conn, attempt(True, rating="easy"))  # a drill never rates Easy
+
+
 def test_failed_migration_rolls_back_with_its_record(tmp_path, monkeypatch):
     path = tmp_path / "s.sqlite3"
     Database(path).close()

@@ -281,7 +281,12 @@ def deck_stats(db: Database, deck_ids: Sequence[str], now: datetime) -> dict[str
 
 @dataclass(frozen=True)
 class Attempt:
-    """One graded drill problem."""
+    """One attempted drill problem (`generator` holds its family, e.g. 'backprop').
+
+    `correct`: right at the first graded answer with no hint and no reveal; `solved`: the
+    right answer was reached, perhaps after retries or hints, without a reveal; `rating`:
+    the FSRS rating it gave its card ('good', 'hard' or 'again'). Left out, `solved` is
+    `correct` and `rating` is 'good' or 'again' from `correct`: a first try, unaided."""
 
     attempted_at: datetime
     generator: str
@@ -292,12 +297,24 @@ class Attempt:
     correct: bool
     score: float
     duration_ms: int
+    solved: bool | None = None
+    tries: int = 1
+    hints: int = 0
+    revealed: bool = False
+    rating: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.solved is None:
+            object.__setattr__(self, "solved", self.correct)
+        if self.rating is None:
+            object.__setattr__(self, "rating", "good" if self.correct else "again")
 
 
 def insert_attempt(conn: sqlite3.Connection, a: Attempt, card_rowid: int | None = None) -> int:
     cur = conn.execute(
         "INSERT INTO drill_attempts (attempted_at, generator, difficulty, form, seed, skills,"
-        " correct, score, duration_ms, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " correct, score, duration_ms, card, solved, tries, hints, revealed, rating)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             to_ms(a.attempted_at),
             a.generator,
@@ -309,6 +326,11 @@ def insert_attempt(conn: sqlite3.Connection, a: Attempt, card_rowid: int | None 
             a.score,
             a.duration_ms,
             card_rowid,
+            int(a.solved),
+            a.tries,
+            a.hints,
+            int(a.revealed),
+            a.rating,
         ),
     )
     return cur.lastrowid

@@ -72,4 +72,27 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # Honest drill mastery: `correct` now means right at the first graded answer with no
+        # hint and no reveal; how the problem went is kept beside it. Rows written before
+        # this migration stored `correct` = solved without a reveal (retries allowed), and
+        # their tries and hints were not recorded: they keep `correct`, get solved = correct
+        # and the rating the scheduler was given then (Good or Again). Comments sit above
+        # each ALTER, never after it: SQLite copies the added column's text into the table's
+        # CREATE statement, where a trailing -- comment would swallow the closing bracket.
+        "0004_drill_attempt_detail",
+        """
+        -- reached the right answer, perhaps after retries or hints, without a reveal
+        ALTER TABLE drill_attempts ADD COLUMN solved INTEGER NOT NULL DEFAULT 0;
+        -- graded answers (unreadable and "close" answers do not count)
+        ALTER TABLE drill_attempts ADD COLUMN tries INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE drill_attempts ADD COLUMN hints INTEGER NOT NULL DEFAULT 0;
+        -- the worked solution was shown before the answer was found
+        ALTER TABLE drill_attempts ADD COLUMN revealed INTEGER NOT NULL DEFAULT 0;
+        -- the FSRS rating the attempt gave its card: good, hard or again
+        ALTER TABLE drill_attempts ADD COLUMN rating TEXT CHECK (rating IN ('good', 'hard', 'again'));
+        UPDATE drill_attempts
+           SET solved = correct, rating = CASE WHEN correct THEN 'good' ELSE 'again' END
+        """,
+    ),
 ]
