@@ -139,3 +139,91 @@ def test_mcq_result_marks_choices():
     out = con.file.getvalue()
     assert "Not quite.  The answer is a, c." in out and "why" in out
     assert "✓ a) a3" in out and "✓ c) a1" in out
+
+
+# -- a `type: generated` card: the drill hook returns a quizforge.drill.attempt.Attempt -------
+class _Question:
+    form = "number"
+    skills = ("chain-rule",)
+
+
+class _Problem:
+    family, difficulty, seed = "softmax-ce", 2, 11
+
+    def question(self, i=0):
+        return _Question()
+
+
+def drilled(solved, first_try, tries, hints=0, revealed=False, quit=False):
+    from quizforge.drill.attempt import Attempt
+
+    return Attempt(_Problem(), 0, solved, first_try, tries, hints, revealed, quit, 3.0, float(solved))
+
+
+def generated_screen(db, attempts, n=3):
+    """A deck of `n` generated cards; the hook hands out `attempts` in turn (then None)."""
+    from pathlib import Path
+
+    from quizforge.decks.model import Deck, GeneratedCard
+
+    deck = Deck("g", "G", tuple(GeneratedCard(f"g{i}", "softmax-ce") for i in range(n)), Path("g.yaml"))
+    scr, _ = screen(db, LineReader(io.StringIO("")), deck=deck)
+    queue = list(attempts)
+    calls = []
+
+    def hook(card, console, reader, seed):
+        calls.append(card.id)
+        return queue.pop(0) if queue else None
+
+    scr.run_generated = hook
+    return scr, calls
+
+
+def stored(db):
+    return [
+        tuple(r)
+        for r in db.conn.execute(
+            "SELECT c.card_id, v.rating, a.correct, a.solved, a.tries, a.hints, a.revealed, a.rating"
+            " FROM drill_attempts a JOIN cards c ON c.id = a.card JOIN revlog v ON v.card = a.card"
+            " ORDER BY a.id"
+        )
+    ]
+
+
+def test_generated_cards_are_rated_good_hard_again(db):
+    scr, calls = generated_screen(
+        db, [drilled(True, True, 1), drilled(True, True, 1, hints=1), drilled(False, False, 2, revealed=True)]
+    )
+    summary = scr.run()
+    assert stored(db) == [
+        ("g0", 3, 1, 1, 1, 0, 0, "good"),  # first try
+        ("g1", 2, 0, 1, 1, 1, 0, "hard"),  # right, but after a hint
+        ("g2", 1, 0, 0, 2, 0, 1, "again"),  # revealed
+    ]
+    assert (summary.answered, summary.correct) == (3, 1)  # first-try correct only
+    assert calls[:3] == ["g0", "g1", "g2"] and len(calls) == 4  # then None from the hook: quit
+
+
+def test_generated_card_retried_is_hard_not_correct(db):
+    scr, _ = generated_screen(db, [drilled(True, False, 3)], n=1)
+    summary = scr.run()
+    assert stored(db) == [("g0", 2, 0, 1, 3, 0, 0, "hard")]
+    assert (summary.answered, summary.correct) == (1, 0)
+
+
+@pytest.mark.parametrize("returned", [None, "unattempted"])
+def test_generated_card_quit_before_answering_stores_nothing(db, returned):
+    quit_early = drilled(False, False, 0, hints=1, quit=True)  # read a hint, then quit
+    scr, calls = generated_screen(db, [] if returned is None else [quit_early])
+    summary = scr.run()
+    assert calls == ["g0"] and summary.answered == 0
+    assert stored(db) == [] and revlog(db) == []
+    assert db.conn.execute("SELECT COUNT(*) FROM drill_attempts").fetchone()[0] == 0
+
+
+def test_generated_card_answered_then_quit_is_stored_and_ends_the_session(db):
+    scr, calls = generated_screen(db, [drilled(False, False, 1, quit=True), drilled(True, True, 1)])
+    summary = scr.run()
+    assert stored(db) == [("g0", 1, 0, 0, 1, 0, 0, "again")]
+    assert calls == ["g0"]  # no next card after the quit
+    assert summary.answered == 1 and not summary.finished

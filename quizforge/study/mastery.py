@@ -1,5 +1,9 @@
-"""Drill mastery: every graded drill problem is stored, and each skill (a generator at a
-difficulty, e.g. backprop at difficulty 2) is scheduled with FSRS like a card.
+"""Drill mastery: every attempted drill problem is stored, and each skill (a drill family at
+a difficulty, e.g. backprop at difficulty 2) is scheduled with FSRS like a card.
+
+The grading rule lives in `quizforge.drill.attempt.Attempt`: correct only at the first
+graded answer with no hint and no reveal; Good then, Hard when solved after a retry or a
+hint, Again when revealed or wrong. This module turns that into a stored record and a review.
 """
 
 from __future__ import annotations
@@ -13,9 +17,17 @@ from quizforge.store.db import Database
 
 SKILL_DECK = "drill"
 
+# An attempt's rating, by the names quizforge.drill.attempt uses, as the scheduler's Rating.
+_RATINGS = {"good": Rating.GOOD, "hard": Rating.HARD, "again": Rating.AGAIN}
 
-def skill_id(generator: str, difficulty: int) -> str:
-    return f"{generator}-d{difficulty}"
+
+def skill_id(family: str, difficulty: int) -> str:
+    return f"{family}-d{difficulty}"
+
+
+def fsrs_rating(name: str) -> Rating:
+    """The scheduler's Rating for an attempt's rating: 'good', 'hard' or 'again'."""
+    return _RATINGS[name]
 
 
 @dataclass(frozen=True)
@@ -23,21 +35,22 @@ class SkillStatus:
     skill: str
     schedule: CardSchedule
     attempts: int
-    correct: int
+    correct: int  # right at the first try, unaided
 
 
 def record_drill_attempt(
     db: Database, scheduler: Scheduler, attempt: store.Attempt, now: datetime
 ) -> CardSchedule:
-    """Store the attempt and review its skill card (right = Good, wrong = Again), in one
-    transaction. Returns the skill's new schedule."""
+    """Store the attempt and review its skill card with the attempt's rating (Good, Hard or
+    Again), in one transaction. Returns the skill's new schedule."""
     with db.atomic() as conn:
         rowid = store.ensure_card(
             conn, SKILL_DECK, skill_id(attempt.generator, attempt.difficulty), "skill", now
         )
         before = store.get_card(db, rowid).schedule
-        rating = Rating.GOOD if attempt.correct else Rating.AGAIN
-        after, record = scheduler.review(before, rating, now, attempt.duration_ms)
+        after, record = scheduler.review(
+            before, fsrs_rating(attempt.rating), now, attempt.duration_ms
+        )
         store.write_schedule(conn, rowid, after)
         store.insert_review(conn, rowid, record)
         store.insert_attempt(conn, attempt, rowid)
@@ -45,18 +58,25 @@ def record_drill_attempt(
 
 
 def attempt_record(attempt, now: datetime) -> store.Attempt:
-    """The store's record of a `quizforge.ui.drill.Attempt` (a problem the user tried)."""
-    p = attempt.problem
+    """The store's record of a `quizforge.drill.attempt.Attempt`. Only attempts are stored:
+    a problem quit before any graded answer or reveal is refused."""
+    if not attempt.attempted:
+        raise ValueError("not an attempt: no graded answer and no reveal")
     return store.Attempt(
         attempted_at=now,
-        generator=p.generator,
-        difficulty=p.difficulty,
-        form=p.question(attempt.question).form,
-        seed=p.seed,
+        generator=attempt.family,
+        difficulty=attempt.difficulty,
+        form=attempt.form,
+        seed=attempt.seed,
         skills=tuple(attempt.skills),
         correct=bool(attempt.correct),
         score=float(attempt.score),
         duration_ms=round(attempt.seconds * 1000),
+        solved=bool(attempt.solved),
+        tries=attempt.tries,
+        hints=attempt.hints,
+        revealed=bool(attempt.revealed),
+        rating=attempt.rating,
     )
 
 

@@ -343,11 +343,12 @@ class StudyScreen:
             self.console.print(Text("This card needs the drill engine, which is not available.", style="red"))
             return None
         attempt = self.run_generated(card, self.console, self.reader, self.rng.randrange(2**31))
-        if attempt is None:  # the user quit inside the problem
+        if attempt is None or not attempt.attempted:  # quit before answering: nothing stored
             return "q"
-        from quizforge.study.mastery import attempt_record
+        from quizforge.study.mastery import attempt_record, fsrs_rating
 
-        ok = bool(attempt.correct)
         record = attempt_record(attempt, self.clock())
-        self._commit(entry, Rating.GOOD if ok else Rating.AGAIN, started, ok, record)
+        self._commit(entry, fsrs_rating(attempt.rating), started, attempt.correct, record)
+        if attempt.quit:  # answered, then quit inside the problem: keep the answer, stop
+            return "q_after"
         return self._after_answer(entry)
