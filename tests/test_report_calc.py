@@ -22,7 +22,7 @@ from quizforge.reports.forecast import forecast
 from quizforge.reports.mastery import mastery
 from quizforge.reports.recall import RecallCurve
 from quizforge.reports.retention import retention
-from quizforge.reports.skills import skills
+from quizforge.reports.skills import drill_command, skills
 from quizforge.reports.today import today
 from quizforge.reports.weak import weak_spots
 from quizforge.scheduling.config import Config
@@ -406,6 +406,56 @@ def test_skills_accuracy_trend_weakest_and_due_levels(db):
     assert skills(db, NOW, CAL, Scope(decks=("d",)), SCHED).skills == []
 
 
+def test_drill_commands_for_levels_of_hyphenated_families():
+    assert drill_command("backprop-d2") == "quizforge drill backprop -d 2"
+    assert drill_command("softmax-ce-d1") == "quizforge drill softmax-ce -d 1"
+    assert drill_command("layer-norm-grad-d12") == "quizforge drill layer-norm-grad -d 12"
+    assert drill_command("softmax-ce") == "quizforge drill"  # not a level: the family list
+    assert drill_command("Softmax-d1") == "quizforge drill"
+
+
+def test_skill_accuracy_is_first_try_accuracy(db):
+    """Four softmax-ce problems, each solved in the end: only the first-try one is correct."""
+    from quizforge.drill.attempt import Attempt
+    from quizforge.study.mastery import attempt_record
+
+    class Question:
+        form, skills = "number", ("log-sum-exp",)
+
+    class Problem:
+        family, difficulty, seed = "softmax-ce", 1, 3
+
+        def question(self, i):
+            return Question()
+
+    went = [  # solved, first_try, tries, hints, revealed
+        (True, True, 1, 0, False),  # right first time: correct
+        (True, False, 2, 0, False),  # right at the second try
+        (True, True, 1, 1, False),  # right first time, after a hint
+        (False, False, 1, 0, True),  # revealed
+    ]
+    for i, (solved, first, tries, hints, revealed) in enumerate(went):
+        at = NOW - timedelta(hours=4 - i)
+        a = Attempt(Problem(), 0, solved, first, tries, hints, revealed, False, 20.0, 1.0)
+        record_drill_attempt(db, SCHED, attempt_record(a, at), at)
+    r = skills(db, NOW, CAL, Scope(), SCHED)
+    [s] = r.skills
+    assert (s.skill, s.attempts, s.correct, s.recent.rate) == ("log-sum-exp", 4, 1, 0.25)
+    [lv] = r.levels
+    assert (lv.id, lv.attempts, lv.correct, lv.command) == (
+        "softmax-ce-d1",
+        4,
+        1,
+        "quizforge drill softmax-ce -d 1",
+    )
+    assert r.weakest == ["log-sum-exp"]
+    d = build_report(db, NOW, SCHED, cal=CAL).to_dict()["skills"]
+    assert (d["skills"][0]["accuracy"], d["levels"][0]["correct"]) == (0.25, 1)
+    assert "Practise your weakest drill skill: log-sum-exp (1/4 right first try lately)" in [
+        a.text for a in build_report(db, NOW, SCHED, cal=CAL).advice
+    ]
+
+
 # -- weak spots -------------------------------------------------------------------------------
 def test_weak_spots_with_their_study_commands(db):
     c = add_deck(db, n_flash=6, n_mcq=3, card_tags={"c0": ("x", "y"), "c4": ("z",)})
@@ -496,7 +546,8 @@ def test_empty_store_gives_the_same_structure_with_zeros(db):
         "lowest_recall": [],
         "most_missed_mcq": [],
     }
-    assert [a["command"] for a in d["advice"]] == ["quizforge study", "quizforge drill backprop"]
+    assert [a["command"] for a in d["advice"]] == ["quizforge study", "quizforge drill"]
+    assert d["skills"]["accuracy_definition"].startswith("first-try accuracy: correct / attempts")
 
 
 def test_report_json_keys_are_stable(db):
@@ -542,7 +593,14 @@ def test_report_json_keys_are_stable(db):
         "days",
     }
     assert set(d["activity"]["days"][0]) == {"date", "reviews"}
-    assert set(d["skills"]) == {"trend_definition", "skills", "levels", "due", "weakest"}
+    assert set(d["skills"]) == {
+        "accuracy_definition",
+        "trend_definition",
+        "skills",
+        "levels",
+        "due",
+        "weakest",
+    }
     assert set(d["skills"]["skills"][0]) == {
         "skill",
         "attempts",

@@ -81,7 +81,8 @@ def test_nothing_studied_is_a_friendly_start_not_an_error(monkeypatch):
     r = invoke()
     assert r.exit_code == 0, r.output
     assert "Nothing studied yet" in r.stdout
-    assert "quizforge study" in r.stdout and "quizforge drill backprop" in r.stdout
+    assert "quizforge study" in r.stdout
+    assert "quizforge drill  Practise gradients by hand" in r.stdout  # lists the families
     assert "Decks found: " in r.stdout and "(backprop)" in r.stdout  # the bundled deck
     assert r.stderr == ""
 
@@ -120,6 +121,21 @@ def test_report_fits_80_columns_and_has_every_section(studied):
         "Sun",
     ]
     assert "less · ░ ▒ ▓ █ more" in r.stdout
+
+
+def test_drill_skills_show_first_try_accuracy(studied):
+    r = invoke("--tag", "chain-rule")
+    assert r.exit_code == 0, r.output
+    lines = [line.rstrip() for line in r.stdout.splitlines()]
+    top = next(i for i, line in enumerate(lines) if line.startswith("Drill skills"))
+    assert lines[top : top + 3] == [
+        "Drill skills  first-try accuracy: all, last 10 attempts, the 10 before",
+        " skill       attempts  overall  last 10  10 before  trend",
+        " chain-rule         6      50%      50%          —",
+    ]
+    d = json.loads(invoke("--json").stdout)["skills"]
+    assert d["accuracy_definition"].startswith("first-try accuracy: correct / attempts, where")
+    assert d["trend_definition"].startswith("first-try accuracy of the last 10 attempts")
 
 
 def test_report_json_matches_the_store(studied):

@@ -32,8 +32,12 @@ DEFINITIONS = {
     f"since the previous review (under / at least {MATURE_DAYS})",
     "streak": "consecutive study days with at least one answer (cram included), ending "
     "today or yesterday; a study day starts at day_starts_at local time",
-    "skill_trend": f"accuracy of the last {RECENT} attempts vs the {RECENT} before: up/down "
-    "when it moved by 10 points or more, else flat; null with no earlier attempts",
+    "skill_accuracy": "first-try accuracy: correct / attempts, where an attempt is correct "
+    "only when its first graded answer was right with no hint and no reveal (solved after a "
+    "retry or a hint, or revealed, is not correct); attempts stored before quizforge counted "
+    "tries are correct when solved without a reveal",
+    "skill_trend": f"first-try accuracy of the last {RECENT} attempts vs the {RECENT} before: "
+    "up/down when it moved by 10 points or more, else flat; null with no earlier attempts",
 }
 
 
@@ -128,7 +132,7 @@ def advice(r: Report) -> list[Advice]:
     if r.empty:
         return [
             Advice("Start with today's flashcards", study),
-            Advice("Practise backprop by hand", DRILL_COMMAND),
+            Advice("Practise gradients by hand", DRILL_COMMAND),
         ]
     out = []
     t = r.today
@@ -148,7 +152,7 @@ def advice(r: Report) -> list[Advice]:
         out.append(
             Advice(
                 f"Practise your weakest drill skill: {weakest.skill}"
-                f" ({weakest.recent.passed}/{weakest.recent.reviews} right lately)",
+                f" ({weakest.recent.passed}/{weakest.recent.reviews} right first try lately)",
                 DRILL_COMMAND,
             )
         )
@@ -280,6 +284,7 @@ def report_dict(r: Report) -> dict:
             "days": [{"date": d.date.isoformat(), "reviews": d.count} for d in r.activity.days],
         },
         "skills": {
+            "accuracy_definition": DEFINITIONS["skill_accuracy"],
             "trend_definition": DEFINITIONS["skill_trend"],
             "skills": [
                 {

@@ -1,10 +1,13 @@
-"""Drill skills: accuracy per skill (fan-out, sigmoid, ...) with a trend, and the drill
-levels the scheduler says are due.
+"""Drill skills: first-try accuracy per skill (fan-out, sigmoid, ...) with a trend, and the
+drill levels the scheduler says are due.
+
+An attempt counts as correct only when its first graded answer was right with no hint and
+no reveal (quizforge.drill.attempt); solved after a retry or a hint is not correct.
 
 Two things are called skills in the store. The skills of a problem (drill_attempts.skills,
 e.g. ' fan-out sigmoid ') say what it exercised: accuracy and trend are per such skill.
-The drill's FSRS-scheduled cards (deck 'drill', kind 'skill') are a generator at a
-difficulty, e.g. 'backprop-d2' (quizforge.study.mastery): those come due.
+The drill's FSRS-scheduled cards (deck 'drill', kind 'skill') are a drill family at a
+difficulty, e.g. 'backprop-d2' or 'softmax-ce-d1' (quizforge.study.mastery): those come due.
 """
 
 from __future__ import annotations
@@ -20,25 +23,27 @@ from quizforge.scheduling.scheduler import Scheduler, State
 from quizforge.store.db import Database, from_ms, to_ms
 from quizforge.study.mastery import skill_statuses
 
-RECENT = 10  # accuracy over the last 10 attempts, compared with the 10 before
+RECENT = 10  # first-try accuracy over the last 10 attempts, compared with the 10 before
 TREND_STEP = 0.1  # a change of one answer in ten or more is a trend
 WEAKEST = 3
-DRILL_COMMAND = "quizforge drill backprop"
-_LEVEL = re.compile(r"^(?P<generator>[a-z][a-z0-9_]*)-d(?P<difficulty>\d+)$")
+DRILL_COMMAND = "quizforge drill"  # lists the families
+# a family name may itself hold hyphens (softmax-ce-d1): the level is the last -dN
+_LEVEL = re.compile(r"^(?P<family>[a-z][a-z0-9_-]*)-d(?P<difficulty>\d+)$")
 
 
 @dataclass(frozen=True)
 class SkillStats:
     skill: str
     attempts: int  # every attempt that exercised it, in scope (--since)
-    correct: int
+    correct: int  # right at the first try, unaided
     recent: Tally  # the last RECENT attempts
     previous: Tally  # the RECENT attempts before those
     last_attempt: datetime | None
 
     @property
     def trend(self) -> str | None:
-        """'up', 'down' or 'flat' (recent vs previous accuracy); None without a previous."""
+        """'up', 'down' or 'flat' (recent vs previous first-try accuracy); None without a
+        previous."""
         if not self.previous.reviews or not self.recent.reviews:
             return None
         diff = self.recent.rate - self.previous.rate
@@ -51,11 +56,11 @@ class SkillStats:
 
 @dataclass(frozen=True)
 class DrillLevel:
-    """A drill skill card: a generator at one difficulty, scheduled like a flashcard."""
+    """A drill skill card: a drill family at one difficulty, scheduled like a flashcard."""
 
     id: str  # e.g. 'backprop-d2'
     attempts: int  # all time
-    correct: int
+    correct: int  # right at the first try, unaided
     state: State
     due: datetime | None  # None until first drilled
     recall: float | None
@@ -70,14 +75,14 @@ class Skills:
     skills: list[SkillStats]  # by name
     levels: list[DrillLevel]  # by id
     due: list[str]  # level ids due now, most overdue first
-    weakest: list[str]  # skills with the lowest recent accuracy (below 100%), worst first
+    weakest: list[str]  # lowest recent first-try accuracy (below 100%), worst first
 
 
 def drill_command(level_id: str) -> str:
     m = _LEVEL.match(level_id)
     if not m:
         return DRILL_COMMAND
-    return shlex.join(["quizforge", "drill", m["generator"], "-d", m["difficulty"]])
+    return shlex.join(["quizforge", "drill", m["family"], "-d", m["difficulty"]])
 
 
 def skills(

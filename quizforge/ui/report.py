@@ -286,7 +286,7 @@ def skills_section(r: Report) -> RenderableType | None:
     if sk.skills:
         table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
         table.add_column("skill", no_wrap=True, max_width=20, overflow="ellipsis")
-        table.add_column("tries", justify="right")
+        table.add_column("attempts", justify="right")
         table.add_column("overall", justify="right")
         table.add_column("last 10", justify="right")
         table.add_column("10 before", justify="right")
@@ -308,8 +308,8 @@ def skills_section(r: Report) -> RenderableType | None:
     if sk.levels:
         levels = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
         levels.add_column("level", no_wrap=True)
-        levels.add_column("tries", justify="right")
-        levels.add_column("right", justify="right")
+        levels.add_column("attempts", justify="right")
+        levels.add_column("first try", justify="right")
         levels.add_column("recall", justify="right")
         levels.add_column("due")
         levels.add_column("practise with", style="cyan", no_wrap=True)
@@ -323,7 +323,9 @@ def skills_section(r: Report) -> RenderableType | None:
                 lv.command,
             )
         parts += [Text(""), levels]
-    return section("Drill skills", Group(*parts), "accuracy: all, last 10 attempts, the 10 before")
+    return section(
+        "Drill skills", Group(*parts), "first-try accuracy: all, last 10 attempts, the 10 before"
+    )
 
 
 def weak_section(r: Report) -> RenderableType | None:
