@@ -16,16 +16,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quizforge.drill import Graph, Node, Problem, Question, generate, grade, grade_step
+from quizforge.drill import Question, generate, grade, grade_step
 from quizforge.drill import check as check_mod
+from quizforge.drill.graph import Graph, Node
 from quizforge.drill.errors import CheckTimeout
 from quizforge.drill.limits import time_limit
-from quizforge.drill.problem import skills_for
+from quizforge.drill.problem import GraphProblem, skills_for
 
 
-def make(graph: Graph, values: dict[str, float], targets, form="number") -> Problem:
-    qs = tuple(Question(t, form, skills_for(graph, t)) for t in targets)
-    return Problem("backprop", 0, 1, form, graph, tuple(values.items()), qs)
+def make(graph: Graph, values: dict[str, float], targets, form="number") -> GraphProblem:
+    qs = tuple(Question(t, form, "", skills_for(graph, t)) for t in targets)
+    return GraphProblem("backprop", 0, 1, form, graph, tuple(values.items()), qs)
 
 
 # L = (w·x + b − y)² at x=2, w=0.5, b=0.1, y=1: dL/dw = 2(wx+b−y)x = 2·0.1·2 = 0.4
@@ -70,7 +71,8 @@ def test_worked_example_accepts_every_correct_form(linear, answer):
     ("-0.4", "sign", "Sign error"),
     ("0.2", "local-gradient", "∂z1/∂w = x"),  # stopped before multiplying by x
     ("0.8", "factor", "twice"),
-    ("0.39", "other", "Not quite"),
+    ("0.39", "close", "keep 3 significant figures"),
+    ("0.33", "other", "Not quite"),
     ("0.1", "local-gradient", "∂z1/∂w is x, not w"),
     ("0.5", "forward-value", "the value of w in the forward pass"),
 ])
@@ -128,7 +130,7 @@ def test_expression_with_relu_branch_is_checked_near_the_values():
 
 def test_steps_partial_credit(linear):
     p = make(LINEAR, LINEAR_VALUES, ("w",), form="steps")
-    assert p.steps(0) == ["z3", "z2", "z1", "w"]
+    assert p.step_nodes(0) == ["z3", "z2", "z1", "w"]
     v = grade(p, "0.2; 0.2; 0.2; 0.4")
     assert v.correct and v.score == 1.0
     v = grade(p, "0.2; 0.2; 0.2; 0.2")
@@ -212,7 +214,7 @@ def test_hard_limit_rejects_with_a_clear_message(monkeypatch, linear):
             pass
 
     monkeypatch.setattr(check_mod, "TIME_LIMIT", 0.2)
-    monkeypatch.setattr(check_mod, "_grade_number", forever)
+    monkeypatch.setattr(check_mod, "read_value", forever)
     v = grade(linear, "0.4")
     assert v.rejected and "took longer than 0.2 s" in v.reason
 
@@ -235,13 +237,14 @@ def test_generated_answers_are_accepted_and_perturbed_ones_diagnosed():
                 e = p.expected_value(i)
                 assert grade(p, repr(e), i).correct
                 assert grade(p, f"{e:.3g}", i).correct
-                v = grade(p, repr(-e), i)
-                assert not v.correct and v.mistake == "sign"
+                if e != 0:  # a dead ReLU's 0 has no sign to get wrong
+                    v = grade(p, repr(-e), i)
+                    assert not v.correct and v.mistake == "sign"
 
 
 def test_step_with_only_the_local_gradient(fanout):
     p = make(FANOUT, FANOUT_VALUES, ("w",), form="steps")
-    steps = p.steps(0)
+    steps = p.step_nodes(0)
     assert steps == ["z4", "z3", "z2", "z1", "w"]
     v = grade_step(p, 0, 1, "0.8")  # ∂z4/∂z3 = w, without the upstream 2·z4
     assert v.mistake == "local-only"

@@ -45,6 +45,16 @@ def _op(op: str, a: list[float]) -> float:
         return math.tanh(a[0])
     if op == "relu":
         return a[0] if a[0] > 0 else 0.0
+    if op == "max":
+        return a[0] if a[0] >= a[1] else a[1]
+    if op == "halfsq":
+        return a[0] ** 2 / 2
+    if op == "bce":  # binary cross-entropy of a probability a[0] against a label a[1]
+        return -(a[1] * math.log(a[0]) + (1 - a[1]) * math.log(1 - a[0]))
+    if op == "hinge":  # max(0, 1 − y·s), s = a[0], y = a[1]
+        return max(0.0, 1 - a[1] * a[0])
+    if op == "abs":
+        return abs(a[0])
     raise AssertionError(op)
 
 
@@ -68,17 +78,30 @@ def rel_error(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b), 1e-12)
 
 
+FUNCS = {"relu": lambda t: sp.Max(0, t), "sigmoid": lambda t: 1 / (1 + sp.exp(-t))}
+
+
+def _defs(d: dict) -> dict[str, sp.Expr]:
+    """Every leaf and node as a SymPy expression in the leaves, from the JSON node list."""
+    defs: dict[str, sp.Expr] = {k: sp.Symbol(k) for k in d["values"]}
+    for n in d["nodes"]:
+        local = {i: sp.Symbol(i) for i in n["inputs"]}
+        e = sp.sympify(n["expr"], locals={**local, **FUNCS})
+        defs[n["name"]] = e.xreplace({local[i]: defs[i] for i in n["inputs"]})
+    return defs
+
+
 def _sympy_gradient(d: dict, wrt: str) -> sp.Expr:
     """dL/d(wrt) by sympy.diff; for a node, L is rebuilt with that node as a free symbol."""
     leaves = {k: sp.Symbol(k) for k in d["values"]}
     if wrt in leaves:
-        return sp.diff(sp.sympify(d["loss"], locals=leaves), leaves[wrt])
+        return sp.diff(sp.sympify(d["loss_scalar"], locals={**leaves, **FUNCS}), leaves[wrt])
     t = sp.Symbol("T_node")
     defs: dict[str, sp.Expr] = dict(leaves)
     cut: dict[str, sp.Expr] = dict(leaves)
     for n in d["nodes"]:
         local = {i: sp.Symbol(i) for i in n["inputs"]}
-        e = sp.sympify(n["expr"], locals=local)
+        e = sp.sympify(n["expr"], locals={**local, **FUNCS})
         defs[n["name"]] = e.xreplace({local[i]: defs[i] for i in n["inputs"]})
         cut[n["name"]] = t if n["name"] == wrt else e.xreplace({local[i]: cut[i] for i in n["inputs"]})
     grad = sp.diff(cut[d["nodes"][-1]["name"]], t)
@@ -87,7 +110,8 @@ def _sympy_gradient(d: dict, wrt: str) -> sp.Expr:
 
 def _at(expr: sp.Expr, values: dict[str, float]) -> float:
     names = sorted(values)
-    helpers = {"Heaviside": lambda a, *_: 1.0 if a > 0 else 0.0 if a < 0 else 0.5, "Max": max}
+    helpers = {"Heaviside": lambda a, *_: 1.0 if a > 0 else 0.0 if a < 0 else 0.5, "Max": max,
+               "sign": lambda a: math.copysign(1.0, a) if a else 0.0}
     f = sp.lambdify([sp.Symbol(k) for k in names], expr, modules=[helpers, "math"])
     return float(f(*(values[k] for k in names)))
 
@@ -107,15 +131,18 @@ def test_values_match_finite_differences(difficulty):
 @pytest.mark.parametrize("difficulty", [1, 2, 3])
 def test_expected_expressions_match_sympy_diff(difficulty):
     for seed in SYMPY_SEEDS:
-        d = generate("backprop", seed, difficulty).to_dict()
+        d = generate("backprop", seed, difficulty, "expression").to_dict()
         values = {k: float(x) for k, x in d["values"].items()}
         # a second point a little away, to compare the expressions as functions
         nearby = {k: v * 1.01 + 0.001 for k, v in values.items()}
-        leaves = {k: sp.Symbol(k) for k in values}
+        defs = _defs(d)
+        names = {k: sp.Symbol(k) for k in defs}
         for q in d["questions"]:
             reference = _sympy_gradient(d, q["wrt"])
-            expected = sp.sympify(q["expected"], locals=leaves)
-            assert expected.free_symbols <= set(leaves.values())
+            # the expected answer may use node names when the leaf form is long
+            expected = sp.sympify(q["expected"], locals={**names, **FUNCS}).xreplace(
+                {names[k]: v for k, v in defs.items() if k not in values})
+            assert expected.free_symbols <= {names[k] for k in values}
             assert rel_error(_at(reference, values), q["value"]) < 1e-9, (seed, q["wrt"])
             assert rel_error(_at(expected, values), q["value"]) < 1e-9, (seed, q["wrt"])
             assert rel_error(_at(expected, nearby), _at(reference, nearby)) < 1e-9, (seed, q)
@@ -127,5 +154,5 @@ def test_loss_expression_matches_the_forward_graph():
             d = generate("backprop", seed, difficulty).to_dict()
             values = {k: float(x) for k, x in d["values"].items()}
             leaves = {k: sp.Symbol(k) for k in values}
-            assert rel_error(_at(sp.sympify(d["loss"], locals=leaves), values),
+            assert rel_error(_at(sp.sympify(d["loss"], locals={**leaves, **FUNCS}), values),
                              loss(d, values)) < 1e-12

@@ -15,7 +15,7 @@ from quizforge.decks import validate
 from quizforge.decks.model import (
     CARD_TYPES,
     GENERATED_FORMS,
-    KNOWN_GENERATORS,
+    known_generators,
     MCQ,
     Flashcard,
     GeneratedCard,
@@ -624,7 +624,7 @@ def test_schema_fields_match_the_validator():
 def test_schema_enums_and_limits_match_the_validator():
     defs = SCHEMA["definitions"]
     assert tuple(defs["cardType"]["enum"]) == CARD_TYPES
-    assert tuple(defs["generated"]["properties"]["generator"]["enum"]) == KNOWN_GENERATORS
+    assert tuple(defs["generated"]["properties"]["generator"]["enum"]) == known_generators()
     assert tuple(defs["generated"]["properties"]["form"]["enum"]) == GENERATED_FORMS
     assert tuple(defs["generated"]["properties"]["difficulty"]["enum"]) == validate.DIFFICULTIES
     assert defs["id"]["pattern"] == validate.ID_PATTERN

@@ -1,10 +1,10 @@
-"""`quizforge drill`: fresh hand-gradient problems. Thin commands: parse, call, render.
+"""`quizforge drill [FAMILY]`: fresh gradient-by-hand problems. Thin commands: parse, call, render.
 
-Nothing heavy at module level: the drill core and SymPy are imported inside the commands,
-so `quizforge --help` stays fast.
+One subcommand per family in the registry, all built by the same factory; `quizforge drill`
+alone lists the families. Nothing heavy at module level: the registry imports only the
+family modules (numpy and SymPy are imported where a problem needs them).
 """
 
-from __future__ import annotations
 
 import json
 import random
@@ -16,51 +16,66 @@ from typer.core import TyperGroup
 
 from quizforge.cli import app
 from quizforge.cli.common import JsonFlag, err, fail, out
-
-# Kept here (not imported from quizforge.drill) so that building --help imports nothing heavy.
-_GENERATORS = {"backprop": "Gradients by hand on random small computational graphs."}
+from quizforge.drill.family import Family, families
 
 ANSWER_SYNTAX = """\
 Answers are typed the way you would write them:
 
-  0.4   -0.0454   1.2e-3          numbers: 3 significant figures (within 0.5%)
+  0.4   -0.0454   -4/3   1.2e-3     numbers: 3 significant figures, or a fraction
   2*(w*x+b-y)*x   2(wx+b−y)x      implicit ×, and wx = w·x for known names
   x^2   x**2   x²   2·x   2×x     powers and products; − and · are fine
-  2*z3*x                          node names stand for their definitions
-  σ(z1)(1−σ(z1))   sigmoid(z1)    also: exp(x), e^x, log(x), ln(x), tanh(x),
-  relu(x)   max(0,x)   step(x)    sqrt(x), abs(x), sech(x)
-  dL/dw = 0.4                     a leading "… =" is ignored
+  σ(z)(1−σ(z))   tanh²(v)   e^{x}  also exp, log, ln, sqrt, relu, max, sech, sign
+  [[1, 2], [3, 4]]   [1 2; 3 4]   tensors, row by row; [1, -1/2, 0] a vector
+  dL/dw = 0.4    dW = [[1, 2]]    a leading label is ignored
 
-Calls like diff() or integrate() are refused: the point is to do it by hand.
-While answering: empty line or ? opens the hint/reveal menu, h gives a hint,
-q quits. After 3 wrong tries the worked solution is shown.
-
-Examples:
-  quizforge drill backprop                   5 problems, random seed (shown)
-  quizforge drill backprop -d 2 --seed 7     reproducible problems
-  quizforge drill backprop --form steps      fill in each node's gradient
-  quizforge drill backprop -s 7 --json       problems as JSON lines
-  quizforge drill backprop -s 7 --check 0.4  grade one answer: exit 0/1/2
+An answer within 3 significant figures (of any honest rounding) is right; one within
+2 is "close" and asked again. Only a right first answer with no hint counts as known.
+Calls like diff() are refused: the point is to do it by hand.
+While answering: empty line or ? opens the hint/reveal menu, h gives a hint, q quits.
+After 3 wrong tries the worked solution is shown.
 """
 
 
 class _DrillGroup(TyperGroup):
-    """An unknown generator is a one-line error, not a usage box."""
+    """An unknown family is a one-line error, not a usage box."""
 
     def resolve_command(self, ctx: typer.Context, args: list[str]):
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
-            raise fail(f"unknown generator {name!r} (available: {', '.join(_GENERATORS)})", 2)
+            raise fail(f"unknown drill family {name!r} (available: {', '.join(families())})", 2)
         return super().resolve_command(ctx, args)
 
 
 drill_app = typer.Typer(
     cls=_DrillGroup,
-    help="Fresh gradient-by-hand problems, checked symbolically. Generators: "
-    + ", ".join(_GENERATORS) + ".",
-    no_args_is_help=True,
+    help="Fresh gradient-by-hand problems in several families, checked symbolically and "
+    "numerically. `quizforge drill` lists the families.",
+    invoke_without_command=True,
 )
 app.add_typer(drill_app, name="drill")
+
+
+@drill_app.callback()
+def _families(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """List the drill families (with --json: their difficulties and forms as data)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    fams = families()
+    if json_out:
+        print(json.dumps({"families": [f.to_dict() for f in fams.values()]}, ensure_ascii=False))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, padding=(0, 2), show_header=True, header_style="bold")
+    table.add_column("family", style="bold cyan", no_wrap=True)
+    table.add_column("what you practise")
+    for f in fams.values():
+        levels = "\n".join(f"d{k}: {v}" for k, v in sorted(f.levels.items()))
+        table.add_row(f.name, Text(f.summary + "\n") + Text(levels, style="dim"))
+    out.print(table)
+    out.print(Text("\nRun one: quizforge drill FAMILY [-d 1|2|3] · help: quizforge drill FAMILY "
+                   "--help", style="dim"))
 
 
 def _read_line(prompt: str) -> str | None:
@@ -73,38 +88,73 @@ def _read_line(prompt: str) -> str | None:
     return line
 
 
-@drill_app.command("backprop", help=_GENERATORS["backprop"] + "\n\n" + ANSWER_SYNTAX)
-def backprop(
-    difficulty: Annotated[int, typer.Option("--difficulty", "-d", help="1 (whiteboard) to 3.")] = 1,
-    count: Annotated[int, typer.Option("--count", "-n", help="How many problems.")] = 5,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", "-s", help="Seed of the first problem (then seed+1, …). "
-                     "Default: random, and shown.", show_default=False),
-    ] = None,
-    form: Annotated[
-        str, typer.Option("--form", "-f", help="number | expression | steps.")
-    ] = "number",
-    dot: Annotated[bool, typer.Option("--dot", help="Print the graphs as Graphviz DOT.")] = False,
-    json_out: JsonFlag = False,
-    check: Annotated[
-        str | None,
-        typer.Option("--check", metavar="ANSWER", help="Grade ANSWER for the --seed problem and "
-                     "print a JSON verdict; exit 0 right, 1 wrong, 2 unreadable.",
-                     show_default=False),
-    ] = None,
-    question: Annotated[
-        int, typer.Option("--question", "-q", help="Which question: 0 (main), 1 (another leaf) or 2 (an inner node).")
-    ] = 0,
-) -> None:
+def _pause() -> bool:
+    """Between problems on a terminal: keep the verdict and solution on screen until asked."""
+    if not sys.stdin.isatty():
+        return True
+    line = _read_line("Enter: next problem · q: quit ")
+    return line is not None and line.strip().lower() not in ("q", "quit", "exit")
+
+
+def _help(f: Family) -> str:
+    levels = "\n".join(f"  {k}  {v}" for k, v in sorted(f.levels.items()))
+    forms = ", ".join(f.forms)
+    name = f.name
+    return (f"{f.summary}\n\nDifficulties:\n\n{levels}\n\nForms: {forms}.\n\n{ANSWER_SYNTAX}\n"
+            "Examples:\n\n"
+            f"  quizforge drill {name}                    5 problems, random seed (shown)\n"
+            f"  quizforge drill {name} -d 2 --seed 7      reproducible problems\n"
+            f"  quizforge drill {name} -s 7 --json        problems as JSON lines\n"
+            f"  quizforge drill {name} -s 7 --check '{f.example}'   grade one answer: exit "
+            "0 right, 1 wrong or close, 2 unreadable\n")
+
+
+def _command(f: Family):
+    def command(
+        difficulty: Annotated[int, typer.Option("--difficulty", "-d",
+                                                help="1 (whiteboard basics) to 3.")] = 1,
+        count: Annotated[int, typer.Option("--count", "-n", help="How many problems.")] = 5,
+        seed: Annotated[
+            int | None,
+            typer.Option("--seed", "-s", help="Seed of the first problem (then seed+1, …). "
+                         "Default: random, and shown.", show_default=False),
+        ] = None,
+        form: Annotated[str, typer.Option("--form", "-f", help=" | ".join(f.forms) + ".")]
+        = "number",
+        dot: Annotated[bool, typer.Option("--dot", help="Print the graphs as Graphviz DOT "
+                                          "(scalar graphs only).")] = False,
+        json_out: JsonFlag = False,
+        check: Annotated[
+            str | None,
+            typer.Option("--check", metavar="ANSWER", help="Grade ANSWER for the --seed "
+                         "problem and print a JSON verdict; exit 0 right, 1 wrong or close, "
+                         "2 unreadable.", show_default=False),
+        ] = None,
+        question: Annotated[int, typer.Option("--question", "-q", help="Which question of "
+                                              "the problem: 0 (the main one), 1 or 2.")] = 0,
+    ) -> None:
+        _run(f, difficulty, count, seed, form, dot, json_out, check, question)
+
+    command.__doc__ = _help(f)
+    return command
+
+
+for _f in families().values():
+    drill_app.command(_f.name, help=_help(_f), short_help=_f.summary)(_command(_f))
+
+
+def _run(f: Family, difficulty: int, count: int, seed: int | None, form: str, dot: bool,
+         json_out: bool, check: str | None, question: int) -> None:
     problems_needed = []
-    if difficulty not in (1, 2, 3):
-        problems_needed.append(f"--difficulty must be 1, 2 or 3 (got {difficulty})")
+    if difficulty not in f.levels:
+        levels = ", ".join(map(str, f.difficulties))
+        problems_needed.append(f"--difficulty must be {levels} (got {difficulty})")
     if count < 1:
         problems_needed.append(f"--count must be at least 1 (got {count})")
-    if form not in ("number", "expression", "steps"):
-        problems_needed.append(f"--form must be number, expression or steps (got {form!r})")
-    if question not in (0, 1, 2):  # every problem has three questions
+    if form not in f.forms:
+        problems_needed.append(f"--form must be {' or '.join(f.forms)} for {f.name} "
+                               f"(got {form!r})")
+    if not 0 <= question <= 2:
         problems_needed.append(f"--question must be 0, 1 or 2 (got {question})")
     if check is not None and seed is None:
         problems_needed.append("--check needs --seed (and the same --difficulty and --form)")
@@ -117,15 +167,15 @@ def backprop(
     seeds = [first + i for i in range(count)]
     try:
         if check is not None:
-            _check(generate("backprop", first, difficulty, form), check, question)
+            _check(generate(f.name, first, difficulty, form), check, question)
         if json_out or dot:
             for s in seeds:
-                _print_data(generate("backprop", s, difficulty, form), json_out, dot, question)
+                _print_data(generate(f.name, s, difficulty, form), json_out, dot, question)
             return
         if seed is None:
-            out.print(f"Seed {first} — replay with: quizforge drill backprop -d {difficulty} "
+            out.print(f"Seed {first} — replay with: quizforge drill {f.name} -d {difficulty} "
                       f"--seed {first}", style="dim", highlight=False)
-        _interactive((generate("backprop", s, difficulty, form) for s in seeds), question, count)
+        _interactive((generate(f.name, s, difficulty, form) for s in seeds), question, count)
     except DrillError as e:
         raise fail(str(e), 2) from None
 
@@ -135,6 +185,7 @@ def _check(problem, answer: str, question: int) -> None:
 
     verdict = grade(problem, answer, question)
     d = verdict.to_dict()
+    d["family"] = problem.family
     d["seed"] = problem.seed
     d["difficulty"] = problem.difficulty
     print(json.dumps(d, ensure_ascii=False))
@@ -146,13 +197,18 @@ def _check(problem, answer: str, question: int) -> None:
 
 
 def _print_data(problem, as_json: bool, dot: bool, question: int) -> None:
-    from quizforge.drill import to_dot
-
     problem.question(question)  # a bad --question is an error here too
-    text = to_dot(problem.graph, f"seed {problem.seed}: dL/d{problem.questions[question].wrt}")
+    text = None
+    if dot:
+        graph = getattr(problem, "graph", None)
+        if graph is None:
+            raise fail(f"--dot draws scalar graphs; {problem.family} problems have none", 2)
+        from quizforge.drill.graph import to_dot
+
+        text = to_dot(graph, f"seed {problem.seed}: dL/d{problem.questions[question].wrt}")
     if as_json:
         d = problem.to_dict()
-        if dot:
+        if text:
             d["dot"] = text
         print(json.dumps(d, ensure_ascii=False))
     else:
@@ -176,7 +232,8 @@ def _interactive(problems, question: int, count: int) -> None:
             now = clock.now()
             record_drill_attempt(db, scheduler, attempt_record(attempt, now), now)
 
-        summary = run_drill(problems, out, _read_line, question, count, on_attempt=record)
+        summary = run_drill(problems, out, _read_line, question, count, on_attempt=record,
+                            pause=_pause)
     out.print(render_summary(summary))
     if summary.interrupted:
         raise typer.Exit(130)

@@ -106,7 +106,7 @@ def _generated_runner():
     """The drill engine's hook for `type: generated` cards (imported lazily: it needs sympy)."""
 
     def run(card, console, reader, seed):
-        from quizforge.drill.study import run_generated_card
+        from quizforge.ui.drill import run_generated_card
 
         return run_generated_card(card, console, reader, seed)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from quizforge.decks.model import (
     CARD_TYPES,
     GENERATED_FORMS,
-    KNOWN_GENERATORS,
+    known_generators,
     MCQ,
     Card,
     Deck,
@@ -54,7 +54,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CARD_TYPES",
     "GENERATED_FORMS",
-    "KNOWN_GENERATORS",
+    "known_generators",
     "MCQ",
     "Card",
     "Deck",

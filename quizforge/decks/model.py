@@ -6,8 +6,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CARD_TYPES = ("flashcard", "mcq", "generated")
-# Problem generators a `type: generated` card may name (see quizforge.drill).
-KNOWN_GENERATORS = ("backprop",)
+
+
+def known_generators() -> tuple[str, ...]:
+    """The drill families a `type: generated` card may name (`generator:`), from the registry."""
+    from quizforge.drill.family import families
+
+    return tuple(families())
+
+
+def generator_forms(generator: str) -> tuple[str, ...]:
+    from quizforge.drill.family import families
+
+    return families()[generator].forms
+
 # What a generated card asks for: a number, an expression, or a series of steps (`form:`).
 GENERATED_FORMS = ("number", "expression", "steps")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"

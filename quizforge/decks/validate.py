@@ -23,7 +23,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from quizforge.decks.model import (
     CARD_TYPES,
     GENERATED_FORMS,
-    KNOWN_GENERATORS,
+    generator_forms,
+    known_generators,
     LETTERS,
     MCQ,
     Card,
@@ -489,10 +490,17 @@ class _Checker:
 
     def generated(self, fields: Fields) -> dict[str, Any]:
         form = self.one_of(fields, "form", GENERATED_FORMS, "form", required=False)
+        generator = self.one_of(
+            fields, "generator", known_generators(), "generator", required=True
+        )
+        if isinstance(generator, str) and isinstance(form, str):
+            allowed = generator_forms(generator)
+            if form not in allowed:
+                self.add(_line(fields["form"][1]), f"{generator} problems have no form '{form}' "
+                         f"(forms: {', '.join(allowed)})")
+                form = BAD
         return {
-            "generator": self.one_of(
-                fields, "generator", KNOWN_GENERATORS, "generator", required=True
-            ),
+            "generator": generator,
             "difficulty": self.difficulty(fields),
             "form": form or "number",
             "prompt": self.text(fields, "prompt", required=False),

@@ -236,6 +236,8 @@ def _friendly(template: Template, graph: Graph, values: dict[str, float], rng: r
     node = graph.node(node_name)
     values[bias] = 0.0
     pre = graph.forward(values)[node.inputs[0]]  # the argument without the bias
+    if Fraction(pre).limit_denominator(64).denominator > 4:
+        return None  # "b = ln 3 − 2.125" is no whiteboard number
     arg, arg_text, out = rng.choice(FRIENDLY[node.op])
     values[bias] = arg - pre
     if pre == 0:
@@ -258,7 +260,10 @@ def _try(template: Template, rng: random.Random, form: str):
     shown: tuple = ()
     given: tuple = ()
     if template.friendly:
-        shown, given = _friendly(template, graph, values, rng)
+        texts = _friendly(template, graph, values, rng)
+        if texts is None:
+            return None
+        shown, given = texts
     try:
         fwd = graph.forward(values)
     except (ArithmeticError, ValueError):
@@ -292,9 +297,10 @@ def generate(seed: int, difficulty: int, form: str = "number"):
     from dataclasses import replace
 
     rng = random.Random(seed * 7919 + difficulty)
-    for _ in range(2000):
-        pool = [t for t in _templates(rng) if t.difficulty == difficulty]
-        template = rng.choice(pool)
+    # The template first, then values for it: every template comes up equally often.
+    name = rng.choice([t.name for t in _templates(rng) if t.difficulty == difficulty])
+    for _ in range(5000):
+        template = next(t for t in _templates(rng) if t.name == name)
         problem = _try(template, rng, form)
         if problem is None:
             continue
