@@ -296,10 +296,12 @@ def test_questions_have_different_values_and_teach_different_things():
 
 def test_text_fits_80_columns_and_states_the_shape():
     for prob in problems(range(100)):
-        texts = [blocks_text(prob.display())]
+        for line in blocks_text(prob.display()).splitlines():
+            assert len(line) <= 76, line  # inside the problem panel
+        texts = []
         for i, q in enumerate(prob.questions):
             texts.append(blocks_text(prob.solution(i)))
-            assert len(q.ask) <= 100
+            assert len(q.ask) <= 76  # inside the problem panel
             assert ("scalar" in q.ask) == (q.shape == ())
             assert len(prob.hints(i)) == 2
         for text in texts:

@@ -298,8 +298,8 @@ def _direct(rng: random.Random, difficulty: int, form: str, seed: int) -> BasicP
         return np.where(np.eye(k)[i] > 0, r(pr[i] - r(pr[i] * pr)), r(-r(pr[i] * pr)))
 
     q1 = Asked(
-        Question(f"dp{i}/dz", form, f"Give row {i} of the softmax Jacobian, ∂p{_sub(i)}/∂z "
-                 f"({shape_text((k,))}: ∂p{_sub(i)}/∂z₀, …), as [a, b, …].",
+        Question(f"dp{i}/dz", form, f"Give row {i} of the Jacobian, ∂p{_sub(i)}/∂z₀ … "
+                 f"∂p{_sub(i)}/∂z{_sub(k - 1)} ({shape_text((k,))}), as [a, b, …].",
                  ("softmax-jacobian",), (k,)),
         _target(f"dp{i}/dz", f"∂p{_sub(i)}/∂z", jac_row, _row_mistakes(p, i),
                 jac_row_expanded),
@@ -323,7 +323,7 @@ def _d_loss_d_p(p, y, cls: int, form: str) -> Asked:
         return np.where(y > 0, r(-y / r(p)), 0.0)
 
     return Asked(
-        Question("p", form, "Give ∂L/∂p, the gradient with respect to the probabilities "
+        Question("p", form, "Give ∂L/∂p, the gradient at the probabilities "
                  f"({shape_text((k,))}), as [a, b, …].", ("softmax-ce-grad",), (k,)),
         _target("p", "∂L/∂p", dp, [
             Mistake("gradient-wrt-z", "p − y is ∂L/∂z, the gradient at the logits; at p the "
@@ -346,7 +346,9 @@ def _jacobian_entry(rng: random.Random, a, i: int, form: str, p_frac: Callable) 
     p = _np(a) / sum(a)
     others = [j for j in range(len(a)) if j != i]
     if rng.random() < 0.5:
-        u = v = rng.choice([j for j in others if not math.isclose(p[j], p[i])] or others)
+        # not p = 1/2 (there −p² = −p(1 − p): two slips, one value), nor the row's own pᵢ
+        u = v = rng.choice([j for j in others if not math.isclose(p[j], p[i])
+                            and not math.isclose(p[j], 0.5)] or others)
         entry = p[u] * (1 - p[u])
         slips = [
             Mistake("missing-delta", "On the diagonal the entry is pᵢ(1 − pᵢ); −pᵢ² forgets "
@@ -417,7 +419,8 @@ def _temperature(rng: random.Random, form: str, seed: int) -> BasicProblem:
     body = (Lines("Softmax cross-entropy with a temperature, one sample", (
         "p = softmax(z/T),  L = −Σᵢ yᵢ ln pᵢ   (ln: natural log)",
         f"K = {k} classes, numbered 0–{k - 1}; the true class is {cls}",
-        f"T = {_t_text(t)},  z = " + (f"2·{inner}" if t > 1 else f"{inner}/2"),
+        f"T = {_t_text(t)},  z = [" + ", ".join(
+            "0" if ai == 1 else f"{'2' if t > 1 else '½'}·ln {ai}" for ai in a) + "]",
         y_line,
         ", ".join(f"ln {q} ≈ {LN[q]}" for q in logs) + "   (for ∂L/∂T)",
     )),)
@@ -452,7 +455,8 @@ def _temperature(rng: random.Random, form: str, seed: int) -> BasicProblem:
         _solution([f"z, p, y and ∂L/∂z are vectors of {k}; T is a scalar"],
                   ["∂L/∂(z/T) = p − y, and ∂(z/T)/∂z = 1/T, so ∂L/∂z = (p − y)/T"],
                   p_lines + _y_lines(y, eps, k, cls)
-                  + [f"p − y = {_vec(g)}", f"∂L/∂z = (p − y)/{_t_text(t)} = {_vec(g / t)}"]),
+                  + [f"p − y = {_vec(g)}", "∂L/∂z = (p − y)/T = "
+                     + ("(p − y)/2" if t > 1 else "2·(p − y)") + f" = {_vec(g / t)}"]),
         ("Let u = z/T: ∂L/∂u = p − y, then the chain rule through u = z/T.",
          "; ".join(p_lines) + f"; y = {_vec(y)}."),
     )
@@ -469,8 +473,8 @@ def _temperature(rng: random.Random, form: str, seed: int) -> BasicProblem:
         return r(np.where(np.eye(k)[i] > 0, r(pr[i] - r(pr[i] * pr)), r(-r(pr[i] * pr))) / t)
 
     q1 = Asked(
-        Question(f"dp{i}/dz", form, f"Give row {i} of the Jacobian ∂p/∂z, ∂p{_sub(i)}/∂z "
-                 f"(with the temperature; {shape_text((k,))}), as [a, b, …].",
+        Question(f"dp{i}/dz", form, f"Give ∂p{_sub(i)}/∂z, row {i} of the Jacobian with T "
+                 f"({shape_text((k,))}), as [a, b, …].",
                  ("softmax-jacobian", "temperature"), (k,)),
         _target(f"dp{i}/dz", f"∂p{_sub(i)}/∂z", jac_row, _row_mistakes(p, i, t),
                 jac_row_expanded),
@@ -680,10 +684,10 @@ def generate(seed: int, difficulty: int, form: str = "number") -> BasicProblem:
 
 FAMILY = Family(
     name=NAME,
-    summary="softmax + cross-entropy: ∂L/∂z = p − y, the Jacobian, smoothing, T, a layer",
-    levels={1: "∂L/∂z and ∂L/∂p for a one-hot target (p given)",
-            2: "label smoothing, p from the logits, a row and an entry of the softmax Jacobian",
-            3: "temperature (∂L/∂z, Jacobian, ∂L/∂T) or a linear layer (∂L/∂W, ∂L/∂x, ∂L/∂b)"},
+    summary="Softmax + cross-entropy: ∂L/∂z = p − y, Jacobian, smoothing, temperature, ∂L/∂W",
+    levels={1: "∂L/∂z = p − y and ∂L/∂p, one-hot target, p given",
+            2: "label smoothing, p from the logits, a row and an entry of the Jacobian",
+            3: "temperature: ∂L/∂z, ∂p/∂z, ∂L/∂T; or a linear layer: ∂L/∂W, ∂L/∂x, ∂L/∂b"},
     generate=generate,
     forms=("number",),
     order=20,
