@@ -345,10 +345,11 @@ def _jacobian_entry(rng: random.Random, a, i: int, form: str, p_frac: Callable) 
     """One entry ∂p_u/∂z_v with u ≠ i (the row already asked): diagonal or not, at random."""
     p = _np(a) / sum(a)
     others = [j for j in range(len(a)) if j != i]
-    if rng.random() < 0.5:
-        # not p = 1/2 (there −p² = −p(1 − p): two slips, one value), nor the row's own pᵢ
-        u = v = rng.choice([j for j in others if not math.isclose(p[j], p[i])
-                            and not math.isclose(p[j], 0.5)] or others)
+    # a diagonal entry teaches most where pᵤ ≠ ½ (there −p² = −p(1 − p): two slips, one
+    # value) and pᵤ ≠ pᵢ (else it repeats the row's diagonal); otherwise ask off the diagonal
+    fresh = [j for j in others if not math.isclose(p[j], p[i]) and not math.isclose(p[j], 0.5)]
+    if rng.random() < 0.5 and fresh:
+        u = v = rng.choice(fresh)
         entry = p[u] * (1 - p[u])
         slips = [
             Mistake("missing-delta", "On the diagonal the entry is pᵢ(1 − pᵢ); −pᵢ² forgets "
