@@ -217,20 +217,40 @@ def test_classic_slips_are_always_in_the_library():
                     assert "no-batch-sum" in kinds
 
 
-def test_constant_stats_message_by_hand():
-    """d2 seed 1: x = [1, -1, -1, 1], γ = 0.5, g = [2, 0, 3, -2]; μ = 0, σ = 1, x̂ = x.
-    mean(g) = 3/4, mean(g·x̂) = (2 + 0 - 3 - 2)/4 = -3/4;
-    dx = 0.5·(g - 3/4 + 3/4·x̂) = 0.5·[2, -1.5, 1.5, -2] = [1, -0.75, 0.75, -1];
-    treating μ, σ as constants gives γ·g/σ = [1, 0, 1.5, -1]."""
-    p = problem(1, 2)
-    assert p.inputs()["x"].tolist() == [1, -1, -1, 1]
-    assert p.inputs()["gamma_0"] == 0.5
-    assert upstream(p)[:, 0].tolist() == [2, 0, 3, -2]
-    assert grade(p, "[1, -0.75, 0.75, -1]", 0).correct
-    v = grade(p, "[1, 0, 1.5, -1]", 0)
-    assert not v.correct and v.mistake == "bn-constant-stats"
-    assert grade(p, "-3", 1).correct and grade(p, "3", 2).correct
-    assert grade(p, "[2, 0, -3, -2]", 1).mistake == "no-batch-sum"
+def test_golden_batch_norm_worked_by_hand():
+    """d2 seed 31: x = [-2, -4, -2, -4], γ = 1, g = [1, -2, 2, 3]; μ = -3, σ = 1,
+    x̂ = [1, -1, 1, -1]. mean(g) = 1, g·x̂ = [1, 2, 2, -3] so mean(g·x̂) = 1/2;
+    dx = g - 1 - x̂/2 = [-0.5, -2.5, 0.5, 2.5]; dγ = 2, dβ = 4.
+    Treating μ and σ as constants gives γ·g/σ = g."""
+    p = problem(31, 2)
+    assert p.inputs()["x"].tolist() == [-2, -4, -2, -4]
+    assert p.inputs()["gamma_0"] == 1
+    assert upstream(p)[:, 0].tolist() == [1, -2, 2, 3]
+    assert grade(p, "[-0.5, -2.5, 0.5, 2.5]", 0).correct
+    assert grade(p, "[1, -2, 2, 3]", 0).mistake == "bn-constant-stats"
+    assert grade(p, "[0.5, -1.5, 1.5, 3.5]", 0).mistake == "forgot-mean-term"
+    assert grade(p, "[0, -3, 1, 2]", 0).mistake == "forgot-xhat-term"
+    assert grade(p, "2", 1).correct and grade(p, "4", 2).correct
+    assert grade(p, "[1, 2, 2, -3]", 1).mistake == "no-batch-sum"
+    assert grade(p, "4", 1).mistake == "dgamma-no-xhat"
+
+
+def test_golden_layer_norm_worked_by_hand():
+    """d3 seed 71: rows [0, 0, -4, -4] and [3, -1, 3, -1] (μ = -2 and 1, σ = 2 both),
+    γ = [1, 1, 1, 0.5], g = [[-3, 3, 2, 1], [-1, 3, 0, 3]]. Row 0: ĝ = [-3, 3, 2, 0.5],
+    mean(ĝ) = 0.625, mean(ĝ·x̂) = -0.625, so dx = [-3, 3, 0.75, -0.75]/2; row 1 likewise.
+    γ applied after the centring instead gives [[-1.5, 1.5, 0.25, -0.125], [-0.25, 0, 0.25, 0]];
+    statistics over the batch (per column) give dγ = [2, 0, -2, 2] instead of [-4, 0, -2, -4]."""
+    p = problem(71, 3)
+    assert p.inputs()["x"].tolist() == [[0, 0, -4, -4], [3, -1, 3, -1]]
+    assert p.inputs()["gamma"].tolist() == [1, 1, 1, 0.5]
+    assert grade(p, "[[-1.5, 1.5, 0.375, -0.375], [-0.25, 0.375, 0.25, -0.375]]", 0).correct
+    wrong = grade(p, "[[-1.5, 1.5, 0.25, -0.125], [-0.25, 0, 0.25, 0]]", 0)
+    assert wrong.mistake == "gamma-outside"
+    assert grade(p, "[-4, 0, -2, -4]", 1).correct
+    assert grade(p, "[2, 0, -2, 2]", 1).mistake == "wrong-axis"
+    assert grade(p, "[-4, 6, 2, 4]", 2).correct
+    assert grade(p, "[3, 5]", 2).mistake == "wrong-axis"  # summed over each row's features
 
 
 # -- 4. its own expected text is accepted ---------------------------------------------------------
@@ -293,7 +313,7 @@ def test_each_level_asks_what_it_says():
         assert params(p)[0].shape == (2, 4)
         assert [q.wrt for q in p.questions] == ["x", "gamma", "beta"]
         assert "layernorm" in p.question(0).skills
-        assert "each sample over its own features" in p.prompt(0)
+        assert "normalises each sample over its own 4 features" in p.prompt(0)
 
 
 def test_questions_have_different_values():

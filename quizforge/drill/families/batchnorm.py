@@ -35,7 +35,9 @@ from quizforge.drill.model import (
 from quizforge.drill.rounding import Rounder, band
 
 # Deviations from the mean of a group of 4 (integers), with the σ they give (biased variance):
-# x̂ = deviation / σ has mean 0 and variance 1.
+# x̂ = deviation / σ has mean 0 and variance 1. With entries in halves, thirds or quarters,
+# ±1 is the only such x̂; thirds and fifths add two more. Weights: the ±1 kind is the easiest
+# and the least varied, and more of the others are refused as unfriendly later.
 PATTERNS_4 = (
     ((-1, -1, 1, 1), 1),
     ((-2, -2, 2, 2), 2),
@@ -43,6 +45,7 @@ PATTERNS_4 = (
     ((5, -1, -1, -3), 3),  # x̂ = 5/3, -1/3, -1/3, -1
     ((-7, -1, 1, 7), 5),  # x̂ = -1.4, -0.2, 0.2, 1.4
 )
+PATTERN_WEIGHTS = (2, 2, 1, 2.5, 2.5)
 GAMMAS = (0.5, 1.0, 1.5, 2.0, 3.0)
 # Denominators a whiteboard tolerates in an answer or a written intermediate.
 NICE_DENOMINATORS = frozenset({1, 2, 3, 4, 5, 6, 8, 10, 16, 20, 25, 50, 100})
@@ -133,7 +136,7 @@ def _group(rng: random.Random, n: int) -> tuple[list[float], int]:
         s = rng.choice((1, 2, 3, 4))
         dev, sigma = [-s, s], s
     else:
-        dev, sigma = rng.choice(PATTERNS_4)
+        dev, sigma = rng.choices(PATTERNS_4, PATTERN_WEIGHTS)[0]
         dev = list(dev)
         rng.shuffle(dev)
         if rng.random() < 0.5:
@@ -289,18 +292,24 @@ def _mistakes_dx(s: _Setup, value: Any) -> list[Mistake]:
                 xhat * (gh * xhat).mean(axis=axis, keepdims=True))
 
     m1, m2 = parts(ghat)
-    group = "the batch" if axis == 0 else "the features of a sample"
+    if axis == 0:
+        group, over = "every x in the batch", "over the batch"
+        formula, g_, factor = "(γ/σ)·(g − mean(g) − x̂·mean(g·x̂))", "g", "γ/σ"
+    else:
+        group, over = "every x of the same sample", "over the sample's features"
+        formula = "(1/σ)·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = γ·g"
+        g_, factor = "ĝ", "1/σ"
     out = [
-        Mistake("bn-constant-stats", f"You treated μ and σ as constants (∂L/∂x = γ·g/σ). Both "
-                f"depend on every x in {group}, which adds two terms: "
-                "(γ/σ)·(g − mean(g) − x̂·mean(g·x̂)).", s.outer(ghat / sigma)),
-        Mistake("forgot-mean-term", "You left out −mean(g), the path through μ. Subtract the "
-                "mean of g (over the group) as well: (γ/σ)·(g − mean(g) − x̂·mean(g·x̂)).",
+        Mistake("bn-constant-stats", f"You treated μ and σ as constants (γ·g/σ). Both depend "
+                f"on {group}, which adds two more paths: ∂L/∂x = {formula}.",
+                s.outer(ghat / sigma)),
+        Mistake("forgot-mean-term", f"You left out −mean({g_}), the path through μ. Subtract "
+                f"the mean of {g_} ({over}) as well: ∂L/∂x = {formula}.",
                 s.outer((ghat - m2) / sigma)),
-        Mistake("forgot-xhat-term", "You left out −x̂·mean(g·x̂), the path through σ. Add it: "
-                "(γ/σ)·(g − mean(g) − x̂·mean(g·x̂)).", s.outer((ghat - m1) / sigma)),
-        Mistake("var-not-std", "You divided by σ² instead of σ; x̂ = (x − μ)/σ, so the factor "
-                "in front is γ/σ.", s.outer((ghat - m1 - m2) / (sigma * sigma))),
+        Mistake("forgot-xhat-term", f"You left out −x̂·mean({g_}·x̂), the path through σ. Add "
+                f"it: ∂L/∂x = {formula}.", s.outer((ghat - m1) / sigma)),
+        Mistake("var-not-std", f"You divided by σ² instead of σ; x̂ = (x − μ)/σ, so the factor "
+                f"in front is {factor}.", s.outer((ghat - m1 - m2) / (sigma * sigma))),
     ]
     if np.any(s.gamma != 1):
         out.append(Mistake("no-gamma", "You left out γ: the gradient reaching x̂ is γ·g, not g.",
@@ -311,15 +320,15 @@ def _mistakes_dx(s: _Setup, value: Any) -> list[Mistake]:
                            "changes from feature to feature, so form ĝ = γ·g first and take the "
                            "means of ĝ and ĝ·x̂.", s.outer(s.gamma * (s.g - g1 - g2) / sigma)))
     out.append(Mistake("missing-1/N", f"You used sums where the formula has means; divide "
-                       f"Σ g and Σ g·x̂ by {n}.",
+                       f"Σ {g_} and Σ {g_}·x̂ by {n}.",
                        s.outer((ghat - n * m1 - n * m2) / sigma)))
     if not s.scalar and _other_axis_xhat(s) is not None:
         right, wrong = _axis_words(s)
         out.append(Mistake("wrong-axis", f"You normalised {wrong}: with two values x̂ = ±1 "
                            f"whatever x is, so everything cancels to 0. Here the statistics are "
                            f"taken {right}.", s.outer(np.zeros_like(s.x))))
-    out.append(Mistake("sign", "Every entry has the wrong sign: check the signs of g − mean(g) "
-                       "− x̂·mean(g·x̂).", -value))
+    out.append(Mistake("sign", f"Every entry has the wrong sign: check the signs in {formula}.",
+                       -value))
     return out
 
 
@@ -365,13 +374,14 @@ def _body(s: _Setup) -> tuple[Lines, ...]:
         return Lines(BN_TITLE, defs), Lines("Given", given)
     if s.axis == 0:
         title = BN_TITLE
-        defs = (f"x is {n}×{f}: {n} samples (rows) × {f} features (columns). Batch norm keeps one",
-                "μ, σ per feature: the statistics run down each column, over the batch.",
+        defs = (f"x is {n}×{f}: {n} samples (rows) × {f} features (columns).",
+                "Batch norm keeps one μ, σ per feature: statistics down each column (the batch).",
                 "  μ_f = mean over n of x[n,f],  σ_f² = mean over n of (x[n,f] − μ_f)²  (biased)")
     else:
         title = LN_TITLE
-        defs = (f"x is {n}×{f}: {n} samples (rows) × {f} features (columns). Layer norm",
-                "normalises each sample over its own features: the statistics run along each row.",
+        defs = (f"x is {n}×{f}: {n} samples (rows) × {f} features (columns).",
+                f"Layer norm normalises each sample over its own {f} features: statistics along",
+                "each row (not over the batch).",
                 "  μ_n = mean over f of x[n,f],  σ_n² = mean over f of (x[n,f] − μ_n)²  (biased)")
     stat = "_f" if s.axis == 0 else "_n"
     defs += (f"  x̂[n,f] = (x[n,f] − μ{stat})/σ{stat},  y[n,f] = γ_f·x̂[n,f] + β_f  (γ, β per feature)",
@@ -601,7 +611,8 @@ def _acceptable(s: _Setup, asked: list[Asked]) -> bool:
         kinds = {m.kind for m in a.target.mistakes}
         need = set(NEEDED[what])
         if what == "x" and s.kind != "zero-mean":
-            # with mean(g) = 0 both of these coincide with the answer or with constant stats
+            # with mean(g) = 0, forgetting mean(g) changes nothing and forgetting the x̂ term
+            # is the same as treating μ, σ as constants: only required where they differ
             need |= {"forgot-mean-term", "forgot-xhat-term"}
         if not need <= kinds or not _nice(a.target.value):
             return False
@@ -634,7 +645,7 @@ def generate(seed: int, difficulty: int, form: str = "number") -> BasicProblem:
 
 FAMILY = Family(
     name="batchnorm",
-    summary="batch norm / layer norm backward in training mode: ∂L/∂γ, ∂L/∂β, ∂L/∂x",
+    summary="Batch norm and layer norm backward (training mode, ε = 0): ∂L/∂γ, ∂L/∂β, ∂L/∂x",
     levels={1: "one feature, 2 or 4 samples: ∂L/∂γ and ∂L/∂β, or ∂L/∂x with mean(g) = 0",
             2: "∂L/∂x with mean(g) ≠ 0, or two features with per-feature statistics",
             3: "layer norm on 2 samples × 4 features: ∂L/∂x, ∂L/∂γ, ∂L/∂β"},
