@@ -221,6 +221,6 @@ def test_same_seed_same_problem_in_another_process():
 def test_golden_problem():
     p = generate("backprop", 7, 1)
     assert p.title == GOLDEN[(1, 7)][0]
-    assert p.values_text() == "x = 3, w = -2, b = 2, y = 1"
+    assert p.values_text() == "x = 3, w = −2, b = 2, y = 1"
     assert grade(p, "2*(w*x+b-y)*x").correct
     assert [(q.wrt, p.expected_value(i)) for i, q in enumerate(p.questions)] == GOLDEN[(1, 7)][1]

@@ -32,15 +32,44 @@ def test_json_lines_schema():
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert [row["seed"] for row in rows] == [10, 11, 12]
     for row in rows:
-        assert {"seed", "difficulty", "skills", "prompt", "nodes", "loss", "values",
-                "questions"} <= row.keys()
-        assert row["difficulty"] == 2 and "fan-out" in row["skills"]
+        assert {"family", "seed", "difficulty", "skills", "prompt", "nodes", "loss", "values",
+                "inputs", "loss_scalar", "questions"} <= row.keys()
+        assert row["family"] == "backprop" and row["difficulty"] == 2
         for n in row["nodes"]:
             assert {"name", "op", "inputs", "expr"} <= n.keys()
         for q in row["questions"]:
-            assert {"wrt", "form", "expected", "value"} <= q.keys()
-            assert q["form"] == "number" and isinstance(q["value"], float)
-        assert set(row["values"]) == set(row["leaves"])
+            assert {"wrt", "form", "shape", "expected", "value"} <= q.keys()
+            assert q["form"] == "number" and q["shape"] == []
+        assert set(row["values"]) == set(row["leaves"]) == set(row["inputs"])
+
+
+@pytest.mark.parametrize("family", ["softmax-ce", "linear", "mlp", "batchnorm"])
+def test_json_and_check_for_every_family(family):
+    r = runner.invoke(app, ["drill", family, "--seed", "4", "-d", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    row = json.loads(r.stdout.splitlines()[0])
+    assert {"family", "seed", "difficulty", "prompt", "inputs", "loss_scalar",
+            "questions"} <= row.keys()
+    q = row["questions"][0]
+    assert {"wrt", "form", "shape", "expected", "value"} <= q.keys()
+    r = runner.invoke(app, ["drill", family, "--seed", "4", "-d", "2", "--check",
+                            q["expected"]])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["drill", family, "--seed", "4", "-d", "2", "--check", "[[1, 2"])
+    assert r.exit_code == 2 and r.stderr.startswith("Error: answer rejected: ")
+
+
+def test_family_list():
+    r = runner.invoke(app, ["drill"])
+    assert r.exit_code == 0, r.output
+    for name in ("backprop", "softmax-ce", "linear", "mlp", "batchnorm"):
+        assert name in r.stdout
+    r = runner.invoke(app, ["drill", "--json"])
+    data = json.loads(r.stdout)
+    names = [f["family"] for f in data["families"]]
+    assert names == ["backprop", "softmax-ce", "linear", "mlp", "batchnorm"]
+    assert data["families"][0]["forms"] == ["number", "expression", "steps"]
+    assert all(f["difficulties"] == [1, 2, 3] for f in data["families"])
 
 
 def test_dot_output():
@@ -52,6 +81,7 @@ def test_dot_output():
 def test_check_exit_codes():
     p = generate("backprop", 21, 2)
     value = p.expected_value(0)
+    assert value not in (0, 1, -1)
     r = drill("--seed", "21", "-d", "2", "--check", f"{value:.4g}")
     assert r.exit_code == 0, r.output
     verdict = json.loads(r.stdout)
@@ -62,6 +92,11 @@ def test_check_exit_codes():
     assert r.exit_code == 1
     verdict = json.loads(r.stdout)
     assert verdict["correct"] is False and verdict["mistake"] == "sign"
+
+    r = drill("--seed", "21", "-d", "2", "--check", f"{value * 1.03:.4g}")
+    assert r.exit_code == 1
+    verdict = json.loads(r.stdout)
+    assert verdict["close"] is True and verdict["correct"] is False
 
     r = drill("--seed", "21", "-d", "2", "--check", "__import__('os').system('true')")
     assert r.exit_code == 2
@@ -74,7 +109,7 @@ def test_check_exit_codes():
 def test_check_other_question_and_expression_form():
     p = generate("backprop", 8, 1, "expression")
     r = drill("--seed", "8", "-f", "expression", "--question", "1", "--check",
-              p.expected_expression(1))
+              p.expected_text(1))
     assert r.exit_code == 0, r.output
     r = drill("--seed", "8", "--question", "9", "--check", "1")
     assert r.exit_code == 2
@@ -82,9 +117,10 @@ def test_check_other_question_and_expression_form():
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["-d", "7"], "Error: --difficulty must be 1, 2 or 3 (got 7)\n"),
+    (["-d", "7"], "Error: --difficulty must be 1, 2, 3 (got 7)\n"),
     (["--count", "-1"], "Error: --count must be at least 1 (got -1)\n"),
-    (["--form", "essay"], "Error: --form must be number, expression or steps (got 'essay')\n"),
+    (["--form", "essay"], "Error: --form must be number or expression or steps for backprop "
+                          "(got 'essay')\n"),
     (["--check", "1"], "Error: --check needs --seed (and the same --difficulty and --form)\n"),
 ])
 def test_bad_options_are_one_line_errors(args, message):
@@ -97,18 +133,24 @@ def test_bad_options_are_one_line_errors(args, message):
 def test_unknown_generator():
     r = runner.invoke(app, ["drill", "gradients"])
     assert r.exit_code == 2
-    assert r.stderr == "Error: unknown generator 'gradients' (available: backprop)\n"
+    assert r.stderr == ("Error: unknown drill family 'gradients' (available: backprop, "
+                        "softmax-ce, linear, mlp, batchnorm)\n")
+    r = runner.invoke(app, ["drill", "linear", "--form", "steps"])
+    assert r.exit_code == 2
+    assert r.stderr == "Error: --form must be number for linear (got 'steps')\n"
 
 
 def test_help_lists_generators_and_answer_syntax():
     r = runner.invoke(app, ["drill", "--help"])
     assert r.exit_code == 0 and "backprop" in r.stdout
     r = drill("--help")
-    assert "2(wx+b−y)x" in r.stdout and "σ(z1)(1−σ(z1))" in r.stdout
+    assert "2(wx+b−y)x" in r.stdout and "σ(z)(1−σ(z))" in r.stdout
+    assert "[[1, 2], [3, 4]]" in r.stdout and "Difficulties" in r.stdout
 
 
 def test_interactive_session_from_piped_input():
     first, second = generate("backprop", 30, 1), generate("backprop", 31, 1)
+    assert second.expected_value(0) != 0
     script = "\n".join([
         f"{first.expected_value(0):.4g}",  # right first time
         f"{-second.expected_value(0):.4g}",  # sign error
@@ -121,7 +163,7 @@ def test_interactive_session_from_piped_input():
     out = r.stdout
     assert out.count("Worked solution") == 2
     assert "Sign error" in out and "Hint:" in out and "Could not check that" in out
-    assert "2/2 correct (1 at the first try)" in out
+    assert "1/2 right at the first try · 1 solved after a retry or hint" in out
     assert "Traceback" not in out
 
 
@@ -134,7 +176,8 @@ def test_end_of_input_ends_cleanly_with_summary():
 def test_quit_and_reveal():
     r = drill("--seed", "5", "-n", "3", input="\nr\nq\n")
     assert r.exit_code == 0
-    assert "Worked solution" in r.stdout and "0/1 correct" in r.stdout and "1 revealed" in r.stdout
+    assert "Worked solution" in r.stdout and "0/1 right at the first try" in r.stdout
+    assert "1 revealed" in r.stdout
 
 
 def test_random_seed_is_shown():
@@ -156,25 +199,21 @@ def test_ctrl_c_prints_the_summary(monkeypatch):
     assert r.exception is None or isinstance(r.exception, SystemExit)
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["drill", "backprop", "--help"],
-                                  ["drill", "backprop", "--seed", "1", "-n", "1"]])
+@pytest.mark.parametrize("argv", [["--help"], ["drill", "backprop", "--help"], ["drill"],
+                                  ["drill", "backprop", "--seed", "1", "-n", "1"],
+                                  ["drill", "backprop", "--seed", "1", "--check", "0.5"]])
 def test_no_sympy_for_help_or_number_drills(argv):
-    """Help, and a number-form session, never import SymPy (it costs ~0.4 s)."""
+    """Help, the family list, a number-form session and a number --check never import SymPy
+    (it costs ~0.4 s); only tensor families need numpy."""
     code = (
         "import sys\n"
         f"sys.argv = ['quizforge', *{argv!r}]\n"
         "from quizforge.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('SYMPY' if 'sympy' in sys.modules else 'NO-SYMPY')\n"
+        "print('NUMPY' if 'numpy' in sys.modules else 'NO-NUMPY')\n"
     )
     env = {**os.environ, "COLUMNS": "80"}
     res = subprocess.run([sys.executable, "-c", code], input="0\nq\n", capture_output=True,
                          text=True, env=env, timeout=30, check=False)
-    assert res.stdout.strip().endswith("NO-SYMPY"), res.stdout[-300:] + res.stderr
-
-
-def test_cli_generator_list_matches_the_core():
-    from quizforge.cli import drill as drill_cli
-    from quizforge.drill import GENERATORS
-
-    assert {k: v[1] for k, v in GENERATORS.items()} == drill_cli._GENERATORS
+    assert res.stdout.strip().endswith("NO-SYMPY\nNO-NUMPY"), res.stdout[-300:] + res.stderr

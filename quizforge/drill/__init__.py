@@ -8,7 +8,7 @@ The public API (pure: seed in, problem out; text in, verdict out — no I/O)::
     verdict.correct, verdict.close, verdict.rejected, verdict.mistake, verdict.feedback
 
 Families live in `quizforge.drill.families`, one module each, found by the registry
-(`families()`); the engine (`check`, `parse`, `tensor`, `rounding`) never names one.
+(`quizforge.drill.family.families()`); the engine (`check`, `parse`, `tensor`, `rounding`) never names one.
 Screens and the interactive loop live in `quizforge.ui.drill`.
 Importing this package imports neither SymPy nor numpy.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 from quizforge.drill.attempt import Attempt
 from quizforge.drill.check import Verdict, grade, grade_step
 from quizforge.drill.errors import AnswerRejected, CheckTimeout, DrillError
-from quizforge.drill.family import Family, families, generate
+from quizforge.drill.family import Family, generate
 from quizforge.drill.model import FORMS, Question, Target
 
 DIFFICULTIES = (1, 2, 3)
@@ -34,7 +34,6 @@ __all__ = [
     "Question",
     "Target",
     "Verdict",
-    "families",
     "generate",
     "grade",
     "grade_step",

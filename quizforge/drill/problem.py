@@ -81,6 +81,21 @@ def graph_lines(graph: Graph) -> list[str]:
     return out
 
 
+def fan_out_lines(graph: Graph) -> list[str]:
+    """Only the values read by several nodes, drawn as a fork: the part that needs care."""
+    lines = graph_lines(graph)
+    out: list[str] = []
+    keep = False
+    for line in lines:
+        if "◆" in line:
+            keep = True
+        elif not line.startswith(" "):
+            keep = False
+        if keep:
+            out.append(line.replace("fan-out ×", "×").rstrip())
+    return out
+
+
 # -- values at a point ---------------------------------------------------------------------------
 @dataclass
 class Point:
@@ -343,7 +358,8 @@ class GraphProblem:
     # -- text ------------------------------------------------------------------------------------
     def values_text(self) -> str:
         shown = dict(self.shown)
-        return ", ".join(f"{k} = {shown.get(k, fmt_exact(v))}" for k, v in self.values)
+        return ", ".join(f"{k} = {shown.get(k, fmt_exact(v)).replace('-', '−')}"
+                         for k, v in self.values)
 
     def display(self) -> tuple:
         eqs = [f"{n.name} = {n.equation()}" for n in self.graph.nodes]
@@ -359,8 +375,9 @@ class GraphProblem:
         if self.title:
             blocks.append(Lines("", (self.title,)))
         blocks.append(Lines("", (f"Given {self.values_text()}",)))
-        blocks.append(Columns((Lines("Forward pass", tuple(eqs + notes)),
-                               Lines("Graph", tuple(graph_lines(self.graph))))))
+        fan = fan_out_lines(self.graph)
+        forward = Lines("Forward pass", tuple(eqs + notes))
+        blocks.append(Columns((forward, Lines("Fan-out", tuple(fan)))) if fan else forward)
         if self.given:
             blocks.append(Lines("", tuple(f"({text})" for _, text in self.given)))
         return tuple(blocks)
