@@ -1,18 +1,26 @@
 """Drill timings, run by hand: `python bench/bench_drill.py`. Prints figures; asserts nothing.
 
-1. generate + grade, warm, per difficulty and answer form (target: p95 < 100 ms);
-2. time to the first problem on screen for `quizforge drill backprop`, in a pseudo-terminal
-   (target: < 1 s);
-3. whether `quizforge --help` imports SymPy (it must not), from `python -X importtime`.
+Every figure is taken on the path a user takes:
+
+1. generate + grade, warm, for every family, difficulty and form, with the problem's own
+   expected answer typed back (target: p95 ≤ 100 ms);
+2. `quizforge drill FAMILY --check ANSWER` as a whole process, against a bare typer app that
+   prints one line (target: ≤ 1.5×), and whether it imported SymPy (it must not for numbers);
+3. time to the first problem on screen for `quizforge drill FAMILY`, in a pseudo-terminal
+   (target: ≤ 0.5 s);
+4. whether `quizforge --help` and `quizforge drill` import SymPy or numpy (they must not).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -20,35 +28,71 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, round(p * (len(xs) - 1)))]
 
 
-def bench_generate_and_grade(n: int = 150) -> None:
-    from quizforge.drill import generate, grade
-    from quizforge.drill.symbolic import node_gradients, to_str
+def quizforge() -> str:
+    exe = shutil.which("quizforge") or str(Path(sys.executable).with_name("quizforge"))
+    return exe
 
-    # warm up: imports, SymPy caches
-    for form in ("number", "expression", "steps"):
-        p = generate("backprop", 0, 2, form)
-        grade(p, p.expected_expression(0) if form == "expression" else "1")
+
+def bench_generate_and_grade(n: int = 100) -> None:
+    from quizforge.drill import generate, grade
+    from quizforge.drill.family import families
+
     print(f"generate + grade, warm ({n} seeds each), milliseconds")
-    print(f"  {'difficulty':>10} {'form':>11} {'p50':>7} {'p95':>7} {'max':>7}")
-    for difficulty in (1, 2, 3):
-        for form in ("number", "expression", "steps"):
-            times = []
-            for seed in range(1000, 1000 + n):
-                # the answer text is prepared outside the timed region
-                ref = generate("backprop", seed, difficulty, form)
-                if form == "expression":  # as a person writes it: with node names (2*z3*x)
-                    answer = to_str(node_gradients(ref.graph)[ref.questions[0].wrt])
-                elif form == "steps":
-                    answer = "; ".join(f"{ref.gradients[s]:.4g}" for s in ref.steps(0))
-                else:
-                    answer = f"{ref.expected_value(0):.4g}"
-                t0 = time.perf_counter()
-                p = generate("backprop", seed, difficulty, form)
-                v = grade(p, answer)
-                times.append((time.perf_counter() - t0) * 1000)
-                assert v.correct, (seed, difficulty, form, answer, v.feedback)
-            print(f"  {difficulty:>10} {form:>11} {statistics.median(times):7.2f} "
-                  f"{pct(times, 0.95):7.2f} {max(times):7.2f}")
+    print(f"  {'family':>10} {'d':>2} {'form':>11} {'p50':>7} {'p95':>7} {'max':>7}")
+    for fam in families().values():
+        for difficulty in fam.difficulties:
+            for form in fam.forms:
+                p = generate(fam.name, 0, difficulty, form)  # warm up imports and caches
+                grade(p, p.expected_text(0))
+                times = []
+                for seed in range(1000, 1000 + n):
+                    # the answer text is prepared outside the timed region
+                    answer = generate(fam.name, seed, difficulty, form).expected_text(0)
+                    t0 = time.perf_counter()
+                    v = grade(generate(fam.name, seed, difficulty, form), answer)
+                    times.append((time.perf_counter() - t0) * 1000)
+                    assert v.correct, (fam.name, seed, difficulty, form, answer, v.feedback)
+                print(f"  {fam.name:>10} {difficulty:>2} {form:>11} "
+                      f"{statistics.median(times):7.2f} {pct(times, 0.95):7.2f} "
+                      f"{max(times):7.2f}")
+
+
+BARE = """\
+import typer
+app = typer.Typer()
+@app.command()
+def main(check: str = "") -> None:
+    print("one line")
+app()
+"""
+
+
+def _run(argv: list[str], env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(argv, capture_output=True, check=False, env=env)
+    return time.perf_counter() - t0
+
+
+def bench_check_process(runs: int = 15) -> None:
+    from quizforge.drill import generate
+    from quizforge.drill.family import families
+
+    env = {**os.environ, "QUIZFORGE_HOME": tempfile.mkdtemp()}
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(BARE)
+    bare = [_run([sys.executable, f.name, "--check", "1"], env) for _ in range(runs)]
+    base = statistics.median(bare)
+    print(f"whole process, median of {runs}: bare typer app printing one line "
+          f"{base * 1000:.0f} ms")
+    for fam in families().values():
+        p = generate(fam.name, 7, 1)
+        answer = p.expected_text(0)
+        argv = [quizforge(), "drill", fam.name, "--seed", "7", "--check", answer]
+        times = [_run(argv, env) for _ in range(runs)]
+        heavy = heavy_imports(argv[1:], env)
+        print(f"  drill {fam.name:<10} --check {answer[:24]:<24} "
+              f"{statistics.median(times) * 1000:5.0f} ms = "
+              f"{statistics.median(times) / base:4.2f}× bare; imports {heavy or 'neither'}")
 
 
 def bench_first_problem(runs: int = 5) -> None:
@@ -57,38 +101,42 @@ def bench_first_problem(runs: int = 5) -> None:
     except ImportError:
         print("time to first problem: pexpect not installed (pip install -e '.[test]')")
         return
-    env = {**os.environ, "COLUMNS": "80", "LINES": "40"}
-    times = []
-    for i in range(runs):
-        t0 = time.perf_counter()
-        child = pexpect.spawn("quizforge", ["drill", "backprop", "--seed", str(i)], env=env,
-                              encoding="utf-8", timeout=20, dimensions=(40, 80))
-        child.expect("answer> ")
-        times.append(time.perf_counter() - t0)
-        child.sendline("q")
-        child.expect(pexpect.EOF)
-        child.close()
-    print(f"time to first problem on screen (quizforge drill backprop, PTY, {runs} runs): "
-          f"median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
+    from quizforge.drill.family import families
+
+    env = {**os.environ, "COLUMNS": "80", "LINES": "40", "QUIZFORGE_HOME": tempfile.mkdtemp()}
+    print(f"time to the first problem on screen (PTY, {runs} runs each)")
+    for fam in families().values():
+        times = []
+        for i in range(runs):
+            t0 = time.perf_counter()
+            child = pexpect.spawn(quizforge(), ["drill", fam.name, "--seed", str(i)], env=env,
+                                  encoding="utf-8", timeout=20, dimensions=(40, 80))
+            child.expect("answer> ")
+            times.append(time.perf_counter() - t0)
+            child.sendline("q")
+            child.expect(pexpect.EOF)
+            child.close()
+        print(f"  quizforge drill {fam.name:<10} median {statistics.median(times) * 1000:4.0f} "
+              f"ms, max {max(times) * 1000:4.0f} ms")
+
+
+def heavy_imports(argv: list[str], env: dict[str, str] | None = None) -> list[str]:
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "quizforge", *argv],
+                         capture_output=True, text=True, check=False, env=env)
+    modules = {line.rsplit("|", 1)[-1].strip().split(".")[0]
+               for line in res.stderr.splitlines() if line.startswith("import time:")}
+    return sorted(modules & {"sympy", "numpy", "mpmath"})
 
 
 def bench_help_imports() -> None:
-    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "quizforge", "--help"],
-                         capture_output=True, text=True, check=False)
-    modules = [line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines()
-               if line.startswith("import time:")]
-    heavy = sorted({m.split(".")[0] for m in modules} & {"sympy", "numpy", "mpmath"})
-    t0 = time.perf_counter()
-    subprocess.run(["quizforge", "--help"], capture_output=True, check=False)
-    elapsed = (time.perf_counter() - t0) * 1000
-    print(f"quizforge --help: {elapsed:.0f} ms; heavy modules imported: {heavy or 'none'}")
-    for argv in (["drill", "--help"], ["drill", "backprop", "--help"]):
-        res = subprocess.run([sys.executable, "-X", "importtime", "-m", "quizforge", *argv],
-                             capture_output=True, text=True, check=False)
-        print(f"quizforge {' '.join(argv)}: imports sympy: {'sympy' in res.stderr}")
+    for argv in (["--help"], ["drill"], ["drill", "backprop", "--help"]):
+        times = [_run([quizforge(), *argv], dict(os.environ)) for _ in range(5)]
+        print(f"quizforge {' '.join(argv)}: median {statistics.median(times) * 1000:.0f} ms; "
+              f"heavy modules imported: {heavy_imports(argv) or 'none'}")
 
 
 if __name__ == "__main__":
     bench_generate_and_grade()
+    bench_check_process()
     bench_first_problem()
     bench_help_imports()
