@@ -307,7 +307,7 @@ def test_golden_problem():
     assert d["family"] == "linear" and d["difficulty"] == 1
     # pinned: a change of generator shows up here first
     assert [q["expected"] for q in d["questions"]] == [
-        "[[-2, -1], [-5, 2], [-5, 2]]", "[1, 2]", "[[4, 2, 3], [-2, 2, 0]]"]
+        "[[0, -1], [-1, -1], [-1, -3]]", "[-1, -3]", "[[3, 2, 0], [2, 2, -1]]"]
 
 
 def _friendly_number(v: float) -> bool:

@@ -19,6 +19,7 @@ from quizforge.drill.families._tensor import (
     all_distinct,
     ask_text,
     band_ways,
+    distinct_lines,
     dot_text,
     fits,
     ints,
@@ -105,6 +106,8 @@ def _friendly(s: _Setup) -> bool:
     import numpy as np
 
     if np.count_nonzero(s.X) < s.X.size - 1 or np.count_nonzero(s.G) < s.G.size - 1:
+        return False
+    if not (distinct_lines(s.X) and distinct_lines(s.W)):
         return False
     dW, db, dX = s.X.T @ s.G + s.lam * s.W, s.G.sum(axis=0), s.G @ s.W.T
     answers = [dW, db, dX]
@@ -346,11 +349,9 @@ FAMILY = Family(
     name="linear",
     summary="Y = X·W + b on a small batch: ∂L/∂W, ∂L/∂b, ∂L/∂X (the shape is part of "
             "the answer)",
-    levels={1: "given G = ∂L/∂Y: ∂L/∂W = Xᵀ·G, ∂L/∂b (summed over the batch), ∂L/∂X = G·Wᵀ",
-            2: "mean squared error: work out G = 2(Y − T)/(N·M) first, then ∂L/∂W, ∂L/∂b, "
-               "∂L/∂X",
-            3: "mean squared error plus weight decay (λ/2)·‖W‖²: ∂L/∂W gains λ·W; ∂L/∂b, "
-               "∂L/∂X"},
+    levels={1: "G = ∂L/∂Y given: ∂L/∂W = Xᵀ·G, ∂L/∂b (sum over the batch), ∂L/∂X = G·Wᵀ",
+            2: "mean squared error: G = 2(Y − T)/(N·M) first, then ∂L/∂W, ∂L/∂b, ∂L/∂X",
+            3: "MSE plus weight decay (λ/2)·‖W‖²: ∂L/∂W gains λ·W; ∂L/∂b, ∂L/∂X"},
     generate=generate,
     forms=("number",),
     order=30,

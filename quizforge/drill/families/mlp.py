@@ -21,6 +21,7 @@ from quizforge.drill.families._tensor import (
     all_distinct,
     ask_text,
     band_ways,
+    distinct_lines,
     dot_text,
     fits,
     ints,
@@ -149,6 +150,8 @@ def _friendly(s: _Setup, wrts: tuple[str, ...]) -> bool:
     for x in (s.X, s.W1, s.W2):
         if np.count_nonzero(x) < x.size - 1:
             return False
+    if not (distinct_lines(s.X) and distinct_lines(s.W1)):
+        return False
     if np.abs(s.Z1).max() > 8 or np.abs(s.Y).max() > 12 or same(s.dZ1, s.dH):
         return False
     answers = [ANSWERS[w](s) for w in wrts]
@@ -294,28 +297,33 @@ def _ask_db1(s: _Setup) -> Asked:
     value = dZ1.sum(axis=0)
     lo, hi = band_ways(lambda r, way: rcolsum(r, _dz1_compute(s, r, way), way))
     candidates = [Mistake(kind, msg, v.sum(axis=0)) for kind, msg, v in _dz1_variants(s)]
-    candidates += [
-        Mistake("no-batch-sum", f"That is dZ1 itself ({N}×{K}); b1 is shared by every "
-                                "sample, so add the rows of dZ1: one entry per hidden unit.",
-                dZ1),
-        Mistake("no-batch-sum", "That is only the first sample's row of dZ1; b1 is added to "
-                                "every row, so sum the rows.", dZ1[0]),
-        Mistake("wrong-axis", "You summed each row (over the hidden units); ∂L/∂b1[k] sums "
-                              "column k of dZ1 (over the samples).", dZ1.sum(axis=1)),
-    ]
+    if N > 1:  # with one sample there is no batch to sum over: ∂L/∂b1 is dZ1's one row
+        candidates += [
+            Mistake("no-batch-sum", f"That is dZ1 itself ({N}×{K}); b1 is shared by every "
+                                    "sample, so add the rows of dZ1: one entry per hidden "
+                                    "unit.", dZ1),
+            Mistake("no-batch-sum", "That is only the first sample's row of dZ1; b1 is added "
+                                    "to every row, so sum the rows.", dZ1[0]),
+            Mistake("wrong-axis", "You summed each row (over the hidden units); ∂L/∂b1[k] "
+                                  "sums column k of dZ1 (over the samples).", dZ1.sum(axis=1)),
+        ]
     q = Question("b1", "number", ask_text("∂L/∂b1", (K,), "b1"), _skills("bias-grad"), (K,))
     numbers = _forward_lines(s) + _backward_lines(s)
-    numbers += ["", "∂L/∂b1 = the column sums of dZ1:"]
-    numbers += [f"k = {k}: {' + '.join(num(v) for v in dZ1[:, k])} = {fmt_exact(value[k])}"
-                for k in range(K)]
+    if N > 1:
+        numbers += ["", "∂L/∂b1 = the column sums of dZ1:"]
+        numbers += [f"k = {k}: {' + '.join(num(v) for v in dZ1[:, k])} = "
+                    f"{fmt_exact(value[k])}" for k in range(K)]
+    else:
+        numbers += ["", "One sample: ∂L/∂b1 is the row of dZ1."]
     numbers += [""] + labelled("∂L/∂b1", value)
-    sol = (Lines("Shapes", ((f"b1 has {K} entries, added to each of the {N} rows of Z1, so "
-                            f"∂L/∂b1 has {K} entries."),)),
-           Lines("Formula", (("dH = G·W2ᵀ,   dZ1 = dH ⊙ 1[Z1 > 0],   ∂L/∂b1[k] = Σₙ "
-                             "dZ1[n,k]"),)),
+    rows = f"each of the {N} rows of Z1" if N > 1 else "Z1"
+    shapes = f"b1 has {K} entries, added to {rows}, so ∂L/∂b1 has {K} entries."
+    sol = (Lines("Shapes", (shapes,)),
+           Lines("Formula", ("dH = G·W2ᵀ,   dZ1 = dH ⊙ 1[Z1 > 0],   "
+                             + ("∂L/∂b1[k] = Σₙ dZ1[n,k]" if N > 1 else "∂L/∂b1 = dZ1"),)),
            Lines("Numbers", tuple(numbers)))
-    hints = (("b1 enters Z1 with local gradient 1, so ∂L/∂b1 sums dZ1 = (G·W2ᵀ) ⊙ 1[Z1 > 0] "
-             "over the batch."),
+    hints = ("b1 enters Z1 with local gradient 1, so ∂L/∂b1 is dZ1 = (G·W2ᵀ) ⊙ 1[Z1 > 0]"
+             + (", summed over the batch." if N > 1 else " (one sample: nothing to sum)."),
              f"Z1 = {tensor_text(s.Z1)}; dZ1 is {N}×{K}, and the answer has {K} entries.")
     return Asked(q, Target("b1", "∂L/∂b1", value, lo, hi,
                            keep_mistakes(value, lo, hi, candidates)), sol, hints)
@@ -408,9 +416,11 @@ def _ask_dH(s: _Setup) -> Asked:
         Mistake("used-forward-values", "You used the forward values H; dH is the gradient "
                                        "G·W2ᵀ that flows back into H.", s.H),
     ]
+    candidates += [Mistake(kind, msg, Gv @ W2.T)
+                   for kind, msg, Gv in (mse_g_variants(s.E, N, M) if s.mse else [])]
     q = Question("H", "number", ask_text("∂L/∂H", (N, K), "H"), ("delta-recursion",), (N, K))
-    numbers = _forward_lines(s) if s.mse else []
-    numbers += side_by_side([("G", G), ("W2ᵀ", W2.T)])
+    numbers = _forward_lines(s) + [""] if s.mse else []
+    numbers += side_by_side(([] if s.mse else [("G", G)]) + [("W2ᵀ", W2.T)])
     numbers += [f"[0,0]: {dot_text(G[0], W2[0])} = {fmt_exact(value[0, 0])}", ""]
     numbers += labelled("∂L/∂H", value)
     sol = (Lines("Shapes", ((f"G is {N}×{M} and W2ᵀ is {M}×{K}, so G·W2ᵀ is {N}×{K}, the "
@@ -424,8 +434,9 @@ def _ask_dH(s: _Setup) -> Asked:
                            keep_mistakes(value, lo, hi, candidates)), sol, hints)
 
 
-QUESTIONS = {1: (("W1", _ask_dW1), ("W2", _ask_dW2), ("H", _ask_dH)),
-             2: (("W1", _ask_dW1), ("b1", _ask_db1), ("W2", _ask_dW2)),
+# ∂L/∂H waits for the batch of 2: for one sample a 1×K answer invites a plain vector
+QUESTIONS = {1: (("W1", _ask_dW1), ("b1", _ask_db1), ("W2", _ask_dW2)),
+             2: (("W1", _ask_dW1), ("b1", _ask_db1), ("H", _ask_dH)),
              3: (("W1", _ask_dW1), ("b1", _ask_db1), ("X", _ask_dX))}
 
 
@@ -453,9 +464,9 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
 FAMILY = Family(
     name="mlp",
     summary="Two layers with a ReLU: the δ recursion back to ∂L/∂W1, ∂L/∂b1, ∂L/∂X",
-    levels={1: "one sample, G = ∂L/∂Y given: ∂L/∂W1 through the ReLU mask, ∂L/∂W2, ∂L/∂H",
-            2: "a batch of 2, mean squared error, one output: ∂L/∂W1, ∂L/∂b1, ∂L/∂W2",
-            3: "a batch of 2, mean squared error, two outputs: ∂L/∂W1, ∂L/∂b1, ∂L/∂X"},
+    levels={1: "one sample, G = ∂L/∂Y given: ∂L/∂W1 and ∂L/∂b1 through the mask, ∂L/∂W2",
+            2: "a batch of 2, MSE, one output: ∂L/∂W1, ∂L/∂b1, ∂L/∂H (before the mask)",
+            3: "a batch of 2, MSE, two outputs: ∂L/∂W1, ∂L/∂b1, ∂L/∂X"},
     generate=generate,
     forms=("number",),
     order=40,
