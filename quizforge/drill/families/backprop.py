@@ -104,7 +104,7 @@ def _templates(rng: random.Random) -> list[Template]:
                   ("d", "sub", ("h", "y")), ("L", sq, ("d",))),
                  lambda r: {"x": _int(r, -3, 3), "w": _int(r, -3, 3), "b": _int(r, -2, 2, True),
                             "y": _int(r, -3, 3)},
-                 ("w", "x", "b"), dead=("h", "w")),
+                 ("w", "x", "b"), dead=("w", "h")),
         # -- difficulty 2 ------------------------------------------------------------------
         Template("sigmoid-bce", 2, "Logistic regression on one input: a sigmoid neuron with "
                  "binary cross-entropy.",
@@ -150,7 +150,7 @@ def _templates(rng: random.Random) -> list[Template]:
                   ("d", "sub", ("h", "y")), ("L", "abs", ("d",))),
                  lambda r: {"x": _half(r, -3, 3), "w": _half(r, -3, 3), "b": _half(r, -2, 2),
                             "y": _half(r, -3, 3, True)},
-                 ("w", "x", "h"), dead=("h", "w")),
+                 ("w", "x", "h"), dead=("w", "h")),
         # -- difficulty 3 ------------------------------------------------------------------
         Template("two-units", 3, "A network with two ReLU hidden units and one output, "
                  "o = v1·h1 + v2·h2, with ½ squared error.",
