@@ -186,3 +186,23 @@ def test_every_family_accepts_its_own_expected_and_refuses_its_negation(family):
                     from quizforge.drill.model import tensor_text
 
                     assert not grade(p, tensor_text(neg, exact=False), i).correct
+
+
+def test_the_core_never_imports_the_screens():
+    """decks, store, scheduling, study, reports and drill stay pure: no rich, typer or ui."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "quizforge"
+    for package in ("drill", "decks", "store", "scheduling", "study", "reports"):
+        for path in (root / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""]
+                for name in names:
+                    assert not name.startswith(("rich", "typer", "quizforge.ui",
+                                                "quizforge.cli")), (path, name)

@@ -183,8 +183,8 @@ def judge(target: Target, answer: Any) -> tuple[str, str | None, str]:
     if msg:
         return "wrong", "factor", msg
     return ("wrong", "other", "Not quite: this does not match a typical slip. Work backwards "
-            "from L one step at a time (upstream gradient × local gradient), and add up the "
-            "paths where a value fans out.")
+            "from L one step at a time (upstream gradient × local gradient), keep an eye on "
+            "the shapes, and add up every path where a value is used twice.")
 
 
 def grade_target(target: Target, text: str, question: int, form: str,
