@@ -158,13 +158,23 @@ def test_interactive_session_from_piped_input():
         "wat(",  # unreadable: not counted
         f"{second.expected_value(0):.4g}",  # right at the second try
     ]) + "\n"
-    r = drill("--seed", "30", "-n", "2", input=script)
+    r = drill("--seed", "30", "-n", "2", "-q", "0", input=script)
     assert r.exit_code == 0, r.output
     out = r.stdout
     assert out.count("Worked solution") == 2
     assert "Sign error" in out and "Hint:" in out and "Could not check that" in out
     assert "1/2 right at the first try · 1 solved after a retry or hint" in out
     assert "Traceback" not in out
+
+
+def test_every_question_of_a_problem_in_turn_by_default():
+    p = generate("backprop", 7, 1)
+    answers = [p.expected_text(i) for i in range(len(p.questions))]
+    r = drill("--seed", "7", "-n", "1", input="\n".join(answers) + "\n")
+    assert r.exit_code == 0, r.output
+    n = len(p.questions)
+    assert f"question {n}/{n}" in r.stdout and r.stdout.count("Worked solution") == n
+    assert f"{n}/{n} right at the first try" in r.stdout
 
 
 def test_end_of_input_ends_cleanly_with_summary():

@@ -15,16 +15,6 @@ def attempt(correct, difficulty=2, seed=1):
     return Attempt(T0, "backprop", difficulty, "number", seed, ("fan-out", "sigmoid"), correct, float(correct), 9000)
 
 
-def skip_before_drill_v2() -> None:
-    """The drill UI before Drill v2 builds its own Attempt, which the store no longer reads:
-    the end-to-end tests wait for the rewrite. Checked inside the test, so a drill UI that
-    fails to import fails those tests only."""
-    import quizforge.ui.drill as ui
-
-    if getattr(getattr(ui, "Attempt", None), "__module__", "") == "quizforge.ui.drill":
-        pytest.skip("drill UI v2 not in yet")
-
-
 # -- a drill attempt as the drill UI builds it, on a stub problem ----------------------------
 @dataclass(frozen=True)
 class StubQuestion:
@@ -146,10 +136,9 @@ def test_drill_command_records_each_attempt_and_schedules_the_skill(monkeypatch)
     from quizforge.drill import generate
     from quizforge.store import open_store
 
-    skip_before_drill_v2()
     monkeypatch.setenv("QUIZFORGE_NOW", "2026-03-02T12:00:00Z")
     right = f"{generate('backprop', 5, 2).expected_value(0):.4g}"
-    r = CliRunner().invoke(app, ["drill", "backprop", "-d", "2", "--seed", "5", "-n", "2"],
+    r = CliRunner().invoke(app, ["drill", "backprop", "-d", "2", "--seed", "5", "-n", "2", "-q", "0"],
                            input=f"{right}\n12345\n?\nr\n")
     assert r.exit_code == 0, r.output
     with open_store() as db:
@@ -166,7 +155,6 @@ def test_generated_card_in_study_is_graded_and_stored(tmp_path, monkeypatch):
     from quizforge.cli import app
     from quizforge.store import open_store
 
-    skip_before_drill_v2()
     d = tmp_path / "decks"
     d.mkdir()
     (d / "g.yaml").write_text(

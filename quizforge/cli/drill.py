@@ -130,8 +130,12 @@ def _command(f: Family):
                          "problem and print a JSON verdict; exit 0 right, 1 wrong or close, "
                          "2 unreadable.", show_default=False),
         ] = None,
-        question: Annotated[int, typer.Option("--question", "-q", help="Which question of "
-                                              "the problem: 0 (the main one), 1 or 2.")] = 0,
+        question: Annotated[
+            int | None,
+            typer.Option("--question", "-q", help="Only this question of each problem: 0 (the "
+                         "main one), 1 or 2. Default: every question in turn (for --check and "
+                         "--dot: 0).", show_default=False),
+        ] = None,
     ) -> None:
         _run(f, difficulty, count, seed, form, dot, json_out, check, question)
 
@@ -144,7 +148,7 @@ for _f in families().values():
 
 
 def _run(f: Family, difficulty: int, count: int, seed: int | None, form: str, dot: bool,
-         json_out: bool, check: str | None, question: int) -> None:
+         json_out: bool, check: str | None, question: int | None) -> None:
     problems_needed = []
     if difficulty not in f.levels:
         levels = ", ".join(map(str, f.difficulties))
@@ -154,7 +158,7 @@ def _run(f: Family, difficulty: int, count: int, seed: int | None, form: str, do
     if form not in f.forms:
         problems_needed.append(f"--form must be {' or '.join(f.forms)} for {f.name} "
                                f"(got {form!r})")
-    if not 0 <= question <= 2:
+    if question is not None and not 0 <= question <= 2:
         problems_needed.append(f"--question must be 0, 1 or 2 (got {question})")
     if check is not None and seed is None:
         problems_needed.append("--check needs --seed (and the same --difficulty and --form)")
@@ -167,10 +171,10 @@ def _run(f: Family, difficulty: int, count: int, seed: int | None, form: str, do
     seeds = [first + i for i in range(count)]
     try:
         if check is not None:
-            _check(generate(f.name, first, difficulty, form), check, question)
+            _check(generate(f.name, first, difficulty, form), check, question or 0)
         if json_out or dot:
             for s in seeds:
-                _print_data(generate(f.name, s, difficulty, form), json_out, dot, question)
+                _print_data(generate(f.name, s, difficulty, form), json_out, dot, question or 0)
             return
         if seed is None:
             out.print(f"Seed {first} — replay with: quizforge drill {f.name} -d {difficulty} "
@@ -215,7 +219,7 @@ def _print_data(problem, as_json: bool, dot: bool, question: int) -> None:
         print(text)
 
 
-def _interactive(problems, question: int, count: int) -> None:
+def _interactive(problems, question: int | None, count: int) -> None:
     from quizforge import clock
     from quizforge.paths import config_path
     from quizforge.scheduling.config import load_config

@@ -294,35 +294,49 @@ def run_drill(
     problems: Iterable[Any],
     console: Console,
     read_line: ReadLine,
-    question: int = 0,
+    question: int | None = None,
     count: int | None = None,
     clock: Callable[[], float] = time.monotonic,
     on_attempt: Callable[[Attempt], None] | None = None,
     pause: Callable[[], bool] | None = None,
 ) -> DrillSummary:
-    """Ask problems one after another until they run out, the user quits, or Ctrl-C.
-    `on_attempt` is called with each attempted problem before the next one is shown;
-    `pause()` (if given) waits between problems and returns False to stop."""
+    """Ask problems one after another — every question of each in turn, or only `question` —
+    until they run out, the user quits, or Ctrl-C. Each question is its own attempt;
+    `on_attempt` is called with each attempted one before the next is shown; `pause()` (if
+    given) waits between questions and returns False to stop."""
     summary = DrillSummary()
     started = clock()
+    asked = 0
     try:
         for i, problem in enumerate(problems):
-            if i and pause is not None and not pause():
-                break
-            heading = (f"Problem {i + 1}{f'/{count}' if count else ''} · {problem.family} · "
-                       f"difficulty {problem.difficulty} · seed {problem.seed}")
-            attempt = run_problem_interactive(problem, console, read_line, question, clock,
-                                              heading)
-            summary.attempts.append(attempt)
-            if on_attempt is not None and attempt.attempted:
-                on_attempt(attempt)
-            if attempt.quit:
-                break
+            indexes = [question] if question is not None else range(len(problem.questions))
+            for k in indexes:
+                if asked and pause is not None and not pause():
+                    raise _Stop
+                asked += 1
+                part = (f" · question {k + 1}/{len(problem.questions)}"
+                        if question is None and len(problem.questions) > 1 else "")
+                heading = (f"Problem {i + 1}{f'/{count}' if count else ''}{part} · "
+                           f"{problem.family} · difficulty {problem.difficulty} · "
+                           f"seed {problem.seed}")
+                attempt = run_problem_interactive(problem, console, read_line, k, clock,
+                                                  heading)
+                summary.attempts.append(attempt)
+                if on_attempt is not None and attempt.attempted:
+                    on_attempt(attempt)
+                if attempt.quit:
+                    raise _Stop
+    except _Stop:
+        pass
     except KeyboardInterrupt:
         summary.interrupted = True
         console.print()
     summary.seconds = clock() - started
     return summary
+
+
+class _Stop(Exception):
+    """The user quit: leave both loops."""
 
 
 def render_summary(summary: DrillSummary) -> RenderableType:
@@ -351,7 +365,7 @@ def render_summary(summary: DrillSummary) -> RenderableType:
         p = missed[0].problem
         form = f" -f {p.form}" if p.form != "number" else ""
         t.append(f"\nReplay a miss: quizforge drill {p.family} -d {p.difficulty}{form} -n 1 "
-                 f"--seed {p.seed}", style="dim")
+                 f"--seed {p.seed} -q {missed[0].question}", style="dim")
         if len(missed) > 1:
             t.append(f" (also missed: {', '.join(str(a.problem.seed) for a in missed[1:6])})",
                      style="dim")
