@@ -387,7 +387,8 @@ class GraphProblem:
         grad = f"∂L/∂{q.wrt}"
         if q.form == "expression":
             nodes = [n.name for n in self.graph.nodes[:-1]]
-            extra = f" (node names {', '.join(nodes)} are allowed too)" if nodes else ""
+            named = f"the node name {nodes[0]} is" if len(nodes) == 1 else f"node names {', '.join(nodes)} are"
+            extra = f" ({named} allowed too)" if nodes else ""
             return f"Give {grad} as an expression in {', '.join(self.graph.leaves)}{extra}."
         if q.form == "steps":
             order = ", ".join(f"∂L/∂{n}" for n in self.step_nodes(index))

@@ -84,7 +84,7 @@ def render_problem(problem: Any, question: int = 0, heading: str | None = None) 
     for b in problem.display():
         parts += [render_block(b), Text("")]
     parts.append(Text(q.ask, style="bold"))
-    if q.shape:
+    if q.shape and "[" not in q.ask:  # the family's own question may already show the format
         parts.append(Text(TENSOR_HELP, style="dim"))
     title = heading or (f"{problem.family} · difficulty {problem.difficulty} · "
                         f"seed {problem.seed}")
