@@ -131,7 +131,7 @@ def test_newer_database_is_refused(tmp_path):
 def test_not_a_database(tmp_path):
     path = tmp_path / "s.sqlite3"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="cannot open the store"):
+    with pytest.raises(StoreError, match="is damaged \\(file is not a database\\)"):
         Database(path)
 
 

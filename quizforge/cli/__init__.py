@@ -21,11 +21,33 @@ class _Group(TyperGroup):
     """Turns domain errors into a one-line message and exit 1, for every command."""
 
     def invoke(self, ctx: typer.Context):
+        import sqlite3
+
         try:
             return super().invoke(ctx)
         except QuizforgeError as e:
-            err.print(f"[bold red]Error:[/] {e}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            raise _error_exit(e) from None
+        except sqlite3.Error as e:  # met mid-command: say what it means for the store
+            from quizforge.paths import db_path
+            from quizforge.store.db import describe_error
+
+            raise _error_exit(describe_error(e, db_path())) from None
+        finally:
+            _print_store_notices()
+
+
+def _error_exit(e: Exception) -> typer.Exit:
+    from rich.markup import escape
+
+    err.print(f"[bold red]Error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _print_store_notices() -> None:
+    store = sys.modules.get("quizforge.store")  # imported only by commands that open it
+    if store is not None:
+        for note in store.take_notices():
+            err.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
 app = typer.Typer(
@@ -65,7 +87,7 @@ def _root(
 
 def _register() -> None:
     # Each module adds its commands to `app`; import order is the order in --help.
-    for name in ("study", "drill", "report", "decks", "cards", "config"):
+    for name in ("study", "drill", "report", "decks", "cards", "config", "backup", "doctor"):
         try:
             __import__(f"quizforge.cli.{name}")
         except ModuleNotFoundError as e:  # a command module not written yet

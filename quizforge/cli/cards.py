@@ -37,7 +37,7 @@ def unsuspend(
     from quizforge.store import cards as store
     from quizforge.store import open_store
 
-    with open_store() as db:
+    with open_store(write=bool(refs or all_)) as db:
         suspended = store.suspended_cards(db)
         if not refs and not all_:
             if as_json:

@@ -75,8 +75,10 @@ def set_(
     """Change one setting; it applies from the next session."""
     from quizforge.paths import config_path
     from quizforge.scheduling.config import load_config, save_config
+    from quizforge.store.db import check_data_dir
 
     path = config_path()
+    check_data_dir(path.parent)
     cfg = load_config(path).with_value(key, value)
     save_config(cfg, path)
     out.print(f"{key} = {cfg.to_dict()[key]}", highlight=False)
@@ -89,8 +91,10 @@ def reset(
     """Put one setting (or all) back to its default."""
     from quizforge.paths import config_path
     from quizforge.scheduling.config import Config, load_config, save_config
+    from quizforge.store.db import check_data_dir
 
     path = config_path()
+    check_data_dir(path.parent)
     if key is None:
         save_config(Config(), path)
         out.print("All settings reset to their defaults.")

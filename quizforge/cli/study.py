@@ -78,7 +78,7 @@ def study(
         seed=seed,
     )
     scheduler = Scheduler(load_config(config_path()))
-    with open_store() as db:
+    with open_store(write=True) as db:
         session = Session(db, loaded, scheduler, options, clock.now())
         if len(session.queue) == 0:
             nd = session.next_due()
@@ -99,7 +99,22 @@ def study(
             run_generated=_generated_runner(),
         )
         summary = screen.run()
+        _backup_after_session(db, scheduler)
         out.print(summary_panel(summary, clock.now()))
+
+
+def _backup_after_session(db, scheduler) -> None:
+    """The day's automatic backup. A failure to back up is reported and never loses the
+    session (every answer is already saved)."""
+    from quizforge import clock
+    from quizforge.cli.common import err
+    from quizforge.errors import StoreError
+    from quizforge.store.backup import auto_backup
+
+    try:
+        auto_backup(db, clock.now(), scheduler.config.day_starts_at)
+    except StoreError as e:
+        err.print(f"warning: no backup made: {e}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _generated_runner():

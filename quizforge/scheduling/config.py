@@ -136,7 +136,10 @@ def save_config(config: Config, path: Path) -> None:
         else:
             text = repr(value)
         lines.append(f"{key} = {text}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        raise ConfigError(f"cannot save the settings to {path}: {e.strerror or e}") from None

@@ -1,7 +1,9 @@
-"""The SQLite connection: pragmas, one transaction helper, named migrations."""
+"""The SQLite connection: pragmas, one transaction helper, named migrations, and what to
+say when the store cannot be used (a read-only or misplaced home, a damaged file)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -14,6 +16,15 @@ from quizforge.errors import StoreError
 from quizforge.store.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
+_CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+
+
+class StoreDamaged(StoreError):
+    """The store file fails SQLite's quick_check: a page was overwritten or truncated."""
+
+
+class StoreReadOnly(StoreError):
+    """The store (or its folder) cannot be written, and the command needs to write."""
 
 
 def to_ms(dt: datetime | None) -> int | None:
@@ -24,31 +35,173 @@ def from_ms(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
+def home_label(folder: Path) -> str:
+    """How to name the data folder in a message: by the variable that chose it, if one did."""
+    home = os.environ.get("QUIZFORGE_HOME")
+    if home and Path(home).expanduser() == folder:
+        return f"QUIZFORGE_HOME ({folder})"
+    return f"the data directory {folder}"
+
+
+def check_data_dir(folder: Path) -> None:
+    """Raise a StoreError if `folder` (or the nearest part of it that exists) is a file."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        if probe == folder:
+            name = home_label(folder).removesuffix(f" ({folder})").removesuffix(f" {folder}")
+            raise StoreError(f"{name} is not a directory: {folder}")
+        raise StoreError(f"{home_label(folder)} cannot be created: {probe} is a file")
+
+
+def dir_writable(folder: Path) -> bool:
+    """Whether files can be created in `folder` (or, if it does not exist yet, made there).
+    os.access answers for the real user, which is what SQLite will meet (root passes mode
+    bits but not a read-only mount)."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return os.access(probe, os.W_OK)
+
+
+def describe_error(e: sqlite3.Error, path: Path | str) -> StoreError:
+    """A one-line StoreError for an error SQLite reported on the store at `path`. Damage is
+    confirmed with quick_check here, on the error path only, so opening stays fast."""
+    name = getattr(e, "sqlite_errorname", "") or ""
+    corrupt = name in _CORRUPT or (type(e) is sqlite3.DatabaseError and "malformed" in str(e))
+    if corrupt and path != ":memory:" and not quick_check_ok(Path(path)):
+        from quizforge.store.backup import damaged_message
+
+        return StoreDamaged(damaged_message(Path(path), str(e)))
+    if name.startswith("SQLITE_READONLY"):
+        return StoreReadOnly(
+            f"the store at {path} is read-only ({e}); check the permissions of "
+            f"{home_label(Path(path).parent)}"
+        )
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return StoreError(
+            f"the store at {path} is busy: another quizforge held it for "
+            f"{BUSY_TIMEOUT_MS // 1000} s; try again"
+        )
+    if name.startswith("SQLITE_FULL"):
+        return StoreError(f"the disk holding {path} is full; free some space and try again")
+    return StoreError(f"cannot use the store at {path}: {e}")
+
+
+def quick_check_ok(path: Path) -> bool:
+    """SQLite's quick_check on a separate read-only connection; a check that cannot even
+    read the file counts as a failure."""
+    try:
+        conn = connect_readonly(path)
+    except sqlite3.Error:
+        return False
+    try:
+        return [r[0] for r in conn.execute("PRAGMA quick_check")] == ["ok"]
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def connect_readonly(path: Path, **kwargs) -> sqlite3.Connection:
+    """A read-only connection to `path`. In WAL mode a reader needs the -shm file; when the
+    folder is read-only and that file is gone (a clean close removes it), open the file as
+    immutable instead: nothing else can be writing to it then."""
+    uri = Path(path).resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, **kwargs)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return conn
+    except sqlite3.OperationalError as e:
+        conn.close()
+        if getattr(e, "sqlite_errorname", "") != "SQLITE_CANTOPEN":
+            raise
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True, **kwargs)
+
+
 class Database:
     """One connection to the store. Use as a context manager or call close()."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, read_only_ok: bool = False) -> None:
+        """Open (and create, and migrate) the store at `path`. When its folder cannot be
+        written and `read_only_ok`, open a private in-memory copy instead (`read_only` is
+        set): reports and listings work, and nothing is saved."""
         self.path = path
-        try:
-            if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves (see atomic()).
-            self.conn = sqlite3.connect(
-                str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+        self.read_only = False
+        self._depth = 0
+        if path == ":memory:":
+            self._open_memory()
+            return
+        path = Path(path)
+        check_data_dir(path.parent)
+        writable = dir_writable(path.parent) and (not path.exists() or os.access(path, os.W_OK))
+        if not writable and not read_only_ok:
+            raise StoreReadOnly(
+                f"{home_label(path.parent)} is read-only: this command saves to the store "
+                f"there; make it writable or point QUIZFORGE_HOME at a writable folder"
             )
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            if path != ":memory:":
-                self._set_wal()
-                # FULL: a commit is on disk before we show the next card, even on power loss.
-                self.conn.execute("PRAGMA synchronous = FULL")
-            self._depth = 0
-            self.migrate()
-        except sqlite3.DatabaseError as e:
-            raise StoreError(f"cannot open the store at {path}: {e}") from None
+        try:
+            if writable:
+                self._open_file(path)
+            else:
+                self._open_copy(path)
         except OSError as e:
             raise StoreError(f"cannot create the store at {path}: {e.strerror or e}") from None
+        except StoreError:
+            raise
+        except sqlite3.Error as e:
+            self._close_quietly()
+            if read_only_ok and _is_permission_error(e):
+                self._open_copy(path)  # os.access said yes, SQLite met a read-only file system
+                return
+            raise describe_error(e, path) from None
+
+    def _open_memory(self) -> None:
+        self.conn = sqlite3.connect(":memory:", isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.migrate()
+
+    def _open_file(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves (see atomic()).
+        self.conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self._set_wal()
+        # FULL: a commit is on disk before we show the next card, even on power loss.
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.migrate()
+
+    def _open_copy(self, path: Path) -> None:
+        """Copy the store into memory (SQLite's backup API: a consistent snapshot) and work
+        on the copy, so commands that tidy the store as they read still run."""
+        self.read_only = True
+        self.conn = sqlite3.connect(":memory:", isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        try:
+            if path.exists():
+                src = connect_readonly(path, timeout=BUSY_TIMEOUT_MS / 1000)
+                try:
+                    src.backup(self.conn)
+                finally:
+                    src.close()
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.migrate()
+        except StoreError:
+            raise
+        except sqlite3.Error as e:
+            raise describe_error(e, path) from None
+
+    def _close_quietly(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
 
     def _set_wal(self) -> None:
         # Switching a new file to WAL takes an exclusive lock and does not wait on the busy
@@ -139,3 +292,8 @@ class Database:
 def _statements(sql: str) -> list[str]:
     # executescript() would COMMIT our transaction; split on ';' instead (no ';' in our SQL bodies).
     return [s.strip() for s in sql.split(";") if s.strip()]
+
+
+def _is_permission_error(e: sqlite3.Error) -> bool:
+    name = getattr(e, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
