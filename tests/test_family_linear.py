@@ -7,6 +7,7 @@ every named mistake. The problem is read only through its public API (inputs, lo
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -296,7 +297,7 @@ def test_same_seed_same_problem_in_another_process():
             "print(json.dumps([generate('linear', s, d, 'number').to_dict() "
             "for s in range(3) for d in (1, 2, 3)]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env={"PYTHONHASHSEED": "12345", "PATH": ""})
+                         check=True, env={**os.environ, "PYTHONHASHSEED": "12345"})
     here = [json.loads(json.dumps(problem(s, d).to_dict())) for s in range(3) for d in (1, 2, 3)]
     assert json.loads(out.stdout) == here
 
