@@ -1,0 +1,198 @@
+"""Checks of the store for `quizforge doctor`: each finding says what is wrong and how to
+fix it. Reads the file through a read-only connection, so a damaged store is examined
+without being touched."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from quizforge.store.db import connect_readonly, dir_writable, home_label
+from quizforge.store.migrations import MIGRATIONS
+
+
+@dataclass(frozen=True)
+class Finding:
+    area: str  # "data folder", "store", "backups", "config", "decks"
+    ok: bool  # False: a problem (doctor exits 1)
+    text: str
+    fix: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"area": self.area, "ok": self.ok, "text": self.text, "fix": self.fix}
+
+
+# Rows that point at a card that is gone, and cards whose state needs a schedule they lack.
+ORPHANS = {
+    "revlog": "SELECT count(*) FROM revlog WHERE card NOT IN (SELECT id FROM cards)",
+    "drill_attempts": "SELECT count(*) FROM drill_attempts"
+    " WHERE card IS NOT NULL AND card NOT IN (SELECT id FROM cards)",
+}
+UNSCHEDULED = "SELECT count(*) FROM cards WHERE state != 0 AND (due IS NULL OR stability IS NULL)"
+
+
+def check_folder(folder: Path) -> list[Finding]:
+    label = home_label(folder)
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        return [
+            Finding(
+                "data folder",
+                False,
+                f"{label}: {probe} is a file, not a folder",
+                "set QUIZFORGE_HOME to a folder (or move the file away)",
+            )
+        ]
+    if not dir_writable(folder):
+        return [
+            Finding(
+                "data folder",
+                False,
+                f"{label} is read-only: study, drill and config cannot save",
+                f"make it writable (chmod u+w {probe}) or set QUIZFORGE_HOME to a writable folder",
+            )
+        ]
+    return [Finding("data folder", True, f"{folder} is writable")]
+
+
+def check_store(path: Path) -> list[Finding]:
+    if not path.exists():
+        return [Finding("store", True, f"no store yet at {path}: the first study creates it")]
+    try:
+        conn = connect_readonly(path)
+    except sqlite3.Error as e:
+        return [Finding("store", False, f"cannot open {path}: {e}", _restore_fix(path))]
+    try:
+        try:
+            rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        except sqlite3.DatabaseError as e:
+            rows = [str(e)]
+        if rows != ["ok"]:
+            more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
+            return [
+                Finding(
+                    "store",
+                    False,
+                    f"{path} is damaged: integrity_check says {rows[0]}{more}",
+                    _restore_fix(path),
+                )
+            ]
+        findings = [Finding("store", True, f"{path} passes integrity_check")]
+        findings += _schema(conn)
+        if all(f.ok for f in findings):
+            findings += _rows(conn)
+        return findings
+    finally:
+        conn.close()
+
+
+def _schema(conn: sqlite3.Connection) -> list[Finding]:
+    try:
+        done = [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY id")]
+    except sqlite3.Error:
+        return [
+            Finding(
+                "store",
+                False,
+                "it has no migrations table: it is not a quizforge store",
+                "point QUIZFORGE_HOME at the right folder, or move the file away",
+            )
+        ]
+    known = [name for name, _ in MIGRATIONS]
+    newer = [n for n in done if n not in known]
+    if newer:
+        return [
+            Finding(
+                "store",
+                False,
+                f"schema: written by a newer quizforge (migration {min(newer)!r})",
+                "upgrade quizforge",
+            )
+        ]
+    pending = [n for n in known if n not in done]
+    if pending:
+        return [
+            Finding(
+                "store",
+                True,
+                f"schema: {len(done)} of {len(known)} migrations; the next command that "
+                f"opens the store applies {', '.join(pending)}",
+            )
+        ]
+    return [Finding("store", True, f"schema: up to date ({known[-1]})")]
+
+
+def _rows(conn: sqlite3.Connection) -> list[Finding]:
+    found = []
+    for table, sql in ORPHANS.items():
+        n = conn.execute(sql).fetchone()[0]
+        if n:
+            found.append(
+                Finding(
+                    "store",
+                    False,
+                    f"{n} {table} row{'s' if n != 1 else ''} point at a card that no longer exists",
+                    "quizforge doctor --fix deletes them (after a backup)",
+                )
+            )
+    n = conn.execute(UNSCHEDULED).fetchone()[0]
+    if n:
+        found.append(
+            Finding(
+                "store",
+                False,
+                f"{n} card{'s' if n != 1 else ''} in learning or review without a due date "
+                "or stability",
+                "quizforge doctor --fix makes them new again (their review log is kept)",
+            )
+        )
+    if not found:
+        found.append(Finding("store", True, "no orphaned rows"))
+    return found
+
+
+def fix_rows(db) -> dict[str, int]:
+    """Delete orphaned rows and reset unscheduled cards to new; returns counts."""
+    done = {}
+    with db.atomic() as conn:
+        done["revlog"] = conn.execute(
+            "DELETE FROM revlog WHERE card NOT IN (SELECT id FROM cards)"
+        ).rowcount
+        done["drill_attempts"] = conn.execute(
+            "DELETE FROM drill_attempts WHERE card IS NOT NULL AND card NOT IN (SELECT id FROM cards)"
+        ).rowcount
+        done["cards reset"] = conn.execute(
+            "UPDATE cards SET state = 0, step = NULL, stability = NULL, difficulty = NULL,"
+            " due = NULL WHERE state != 0 AND (due IS NULL OR stability IS NULL)"
+        ).rowcount
+    return done
+
+
+def check_backups(store_path: Path, now: datetime) -> list[Finding]:
+    from quizforge.store.backup import list_backups
+
+    found = list_backups(store_path)
+    if not found:
+        if not store_path.exists():
+            return []
+        return [Finding("backups", True, "no backup yet", "quizforge backup makes one now")]
+    newest = found[0]
+    age = (now - newest.made_at).days
+    when = f"{age} day{'s' if age != 1 else ''} old" if age else "from today"
+    return [Finding("backups", True, f"{len(found)} kept; the newest, {newest.name}, is {when}")]
+
+
+def _restore_fix(path: Path) -> str:
+    from quizforge.store.backup import newest_good
+
+    good = newest_good(path)
+    if good is not None:
+        return f"quizforge backup --restore {good.name}"
+    return (
+        f"no good backup: try `sqlite3 {path} .recover | sqlite3 recovered.sqlite3`, then "
+        "quizforge backup --restore recovered.sqlite3; or move the file away to start afresh"
+    )
