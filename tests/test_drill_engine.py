@@ -206,3 +206,12 @@ def test_the_core_never_imports_the_screens():
                 for name in names:
                     assert not name.startswith(("rich", "typer", "quizforge.ui",
                                                 "quizforge.cli")), (path, name)
+
+
+def test_a_column_typed_as_a_vector_is_told_the_shape_to_use():
+    p = _OneTarget(_tensor_target([[1], [-2]]))
+    v = grade(p, "[1, -2]")
+    assert not v.correct and v.mistake == "shape"
+    assert v.feedback.startswith("Right numbers, wrong shape: your ∂L/∂W is a vector of 2 but "
+                                 "W is 2×1; write it with that shape, e.g. [[1], [1]]")
+    assert grade(p, "[[1], [-2]]").correct and grade(p, "[1; -2]").correct

@@ -147,6 +147,13 @@ def _named(answer: Any, target: Target, mistakes: Sequence[Mistake]) -> Mistake 
     return None
 
 
+def _squeezed(value: Any) -> Any:
+    """The value with its length-1 axes dropped (a 2×1 column and a vector of 2 agree)."""
+    if hasattr(value, "squeeze"):
+        return value.squeeze()
+    return None
+
+
 def inside_safe(value: Any, target: Target) -> bool:
     return shape_of(value) == target.shape and inside(value, target.lo, target.hi)
 
@@ -167,6 +174,11 @@ def judge(target: Target, answer: Any) -> tuple[str, str | None, str]:
                     f"{target.wrt} is {shape_text(want)}, and your entries are the right ones "
                     "transposed. A gradient always has the shape of what it is taken with "
                     "respect to.")
+        if _squeezed(answer) is not None and near(_squeezed(answer), _squeezed(target.value),
+                                                   MISTAKE_RTOL):
+            return ("wrong", "shape", f"Right numbers, wrong shape: your {label} is "
+                    f"{shape_text(got)} but {target.wrt} is {shape_text(want)}; write it with "
+                    f"that shape, e.g. {tensor_text(target.value * 0 + 1)} for all ones.")
         return ("wrong", "shape", f"Wrong shape: your {label} is {shape_text(got)}; "
                 f"{target.wrt} is {shape_text(want)}, and a gradient has the shape of what it "
                 "is taken with respect to.")
