@@ -48,5 +48,10 @@ def db_path() -> Path:
     return data_dir() / "quizforge.sqlite3"
 
 
+def deck_cache_path() -> Path:
+    """The compiled-deck cache: safe to delete, rebuilt from the deck files."""
+    return data_dir() / "deck-cache.sqlite3"
+
+
 def config_path() -> Path:
     return data_dir() / "config.toml"

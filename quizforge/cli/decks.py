@@ -16,6 +16,7 @@ from quizforge.cli.common import DeckDirs, JsonFlag, deck_dirs, err, out
 if TYPE_CHECKING:  # the loader pulls in PyYAML: imported inside the commands instead
     from rich.console import RenderableType
 
+    from quizforge.decks.loader import DeckInfo
     from quizforge.decks.model import Deck, LoadResult, Problem
 
 SCHEMA_FILE = "deck.schema.json"
@@ -25,20 +26,45 @@ COUNT_COLUMNS = (("flashcard", "Flash"), ("mcq", "MCQ"), ("generated", "Gen"))
 def load_decks_or_warn(extra_dirs: Iterable[Path] | None = None) -> list[Deck]:
     """The valid decks on the search path: bundled, QUIZFORGE_DECKS, the global --decks
     and `extra_dirs` (a folder given twice is read once). Each problem is printed once on
-    stderr as ``warning: FILE:LINE: message``. The list may be empty."""
+    stderr as ``warning: FILE:LINE: message``. The list may be empty.
+
+    Unchanged files come from the compiled-deck cache (quizforge.decks.cache)."""
+    import gc
+
+    from quizforge.decks.cache import open_cache
     from quizforge.decks.loader import load_search_path
 
-    result = load_search_path(deck_dirs(list(extra_dirs or [])))
-    for problem in result.problems:
-        err.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
+    with open_cache() as cache:
+        result = load_search_path(deck_dirs(list(extra_dirs or [])), cache)
+    # The decks live as long as the command: keep later collections from walking them.
+    gc.freeze()
+    _warn(result.problems)
     return result.decks
+
+
+def list_decks_or_warn(extra_dirs: Iterable[Path] | None = None) -> list[DeckInfo]:
+    """`load_decks_or_warn` without the cards: ids, names, counts and tags, from the
+    cache (a file it does not hold as it is now is read and cached)."""
+    from quizforge.decks.cache import open_cache
+    from quizforge.decks.loader import list_decks
+    from quizforge.paths import deck_search_path
+
+    with open_cache() as cache:
+        listing = list_decks(deck_search_path(deck_dirs(list(extra_dirs or []))), cache)
+    _warn(listing.problems)
+    return listing.decks
+
+
+def _warn(problems: Iterable[Problem]) -> None:
+    for problem in problems:
+        err.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
 
 
 # -- core: data to rows, rows to renderables ------------------------------------------
 
 
 def deck_rows(
-    decks: Sequence[Deck], extra: Mapping[str, Mapping[str, Any]] | None = None
+    decks: Sequence[Deck] | Sequence[DeckInfo], extra: Mapping[str, Mapping[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
     """One JSON-ready row per deck; `extra` maps a deck id to more fields for its row
     (the store adds new/due/reviews this way), which the table shows as extra columns."""

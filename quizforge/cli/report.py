@@ -69,7 +69,7 @@ def report(
             db,
             scope,
             known_decks=[d.id for d in loaded],
-            known_tags={t for d in loaded for c in d.cards for t in (*c.tags, *d.tags)},
+            known_tags={t for d in loaded for t in (*d.card_tags, *d.tags)},
         )
         result = build_report(
             db, clock.now(), scheduler, scope, deck_titles={d.id: d.name for d in loaded}
@@ -86,15 +86,11 @@ def report(
 
 
 def _loaded_decks(dirs: list[Path]) -> list:
-    """Loaded decks only add display names and known ids: the report works from the store
-    alone, also before the deck loader is installed."""
-    try:
-        from quizforge.cli.decks import load_decks_or_warn
-    except ModuleNotFoundError as e:
-        if e.name != "quizforge.cli.decks":
-            raise
-        return []
-    return load_decks_or_warn(dirs)
+    """Decks only add display names and known ids and tags: the report works from the
+    store. They come without their cards, from the compiled-deck cache."""
+    from quizforge.cli.decks import list_decks_or_warn
+
+    return list_decks_or_warn(dirs)
 
 
 def _export(renderable, path: Path, kind: str) -> None:
