@@ -49,7 +49,7 @@ def test_scripted_session_and_deck_counts(decks):
     assert r.exit_code == 0, r.output
     assert "Front one" in r.stdout and "Back one" in r.stdout
     assert "Correct!" in r.stdout and "Because b." in r.stdout
-    assert "3 cards reviewed · 67% correct" in r.stdout
+    assert "3 answers over 3 cards · 67% correct" in r.stdout
     row = tiny_row()
     assert {k: row[k] for k in ("new", "due", "reviews")} == {"new": 0, "due": 0, "reviews": 3}
 

@@ -86,9 +86,12 @@ def test_real_terminal_session_keys_and_ctrl_c(env):
     child.expect("front 2")
     child.sendintr()  # Ctrl-C
     child.expect("Session summary")
-    child.expect("2 cards reviewed")
+    # the box starts a line of its own, not after the ^C
+    assert re.search(r"\n(\x1b\[[\d;]*m)*╭─", child.before[-40:]), repr(child.before[-80:])
+    child.expect("2 answers over 2 cards")
     child.expect(pexpect.EOF)
     child.close()
+    assert child.exitstatus == 130
     assert "Traceback" not in (child.before or "")
     assert revlog(env) == [("c0", 3), ("c1", 2)]
     # and again: the next session goes on where this one stopped
@@ -98,6 +101,33 @@ def test_real_terminal_session_keys_and_ctrl_c(env):
     child.sendintr()
     child.expect(pexpect.EOF)
     assert revlog(env) == [("c0", 3), ("c1", 2), ("c2", 3)]
+
+
+def test_ctrl_c_at_a_typed_answer_prompt(env, tmp_path):
+    deck = tmp_path / "decks" / "multi.yaml"
+    deck.write_text(
+        "deck: multi\nname: Multi\ncards:\n  - id: m\n    type: mcq\n"
+        "    question: Which? Select all that apply.\n    choices: [p, q, r]\n    answer: [a, b]\n"
+    )
+    child = pexpect.spawn(
+        sys.executable, ["-m", "quizforge", "study", "--deck", "multi"], env=env,
+        encoding="utf-8", timeout=20, dimensions=(40, 80), preexec_fn=restore_sigint,
+    )
+    import io
+
+    seen = io.StringIO()
+    child.logfile_read = seen
+    child.expect("then Enter")  # the key hints
+    child.expect("> ")
+    child.send("ab")
+    child.sendintr()
+    child.expect("Session summary")
+    before = re.sub(r"\x1b\[[\d;]*m", "", child.before)
+    assert re.search(r"\n╭─ $", before), repr(before[-60:])
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert seen.getvalue().count("Select all that apply") == 1
 
 
 def test_kill_9_loses_no_confirmed_review(env):
@@ -119,7 +149,7 @@ def test_quit_key_and_piped_stdin(env):
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stderr
     assert revlog(env) == [("c0", 3), ("c1", 1)]
-    assert "2 cards reviewed · 50% correct" in p.stdout
+    assert "2 answers over 2 cards · 50% correct" in p.stdout
 
 
 def test_two_sessions_at_once(env):
@@ -137,7 +167,7 @@ def test_two_sessions_at_once(env):
         assert "Traceback" not in err and "locked" not in err
     rows = revlog(env)
     # every answer either session confirmed is in the log...
-    reported = [int(re.search(r"(\d+) cards? reviewed", out).group(1)) for out, _ in outs]
+    reported = [int(re.search(r"(\d+) answers? over", out).group(1)) for out, _ in outs]
     assert len(rows) == sum(reported) >= 2 * N
     # ...and no answer overwrote another's: each card's rep count equals its log rows
     conn = sqlite3.connect(os.path.join(env["QUIZFORGE_HOME"], "quizforge.sqlite3"))

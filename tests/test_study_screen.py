@@ -123,9 +123,9 @@ def test_rating_bar_and_summary_render():
     from quizforge.ui.study import Summary
 
     con = Console(file=io.StringIO(), width=80, color_system=None)
-    con.print(summary_panel(Summary(4, 3, 125, T0 + timedelta(days=2), [("d", "c1")], True), T0))
+    con.print(summary_panel(Summary(4, 3, 125, T0 + timedelta(days=2), [("d", "c1")], True, cards=3), T0))
     out = con.file.getvalue()
-    assert "4 cards reviewed · 75% correct · 2m 05s" in out
+    assert "4 answers over 3 cards · 75% correct · 2m 05s" in out
     assert "Nothing more is due now. Next card due in 2d" in out
     assert "Leech: d/c1" in out
 
@@ -227,3 +227,97 @@ def test_generated_card_answered_then_quit_is_stored_and_ends_the_session(db):
     assert stored(db) == [("g0", 1, 0, 0, 1, 0, 0, "again")]
     assert calls == ["g0"]  # no next card after the quit
     assert summary.answered == 1 and not summary.finished
+
+
+# -- issue 10: rough edges of the study screen ------------------------------------------------
+def header_lines(console):
+    return [line for line in text(console).splitlines() if " done" in line]
+
+
+def test_undo_with_nothing_to_undo_does_not_reveal(db):
+    scr, con = screen(db, Keys(["u", "q"]), deck=make_deck(n_flash=2))
+    scr.run()
+    assert "Nothing to undo." in text(con)
+    assert "back 0" not in text(con)  # the answer stays hidden
+    assert revlog(db) == []
+
+
+def test_counters_after_undo_of_an_answer_and_of_a_suspend(db):
+    scr, con = screen(db, Keys([" ", "3", "u", "s", "u", "q"]), deck=make_deck(n_flash=3))
+    scr.run()
+    heads = [h.split("  ")[-1].strip() for h in header_lines(con)]
+    assert heads == [
+        "2 new · 0 learning · 0 due · 0 done",  # c0
+        "1 new · 1 learning · 0 due · 1 done",  # c1, c0 in learning
+        "2 new · 0 learning · 0 due · 0 done",  # u: c0 again, c1 back among the new
+        "1 new · 0 learning · 0 due · 0 done",  # s suspends c0: c1 shown
+        "2 new · 0 learning · 0 due · 0 done",  # u: c0 unsuspended and shown again
+    ]
+
+
+def mcq_letters(seed=0):
+    order = list(range(4))
+    random.Random(seed).shuffle(order)
+    return "abcd"[order.index(1)], "abcd"[order.index(0)]
+
+
+def test_mcq_footer_and_one_warning_for_many_bad_keys(db):
+    right, _ = mcq_letters()
+    scr, con = screen(db, Keys(["x", "7", "z", right, "n"]), deck=make_deck(n_flash=0, n_mcq=1))
+    scr.run()
+    out = text(con)
+    assert "a–d answer   s suspend   u undo   q quit" in out
+    assert out.count("Choose one letter from a to d.") == 1
+    assert revlog(db) == [("m0", 3)]
+
+
+def test_select_all_feedback_marks_each_pick():
+    from quizforge.decks.model import MCQ
+
+    card = MCQ("m", "Which? Select all that apply.", ("p", "q", "r", "s"), (0, 2))
+    con = Console(file=io.StringIO(), width=80, color_system=None)
+    con.print(mcq_result(card, [0, 1, 2, 3], {0, 1}))
+    lines = [line.strip("│ ") for line in con.file.getvalue().splitlines()]
+    assert "✓ a) p  ← right" in lines
+    assert "✗ b) q  ← wrong" in lines
+    assert "✓ c) r  ← missed" in lines
+    assert "d) s" in lines
+
+
+def test_select_all_that_apply_said_once():
+    from quizforge.decks.model import MCQ
+    from quizforge.ui.study import mcq_question
+
+    con = Console(file=io.StringIO(), width=80, color_system=None)
+    con.print(mcq_question(MCQ("m", "Which? Select all that apply.", ("p", "q"), (0, 1)), [0, 1]))
+    con.print(mcq_question(MCQ("m", "Which ones?", ("p", "q"), (0, 1)), [0, 1]))
+    assert con.file.getvalue().lower().count("select all that apply") == 2  # once per card
+
+
+def test_summary_counts_answers_over_cards(db):
+    # c0 Again (stays in learning, comes back after c1), c1 Good, c0 Good
+    scr, _ = screen(db, LineReader(io.StringIO("\n1\n\n3\n\n3\nq\n")), deck=make_deck(n_flash=2))
+    scr.clock = lambda: T0 + timedelta(hours=1)  # c0's 1-minute step is due again
+    summary = scr.run()
+    assert (summary.answered, summary.cards) == (3, 2)
+    con = Console(file=io.StringIO(), width=80, color_system=None)
+    con.print(summary_panel(summary, T0))
+    assert "3 answers over 2 cards · 67% correct" in con.file.getvalue()
+
+
+def test_interval_labels_are_what_is_stored_or_marked_approximate(db):
+    from quizforge.scheduling.scheduler import format_interval
+    from quizforge.store.db import from_ms
+
+    for fuzz in (False, True):
+        d = Database(":memory:")
+        s = Session(d, [make_deck(n_flash=1)], Scheduler(Config(fuzz=fuzz)), StudyOptions(), T0)
+        con = Console(file=io.StringIO(), width=100, force_terminal=False, color_system=None)
+        StudyScreen(s, con, Keys([" ", "4", "q"]), lambda: T0, rng=random.Random(0)).run()
+        label = text(con).split("Easy ")[1].split()[0]
+        due = from_ms(d.conn.execute("SELECT due FROM cards").fetchone()[0])
+        if fuzz:
+            assert label.startswith("≈")
+        else:
+            assert label == format_interval(due - T0)
+        d.close()

@@ -101,6 +101,8 @@ def study(
         summary = screen.run()
         _backup_after_session(db, scheduler)
         out.print(summary_panel(summary, clock.now()))
+    if summary.interrupted:
+        raise typer.Exit(130)  # as a shell expects of Ctrl-C (drill exits 130 too)
 
 
 def _backup_after_session(db, scheduler) -> None:

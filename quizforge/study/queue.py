@@ -15,6 +15,12 @@ from datetime import datetime, timedelta
 from quizforge.scheduling.scheduler import CardSchedule, State
 
 LEARN_AHEAD = timedelta(minutes=20)
+_COUNTED_AS = {
+    State.NEW: "new",
+    State.LEARNING: "learning",
+    State.RELEARNING: "learning",
+    State.REVIEW: "review",
+}
 
 
 @dataclass
@@ -71,11 +77,10 @@ class Queue:
         return len(self._front) + len(self.reviews) + len(self.new) + len(self.learning)
 
     def counts(self) -> dict[str, int]:
-        return {
-            "new": len(self.new),
-            "learning": len(self.learning),
-            "review": len(self.reviews) + len(self._front),
-        }
+        counts = {"new": len(self.new), "learning": len(self.learning), "review": len(self.reviews)}
+        for entry in self._front:  # cards put back by undo count as what they are again
+            counts[_COUNTED_AS[entry.schedule.state]] += 1
+        return counts
 
     def next(self, now: datetime) -> Entry | None:
         """Take the next card to show at `now`, or None when the session is done."""

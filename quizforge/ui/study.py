@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -69,14 +70,21 @@ def flashcard_back(card: Flashcard) -> RenderableType:
     return Panel(Group(*body), title="Answer", title_align="left", border_style="green")
 
 
-def rating_bar(preview: dict[Rating, timedelta]) -> Text:
+# py-fsrs fuzzes review intervals of 2.5 days or more; shorter ones are stored as shown.
+FUZZ_FROM = timedelta(days=2.5)
+
+
+def rating_bar(preview: dict[Rating, timedelta], fuzz: bool = False) -> Text:
+    """The four grades with the interval each gives. With fuzz on, an interval long enough
+    to be fuzzed is stored within a few days of the one shown: it reads "≈8d"."""
     t = Text()
     for i, r in enumerate(Rating):
         if i:
             t.append("   ")
         t.append(f" {int(r)} ", style=f"bold reverse {RATING_STYLE[r]}")
         t.append(f" {RATING_LABELS[r]} ", style=RATING_STYLE[r])
-        t.append(format_interval(preview[r]), style="dim")
+        approx = "≈" if fuzz and preview[r] >= FUZZ_FROM else ""
+        t.append(approx + format_interval(preview[r]), style="dim")
     return t
 
 
@@ -87,16 +95,19 @@ def mcq_question(card: MCQ, order: list[int]) -> RenderableType:
     for pos, idx in enumerate(order):
         body.add_row(Text(f"{LETTERS[pos]})", style="bold"), Text(card.choices[idx]))
     title = "Select all that apply" if card.multi else "Choose one"
+    if title.lower() in card.question.lower():  # the deck already says it: once is enough
+        title = ""
     return Panel(
         Group(Text(card.question), Text(""), body),
-        title=f"Question · {title}",
+        title=f"Question · {title}" if title else "Question",
         title_align="left",
         border_style="blue",
     )
 
 
 def mcq_result(card: MCQ, order: list[int], picked: set[int]) -> RenderableType:
-    """Each choice marked: ✓ correct, ✗ picked but wrong; then the explanation."""
+    """Each choice marked: ✓ a right answer, ✗ a wrong pick. Select-all: each of your picks
+    says "← right" or "← wrong", each right answer you did not pick "← missed"."""
     correct = set(card.answer)
     ok = picked == correct
     table = Table.grid(padding=(0, 1))
@@ -110,7 +121,11 @@ def mcq_result(card: MCQ, order: list[int], picked: set[int]) -> RenderableType:
             mark, style = "✗", "red"
         else:
             mark, style = " ", "dim"
-        table.add_row(Text(mark, style=style), Text(f"{LETTERS[pos]})", style=style), Text(card.choices[idx], style=style))
+        choice = Text(card.choices[idx], style=style)
+        note = _pick_note(idx in picked, idx in correct, card.multi)
+        if note:
+            choice.append(f"  ← {note[0]}", style=note[1])
+        table.add_row(Text(mark, style=style), Text(f"{LETTERS[pos]})", style=style), choice)
     verdict = Text("Correct!", style="bold green") if ok else Text("Not quite.", style="bold red")
     if not ok:
         letters = ", ".join(LETTERS[order.index(i)] for i in sorted(correct, key=order.index))
@@ -121,6 +136,16 @@ def mcq_result(card: MCQ, order: list[int], picked: set[int]) -> RenderableType:
     return Panel(Group(*body), title="Answer", title_align="left", border_style="green" if ok else "red")
 
 
+def _pick_note(picked: bool, right: bool, multi: bool) -> tuple[str, str] | None:
+    if picked and right:
+        return ("right" if multi else "your answer", "bold green")
+    if picked:
+        return ("wrong" if multi else "your answer", "bold red")
+    if right and multi:
+        return ("missed", "bold yellow")
+    return None
+
+
 @dataclass(frozen=True)
 class Summary:
     answered: int
@@ -129,6 +154,8 @@ class Summary:
     next_due: datetime | None
     leeches: list[tuple[str, str]]
     finished: bool  # nothing left to study (vs. the user quit)
+    cards: int | None = None  # distinct cards answered (a learning card comes back)
+    interrupted: bool = False  # ended by Ctrl-C
 
 
 def summary_panel(s: Summary, now: datetime) -> RenderableType:
@@ -136,8 +163,7 @@ def summary_panel(s: Summary, now: datetime) -> RenderableType:
     if s.answered:
         pct = 100 * s.correct / s.answered
         mins, secs = divmod(round(s.seconds), 60)
-        cards = "card" if s.answered == 1 else "cards"
-        lines.append(f"{s.answered} {cards} reviewed · {pct:.0f}% correct · {mins}m {secs:02d}s\n")
+        lines.append(f"{_answers(s.answered, s.cards)} · {pct:.0f}% correct · {mins}m {secs:02d}s\n")
     else:
         lines.append("No cards reviewed.\n")
     if s.finished:
@@ -151,6 +177,14 @@ def summary_panel(s: Summary, now: datetime) -> RenderableType:
     for deck_id, card_id in s.leeches:
         lines.append(f"\nLeech: {deck_id}/{card_id} was suspended after many lapses.", style="yellow")
     return Panel(lines, title="Session summary", title_align="left", border_style="cyan")
+
+
+def _answers(answered: int, cards: int | None) -> str:
+    """'5 answers over 3 cards': a card in learning steps is answered more than once."""
+    text = f"{answered} answer{'s' if answered != 1 else ''}"
+    if cards is not None:
+        text += f" over {cards} card{'s' if cards != 1 else ''}"
+    return text
 
 
 # -- the loop -------------------------------------------------------------------------------
@@ -177,6 +211,10 @@ class StudyScreen:
         self.rng = rng or random.Random()
         self.run_generated = run_generated
         self.finished = False
+        self.interrupted = False
+        self._answers_per_card: Counter[tuple[str, str]] = Counter()
+        self._done: list[str] = []  # "answer" | "suspend", as the session's undo stack
+        self._mid_line = False  # reading a typed line: the cursor is after the prompt
 
     def _prompt(self, *pairs: tuple[str, str]) -> None:
         self.console.print(keys_hint(*pairs))
@@ -211,13 +249,27 @@ class StudyScreen:
                     break
                 if action == "q_after":  # quit after answering
                     break
-        except (Quit, KeyboardInterrupt):
+        except Quit:
             pass
+        except KeyboardInterrupt:
+            self.interrupted = True
+            if self._mid_line:  # the terminal echoed ^C after the prompt: end that line
+                self.console.print()
         return self.summary()
 
     def summary(self) -> Summary:
         t = self.s.tally
-        return Summary(t.answered, t.correct, t.seconds, self.s.next_due(), list(t.leeches), self.finished)
+        cards = sum(1 for n in self._answers_per_card.values() if n > 0)
+        return Summary(
+            t.answered,
+            t.correct,
+            t.seconds,
+            self.s.next_due(),
+            list(t.leeches),
+            self.finished,
+            cards=cards,
+            interrupted=self.interrupted,
+        )
 
     def _control(self, key: str, entry: Entry) -> str | None:
         """Handle u/s/q; returns the action taken or None."""
@@ -227,12 +279,15 @@ class StudyScreen:
             if self.s.can_undo:
                 self.s.queue.push_front(entry)
                 undone = self.s.undo()
+                if self._done.pop() == "answer":
+                    self._answers_per_card[(undone.deck_id, undone.card_id)] -= 1
                 self.console.print(Text(f"Undid {undone.deck_id}/{undone.card_id}.", style="yellow"))
                 return "u"
             self.console.print(Text("Nothing to undo.", style="yellow"))
             return None
         if key == "s":
             self.s.suspend(entry)
+            self._done.append("suspend")
             self.console.print(Text(f"Suspended {entry.deck_id}/{entry.card_id} (u to undo).", style="yellow"))
             return "s"
         return None
@@ -250,6 +305,8 @@ class StudyScreen:
     def _commit(self, entry: Entry, rating: Rating, started: float, correct=None, attempt=None):
         ms = round((time.monotonic() - started) * 1000)
         out = self.s.answer(entry, rating, self.clock(), ms, correct, attempt)
+        self._done.append("answer")
+        self._answers_per_card[(entry.deck_id, entry.card_id)] += 1
         if out.record.became_leech:
             self.console.print(
                 Text(
@@ -266,15 +323,17 @@ class StudyScreen:
             self._prompt(("space", "show answer"), ("s", "suspend"), ("u", "undo"), ("q", "quit"))
         else:
             self.console.print("[dim]Press Enter to show the answer.[/]")
-        k = self._read(lambda k: True)
-        if k in ("q", "u", "s"):
+        while True:  # any key but u/s/q reveals; a u with nothing to undo reveals nothing
+            k = self._read(lambda k: True)
+            if k not in ("q", "u", "s"):
+                break
             act = self._control(k, entry)
             if act is not None:
                 return act
         self.console.print(flashcard_back(card))
         preview = {} if self.s.options.cram else self.s.preview(entry, self.clock())
         if preview:
-            bar = rating_bar(preview)
+            bar = rating_bar(preview, fuzz=self.s.scheduler.config.fuzz)
         else:
             bar = keys_hint(*((str(int(r)), RATING_LABELS[r]) for r in Rating))
         if self.reader.interactive:
@@ -291,19 +350,23 @@ class StudyScreen:
 
     def _mcq(self, entry: Entry, card: MCQ, started: float) -> str | None:
         order = list(range(len(card.choices)))
-        self.rng.shuffle(order)
+        if card.shuffle:  # `shuffle: false` in the deck keeps the author's order
+            self.rng.shuffle(order)
         self.console.print(mcq_question(card, order))
         letters = LETTERS[: len(order)]
-        if card.multi:
-            self.console.print(
-                "[dim]Type every correct letter, then Enter (e.g. ac).[/]"
-                if self.reader.interactive
-                else "[dim]Type the correct letters (e.g. ac).[/]"
-            )
+        span = f"{letters[0]}–{letters[-1]}"
+        if self.reader.interactive:
+            first = (span, "pick letters, then Enter") if card.multi else (span, "answer")
+            self._prompt(first, ("s", "suspend"), ("u", "undo"), ("q", "quit"))
+        elif card.multi:
+            self.console.print("[dim]Type the correct letters (e.g. ac).[/]")
         picked: set[int] | None = None
+        warned = False
         while picked is None:
             if card.multi and self.reader.interactive:
+                self._mid_line = True
                 text = self.reader.line("> ")
+                self._mid_line = False
                 if text is None:
                     raise Quit
                 text = text.lower()
@@ -317,7 +380,10 @@ class StudyScreen:
             chosen = [c for c in text if c in letters]
             bad = [c for c in text if c not in letters and c not in ", "]
             if not chosen or bad or (not card.multi and len(chosen) != 1):
-                self.console.print(Text(f"Choose {'letters' if card.multi else 'one letter'} from a to {letters[-1]}.", style="red"))
+                if not warned:  # once: a line per stray key would push the question away
+                    what = "letters" if card.multi else "one letter"
+                    self.console.print(Text(f"Choose {what} from a to {letters[-1]}.", style="red"))
+                    warned = True
                 continue
             picked = {order[letters.index(c)] for c in chosen}
         ok = picked == set(card.answer)
@@ -342,7 +408,9 @@ class StudyScreen:
         if self.run_generated is None:
             self.console.print(Text("This card needs the drill engine, which is not available.", style="red"))
             return None
+        self._mid_line = True  # the drill reads typed answers
         attempt = self.run_generated(card, self.console, self.reader, self.rng.randrange(2**31))
+        self._mid_line = False
         if attempt is None or not attempt.attempted:  # quit before answering: nothing stored
             return "q"
         from quizforge.study.mastery import attempt_record, fsrs_rating
