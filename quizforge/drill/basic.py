@@ -43,6 +43,9 @@ class BasicProblem:
     given: dict[str, Any]  # name -> number or array (the JSON `inputs`)
     loss: str  # the loss as one scalar expression over element symbols (W_0_1, x_2, …)
     asked: tuple[Asked, ...]
+    # more JSON for independent checkers (an optimizer's `rule` and hyperparameters …);
+    # it never replaces a key of the common contract
+    extra: tuple[tuple[str, Any], ...] = ()
 
     @property
     def generator(self) -> str:  # the store's old name for the family
@@ -102,7 +105,7 @@ class BasicProblem:
             d["expected"] = self.expected_text(i)
             d["value"] = to_data(a.target.value)
             questions.append(d)
-        return {
+        common = {
             "family": self.family,
             "generator": self.family,
             "seed": self.seed,
@@ -114,3 +117,4 @@ class BasicProblem:
             "loss_scalar": self.loss,
             "questions": questions,
         }
+        return {**{k: v for k, v in self.extra if k not in common}, **common}
