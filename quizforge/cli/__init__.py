@@ -87,7 +87,7 @@ def _root(
 
 def _register() -> None:
     # Each module adds its commands to `app`; import order is the order in --help.
-    for name in ("study", "drill", "report", "decks", "cards", "config", "backup", "doctor"):
+    for name in ("study", "drill", "report", "decks", "cards", "config", "backup", "doctor", "viz"):
         try:
             __import__(f"quizforge.cli.{name}")
         except ModuleNotFoundError as e:  # a command module not written yet
