@@ -44,3 +44,21 @@ def test_version():
 
     r = runner.invoke(app, ["--version"])
     assert r.exit_code == 0 and r.stdout.strip() == f"quizforge {__version__}"
+
+
+def test_set_echoes_booleans_as_the_file_spells_them():
+    r = runner.invoke(app, ["config", "set", "fuzz", "no"])
+    assert r.exit_code == 0 and r.stdout.strip() == "fuzz = false"
+    r = runner.invoke(app, ["config", "reset", "fuzz"])
+    assert r.stdout.strip() == "fuzz = true"
+
+
+def test_changed_legend_only_when_something_changed():
+    r = runner.invoke(app, ["config"])
+    assert r.stdout.splitlines()[-1] == "Change with: quizforge config set KEY VALUE"
+    assert " *" not in r.stdout
+    runner.invoke(app, ["config", "set", "new_per_day", "5"])
+    r = runner.invoke(app, ["config"])
+    assert r.stdout.splitlines()[-1] == (
+        "* changed from the default. Change with: quizforge config set KEY VALUE"
+    )

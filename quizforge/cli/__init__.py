@@ -55,7 +55,7 @@ app = typer.Typer(
     cls=_Group,
     help="Get ready for machine-learning interviews in the terminal: spaced-repetition "
     "flashcards (FSRS), fresh hand-gradient drills, and progress reports.",
-    no_args_is_help=True,
+    no_args_is_help=False,  # `quizforge` alone shows the home screen
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
@@ -68,8 +68,9 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     decks: DeckDirs = None,
     version: Annotated[
         bool,
@@ -83,6 +84,42 @@ def _root(
     QUIZFORGE_HOME (default: your platform's user data directory).
     """
     state.deck_dirs = list(decks or [])
+    if ctx.invoked_subcommand is None:
+        from quizforge import clock
+        from quizforge.cli.common import deck_dirs, out
+        from quizforge.cli.home import gather, home_view
+
+        out.print(home_view(gather(deck_dirs(), clock.now())))
+
+
+def _placeholders() -> None:
+    """Help shows a value's name, not its Python type: `--count COUNT`, `--form [a|b]`,
+    nothing after a flag or an argument (its name is shown already). Typer prints
+    `<bool>`, `<int>`, `<list[Path]>` there (from 0.2x; older ones had no such hook)."""
+    from typer.core import TyperArgument, TyperOption
+
+    if not hasattr(TyperOption, "display_type_rich"):
+        return
+
+    def option(self, ctx):
+        if self.metavar is not None:
+            return self.metavar
+        if self.is_flag or self.count:
+            return None
+        if self.type_descriptor.is_choice:
+            return "[" + self.display_type(ctx)[1:-1] + "]"
+        return (self.name or "value").upper() + ("..." if self.nargs != 1 else "")
+
+    def argument(self, ctx):
+        if self.type_descriptor.is_choice:
+            return "[" + self.display_type(ctx)[1:-1] + "]"
+        return None
+
+    TyperOption.display_type_rich = option
+    TyperArgument.display_type_rich = argument
+
+
+_placeholders()
 
 
 def _register() -> None:

@@ -16,7 +16,7 @@ from quizforge.errors import QuizforgeError
 def unsuspend(
     refs: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[DECK/CARD]...", help="Cards to unsuspend, e.g. backprop/adam-defaults."),
+        typer.Argument(metavar="DECK/CARD", help="Cards to unsuspend, e.g. backprop/adam-defaults."),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Unsuspend every suspended card.")] = False,
     as_json: JsonFlag = False,

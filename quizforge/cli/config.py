@@ -59,12 +59,18 @@ def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     table.add_column("value")
     table.add_column("meaning", style="dim")
     for key, value in cfg.items():
-        shown = str(value).lower() if isinstance(value, bool) else str(value)
+        shown = shown_value(value)
         if value != default[key]:
             shown += " *"
         table.add_row(key, shown, DESCRIPTIONS[key])
     out.print(table)
-    out.print("[dim]* changed from the default. Change with: quizforge config set KEY VALUE[/]")
+    changed = "* changed from the default. " if cfg != default else ""
+    out.print(f"[dim]{changed}Change with: quizforge config set KEY VALUE[/]")
+
+
+def shown_value(value) -> str:
+    """A setting as config.toml spells it: true/false, not True/False."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 @config_app.command("set")
@@ -81,7 +87,7 @@ def set_(
     check_data_dir(path.parent)
     cfg = load_config(path).with_value(key, value)
     save_config(cfg, path)
-    out.print(f"{key} = {cfg.to_dict()[key]}", highlight=False)
+    out.print(f"{key} = {shown_value(cfg.to_dict()[key])}", highlight=False)
 
 
 @config_app.command("reset")
@@ -101,4 +107,4 @@ def reset(
         return
     cfg = load_config(path).with_value(key, str(Config().to_dict().get(key, "")))
     save_config(cfg, path)
-    out.print(f"{key} = {cfg.to_dict()[key]}", highlight=False)
+    out.print(f"{key} = {shown_value(cfg.to_dict()[key])}", highlight=False)

@@ -1,0 +1,76 @@
+"""`quizforge` with no command: a home screen, like `git status` — what is due and new
+today, the streak, and the one command to run next. `quizforge --help` still shows help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+
+@dataclass(frozen=True)
+class Home:
+    now: datetime
+    due: int  # deck cards due now
+    new_left: int  # new cards today's cap still allows
+    reviews_today: int
+    streak_days: int
+    next_due: datetime | None  # when something is due next, if nothing is now
+    decks: int
+
+
+def next_command(h: Home) -> tuple[str, str]:
+    """The command to run next and why."""
+    if h.decks == 0:
+        return "quizforge decks", "no decks found: see where decks are looked for"
+    if h.due or h.new_left:
+        return "quizforge study", ""
+    return "quizforge drill", "nothing is due: practise gradients by hand"
+
+
+def home_view(h: Home) -> RenderableType:
+    head = Text("quizforge", style="bold")
+    head.append(f"  {h.now.astimezone():%a %d %b}", style="dim")
+    counts = Text()
+    counts.append(f"{h.due} due", style="green" if h.due else "dim")
+    counts.append(" · ")
+    counts.append(f"{h.new_left} new", style="blue" if h.new_left else "dim")
+    counts.append(" today")
+    done = Text(f"{h.reviews_today} answer{'s' if h.reviews_today != 1 else ''} today · ")
+    done.append(
+        f"{h.streak_days}-day streak" if h.streak_days else "no streak yet",
+        style="yellow" if h.streak_days else "dim",
+    )
+    lines: list[RenderableType] = [head, counts, done]
+    if not h.due and not h.new_left and h.next_due is not None:
+        from quizforge.scheduling.scheduler import format_interval
+
+        wait = max(h.next_due - h.now, timedelta(0))
+        lines.append(Text(f"Next card due in {format_interval(wait)}.", style="dim"))
+    command, why = next_command(h)
+    nxt = Text("\nNext: ")
+    nxt.append(command, style="bold cyan")
+    if why:
+        nxt.append(f"  ({why})", style="dim")
+    lines += [nxt, Text("quizforge --help lists every command.", style="dim")]
+    return Group(*lines)
+
+
+def gather(dirs, now: datetime) -> Home:
+    from quizforge.cli.decks import load_decks_or_warn
+    from quizforge.paths import config_path
+    from quizforge.reports.scope import Calendar, Scope
+    from quizforge.reports.today import today
+    from quizforge.scheduling.config import load_config
+    from quizforge.store import cards as store
+    from quizforge.store import open_store
+
+    cfg = load_config(config_path())
+    loaded = load_decks_or_warn(dirs)
+    with open_store() as db:
+        store.sync_decks(db, loaded, now)  # cards never seen yet count as new
+        t = today(db, now, Calendar(cfg.day_starts_at), Scope(), cfg)
+        nd = store.next_due(db, [d.id for d in loaded], ())
+    return Home(now, t.due_now, t.new_left, t.reviews, t.streak_days, nd, len(loaded))
