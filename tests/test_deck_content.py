@@ -133,6 +133,11 @@ def test_adam_beta2_horizon():
     assert "≈ 20 steps instead of ≈ 1000" in card("backprop", "adam-beta2-llm").back
 
 
+def test_select_all_cards_vary_the_number_right():
+    multi = [c for c in deck("backprop").cards if isinstance(c, MCQ) and c.multi]
+    assert {len(c.answer) for c in multi} == {1, 2, 3, 4}
+
+
 def test_flashcards_have_sources():
     for d in ("backprop",):
         for c in deck(d).cards:

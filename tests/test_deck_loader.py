@@ -219,6 +219,8 @@ def cards(draw, card_id: str):
             "choices": list(choices),
             "answer": letters[0] if len(letters) == 1 and draw(st.booleans()) else letters,
         }
+        # A list, even of one letter, makes a select-all question.
+        card = dataclasses.replace(card, select_all=isinstance(fields["answer"], list))
     else:
         fields = {
             "generator": "backprop",

@@ -91,7 +91,9 @@ def test_valid_deck_builds_the_model():
     f, m, g = deck.cards
     assert f == Flashcard("f1", "Front", "Back", ("x",), "H", "E", "S", line=6)
     # Scalars are read as written: no float, bool or YAML 1.1 'no' -> False surprises.
-    assert m == MCQ("m1", "Q?", ("0.5", "1", "true", "no", "padded"), (2, 0), line=14)
+    assert m == MCQ(
+        "m1", "Q?", ("0.5", "1", "true", "no", "padded"), (2, 0), line=14, select_all=True
+    )
     assert m.multi
     assert g == GeneratedCard("g1", "backprop", difficulty=1, form="number", line=19)
     assert deck.counts() == {"flashcard": 1, "mcq": 1, "generated": 1}
@@ -649,7 +651,8 @@ def test_schema_describes_every_field():
 def test_validator_fields_match_the_model():
     classes = {"flashcard": Flashcard, "mcq": MCQ, "generated": GeneratedCard}
     for card_type, cls in classes.items():
-        model = {f.name for f in dataclasses.fields(cls)} - {"line"} | {"type"}
+        # select_all is not a field of its own: it is read from how `answer` is written.
+        model = {f.name for f in dataclasses.fields(cls)} - {"line", "select_all"} | {"type"}
         assert model == set(validate.CARD_FIELDS[card_type]), card_type
 
 

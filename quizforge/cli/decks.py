@@ -184,10 +184,13 @@ def validate_command(
     ] = None,
     decks: DeckDirs = None,
     as_json: JsonFlag = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 on warnings too, not only on problems.")
+    ] = False,
 ) -> None:
     """Check deck files and print every problem as FILE:LINE: message.
 
-    Reports YAML syntax errors, duplicate keys, missing or unknown fields (with a did-you-mean), wrong types, bad ids, duplicate card and deck ids, MCQ answers out of range, and more. Exits 1 if there is any problem, 0 if none. `quizforge schema` describes every field.
+    Reports YAML syntax errors, duplicate keys, missing or unknown fields (with a did-you-mean), wrong types, bad ids, duplicate card and deck ids, MCQ answers out of range, an MCQ explanation or hint that names a choice by letter or position (choices are shuffled; `shuffle: false` opts out), and more. Exits 1 if there is any problem, 0 if none. Warnings, counted per deck, flag answer give-aways: every select-all card has all but one choice right, the key is the longest choice in over 40% of MCQs, two cards share their numbers; --strict makes them fail too. `quizforge schema` describes every field.
 
     Examples:
 
@@ -196,27 +199,36 @@ def validate_command(
       quizforge validate my-deck.yaml
 
       quizforge validate ~/my-decks --json
+
+      quizforge validate --strict          # as CI runs it on the bundled decks
     """
+    from quizforge.decks.lint import lint_decks, warnings_summary
     from quizforge.decks.loader import check_paths, load_search_path
 
     result = check_paths(paths) if paths else load_search_path(deck_dirs(decks))
     if paths and not result.files:
         raise _no_deck_files(paths)
+    warnings, per_deck = lint_decks(result.decks)
+    failed = bool(result.problems or (strict and warnings))
     if as_json:
         doc = {
-            "ok": not result.problems,
+            "ok": not failed,
             "files": len(result.files),
             "decks": len(result.decks),
             "cards": sum(len(d.cards) for d in result.decks),
             "problems": [problem_dict(p) for p in result.problems],
+            "warnings": [problem_dict(w) for w in warnings],
         }
         out.print_json(json.dumps(doc, ensure_ascii=False))
     else:
-        for problem in result.problems:
+        for problem in [*result.problems, *warnings]:
             out.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         style = "bold red" if result.problems else "green"
         out.print(validation_summary(result), style=style, markup=False, highlight=False)
-    if result.problems:
+        if warnings:
+            style = "bold red" if strict else "yellow"
+            out.print(warnings_summary(per_deck), style=style, markup=False, highlight=False)
+    if failed:
         raise typer.Exit(1)
 
 

@@ -44,18 +44,22 @@ class MCQ:
     id: str
     question: str
     choices: tuple[str, ...]
-    answer: tuple[int, ...]  # indices of the correct choices; several = select-all
+    answer: tuple[int, ...]  # indices of the correct choices
     explanation: str | None = None
     tags: tuple[str, ...] = ()
     hint: str | None = None
     source: str | None = None
     line: int = 0
+    # `answer:` written as a list: select-all, even with one right choice (so that the
+    # number right is not a give-away).
+    select_all: bool = False
+    shuffle: bool = True  # `shuffle: false` keeps the choices in the file's order on screen
 
     type = "mcq"
 
     @property
     def multi(self) -> bool:
-        return len(self.answer) > 1
+        return self.select_all or len(self.answer) > 1
 
 
 @dataclass(frozen=True)

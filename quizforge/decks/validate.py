@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from quizforge.decks.lint import card_errors
 from quizforge.decks.model import (
     CARD_TYPES,
     GENERATED_FORMS,
@@ -46,7 +47,10 @@ DECK_FIELDS = ("deck", "name", "description", "tags", "cards")
 DECK_REQUIRED = ("deck", "name", "cards")
 CARD_FIELDS = {
     "flashcard": ("id", "type", "front", "back", "tags", "hint", "explanation", "source"),
-    "mcq": ("id", "type", "question", "choices", "answer", "explanation", "tags", "hint", "source"),
+    "mcq": (
+        "id", "type", "question", "choices", "answer", "explanation", "tags", "hint", "source",
+        "shuffle",
+    ),
     "generated": ("id", "type", "generator", "difficulty", "form", "prompt", "tags", "source"),
 }
 CARD_REQUIRED = {
@@ -340,6 +344,16 @@ class _Checker:
             return BAD
         return value
 
+    def boolean(self, fields: Fields, name: str, default: bool) -> bool | _Bad:
+        if name not in fields or _is_null(fields[name][1]):
+            return default
+        node = fields[name][1]
+        if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
+            return node.value.lower() in ("true", "yes", "on", "y")
+        got = f"'{node.value}'" if isinstance(node, ScalarNode) else _kind(node)
+        self.add(_line(node), f"'{name}' must be true or false, got {got}")
+        return BAD
+
     def difficulty(self, fields: Fields) -> int | _Bad:
         if "difficulty" not in fields or _is_null(fields["difficulty"][1]):
             return 1
@@ -461,7 +475,13 @@ class _Checker:
         if len(self.result.problems) > before:
             return None
         cls = {"flashcard": Flashcard, "mcq": MCQ, "generated": GeneratedCard}[card_type]
-        return cls(**common, **values)
+        card = cls(**common, **values)
+        if isinstance(card, MCQ):
+            for name, message in card_errors(card):
+                self.add(_line(fields[name][1]), message)
+            if len(self.result.problems) > before:
+                return None
+        return card
 
     def flashcard(self, fields: Fields) -> dict[str, Any]:
         return {
@@ -486,6 +506,9 @@ class _Checker:
             "answer": self.answer(fields, n_choices),
             "explanation": self.text(fields, "explanation", required=False),
             "hint": self.text(fields, "hint", required=False),
+            # A list, even of one letter, is a select-all question.
+            "select_all": "answer" in fields and isinstance(fields["answer"][1], SequenceNode),
+            "shuffle": self.boolean(fields, "shuffle", default=True),
         }
 
     def generated(self, fields: Fields) -> dict[str, Any]:

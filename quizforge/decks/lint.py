@@ -1,0 +1,272 @@
+"""Lint: what makes a deck mislead or give its answers away, beyond being well-formed.
+
+Pure: cards in, messages out. Two kinds:
+
+* an error, per MCQ: its explanation or hint names a choice by letter or position
+  ("choice c", "option (b)", "the first option"). Choices are shuffled on screen, so the
+  letter the author meant is not the one the learner saw. A card with `shuffle: false`
+  keeps its order and may do so.
+* warnings, per deck (`quizforge validate --strict` makes them fail): every select-all
+  card has all but one choice right; the key is the longest choice in more than 40% of
+  the single-answer MCQs; two cards are built on the same numbers (a worked example
+  reused, so the answer is remembered rather than computed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from quizforge.decks.model import LETTERS, MCQ, Card, Deck, Flashcard, Problem
+
+LONGEST_KEY_LIMIT = 0.40  # warn above this share of single-answer MCQs
+LONGEST_KEY_MIN_CARDS = 5  # below this many, a long key or two is chance, not a habit
+SHARED_NUMBERS_MIN = 3  # distinct numbers a prompt must have to count as a worked example
+
+# -- letter and position references ------------------------------------------------------
+
+_WORDS = r"(?:choices?|options?|answers?|alternatives?)"
+# A letter as a choice label: "(b)", "b)", or a bare letter not part of a word.
+_LETTER = r"(?:\(\s*([a-z])\s*\)|([a-z])\)|([a-z])(?![\w'’]))"
+# "choice c", "option (b)", "answer: a)", "the answer is d", "choices a and c"
+_KEYWORD_LETTER = re.compile(
+    rf"\b{_WORDS}\s*(?::\s*|\s+is\s+|\s+)?{_LETTER}"
+    rf"((?:\s*(?:,|and|or|/)\s*{_LETTER})*)",
+    re.IGNORECASE,
+)
+# "(b, d)", "(a/c)", "(c)"; not "f(x)", where a letter is a variable of a function.
+_PAREN_LETTERS = re.compile(r"(?<![\w)\]])\(\s*([a-z])((?:\s*(?:,|and|or|/)\s*[a-z])*)\s*\)")
+# "c) gives ..." at the start of a sentence or line, as choices are labelled on screen.
+_LABEL_AT_START = re.compile(r"(?:^|(?<=[.;:!?\n])\s*)\s*([a-z])\)\s", re.IGNORECASE)
+# "so c is false", "b and d are wrong"
+_LETTER_VERDICT = re.compile(
+    r"(?<![\w'’.−-])([a-z])((?:\s*(?:,|and|or)\s*[a-z])*)\s+(?:is|are)\s+"
+    r"(?:not\s+)?(?:true|false|right|wrong|correct|incorrect|the\s+(?:key|answer))\b",
+    re.IGNORECASE,
+)
+# "the first option", "the last one", "the second choice", "option #2", "the choice above"
+_ORDINALS = r"(?:first|second|third|fourth|fifth|sixth|last|final|penultimate|1st|2nd|3rd|4th)"
+_POSITION = re.compile(
+    rf"\b(?:the\s+)?{_ORDINALS}\s+(?:{_WORDS}|ones?)\b"
+    rf"|\b{_WORDS}\s+(?:#\s*\d+|(?:no\.|number)\s*\d+|above|below)\b"
+    r"|\b(?:all|none|both|either|neither)\s+of\s+the\s+(?:above|below)\b",
+    re.IGNORECASE,
+)
+# Words that follow a choice letter used as a subject ("choice a forgets the swap"); after
+# "a" the article ("an option a learner picks") a noun follows instead.
+_VERBISH = re.compile(
+    r"\s+(?:is|was|are|would|will|can|could|does|did|has|had|gives?|gets?|forgets?|"
+    r"treats?|uses?|confuses?|inverts?|swaps?|multiplies|divides|adds?|drops?|mixes|"
+    r"ignores?|leaves?|describes?|comes?|says?|takes?|assumes?|computes?|applies|"
+    r"returns?|misses|keeps?|puts?)\b",
+    re.IGNORECASE,
+)
+
+
+def position_references(text: str, n_choices: int, choices: Sequence[str] = ()) -> list[str]:
+    """The phrases of `text` that name a choice by its letter or position, in order.
+
+    Only letters that label one of the `n_choices` count ("option x" in a 4-choice card is
+    a variable). "a" the article is told from the label "a" by what follows it: a label is
+    in parentheses, closed by ")", followed by punctuation or another label, or by a verb.
+    """
+    labels = set(LETTERS[:n_choices])
+    found: list[tuple[int, str]] = []
+
+    def letters_of(groups: Sequence[str | None], tail: str = "") -> list[str]:
+        first = next((g for g in groups if g), "")
+        rest = re.findall(r"(?<![a-z])[a-z](?![a-z])", tail, re.IGNORECASE)
+        return [x.lower() for x in (first, *rest) if x]
+
+    for m in _KEYWORD_LETTER.finditer(text):
+        letters = letters_of(m.groups()[:3], m.group(4) or "")
+        if not letters or not set(letters) <= labels:
+            continue
+        paren_or_closed = m.group(1) or m.group(2)
+        after = text[m.end() :]
+        several = len(letters) > 1
+        # "a" alone after the keyword is a label only if punctuation, the end or a verb
+        # follows ("choice a forgets", "answer a."), not a noun ("the option a user").
+        if (
+            letters[0] == "a"
+            and not (paren_or_closed or several)
+            and not (re.match(r"\s*(?:[,.;:!?)]|$)", after) or _VERBISH.match(after))
+        ):
+            continue
+        found.append((m.start(), m.group(0).strip()))
+    for m in _PAREN_LETTERS.finditer(text):
+        letters = letters_of([m.group(1)], m.group(2) or "")
+        if set(letters) <= labels:
+            found.append((m.start(), m.group(0)))
+    for m in _LABEL_AT_START.finditer(text):
+        if m.group(1).lower() in labels:
+            found.append((m.start(1), m.group(0).strip()))
+    for m in _LETTER_VERDICT.finditer(text):
+        letters = letters_of([m.group(1)], m.group(2) or "")
+        if set(letters) <= labels:
+            found.append((m.start(), m.group(0)))
+    for m in _POSITION.finditer(text):
+        number = re.search(r"\d+", m.group(0))
+        if number and number.group(0) in choices:
+            continue  # "option 2" where "2" is itself a choice: a value, not a position
+        found.append((m.start(), m.group(0)))
+    out = []
+    end = -1
+    for start, phrase in sorted(found, key=lambda f: (f[0], -len(f[1]))):
+        if start >= end:  # inside an earlier match ("(b)" of "option (b)"): the same one
+            out.append(" ".join(phrase.split()))
+            end = start + len(phrase)
+    return out
+
+
+def card_errors(card: MCQ) -> list[tuple[str, str]]:
+    """(field, message) for each explanation or hint of a shuffled MCQ that names a
+    choice by letter or position."""
+    if not card.shuffle:
+        return []
+    out = []
+    for choice in card.choices:
+        m = _POSITION.search(choice)
+        if m:
+            message = (
+                f"choice '{choice}' of card '{card.id}' refers to other choices by position "
+                f"('{m.group(0)}'), but choices are shuffled on screen: name them, or add "
+                f"'shuffle: false'"
+            )
+            out.append(("choices", message))
+    for name in ("explanation", "hint"):
+        text = getattr(card, name)
+        if not text:
+            continue
+        refs = position_references(text, len(card.choices), card.choices)
+        if refs:
+            quoted = ", ".join(f"'{r}'" for r in refs)
+            message = (
+                f"'{name}' of card '{card.id}' refers to a choice by letter or position "
+                f"({quoted}), but choices are shuffled on screen: name the choice by its "
+                f"content, or add 'shuffle: false'"
+            )
+            out.append((name, message))
+    return out
+
+
+# -- deck warnings -----------------------------------------------------------------------
+
+
+def deck_warnings(deck: Deck) -> list[Problem]:
+    """Every warning for one valid deck, each as ``FILE:LINE: warning: …``."""
+    mcqs = [c for c in deck.cards if isinstance(c, MCQ)]
+    out: list[Problem] = []
+    out.extend(_select_all_warning(deck, mcqs))
+    out.extend(_longest_key_warning(deck, mcqs))
+    out.extend(_shared_numbers_warnings(deck))
+    return out
+
+
+def _warning(deck: Deck, line: int, message: str) -> Problem:
+    return Problem(deck.path, line, f"warning: {message}")
+
+
+def _select_all_warning(deck: Deck, mcqs: list[MCQ]) -> list[Problem]:
+    multi = [c for c in mcqs if c.multi]
+    if len(multi) < 2 or any(len(c.answer) != len(c.choices) - 1 for c in multi):
+        return []
+    return [
+        _warning(
+            deck,
+            multi[0].line,
+            f"deck '{deck.id}': all {len(multi)} select-all cards have every choice but one "
+            f"right, so 'all but one' is a safe guess; vary how many are right (1 to all)",
+        )
+    ]
+
+
+def key_is_longest(card: MCQ) -> bool:
+    """A single-answer MCQ whose key is strictly longer than every other choice."""
+    if card.multi:
+        return False
+    key = card.answer[0]
+    return all(len(card.choices[key]) > len(c) for i, c in enumerate(card.choices) if i != key)
+
+
+def _longest_key_warning(deck: Deck, mcqs: list[MCQ]) -> list[Problem]:
+    single = [c for c in mcqs if not c.multi]
+    longest = [c for c in single if key_is_longest(c)]
+    if len(single) < LONGEST_KEY_MIN_CARDS or len(longest) <= LONGEST_KEY_LIMIT * len(single):
+        return []
+    share = len(longest) / len(single)
+    ids = ", ".join(c.id for c in longest[:5]) + (", …" if len(longest) > 5 else "")
+    return [
+        _warning(
+            deck,
+            longest[0].line,
+            f"deck '{deck.id}': the key is the longest choice in {len(longest)} of {len(single)} "
+            f"single-answer MCQs ({share:.0%} > {LONGEST_KEY_LIMIT:.0%}), so 'pick the longest' "
+            f"pays; write distractors as long as the key ({ids})",
+        )
+    ]
+
+
+# A number as written in a prompt: "0.5", "−4", "10"; not the "50" of "ResNet-50" nor the
+# "2" of "x2" or "L2" (part of a name); superscripts are not digits here.
+_NUMBER = re.compile(r"(?<![\w.])(?<![^\W\d_][−-])[−-]?\d+(?:\.\d+)?(?![\w])")
+
+
+def prompt_numbers(card: Card) -> frozenset[str]:
+    """The distinct numbers in a card's prompt (front or question), normalised."""
+    if isinstance(card, Flashcard):
+        text = card.front
+    elif isinstance(card, MCQ):
+        text = card.question
+    else:
+        return frozenset()
+    out = set()
+    for m in _NUMBER.finditer(text):
+        out.add(f"{float(m.group(0).replace('−', '-')) + 0.0:g}")  # + 0.0: "−0" is 0
+    return frozenset(out)
+
+
+def _shared_numbers_warnings(deck: Deck) -> list[Problem]:
+    """A card whose prompt's numbers (at least SHARED_NUMBERS_MIN distinct) all appear in
+    an earlier card's prompt, or the other way round: one worked example, asked twice."""
+    out = []
+    seen: list[tuple[Card, frozenset[str]]] = []
+    for card in deck.cards:
+        numbers = prompt_numbers(card)
+        if len(numbers) >= SHARED_NUMBERS_MIN:
+            for earlier, theirs in seen:
+                if numbers <= theirs or theirs <= numbers:
+                    same = ", ".join(sorted(numbers & theirs, key=float))
+                    out.append(
+                        _warning(
+                            deck,
+                            card.line,
+                            f"deck '{deck.id}': card '{card.id}' uses the numbers of card "
+                            f"'{earlier.id}' (line {earlier.line}: {same}), so its answer can be "
+                            f"remembered rather than worked out; change the numbers",
+                        )
+                    )
+                    break
+            seen.append((card, numbers))
+    return out
+
+
+def lint_decks(decks: Sequence[Deck]) -> tuple[list[Problem], dict[str, int]]:
+    """Every warning of every deck, and how many each deck has (decks with none left out)."""
+    warnings: list[Problem] = []
+    per_deck: dict[str, int] = {}
+    for deck in decks:
+        found = deck_warnings(deck)
+        if found:
+            warnings.extend(found)
+            per_deck[deck.id] = len(found)
+    return warnings, per_deck
+
+
+def warnings_summary(per_deck: dict[str, int]) -> str:
+    """'3 warnings (backprop 2, mine 1)', or '' when there are none."""
+    total = sum(per_deck.values())
+    if not total:
+        return ""
+    decks = ", ".join(f"{deck} {n}" for deck, n in per_deck.items())
+    return f"{total} warning{'s' if total != 1 else ''} ({decks})"
