@@ -388,3 +388,22 @@ def test_the_garbage_collector_is_paused_while_loading_and_restored(folder, monk
     cached_load([folder])
     assert states == [False, False, False]
     assert gc.isenabled()
+
+
+def test_decks_loads_cards_only_of_decks_the_store_has_not_seen(folder, monkeypatch):
+    args = ["decks", "--json", "--decks", str(folder)]
+
+    def new_counts():
+        r = runner.invoke(app, args)
+        assert r.exit_code == 0, r.output
+        return {row["id"]: row["new"] for row in json.loads(r.stdout) if row["id"] in ("a", "b")}
+
+    assert new_counts() == {"a": 2, "b": 1}
+    real = deck_cache.cards_from_rows
+    decoded = []
+    monkeypatch.setattr(deck_cache, "cards_from_rows",
+                        lambda data: decoded.append(1) or real(data))
+    assert new_counts() == {"a": 2, "b": 1}
+    assert decoded == []  # nothing changed: no cards decoded, no YAML parsed
+    write(folder / "b.yaml", deck_text("b", ["G0", "G1", "G2"]))
+    assert new_counts() == {"a": 2, "b": 3}  # the store saw b's new cards

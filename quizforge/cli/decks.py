@@ -155,12 +155,12 @@ def decks_command(decks: DeckDirs = None, as_json: JsonFlag = False) -> None:
     from quizforge.store import cards as store
     from quizforge.store import open_store
 
-    loaded = load_decks_or_warn(decks)
+    listed = list_decks_or_warn(decks)
     now = clock.now()
     with open_store() as db:
-        store.sync_decks(db, loaded, now)  # cards never seen yet count as new
-        stats = store.deck_stats(db, [d.id for d in loaded], now)
-    rows = deck_rows(loaded, stats)
+        _sync_changed_decks(db, listed, now)  # cards never seen yet count as new
+        stats = store.deck_stats(db, [d.id for d in listed], now)
+    rows = deck_rows(listed, stats)
     if as_json:
         out.print_json(json.dumps(rows, ensure_ascii=False))
         return
@@ -170,6 +170,21 @@ def decks_command(decks: DeckDirs = None, as_json: JsonFlag = False) -> None:
         )
         return
     out.print(decks_table(rows, bundled_decks_dir()))
+
+
+def _sync_changed_decks(db, listed: Sequence[DeckInfo], now) -> None:
+    """Sync the decks whose cards (ids, types, tags) differ from what the store last saw,
+    loading only those (through the cache): a listing needs no cards otherwise."""
+    from quizforge.decks.cache import open_cache
+    from quizforge.decks.loader import load_decks
+    from quizforge.store import cards as store
+
+    # deck_sync holds the fingerprint sync_decks wrote last (store/migrations.py 0003).
+    synced = dict(db.conn.execute("SELECT deck_id, fingerprint FROM deck_sync").fetchall())
+    changed = [d.path for d in listed if synced.get(d.id) != d.fingerprint]
+    if changed:
+        with open_cache() as cache:
+            store.sync_decks(db, load_decks(changed, cache).decks, now)
 
 
 @app.command("validate")

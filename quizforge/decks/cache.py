@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -70,6 +71,7 @@ class FileSummary:
     tags: tuple[str, ...] = ()  # the deck's own
     card_tags: tuple[str, ...] = ()  # every tag of its cards, first seen first
     counts: tuple[tuple[str, int], ...] = ()  # (card type, how many), in CARD_TYPES order
+    fingerprint: str = ""  # the store's fingerprint of the deck: is a sync needed?
 
     @property
     def valid(self) -> bool:
@@ -85,6 +87,7 @@ class FileSummary:
             "tags": list(self.tags),
             "card_tags": list(self.card_tags),
             "counts": [list(c) for c in self.counts],
+            "fingerprint": self.fingerprint,
         }
 
     @classmethod
@@ -98,6 +101,7 @@ class FileSummary:
             tags=tuple(d["tags"]),
             card_tags=tuple(d["card_tags"]),
             counts=tuple((str(t), int(n)) for t, n in d["counts"]),
+            fingerprint=str(d["fingerprint"]),
         )
 
     @classmethod
@@ -105,6 +109,8 @@ class FileSummary:
         summary = cls(deck_id, deck_id_line, tuple((p.line, p.message) for p in problems))
         if deck is None:
             return summary
+        from quizforge.store.cards import _fingerprint
+
         card_tags = dict.fromkeys(t for c in deck.cards for t in c.tags)
         return cls(
             deck_id=deck_id,
@@ -115,6 +121,7 @@ class FileSummary:
             tags=deck.tags,
             card_tags=tuple(card_tags),
             counts=tuple(deck.counts().items()),
+            fingerprint=_fingerprint(deck),
         )
 
     def problem_list(self, path: Path) -> list[Problem]:
@@ -174,14 +181,18 @@ def environment_key() -> str:
     from quizforge import __version__
     from quizforge.drill.family import families
 
-    here = Path(__file__).parent
-    code = []
-    for name in ("validate.py", "model.py", "cache.py"):
-        try:
-            st = (here / name).stat()
-            code.append([name, st.st_size, st.st_mtime_ns])
-        except OSError:  # a zipped install: the version stands for the code
-            code.append([name])
+    code = []  # every module of this package: the checking code and what it reads
+    try:
+        with os.scandir(Path(__file__).parent) as entries:
+            for e in entries:
+                if e.name.endswith(".py"):
+                    st = e.stat()
+                    code.append([e.name, st.st_size, st.st_mtime_ns])
+        st = (Path(__file__).parent.parent / "store" / "cards.py").stat()  # the fingerprint
+        code.append(["store/cards.py", st.st_size, st.st_mtime_ns])
+    except OSError:  # a zipped install: the version stands for the code
+        pass
+    code.sort()
     fams = [[f.name, list(f.forms)] for f in families().values()]
     return json.dumps([CACHE_FORMAT, DECK_FORMAT, __version__, fams, code])
 
@@ -309,17 +320,9 @@ class DeckCache:
 
     # -- writing -----------------------------------------------------------------------
 
-    def store(
-        self, key: FileKey, data: bytes, read_ns: int, summary: FileSummary, deck: Deck | None
-    ) -> None:
+    def add(self, row: CacheRow) -> None:
         """Queue one file's row; `flush` writes every queued row in one transaction."""
-        cards = None
-        if deck is not None:
-            cards = json.dumps(cards_to_rows(deck.cards), ensure_ascii=False,
-                               separators=(",", ":"))
-        summary_json = json.dumps(summary.to_dict(), ensure_ascii=False, separators=(",", ":"))
-        self._pending.append((key.path, key.size, key.mtime_ns, environment_key(), digest(data),
-                              read_ns, summary_json, cards))
+        self._pending.append(row)
 
     def flush(self) -> None:
         rows, self._pending = self._pending, []
@@ -338,6 +341,21 @@ class DeckCache:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+
+
+CacheRow = tuple[str, int, int, str, str, int, str, str | None]
+
+
+def cache_row(
+    key: FileKey, data: bytes, read_ns: int, summary: FileSummary, deck: Deck | None
+) -> CacheRow:
+    """One file's row as `DeckCache.add` takes it (pure: runs in a worker process too)."""
+    cards = None
+    if deck is not None:
+        cards = json.dumps(cards_to_rows(deck.cards), ensure_ascii=False, separators=(",", ":"))
+    summary_json = json.dumps(summary.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    return (key.path, key.size, key.mtime_ns, environment_key(), digest(data), read_ns,
+            summary_json, cards)
 
 
 def now_ns() -> int:

@@ -11,7 +11,8 @@ every file is read. `list_decks` gives each deck without its cards, for listings
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from quizforge.decks.validate import ParsedDeck, parse_deck
 from quizforge.errors import DeckError
 
 if TYPE_CHECKING:
-    from quizforge.decks.cache import DeckCache, FileSummary
+    from quizforge.decks.cache import CacheRow, DeckCache, FileSummary
 
 DECK_SUFFIXES = (".yaml", ".yml")
 
@@ -90,18 +91,20 @@ def gc_paused() -> Iterator[None]:
 
 
 T = TypeVar("T")
+Entry = tuple[str | None, int, list[Problem], T | None]  # deck id, its line, problems, item
+# Parse in worker processes only when there is this much YAML to read: starting them costs
+# tens of milliseconds; composing a 4,000-card file about a quarter of a second.
+PARALLEL_MIN_BYTES = 2_000_000
 
 
-def _each_file(
-    dirs: Sequence[Path], read: Callable[[Path], tuple[str | None, int, list[Problem], T | None]]
-) -> tuple[list[T], list[Problem], list[Path]]:
-    """`read` gives (deck id, its line, problems, item) per file; the items of the files
-    whose deck id is not taken by an earlier file, every problem, and every file."""
-    files, problems = deck_files(dirs)
+def _unique(
+    files: list[Path], problems: list[Problem], entries: Iterable[Entry[T]]
+) -> tuple[list[T], list[Problem]]:
+    """The items of the files whose deck id is not taken by an earlier file, and every
+    problem (a later file with a taken id is one)."""
     items: list[T] = []
     first_file: dict[str, Path] = {}
-    for path in files:
-        deck_id, deck_id_line, file_problems, item = read(path)
+    for path, (deck_id, deck_id_line, file_problems, item) in zip(files, entries, strict=True):
         problems.extend(file_problems)
         if deck_id is None:
             continue
@@ -112,57 +115,115 @@ def _each_file(
         first_file[deck_id] = path
         if item is not None:
             items.append(item)
-    return items, problems, files
+    return items, problems
 
 
 def load_decks(dirs: Sequence[Path], cache: DeckCache | None = None) -> LoadResult:
     """Every valid deck in `dirs` (folders or files, in order) and every problem found;
     unchanged files come from `cache` when one is given."""
-
-    def read(path: Path) -> tuple[str | None, int, list[Problem], Deck | None]:
-        parsed = read_deck_file(path) if cache is None else _cached_deck(path, cache)
-        return parsed.deck_id, parsed.deck_id_line, parsed.problems, parsed.deck
-
     with gc_paused():
-        decks, problems, files = _each_file(dirs, read)
+        files, problems = deck_files(dirs)
+        if cache is None:
+            parsed = [read_deck_file(path) for path in files]
+        else:
+            parsed = _cached_decks(files, cache)
+        entries = ((p.deck_id, p.deck_id_line, p.problems, p.deck) for p in parsed)
+        decks, problems = _unique(files, problems, entries)
     return LoadResult(decks=decks, problems=problems, files=files)
 
 
-def _cached_deck(path: Path, cache: DeckCache) -> ParsedDeck:
+def _cached_decks(files: list[Path], cache: DeckCache) -> list[ParsedDeck]:
     from quizforge.decks.cache import FileKey, cards_from_rows
 
+    out: list[ParsedDeck | None] = []
+    for path in files:
+        key = FileKey.of(path)
+        hit = cache.lookup(key, with_cards=True) if key is not None else None
+        parsed = None
+        if hit is not None:
+            summary, rows = hit
+            parsed = ParsedDeck(path, None, summary.problem_list(path), summary.deck_id,
+                                summary.deck_id_line)
+            if summary.valid:
+                try:
+                    cards = cards_from_rows(rows)
+                except (KeyError, IndexError, TypeError, ValueError):
+                    parsed = None  # a damaged row: read the file again
+                else:
+                    assert summary.deck_id is not None
+                    parsed.deck = Deck(summary.deck_id, summary.name, cards, path,
+                                       summary.description, summary.tags)
+        out.append(parsed)
+    misses = [path for path, parsed in zip(files, out, strict=True) if parsed is None]
+    compiled = iter(_compile_all(misses, cache))
+    return [parsed or next(compiled)[0] for parsed in out]
+
+
+def _compile_all(paths: list[Path], cache: DeckCache) -> list[tuple[ParsedDeck, FileSummary]]:
+    """Parse and check files the cache does not hold, and queue their rows: in worker
+    processes when there is enough YAML to be worth it."""
+    results = None
+    if len(paths) > 1 and (os.cpu_count() or 1) > 1:
+        results = _compile_in_workers(paths)
+    if results is None:
+        results = [_compile(path) for path in paths]
+    for _, _, row in results:
+        if row is not None:
+            cache.add(row)
+    return [(parsed, summary) for parsed, summary, _ in results]
+
+
+def _compile(path: Path) -> tuple[ParsedDeck, FileSummary, CacheRow | None]:
+    from quizforge.decks.cache import FileKey, FileSummary, cache_row, now_ns
+
     key = FileKey.of(path)
-    hit = cache.lookup(key, with_cards=True) if key is not None else None
-    if hit is not None:
-        summary, rows = hit
-        parsed = ParsedDeck(path, None, summary.problem_list(path), summary.deck_id,
-                            summary.deck_id_line)
-        if not summary.valid:
-            return parsed
-        try:
-            cards = cards_from_rows(rows)
-        except (KeyError, IndexError, TypeError, ValueError):
-            cards = None  # a damaged row: read the file again
-        if cards is not None:
-            assert summary.deck_id is not None
-            parsed.deck = Deck(summary.deck_id, summary.name, cards, path,
-                               summary.description, summary.tags)
-            return parsed
-    return _parse_and_cache(path, key, cache)[0]
-
-
-def _parse_and_cache(
-    path: Path, key, cache: DeckCache
-) -> tuple[ParsedDeck, FileSummary]:
-    from quizforge.decks.cache import FileSummary, now_ns
-
     read_ns = now_ns()  # before the read: a change after it looks newer than the row
     data, error = _read_bytes(path)
     parsed = _parse_bytes(path, data, error)
     summary = FileSummary.of(parsed.deck_id, parsed.deck_id_line, parsed.problems, parsed.deck)
+    row = None
     if key is not None and data is not None:
-        cache.store(key, data, read_ns, summary, parsed.deck)
-    return parsed, summary
+        row = cache_row(key, data, read_ns, summary, parsed.deck)
+    return parsed, summary, row
+
+
+def _compile_in_workers(
+    paths: list[Path],
+) -> list[tuple[ParsedDeck, FileSummary, CacheRow | None]] | None:
+    """`_compile` for each path, in one process per core; None when it is not worth it or
+    workers cannot be started here (the caller then compiles in this process)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from quizforge.decks.cache import environment_key
+
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            pass
+    if total < PARALLEL_MIN_BYTES:
+        return None
+    environment_key()  # computed once, here, and inherited by forked workers
+    workers = min(len(paths), os.cpu_count() or 1)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # Largest first, so that one big file does not finish last on its own.
+    order = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            done = dict(zip(order, pool.map(_compile, [paths[i] for i in order]), strict=True))
+    except (OSError, RuntimeError, ImportError):  # no processes here (a sandbox, a frozen app)
+        return None
+    return [done[i] for i in range(len(paths))]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -176,6 +237,7 @@ class DeckInfo:
     tags: tuple[str, ...]
     card_tags: tuple[str, ...]
     card_counts: tuple[tuple[str, int], ...]
+    fingerprint: str  # what the store records of the deck when it syncs it
 
     def counts(self) -> dict[str, int]:
         out = {t: 0 for t in CARD_TYPES}
@@ -195,18 +257,26 @@ def list_decks(dirs: Sequence[Path], cache: DeckCache) -> DeckListing:
     parsing (and caching) only the files it does not hold as they are now."""
     from quizforge.decks.cache import FileKey
 
-    def read(path: Path) -> tuple[str | None, int, list[Problem], DeckInfo | None]:
-        key = FileKey.of(path)
-        hit = cache.lookup(key, with_cards=False) if key is not None else None
-        summary = hit[0] if hit is not None else _parse_and_cache(path, key, cache)[1]
-        info = None
-        if summary.valid and summary.deck_id is not None:
-            info = DeckInfo(summary.deck_id, summary.name, path, summary.description,
-                            summary.tags, summary.card_tags, summary.counts)
-        return summary.deck_id, summary.deck_id_line, summary.problem_list(path), info
-
     with gc_paused():
-        decks, problems, files = _each_file(dirs, read)
+        files, problems = deck_files(dirs)
+        summaries: list[FileSummary | None] = []
+        for path in files:
+            key = FileKey.of(path)
+            hit = cache.lookup(key, with_cards=False) if key is not None else None
+            summaries.append(hit[0] if hit is not None else None)
+        misses = [path for path, s in zip(files, summaries, strict=True) if s is None]
+        compiled = iter(_compile_all(misses, cache))
+        entries = []
+        for path, summary in zip(files, summaries, strict=True):
+            summary = summary or next(compiled)[1]
+            info = None
+            if summary.valid and summary.deck_id is not None:
+                info = DeckInfo(summary.deck_id, summary.name, path, summary.description,
+                                summary.tags, summary.card_tags, summary.counts,
+                                summary.fingerprint)
+            entries.append((summary.deck_id, summary.deck_id_line,
+                            summary.problem_list(path), info))
+        decks, problems = _unique(files, problems, entries)
     return DeckListing(decks, problems, files)
 
 
