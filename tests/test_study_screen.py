@@ -321,3 +321,26 @@ def test_interval_labels_are_what_is_stored_or_marked_approximate(db):
         else:
             assert label == format_interval(due - T0)
         d.close()
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_header_and_bars_read_at_40_60_80(width):
+    from quizforge.scheduling.scheduler import CardSchedule
+    from quizforge.study.queue import Entry
+    from quizforge.ui.study import header, keys_hint
+
+    entry = Entry(1, "backprop", "chain-rule-backprop-definition", CardSchedule())
+    con = Console(file=io.StringIO(), width=width, color_system=None)
+    con.print(header(entry, {"new": 19, "learning": 0, "review": 12}, 3, False))
+    bar = rating_bar({r: timedelta(minutes=m) for r, m in zip(Rating, (1, 6, 10, 60 * 24 * 8))}, fuzz=True)
+    con.print(bar)
+    con.print(keys_hint(("a–d", "answer"), ("s", "suspend"), ("u", "undo"), ("q", "quit")))
+    lines = con.file.getvalue().splitlines()
+    assert all(len(line) <= width for line in lines)
+    text_ = "\n".join(lines)
+    assert "backprop ·" in text_ and "chain-rule-backprop-definition" in text_  # not "ba…"
+    assert "19 new · 0 learning · 12 due · 3 done" in text_
+    for item in (" 3  Good 10m", " 4  Easy ≈8d", "s suspend", "a–d answer"):
+        assert item in text_, (width, item)  # no grade or key broken across lines
+    if width >= 120:
+        assert len(lines) == 3  # one line each where they fit

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -32,28 +32,68 @@ STATE_NAME = {State.NEW: "new", State.LEARNING: "learning", State.REVIEW: "revie
 def header(entry: Entry, counts: dict[str, int], done: int, cram: bool) -> RenderableType:
     left = Text(f"{entry.deck_id} · {entry.card_id}", style="bold")
     left.append(f"  ({'cram' if cram else STATE_NAME[entry.schedule.state]})", style="dim")
-    right = Text("  ")
+    right = Text()
     right.append(f"{counts['new']} new", style="blue")
     right.append(" · ")
     right.append(f"{counts['learning']} learning", style="red")
     right.append(" · ")
     right.append(f"{counts['review']} due", style="green")
     right.append(f" · {done} done", style="dim")
-    grid = Table.grid(expand=True)
-    grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)  # the card id gives way
-    grid.add_column(justify="right", no_wrap=True)
-    grid.add_row(left, right)
-    return grid
+    return _Header(left, right)
 
 
-def keys_hint(*pairs: tuple[str, str]) -> Text:
-    t = Text()
-    for i, (key, label) in enumerate(pairs):
-        if i:
-            t.append("   ")
+class _Header:
+    """The card on the left and the counts on the right; on a terminal too narrow for both,
+    the card on a line of its own, then the counts."""
+
+    def __init__(self, left: Text, right: Text) -> None:
+        self.left, self.right = left, right
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        if self.left.cell_len + 2 + self.right.cell_len <= width:
+            line = self.left.copy()
+            line.append(" " * (width - self.left.cell_len - self.right.cell_len))
+            line.append_text(self.right)
+            yield line
+            return
+        yield self.left  # wraps rather than cut: the card id is how you find the card again
+        yield self.right
+
+
+class Flow:
+    """Items (key hints, grades) laid out on as few lines as fit, never broken inside an
+    item: at 40 columns `3  Good 10m` stays together."""
+
+    def __init__(self, items: list[Text], sep: str = "   ") -> None:
+        self.items, self.sep = items, sep
+
+    @property
+    def plain(self) -> str:
+        return self.sep.join(item.plain for item in self.items)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        line = Text()
+        for item in self.items:
+            if line.cell_len and line.cell_len + len(self.sep) + item.cell_len > width:
+                yield line
+                line = Text()
+            if line.cell_len:
+                line.append(self.sep)
+            line.append_text(item)
+        if line.cell_len:
+            yield line
+
+
+def keys_hint(*pairs: tuple[str, str]) -> Flow:
+    items = []
+    for key, label in pairs:
+        t = Text()
         t.append(key, style="bold reverse")
         t.append(f" {label}", style="dim")
-    return t
+        items.append(t)
+    return Flow(items)
 
 
 def flashcard_front(card: Flashcard) -> RenderableType:
@@ -74,18 +114,18 @@ def flashcard_back(card: Flashcard) -> RenderableType:
 FUZZ_FROM = timedelta(days=2.5)
 
 
-def rating_bar(preview: dict[Rating, timedelta], fuzz: bool = False) -> Text:
+def rating_bar(preview: dict[Rating, timedelta], fuzz: bool = False) -> Flow:
     """The four grades with the interval each gives. With fuzz on, an interval long enough
     to be fuzzed is stored within a few days of the one shown: it reads "≈8d"."""
-    t = Text()
-    for i, r in enumerate(Rating):
-        if i:
-            t.append("   ")
+    items = []
+    for r in Rating:
+        t = Text()
         t.append(f" {int(r)} ", style=f"bold reverse {RATING_STYLE[r]}")
         t.append(f" {RATING_LABELS[r]} ", style=RATING_STYLE[r])
         approx = "≈" if fuzz and preview[r] >= FUZZ_FROM else ""
         t.append(approx + format_interval(preview[r]), style="dim")
-    return t
+        items.append(t)
+    return Flow(items)
 
 
 def mcq_question(card: MCQ, order: list[int]) -> RenderableType:
@@ -337,7 +377,7 @@ class StudyScreen:
         else:
             bar = keys_hint(*((str(int(r)), RATING_LABELS[r]) for r in Rating))
         if self.reader.interactive:
-            bar.append("   u undo · s suspend · q quit", style="dim")
+            bar.items.append(Text("u undo · s suspend · q quit", style="dim"))
         self.console.print(bar)
         while True:
             k = self._read(lambda k: k in ("1", "2", "3", "4"))
