@@ -234,7 +234,8 @@ def test_damaged_store_names_the_newest_good_backup_and_restore_works(tmp_path):
     assert r.exit_code == 0, r.output
     aside = folder / "replaced-2026-03-02T12-00-00Z.sqlite3"
     assert (
-        r.stdout.split() == f"Restored {older}. The store it replaced is kept as {aside}.".split()
+        r.stdout.split()
+        == f"Restored {older}. The store it replaced is kept as {aside}. A study or drill open now goes on in the restored store.".split()
     )
     assert aside.exists()
     assert runner.invoke(app, ["report"]).exit_code == 0

@@ -58,6 +58,7 @@ def backup(
         out.print(f"Restored {source}.", highlight=False, soft_wrap=True)
         if aside is not None:
             out.print(f"The store it replaced is kept as {aside}.", highlight=False, soft_wrap=True)
+        out.print("[dim]A study or drill open now goes on in the restored store.[/]")
         return
     made = None
     if not list_only:
