@@ -272,3 +272,43 @@ def test_busy_store_is_one_line(monkeypatch):
     e = sqlite3.OperationalError("attempt to write a readonly database")
     e.sqlite_errorname = "SQLITE_READONLY"
     assert isinstance(dbmod.describe_error(e, "/x/q.sqlite3"), StoreReadOnly)
+
+
+@pytest.fixture
+def damaged_cards():
+    """A store whose cards table fills most pages, damaged mid-file: every command that
+    reads cards meets the bad page."""
+    path = home() / "quizforge.sqlite3"
+    home().mkdir(parents=True)
+    with Database(path) as db, db.atomic() as conn:
+        conn.executemany(
+            "INSERT INTO cards (deck_id, card_id, kind, tags, added_at)"
+            " VALUES ('backprop', ?, 'flashcard', ' x ', 0)",
+            [(f"card-{i:06d}-with-a-long-id",) for i in range(20_000)],
+        )
+    damage(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["report"], ["study"], ["unsuspend"], ["unsuspend", "--all"], ["decks"]],
+    ids=" ".join,
+)
+def test_damaged_page_every_command_one_line(damaged_cards, args):
+    r = runner.invoke(app, args, input="q\n")
+    assert r.exit_code == 1
+    assert one_error_line(r) == (
+        f"Error: the store at {damaged_cards} is damaged (database disk image is malformed). "
+        "There is no backup to restore; `quizforge doctor` says what can be done."
+    )
+
+
+def test_a_backup_of_a_damaged_store_is_not_kept(damaged_cards):
+    from datetime import UTC, datetime
+
+    from quizforge.store import backup
+
+    with Database(damaged_cards) as db, pytest.raises(StoreDamaged, match="fails quick_check"):
+        backup.auto_backup(db, datetime(2026, 3, 2, 12, tzinfo=UTC))
+    assert backup.list_backups(damaged_cards) == []
