@@ -109,3 +109,12 @@ def test_choice_options_list_their_choices():
     assert re.search(r"--colour +\[red\|green\] +\[default: red\]", out)
     assert re.search(r"--times +TIMES +\[default: 1\]", out)
     assert "<" not in out
+
+
+def test_read_only_home_points_at_doctor(tiny, monkeypatch):
+    from quizforge.store import db as dbmod
+
+    monkeypatch.setattr(dbmod, "dir_writable", lambda folder: False)
+    r = runner.invoke(app, [])
+    assert r.exit_code == 0
+    assert "Next: quizforge doctor  (the data folder is read-only: nothing you study is saved)" in r.stdout

@@ -19,10 +19,13 @@ class Home:
     streak_days: int
     next_due: datetime | None  # when something is due next, if nothing is now
     decks: int
+    read_only: bool = False  # the store could only be read: studying would not be saved
 
 
 def next_command(h: Home) -> tuple[str, str]:
     """The command to run next and why."""
+    if h.read_only:
+        return "quizforge doctor", "the data folder is read-only: nothing you study is saved"
     if h.decks == 0:
         return "quizforge decks", "no decks found: see where decks are looked for"
     if h.due or h.new_left:
@@ -73,4 +76,5 @@ def gather(dirs, now: datetime) -> Home:
         store.sync_decks(db, loaded, now)  # cards never seen yet count as new
         t = today(db, now, Calendar(cfg.day_starts_at), Scope(), cfg)
         nd = store.next_due(db, [d.id for d in loaded], ())
-    return Home(now, t.due_now, t.new_left, t.reviews, t.streak_days, nd, len(loaded))
+        read_only = db.read_only
+    return Home(now, t.due_now, t.new_left, t.reviews, t.streak_days, nd, len(loaded), read_only)
