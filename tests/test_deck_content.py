@@ -144,3 +144,130 @@ def test_flashcards_have_sources():
             assert c.source, c.id
             if isinstance(c, Flashcard):
                 assert c.back.strip()
+
+
+# -- init-gradient-flow ---------------------------------------------------------------------
+
+IGF = "init-gradient-flow"
+
+
+def Phi(x: float) -> float:
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+
+def gelu(x: float) -> float:
+    return x * Phi(x)
+
+
+def silu(x: float) -> float:
+    return x * sigmoid(x)
+
+
+def slope(f, x: float, h: float = 1e-6) -> float:
+    """Centred finite difference: the reference the cards' derivatives are checked against."""
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def argmin(f, lo: float, hi: float) -> float:
+    for _ in range(200):  # ternary search: f is unimodal on the interval
+        a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        lo, hi = (lo, b) if f(a) < f(b) else (a, hi)
+    return (lo + hi) / 2
+
+
+def test_glorot_uniform_bound_and_variance():
+    r = math.sqrt(6 / (300 + 300))
+    assert r == pytest.approx(0.1)
+    assert "= 0.1" in card(IGF, "xavier-uniform-numeric").back
+    assert r**2 / 3 == pytest.approx(2 / 600)  # U(−r, r) has variance r²/3
+
+
+def test_he_std_cards():
+    assert math.sqrt(2 / 512) == 0.0625
+    assert "0.0625" in card(IGF, "he-std-numeric").back
+    c = card(IGF, "he-std-mcq")
+    assert num(key(c)) == pytest.approx(math.sqrt(2 / 800))
+    for wrong in (math.sqrt(1 / 800), 2 / 800, math.sqrt(2) / 800):
+        assert has(c, wrong, 4 if wrong < 0.01 else 3)
+
+
+def test_xavier_on_relu_halves_the_variance_per_layer():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n, depth = 1000, 10
+    y = rng.standard_normal((200, n)) @ (rng.standard_normal((n, n)) / math.sqrt(n))
+    second_moments = [np.mean(y**2)]
+    for _ in range(depth - 1):
+        w = rng.standard_normal((n, n)) / math.sqrt(n)  # Var(W) = 1/n
+        y = np.maximum(y, 0) @ w
+        second_moments.append(np.mean(y**2))
+    per_layer = (second_moments[-1] / second_moments[0]) ** (1 / (depth - 1))
+    assert per_layer == pytest.approx(0.5, abs=0.03)  # each ReLU layer halves it
+    assert math.sqrt(0.5**10) == 1 / 32  # ten layers: the std shrinks 32-fold
+    assert key(card(IGF, "xavier-on-relu-mcq")) == "1/32"
+
+
+def test_depth_compounding_numbers():
+    back = card(IGF, "depth-compounding-numeric").back
+    assert f"0.9⁵⁰ ≈ {0.9**50:.4f}" in back and f"1.1⁵⁰ ≈ {1.1**50:.0f}" in back
+    c = card(IGF, "jacobian-product-mcq")
+    assert key(c) == f"≈ {0.8**30 * 1e3:.1f} × 10⁻³"
+    assert f"{0.64**30 * 1e6:.1f} × 10⁻⁶" in " ".join(c.choices)
+    assert f"{0.8 / 30:.3f}" in " ".join(c.choices)
+
+
+def test_activation_slopes_against_finite_differences():
+    assert slope(gelu, 0) == pytest.approx(0.5)
+    assert num(key(card(IGF, "gelu-slope-mcq"))) == 0.5
+    for x in (-2.0, -0.3, 0.0, 0.7, 3.0):
+        s = sigmoid(x)
+        assert slope(silu, x) == pytest.approx(s + x * s * (1 - s), abs=1e-8)
+        assert slope(silu, x) == pytest.approx(s * (1 + x * (1 - s)), abs=1e-8)
+        assert slope(gelu, x) == pytest.approx(Phi(x) + x * math.exp(-x * x / 2) / math.sqrt(2 * math.pi), abs=1e-8)
+    c = card(IGF, "silu-derivative-mcq")
+    assert key(c) == "σ(x) + x·σ(x)(1 − σ(x))"
+    # the distractors are really different functions
+    x, s = 1.0, sigmoid(1.0)
+    for wrong in (s + x * s * (1 + s), x * s * (1 - s), s * (1 - s)):
+        assert abs(wrong - slope(silu, x)) > 0.05
+
+
+def test_gelu_and_silu_minima():
+    back = card(IGF, "gelu-silu-non-monotonic").back
+    g = argmin(gelu, -3, 0)
+    s = argmin(silu, -4, 0)
+    assert f"GELU has its minimum ≈ {gelu(g):.2f} at x ≈ {g:.2f}".replace("-", "−") in back
+    assert f"SiLU has its minimum ≈ {silu(s):.2f} at x ≈ {s:.2f}".replace("-", "−") in back
+    assert slope(gelu, g - 0.1) < 0 < slope(gelu, g + 0.1)
+
+
+def test_leaky_relu_gain():
+    c = card(IGF, "leaky-gain-mcq")
+    assert num(key(c)) == pytest.approx(math.sqrt(2 / (1 + 0.2**2)), abs=5e-4)
+    for wrong in (math.sqrt(2), 1.2, math.sqrt(1 + 0.2**2)):
+        assert has(c, wrong, 3)
+
+
+def test_dead_relu_example():
+    import itertools
+
+    w, b = (1, 2), -10
+    corners = itertools.product((0, 1), repeat=2)  # a linear function peaks at a corner
+    assert max(w[0] * x1 + w[1] * x2 + b for x1, x2 in corners) == -7
+    assert "1 + 2 − 10 = −7" in card(IGF, "dead-relu-mcq").explanation
+
+
+def test_forget_gate_and_default_linear_init():
+    assert f"σ(1) ≈ {sigmoid(1):.2f}" in card(IGF, "lstm-forget-bias").back
+    k = 1 / 300
+    assert (2 * math.sqrt(k)) ** 2 / 12 == pytest.approx(1 / (3 * 300))  # Var of U(−√k, √k)
+    assert "1/(3·in_features)" in card(IGF, "torch-linear-default-init").back
+
+
+@pytest.mark.parametrize("name", ["backprop", IGF])
+def test_every_card_has_a_source_and_select_all_varies(name):
+    cards = deck(name).cards
+    assert all(c.source for c in cards)
+    multi = [c for c in cards if isinstance(c, MCQ) and c.multi]
+    assert {len(c.answer) for c in multi} >= {1, 2, 3, 4}
