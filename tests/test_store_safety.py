@@ -312,3 +312,19 @@ def test_a_backup_of_a_damaged_store_is_not_kept(damaged_cards):
     with Database(damaged_cards) as db, pytest.raises(StoreDamaged, match="fails quick_check"):
         backup.auto_backup(db, datetime(2026, 3, 2, 12, tzinfo=UTC))
     assert backup.list_backups(damaged_cards) == []
+
+
+def test_folder_that_cannot_be_made_falls_back_to_a_copy(monkeypatch):
+    """os.access said yes, mkdir says no (a read-only mount seen late)."""
+
+    def refuse(self, *a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    r = runner.invoke(app, ["report", "--json"])
+    assert r.exit_code == 0 and '"empty": true' in r.stdout
+    r = runner.invoke(app, ["study"], input="q\n")
+    assert r.exit_code == 1
+    assert one_error_line(r) == (
+        f"Error: cannot create the store at {home() / 'quizforge.sqlite3'}: Permission denied"
+    )

@@ -3,6 +3,7 @@ say when the store cannot be used (a read-only or misplaced home, a damaged file
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import time
@@ -147,8 +148,12 @@ class Database:
             else:
                 self._open_copy(path)
         except OSError as e:
+            if read_only_ok and e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                self._open_copy(path)  # the folder could not be made after all
+                return
             raise StoreError(f"cannot create the store at {path}: {e.strerror or e}") from None
         except StoreError:
+            self._close_quietly()
             raise
         except sqlite3.Error as e:
             self._close_quietly()
