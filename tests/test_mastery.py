@@ -163,7 +163,7 @@ def test_generated_card_in_study_is_graded_and_stored(tmp_path, monkeypatch):
     monkeypatch.setenv("QUIZFORGE_DECKS", str(d))
     r = CliRunner().invoke(app, ["study", "--deck", "gen", "--limit", "1"], input="999999\n?\nr\nq\n")
     assert r.exit_code == 0, r.output
-    assert "1 card reviewed · 0% correct" in r.stdout
+    assert "1 answer over 1 card · 0% correct" in r.stdout
     with open_store() as db:
         row = db.conn.execute(
             "SELECT c.card_id, v.rating, a.correct, a.generator, a.revealed FROM revlog v"
