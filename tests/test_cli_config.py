@@ -62,3 +62,13 @@ def test_changed_legend_only_when_something_changed():
     assert r.stdout.splitlines()[-1] == (
         "* changed from the default. Change with: quizforge config set KEY VALUE"
     )
+
+
+def test_interview_date():
+    r = runner.invoke(app, ["config", "set", "interview_date", "2026-12-14"])
+    assert r.exit_code == 0 and r.stdout.strip() == "interview_date = 2026-12-14"
+    r = runner.invoke(app, ["config", "set", "interview_date", "14/12"])
+    assert r.exit_code == 1
+    assert r.stderr.strip() == "Error: interview_date must be a date YYYY-MM-DD, got '14/12'"
+    r = runner.invoke(app, ["config", "reset", "interview_date"])
+    assert r.stdout.strip() == "interview_date = (not set)"

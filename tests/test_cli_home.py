@@ -118,3 +118,11 @@ def test_read_only_home_points_at_doctor(tiny, monkeypatch):
     r = runner.invoke(app, [])
     assert r.exit_code == 0
     assert "Next: quizforge doctor  (the data folder is read-only: nothing you study is saved)" in r.stdout
+
+
+def test_home_counts_down_to_the_interview(tiny):
+    runner.invoke(app, ["config", "set", "interview_date", "2026-03-20"])
+    lines = runner.invoke(app, []).stdout.splitlines()
+    assert "Interview in 18 days (Fri 20 Mar)" in lines
+    runner.invoke(app, ["config", "set", "interview_date", "2026-03-01"])  # past: not shown
+    assert "Interview" not in runner.invoke(app, []).stdout

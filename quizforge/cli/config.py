@@ -27,6 +27,7 @@ DESCRIPTIONS = {
     "leech_threshold": "lapses before a card is suspended as a leech",
     "day_starts_at": "local hour at which a new study day begins",
     "fuzz": "spread intervals slightly so cards don't clump",
+    "interview_date": "your interview day, YYYY-MM-DD: the home screen counts down to it",
 }
 
 
@@ -69,7 +70,9 @@ def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
 
 def shown_value(value) -> str:
-    """A setting as config.toml spells it: true/false, not True/False."""
+    """A setting as config.toml spells it: true/false, not True/False; "" as (not set)."""
+    if value == "":
+        return "(not set)"
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 

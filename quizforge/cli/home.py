@@ -1,10 +1,10 @@
 """`quizforge` with no command: a home screen, like `git status` — what is due and new
-today, the streak, and the one command to run next. `quizforge --help` still shows help."""
+today, the streak, the days to the interview if set, and the one command to run next. `quizforge --help` still shows help."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -20,6 +20,7 @@ class Home:
     next_due: datetime | None  # when something is due next, if nothing is now
     decks: int
     read_only: bool = False  # the store could only be read: studying would not be saved
+    interview: date | None = None
 
 
 def next_command(h: Home) -> tuple[str, str]:
@@ -47,6 +48,11 @@ def home_view(h: Home) -> RenderableType:
         style="yellow" if h.streak_days else "dim",
     )
     lines: list[RenderableType] = [head, counts, done]
+    if h.interview is not None:
+        days = (h.interview - h.now.astimezone().date()).days
+        if days >= 0:
+            when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+            lines.append(Text(f"Interview {when} ({h.interview:%a %d %b})", style="bold magenta"))
     if not h.due and not h.new_left and h.next_due is not None:
         from quizforge.scheduling.scheduler import format_interval
 
@@ -77,4 +83,6 @@ def gather(dirs, now: datetime) -> Home:
         t = today(db, now, Calendar(cfg.day_starts_at), Scope(), cfg)
         nd = store.next_due(db, [d.id for d in loaded], ())
         read_only = db.read_only
-    return Home(now, t.due_now, t.new_left, t.reviews, t.streak_days, nd, len(loaded), read_only)
+    return Home(
+        now, t.due_now, t.new_left, t.reviews, t.streak_days, nd, len(loaded), read_only, cfg.interview
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import asdict, dataclass, fields
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from quizforge.errors import ConfigError
@@ -36,6 +36,7 @@ class Config:
     leech_threshold: int = 8  # lapses before a card is suspended as a leech
     day_starts_at: int = 4  # local hour at which a new study day begins (Anki's default)
     fuzz: bool = True  # spread review intervals a little so cards don't clump
+    interview_date: str = ""  # YYYY-MM-DD, counted down on the home screen; "" for none
 
     def __post_init__(self) -> None:
         problems = []
@@ -49,6 +50,11 @@ class Config:
                 problems.append(f"{name} must be 0 or more, got {getattr(self, name)}")
         if not 0 <= self.day_starts_at <= 23:
             problems.append(f"day_starts_at must be an hour 0-23, got {self.day_starts_at}")
+        if self.interview_date:
+            try:
+                date.fromisoformat(self.interview_date)
+            except ValueError:
+                problems.append(f"interview_date must be a date YYYY-MM-DD, got {self.interview_date!r}")
         for name in ("learning_steps", "relearning_steps"):
             try:
                 parse_steps(getattr(self, name))
@@ -56,6 +62,10 @@ class Config:
                 problems.append(f"{name}: {e}")
         if problems:
             raise ConfigError("; ".join(problems))
+
+    @property
+    def interview(self) -> date | None:
+        return date.fromisoformat(self.interview_date) if self.interview_date else None
 
     @property
     def learning(self) -> tuple[timedelta, ...]:
