@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from quizforge.viz.surfaces import Box, Surface, grid_values
 
-LEVELS = 12
+LEVELS = 10
 # braille dot bits by (row within the cell 0-3, column 0-1)
 _BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 
