@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from quizforge.cli import app
 from quizforge.decks import cache as deck_cache
-from quizforge.decks import loader
+from quizforge.decks import validate
 from quizforge.decks.cache import DeckCache, FileSummary, cards_from_rows, cards_to_rows
 from quizforge.decks.loader import list_decks, load_decks
 from quizforge.paths import bundled_decks_dir, deck_cache_path
@@ -63,13 +63,13 @@ def folder(tmp_path) -> Path:
 def parses(monkeypatch) -> list[Path]:
     """The paths of the files actually parsed, in order."""
     seen: list[Path] = []
-    real = loader.parse_deck
+    real = validate.parse_deck
 
     def counting(text, path):
         seen.append(path)
         return real(text, path)
 
-    monkeypatch.setattr(loader, "parse_deck", counting)
+    monkeypatch.setattr(validate, "parse_deck", counting)
     return seen
 
 
@@ -114,7 +114,7 @@ def test_unchanged_files_are_not_parsed_and_give_the_same_result(folder, parses,
     def no_yaml(*args):
         raise AssertionError("YAML parsed")
 
-    monkeypatch.setattr(loader, "parse_deck", no_yaml)
+    monkeypatch.setattr(validate, "parse_deck", no_yaml)
     monkeypatch.setattr(deck_cache, "digest", no_yaml)  # old files: not even hashed
     same(cached_load([folder]), reference)  # problems of a bad file come from the cache too
     assert deck_cache_path().exists()
@@ -381,8 +381,8 @@ def test_decks_and_report_do_not_parse_yaml_once_cached_but_validate_does(folder
 
 def test_the_garbage_collector_is_paused_while_loading_and_restored(folder, monkeypatch):
     states = []
-    real = loader.parse_deck
-    monkeypatch.setattr(loader, "parse_deck", lambda t, p: (states.append(gc.isenabled()),
+    real = validate.parse_deck
+    monkeypatch.setattr(validate, "parse_deck", lambda t, p: (states.append(gc.isenabled()),
                                                            real(t, p))[1])
     assert gc.isenabled()
     cached_load([folder])

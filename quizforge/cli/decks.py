@@ -29,15 +29,12 @@ def load_decks_or_warn(extra_dirs: Iterable[Path] | None = None) -> list[Deck]:
     stderr as ``warning: FILE:LINE: message``. The list may be empty.
 
     Unchanged files come from the compiled-deck cache (quizforge.decks.cache)."""
-    import gc
-
     from quizforge.decks.cache import open_cache
-    from quizforge.decks.loader import load_search_path
+    from quizforge.decks.loader import gc_paused, load_search_path
 
-    with open_cache() as cache:
+    # The decks live as long as the command: later collections need not walk them.
+    with gc_paused(freeze=True), open_cache() as cache:
         result = load_search_path(deck_dirs(list(extra_dirs or [])), cache)
-    # The decks live as long as the command: keep later collections from walking them.
-    gc.freeze()
     _warn(result.problems)
     return result.decks
 

@@ -24,7 +24,6 @@ rows decode about twice as fast as one mapping per card, see bench/bench_deck_ca
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -198,6 +197,8 @@ def environment_key() -> str:
 
 
 def digest(data: bytes) -> str:
+    import hashlib  # only for racy rows and new ones: not on a warm start's path
+
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from quizforge.decks.model import CARD_TYPES, Deck, LoadResult, Problem
-from quizforge.decks.validate import ParsedDeck, parse_deck
 from quizforge.errors import DeckError
 
 if TYPE_CHECKING:
     from quizforge.decks.cache import CacheRow, DeckCache, FileSummary
+    from quizforge.decks.validate import ParsedDeck
 
 DECK_SUFFIXES = (".yaml", ".yml")
 
@@ -67,6 +67,11 @@ def _read_bytes(path: Path) -> tuple[bytes | None, str]:
 
 
 def _parse_bytes(path: Path, data: bytes | None, error: str) -> ParsedDeck:
+    # Imported here: PyYAML and the checks take a tenth of a second to import, which a
+    # start-up served from the cache does not pay.
+    from quizforge.decks import validate
+    from quizforge.decks.validate import ParsedDeck
+
     if data is None:
         return ParsedDeck(path, problems=[Problem(path, 0, error)])
     try:
@@ -74,18 +79,24 @@ def _parse_bytes(path: Path, data: bytes | None, error: str) -> ParsedDeck:
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         return ParsedDeck(path, problems=[Problem(path, line, "file is not valid UTF-8")])
-    return parse_deck(text, path)
+    return validate.parse_deck(text, path)
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(freeze: bool = False) -> Iterator[None]:
     """No garbage collection while a collection of cards is built: 100,000 new objects
-    would otherwise set off dozens of full collections, each walking all of them."""
+    would otherwise set off dozens of full collections, each walking all of them.
+
+    With `freeze`, every object alive at the end is moved out of the collector's sight
+    (gc.freeze) before it is switched back on, for decks that live as long as the process:
+    else the first collection after the load walks them all once more."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 
@@ -124,39 +135,42 @@ def load_decks(dirs: Sequence[Path], cache: DeckCache | None = None) -> LoadResu
     with gc_paused():
         files, problems = deck_files(dirs)
         if cache is None:
-            parsed = [read_deck_file(path) for path in files]
+            entries = [_entry(read_deck_file(path)) for path in files]
         else:
-            parsed = _cached_decks(files, cache)
-        entries = ((p.deck_id, p.deck_id_line, p.problems, p.deck) for p in parsed)
+            entries = _cached_decks(files, cache)
         decks, problems = _unique(files, problems, entries)
     return LoadResult(decks=decks, problems=problems, files=files)
 
 
-def _cached_decks(files: list[Path], cache: DeckCache) -> list[ParsedDeck]:
+def _entry(parsed: ParsedDeck) -> Entry[Deck]:
+    return parsed.deck_id, parsed.deck_id_line, parsed.problems, parsed.deck
+
+
+def _cached_decks(files: list[Path], cache: DeckCache) -> list[Entry[Deck]]:
     from quizforge.decks.cache import FileKey, cards_from_rows
 
-    out: list[ParsedDeck | None] = []
+    out: list[Entry[Deck] | None] = []
     for path in files:
         key = FileKey.of(path)
         hit = cache.lookup(key, with_cards=True) if key is not None else None
-        parsed = None
+        entry = None
         if hit is not None:
             summary, rows = hit
-            parsed = ParsedDeck(path, None, summary.problem_list(path), summary.deck_id,
-                                summary.deck_id_line)
+            deck = None
             if summary.valid:
                 try:
                     cards = cards_from_rows(rows)
                 except (KeyError, IndexError, TypeError, ValueError):
-                    parsed = None  # a damaged row: read the file again
-                else:
-                    assert summary.deck_id is not None
-                    parsed.deck = Deck(summary.deck_id, summary.name, cards, path,
-                                       summary.description, summary.tags)
-        out.append(parsed)
-    misses = [path for path, parsed in zip(files, out, strict=True) if parsed is None]
+                    cards = None  # a damaged row: read the file again
+                if cards is not None and summary.deck_id is not None:
+                    deck = Deck(summary.deck_id, summary.name, cards, path,
+                                summary.description, summary.tags)
+            if deck is not None or not summary.valid:
+                entry = (summary.deck_id, summary.deck_id_line, summary.problem_list(path), deck)
+        out.append(entry)
+    misses = [path for path, entry in zip(files, out, strict=True) if entry is None]
     compiled = iter(_compile_all(misses, cache))
-    return [parsed or next(compiled)[0] for parsed in out]
+    return [entry or _entry(next(compiled)[0]) for entry in out]
 
 
 def _compile_all(paths: list[Path], cache: DeckCache) -> list[tuple[ParsedDeck, FileSummary]]:
