@@ -265,9 +265,103 @@ def test_forget_gate_and_default_linear_init():
     assert "1/(3·in_features)" in card(IGF, "torch-linear-default-init").back
 
 
-@pytest.mark.parametrize("name", ["backprop", IGF])
+@pytest.mark.parametrize("name", ["backprop", "init-gradient-flow", "norm-regularization"])
 def test_every_card_has_a_source_and_select_all_varies(name):
     cards = deck(name).cards
     assert all(c.source for c in cards)
     multi = [c for c in cards if isinstance(c, MCQ) and c.multi]
     assert {len(c.answer) for c in multi} >= {1, 2, 3, 4}
+
+
+# -- norm-regularization --------------------------------------------------------------------
+
+NR = "norm-regularization"
+
+
+def batch_norm(x, gamma=1.0, beta=0.0, eps=0.0):
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    return gamma * (x - x.mean()) / np.sqrt(x.var() + eps) + beta
+
+
+def test_batch_norm_forward_numbers():
+    import numpy as np
+
+    x = np.array([2, 4, 4, 6])
+    assert (x.mean(), x.var()) == (4, 2)
+    y = batch_norm(x, gamma=2, beta=1)
+    back = card(NR, "bn-forward-numeric").back
+    assert "(" + ", ".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in y).replace("-", "−") + ")" in back
+
+
+def test_running_statistics_numbers():
+    import numpy as np
+
+    x = np.array([1, 3, 5, 7])
+    m = 0.1
+    mean = (1 - m) * 0 + m * x.mean()
+    var = (1 - m) * 1 + m * x.var(ddof=1)  # PyTorch feeds the unbiased variance
+    back = card(NR, "bn-running-numeric").back
+    assert f"= {mean:g}" in back and f"≈ {var:.3f}" in back
+    c = card(NR, "bn-running-mean-mcq")
+    assert num(key(c)) == pytest.approx(0.9 * 2.0 + 0.1 * 5.0)
+    for wrong in (0.1 * 2.0 + 0.9 * 5.0, (2.0 + 5.0) / 2, 5.0):
+        assert has(c, wrong, 2)
+
+
+def test_batch_norm_backward_against_finite_differences():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    x, g = rng.standard_normal(5), rng.standard_normal(5)
+    gamma, beta, eps, h = 1.7, -0.3, 1e-5, 1e-6
+
+    def loss(x=x, gamma=gamma, beta=beta):
+        return float(g @ batch_norm(x, gamma, beta, eps))
+
+    n, s = len(x), np.sqrt(x.var() + eps)
+    xhat = (x - x.mean()) / s
+    dx = gamma / (n * s) * (n * g - g.sum() - xhat * (g @ xhat))  # the card's formula
+    numeric = [(loss(x + h * e) - loss(x - h * e)) / (2 * h) for e in np.eye(n)]
+    assert dx == pytest.approx(numeric, abs=1e-6)
+    assert g @ xhat == pytest.approx((loss(gamma=gamma + h) - loss(gamma=gamma - h)) / (2 * h))
+    assert g.sum() == pytest.approx((loss(beta=beta + h) - loss(beta=beta - h)) / (2 * h))
+    assert "(γ / (N s)) · (N gᵢ − Σⱼ gⱼ − x̂ᵢ Σⱼ gⱼ x̂ⱼ)" in card(NR, "bn-backward-input").back
+    assert key(card(NR, "bn-gamma-grad-mcq")) == "Σᵢ gᵢ x̂ᵢ"
+
+
+def test_dropout_numbers():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    p, a = 0.2, 4.0
+    kept = rng.random(200_000) >= p
+    out = np.where(kept, a / (1 - p), 0.0)  # inverted dropout
+    assert out.mean() == pytest.approx(a, rel=0.01)
+    assert num(key(card(NR, "dropout-scale-mcq"))) == a / (1 - p)
+    assert "3/(1 − 0.5) = 6" in card(NR, "dropout-numeric").back
+
+
+def test_label_smoothing_numbers():
+    import numpy as np
+
+    eps, k = 0.1, 10
+    q = np.full(k, eps / k)
+    q[0] += 1 - eps
+    gap = math.log(q[0] / q[1])
+    z = np.zeros(k)
+    z[0] = gap
+    p = np.exp(z) / np.exp(z).sum()
+    assert p == pytest.approx(q)  # at that gap softmax(z) = q: the gradient p − q is 0
+    back = card(NR, "label-smoothing-numeric").back
+    assert f"{q[0]:.2f}" in back and f"ln 91 ≈ {gap:.2f}" in back
+    c = card(NR, "label-smoothing-mcq")
+    assert num(key(c)) == pytest.approx(1 - 0.1 + 0.1 / 5)
+
+
+def test_weight_decay_factor():
+    eta, lam, w, g = 0.1, 0.01, 3.0, 0.0
+    penalty_grad = lam * w  # d/dw of (λ/2)·w²
+    assert (w - eta * (g + penalty_grad)) / w == pytest.approx(0.999)
+    assert num(key(card(NR, "weight-decay-factor-mcq"))) == pytest.approx(1 - eta * lam)
