@@ -16,10 +16,14 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
 from quizforge.viz.contour import Raster, Viewport, contour, view_box
@@ -67,18 +71,34 @@ def plot_size(width: int, height: int | None, n_paths: int) -> tuple[int, int]:
 
 
 class FrameCache:
-    """The contour raster for the current console size (recomputed only when it changes)."""
+    """What does not change between frames, for the current console size: the contour raster,
+    its cells with their styles, and the cells each step of each path crosses."""
 
     def __init__(self, scene: Scene) -> None:
         self.scene = scene
         self.box = view_box(scene.surface, [scene.settings.start])
         self._raster: Raster | None = None
+        self._color: bool | None = None
+        self.base: list[list[tuple[str, str]]] = []
+        self.steps: list[list[tuple[tuple[int, int] | None, list[tuple[int, int]]]]] = []
 
     def raster(self, cols: int, rows: int) -> Raster:
         r = self._raster
         if r is None or (r.view.cols, r.view.rows) != (cols, rows):
             self._raster = r = contour(self.scene.surface, Viewport(self.box, cols, rows))
+            self._color = None
+            view = r.view
+            # per path, per step k ≥ 1: (the cell of iterate k, the cells on the way to it)
+            self.steps = [[(view.cell(b.x, b.y), _segment_cells(view, a, b))
+                           for a, b in pairwise(path.points)] for path in self.scene.paths]
         return r
+
+    def base_grid(self, raster: Raster, color: bool) -> list[list[tuple[str, str]]]:
+        if self._color is not color or not self.base:
+            self._color = color
+            self.base = [[(ch, _contour_style(raster.shade[r][c], color) if ch != " " else "")
+                          for c, ch in enumerate(row)] for r, row in enumerate(raster.chars)]
+        return self.base
 
 
 def _segment_cells(view: Viewport, a, b) -> list[tuple[int, int]]:
@@ -101,11 +121,38 @@ def _contour_style(shade: float, color: bool) -> str:
     return CONTOUR_COLOURS[min(len(CONTOUR_COLOURS) - 1, int(shade * len(CONTOUR_COLOURS)))]
 
 
-def render_plot(scene: Scene, raster: Raster, k: int, color: bool = True) -> Text:
-    """The contour with every path after k steps, and the axis labels, as one Text."""
+@lru_cache(maxsize=256)
+def _style(name: str) -> Style:
+    return Style.parse(name) if name else Style.null()
+
+
+class Plot:
+    """Rows of (text, style) runs, rendered straight to segments: a frame is redrawn several
+    times a second, and a Text of a few thousand styled cells is too slow to wrap and divide."""
+
+    def __init__(self, rows: list[list[tuple[str, str]]]) -> None:
+        self.rows = rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for row in self.rows:
+            for text, style in row:
+                yield Segment(text, _style(style))
+            yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        width = max((sum(cell_len(t) for t, _ in row) for row in self.rows), default=0)
+        return Measurement(width, width)
+
+    @property
+    def plain(self) -> str:
+        return "\n".join("".join(t for t, _ in row) for row in self.rows)
+
+
+def render_plot(scene: Scene, cache: FrameCache, raster: Raster, k: int,
+                color: bool = True) -> Plot:
+    """The contour with every path after k steps, and the axis labels."""
     view = raster.view
-    grid = [[(ch, _contour_style(raster.shade[r][c], color) if ch != " " else "")
-             for c, ch in enumerate(row)] for r, row in enumerate(raster.chars)]
+    grid = [list(row) for row in cache.base_grid(raster, color)]
 
     def put(cell, ch, style):
         if cell is not None:
@@ -113,14 +160,14 @@ def render_plot(scene: Scene, raster: Raster, k: int, color: bool = True) -> Tex
 
     for mx, my in scene.surface.minima:
         put(view.cell(mx, my), MINIMUM, "bold")
-    for path in scene.paths:
+    for path, steps in zip(scene.paths, cache.steps):
         mark, small, colour = MARKS[path.optimizer]
-        pts = path.points[: k + 1]
-        for a, b in pairwise(pts):
-            for cell in _segment_cells(view, a, b):
-                put(cell, small, colour)
-        for p in pts[1:]:
-            put(view.cell(p.x, p.y), mark, colour)
+        done = steps[:k]
+        for _, cells in done:
+            for r, c in cells:
+                grid[r][c] = (small, colour)
+        for cell, _ in done:
+            put(cell, mark, colour)
     put(view.cell(*scene.settings.start), START, "bold")
     for path in scene.paths:
         mark, _, colour = MARKS[path.optimizer]
@@ -129,34 +176,31 @@ def render_plot(scene: Scene, raster: Raster, k: int, color: bool = True) -> Tex
             put(view.cell(p.x, p.y), mark, f"bold reverse {colour}")
 
     xmin, xmax, ymin, ymax = view.box
-    text = Text(no_wrap=True, overflow="crop")
+    labels = {0: _num(ymax), view.rows - 1: _num(ymin),
+              view.rows // 2: "y " + _num((ymax + ymin) / 2)}
+    rows = []
     for r, row in enumerate(grid):
-        label = ""
-        if r == 0:
-            label = _num(ymax)
-        elif r == view.rows - 1:
-            label = _num(ymin)
-        elif r == view.rows // 2:
-            label = "y " + _num((ymax + ymin) / 2) if abs(ymax + ymin) > 1e-12 else "y 0"
-        text.append(f"{label:>{Y_LABEL_WIDTH - 1}} ", style="dim")
+        runs = [(f"{labels.get(r, ''):>{Y_LABEL_WIDTH - 1}} ", "dim")]
         run, run_style = [], None
         for ch, style in row:
             if style != run_style and run:
-                text.append("".join(run), style=run_style or None)
+                runs.append(("".join(run), run_style))
                 run = []
             run.append(ch)
             run_style = style
         if run:
-            text.append("".join(run), style=run_style or None)
-        text.append("\n")
+            runs.append(("".join(run), run_style))
+        rows.append(runs)
     left, mid, right = _num(xmin), "x " + _num((xmin + xmax) / 2), _num(xmax)
-    gap = view.cols - len(left) - len(mid) - len(right)
+    gap = max(0, view.cols - len(left) - len(mid) - len(right))
     axis = left + " " * (gap // 2) + mid + " " * (gap - gap // 2) + right
-    text.append(" " * Y_LABEL_WIDTH + axis[: view.cols], style="dim")
-    return text
+    rows.append([(" " * Y_LABEL_WIDTH + axis[: view.cols], "dim")])
+    return Plot(rows)
 
 
 def _num(v: float) -> str:
+    if abs(v) < 1e-12:
+        return "0"
     return f"{v:.2f}".rstrip("0").rstrip(".") if abs(v) < 1e4 else f"{v:.1e}"
 
 
@@ -165,29 +209,32 @@ def fmt(v: float) -> str:
     return f"{v:.4f}" if abs(v) < 1e6 else f"{v:.4e}"
 
 
-def render_table(scene: Scene, k: int) -> Table:
-    table = Table(box=None, padding=(0, 2), show_header=True, header_style="bold",
-                  pad_edge=False)
-    table.add_column("optimizer", no_wrap=True)
-    for name in ("iter", "loss", "x", "y"):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
+def render_table(scene: Scene, k: int) -> Text:
+    """optimizer / iter / loss / x / y, one row per optimizer, columns right-aligned (a plain
+    Text: a rich Table costs more than the whole plot at animation rates)."""
+    head = ("optimizer", "iter", "loss", "x", "y")
+    rows = []
+    box = view_box(scene.surface, [scene.settings.start])
     for path in scene.paths:
-        mark, _, colour = MARKS[path.optimizer]
         p = path.at(k)
         note = ""
         if path.diverged and k >= len(path.points):
             note = f"diverged after iter {p.iter}"
-        elif scene.paths and raster_off(scene, p):
+        elif not (box[0] <= p.x <= box[1] and box[2] <= p.y <= box[3]):
             note = "off the plot"
-        table.add_row(Text(f"{mark} {path.optimizer}", style=colour), str(p.iter), fmt(p.loss),
-                      fmt(p.x), fmt(p.y), Text(note, style="dim"))
-    return table
-
-
-def raster_off(scene: Scene, p) -> bool:
-    xmin, xmax, ymin, ymax = view_box(scene.surface, [scene.settings.start])
-    return not (xmin <= p.x <= xmax and ymin <= p.y <= ymax)
+        rows.append((path.optimizer, (f"{MARKS[path.optimizer][0]} {path.optimizer}",
+                                      str(p.iter), fmt(p.loss), fmt(p.x), fmt(p.y)), note))
+    widths = [max(len(head[i]), *(len(r[1][i]) for r in rows)) for i in range(5)]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{head[0]:<{widths[0]}}" + "".join(f"  {h:>{w}}" for h, w in
+                                                     zip(head[1:], widths[1:])), style="bold")
+    for name, cells, note in rows:
+        text.append("\n")
+        text.append(f"{cells[0]:<{widths[0]}}", style=MARKS[name][2])
+        text.append("".join(f"  {c:>{w}}" for c, w in zip(cells[1:], widths[1:])))
+        if note:
+            text.append(f"  {note}", style="dim")
+    return text
 
 
 def _title(scene: Scene, k: int) -> Text:
@@ -215,7 +262,7 @@ def render_frame(scene: Scene, cache: FrameCache, k: int, width: int, height: in
     cols, rows = plot_size(width, height, len(scene.paths))
     parts: list[RenderableType] = [
         _title(scene, k),
-        render_plot(scene, cache.raster(cols, rows), k, color),
+        render_plot(scene, cache, cache.raster(cols, rows), k, color),
         _legend(scene),
         render_table(scene, k),
     ]
