@@ -67,7 +67,11 @@ def test_nothing_due_says_when_next(decks, monkeypatch):
 def test_tag_and_deck_errors(decks):
     r = runner.invoke(app, ["study", "--deck", "nope"])
     assert r.exit_code == 1
-    assert r.stderr.strip() == "Error: no deck with id 'nope' (decks found: backprop, tiny)"
+    from quizforge.decks import load_decks
+    from quizforge.paths import bundled_decks_dir
+
+    found = sorted([*(d.id for d in load_decks([bundled_decks_dir()]).decks), "tiny"])
+    assert r.stderr.strip() == f"Error: no deck with id 'nope' (decks found: {', '.join(found)})"
     r = runner.invoke(app, ["study", "--tag", "nothing-has-this"])
     assert r.exit_code == 1 and r.stderr.strip() == "Error: no cards match tag nothing-has-this"
     r = runner.invoke(app, ["study", "--limit", "0"])

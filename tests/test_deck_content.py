@@ -265,7 +265,7 @@ def test_forget_gate_and_default_linear_init():
     assert "1/(3·in_features)" in card(IGF, "torch-linear-default-init").back
 
 
-@pytest.mark.parametrize("name", ["backprop", "init-gradient-flow", "norm-regularization"])
+@pytest.mark.parametrize("name", ["backprop", "init-gradient-flow", "norm-regularization", "training-practice"])
 def test_every_card_has_a_source_and_select_all_varies(name):
     cards = deck(name).cards
     assert all(c.source for c in cards)
@@ -365,3 +365,72 @@ def test_weight_decay_factor():
     penalty_grad = lam * w  # d/dw of (λ/2)·w²
     assert (w - eta * (g + penalty_grad)) / w == pytest.approx(0.999)
     assert num(key(card(NR, "weight-decay-factor-mcq"))) == pytest.approx(1 - eta * lam)
+
+
+# -- training-practice ----------------------------------------------------------------------
+
+TP = "training-practice"
+
+
+def to_bf16(x: float) -> float:
+    """Round an fp32 value to bfloat16 (keep the top 16 bits, round to nearest even)."""
+    import numpy as np
+
+    bits = int(np.array(x, dtype=np.float32).view(np.uint32))
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return float(np.array(bits, dtype=np.uint32).view(np.float32))
+
+
+def test_fp16_and_bf16_facts():
+    import numpy as np
+
+    f16 = np.finfo(np.float16)
+    assert float(f16.max) == 65504 and float(f16.tiny) == 2.0**-14 and float(f16.eps) == 2.0**-10
+    assert float(np.float16(2.0**-24)) == 2.0**-24 and float(np.float16(2.0**-26)) == 0.0
+    back = card(TP, "fp16-format").back
+    assert "65504" in back and "2⁻¹⁴ ≈ 6.1 × 10⁻⁵" in back and "2⁻²⁴ ≈ 6.0 × 10⁻⁸" in back
+    bf16_max = (2 - 2.0**-7) * 2.0**127
+    assert to_bf16(3e38) == pytest.approx(3e38, rel=2.0**-7) and bf16_max == pytest.approx(3.39e38, rel=1e-3)
+    assert to_bf16(1e-8) != 0  # bf16 keeps fp32's range: no underflow here
+    assert to_bf16(1 + 2.0**-8) == 1.0 and to_bf16(1 + 2.0**-7) == 1 + 2.0**-7
+
+
+def test_underflow_and_loss_scaling_numbers():
+    import numpy as np
+
+    assert float(np.float16(1e-8)) == 0.0
+    scaled = float(np.float16(1e-8 * 65536))
+    assert scaled == pytest.approx(6.6e-4, rel=0.01)
+    assert key(card(TP, "fp16-underflow-mcq")).startswith("0 in fp16; ≈ 6.6 × 10⁻⁴")
+
+
+def test_fp16_update_is_lost_without_master_weights():
+    import numpy as np
+
+    w = np.float16(1.0)
+    assert w + np.float16(1e-4) == w
+    assert float(np.nextafter(w, np.float16(2))) == pytest.approx(1.001, abs=1e-4)
+    assert key(card(TP, "master-weights-mcq")) == "1.0"
+
+
+def test_debugging_numbers():
+    assert math.log(100) == pytest.approx(4.6, abs=0.01) and math.log(2) == pytest.approx(0.69, abs=0.005)
+    assert num(key(card(TP, "initial-loss-mcq"))) == round(math.log(100), 1)
+    assert "ln 10 ≈ 2.30" in card(TP, "initial-loss-ln-k").back
+    b = math.log(0.1 / 0.9)
+    assert sigmoid(b) == pytest.approx(0.1)
+    assert f"≈ {b:.1f}".replace("-", "−") in card(TP, "init-output-bias").back
+
+
+def test_parallelism_numbers():
+    assert num(key(card(TP, "effective-batch-mcq"))) == 8 * 16 * 4
+    n, m = 4, 1.0
+    assert num(key(card(TP, "ring-all-reduce-mcq"))) == 2 * (n - 1) / n * m
+    assert all(2 * (k - 1) / k < 2 for k in range(1, 1000))
+    assert 2 + 2 + 4 + 4 + 4 == 16 and 16 * 7.5e9 / 1e9 == 120
+    assert "16 × 7.5 × 10⁹ = 120 GB" in card(TP, "zero-memory-per-param").back
+
+
+def test_ema_horizon():
+    assert 0.999**1000 == pytest.approx(math.exp(-1), rel=1e-3)
+    assert round(1 / (1 - 0.999)) == num(key(card(TP, "ema-horizon-mcq")))
