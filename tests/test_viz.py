@@ -273,9 +273,9 @@ def test_page_is_self_contained(tmp_path):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def dump_dom(page: Path, query: str) -> str:
+def dump_dom(page: Path, query: str, *flags: str) -> str:
     done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", *flags, "--dump-dom",
          f"{page.as_uri()}?{query}"],
         capture_output=True, text=True, timeout=90, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -327,3 +327,23 @@ def test_page_readout_uses_the_notes_format(tmp_path):
     assert run("--html", str(page)).exit_code == 0
     dom = dump_dom(page, "x=4&y=4&opt=sgd&lr=0.1&steps=1")
     assert "<td>1</td><td>16.5200</td><td>2.4000</td><td>0.8000</td>" in dom
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_page_controls_click_step_reset_start(tmp_path):
+    page = tmp_path / "viz.html"
+    assert run("--html", str(page)).exit_code == 0
+    # a click on the contour at (1, 2) moves the start there; two presses of Step
+    dom = dump_dom(page, "opt=sgd,adam&lr=0.1&steps=30&press=click:1:2,step,step")
+    got = readout(dom)
+    for t in trajectories(NOTES, Settings(optimizers=("sgd", "adam"), start=(1.0, 2.0),
+                                          steps=30)):
+        p = t.points[2]
+        assert got[t.optimizer]["iter"] == 2
+        assert (got[t.optimizer]["x"], got[t.optimizer]["y"]) == pytest.approx((p.x, p.y),
+                                                                                rel=1e-9)
+    assert "start (1, 2)" in dom
+    # Reset goes back to iter 0; Start animates to the last step (virtual time runs the timer)
+    assert readout(dump_dom(page, "opt=sgd&steps=30&press=reset"))["sgd"]["iter"] == 0
+    dom = dump_dom(page, "opt=sgd&steps=30&press=reset,start", "--virtual-time-budget=20000")
+    assert readout(dom)["sgd"]["iter"] == 30 and ">Start</button>" in dom
