@@ -149,6 +149,7 @@ def test_flashcards_have_sources():
 # -- init-gradient-flow ---------------------------------------------------------------------
 
 IGF = "init-gradient-flow"
+AA_ID = "autograd-architectures"
 
 
 def Phi(x: float) -> float:
@@ -265,7 +266,10 @@ def test_forget_gate_and_default_linear_init():
     assert "1/(3·in_features)" in card(IGF, "torch-linear-default-init").back
 
 
-@pytest.mark.parametrize("name", ["backprop", "init-gradient-flow", "norm-regularization", "training-practice"])
+@pytest.mark.parametrize(
+    "name",
+    ["backprop", "init-gradient-flow", "norm-regularization", "training-practice", AA_ID],
+)
 def test_every_card_has_a_source_and_select_all_varies(name):
     cards = deck(name).cards
     assert all(c.source for c in cards)
@@ -434,3 +438,168 @@ def test_parallelism_numbers():
 def test_ema_horizon():
     assert 0.999**1000 == pytest.approx(math.exp(-1), rel=1e-3)
     assert round(1 / (1 - 0.999)) == num(key(card(TP, "ema-horizon-mcq")))
+
+
+# -- autograd-architectures -----------------------------------------------------------------
+
+AA = "autograd-architectures"
+
+
+def softmax(z):
+    import numpy as np
+
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def numeric_jacobian(f, x, h=1e-6):
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    cols = [(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)]
+    return np.stack(cols, axis=-1)
+
+
+def numeric_grad(f, x, h=1e-6):
+    """Centred differences of a scalar function, shaped like x."""
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    flat = [(f(x + h * e.reshape(x.shape)) - f(x - h * e.reshape(x.shape))) / (2 * h)
+            for e in np.eye(x.size)]
+    return np.array(flat, dtype=float).reshape(x.shape)
+
+
+def logits_for(p):
+    import numpy as np
+
+    return np.log(np.asarray(p, dtype=float))  # softmax(log p) = p when Σp = 1
+
+
+def test_softmax_jacobian_cards():
+    import numpy as np
+
+    p = np.array([0.5, 0.3, 0.2])
+    jac = numeric_jacobian(softmax, logits_for(p))
+    assert jac == pytest.approx(np.diag(p) - np.outer(p, p), abs=1e-6)
+    back = card(AA, "softmax-jacobian-numeric").back
+    assert f"= {jac[0, 0]:.2f}" in back and f"= {jac[0, 1]:.2f}".replace("-", "−") in back
+    p2 = np.array([0.6, 0.3, 0.1])
+    jac2 = numeric_jacobian(softmax, logits_for(p2))
+    c = card(AA, "softmax-jacobian-mcq")
+    assert num(key(c)) == pytest.approx(jac2[1, 2], abs=1e-6)
+    for wrong in (-jac2[1, 2], jac2[1, 1], -p2[0] * p2[1]):
+        assert has(c, wrong, 2)
+    assert jac2.sum(axis=1) == pytest.approx(0, abs=1e-6) and jac2 == pytest.approx(jac2.T)
+
+
+def test_p_minus_y_and_temperature():
+    import numpy as np
+
+    z, y, t = np.array([1.0, -0.5, 2.0]), np.array([0.0, 1.0, 0.0]), 2.5
+
+    def ce(z, t=1.0):
+        return -float(y @ np.log(softmax(z / t)))
+
+    grad = numeric_grad(lambda v: ce(v), z)
+    assert grad == pytest.approx(softmax(z) - y, abs=1e-6)
+    grad_t = numeric_grad(lambda v: ce(v, t), z)
+    assert grad_t == pytest.approx((softmax(z / t) - y) / t, abs=1e-6)
+
+
+def test_ce_vs_mse_at_a_saturated_sigmoid():
+    z, y = -5.0, 1.0
+    p = sigmoid(z)
+    ce = slope(lambda v: -math.log(sigmoid(v)), z)
+    mse = slope(lambda v: (sigmoid(v) - y) ** 2, z)
+    assert ce == pytest.approx(p - y) and f"CE ≈ {ce:.3f}; MSE ≈ {mse:.3f}".replace("-", "−") == key(
+        card(AA, "ce-vs-mse-mcq")
+    )
+    assert f"≈ {p:.4f}" in card(AA, "ce-vs-mse-mcq").question
+    assert "−1.987" in " ".join(card(AA, "ce-vs-mse-mcq").choices) and round(-1 / p) == -149
+
+
+def lstm_params(n_in: int, hidden: int) -> int:
+    # PyTorch: weight_ih (4h × in), weight_hh (4h × h), bias_ih (4h), bias_hh (4h)
+    return 4 * hidden * n_in + 4 * hidden * hidden + 4 * hidden + 4 * hidden
+
+
+def test_lstm_parameter_counts():
+    assert lstm_params(10, 20) == 2560 and "= 4 × 640 = 2560" in card(AA, "lstm-param-count").back
+    c = card(AA, "lstm-param-mcq")
+    assert num(key(c)) == lstm_params(8, 16)
+    for wrong in (lstm_params(8, 16) - 4 * 16, lstm_params(8, 16) - 8 * 16, lstm_params(8, 16) // 4):
+        assert has(c, wrong, 0)
+
+
+def correlate(x, w):
+    import numpy as np
+
+    return np.array([x[i] * w[0] + x[i + 1] * w[1] for i in range(len(x) - 1)])
+
+
+def test_conv_backward_numbers():
+    import numpy as np
+
+    x, w, g = np.array([1.0, 2, 3, 4]), np.array([1.0, -1]), np.array([1.0, 0, 2])
+    dw = numeric_grad(lambda v: g @ correlate(x, v), w)
+    dx = numeric_grad(lambda v: g @ correlate(v, w), x)
+    assert dw == pytest.approx([7, 10]) and dx == pytest.approx([1, -1, 2, -2])
+    back = card(AA, "conv-backward-numeric").back
+    assert "= 7" in back and "= 10" in back and "(1, −1, 2, −2)" in back
+    x2, g2 = np.array([5.0, 0, -2, 4]), np.array([2.0, 1, -1])
+    dw2 = numeric_grad(lambda v: g2 @ correlate(x2, v), w)
+    assert key(card(AA, "conv-weight-grad-mcq")) == f"({dw2[0]:.0f}, {dw2[1]:.0f})".replace("-", "−")
+
+
+def test_conv_output_size():
+    n, k, p, s = 32, 3, 1, 2
+    assert (n + 2 * p - k) // s + 1 == 16 and "gives 16" in card(AA, "conv-output-size").back
+
+
+def test_maxpool_backward():
+    import numpy as np
+
+    window = np.array([1.0, 5, 3, 2])
+    grad = numeric_grad(lambda v: 4 * v.max(), window)
+    assert key(card(AA, "maxpool-mcq")) == ", ".join(f"{v:.0f}" for v in grad)
+
+
+def test_attention_backward_formulas():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n, d = 4, 3
+    q, k, v, d_o = (rng.standard_normal((n, d)) for _ in range(4))
+
+    def loss(q, k, v):
+        return float(np.sum(d_o * (softmax(q @ k.T / math.sqrt(d)) @ v)))
+
+    a = softmax(q @ k.T / math.sqrt(d))
+    d_v = a.T @ d_o
+    d_a = d_o @ v.T
+    d_s = a * (d_a - np.sum(d_a * a, axis=1, keepdims=True))
+    d_q, d_k = d_s @ k / math.sqrt(d), d_s.T @ q / math.sqrt(d)
+
+    def fd(which):
+        def f(m):
+            args = [q, k, v]
+            args[which] = m
+            return loss(*args)
+
+        return numeric_grad(f, [q, k, v][which])
+
+    assert d_q == pytest.approx(fd(0), abs=1e-6)
+    assert d_k == pytest.approx(fd(1), abs=1e-6)
+    assert d_v == pytest.approx(fd(2), abs=1e-6)
+    assert "dS = A ⊙ (dA − rowsum(dA ⊙ A))" in card(AA, "attention-backward").back
+
+
+def test_dot_product_variance_grows_with_d():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    d = 64
+    qk = np.sum(rng.standard_normal((20_000, d)) * rng.standard_normal((20_000, d)), axis=1)
+    assert qk.var() == pytest.approx(d, rel=0.05)
+    assert (qk / math.sqrt(d)).var() == pytest.approx(1, rel=0.05)
