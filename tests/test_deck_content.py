@@ -225,7 +225,9 @@ def test_activation_slopes_against_finite_differences():
         s = sigmoid(x)
         assert slope(silu, x) == pytest.approx(s + x * s * (1 - s), abs=1e-8)
         assert slope(silu, x) == pytest.approx(s * (1 + x * (1 - s)), abs=1e-8)
-        assert slope(gelu, x) == pytest.approx(Phi(x) + x * math.exp(-x * x / 2) / math.sqrt(2 * math.pi), abs=1e-8)
+        assert slope(gelu, x) == pytest.approx(
+            Phi(x) + x * math.exp(-x * x / 2) / math.sqrt(2 * math.pi), abs=1e-8
+        )
     c = card(IGF, "silu-derivative-mcq")
     assert key(c) == "σ(x) + x·σ(x)(1 − σ(x))"
     # the distractors are really different functions
@@ -296,7 +298,10 @@ def test_batch_norm_forward_numbers():
     assert (x.mean(), x.var()) == (4, 2)
     y = batch_norm(x, gamma=2, beta=1)
     back = card(NR, "bn-forward-numeric").back
-    assert "(" + ", ".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in y).replace("-", "−") + ")" in back
+    assert (
+        "(" + ", ".join(f"{v:.2f}".rstrip("0").rstrip(".") for v in y).replace("-", "−") + ")"
+        in back
+    )
 
 
 def test_running_statistics_numbers():
@@ -394,7 +399,9 @@ def test_fp16_and_bf16_facts():
     back = card(TP, "fp16-format").back
     assert "65504" in back and "2⁻¹⁴ ≈ 6.1 × 10⁻⁵" in back and "2⁻²⁴ ≈ 6.0 × 10⁻⁸" in back
     bf16_max = (2 - 2.0**-7) * 2.0**127
-    assert to_bf16(3e38) == pytest.approx(3e38, rel=2.0**-7) and bf16_max == pytest.approx(3.39e38, rel=1e-3)
+    assert to_bf16(3e38) == pytest.approx(3e38, rel=2.0**-7) and bf16_max == pytest.approx(
+        3.39e38, rel=1e-3
+    )
     assert to_bf16(1e-8) != 0  # bf16 keeps fp32's range: no underflow here
     assert to_bf16(1 + 2.0**-8) == 1.0 and to_bf16(1 + 2.0**-7) == 1 + 2.0**-7
 
@@ -418,7 +425,9 @@ def test_fp16_update_is_lost_without_master_weights():
 
 
 def test_debugging_numbers():
-    assert math.log(100) == pytest.approx(4.6, abs=0.01) and math.log(2) == pytest.approx(0.69, abs=0.005)
+    assert math.log(100) == pytest.approx(4.6, abs=0.01) and math.log(2) == pytest.approx(
+        0.69, abs=0.005
+    )
     assert num(key(card(TP, "initial-loss-mcq"))) == round(math.log(100), 1)
     assert "ln 10 ≈ 2.30" in card(TP, "initial-loss-ln-k").back
     b = math.log(0.1 / 0.9)
@@ -465,8 +474,10 @@ def numeric_grad(f, x, h=1e-6):
     import numpy as np
 
     x = np.asarray(x, dtype=float)
-    flat = [(f(x + h * e.reshape(x.shape)) - f(x - h * e.reshape(x.shape))) / (2 * h)
-            for e in np.eye(x.size)]
+    flat = [
+        (f(x + h * e.reshape(x.shape)) - f(x - h * e.reshape(x.shape))) / (2 * h)
+        for e in np.eye(x.size)
+    ]
     return np.array(flat, dtype=float).reshape(x.shape)
 
 
@@ -512,9 +523,9 @@ def test_ce_vs_mse_at_a_saturated_sigmoid():
     p = sigmoid(z)
     ce = slope(lambda v: -math.log(sigmoid(v)), z)
     mse = slope(lambda v: (sigmoid(v) - y) ** 2, z)
-    assert ce == pytest.approx(p - y) and f"CE ≈ {ce:.3f}; MSE ≈ {mse:.3f}".replace("-", "−") == key(
-        card(AA, "ce-vs-mse-mcq")
-    )
+    assert ce == pytest.approx(p - y) and f"CE ≈ {ce:.3f}; MSE ≈ {mse:.3f}".replace(
+        "-", "−"
+    ) == key(card(AA, "ce-vs-mse-mcq"))
     assert f"≈ {p:.4f}" in card(AA, "ce-vs-mse-mcq").question
     assert "−1.987" in " ".join(card(AA, "ce-vs-mse-mcq").choices) and round(-1 / p) == -149
 
@@ -528,7 +539,11 @@ def test_lstm_parameter_counts():
     assert lstm_params(10, 20) == 2560 and "= 4 × 640 = 2560" in card(AA, "lstm-param-count").back
     c = card(AA, "lstm-param-mcq")
     assert num(key(c)) == lstm_params(8, 16)
-    for wrong in (lstm_params(8, 16) - 4 * 16, lstm_params(8, 16) - 8 * 16, lstm_params(8, 16) // 4):
+    for wrong in (
+        lstm_params(8, 16) - 4 * 16,
+        lstm_params(8, 16) - 8 * 16,
+        lstm_params(8, 16) // 4,
+    ):
         assert has(c, wrong, 0)
 
 
@@ -549,7 +564,9 @@ def test_conv_backward_numbers():
     assert "= 7" in back and "= 10" in back and "(1, −1, 2, −2)" in back
     x2, g2 = np.array([5.0, 0, -2, 4]), np.array([2.0, 1, -1])
     dw2 = numeric_grad(lambda v: g2 @ correlate(x2, v), w)
-    assert key(card(AA, "conv-weight-grad-mcq")) == f"({dw2[0]:.0f}, {dw2[1]:.0f})".replace("-", "−")
+    assert key(card(AA, "conv-weight-grad-mcq")) == f"({dw2[0]:.0f}, {dw2[1]:.0f})".replace(
+        "-", "−"
+    )
 
 
 def test_conv_output_size():
