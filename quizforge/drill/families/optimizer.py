@@ -32,7 +32,7 @@ from quizforge.drill.rounding import band
 from quizforge.drill.model import Lines, Mistake, Question, Target, fmt_exact, fmt_num
 
 NAME = "optimizer"
-MIXES = 8  # random up/down mixes in the band (rounding.band's default is 24)
+MIXES = 4  # random up/down mixes in the band (rounding.band's default is 24)
 NOTES = (1, 3, 2, 5)  # f = a·x² + b·y² + c·x·y + k: the notes' surface
 QUADRATICS = ((1, 2, 2, 0), (2, 1, 2, 0), (1, 1, 1, 0), (2, 3, 2, 1), (1, 2, 0, 3))
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
