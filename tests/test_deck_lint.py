@@ -147,8 +147,8 @@ def test_each_warning_fires_once_with_its_counts():
         ),
         (
             "23: warning: deck 'lint-cues': the key is the longest choice in 4 of 5 "
-            "single-answer MCQs (80% > 40%), so 'pick the longest' pays; write distractors "
-            "as long as the key (long-1, long-2, long-3, long-4)"
+            "single-answer prose MCQs (80% > 40%), so 'pick the longest' pays; write "
+            "distractors as long as the key (long-1, long-2, long-3, long-4)"
         ),
         (
             "8: warning: deck 'lint-cues': card 'worked-again' uses the numbers of card "
@@ -161,7 +161,7 @@ def test_each_warning_fires_once_with_its_counts():
 def test_a_long_key_in_a_deck_of_few_mcqs_is_chance():
     from quizforge.decks.model import Deck
 
-    long_key = _mcq(["a", "bbbb", "c"], (1,))
+    long_key = _mcq(["short", "a much longer choice than the rest", "tiny"], (1,))
     assert deck_warnings(Deck("d", "D", (long_key,) * 4, Path("d"))) == []
 
 
@@ -181,10 +181,19 @@ def test_select_all_warning_needs_every_card_at_n_minus_1():
 def test_longest_key_at_40_percent_is_fine():
     from quizforge.decks.model import Deck
 
-    long_key = _mcq(["a", "bbbb", "c"], (1,))
-    short_key = _mcq(["a", "bbbb", "c"], (0,))
+    choices = ["short", "a much longer choice than the rest", "tiny"]
+    long_key, short_key = _mcq(choices, (1,)), _mcq(choices, (0,))
     cards = (long_key, long_key, short_key, short_key, short_key)  # 2 of 5 = 40%
     assert deck_warnings(Deck("d", "D", cards, Path("d"))) == []
+    cards = (long_key, long_key, long_key, short_key, short_key)  # 3 of 5 = 60%
+    assert len(deck_warnings(Deck("d", "D", cards, Path("d")))) == 1
+
+
+def test_numeric_choices_do_not_count_as_longest():
+    from quizforge.decks.model import Deck
+
+    numeric = _mcq(["4", "8", "12", "280"], (3,))
+    assert deck_warnings(Deck("d", "D", (numeric,) * 6, Path("d"))) == []
 
 
 def test_prompt_numbers_skip_names_and_normalise():
@@ -199,7 +208,7 @@ def test_validate_prints_warnings_and_counts_but_passes():
     r = runner.invoke(app, ["validate", str(LINT / "cues.yaml")])
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
-    assert lines[-2] == "ok: 1 deck, 8 cards"
+    assert lines[-2] == "ok: 1 deck, 9 cards"
     assert lines[-1] == "3 warnings (lint-cues 3)"
     assert sum("warning:" in line for line in lines) == 3
 

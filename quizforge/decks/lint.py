@@ -8,8 +8,8 @@ Pure: cards in, messages out. Two kinds:
   keeps its order and may do so.
 * warnings, per deck (`quizforge validate --strict` makes them fail): every select-all
   card has all but one choice right; the key is the longest choice in more than 40% of
-  the single-answer MCQs; two cards are built on the same numbers (a worked example
-  reused, so the answer is remembered rather than computed).
+  the single-answer prose MCQs (at least 5 of them); two cards are built on the same
+  numbers (a worked example reused, so the answer is remembered rather than computed).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from quizforge.decks.model import LETTERS, MCQ, Card, Deck, Flashcard, Problem
 
 LONGEST_KEY_LIMIT = 0.40  # warn above this share of single-answer MCQs
 LONGEST_KEY_MIN_CARDS = 5  # below this many, a long key or two is chance, not a habit
+# Only prose choices count: among "4", "8", "12", "28" the longest says nothing.
+PROSE_MIN_CHARS = 20  # a card is prose when its longest choice is at least this long
 SHARED_NUMBERS_MIN = 3  # distinct numbers a prompt must have to count as a worked example
 
 # -- letter and position references ------------------------------------------------------
@@ -190,7 +192,7 @@ def key_is_longest(card: MCQ) -> bool:
 
 
 def _longest_key_warning(deck: Deck, mcqs: list[MCQ]) -> list[Problem]:
-    single = [c for c in mcqs if not c.multi]
+    single = [c for c in mcqs if not c.multi and max(map(len, c.choices)) >= PROSE_MIN_CHARS]
     longest = [c for c in single if key_is_longest(c)]
     if len(single) < LONGEST_KEY_MIN_CARDS or len(longest) <= LONGEST_KEY_LIMIT * len(single):
         return []
@@ -201,8 +203,8 @@ def _longest_key_warning(deck: Deck, mcqs: list[MCQ]) -> list[Problem]:
             deck,
             longest[0].line,
             f"deck '{deck.id}': the key is the longest choice in {len(longest)} of {len(single)} "
-            f"single-answer MCQs ({share:.0%} > {LONGEST_KEY_LIMIT:.0%}), so 'pick the longest' "
-            f"pays; write distractors as long as the key ({ids})",
+            f"single-answer prose MCQs ({share:.0%} > {LONGEST_KEY_LIMIT:.0%}), so 'pick the "
+            f"longest' pays; write distractors as long as the key ({ids})",
         )
     ]
 
