@@ -128,6 +128,20 @@ def test_a_just_written_file_is_checked_by_its_bytes_not_parsed(tmp_path, parses
     same(second, first)
 
 
+def test_a_racy_row_is_trusted_on_size_and_time_once_the_file_is_old(tmp_path, monkeypatch):
+    path = write(tmp_path / "new.yaml", deck_text("n", ["F"]), old=False)
+    cached_load([path])
+    hashed = []
+    real_digest = deck_cache.digest
+    monkeypatch.setattr(deck_cache, "digest", lambda data: hashed.append(1) or real_digest(data))
+    real_now = deck_cache.now_ns
+    monkeypatch.setattr(deck_cache, "now_ns", lambda: real_now() + 10 * deck_cache.RACY_NS)
+    cached_load([path])  # later: the bytes are checked once more, and the row moves on
+    assert hashed == [1]
+    cached_load([path])
+    assert hashed == [1]
+
+
 def test_cached_decks_carry_the_path_they_were_reached_by(folder, monkeypatch):
     cached_load([folder])
     monkeypatch.chdir(folder.parent)
@@ -274,6 +288,23 @@ def test_a_cache_that_cannot_be_written_is_still_read(folder, parses):
     parses.clear()
     cached_load([folder])
     assert parses == [folder / "a.yaml"]  # not written the first time
+
+
+def test_a_busy_cache_is_left_alone(folder, parses, monkeypatch):
+    cached_load([folder])
+    write(folder / "a.yaml", deck_text("a", ["changed"]))
+    monkeypatch.setattr(deck_cache, "BUSY_TIMEOUT_S", 0.05)
+    other = sqlite3.connect(deck_cache_path(), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    parses.clear()
+    try:
+        same(cached_load([folder]), load_decks([folder]))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    parses.clear()
+    cached_load([folder])
+    assert parses == [folder / "a.yaml"]  # not written while busy; the rest kept
 
 
 # -- two processes ----------------------------------------------------------------------

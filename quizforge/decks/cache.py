@@ -204,6 +204,16 @@ def digest(data: bytes) -> str:
 
 # -- the cache -------------------------------------------------------------------------
 
+CacheRow = tuple[str, int, int, str, str, int, str, str | None]
+# Primary SQLite result codes that mean the file is not a cache we can use: a generic error
+# (a table or column missing), corrupt, not a database. Busy, read-only or full are not.
+_DAMAGE_CODES = {1, 11, 26}
+
+
+def _is_damage(e: sqlite3.Error) -> bool:
+    code = getattr(e, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _DAMAGE_CODES
+
 
 @dataclass(frozen=True)
 class FileKey:
@@ -229,26 +239,34 @@ class DeckCache:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._broken = False
-        self._pending: list[tuple] = []
+        self._pending: list[CacheRow] = []
+        self._touched: list[tuple[int, str, int, int]] = []  # racy rows found unchanged
 
     # -- opening -----------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._conn is not None or self._broken:
             return self._conn
-        for attempt in (1, 2):
+        for _ in range(2):
             try:
                 self._conn = self._open()
                 return self._conn
-            except sqlite3.DatabaseError:
-                # Not a database, or a table we cannot read: a damaged cache, rebuilt.
+            except sqlite3.Error as e:
                 self.close()
-                if attempt == 2 or not self._remove():
-                    break
+                if not (_is_damage(e) and self._remove()):
+                    break  # busy, read-only, full: no cache this time, and nothing deleted
             except OSError:
                 break
         self._broken = True
         return None
+
+    def _damaged(self, e: sqlite3.Error) -> None:
+        """After an error while in use: a damaged file is removed (the next use starts
+        a new one); any other error is left alone."""
+        if _is_damage(e):
+            self.close()
+            if not self._remove():
+                self._broken = True
 
     def _open(self) -> sqlite3.Connection:
         if not self.path.exists():
@@ -298,7 +316,8 @@ class DeckCache:
                 f"SELECT {columns} FROM deck_files WHERE path = ? AND size = ? AND mtime_ns = ?",
                 (key.path, key.size, key.mtime_ns),
             ).fetchone()
-        except sqlite3.Error:
+        except sqlite3.Error as e:
+            self._damaged(e)
             return None
         if row is None or row[0] != environment_key():
             return None
@@ -314,10 +333,16 @@ class DeckCache:
         return summary, cards
 
     def _same_bytes(self, key: FileKey, expected: str) -> bool:
+        """Whether a racy row's file still has the bytes it was read with. Once the file's
+        time is `RACY_NS` old, the row's read time moves on, and size and time suffice."""
+        read_ns = now_ns()
         try:
-            return digest(Path(key.path).read_bytes()) == expected
+            same = digest(Path(key.path).read_bytes()) == expected
         except OSError:
             return False
+        if same and key.mtime_ns < read_ns - RACY_NS:
+            self._touched.append((read_ns, key.path, key.size, key.mtime_ns))
+        return same
 
     # -- writing -----------------------------------------------------------------------
 
@@ -327,7 +352,8 @@ class DeckCache:
 
     def flush(self) -> None:
         rows, self._pending = self._pending, []
-        if not rows:
+        touched, self._touched = self._touched, []
+        if not rows and not touched:
             return
         conn = self._connect()
         if conn is None:
@@ -336,15 +362,17 @@ class DeckCache:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany("INSERT OR REPLACE INTO deck_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                              rows)
+            conn.executemany("UPDATE deck_files SET read_ns = ?"
+                             " WHERE path = ? AND size = ? AND mtime_ns = ?", touched)
             conn.execute("COMMIT")
-        except sqlite3.Error:  # read-only, full, or busy for too long: no cache this time
+        except sqlite3.Error as e:  # read-only, full, or busy for too long: no cache this time
             try:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+            self._damaged(e)
 
 
-CacheRow = tuple[str, int, int, str, str, int, str, str | None]
 
 
 def cache_row(
