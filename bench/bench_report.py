@@ -112,8 +112,8 @@ def main() -> None:
             "report": timed_runs([*exe, "report"], env, args.runs),
             "report --json": timed_runs([*exe, "report", "--json"], env, args.runs),
             "report --svg": timed_runs([*exe, "report", "--svg", f"{home}/r.svg"], env, args.runs),
-            "report --deck backprop --tag backprop-math": timed_runs(
-                [*exe, "report", "--deck", "backprop", "--tag", "backprop-math"], env, args.runs
+            "report --deck synth-backprop --tag backprop-math": timed_runs(
+                [*exe, "report", "--deck", "synth-backprop", "--tag", "backprop-math"], env, args.runs
             ),
             "report --since 2026-11-01": timed_runs(
                 [*exe, "report", "--since", "2026-11-01"], env, args.runs

@@ -9,12 +9,16 @@ the answers are written with `insert_review` / `write_schedule`, and drill attem
     python bench/make_store.py [PATH] [--cards N] [--reviews N] [--seed S]
 
 The store ends at END (QUIZFORGE_NOW for the benchmark). `quizforge report` reads it with
-no deck files: deck ids and tags come from the store.
+no deck files: deck ids and tags come from the store. The same decks, as they stand at END,
+are written as real YAML files beside the store (`decks/`, one file of 4,000 cards per topic)
+for the benchmarks that load them the way a user's folder is loaded. Deck ids are
+`synth-<topic>`, so none clashes with a bundled deck (`backprop`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import time
 from dataclasses import replace
@@ -72,6 +76,10 @@ SKILLS = [
 BATCH = 100_000
 
 
+DECK_PREFIX = "synth-"  # never a bundled deck's id
+REMOVED_SHARE = 100  # one card in 101 was later deleted from its deck file
+
+
 def make_decks(n_cards: int, rng: random.Random) -> list[Deck]:
     per_deck = n_cards // len(TOPICS)
     decks = []
@@ -90,7 +98,9 @@ def make_decks(n_cards: int, rng: random.Random) -> list[Deck]:
                 )
             else:
                 cards.append(GeneratedCard(f"g{i}", "backprop", difficulty=1 + i % 3, tags=tags))
-        decks.append(Deck(topic, topic.title(), tuple(cards), Path(f"{topic}.yaml"), tags=("ml",)))
+        decks.append(
+            Deck(DECK_PREFIX + topic, topic.title(), tuple(cards), Path(f"{topic}.yaml"), tags=("ml",))
+        )
     return decks
 
 
@@ -124,7 +134,8 @@ def build(path: Path, n_cards: int, n_reviews: int, seed: int) -> dict:
     sched = Scheduler(Config(fuzz=False))
     skill_sched = Scheduler(Config(fuzz=False, leech_threshold=10**6))  # skills never leech
     start = END - SPAN
-    decks = make_decks(n_cards, rng)
+    # The files end with n_cards cards; the store also saw the ones deleted since.
+    decks = make_decks(n_cards + n_cards // REMOVED_SHARE, rng)
     t0 = time.perf_counter()
     path.parent.mkdir(parents=True, exist_ok=True)
     for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
@@ -207,7 +218,11 @@ def build(path: Path, n_cards: int, n_reviews: int, seed: int) -> dict:
         for rowid, s in final.items():
             store.write_schedule(conn, rowid, s)
     # 1% of cards were later deleted from their deck files: history kept, in_deck = 0.
-    keep = [replace(d, cards=tuple(c for c in d.cards if rng.random() >= 0.01)) for d in decks]
+    keep = []
+    for d in decks:
+        gone = set(rng.sample(range(len(d.cards)), len(d.cards) - n_cards // len(TOPICS)))
+        keep.append(replace(d, cards=tuple(c for i, c in enumerate(d.cards) if i not in gone)))
+    write_yaml_decks(keep, path.parent / "decks")
     removed = store.sync_decks(db, keep, END)["removed"]
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
@@ -221,6 +236,50 @@ def build(path: Path, n_cards: int, n_reviews: int, seed: int) -> dict:
         "simulate_seconds": round(t_sim, 1),
         "now": END.isoformat(),
     }
+
+
+def write_yaml_decks(decks: list[Deck], folder: Path) -> list[Path]:
+    """Each deck as a real deck file, `<deck id>.yaml`, as a person would write it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.yaml"):
+        old.unlink()
+    paths = []
+    for deck in decks:
+        lines = [f"deck: {deck.id}", f"name: {deck.name}", f"tags: [{', '.join(deck.tags)}]", "cards:"]
+        for card in deck.cards:
+            lines += _card_yaml(deck, card)
+        path = folder / f"{deck.id}.yaml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _card_yaml(deck: Deck, card) -> list[str]:
+    """A card's lines, with text of a realistic length (deterministic from its id)."""
+    def q(text: str) -> str:  # a JSON string is a valid double-quoted YAML scalar
+        return json.dumps(text, ensure_ascii=False)
+
+    topic = deck.id.removeprefix(DECK_PREFIX)
+    out = [f"  - id: {card.id}"]
+    if card.type == "flashcard":
+        front = f"{card.front}: why does {topic} behave this way in practice?"
+        back = f"In {topic}, state the assumption, then its consequence, then one example " \
+            "from a real model, and say what would change if the assumption failed."
+        out += [f"    front: {q(front)}", f"    back: {q(back)}"]
+    elif card.type == "mcq":
+        choices = ", ".join(q(f"{c} — option for {topic}") for c in card.choices)
+        out += [
+            "    type: mcq",
+            f"    question: {q(card.question)}",
+            f"    choices: [{choices}]",
+            f"    answer: {'abcd'[card.answer[0]]}",
+            f"    explanation: {q(f'The {topic} answer follows from the definition.')}",
+        ]
+    else:
+        out += ["    type: generated", f"    generator: {card.generator}",
+                f"    difficulty: {card.difficulty}"]
+    out.append(f"    tags: [{', '.join(card.tags)}]")
+    return out
 
 
 def db_count(path: Path, table: str) -> int:
