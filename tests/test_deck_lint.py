@@ -42,6 +42,7 @@ def refs(text: str, n: int = 4) -> list[str]:
         ("answer: c", ["answer: c"]),
         ("choices a and c are traps", ["choices a and c"]),
         ("Stepping early (b, d) uses stale values.", ["(b, d)"]),
+        ("Option B is off by one; (C) too.", ["Option B", "(C)"]),
         ("so c is false", ["c is false"]),
         ("b and d are wrong", ["b and d are wrong"]),
         ("the first option is backwards", ["the first option"]),

@@ -37,7 +37,9 @@ _KEYWORD_LETTER = re.compile(
     re.IGNORECASE,
 )
 # "(b, d)", "(a/c)", "(c)"; not "f(x)", where a letter is a variable of a function.
-_PAREN_LETTERS = re.compile(r"(?<![\w)\]])\(\s*([a-z])((?:\s*(?:,|and|or|/)\s*[a-z])*)\s*\)")
+_PAREN_LETTERS = re.compile(
+    r"(?<![\w)\]])\(\s*([a-z])((?:\s*(?:,|and|or|/)\s*[a-z])*)\s*\)", re.IGNORECASE
+)
 # "c) gives ..." at the start of a sentence or line, as choices are labelled on screen.
 _LABEL_AT_START = re.compile(r"(?:^|(?<=[.;:!?\n])\s*)\s*([a-z])\)\s", re.IGNORECASE)
 # "so c is false", "b and d are wrong"
