@@ -59,12 +59,39 @@ def fanout():
 
 @pytest.mark.parametrize("answer", [
     "0.4", "0.400", "0.401", "2*(w*x+b-y)*x", "2(wx+b−y)x", "4*w*x**2/2 + 2*b*x - 2*x*y",
-    "2*z3*x", "2·0.1·2", "dL/dw = 0.4", "4e-1", "2z3x",
+    "2·0.1·2", "dL/dw = 0.4", "4e-1", "2/5", "⅖".replace("⅖", "0.4"),
 ])
 def test_worked_example_accepts_every_correct_form(linear, answer):
     v = grade(linear, answer)
     assert v.correct and not v.rejected, v.feedback
     assert v.value == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("answer", ["2*z3*x", "2z3x"])
+def test_number_form_refuses_node_names_which_skip_the_forward_pass(linear, answer):
+    v = grade(linear, answer)
+    assert v.rejected and "node names are for the expression form" in v.reason
+
+
+def test_answer_labelled_for_another_question_is_refused():
+    p = make(LINEAR, LINEAR_VALUES, ("w", "b"))
+    v = grade(p, "dL/db = 0.4")
+    assert v.rejected and v.reason == ("your answer is labelled for b, but this question asks "
+                                       "for ∂L/∂w")
+    assert grade(p, "dL/dw = 0.4").correct
+
+
+def test_scalar_question_given_a_one_element_tensor_or_steps():
+    p = make(LINEAR, LINEAR_VALUES, ("w",))
+    for text in ("[0.4]", "[[0.4]]"):
+        v = grade(p, text)
+        assert not v.correct and v.mistake == "shape" and "∂L/∂w is a vector" in v.feedback \
+            or "1×1" in v.feedback
+    v = grade(p, "0.4;")
+    assert v.rejected and "single number" in v.reason
+    steps = make(LINEAR, LINEAR_VALUES, ("w",), form="steps")
+    v = grade_step(steps, 0, 0, "0.2; 0.2")
+    assert v.rejected and "one value at a time" in v.reason
 
 
 @pytest.mark.parametrize(("answer", "mistake", "words"), [
@@ -137,7 +164,8 @@ def test_steps_partial_credit(linear):
     assert not v.correct and v.score == 0.75 and v.steps[3].mistake == "local-gradient"
     v = grade(p, "0.2; 0.2")
     assert v.rejected and "expected 4 values" in v.reason
-    assert grade_step(p, 0, 0, "2*z3").correct
+    assert grade_step(p, 0, 0, "2*0.1").correct
+    assert grade_step(p, 0, 0, "2*z3").rejected  # a node name would skip the forward pass
     assert grade_step(p, 0, 3, "-0.4").mistake == "sign"
 
 

@@ -12,6 +12,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from quizforge.drill import generate, grade
+from quizforge.drill.family import families
 from quizforge.ui.drill import (
     DrillSummary,
     render_problem,
@@ -52,11 +53,9 @@ def fan_out(p) -> bool:
     return len(p.graph.paths(p.questions[0].wrt)) > 1
 
 
-@pytest.mark.parametrize("family", ["backprop", "softmax-ce", "linear", "mlp", "batchnorm"])
+@pytest.mark.parametrize("family", list(families()))
 @pytest.mark.parametrize("difficulty", [1, 2, 3])
 def test_screens_fit_80_columns(family, difficulty):
-    from quizforge.drill.family import families
-
     fam = families()[family]
     for seed in range(8):
         for form in fam.forms:

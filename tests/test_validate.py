@@ -560,8 +560,8 @@ def test_too_many_choices():
     ("fields", "expected"),
     [
         ("generator: backprob", "unknown generator 'backprob' (did you mean 'backprop'?)"),
-        ("generator: fourier", "unknown generator 'fourier' (expected one of backprop, "
-                                "softmax-ce, linear, mlp, batchnorm)"),
+        ("generator: fourier", f"unknown generator 'fourier' (expected one of "
+                                f"{', '.join(known_generators())})"),
         ("generator: backprop\n  difficulty: 0", "'difficulty' must be 1, 2 or 3, got 0"),
         ("generator: backprop\n  difficulty: 4", "'difficulty' must be 1, 2 or 3, got 4"),
         ("generator: backprop\n  difficulty: '2'", "'difficulty' must be 1, 2 or 3, got a string"),

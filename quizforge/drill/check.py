@@ -124,13 +124,32 @@ def _scale(v: Any, k: float) -> Any:
 
 
 # -- one number or tensor -----------------------------------------------------------------------
-def read_value(target: Target, text: str) -> Any:
-    """The typed answer as a float or an array (its own shape); raises AnswerRejected."""
+def read_value(target: Target, text: str, others: Sequence[str] = ()) -> Any:
+    """The typed answer as a float or an array (its own shape); raises AnswerRejected.
+    `others`: what the problem's other questions ask about, so that an answer labelled for
+    one of them ("dX = …" to the dW question) is refused rather than graded."""
+    from quizforge.drill.parse import LABEL
     from quizforge.drill.tensor import looks_like_tensor, parse_tensor
 
+    label = LABEL.match(text)
+    if label and label["name"] != target.wrt and label["name"] in others:
+        raise AnswerRejected(f"your answer is labelled for {label['name']}, but this question "
+                             f"asks for {target.label}")
+    if not target.shape and ";" in text and "[" not in text:
+        raise AnswerRejected("';' separates rows of a matrix or the steps of --form steps; "
+                             "this answer is a single number")
     if looks_like_tensor(text):
         return parse_tensor(text)
-    answer = parse_answer(text, target.names)
+    try:
+        answer = parse_answer(text, target.names)
+    except AnswerRejected as e:
+        if e.code == "name" and not target.shape:
+            allowed = ", ".join(target.names)
+            raise AnswerRejected(
+                f"{e.reason.split(' (use')[0]}: a number answer may use only the given values "
+                f"({allowed or 'none'}), e, pi and functions; node names are for the "
+                "expression form", "name") from None
+        raise
     try:
         v = evaluate(answer.tree, target.env)
     except (ArithmeticError, ValueError):
@@ -161,6 +180,7 @@ def inside_safe(value: Any, target: Target) -> bool:
 def judge(target: Target, answer: Any) -> tuple[str, str | None, str]:
     """(outcome, mistake kind, feedback) for a value: outcome is right | close | wrong."""
     label, want = target.label, target.shape
+    name = label.removeprefix("∂L/∂") if label.startswith("∂L/∂") else target.wrt
     got = shape_of(answer)
     if got == () and isinstance(answer, float) and math.isnan(answer):
         return ("wrong", "undefined", "Undefined: your answer cannot be computed at the given "
@@ -171,16 +191,16 @@ def judge(target: Target, answer: Any) -> tuple[str, str | None, str]:
             return "wrong", m.kind, m.message
         if len(want) == 2 and got == want[::-1] and near(answer.T, target.value, MISTAKE_RTOL):
             return ("wrong", "transposed", f"Transposed: your {label} is {shape_text(got)} but "
-                    f"{target.wrt} is {shape_text(want)}, and your entries are the right ones "
+                    f"{name} is {shape_text(want)}, and your entries are the right ones "
                     "transposed. A gradient always has the shape of what it is taken with "
                     "respect to.")
-        if _squeezed(answer) is not None and near(_squeezed(answer), _squeezed(target.value),
-                                                   MISTAKE_RTOL):
+        if (_squeezed(answer) is not None and _squeezed(target.value) is not None
+                and near(_squeezed(answer), _squeezed(target.value), MISTAKE_RTOL)):
             return ("wrong", "shape", f"Right numbers, wrong shape: your {label} is "
-                    f"{shape_text(got)} but {target.wrt} is {shape_text(want)}; write it with "
+                    f"{shape_text(got)} but {name} is {shape_text(want)}; write it with "
                     f"that shape, e.g. {tensor_text(target.value * 0 + 1)} for all ones.")
         return ("wrong", "shape", f"Wrong shape: your {label} is {shape_text(got)}; "
-                f"{target.wrt} is {shape_text(want)}, and a gradient has the shape of what it "
+                f"{name} is {shape_text(want)}, and a gradient has the shape of what it "
                 "is taken with respect to.")
     if inside(answer, target.lo, target.hi):
         return "right", None, f"Correct: {label} = {tensor_text(target.value)}."
@@ -200,13 +220,13 @@ def judge(target: Target, answer: Any) -> tuple[str, str | None, str]:
 
 
 def grade_target(target: Target, text: str, question: int, form: str,
-                 expected: str | None = None) -> Verdict:
+                 expected: str | None = None, others: Sequence[str] = ()) -> Verdict:
     """Grade `text` against one number or tensor target."""
     expected_text = expected if expected is not None else tensor_text(target.value)
     base = {"question": question, "wrt": target.wrt, "form": form, "value": target.value,
             "expected": expected_text, "answer": text}
     try:
-        answer = read_value(target, text)
+        answer = read_value(target, text, others)
     except AnswerRejected as e:
         return Verdict(correct=False, rejected=True, reason=e.reason, reject_code=e.code,
                        feedback=f"Could not check that answer: {e.reason}.", **base)
@@ -325,6 +345,12 @@ def grade_step(problem: Any, question: int, step: int, text: str) -> Verdict:
     target = problem.steps(question)[step]
     try:
         with time_limit(TIME_LIMIT):
+            if ";" in text:
+                return Verdict(correct=False, question=question, wrt=target.wrt, form="steps",
+                               value=target.value, rejected=True, reject_code="syntax",
+                               reason="one value at a time here (';' separates steps only "
+                               "in --check)", answer=text, feedback="Could not check that "
+                               "answer: one value at a time here.")
             return grade_target(target, text, question, "steps")
     except _Expired:
         e = CheckTimeout(TIME_LIMIT)
@@ -347,8 +373,9 @@ def grade(problem: Any, text: str, question: int = 0) -> Verdict:
                 return _grade_steps(problem, question, text)
             if check is not None:
                 return _grade_expression(problem, question, text, check)
+            others = tuple(o.wrt for o in problem.questions if o.wrt != q.wrt)
             return grade_target(problem.target(question), text, question, q.form,
-                                problem.expected_text(question))
+                                problem.expected_text(question), others)
     except (AnswerRejected, _Expired) as e:
         err = e if isinstance(e, AnswerRejected) else CheckTimeout(TIME_LIMIT)
         return Verdict(correct=False, question=question, wrt=q.wrt, form=q.form,

@@ -74,6 +74,8 @@ def to_data(value: Any) -> Any:
     if isinstance(value, list):
         return [to_data(v) for v in value]
     v = float(value)
+    if not math.isfinite(v):
+        return None  # JSON has no NaN or Infinity
     return int(v) if v.is_integer() and abs(v) < 2**53 else v
 
 

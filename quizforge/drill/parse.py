@@ -76,7 +76,8 @@ _NORMALIZE = (
     ("\u2212", "-"), ("\u2013", "-"), ("\u2014", "-"), ("\u2010", "-"), ("\u2011", "-"),
     ("\u212f", "e"), ("{", "("), ("}", ")"), ("\u00b7", "*"), ("\u22c5", "*"), ("\u00d7", "*"), ("\u2219", "*"), ("\u2022", "*"),
     ("\u2217", "*"), ("\u00f7", "/"), ("\u2215", "/"), ("^", "**"), ("\u03c3", " sigmoid "), ("\u221a", " sqrt "), ("\u03c0", " pi "),
-    ("\u00a0", " "), ("\u2009", " "), ("\u202f", " "), ("\u2061", ""), ("\u2062", "*"),
+    ("\u00bd", "(1/2)"), ("\u2153", "(1/3)"), ("\u2154", "(2/3)"), ("\u00bc", "(1/4)"),
+    ("\u00be", "(3/4)"), ("\u00a0", " "), ("\u2009", " "), ("\u202f", " "), ("\u2061", ""), ("\u2062", "*"),
 )
 _TOKEN = re.compile(
     r"(?P<ws>\s+)"
@@ -142,8 +143,8 @@ def _reject(reason: str, code: str = "syntax") -> AnswerRejected:
 # "dL/dw = 0.4", "∂L/∂w ≈ 0.4", "dl/dx =", "dW1 =": a derivative label in front is dropped
 # (any other "=" is refused).
 LABEL = re.compile(
-    r"^\s*(?:[d\u2202]\s*[Ll]\s*/\s*[d\u2202]\s*|d\s*)[A-Za-z\u0370-\u03ff][A-Za-z0-9_]*"
-    r"\s*[=\u2248]"
+    r"^\s*(?:[d\u2202]\s*[Ll]\s*/\s*[d\u2202]\s*|d\s*)"
+    r"(?P<name>[A-Za-z\u0370-\u03ff][A-Za-z0-9_]*)\s*[=\u2248]"
 )
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _FUNC_POWER = re.compile(r"\b(sigmoid|tanh|sech|cosh|sinh|exp|log|ln|sqrt|relu|sigma|sig)\s*\*\*\s*"
@@ -171,6 +172,8 @@ def _normalize(text: str) -> str:
     label = LABEL.match(text)
     if label:
         text = text[label.end():]
+    text = re.sub(r"\u221a\s*([0-9]+(?:\.[0-9]+)?|[A-Za-z][A-Za-z0-9_]*)(?![A-Za-z0-9_(])",
+                  r"sqrt(\1)", text)
     text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+",
                   lambda m: "**(" + m.group().translate(_SUPERSCRIPTS) + ")", text)
     for old, new in _NORMALIZE:
@@ -220,6 +223,10 @@ def _tokens(text: str, variables: Mapping[str, str]) -> list[tuple[str, str]]:
         if kind in ("num", "op"):
             out.append((kind, tok))
             continue
+        if (out and out[-1][0] == "num" and text[m.start() - 1].isdigit() and tok[0] in "eE"
+                and not text[m.end():].lstrip().startswith("**")):  # 2e^x is 2·e^x
+            raise _reject(f"'{out[-1][1]}{tok}' is ambiguous: write {out[-1][1]}e-3 for a power "
+                          f"of ten, or {out[-1][1]}*{tok} for a product")
         out.extend(_resolve_name(tok, variables, lowered))
     return out
 

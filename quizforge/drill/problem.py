@@ -421,8 +421,10 @@ class GraphProblem:
                 mistakes.append(Mistake(m.kind, m.message, float(m.at(point))))
             except (ArithmeticError, ValueError):
                 continue
+        # A number answer may be arithmetic on the given values ("2*(w*x + b - y)*x"), not on
+        # node names: those would skip the forward pass the number form asks for.
         return Target(wrt, f"∂L/∂{wrt}", self.gradients[wrt], lo, hi, tuple(mistakes),
-                      graph.names, dict(self.forward_values))
+                      graph.leaves, dict(values))
 
     def target(self, index: int = 0) -> Target:
         return self._target(self.question(index).wrt)
@@ -574,7 +576,8 @@ class GraphProblem:
 class ExpressionCheck:
     """What the engine needs to grade an expression answer for one question."""
 
-    N_POINTS = 5
+    N_POINTS = 5  # near the given values
+    N_WIDE = 5  # far from them (a term the graph does not have shows up there)
 
     def __init__(self, problem: GraphProblem, index: int) -> None:
         self.problem = problem
@@ -592,18 +595,20 @@ class ExpressionCheck:
         base = self.problem.value_map
         points = [point_at(graph, base)]
         rng = random.SystemRandom()
-        tries = 0
-        while len(points) <= self.N_POINTS and tries < 300:
-            tries += 1
-            spread = 0.2 if tries < 150 else 0.03
-            values = {k: v * (1 + rng.uniform(-spread, spread)) + rng.uniform(-0.1, 0.1)
-                      for k, v in base.items()}
-            try:
-                fwd = graph.forward(values)
-            except (ArithmeticError, ValueError):
-                continue
-            if same_branches(graph, points[0].fwd, fwd):
-                points.append(point_at(graph, values))
+        for count, spreads in ((self.N_POINTS, (0.2, 0.03)), (self.N_WIDE, (3.0, 1.0))):
+            found, tries = 0, 0
+            while found < count and tries < 300:
+                tries += 1
+                spread = spreads[0] if tries < 150 else spreads[1]
+                values = {k: v + (abs(v) + 1) * rng.uniform(-spread, spread)
+                          for k, v in base.items()}
+                try:
+                    fwd = graph.forward(values)
+                except (ArithmeticError, ValueError):
+                    continue
+                if same_branches(graph, points[0].fwd, fwd):
+                    points.append(point_at(graph, values))
+                    found += 1
         return points
 
     def env(self, point: Point) -> dict[str, float]:
