@@ -69,7 +69,7 @@ def test_screens_fit_80_columns(family, difficulty):
 def test_fan_out_is_drawn_as_a_fork():
     p = first(3, lambda p: "tied weight" in p.title)
     out = text_of(render_problem(p))
-    assert "w ─┬─▶ z  ◆ ×2" in out and "└─▶ o" in out
+    assert "w ─┬─▶ z  ◆ w feeds 2 nodes" in out and "└─▶ o" in out
 
 
 def test_problem_screen_lists_values_equations_and_question():
@@ -224,7 +224,7 @@ def test_real_terminal_session_and_ctrl_c():
     child.expect("answer> ")
     child.sendline(p.expected_text(0))
     child.expect("Worked solution")
-    child.expect("Enter: next problem")  # the solution stays on screen until asked
+    child.expect("Enter: next · q: quit")  # the solution stays on screen until asked
     child.sendline("")
     child.expect("answer> ")  # the second problem
     child.sendintr()

@@ -92,7 +92,7 @@ def _pause() -> bool:
     """Between problems on a terminal: keep the verdict and solution on screen until asked."""
     if not sys.stdin.isatty():
         return True
-    line = _read_line("Enter: next problem · q: quit ")
+    line = _read_line("Enter: next · q: quit ")
     return line is not None and line.strip().lower() not in ("q", "quit", "exit")
 
 

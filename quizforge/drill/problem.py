@@ -92,7 +92,10 @@ def fan_out_lines(graph: Graph) -> list[str]:
         elif not line.startswith(" "):
             keep = False
         if keep:
-            out.append(line.replace("fan-out ×", "×").rstrip())
+            if "◆" in line:
+                count = line.rsplit("×", 1)[1]
+                line = line.split("  ◆")[0] + f"  ◆ {line.split()[0]} feeds {count} nodes"
+            out.append(line.rstrip())
     return out
 
 

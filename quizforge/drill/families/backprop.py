@@ -80,7 +80,8 @@ def _templates(rng: random.Random) -> list[Template]:
     gate = rng.choice(("add", "sub"))
     return [
         # -- difficulty 1 ------------------------------------------------------------------
-        Template("add-mul", 1, "A circuit: an add (or subtract) gate, then a multiply gate.",
+        Template("add-mul", 1, f"A circuit: {'an add' if gate == 'add' else 'a subtract'} "
+                 "gate, then a multiply gate.",
                  ("x", "y", "z"), (("q", gate, ("x", "y")), ("L", "mul", ("q", "z"))),
                  lambda r: {"x": _int(r, -4, 4), "y": _int(r, -4, 4), "z": _int(r, -4, 4)},
                  ("x", "z", "y")),
@@ -194,8 +195,14 @@ def _templates(rng: random.Random) -> list[Template]:
 
 # -- fairness -----------------------------------------------------------------------------------
 def _small_fraction(v: float) -> bool:
-    f = Fraction(v).limit_denominator(64)
-    return abs(float(f) - v) < 1e-9 * max(1.0, abs(v))
+    """A fraction with a small denominator (-4/3), or a short terminating decimal (-0.384,
+    from tanh(ln 2) = 3/5): what a person gets on paper without a calculator."""
+    f = Fraction(v).limit_denominator(1000)
+    if abs(float(f) - v) >= 1e-9 * max(1.0, abs(v)):
+        return False
+    if f.denominator <= 64:
+        return True
+    return 10_000 % f.denominator == 0  # at most 4 decimal places
 
 
 def _kinks_clear(graph: Graph, fwd: dict[str, float]) -> bool:
@@ -281,8 +288,16 @@ def _try(template: Template, rng: random.Random, form: str):
             return None
         if all(abs(v - grad[c]) > 1e-9 for c in chosen):
             chosen.append(t)
-    if len(chosen) < 2 or (grad[chosen[0]] == 0 and not template.dead):
+    if form == "steps":  # a question whose backward pass is the start of another's: dropped
+        between = {t: graph.between(t) for t in chosen}
+        chosen = [t for t in chosen if not any(
+            o != t and between[o][:len(between[t])] == between[t] for o in chosen)]
+    if len(chosen) < (1 if form == "steps" else 2) or (grad[chosen[0]] == 0
+                                                         and not template.dead):
         return None
+    if template.name == "shared-weight" and (values["x1"] == values["x2"]
+                                             or values["y1"] == values["y2"]):
+        return None  # two identical samples, or two identical targets, teach nothing new
     if not all(_paths_distinguishable(graph, t, fwd) for t in graph.names[:-1]):
         return None
     questions = tuple(Question(t, form, "", skills_for(graph, t)) for t in chosen[:3])
