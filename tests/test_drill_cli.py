@@ -229,3 +229,11 @@ def test_no_sympy_for_help_or_number_drills(argv):
     res = subprocess.run([sys.executable, "-c", code], input="0\nq\n", capture_output=True,
                          text=True, env=env, timeout=30, check=False)
     assert res.stdout.strip().endswith("NO-SYMPY\nNO-NUMPY"), res.stdout[-300:] + res.stderr
+
+
+def test_a_drill_session_makes_the_days_backup(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUIZFORGE_HOME", str(tmp_path))
+    p = generate("backprop", 7, 1)
+    r = drill("--seed", "7", "-n", "1", "-q", "0", input=p.expected_text(0) + "\n")
+    assert r.exit_code == 0, r.output
+    assert len(list((tmp_path / "backups").glob("*.sqlite3"))) == 1

@@ -41,3 +41,16 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a one-line error on stderr and return the Exit to raise."""
     err.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def backup_after_session(db, scheduler) -> None:
+    """The day's automatic backup. A failure to back up is reported and never loses the
+    session (every answer is already saved)."""
+    from quizforge import clock
+    from quizforge.errors import StoreError
+    from quizforge.store.backup import auto_backup
+
+    try:
+        auto_backup(db, clock.now(), scheduler.config.day_starts_at)
+    except StoreError as e:
+        err.print(f"warning: no backup made: {e}", markup=False, highlight=False, soft_wrap=True)

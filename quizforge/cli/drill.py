@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from quizforge.cli import app
-from quizforge.cli.common import JsonFlag, err, fail, out
+from quizforge.cli.common import JsonFlag, backup_after_session, err, fail, out
 from quizforge.drill.family import Family, families
 
 ANSWER_SYNTAX = """\
@@ -238,6 +238,8 @@ def _interactive(problems, question: int | None, count: int) -> None:
 
         summary = run_drill(problems, out, _read_line, question, count, on_attempt=record,
                             pause=_pause)
+        if summary.attempted:
+            backup_after_session(db, scheduler)
     out.print(render_summary(summary))
     if summary.interrupted:
         raise typer.Exit(130)

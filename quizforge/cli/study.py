@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from quizforge.cli import app
-from quizforge.cli.common import DeckDirs, deck_dirs, out
+from quizforge.cli.common import DeckDirs, backup_after_session, deck_dirs, out
 
 
 @app.command()
@@ -99,24 +99,10 @@ def study(
             run_generated=_generated_runner(),
         )
         summary = screen.run()
-        _backup_after_session(db, scheduler)
+        backup_after_session(db, scheduler)
         out.print(summary_panel(summary, clock.now()))
     if summary.interrupted:
         raise typer.Exit(130)  # as a shell expects of Ctrl-C (drill exits 130 too)
-
-
-def _backup_after_session(db, scheduler) -> None:
-    """The day's automatic backup. A failure to back up is reported and never loses the
-    session (every answer is already saved)."""
-    from quizforge import clock
-    from quizforge.cli.common import err
-    from quizforge.errors import StoreError
-    from quizforge.store.backup import auto_backup
-
-    try:
-        auto_backup(db, clock.now(), scheduler.config.day_starts_at)
-    except StoreError as e:
-        err.print(f"warning: no backup made: {e}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _generated_runner():
