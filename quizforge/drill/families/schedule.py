@@ -120,8 +120,11 @@ def _keep(value: float, lo: float, hi: float, candidates: list[Mistake | None]) 
         if m is None:
             continue
         v = float(m.value)
-        if not math.isfinite(v) or 0 < abs(v) < 1e-9 or _same(v, value) or lo <= v <= hi:
+        if not math.isfinite(v) or 0 < abs(v) < 1e-9 or _same(v, value):
             continue  # (a value like 2·10⁻³¹ teaches nothing and cannot be typed)
+        slack = SAME_RTOL * abs(v)
+        if lo - slack <= v <= hi + slack:
+            continue  # typed to 3 significant figures it could land inside the band: right
         if any(_same(v, k.value) for k in kept):
             continue
         kept.append(m)
@@ -129,8 +132,17 @@ def _keep(value: float, lo: float, hi: float, candidates: list[Mistake | None]) 
 
 
 def _n(v: float) -> str:
-    """A number as written on the board: 0.0125, 1/3, 4e-07 → 4·10⁻⁷ style kept short."""
+    """A number as written on the board: 0.0125, 1/3, 2e-06 (no trailing zeros)."""
+    if v and abs(v) < 1e-4:
+        return f"{v:.3g}"
     return fmt_exact(v)
+
+
+def _lr(v: float) -> str:
+    """A learning rate in a worked line: 4 significant figures, 2e-06 for tiny ones."""
+    if v and abs(v) < 1e-4:
+        return f"{v:.4g}"
+    return fmt_num(v)
 
 
 def _cos_text(f: Fraction) -> str:
@@ -287,8 +299,7 @@ def _exp_setup(rng: random.Random) -> _Setup:
         t0, k1 = rng.sample(range(1, 7), 2)
         m = rng.choice([k for k in range(2, 7) if k not in (t0, k1)])
     else:  # 0.8³ = 0.512, 0.9³ = 0.729: no further
-        t0, k1 = rng.sample((1, 2, 3), 2)
-        m = rng.choice((2, 3))
+        t0, k1, m = rng.choice(((1, 2, 3), (1, 3, 2), (2, 1, 3), (3, 1, 2)))
     n1 = k1 + 1  # the n1-th epoch is epoch k1
 
     def f(t: int) -> float:
@@ -452,7 +463,7 @@ def _warmup_setup(rng: random.Random) -> _Setup:
     shape = "cosine" if cosine else "linear"
     decay_skills = ("warmup", "cosine") if cosine else ("warmup",)
     if cosine:
-        fr = rng.choice(EXACT_FRACS + ROUND_FRACS[:2])
+        fr = rng.choice((Fraction(1, 3), Fraction(2, 3)) + ROUND_FRACS[:2])  # ½ is for q2
         g = rng.choice((Fraction(1, 4), Fraction(1, 2), Fraction(3, 4), Fraction(2, 5)))
     else:
         fr = rng.choice((Fraction(1, 4), Fraction(1, 3), Fraction(2, 3), Fraction(3, 4),
@@ -505,7 +516,7 @@ def _warmup_setup(rng: random.Random) -> _Setup:
             (f"step {t0} ≥ W = {W}: in the decay",
              f"progress = (t − W)/(T − W) = ({t0} − {W})/{D} = {fr}", k_text,
              f"lr = {_n(eta_min)} + ({_n(lr)} − {_n(eta_min)}) · "
-             f"{_factor_text(decay_factor(p0))} = {fmt_num(v0)}"),
+             f"{_factor_text(decay_factor(p0))} = {_lr(v0)}"),
             (f"After warmup the decay runs over the last T − W = {D} steps: progress "
              "= (t − W)/(T − W).",
              f"progress = ({t0} − {W})/{D} = {fr}."), t0)
@@ -524,12 +535,13 @@ def _warmup_setup(rng: random.Random) -> _Setup:
     q1 = _Q(f"lr@{t1}", f"lr({t1})", _lr_ask(f"at step {t1}"), ("warmup",), v1,
             lambda r: r(lr * r(t1 / W)), m1, formula,
             (f"step {t1} < W = {W}: still warming up",
-             f"lr = {_n(lr)} · {t1}/{W} = {_n(lr)} · {_n(t1 / W)} = {fmt_num(v1)}"),
+             f"lr = {_n(lr)} · {t1}/{W} = {_n(lr)} · {_n(t1 / W)} = {_lr(v1)}"),
             ("During warmup the lr is a straight line from 0 at step 0 to lr at step W.",
              f"{t1}/{W} = {_n(t1 / W)} of the way up."), t1)
 
     # -- question 2: the step where the decay has come halfway (cosine) or a quarter (linear)
-    half = Fraction(1, 2) if cosine else rng.choice((Fraction(1, 4), Fraction(3, 4)))
+    half = Fraction(1, 2) if cosine else rng.choice(
+        [f for f in (Fraction(1, 4), Fraction(3, 4)) if f != fr])  # not question 0 again
     t2 = W + int(half * D)
     level = eta_min + (lr - eta_min) * decay_factor(float(half))
     q2 = _Q(f"t@{fmt_num(level)}", "t",
@@ -712,12 +724,12 @@ def _one_cycle_setup(rng: random.Random) -> _Setup:
     ]
     q0 = _Q(f"lr@{t0}", f"lr({t0})", _lr_ask(f"at step {t0}"), ("one-cycle", "cosine"), v0,
             compute0, m0, formula,
-            (f"initial_lr = {_n(max_lr)}/{_n(div)} = {fmt_num(init)},  min_lr = "
-             f"{fmt_num(init)}/{_n(final)} = {fmt_num(low)}",
+            (f"initial_lr = {_n(max_lr)}/{_n(div)} = {_lr(init)},  min_lr = "
+             f"{_lr(init)}/{_n(final)} = {_lr(low)}",
              f"step {t0} > {up}: phase 2, p = ({t0} − {up})/{down} = {fr0}",
              f"{_cos_text(fr0)}, ½(1 + cos) = {_n((1 + c0) / 2)}",
-             f"lr = {fmt_num(low)} + ({_n(max_lr)} − {fmt_num(low)}) · {_n((1 + c0) / 2)}"
-             f" = {fmt_num(v0)}"),
+             f"lr = {_lr(low)} + ({_n(max_lr)} − {_lr(low)}) · {_n((1 + c0) / 2)}"
+             f" = {_lr(v0)}"),
             (f"Step {t0} is past the peak at {up}: cos-anneal from max_lr to min_lr over "
              f"steps {up}…{T - 1}.",
              f"p = ({t0} − {up})/{down} = {fr0}; min_lr = max_lr/(div_factor·"
@@ -747,13 +759,13 @@ def _one_cycle_setup(rng: random.Random) -> _Setup:
     ]
     q1 = _Q(f"lr@{t1}", f"lr({t1})", _lr_ask(f"at step {t1}"), ("one-cycle", "warmup"), v1,
             compute1, m1, formula,
-            (f"initial_lr = {_n(max_lr)}/{_n(div)} = {fmt_num(init)}",
+            (f"initial_lr = {_n(max_lr)}/{_n(div)} = {_lr(init)}",
              f"step {t1} ≤ {up}: phase 1, p = {t1}/{up} = {g1}",
              f"{_cos_text(g1)}, ½(1 + cos) = {_n((1 + c1) / 2)}",
-             f"lr = {_n(max_lr)} + ({fmt_num(init)} − {_n(max_lr)}) · {_n((1 + c1) / 2)} = "
-             f"{fmt_num(v1)}"),
+             f"lr = {_n(max_lr)} + ({_lr(init)} − {_n(max_lr)}) · {_n((1 + c1) / 2)} = "
+             f"{_lr(v1)}"),
             ("Phase 1 cos-anneals from initial_lr = max_lr/div_factor up to max_lr.",
-             f"p = {t1}/{up} = {g1}; initial_lr = {fmt_num(init)}."), t1)
+             f"p = {t1}/{up} = {g1}; initial_lr = {_lr(init)}."), t1)
 
     # -- question 2: the last step
     last = T - 1
@@ -770,7 +782,7 @@ def _one_cycle_setup(rng: random.Random) -> _Setup:
             formula,
             (f"step {last} = total_steps − 1 ends phase 2 (p = 1): lr = min_lr",
              f"min_lr = max_lr/div_factor/final_div_factor = {_n(max_lr)}/{_n(div)}/{_n(final)}"
-             f" = {fmt_num(low)}"),
+             f" = {_lr(low)}"),
             ("The cycle ends at min_lr, reached at the last step total_steps − 1.",
              "min_lr = initial_lr/final_div_factor, initial_lr = max_lr/div_factor."), last)
     body = (f"torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr={_n(max_lr)}, "
@@ -804,6 +816,9 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
         values = [q.value for q in s.questions]
         if any(_same(a, b) for i, a in enumerate(values) for b in values[i + 1:]):
             continue
+        levels = [float(q.wrt[2:]) for q in s.questions if q.wrt.startswith("t@")]
+        if any(_same(level, v) for level in levels for v in values):
+            continue  # a step asked at a level that another question has as its answer
         if difficulty < 3 and any(q.value < 1e-4 for q in s.questions):
             continue  # no e-notation (only a one-cycle min_lr is that small)
         asked = tuple(_asked(q, s.convention) for q in s.questions)
@@ -824,7 +839,7 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
 
 FAMILY = Family(
     name="schedule",
-    summary="the learning rate at step t: step decay, exponential, cosine, warmup, "
+    summary="The learning rate at step t: step decay, exponential, cosine, warmup, "
             "inverse square root, one-cycle",
     levels={1: "StepLR, ExponentialLR or CosineAnnealingLR at given epochs (counted from 0)",
             2: "linear warmup then cosine or linear decay; the Transformer's 1/√step",
