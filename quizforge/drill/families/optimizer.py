@@ -711,7 +711,7 @@ def sc_adam1(rng):
                        "not-squared")]),
     ]
     qs[0].need = ("no-bias-correction",)
-    body = [f"Parameters θ₀ = {vec(theta)}, gradient g = {vec(g)} (the first step, t = 1).",
+    body = [f"θ₀ = {vec(theta)},  gradient g = {vec(g)}  (the first step, t = 1).",
             f"Adam (torch.optim.Adam) with η = {num(lr)}, betas = (0.9, 0.999);",
             "ε is negligible here: take ε = 0. m and v start at 0."]
     return world, qs, body, {"rule": "adam", "lr": lr, "betas": [0.9, 0.999], "eps": 0.0,
@@ -775,11 +775,13 @@ def sc_momentum(rng, steps: int):
     qs[0].need = ("momentum-form", "momentum-order")
     qs[2].need = ("nesterov-as-momentum",) if not ema else ("momentum-form",)
     gl = [f"  g{_sub(k + 1)} = {vec(g)}" for k, g in enumerate(grads)]
-    form = ("the EMA form v ← βv + (1 − β)g, v₀ = 0, θ ← θ − η·v" if ema else
-            "PyTorch's form b ← βb + g (b₁ = g₁), θ ← θ − η·b")
+    form = "the EMA form" if ema else "PyTorch's form"
+    rule_text = ("v ← β·v + (1 − β)·g from v₀ = 0, then θ ← θ − η·v" if ema else
+                 "b ← β·b + g (the first step sets b = g₁), then θ ← θ − η·b")
     body = [f"Parameters θ₀ = {vec(theta)}. The gradients of {steps} steps are given (one",
             "minibatch each; take them as given, whatever θ is):", *gl,
-            f"SGD with momentum, η = {num(lr)}, β = {num(mu)}, in {form}."]
+            f"SGD with momentum, η = {num(lr)}, β = {num(mu)}, in {form}:",
+            f"  {rule_text}."]
     if not ema:
         body.append("Nesterov (PyTorch, nesterov=True): same b, but θ ← θ − η·(g + β·b).")
     extra = {"rule": "momentum", "lr": lr, "momentum": mu, "nesterov": False,
@@ -1093,7 +1095,7 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
 
 FAMILY = Family(
     name=NAME,
-    summary="optimizer steps by hand: SGD, momentum, Nesterov, Adagrad, RMSprop, Adam(W), "
+    summary="Optimizer steps by hand: SGD, momentum, Nesterov, Adagrad, RMSprop, Adam(W), "
             "gradient clipping",
     levels={1: "one step: SGD on the notes' surface, clipping by norm and by value, "
                "Adam's first step (≈ η·sign g)",
