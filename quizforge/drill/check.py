@@ -214,9 +214,8 @@ def judge(target: Target, answer: Any) -> tuple[str, str | None, str]:
     msg = _factor(answer, target.value)
     if msg:
         return "wrong", "factor", msg
-    return ("wrong", "other", "Not quite: this does not match a typical slip. Work backwards "
-            "from L one step at a time (upstream gradient × local gradient), keep an eye on "
-            "the shapes, and add up every path where a value is used twice.")
+    return ("wrong", "other", "Not quite: this does not match a typical slip. Redo it one "
+            "step at a time (h shows the rule to use), and keep an eye on signs and shapes.")
 
 
 def grade_target(target: Target, text: str, question: int, form: str,

@@ -27,7 +27,10 @@ def fmt_num(v: float, sig: int = 4) -> str:
     if v == 0 or not math.isfinite(v):
         return "0" if v == 0 else str(v)
     if abs(v) >= 1e6 or abs(v) < 1e-4:
-        return f"{v:.{sig - 1}e}"
+        mantissa, _, exponent = f"{v:.{sig - 1}e}".partition("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{exponent}"
     decimals = max(0, sig - 1 - math.floor(math.log10(abs(v))))
     s = f"{v:.{decimals}f}"
     if "." in s:

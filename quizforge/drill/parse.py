@@ -58,6 +58,8 @@ FUNCTIONS: dict[str, tuple[str, int]] = {
     "sech": ("sech", 1),
     "sign": ("sign", 1),
     "sgn": ("sign", 1),
+    "cos": ("cos", 1),
+    "sin": ("sin", 1),
 }
 CONSTANTS = {"e": math.e, "pi": math.pi}
 # Asking SymPy to differentiate would do the work the drill is about.
@@ -491,6 +493,8 @@ _FLOAT_FUNCS: dict[str, Callable[..., float]] = {
     "cosh": math.cosh,
     "sech": lambda a: 1.0 / math.cosh(a),
     "sign": lambda a: 1.0 if a > 0 else -1.0 if a < 0 else 0.0,
+    "cos": math.cos,
+    "sin": math.sin,
 }
 
 
@@ -530,6 +534,7 @@ def to_sympy(e: Expr, names: Mapping[str, object]):
         "exp": sp.exp, "log": sp.log, "sigmoid": sigmoid, "tanh": sp.tanh, "sqrt": sp.sqrt,
         "relu": lambda a: sp.Max(0, a), "max": sp.Max, "min": sp.Min, "abs": sp.Abs,
         "step": sp.Heaviside, "sinh": sp.sinh, "cosh": sp.cosh, "sech": sp.sech, "sign": sp.sign,
+        "cos": sp.cos, "sin": sp.sin,
     }
 
     def build(e: Expr):

@@ -121,8 +121,8 @@ def render_verdict(verdict: Verdict) -> RenderableType:
 
 
 def render_solution(problem: Any, question: int = 0) -> RenderableType:
-    wrt = problem.question(question).wrt
-    return Group(Rule(f"Worked solution: ∂L/∂{wrt}", align="left"),
+    label = problem.target(question).label  # ∂L/∂w, or "lr at step 500" for a schedule
+    return Group(Rule(f"Worked solution: {label}", align="left"),
                  render_blocks(problem.solution(question)))
 
 
