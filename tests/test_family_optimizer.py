@@ -267,6 +267,9 @@ def test_every_named_mistake_is_refused_and_named(difficulty):
                 assert not v.correct and not v.rejected, (seed, i, m.kind)
                 same_value = {k.kind for k in library[:j + 1] if near(m.value, k.value, 0.006)}
                 assert v.mistake in same_value, (seed, difficulty, i, m.kind, v.mistake)
+                # typed to 3 significant figures, a slip is still not accepted
+                typed = tensor_text(r3(np.asarray(m.value, dtype=float)), exact=False)
+                assert not grade(p, typed, i).correct, (seed, i, m.kind, typed)
 
 
 def test_the_mistake_library_covers_the_issue():
