@@ -162,8 +162,9 @@ def test_expression_points_are_fresh_for_every_check():
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_family_matches_finite_differences_of_its_loss_scalar(family):
+    # a cross-check of the contract; each family's own tests sweep hundreds of seeds
     for difficulty in (1, 2, 3):
-        for seed in range(40):
+        for seed in range(12):
             d = generate(family, seed, difficulty).to_dict()
             for q in d["questions"]:
                 assert q["shape"] == list(np.shape(q["value"]))
@@ -176,7 +177,7 @@ def test_every_family_matches_finite_differences_of_its_loss_scalar(family):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_family_accepts_its_own_expected_and_refuses_its_negation(family):
     for difficulty in (1, 2, 3):
-        for seed in range(100):
+        for seed in range(40):
             p = generate(family, seed, difficulty)
             for i in range(len(p.questions)):
                 assert grade(p, p.expected_text(i), i).correct, (seed, i)
