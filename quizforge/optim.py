@@ -31,12 +31,12 @@ from dataclasses import dataclass
 __all__ = [
     "RULES",
     "Hyper",
-    "init_state",
-    "step",
     "bias_corrected",
-    "global_norm",
     "clip_by_global_norm",
     "clip_by_value",
+    "global_norm",
+    "init_state",
+    "step",
 ]
 
 RULES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from quizforge.drill import Question, generate, grade, grade_step
 from quizforge.drill import check as check_mod
-from quizforge.drill.graph import Graph, Node
 from quizforge.drill.errors import CheckTimeout
+from quizforge.drill.graph import Graph, Node
 from quizforge.drill.limits import time_limit
 from quizforge.drill.problem import GraphProblem, skills_for
 

@@ -119,8 +119,8 @@ def test_check_other_question_and_expression_form():
 @pytest.mark.parametrize(("args", "message"), [
     (["-d", "7"], "Error: --difficulty must be 1, 2, 3 (got 7)\n"),
     (["--count", "-1"], "Error: --count must be at least 1 (got -1)\n"),
-    (["--form", "essay"], "Error: --form must be number or expression or steps for backprop "
-                          "(got 'essay')\n"),
+    (["--form", "essay"], ("Error: --form must be number or expression or steps for backprop "
+                          "(got 'essay')\n")),
     (["--check", "1"], "Error: --check needs --seed (and the same --difficulty and --form)\n"),
 ])
 def test_bad_options_are_one_line_errors(args, message):

@@ -46,7 +46,7 @@ def _op(op: str, a: list[float]) -> float:
     if op == "relu":
         return a[0] if a[0] > 0 else 0.0
     if op == "max":
-        return a[0] if a[0] >= a[1] else a[1]
+        return max(a[0], a[1])
     if op == "halfsq":
         return a[0] ** 2 / 2
     if op == "bce":  # binary cross-entropy of a probability a[0] against a label a[1]

@@ -15,10 +15,10 @@ from quizforge.decks import validate
 from quizforge.decks.model import (
     CARD_TYPES,
     GENERATED_FORMS,
-    known_generators,
     MCQ,
     Flashcard,
     GeneratedCard,
+    known_generators,
 )
 from quizforge.decks.validate import parse_deck
 
@@ -560,8 +560,8 @@ def test_too_many_choices():
     ("fields", "expected"),
     [
         ("generator: backprob", "unknown generator 'backprob' (did you mean 'backprop'?)"),
-        ("generator: fourier", f"unknown generator 'fourier' (expected one of "
-                                f"{', '.join(known_generators())})"),
+        ("generator: fourier", (f"unknown generator 'fourier' (expected one of "
+                                f"{', '.join(known_generators())})")),
         ("generator: backprop\n  difficulty: 0", "'difficulty' must be 1, 2 or 3, got 0"),
         ("generator: backprop\n  difficulty: 4", "'difficulty' must be 1, 2 or 3, got 4"),
         ("generator: backprop\n  difficulty: '2'", "'difficulty' must be 1, 2 or 3, got a string"),

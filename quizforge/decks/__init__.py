@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from quizforge.decks.model import (
     CARD_TYPES,
     GENERATED_FORMS,
-    known_generators,
     MCQ,
     Card,
     Deck,
@@ -20,6 +19,7 @@ from quizforge.decks.model import (
     GeneratedCard,
     LoadResult,
     Problem,
+    known_generators,
 )
 
 if TYPE_CHECKING:
@@ -54,7 +54,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CARD_TYPES",
     "GENERATED_FORMS",
-    "known_generators",
     "MCQ",
     "Card",
     "Deck",
@@ -65,6 +64,7 @@ __all__ = [
     "Problem",
     "check_paths",
     "deck_files",
+    "known_generators",
     "load_decks",
     "load_search_path",
     "parse_deck",

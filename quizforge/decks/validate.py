@@ -24,8 +24,6 @@ from quizforge.decks.lint import card_errors
 from quizforge.decks.model import (
     CARD_TYPES,
     GENERATED_FORMS,
-    generator_forms,
-    known_generators,
     LETTERS,
     MCQ,
     Card,
@@ -33,6 +31,8 @@ from quizforge.decks.model import (
     Flashcard,
     GeneratedCard,
     Problem,
+    generator_forms,
+    known_generators,
 )
 
 try:  # libyaml is several times faster; the pure-Python parser gives the same nodes

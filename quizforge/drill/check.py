@@ -24,7 +24,15 @@ from typing import Any, Protocol
 
 from quizforge.drill.errors import AnswerRejected, CheckTimeout
 from quizforge.drill.limits import _Expired, time_limit
-from quizforge.drill.model import Mistake, Target, fmt_num, shape_of, shape_text, tensor_text, to_data
+from quizforge.drill.model import (
+    Mistake,
+    Target,
+    fmt_num,
+    shape_of,
+    shape_text,
+    tensor_text,
+    to_data,
+)
 from quizforge.drill.parse import Answer, evaluate, parse_answer
 from quizforge.drill.rounding import inside
 
@@ -183,39 +191,39 @@ def judge(target: Target, answer: Any) -> tuple[str, str | None, str]:
     name = label.removeprefix("∂L/∂") if label.startswith("∂L/∂") else target.wrt
     got = shape_of(answer)
     if got == () and isinstance(answer, float) and math.isnan(answer):
-        return ("wrong", "undefined", "Undefined: your answer cannot be computed at the given "
-                "values (a division by zero, or a log or square root of a negative number).")
+        return ("wrong", "undefined", ("Undefined: your answer cannot be computed at the given "
+                "values (a division by zero, or a log or square root of a negative number)."))
     if got != want:
         m = _named(answer, target, target.mistakes)
         if m:
             return "wrong", m.kind, m.message
         if len(want) == 2 and got == want[::-1] and near(answer.T, target.value, MISTAKE_RTOL):
-            return ("wrong", "transposed", f"Transposed: your {label} is {shape_text(got)} but "
+            return ("wrong", "transposed", (f"Transposed: your {label} is {shape_text(got)} but "
                     f"{name} is {shape_text(want)}, and your entries are the right ones "
                     "transposed. A gradient always has the shape of what it is taken with "
-                    "respect to.")
+                    "respect to."))
         if (_squeezed(answer) is not None and _squeezed(target.value) is not None
                 and near(_squeezed(answer), _squeezed(target.value), MISTAKE_RTOL)):
-            return ("wrong", "shape", f"Right numbers, wrong shape: your {label} is "
+            return ("wrong", "shape", (f"Right numbers, wrong shape: your {label} is "
                     f"{shape_text(got)} but {name} is {shape_text(want)}; write it with "
-                    f"that shape, e.g. {tensor_text(target.value * 0 + 1)} for all ones.")
-        return ("wrong", "shape", f"Wrong shape: your {label} is {shape_text(got)}; "
+                    f"that shape, e.g. {tensor_text(target.value * 0 + 1)} for all ones."))
+        return ("wrong", "shape", (f"Wrong shape: your {label} is {shape_text(got)}; "
                 f"{name} is {shape_text(want)}, and a gradient has the shape of what it "
-                "is taken with respect to.")
+                "is taken with respect to."))
     if inside(answer, target.lo, target.hi):
         return "right", None, f"Correct: {label} = {tensor_text(target.value)}."
     m = _named(answer, target, target.mistakes)
     if m:
         return "wrong", m.kind, m.message
     if near(answer, target.value, CLOSE_RTOL):
-        return ("close", "close", "Close, but not within 3 significant figures: keep 3 "
+        return ("close", "close", ("Close, but not within 3 significant figures: keep 3 "
                 "significant figures in every intermediate step (or use fractions) and try "
-                "again.")
+                "again."))
     msg = _factor(answer, target.value)
     if msg:
         return "wrong", "factor", msg
-    return ("wrong", "other", "Not quite: this does not match a typical slip. Redo it one "
-            "step at a time (h shows the rule to use), and keep an eye on signs and shapes.")
+    return ("wrong", "other", ("Not quite: this does not match a typical slip. Redo it one "
+            "step at a time (h shows the rule to use), and keep an eye on signs and shapes."))
 
 
 def grade_target(target: Target, text: str, question: int, form: str,
@@ -272,12 +280,11 @@ def _grade_expression(problem: Any, question: int, text: str, check: ExpressionC
         return right
     if same is None and all(_close_expr(a, e) for a, e in zip(values, expected, strict=True)):
         return right
-    if not answer.names():
-        if _close_expr(values[0], expected[0], 0.005):
-            return Verdict(correct=False, mistake="not-expression", feedback="A number, not an "
-                           "expression: that is the right value at the given point, but this "
-                           f"question asks for an expression in {', '.join(check.leaves)}.",
-                           **base)
+    if not answer.names() and _close_expr(values[0], expected[0], 0.005):
+        return Verdict(correct=False, mistake="not-expression", feedback="A number, not an "
+                       "expression: that is the right value at the given point, but this "
+                       f"question asks for an expression in {', '.join(check.leaves)}.",
+                       **base)
     if any(math.isnan(v) for v in values):
         return Verdict(correct=False, mistake="undefined", feedback="Undefined: your expression "
                        "cannot be computed near the given values (a division by zero, or a log "

@@ -211,24 +211,24 @@ def _local_variants(graph: Graph, edge: Edge) -> list[tuple[str, Callable[[Point
             one,
         ]
     elif op == "relu":
-        v = [(f"{a} = {{}} is negative, so ReLU is off and passes no gradient: ∂{consumer}/∂{a} "
-              "= 0, not 1", lambda p: 1.0)]
+        v = [((f"{a} = {{}} is negative, so ReLU is off and passes no gradient: ∂{consumer}/∂{a} "
+              "= 0, not 1"), lambda p: 1.0)]
     elif op == "max":
         other = node.inputs[1 - i]
-        v = [(f"a max gate sends the whole gradient to the larger input only; for {eq}, "
-              f"{d} = 1 if {a} > {other}, else 0", lambda p: 1.0 - p.local[edge])]
+        v = [((f"a max gate sends the whole gradient to the larger input only; for {eq}, "
+              f"{d} = 1 if {a} > {other}, else 0"), lambda p: 1.0 - p.local[edge])]
     elif op == "hinge":
         s, y = node.inputs
         if i == 0:
-            v = [(f"for {eq}, {d} = −{y} while the margin is violated ({y}·{s} < 1) and 0 "
-                  "once it is met", lambda p: 0.0 if p.local[edge] else -p.fwd[y]),
+            v = [((f"for {eq}, {d} = −{y} while the margin is violated ({y}·{s} < 1) and 0 "
+                  "once it is met"), lambda p: 0.0 if p.local[edge] else -p.fwd[y]),
                  (f"for {eq}, {d} = −{y}; the minus sign is missing",
                   lambda p: -p.local[edge])]
     elif op == "bce":
         p_, y = node.inputs
         if i == 0:
-            v = [(f"for {eq}, {d} = ({p_} − {y})/({p_}(1 − {p_})); you used {p_} − {y}, which "
-                  f"is already the gradient at the logit", lambda p: p.fwd[p_] - p.fwd[y]),
+            v = [((f"for {eq}, {d} = ({p_} − {y})/({p_}(1 − {p_})); you used {p_} − {y}, which "
+                  f"is already the gradient at the logit"), lambda p: p.fwd[p_] - p.fwd[y]),
                  (f"for {eq}, {d} = −{y}/{p_} + (1 − {y})/(1 − {p_}); you kept only −{y}/{p_}",
                   lambda p: -p.fwd[y] / p.fwd[p_])]
     elif op == "abs":

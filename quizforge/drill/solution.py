@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from quizforge.drill.ops import OPS
 from quizforge.drill.model import fmt_exact as fmt_num
+from quizforge.drill.ops import OPS
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ from typing import Any
 
 from quizforge import optim
 from quizforge.drill.basic import Asked, BasicProblem
-from quizforge.drill.family import Family
 from quizforge.drill.families._tensor import fits, keep_mistakes, num_text
+from quizforge.drill.family import Family
+from quizforge.drill.model import Lines, Mistake, Question, Target, fmt_exact
 from quizforge.drill.rounding import band
-from quizforge.drill.model import Lines, Mistake, Question, Target, fmt_exact, fmt_num
 
 NAME = "optimizer"
 MIXES = 4  # random up/down mixes in the band (rounding.band's default is 24)
@@ -520,8 +520,8 @@ def _build(world: World, q: Q) -> Asked:
     if q.spec.quantity == "grad":
         numbers = [grad_text(world) + f"; at θ₀ = {vec(world.theta0)}:"]
     elif q.spec.quantity == "l2_grad":
-        numbers = [f"g + λθ = {vec(world.grad(0, world.theta0))} + "
-                   f"{num(q.spec.hp.weight_decay)}·{vec(world.theta0)}"]
+        numbers = [(f"g + λθ = {vec(world.grad(0, world.theta0))} + "
+                   f"{num(q.spec.hp.weight_decay)}·{vec(world.theta0)}")]
     else:
         if world.surface is not None:
             numbers.append(grad_text(world))
@@ -563,8 +563,8 @@ def _hint2(world: World, q: Q) -> str:
         return (f"The global norm is √({' + '.join(num(x * x) for x in g)}) = "
                 f"{num(optim.global_norm(g))}: one norm over every parameter together.")
     if q.spec.rule in ("adam", "adamw"):
-        return (f"At t = 1, m̂ = g and v̂ = g² exactly (bias correction undoes the zero "
-                f"start), so the first step is η·g/(|g| + ε).")
+        return ("At t = 1, m̂ = g and v̂ = g² exactly (bias correction undoes the zero "
+                "start), so the first step is η·g/(|g| + ε).")
     return f"Step 1 uses g₁ = {vec(g)}; write down the state after every step."
 
 
@@ -592,22 +592,22 @@ def sc_sgd_surface(rng):
     qs = [
         Q(Spec("sgd", hp, 1, "params"), "theta_1", "θ₁", "θ after one SGD step", ("sgd",),
           [("sign", SIGN_MSG, "sign"),
-           ("cross-term", "Your gradient left out the cross term: ∂(c·xy)/∂x = c·y and "
-                          "∂(c·xy)/∂y = c·x belong in ∇f.", "cross-term"),
+           ("cross-term", ("Your gradient left out the cross term: ∂(c·xy)/∂x = c·y and "
+                          "∂(c·xy)/∂y = c·x belong in ∇f."), "cross-term"),
            ("power-rule", "d(a·x²)/dx is 2a·x, not a·x: the power rule brings the 2 down.",
             "power-rule")], conv),
         Q(Spec("sgd", hp, 1, "grad"), "theta", "∇f(θ₀)", "the gradient at the start point",
           ("sgd",),
-          [("cross-term", "The cross term is missing: c·xy adds c·y to ∂f/∂x and c·x to "
-                          "∂f/∂y.", "cross-term"),
+          [("cross-term", ("The cross term is missing: c·xy adds c·y to ∂f/∂x and c·x to "
+                          "∂f/∂y."), "cross-term"),
            ("power-rule", "d(a·x²)/dx is 2a·x, not a·x: the power rule brings the 2 down.",
             "power-rule")], ("∇f = (∂f/∂x, ∂f/∂y), each by the power rule",)),
         Q(Spec("sgd", hp, 1, "loss"), "loss_1", "f(θ₁)", "the loss after the step",
           ("sgd",),
           [("loss-at-start", "That is f at the start point θ₀; evaluate f at the new θ₁.",
             "loss-at-start"),
-           ("no-constant", "You dropped the constant term of f; it does not move the "
-                           "gradient but it is part of the loss.", "no-constant"),
+           ("no-constant", ("You dropped the constant term of f; it does not move the "
+                           "gradient but it is part of the loss."), "no-constant"),
            ("sign", SIGN_MSG, "sign")], conv),
     ]
     body = [f"f(x, y) = {surface_text(world)},  start θ₀ = (x, y) = {vec(start)}.",
@@ -648,16 +648,16 @@ def sc_clip(rng, groups: bool = False):
         Q(Spec("sgd", hp, 1, "params", clip=("norm", max_norm)), "theta_1", "θ₁",
           "θ after clipping and one SGD step", ("clipping", "sgd"),
           [("per-parameter-clipping", per_msg, "per-parameter-clipping"),
-           ("no-clip", f"You stepped with the raw gradient: its norm {num(nrm)} exceeds "
-                       f"max_norm = {num(max_norm)}, so scale it down first.", "no-clip"),
+           ("no-clip", (f"You stepped with the raw gradient: its norm {num(nrm)} exceeds "
+                       f"max_norm = {num(max_norm)}, so scale it down first."), "no-clip"),
            ("clip-scale", "The factor is max_norm/‖g‖ (at most 1), not ‖g‖/max_norm.",
             "clip-scale"),
            ("sign", SIGN_MSG, "sign")], conv),
         Q(Spec("sgd", hp, 1, "clipped", clip=("value", cv)), "g_value_clipped",
           "clip_by_value(g)", "the gradient clipped by value",
           ("clipping",),
-          [("norm-instead", "Clipping by value clamps each entry to [−c, c] separately; it "
-                            "does not rescale the whole vector to norm c.", "norm-instead")],
+          [("norm-instead", ("Clipping by value clamps each entry to [−c, c] separately; it "
+                            "does not rescale the whole vector to norm c."), "norm-instead")],
           (f"Clip by value: each entry clamped to [−{num(cv)}, {num(cv)}] separately",)),
     ]
     if groups:
@@ -665,8 +665,8 @@ def sc_clip(rng, groups: bool = False):
                        "the clipped g", "the gradient after clipping by global norm",
                        ("clipping",),
                        [("per-parameter-clipping", per_msg, "per-parameter-clipping"),
-                        ("clip-scale", "The factor is max_norm/‖g‖ (at most 1), not "
-                                       "‖g‖/max_norm.", "clip-scale")], conv))
+                        ("clip-scale", ("The factor is max_norm/‖g‖ (at most 1), not "
+                                       "‖g‖/max_norm."), "clip-scale")], conv))
     qs[0].need = ("per-parameter-clipping", "no-clip")
     body = [f"Parameters {_names(world)}.",
             f"θ₀ = {vec(theta)},  gradient g = {vec(g)}.",
@@ -697,16 +697,16 @@ def sc_adam1(rng):
     qs = [
         Q(Spec("adam", hp, 1, "params"), "theta_1", "θ₁", "θ after one Adam step", ("adam",),
           [("no-bias-correction", nbc, "no-bias-correction"),
-           ("adam-as-sgd", "That is an SGD step θ − η·g; Adam divides by √v̂, so the first "
-                           "step is η·g/|g| = η·sign(g) for every parameter.", "no-momentum"),
+           ("adam-as-sgd", ("That is an SGD step θ − η·g; Adam divides by √v̂, so the first "
+                           "step is η·g/|g| = η·sign(g) for every parameter."), "no-momentum"),
            ("sign", SIGN_MSG, "sign")]),
         Q(Spec("adam", hp, 1, "m_hat"), "m_hat", "m̂₁", "the bias-corrected first moment",
           ("adam",), [("no-bias-correction", "That is m₁ = (1 − β₁)·g; m̂₁ divides it by "
                                              "1 − β₁¹ = " + num(1 - 0.9) + ".",
                        "no-bias-correction")]),
         Q(Spec("adam", hp, 1, "v_hat"), "v_hat", "v̂₁", "the bias-corrected second moment",
-          ("adam",), [("no-bias-correction", "That is v₁ = (1 − β₂)·g²; v̂₁ divides it by "
-                                             "1 − β₂¹ = 0.001.", "no-bias-correction"),
+          ("adam",), [("no-bias-correction", ("That is v₁ = (1 − β₂)·g²; v̂₁ divides it by "
+                                             "1 − β₂¹ = 0.001."), "no-bias-correction"),
                       ("not-squared", "v averages the SQUARED gradient: v̂₁ = g², not |g|.",
                        "not-squared")]),
     ]
@@ -742,23 +742,23 @@ def sc_momentum(rng, steps: int):
           [("momentum-form", form_msg, "momentum-form"),
            ("momentum-order", order_msg, "momentum-order"),
            ("momentum-sign", msign_msg, "momentum-sign"),
-           ("no-momentum", "That is plain SGD; momentum carries the buffer from step to "
-                           "step.", "no-momentum"),
+           ("no-momentum", ("That is plain SGD; momentum carries the buffer from step to "
+                           "step."), "no-momentum"),
            ("sign", SIGN_MSG, "sign")]),
         Q(Spec("momentum", hp, steps, "state:momentum_buffer"), "momentum_buffer",
           ("v" if ema else "b") + T, f"the momentum buffer after {steps} steps",
           ("momentum",),
           [("momentum-form", form_msg, "momentum-form"),
            ("momentum-sign", msign_msg, "momentum-sign"),
-           ("lr-in-buffer", "PyTorch keeps η out of the buffer (b ← βb + g, then θ ← θ − ηb); "
-                            "you folded η into it.", "lr-in-buffer")]),
+           ("lr-in-buffer", ("PyTorch keeps η out of the buffer (b ← βb + g, then θ ← θ − ηb); "
+                            "you folded η into it."), "lr-in-buffer")]),
     ]
     if not ema:
         qs.append(Q(Spec("nesterov", hp, steps, "params"), f"theta_{steps}_nesterov",
                     f"θ{T} (Nesterov)", f"θ after {steps} Nesterov steps on the same gradients",
                     ("nesterov",),
-                    [("nesterov-as-momentum", "That is plain momentum; PyTorch's Nesterov "
-                                              "steps with g + β·b (the look-ahead), not b.",
+                    [("nesterov-as-momentum", ("That is plain momentum; PyTorch's Nesterov "
+                                              "steps with g + β·b (the look-ahead), not b."),
                       "nesterov-as-momentum"),
                      ("momentum-sign", msign_msg, "momentum-sign"),
                      ("sign", SIGN_MSG, "sign")]))
@@ -767,8 +767,8 @@ def sc_momentum(rng, steps: int):
                     f"theta_{steps}_pytorch", f"θ{T} (PyTorch form)",
                     f"θ after {steps} steps in PyTorch's form instead",
                     ("momentum",),
-                    [("momentum-form", "That is the EMA form again; this question asks "
-                                       "PyTorch's b = βb + g (no 1 − β factor, b₁ = g).",
+                    [("momentum-form", ("That is the EMA form again; this question asks "
+                                       "PyTorch's b = βb + g (no 1 − β factor, b₁ = g)."),
                       "momentum-form"),
                      ("momentum-order", order_msg, "momentum-order"),
                      ("sign", SIGN_MSG, "sign")]))
@@ -801,21 +801,21 @@ def sc_adaptive(rng):
     qs = [
         Q(Spec("adagrad", hp, 2, "params"), "theta_2_adagrad", "θ₂ (Adagrad)",
           "θ after 2 Adagrad steps", ("adagrad",),
-          [("adagrad-no-sum", "Adagrad divides by the root of the SUM of all squared "
-                              "gradients so far, not just the current one.", "adagrad-no-sum"),
+          [("adagrad-no-sum", ("Adagrad divides by the root of the SUM of all squared "
+                              "gradients so far, not just the current one."), "adagrad-no-sum"),
            ("sign", SIGN_MSG, "sign")]),
         Q(Spec("adagrad", hp, 2, "state:sum"), "sum", "sum₂",
           "Adagrad's accumulated sum after 2 steps", ("adagrad",),
           [("no-square", "Adagrad accumulates squared gradients: sum = g₁² + g₂².",
             "no-square"),
-           ("sqrt", "The state is the sum itself; the square root is taken only in the "
-                    "update.", "sqrt")]),
+           ("sqrt", ("The state is the sum itself; the square root is taken only in the "
+                    "update."), "sqrt")]),
         Q(Spec("rmsprop", hp, 2, "params"), "theta_2_rmsprop", "θ₂ (RMSprop)",
           "θ after 2 RMSprop steps on the same gradients", ("rmsprop",),
-          [("alpha-swapped", f"α weighs the OLD average: v ← α·v + (1 − α)·g², with α = "
-                             f"{num(alpha)}.", "alpha-swapped"),
-           ("adagrad-instead", "That is Adagrad's running sum; RMSprop keeps a decaying "
-                               "average v ← αv + (1 − α)g².", "adagrad-instead"),
+          [("alpha-swapped", (f"α weighs the OLD average: v ← α·v + (1 − α)·g², with α = "
+                             f"{num(alpha)}."), "alpha-swapped"),
+           ("adagrad-instead", ("That is Adagrad's running sum; RMSprop keeps a decaying "
+                               "average v ← αv + (1 − α)g²."), "adagrad-instead"),
            ("sign", SIGN_MSG, "sign")]),
     ]
     qs[0].need = ("adagrad-no-sum",)
@@ -876,12 +876,12 @@ def sc_surface_momentum(rng):
         Q(Spec("momentum", hp, 2, "params"), "theta_2", "θ₂", "θ after 2 momentum steps",
           ("momentum",),
           [("stale-gradient", stale, "stale-gradient"),
-           ("no-momentum", "That is plain SGD twice; the second step adds β times the "
-                           "first step's buffer.", "no-momentum"),
-           ("momentum-form", "That is the EMA form v = βv + (1 − β)g; this problem uses "
-                             "PyTorch's b = βb + g.", "momentum-form"),
-           ("momentum-order", "Update the buffer with the new gradient first, then step "
-                              "with the new buffer.", "momentum-order"),
+           ("no-momentum", ("That is plain SGD twice; the second step adds β times the "
+                           "first step's buffer."), "no-momentum"),
+           ("momentum-form", ("That is the EMA form v = βv + (1 − β)g; this problem uses "
+                             "PyTorch's b = βb + g."), "momentum-form"),
+           ("momentum-order", ("Update the buffer with the new gradient first, then step "
+                              "with the new buffer."), "momentum-order"),
            ("cross-term", "Your gradient left out the cross term c·xy.", "cross-term")]),
         Q(Spec("momentum", hp, 2, "grad_at_1"), "grad_1", "∇f(θ₁)",
           "the gradient at θ₁ (after the first step)", ("momentum",),
@@ -890,8 +890,8 @@ def sc_surface_momentum(rng):
             "cross-term")]),
         Q(Spec("nesterov", hp, 2, "params"), "theta_2_nesterov", "θ₂ (Nesterov)",
           "θ after 2 Nesterov steps", ("nesterov",),
-          [("nesterov-as-momentum", "That is plain momentum; PyTorch's Nesterov steps with "
-                                    "g + β·b, not b.", "nesterov-as-momentum"),
+          [("nesterov-as-momentum", ("That is plain momentum; PyTorch's Nesterov steps with "
+                                    "g + β·b, not b."), "nesterov-as-momentum"),
            ("stale-gradient", stale, "stale-gradient")]),
     ]
     qs[0].need = ("stale-gradient", "no-momentum")
@@ -923,21 +923,21 @@ def sc_adamw(rng):
         Q(Spec("adamw", hp, 1, "params"), "theta_1_adamw", "θ₁ (AdamW)",
           "θ after one AdamW step", ("adamw",),
           [("l2-vs-decoupled", l2_msg, "l2-vs-decoupled"),
-           ("decay-no-lr", "PyTorch's AdamW multiplies the decay by the learning rate: "
-                           "θ ← θ − η·λ·θ, not θ − λ·θ.", "decay-no-lr"),
+           ("decay-no-lr", ("PyTorch's AdamW multiplies the decay by the learning rate: "
+                           "θ ← θ − η·λ·θ, not θ − λ·θ."), "decay-no-lr"),
            ("no-weight-decay", "You left out the weight decay.", "no-weight-decay"),
            ("sign", SIGN_MSG, "sign")]),
         Q(Spec("adam", hp, 1, "params"), "theta_1_adam_l2", "θ₁ (Adam + L2)",
           "θ after one Adam step with weight_decay (L2)", ("adam", "adamw"),
           [("l2-vs-decoupled", dw_msg, "l2-vs-decoupled"),
-           ("no-weight-decay", "You left out the weight decay: here it flips the sign of "
-                               "some gradients, and Adam's first step is η·sign(g + λθ).",
+           ("no-weight-decay", ("You left out the weight decay: here it flips the sign of "
+                               "some gradients, and Adam's first step is η·sign(g + λθ)."),
             "no-weight-decay"),
            ("sign", SIGN_MSG, "sign")]),
         Q(Spec("adam", hp, 1, "l2_grad"), "g_l2", "g + λθ",
           "the gradient Adam + L2 feeds into m and v", ("adamw",),
-          [("l2-vs-decoupled", "That is the raw gradient, what AdamW's moments see; "
-                               "with L2 the moments see g + λθ.", "l2-vs-decoupled"),
+          [("l2-vs-decoupled", ("That is the raw gradient, what AdamW's moments see; "
+                               "with L2 the moments see g + λθ."), "l2-vs-decoupled"),
            ("l2-factor", "The L2 term (λ/2)‖θ‖² has gradient λθ, not λθ/2.", "l2-factor"),
            ("l2-lr", "λθ is added to the gradient as is; η comes later, in the step.",
             "l2-lr"),
@@ -946,8 +946,8 @@ def sc_adamw(rng):
     ]
     qs[0].need = qs[1].need = ("l2-vs-decoupled",)
     body = [f"Parameters θ₀ = {vec(theta)}, gradient g = {vec(g)} (first step, t = 1).",
-            f"η = {num(lr)}, betas = (0.9, 0.999), ε = 0 (negligible), weight decay "
-            f"λ = {num(lam)}.",
+            (f"η = {num(lr)}, betas = (0.9, 0.999), ε = 0 (negligible), weight decay "
+            f"λ = {num(lam)}."),
             "Compare torch.optim.AdamW (decoupled: θ ← θ − ηλθ, then Adam on g) with",
             "torch.optim.Adam(weight_decay=λ) (L2: g ← g + λθ, then Adam)."]
     return world, qs, body, {"rule": "adamw", "lr": lr, "betas": [0.9, 0.999], "eps": 0.0,
@@ -971,10 +971,10 @@ def sc_eps(rng):
         Q(Spec("adam", hp, 1, "params", eps_inside=inside), "theta_1", "θ₁",
           "θ after one Adam step", ("adam",),
           [("eps-placement", place, "eps-placement"),
-           ("eps-ignored", "With gradients this small ε is not negligible: keep it in the "
-                           "denominator.", "eps-ignored"),
-           ("no-bias-correction", "Bias-correct first: at t = 1, m̂ = m/(1 − β₁) = g and "
-                                  "v̂ = v/(1 − β₂) = g².", "no-bias-correction"),
+           ("eps-ignored", ("With gradients this small ε is not negligible: keep it in the "
+                           "denominator."), "eps-ignored"),
+           ("no-bias-correction", ("Bias-correct first: at t = 1, m̂ = m/(1 − β₁) = g and "
+                                  "v̂ = v/(1 − β₂) = g²."), "no-bias-correction"),
            ("sign", SIGN_MSG, "sign")]),
         Q(Spec("adam", hp, 1, "v_hat", eps_inside=inside), "v_hat", "v̂₁",
           "the bias-corrected second moment", ("adam",),

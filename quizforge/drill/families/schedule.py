@@ -237,8 +237,8 @@ def _step_setup(rng: random.Random) -> _Setup:
         k = t // s
         return lambda r: r(lr * r(gamma ** k))
 
-    formula = ("lr(t) = lr · γ^⌊t / step_size⌋   (one decay per finished block of "
-               f"{s} epochs)",)
+    formula = (("lr(t) = lr · γ^⌊t / step_size⌋   (one decay per finished block of "
+               f"{s} epochs)"),)
 
     def numbers(t: int, lead: str = "") -> tuple[str, ...]:
         k = t // s
@@ -285,8 +285,8 @@ def _step_setup(rng: random.Random) -> _Setup:
             ("Turn 'the n-th epoch' into t = n − 1 first, then lr·γ^⌊t/step_size⌋.",
              f"t = {t2} and ⌊{t2}/{s}⌋ = {e2}."), t2)
     body = (f"torch.optim.lr_scheduler.StepLR(optimizer, step_size={s}, gamma={_n(gamma)})",
-            f"The optimizer's lr is {_n(lr)}; StepLR multiplies it by {_n(gamma)} every {s} "
-            "epochs.")
+            (f"The optimizer's lr is {_n(lr)}; StepLR multiplies it by {_n(gamma)} every {s} "
+            "epochs."))
     return _Setup("StepLR", {"lr": lr, "step_size": s, "gamma": gamma}, body, EPOCH_COUNTING,
                   (q0, _need(q1, "off-by-one"), _need(q2, "off-by-one")), "last_epoch")
 
@@ -346,8 +346,8 @@ def _exp_setup(rng: random.Random) -> _Setup:
             ("Write the threshold as lr·γ^k and read off k.",
              f"{_n(x)}/{_n(lr)} = {_n(gamma ** m)}: which power of {_n(gamma)} is that?"), None)
     body = (f"torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma={_n(gamma)})",
-            f"The optimizer's lr is {_n(lr)}; every scheduler.step() multiplies it by "
-            f"{_n(gamma)}.")
+            (f"The optimizer's lr is {_n(lr)}; every scheduler.step() multiplies it by "
+            f"{_n(gamma)}."))
     return _Setup("ExponentialLR", {"lr": lr, "gamma": gamma}, body, EPOCH_COUNTING,
                   (_need(q0, "exponent-off"), _need(q1, "off-by-one"),
                    _need(q2, "off-by-one")), "last_epoch")
@@ -371,8 +371,8 @@ def _cosine_parts(lr: float, eta_min: float, f: Fraction):
     k = (1 + c) / 2
     lines = (_cos_text(f),
              f"½(1 + cos) = ½(1 + {_factor_text(c)}) = {_factor_text(k)}",
-             f"lr = {_n(eta_min)} + ({_n(lr)} − {_n(eta_min)}) · {_factor_text(k)}"
-             f" = {fmt_num(value)}")
+             (f"lr = {_n(eta_min)} + ({_n(lr)} − {_n(eta_min)}) · {_factor_text(k)}"
+             f" = {fmt_num(value)}"))
     return value, compute, lines
 
 
@@ -515,10 +515,10 @@ def _warmup_setup(rng: random.Random) -> _Setup:
             compute0, m0, formula,
             (f"step {t0} ≥ W = {W}: in the decay",
              f"progress = (t − W)/(T − W) = ({t0} − {W})/{D} = {fr}", k_text,
-             f"lr = {_n(eta_min)} + ({_n(lr)} − {_n(eta_min)}) · "
-             f"{_factor_text(decay_factor(p0))} = {_lr(v0)}"),
-            (f"After warmup the decay runs over the last T − W = {D} steps: progress "
-             "= (t − W)/(T − W).",
+             (f"lr = {_n(eta_min)} + ({_n(lr)} − {_n(eta_min)}) · "
+             f"{_factor_text(decay_factor(p0))} = {_lr(v0)}")),
+            ((f"After warmup the decay runs over the last T − W = {D} steps: progress "
+             "= (t − W)/(T − W)."),
              f"progress = ({t0} − {W})/{D} = {fr}."), t0)
 
     # -- question 1: a step in the warmup
@@ -554,8 +554,8 @@ def _warmup_setup(rng: random.Random) -> _Setup:
              Mistake("forgot-warmup", f"The decay lasts T − W = {D} steps, starting at W.",
                      float(W + int(half * T)))],
             formula,
-            (f"({fmt_num(level)} − eta_min)/(lr − eta_min) = "
-             f"{_factor_text(decay_factor(float(half)))} of the swing is left",
+            ((f"({fmt_num(level)} − eta_min)/(lr − eta_min) = "
+             f"{_factor_text(decay_factor(float(half)))} of the swing is left"),
              ("½(1 + cos(π·p)) = ½  ⇒  cos(π·p) = 0  ⇒  p = 1/2" if cosine
               else f"1 − p = {1 - half}  ⇒  p = {half}"),
              f"t = W + p·(T − W) = {W} + {half}·{D} = {t2}"),
@@ -598,8 +598,8 @@ def _noam_setup(rng: random.Random) -> _Setup:
     def f(t: float) -> float:
         return inverse_sqrt_lr(d, W, t)
 
-    formula = ("lr(step_num) = d_model^−0.5 · "
-               "min(step_num^−0.5, step_num · warmup_steps^−1.5)",
+    formula = (("lr(step_num) = d_model^−0.5 · "
+               "min(step_num^−0.5, step_num · warmup_steps^−1.5)"),
                "   (rises linearly until step_num = warmup_steps, then falls as 1/√step_num)")
     w15 = W ** -1.5
     q0 = _Q(f"lr@{t0}", f"lr({t0})", _lr_ask(f"at step_num = {t0}"), ("inverse-sqrt",),
@@ -724,16 +724,16 @@ def _one_cycle_setup(rng: random.Random) -> _Setup:
     ]
     q0 = _Q(f"lr@{t0}", f"lr({t0})", _lr_ask(f"at step {t0}"), ("one-cycle", "cosine"), v0,
             compute0, m0, formula,
-            (f"initial_lr = {_n(max_lr)}/{_n(div)} = {_lr(init)},  min_lr = "
-             f"{_lr(init)}/{_n(final)} = {_lr(low)}",
+            ((f"initial_lr = {_n(max_lr)}/{_n(div)} = {_lr(init)},  min_lr = "
+             f"{_lr(init)}/{_n(final)} = {_lr(low)}"),
              f"step {t0} > {up}: phase 2, p = ({t0} − {up})/{down} = {fr0}",
              f"{_cos_text(fr0)}, ½(1 + cos) = {_n((1 + c0) / 2)}",
-             f"lr = {_lr(low)} + ({_n(max_lr)} − {_lr(low)}) · {_n((1 + c0) / 2)}"
-             f" = {_lr(v0)}"),
-            (f"Step {t0} is past the peak at {up}: cos-anneal from max_lr to min_lr over "
-             f"steps {up}…{T - 1}.",
-             f"p = ({t0} − {up})/{down} = {fr0}; min_lr = max_lr/(div_factor·"
-             "final_div_factor)."), t0)
+             (f"lr = {_lr(low)} + ({_n(max_lr)} − {_lr(low)}) · {_n((1 + c0) / 2)}"
+             f" = {_lr(v0)}")),
+            ((f"Step {t0} is past the peak at {up}: cos-anneal from max_lr to min_lr over "
+             f"steps {up}…{T - 1}."),
+             (f"p = ({t0} − {up})/{down} = {fr0}; min_lr = max_lr/(div_factor·"
+             "final_div_factor).")), t0)
 
     # -- question 1: in the warm-up phase
     c1 = cos_pi(float(g1))
@@ -762,8 +762,8 @@ def _one_cycle_setup(rng: random.Random) -> _Setup:
             (f"initial_lr = {_n(max_lr)}/{_n(div)} = {_lr(init)}",
              f"step {t1} ≤ {up}: phase 1, p = {t1}/{up} = {g1}",
              f"{_cos_text(g1)}, ½(1 + cos) = {_n((1 + c1) / 2)}",
-             f"lr = {_n(max_lr)} + ({_lr(init)} − {_n(max_lr)}) · {_n((1 + c1) / 2)} = "
-             f"{_lr(v1)}"),
+             (f"lr = {_n(max_lr)} + ({_lr(init)} − {_n(max_lr)}) · {_n((1 + c1) / 2)} = "
+             f"{_lr(v1)}")),
             ("Phase 1 cos-anneals from initial_lr = max_lr/div_factor up to max_lr.",
              f"p = {t1}/{up} = {g1}; initial_lr = {_lr(init)}."), t1)
 
@@ -781,12 +781,12 @@ def _one_cycle_setup(rng: random.Random) -> _Setup:
                      "starts; it ends final_div_factor times lower.", init)],
             formula,
             (f"step {last} = total_steps − 1 ends phase 2 (p = 1): lr = min_lr",
-             f"min_lr = max_lr/div_factor/final_div_factor = {_n(max_lr)}/{_n(div)}/{_n(final)}"
-             f" = {_lr(low)}"),
+             (f"min_lr = max_lr/div_factor/final_div_factor = {_n(max_lr)}/{_n(div)}/{_n(final)}"
+             f" = {_lr(low)}")),
             ("The cycle ends at min_lr, reached at the last step total_steps − 1.",
              "min_lr = initial_lr/final_div_factor, initial_lr = max_lr/div_factor."), last)
-    body = (f"torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr={_n(max_lr)}, "
-            f"total_steps={T},",
+    body = ((f"torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr={_n(max_lr)}, "
+            f"total_steps={T},"),
             f"    pct_start={_n(pct)}, div_factor={_n(div)}, final_div_factor={_n(final)})",
             "anneal_strategy='cos', three_phase=False (the defaults). PyTorch's phase",
             f"boundary: the lr peaks at step pct_start·total_steps − 1 = {up}; the cycle",
