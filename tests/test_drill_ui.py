@@ -234,3 +234,19 @@ def test_real_terminal_session_and_ctrl_c():
     child.close()
     assert child.exitstatus == 130
     assert "Traceback" not in (child.before or "")
+
+
+@pytest.mark.parametrize("width", [40, 60])
+def test_narrow_terminals_stack_and_list_instead_of_cutting(width):
+    def screen(p, w):
+        c = Console(file=io.StringIO(), width=w, record=True, color_system=None)
+        c.print(render_problem(p))
+        c.print(render_solution(p))
+        return c.export_text()
+
+    for family in families():
+        p = generate(family, 2, 3)
+        out = screen(p, width)
+        assert max(cell_len(line.rstrip()) for line in out.splitlines()) <= width
+        # nothing is cut to an ellipsis: the only "…" are the ones the text itself has
+        assert out.count("…") == screen(p, 200).count("…"), (family, out)

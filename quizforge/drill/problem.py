@@ -484,7 +484,7 @@ class GraphProblem:
                 rows.append((name, part.via, local, fmt_exact(part.upstream),
                              fmt_exact(part.product), total))
         back = Table(f"Backward pass (from L back to {sol.wrt})",
-                     ("∂L/∂", "via", "local ∂via/∂node", "× upstream", "= product", "total"),
+                     ("∂L/∂", "via", "local", "× upstream", "= product", "total"),
                      tuple(rows), tuple(highlight))
         lines = []
         if len(sol.paths) > 1:

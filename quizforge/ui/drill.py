@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.rule import Rule
 from rich.table import Table as RichTable
@@ -49,27 +50,53 @@ _MISTAKE_TITLES = {
 
 
 # -- blocks --------------------------------------------------------------------------------------
+class _Fit:
+    """`wide` where it fits the width it is given, else `narrow` (stacked or listed): every
+    screen reads at 60 columns and stays correct at 40."""
+
+    def __init__(self, wide: RenderableType, narrow: RenderableType) -> None:
+        self.wide, self.narrow = wide, narrow
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        need = Measurement.get(console, options.update_width(10_000), self.wide).maximum
+        yield self.wide if need <= options.max_width else self.narrow
+
+
 def render_block(block: Any) -> RenderableType:
     if isinstance(block, Columns):
         grid = RichTable.grid(padding=(0, 4))
         for _ in block.blocks:
-            grid.add_column()
-        grid.add_row(*(render_block(b) for b in block.blocks))
-        return grid
+            grid.add_column(no_wrap=True)
+        parts = [render_block(b) for b in block.blocks]
+        grid.add_row(*parts)
+        return _Fit(grid, Group(*(Group(p, Text("")) for p in parts)))
     if isinstance(block, Table):
         t = RichTable(box=box.SIMPLE_HEAD, padding=(0, 1), title=block.title or None,
                       title_justify="left", title_style="bold")
         for i, c in enumerate(block.columns):
             t.add_column(c, style="bold" if i == 0 else None,
-                         justify="right" if i >= 3 else "left")
+                         justify="right" if i >= 3 else "left", no_wrap=True)
         for k, row in enumerate(block.rows):
             t.add_row(*(Text(c) for c in row), style="bold green" if k in block.highlight else "")
-        return t
+        return _Fit(t, _listed(block))
     assert isinstance(block, Lines)
     out = Text()
     if block.title:
         out.append(block.title + "\n", style="bold underline")
     out.append("\n".join(block.lines))
+    return out
+
+
+def _listed(block: Table) -> Text:
+    """A table as one line per row, "column: value", for narrow terminals."""
+    out = Text()
+    if block.title:
+        out.append(block.title + "\n", style="bold")
+    for k, row in enumerate(block.rows):
+        cells = [f"{c}: {v}" if i else v for i, (c, v) in enumerate(zip(block.columns, row,
+                                                                          strict=True)) if v]
+        out.append("  ".join(cells) + "\n", style="bold green" if k in block.highlight else "")
+    out.rstrip()
     return out
 
 
