@@ -77,7 +77,9 @@ def bench_check_process(runs: int = 15) -> None:
     from quizforge.drill import generate
     from quizforge.drill.family import families
 
-    env = {**os.environ, "QUIZFORGE_HOME": tempfile.mkdtemp()}
+    # as installed by pip: bytecode cached (a PYTHONDONTWRITEBYTECODE shell recompiles every run)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["QUIZFORGE_HOME"] = tempfile.mkdtemp()
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(BARE)
     bare = [_run([sys.executable, f.name, "--check", "1"], env) for _ in range(runs)]
