@@ -8,11 +8,7 @@ significant figures.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
-import sys
 from collections import Counter
 from fractions import Fraction
 
@@ -208,17 +204,6 @@ GOLDEN = {
     (1, 7): ("One linear neuron, o = w·x + b, with a squared error.", [("w", -30.0), ("b", -10.0),
                                                                        ("x", 20.0)]),
 }
-
-
-def test_same_seed_same_problem_in_another_process():
-    code = ("import json; from quizforge.drill import generate; "
-            "print(json.dumps([generate('backprop', s, d, 'number').to_dict() "
-            "for d in (1, 2, 3) for s in range(20)]))")
-    env = {**os.environ, "PYTHONHASHSEED": "123"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True).stdout
-    here = [generate("backprop", s, d, "number").to_dict() for d in (1, 2, 3) for s in range(20)]
-    assert json.loads(out) == json.loads(json.dumps(here))
 
 
 def test_golden_problem():

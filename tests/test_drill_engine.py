@@ -216,3 +216,19 @@ def test_a_column_typed_as_a_vector_is_told_the_shape_to_use():
     assert v.feedback.startswith("Right numbers, wrong shape: your ∂L/∂W is a vector of 2 but "
                                  "W is 2×1; write it with that shape, e.g. [[1], [1]]")
     assert grade(p, "[[1], [-2]]").correct and grade(p, "[1; -2]").correct
+
+
+def test_same_seed_same_problem_in_another_process():
+    """Every family is reproducible across processes and hash seeds (no set or dict order,
+    no hash-seeded randomness leaks into a problem)."""
+    import json
+
+    names = list(families())
+    code = ("import json; from quizforge.drill.family import families, generate; "
+            "print(json.dumps([generate(f, s, d).to_dict() for f in families() "
+            "for d in (1, 2, 3) for s in range(8)]))")
+    env = {**os.environ, "PYTHONHASHSEED": "4242"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    here = [generate(f, s, d).to_dict() for f in names for d in (1, 2, 3) for s in range(8)]
+    assert json.loads(out) == json.loads(json.dumps(here))
