@@ -347,3 +347,25 @@ def test_page_controls_click_step_reset_start(tmp_path):
     assert readout(dump_dom(page, "opt=sgd&steps=30&press=reset"))["sgd"]["iter"] == 0
     dom = dump_dom(page, "opt=sgd&steps=30&press=reset,start", "--virtual-time-budget=20000")
     assert readout(dom)["sgd"]["iter"] == 30 and ">Start</button>" in dom
+
+
+def test_viz_help_names_values_not_python_types():
+    r = runner.invoke(app, ["viz", "--help"], env={"COLUMNS": "100"})
+    assert r.exit_code == 0
+    for placeholder in ("<bool>", "<int>", "<str>", "<float>", "<list", "<Path", "<path"):
+        assert placeholder not in r.stdout, placeholder
+    for option in ("--optimizer", "--lr", "--betas", "--start", "--surface", "--f",
+                   "--no-animate", "--html"):
+        assert option in r.stdout
+
+
+def test_core_is_pure_and_light():
+    code = ("import sys\n"
+            "import quizforge.viz, quizforge.viz.contour, quizforge.viz.page\n"
+            "from quizforge.viz import get_surface, Settings, trajectories\n"
+            "trajectories(get_surface(), Settings())\n"
+            "print(sorted({'rich', 'typer', 'numpy', 'sympy', 'quizforge.ui.viz'} "
+            "& set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
