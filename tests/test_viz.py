@@ -27,8 +27,20 @@ runner = CliRunner()
 NOTES = get_surface()  # f(x, y) = x² + 3y² + 2xy + 5
 
 
+@pytest.fixture(autouse=True)
+def _width_100(monkeypatch):
+    set_width(monkeypatch, 100)
+
+
+def set_width(monkeypatch, width: int) -> None:
+    from quizforge.cli import common
+
+    for console in (common.out, common.err):  # made at import: COLUMNS alone is not enough
+        monkeypatch.setattr(console, "width", width)
+
+
 def run(*args: str):
-    return runner.invoke(app, ["viz", *args], env={"COLUMNS": "100", "NO_COLOR": "1"})
+    return runner.invoke(app, ["viz", *args], env={"NO_COLOR": "1"})
 
 
 def path(rule: str, steps: int, surface=NOTES, **kw):
@@ -121,16 +133,16 @@ def test_bad_formulas_are_refused_with_a_reason(text, reason):
 
 
 # -- frames ----------------------------------------------------------------------------------
-def frame_text(width: int, *args: str) -> str:
-    result = runner.invoke(app, ["viz", "--no-animate", *args],
-                           env={"COLUMNS": str(width), "NO_COLOR": "1"})
+def frame_text(*args: str) -> str:
+    result = run("--no-animate", *args)
     assert result.exit_code == 0, result.output
     return result.output
 
 
 @pytest.mark.parametrize("width", [80, 120])
-def test_frame_fits_the_width(width):
-    text = frame_text(width)
+def test_frame_fits_the_width(width, monkeypatch):
+    set_width(monkeypatch, width)
+    text = frame_text()
     lines = text.splitlines()
     assert max(cell_len(line) for line in lines) <= width
     assert any(cell_len(line) == width for line in lines)  # the plot uses the room it has
@@ -145,7 +157,7 @@ def test_no_color_marks_are_distinct_glyphs():
     assert all(cell_len(g) == 1 for g in glyphs)
     # adam and adamw (λ = 0.01) nearly coincide, so they are looked at apart
     for group in ("sgd,momentum,nesterov,adagrad", "rmsprop,adam", "adamw"):
-        text = frame_text(100, "-o", group)
+        text = frame_text("-o", group)
         assert "\x1b[" not in text
         lines = text.splitlines()
         legend = next(i for i, line in enumerate(lines) if START + " start" in line)
@@ -155,7 +167,7 @@ def test_no_color_marks_are_distinct_glyphs():
         assert START in plot
         assert MARKS[group.split(",")[0]][1] in plot  # the steps between iterates
         assert any(0x2800 < ord(c) <= 0x28FF for c in plot)
-    assert MINIMUM in frame_text(100, "--steps", "3")  # (later, a path may sit on it)
+    assert MINIMUM in frame_text("--steps", "3")  # (later, a path may sit on it)
 
 
 def test_frame_renders_without_a_terminal_and_honours_colour():
