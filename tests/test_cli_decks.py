@@ -54,7 +54,7 @@ def test_decks_json_lists_bundled_then_extra_decks(bundled):
             "id": "ml-basics",
             "name": "ML basics",
             "path": str(GOOD / "ml-basics.yaml"),
-            "cards": {"flashcard": 1, "mcq": 2, "generated": 1},
+            "cards": {"flashcard": 1, "mcq": 2, "generated": 1, "formula": 0},
             "description": "A small fixture deck with every card type and every optional field.",
             "tags": ["fixture", "basics"],
             "new": 4,
@@ -65,7 +65,7 @@ def test_decks_json_lists_bundled_then_extra_decks(bundled):
             "id": "stats",
             "name": "Statistics",
             "path": str(GOOD / "stats.yml"),
-            "cards": {"flashcard": 1, "mcq": 0, "generated": 0},
+            "cards": {"flashcard": 1, "mcq": 0, "generated": 0, "formula": 0},
             "description": "",
             "tags": [],
             "new": 1,
@@ -94,9 +94,9 @@ def test_decks_table_at_80_columns(monkeypatch, tmp_path):
     r = runner.invoke(app, ["decks"])
     assert (r.exit_code, r.stderr) == (0, "")
     assert lines(r.stdout) == [
-        "Deck      Name       Flash MCQ Gen New Due Reviews Path",
-        "stats     Statistics     1   0   0   1   0       0 (bundled) stats.yml",
-        "ml-basics ML basics      1   2   1   4   0       0 mine/ml-basics.yaml",
+        "Deck      Name       Flash MCQ Gen f(x) New Due Reviews Path",
+        "stats     Statistics     1   0   0    0   1   0       0 (bundled) stats.yml",
+        "ml-basics ML basics      1   2   1    0   4   0       0 mine/ml-basics.yaml",
     ]
 
 
@@ -106,7 +106,7 @@ def test_decks_table_folds_long_paths_within_80_columns(monkeypatch):
     r = runner.invoke(app, ["decks"])
     out = lines(r.stdout)
     path_column = out[0].index("Path")
-    assert out[0].split() == ["Deck", "Name", "Flash", "MCQ", "Gen", "New", "Due", "Reviews", "Path"]
+    assert out[0].split() == ["Deck", "Name", "Flash", "MCQ", "Gen", "f(x)", "New", "Due", "Reviews", "Path"]
     # the bundled decks come first (their paths fold to '(bundled)' and a file name)
     assert "(bundled)" in out[1]
     assert any(line.startswith("ml-basics") for line in out)
@@ -160,9 +160,9 @@ def test_deck_rows_take_extra_fields_and_the_table_shows_them(monkeypatch):
     monkeypatch.chdir(FIXTURES)
     console.print(decks_table(rows))
     assert lines(console.export_text()) == [
-        "Deck      Name       Flash MCQ Gen New Due Path",
-        "ml-basics ML basics      1   2   1         good/ml-basics.yaml",
-        "stats     Statistics     1   0   0   1   0 good/stats.yml",
+        "Deck      Name       Flash MCQ Gen f(x) New Due Path",
+        "ml-basics ML basics      1   2   1    0         good/ml-basics.yaml",
+        "stats     Statistics     1   0   0    0   1   0 good/stats.yml",
     ]
 
 

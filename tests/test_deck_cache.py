@@ -22,6 +22,7 @@ from quizforge.decks import cache as deck_cache
 from quizforge.decks import validate
 from quizforge.decks.cache import DeckCache, FileSummary, cards_from_rows, cards_to_rows
 from quizforge.decks.loader import list_decks, load_decks
+from quizforge.decks.model import CARD_TYPES
 from quizforge.paths import bundled_decks_dir, deck_cache_path
 from quizforge.store import cards as store
 from quizforge.store.db import Database
@@ -90,7 +91,7 @@ def same(a, b) -> None:
 def test_card_rows_round_trip_every_card_type_and_field():
     decks = load_decks([bundled_decks_dir(), FIXTURES]).decks
     cards = tuple(c for d in decks for c in d.cards)
-    assert {c.type for c in cards} == {"flashcard", "mcq", "generated"}
+    assert {c.type for c in cards} == set(CARD_TYPES)
     rows = json.loads(json.dumps(cards_to_rows(cards)))  # through JSON, as stored
     assert cards_from_rows(rows) == cards
 
@@ -98,7 +99,7 @@ def test_card_rows_round_trip_every_card_type_and_field():
 def test_summary_round_trip():
     [deck] = load_decks([FIXTURES / "ml-basics.yaml"]).decks
     summary = FileSummary.of(deck.id, 1, [], deck)
-    assert summary.counts == (("flashcard", 1), ("mcq", 2), ("generated", 1))
+    assert summary.counts == (("flashcard", 1), ("mcq", 2), ("generated", 1), ("formula", 0))
     assert FileSummary.from_dict(json.loads(json.dumps(summary.to_dict()))) == summary
 
 

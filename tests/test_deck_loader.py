@@ -15,7 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quizforge.decks import load_decks, load_search_path, validate_paths
-from quizforge.decks.model import CARD_TYPES, LETTERS, MCQ, Flashcard, GeneratedCard, Problem
+from quizforge.decks.model import (
+    CARD_TYPES,
+    LETTERS,
+    MCQ,
+    Flashcard,
+    FormulaCard,
+    GeneratedCard,
+    Problem,
+)
 from quizforge.decks.validate import CARD_FIELDS, DECK_FIELDS, parse_deck
 from quizforge.errors import DeckError
 from quizforge.paths import bundled_decks_dir
@@ -183,6 +191,16 @@ optional_text = st.none() | text
 tag_lists = st.lists(text, max_size=3, unique=True).map(tuple)
 
 
+# Formula cards: (answer, variables, domain); slips are wrong versions of an answer.
+FORMULAS = [
+    ("σ(z)(1 − σ(z))", ("z",), ()),
+    ("2(wx − y)x", ("w", "x", "y"), ()),
+    ("−1/p", ("p",), (("p", 0.05, 0.95),)),
+    ("−η·m̂/(√v̂ + ε)", ("eta", "mhat", "vhat", "eps"), (("vhat", 0.01, 1.0), ("eps", 0.01, 0.5))),
+]
+SLIPS = ["−({})", "2({})", "({}) + 1"]
+
+
 @st.composite
 def cards(draw, card_id: str):
     """A (YAML dict, expected card) pair for a random valid card."""
@@ -221,6 +239,19 @@ def cards(draw, card_id: str):
         }
         # A list, even of one letter, makes a select-all question.
         card = dataclasses.replace(card, select_all=isinstance(fields["answer"], list))
+    elif kind == "formula":
+        answer, variables, domain = draw(st.sampled_from(FORMULAS))
+        mistakes = draw(st.lists(st.tuples(st.sampled_from(SLIPS), text), max_size=2,
+                                 unique_by=lambda m: m[0]))
+        mistakes = [(slip.format(answer), message) for slip, message in mistakes]
+        fields = {"question": draw(text), "answer": answer, "explanation": draw(optional_text)}
+        card = FormulaCard(id=card_id, variables=variables, domain=domain,
+                           mistakes=tuple(mistakes), **fields, **extra)
+        fields |= {"variables": list(variables)}
+        if domain:
+            fields["domain"] = {name: [lo, hi] for name, lo, hi in domain}
+        if mistakes:
+            fields["mistakes"] = [{"answer": a, "message": m} for a, m in mistakes]
     else:
         fields = {
             "generator": "backprop",

@@ -17,6 +17,7 @@ from quizforge.decks.model import (
     GENERATED_FORMS,
     MCQ,
     Flashcard,
+    FormulaCard,
     GeneratedCard,
     known_generators,
 )
@@ -96,7 +97,7 @@ def test_valid_deck_builds_the_model():
     )
     assert m.multi
     assert g == GeneratedCard("g1", "backprop", difficulty=1, form="number", line=19)
-    assert deck.counts() == {"flashcard": 1, "mcq": 1, "generated": 1}
+    assert deck.counts() == {"flashcard": 1, "mcq": 1, "generated": 1, "formula": 0}
 
 
 def test_optional_fields_may_be_null_or_blank():
@@ -348,7 +349,7 @@ def test_unknown_card_type():
         """
     ) == [
         "5: unknown card type 'flashcrd' in card 'a' (did you mean 'flashcard'?)",
-        "7: unknown card type 'essay' in card 'b' (expected one of flashcard, mcq, generated)",
+        "7: unknown card type 'essay' in card 'b' (expected one of flashcard, mcq, generated, formula)",
         "9: 'type' must be text, got a list",
     ]
 
@@ -649,7 +650,9 @@ def test_schema_describes_every_field():
 
 
 def test_validator_fields_match_the_model():
-    classes = {"flashcard": Flashcard, "mcq": MCQ, "generated": GeneratedCard}
+    classes = {
+        "flashcard": Flashcard, "mcq": MCQ, "generated": GeneratedCard, "formula": FormulaCard,
+    }
     for card_type, cls in classes.items():
         # select_all is not a field of its own: it is read from how `answer` is written.
         model = {f.name for f in dataclasses.fields(cls)} - {"line", "select_all"} | {"type"}

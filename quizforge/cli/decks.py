@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the loader pulls in PyYAML: imported inside the commands in
     from quizforge.decks.model import Deck, LoadResult, Problem
 
 SCHEMA_FILE = "deck.schema.json"
-COUNT_COLUMNS = (("flashcard", "Flash"), ("mcq", "MCQ"), ("generated", "Gen"))
+COUNT_COLUMNS = (("flashcard", "Flash"), ("mcq", "MCQ"), ("generated", "Gen"), ("formula", "f(x)"))
 
 
 def load_decks_or_warn(extra_dirs: Iterable[Path] | None = None) -> list[Deck]:

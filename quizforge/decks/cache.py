@@ -35,7 +35,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Self
 
-from quizforge.decks.model import CARD_TYPES, MCQ, Card, Deck, Flashcard, GeneratedCard, Problem
+from quizforge.decks.model import (
+    CARD_TYPES,
+    MCQ,
+    Card,
+    Deck,
+    Flashcard,
+    FormulaCard,
+    GeneratedCard,
+    Problem,
+)
 
 # Bump DECK_FORMAT when what a deck file means changes; CACHE_FORMAT when a row's layout does.
 DECK_FORMAT = 1
@@ -129,11 +138,15 @@ class FileSummary:
 
 # -- cards as rows ---------------------------------------------------------------------
 
-_CLASSES: dict[str, type] = {"flashcard": Flashcard, "mcq": MCQ, "generated": GeneratedCard}
+_CLASSES: dict[str, type] = {
+    "flashcard": Flashcard, "mcq": MCQ, "generated": GeneratedCard, "formula": FormulaCard,
+}
 _FIELDS = {t: tuple(f.name for f in fields(cls)) for t, cls in _CLASSES.items()}
 # Positions (after the type) of tuple fields other than `tags`, which JSON gives as lists.
-_TUPLES = {t: tuple(i for i, n in enumerate(names) if n in ("choices", "answer"))
-           for t, names in _FIELDS.items()}
+# (Read from the annotations: a formula card's `answer` is text, an MCQ's a tuple.)
+_TUPLES = {t: tuple(i for i, f in enumerate(fields(cls))
+                    if f.name != "tags" and str(f.type).startswith("tuple"))
+           for t, cls in _CLASSES.items()}
 _TAGS = {t: names.index("tags") for t, names in _FIELDS.items()}
 assert set(_CLASSES) == set(CARD_TYPES)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-CARD_TYPES = ("flashcard", "mcq", "generated")
+CARD_TYPES = ("flashcard", "mcq", "generated", "formula")
 
 
 def known_generators() -> tuple[str, ...]:
@@ -76,7 +77,84 @@ class GeneratedCard:
     type = "generated"
 
 
-Card = Flashcard | MCQ | GeneratedCard
+# Where a formula card's answer is compared when its `domain` does not say: wide enough to
+# tell most wrong formulas apart, small enough that exp() and friends stay finite.
+DEFAULT_DOMAIN = (-2.0, 2.0)
+
+
+@dataclass(frozen=True)
+class FormulaCard:
+    """The learner types a formula in `variables`; it is compared with `answer` symbolically,
+    then at random points drawn from `domain` (per variable, DEFAULT_DOMAIN otherwise).
+    `mistakes` are (formula, message) pairs: a typed answer equal to one gets its message."""
+
+    id: str
+    question: str
+    answer: str
+    variables: tuple[str, ...]
+    domain: tuple[tuple[str, float, float], ...] = ()  # (variable, low, high)
+    mistakes: tuple[tuple[str, str], ...] = ()  # (formula, message)
+    explanation: str | None = None
+    tags: tuple[str, ...] = ()
+    source: str | None = None
+    line: int = 0
+
+    type = "formula"
+
+    def __post_init__(self) -> None:
+        # JSON (the deck cache) gives lists back: hold tuples, so cards compare and hash alike.
+        set_ = object.__setattr__
+        set_(self, "variables", tuple(self.variables))
+        set_(self, "domain", tuple((str(n), float(lo), float(hi)) for n, lo, hi in self.domain))
+        set_(self, "mistakes", tuple((str(a), str(m)) for a, m in self.mistakes))
+        set_(self, "tags", tuple(self.tags))
+
+    def range_of(self, variable: str) -> tuple[float, float]:
+        for name, lo, hi in self.domain:
+            if name == variable:
+                return lo, hi
+        return DEFAULT_DOMAIN
+
+    def to_dict(self) -> dict[str, Any]:
+        """The card as the deck file writes it (`domain` and `mistakes` as YAML has them)."""
+        d: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "question": self.question,
+            "answer": self.answer,
+            "variables": list(self.variables),
+        }
+        if self.domain:
+            d["domain"] = {n: [lo, hi] for n, lo, hi in self.domain}
+        if self.mistakes:
+            d["mistakes"] = [{"answer": a, "message": m} for a, m in self.mistakes]
+        for name in ("explanation", "source"):
+            if getattr(self, name) is not None:
+                d[name] = getattr(self, name)
+        if self.tags:
+            d["tags"] = list(self.tags)
+        if self.line:
+            d["line"] = self.line
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FormulaCard:
+        return cls(
+            id=str(d["id"]),
+            question=str(d["question"]),
+            answer=str(d["answer"]),
+            variables=tuple(str(v) for v in d["variables"]),
+            domain=tuple((str(n), float(lo), float(hi))
+                         for n, (lo, hi) in (d.get("domain") or {}).items()),
+            mistakes=tuple((str(m["answer"]), str(m["message"])) for m in d.get("mistakes") or ()),
+            explanation=d.get("explanation"),
+            tags=tuple(d.get("tags") or ()),
+            source=d.get("source"),
+            line=int(d.get("line", 0)),
+        )
+
+
+Card = Flashcard | MCQ | GeneratedCard | FormulaCard
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ gives the choices "0.5" and "1", and `front: no` stays "no" (not YAML 1.1's `Fal
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from quizforge.decks.model import (
     Card,
     Deck,
     Flashcard,
+    FormulaCard,
     GeneratedCard,
     Problem,
     generator_forms,
@@ -52,12 +54,18 @@ CARD_FIELDS = {
         "shuffle",
     ),
     "generated": ("id", "type", "generator", "difficulty", "form", "prompt", "tags", "source"),
+    "formula": (
+        "id", "type", "question", "answer", "variables", "domain", "mistakes", "explanation",
+        "tags", "source",
+    ),
 }
 CARD_REQUIRED = {
     "flashcard": ("id", "front", "back"),
     "mcq": ("id", "question", "choices", "answer"),
     "generated": ("id", "generator"),
+    "formula": ("id", "question", "answer", "variables"),
 }
+MISTAKE_FIELDS = ("answer", "message")
 MIN_CHOICES, MAX_CHOICES = 2, len(LETTERS)
 DIFFICULTIES = (1, 2, 3)
 
@@ -470,11 +478,15 @@ class _Checker:
             "source": self.text(fields, "source", required=False),
             "line": line,
         }
-        build = {"flashcard": self.flashcard, "mcq": self.mcq, "generated": self.generated}
+        build = {"flashcard": self.flashcard, "mcq": self.mcq, "generated": self.generated,
+                 "formula": self.formula}
         values = build[card_type](fields)
+        if card_type == "formula":
+            self.formulas(raw_id or f"#{number}", values, fields)
         if len(self.result.problems) > before:
             return None
-        cls = {"flashcard": Flashcard, "mcq": MCQ, "generated": GeneratedCard}[card_type]
+        cls = {"flashcard": Flashcard, "mcq": MCQ, "generated": GeneratedCard,
+               "formula": FormulaCard}[card_type]
         card = cls(**common, **values)
         if isinstance(card, MCQ):
             for name, message in card_errors(card):
@@ -529,14 +541,202 @@ class _Checker:
             "prompt": self.text(fields, "prompt", required=False),
         }
 
+    def formula(self, fields: Fields) -> dict[str, Any]:
+        variables = self.variables(fields)
+        return {
+            "question": self.text(fields, "question", required=True),
+            "answer": self.text(fields, "answer", required=True),
+            "variables": variables,
+            "domain": self.domain(fields, variables),
+            "mistakes": self.mistakes(fields),
+            "explanation": self.text(fields, "explanation", required=False),
+        }
+
+    def variables(self, fields: Fields) -> tuple[str, ...] | _Bad | None:
+        from quizforge.decks.formula import variable_problem
+
+        if "variables" not in fields:
+            return None
+        key, node = fields["variables"]
+        if _is_null(node) or (isinstance(node, SequenceNode) and not node.value):
+            self.add(_line(key), "required field 'variables' is empty")
+            return BAD
+        if not isinstance(node, SequenceNode):
+            self.add(_line(node), f"'variables' must be a list of names such as [z] or [x, w], "
+                                  f"got {_kind(node)}")
+            return BAD
+        names: list[str] = []
+        ok = True
+        for i, item in enumerate(node.value, 1):
+            if not isinstance(item, ScalarNode) or _is_null(item):
+                got = "null" if _is_null(item) else _kind(item)
+                self.add(_line(item), f"variable #{i} must be a name, got {got}")
+                ok = False
+                continue
+            name = item.value.strip()
+            why = variable_problem(name)
+            if why:
+                self.add(_line(item), f"variable '{name}' cannot be used: {why}")
+                ok = False
+            elif name.lower() in (n.lower() for n in names):
+                self.add(_line(item), f"variable '{name}' is declared twice (names are read "
+                                      "without regard to case)")
+                ok = False
+            else:
+                names.append(name)
+        return tuple(names) if ok else BAD
+
+    def domain(self, fields: Fields, variables: Any) -> tuple[tuple[str, float, float], ...] | _Bad:
+        if "domain" not in fields or _is_null(fields["domain"][1]):
+            return ()
+        node = fields["domain"][1]
+        if not isinstance(node, MappingNode):
+            self.add(_line(node), "'domain' must map variables to ranges, e.g. {p: [0.05, 0.95]}, "
+                                  f"got {_kind(node)}")
+            return BAD
+        out: list[tuple[str, float, float]] = []
+        ok = True
+        for name, (key, value) in self.fields(node).items():
+            if isinstance(variables, tuple) and name not in variables:
+                self.add(_line(key), f"'domain' names '{name}', which is not one of the card's "
+                                     f"variables ({', '.join(variables)})")
+                ok = False
+                continue
+            bounds = self.bounds(value)
+            if bounds is None:
+                self.add(_line(value), f"the domain of '{name}' must be [low, high] with two "
+                                       "numbers, low < high")
+                ok = False
+                continue
+            out.append((name, *bounds))
+        return tuple(out) if ok else BAD
+
+    @staticmethod
+    def bounds(node: Node) -> tuple[float, float] | None:
+        if not isinstance(node, SequenceNode) or len(node.value) != 2:
+            return None
+        numbers = []
+        for item in node.value:
+            if not isinstance(item, ScalarNode) or item.tag not in (
+                "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+            ):
+                return None
+            try:
+                numbers.append(float(item.value.replace("_", "")))
+            except ValueError:  # .inf, .nan are floats to YAML, not bounds here
+                return None
+        lo, hi = numbers
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            return None
+        return lo, hi
+
+    def mistakes(self, fields: Fields) -> tuple[tuple[str, str], ...] | _Bad:
+        if "mistakes" not in fields or _is_null(fields["mistakes"][1]):
+            return ()
+        node = fields["mistakes"][1]
+        if not isinstance(node, SequenceNode):
+            self.add(_line(node), "'mistakes' must be a list of {answer, message} entries, got "
+                                  f"{_kind(node)}")
+            return BAD
+        out: list[tuple[str, str]] = []
+        ok = True
+        for i, item in enumerate(node.value, 1):
+            where = f"in mistake #{i}"
+            if not isinstance(item, MappingNode):
+                self.add(_line(item), f"mistake #{i} must be a mapping with 'answer' and "
+                                      f"'message', got {_kind(item)}")
+                ok = False
+                continue
+            entry = self.fields(item)
+            self.unknown_fields(entry, MISTAKE_FIELDS, where, {})
+            self.missing(entry, MISTAKE_FIELDS, _line(item), where)
+            answer = self.text(entry, "answer", required=True)
+            message = self.text(entry, "message", required=True)
+            if isinstance(answer, str) and isinstance(message, str):
+                out.append((answer, message))
+            else:
+                ok = False
+        return tuple(out) if ok else BAD
+
+    def formulas(self, card_id: str, values: dict[str, Any], fields: Fields) -> None:
+        """The card's answer and each mistake must be formulas in its variables; the answer
+        must be defined across its domain, and no mistake may equal it there. Checked
+        whenever the answer and the variables are sound, even if other fields are not."""
+        from quizforge.decks.formula import (
+            SCREEN_KEYS,
+            agree,
+            check_points,
+            read_formula,
+            values_at,
+        )
+        from quizforge.drill.errors import AnswerRejected
+
+        text, variables, domain = values["answer"], values["variables"], values["domain"]
+        if not isinstance(text, str) or not isinstance(variables, tuple):
+            return
+        if text.lower() in SCREEN_KEYS:
+            self.add(_line(fields["answer"][1]), f"answer '{text}' of card '{card_id}' cannot be "
+                     "typed: on the study screen a lone q, u or s quits, undoes or suspends")
+            return
+        names = ", ".join(variables)
+        try:
+            answer = read_formula(text, variables)
+        except AnswerRejected as e:
+            self.add(_line(fields["answer"][1]), f"answer '{text}' of card '{card_id}' is not "
+                     f"a formula in {names}: {e.reason}")
+            answer = None
+        want: list[float] = []
+        if answer is not None and isinstance(domain, tuple):
+            points = check_points(FormulaCard(card_id, "", text, variables, domain))
+            want = values_at(answer.tree, points)
+            bad = next((p for p, v in zip(points, want, strict=True) if math.isnan(v)), None)
+            if bad is not None:
+                at = ", ".join(f"{k} = {v:.3g}" for k, v in bad.items())
+                self.add(_line(fields["answer"][1]), f"answer '{text}' of card '{card_id}' is "
+                         f"undefined at {at}: give 'domain' ranges where it is defined")
+                want = []
+        node = fields["mistakes"][1] if "mistakes" in fields else None
+        seen: list[tuple[str, list[float]]] = []
+        for item in node.value if isinstance(node, SequenceNode) else ():
+            if not isinstance(item, MappingNode):
+                continue
+            entry = {k.value: v for k, v in item.value if isinstance(k, ScalarNode)}
+            slip_node = entry.get("answer")
+            if not isinstance(slip_node, ScalarNode) or not slip_node.value.strip():
+                continue  # reported by `mistakes`
+            formula = slip_node.value.strip()
+            try:
+                slip = read_formula(formula, variables)
+            except AnswerRejected as e:
+                self.add(_line(slip_node), f"mistake '{formula}' of card '{card_id}' is not a "
+                                           f"formula in {names}: {e.reason}")
+                continue
+            if not want:
+                continue
+            got = values_at(slip.tree, points)
+            if agree(got, want):
+                self.add(_line(slip_node), f"mistake '{formula}' of card '{card_id}' equals "
+                         f"its answer '{text}', so a right answer would be called a mistake")
+                continue
+            same = next((f for f, v in seen if agree(got, v)), None)
+            if same is not None:
+                self.add(_line(slip_node), f"mistake '{formula}' of card '{card_id}' equals "
+                         f"mistake '{same}' across the domain, so its message is never shown")
+            seen.append((formula, got))
+
     def card_type(self, fields: Fields, where: str, line: int) -> str | None:
         """The card's type, or None (reported) when it is unknown or clearly missing."""
         if "type" not in fields:
             # Without this, an MCQ that forgot its type gets a flashcard's five messages.
-            for other in ("mcq", "generated"):
-                own = set(CARD_FIELDS[other]) - set(CARD_FIELDS["flashcard"])
-                if own & fields.keys() and not {"front", "back"} & fields.keys():
-                    self.add(line, f"missing field 'type' {where} (add 'type: {other}')")
+            # The type whose own fields the card has most of is named (mcq on a tie).
+            if not {"front", "back"} & fields.keys():
+                best, most = None, 0
+                for other in ("mcq", "generated", "formula"):
+                    own = set(CARD_FIELDS[other]) - set(CARD_FIELDS["flashcard"])
+                    if len(own & fields.keys()) > most:
+                        best, most = other, len(own & fields.keys())
+                if best:
+                    self.add(line, f"missing field 'type' {where} (add 'type: {best}')")
                     return None
             return "flashcard"
         value = self.one_of(fields, "type", CARD_TYPES, "card type", required=True, where=where)
