@@ -12,17 +12,21 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from quizforge.decks.model import LETTERS, MCQ, Flashcard, GeneratedCard
+from quizforge.decks.model import LETTERS, MCQ, Flashcard, FormulaCard, GeneratedCard
 from quizforge.scheduling.scheduler import RATING_LABELS, Rating, State, format_interval
 from quizforge.study.queue import Entry
 from quizforge.study.session import Session
 from quizforge.ui.keys import Reader
+
+if TYPE_CHECKING:  # the grading module pulls in the drill's parser: imported when needed
+    from quizforge.decks.formula import FormulaVerdict
 
 RATING_STYLE = {Rating.AGAIN: "red", Rating.HARD: "yellow", Rating.GOOD: "green", Rating.EASY: "cyan"}
 STATE_NAME = {State.NEW: "new", State.LEARNING: "learning", State.REVIEW: "review", State.RELEARNING: "relearning"}
@@ -171,6 +175,40 @@ def mcq_result(card: MCQ, order: list[int], picked: set[int]) -> RenderableType:
         letters = ", ".join(LETTERS[order.index(i)] for i in sorted(correct, key=order.index))
         verdict.append(f"  The answer is {letters}.", style="red")
     body: list[RenderableType] = [verdict, Text(""), table]
+    if card.explanation:
+        body += [Text(""), Text(card.explanation)]
+    return Panel(Group(*body), title="Answer", title_align="left", border_style="green" if ok else "red")
+
+
+def formula_question(card: FormulaCard) -> RenderableType:
+    from quizforge.decks.formula import describe_variables
+
+    names = Text(f"\nIn terms of {describe_variables(card.variables)}. Write + − · / ^ ² √, "
+                 "e^x, exp log σ tanh sqrt relu step abs max min.", style="dim")
+    return Panel(Group(Text(card.question), names), title="Question · Type a formula",
+                 title_align="left", border_style="blue")
+
+
+def formula_result(card: FormulaCard, verdict: FormulaVerdict) -> RenderableType:
+    """✓ or ✗, the learner's formula, the expected form, the named mistake, the explanation."""
+    ok = verdict.correct
+    if ok:
+        head = Text("✓ Correct!", style="bold green")
+    elif verdict.mistake == "gave-up":
+        head = Text("✗ No answer given (graded Again).", style="bold red")
+    else:
+        head = Text("✗ Not quite.", style="bold red")
+    body: list[RenderableType] = [head]
+    if not ok and verdict.mistake not in ("other", "gave-up"):
+        body.append(Text(verdict.feedback, style="red"))  # the named mistake
+    body.append(Text(""))
+    rows = Table.grid(padding=(0, 1))
+    rows.add_column(no_wrap=True, style="dim")
+    rows.add_column()
+    if verdict.answer:
+        rows.add_row("yours", Text(verdict.answer, style="green" if ok else "red"))
+    rows.add_row("answer", Text(card.answer, style="bold green"))
+    body.append(rows)
     if card.explanation:
         body += [Text(""), Text(card.explanation)]
     return Panel(Group(*body), title="Answer", title_align="left", border_style="green" if ok else "red")
@@ -340,6 +378,8 @@ class StudyScreen:
             return self._mcq(entry, card, started)
         if isinstance(card, GeneratedCard):
             return self._generated(entry, card, started)
+        if isinstance(card, FormulaCard):
+            return self._formula(entry, card, started)
         raise TypeError(card)
 
     def _commit(self, entry: Entry, rating: Rating, started: float, correct=None, attempt=None):
@@ -429,6 +469,38 @@ class StudyScreen:
         ok = picked == set(card.answer)
         self._commit(entry, Rating.GOOD if ok else Rating.AGAIN, started, ok)
         self.console.print(mcq_result(card, order, picked))
+        return self._after_answer(entry)
+
+    def _formula(self, entry: Entry, card: FormulaCard, started: float) -> str | None:
+        from quizforge.decks.formula import SCREEN_KEYS, give_up, grade_formula
+
+        self.console.print(formula_question(card))
+        if self.reader.interactive:
+            self._prompt(("Enter", "check"), ("empty line", "show the answer"), ("s", "suspend"),
+                         ("u", "undo"), ("q", "quit"))
+        else:
+            self.console.print("[dim]Type the formula (an empty line shows the answer).[/]")
+        while True:
+            if self.reader.interactive:
+                self._mid_line = True
+                text = self.reader.line("> ")
+                self._mid_line = False
+                if text is None:
+                    raise Quit
+            else:
+                text = self._read(lambda k: True)
+            if text.lower() in SCREEN_KEYS:  # the keys, even where q, u or s is a variable
+                act = self._control(text.lower(), entry)
+                if act is not None:
+                    return act
+                continue
+            verdict = give_up(card) if not text else grade_formula(card, text)
+            if verdict.graded:
+                break
+            # Unreadable or unsafe: say why and ask again; nothing is graded.
+            self.console.print(Text(f"{verdict.feedback} Not graded: try again.", style="red"))
+        self._commit(entry, Rating.GOOD if verdict.correct else Rating.AGAIN, started, verdict.correct)
+        self.console.print(formula_result(card, verdict))
         return self._after_answer(entry)
 
     def _after_answer(self, entry: Entry) -> str | None:
