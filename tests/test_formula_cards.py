@@ -504,3 +504,66 @@ def test_bundled_answers_match_an_independent_reference(card):
             env |= given
         got = evaluate(answer.tree, env)
         assert math.isclose(got, want, rel_tol=1e-5, abs_tol=1e-7), (card.id, env, got, want)
+
+
+# What candidates type for each bundled card, other than the card's own form: all right.
+NOTATIONS = {
+    "sigmoid-derivative-formula": [
+        "σ(z)·(1−σ(z))", "e^-z/(1+e^-z)^2", "sigmoid(z)-sigmoid(z)^2", "1/(e^z + 2 + e^-z)"],
+    "tanh-derivative-formula": [
+        "sech(x)^2", "sech²(x)", "1-tanh(x)*tanh(x)", "4/(e^x+e^-x)^2", "1/cosh(x)^2"],
+    "softplus-derivative-formula": ["e^x/(1+e^x)", "1/(1+e^-x)", "exp(x)/(1+exp(x))"],
+    "bce-logit-gradient-formula": ["sigmoid(z)-y", "1/(1+e^-z) - y", "-(y - σ(z))"],
+    "squared-error-weight-gradient-formula": ["2x(wx+b-y)", "2*(w*x+b-y)*x", "2wx² + 2bx - 2xy"],
+    "sigmoid-affine-chain-formula": [
+        "wσ(wx+b)(1-σ(wx+b))", "w*sigmoid(w*x+b)*(1-sigmoid(w*x+b))",
+        "w e^(-(wx+b))/(1+e^(-(wx+b)))^2"],
+    "relu-derivative-formula": ["heaviside(z)", "(sign(z)+1)/2", "(1+sgn(z))/2"],
+    "leaky-relu-derivative-formula": ["0.01 + 0.99 step(z)", "step(z) + 0.01(1 - step(z))"],
+    "swish-beta-derivative-formula": [
+        "σ(βx)(1 + βx(1 − σ(βx)))", "sigmoid(beta*x)*(1+beta*x*(1-sigmoid(beta*x)))"],
+    "elu-negative-derivative-formula": ["alpha*exp(x)", "αe^x", "α(e^x - 1) + α"],
+    "stacked-sigmoid-gradient-formula": [
+        "σ(σ(x))(1-σ(σ(x)))σ(x)(1-σ(x))",
+        "sigmoid(sigmoid(x))*(1-sigmoid(sigmoid(x)))*(sigmoid(x)-sigmoid(x)^2)"],
+    "rnn-step-jacobian-formula": [
+        "w(1-tanh(wh+vx)^2)", "w*sech(w*h+v*x)^2", "w - w tanh²(wh + vx)"],
+    "l2-penalty-gradient-formula": ["lam*w", "λ·w", "w λ"],
+    "l1-penalty-gradient-formula": ["lam*sgn(w)", "λ w/|w|", "λ·sign(w)"],
+    "sgd-l2-step-formula": ["(1-η λ)w - η g", "w - eta*g - eta*lam*w", "w(1-ηλ) - ηg"],
+    "inverted-dropout-formula": ["x/(1-p)", "x·1/(1−p)"],
+    "label-smoothing-true-logit-formula": [
+        "py - 1 + ε - ε/K", "p_y − (1−ε) − ε/K", "py-1+eps*(K-1)/K"],
+    "label-smoothing-other-logit-formula": ["pj - eps/K", "p_j − ε/K"],
+    "batchnorm-eval-gradient-formula": ["γ/sqrt(v+ε)", "gamma*(v+eps)^(-1/2)", "γ(v + ε)^(-0.5)"],
+    "adam-update-formula": [
+        "-eta*mhat/(sqrt(vhat)+eps)", "−η m̂ / (√v̂ + ε)", "-η·m̂/(v̂^(1/2) + ε)"],
+    "adam-first-moment-step1-formula": ["(1-β₁)g/(1-β₁)", "(1 - beta1)*g/(1 - beta1)"],
+    "adam-first-step-formula": [
+        "-η g/(|g|+ε)", "-eta*g/(sqrt(g^2)+eps)", "−η·g/(abs(g) + ε)"],
+    "clip-grad-norm-formula": [
+        "c*g1/sqrt(g1^2+g2^2)", "c g_1/√(g_1² + g_2²)", "g1·c/(g1²+g2²)^(1/2)"],
+    "accumulation-average-formula": ["g1/3+g2/3+g3/3", "⅓(g1+g2+g3)"],
+    "zero-stage1-memory-formula": ["2P + 2P + 12P/N", "P(4 + 12/N)"],
+    "log-softmax-gradient-formula": [
+        "1 - e^z1/(e^z1+e^z2)", "e^z2/(e^z1+e^z2)", "σ(z2-z1)", "1 - σ(z1 - z2)"],
+    "softmax-jacobian-offdiagonal-formula": [
+        "-e^(z1+z2)/(e^z1+e^z2+e^z3)^2", "−e^z1 e^z2/(e^z1 + e^z2 + e^z3)²"],
+    "mse-through-sigmoid-formula": [
+        "(σ(z)-y)σ(z)(1-σ(z))", "(sigmoid(z) - y)*sigmoid(z)*(1 - sigmoid(z))"],
+    "max-gate-gradient-formula": ["heaviside(a - b)", "(1 + sign(a-b))/2"],
+    "attention-score-gradient-formula": ["k/sqrt(d)", "k d^(-1/2)", "k·d^(−0.5)"],
+    "lstm-cell-gradient-formula": [
+        "o f (1 - tanh(f c0 + i g)^2)", "o*f*sech(f*c0+i*g)^2", "of(1-tanh²(f·c0 + i·g))"],
+}
+
+
+def test_every_bundled_card_has_notations_to_try():
+    assert {c.id for c in bundled_formula_cards()} == set(NOTATIONS)
+
+
+@pytest.mark.parametrize("card", bundled_formula_cards(), ids=lambda c: c.id)
+def test_a_candidates_notations_are_accepted(card):
+    for text in NOTATIONS[card.id]:
+        v = grade_formula(card, text)
+        assert v.correct, (text, v.feedback)

@@ -67,7 +67,7 @@ _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 HAT = "\u0302"  # combining circumflex: m̂
 # A Greek letter, or a Latin one with a hat, then subscript or plain digits: β₁, m̂, v̂2.
 _PRIME = re.compile(r"(′)|[A-Za-z\u0370-\u03ff](')\s*\(")  # σ'(z), tanh′(x)
-_SUBSCRIPTED = re.compile(r"\b([A-Za-z]+)_([A-Za-z0-9]+)\b")  # p_y, g_1
+_SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z]+)_([A-Za-z0-9]+)(?![A-Za-z0-9_])")  # p_y
 _ALIAS = re.compile(rf"(?:([{''.join(GREEK)}])|([A-Za-z]){HAT})([0-9₀-₉]*)")
 
 
