@@ -183,8 +183,9 @@ def mcq_result(card: MCQ, order: list[int], picked: set[int]) -> RenderableType:
 def formula_question(card: FormulaCard) -> RenderableType:
     from quizforge.decks.formula import describe_variables
 
-    names = Text(f"\nIn terms of {describe_variables(card.variables)}. Write + − · / ^ ² √, "
-                 "e^x, exp log σ tanh sqrt relu step abs max min.", style="dim")
+    names = Text(f"\nIn terms of {describe_variables(card.variables)}. Write + − · / ^ ² √ e^x "
+                 "and exp log σ tanh sqrt relu abs max min; step(x) is 1 for x > 0, else 0.",
+                 style="dim")
     return Panel(Group(Text(card.question), names), title="Question · Type a formula",
                  title_align="left", border_style="blue")
 
