@@ -1,4 +1,4 @@
-"""A plain `pip install` carries the bundled decks and the deck schema."""
+"""A plain `pip install` carries every module, the bundled decks and the deck schema."""
 
 from __future__ import annotations
 
@@ -57,3 +57,10 @@ def test_wheel_contains_bundled_decks_and_schema(tmp_path):
     shipped = {f"quizforge/bundled/{p.name}" for p in (ROOT / "decks").glob("*.y*ml")}
     assert decks == shipped
     assert "quizforge/decks/loader.py" in names and "quizforge/cli/decks.py" in names
+    # every package and every data file in the tree ships (the list in pyproject is by hand)
+    for path in (ROOT / "quizforge").rglob("*"):
+        if "__pycache__" in path.parts or path.is_dir():
+            continue
+        if path.suffix in (".py", ".html", ".json"):
+            name = path.relative_to(ROOT).as_posix()
+            assert name in names, f"{name} is not in the wheel: add its package to pyproject"
