@@ -11,9 +11,17 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from quizforge.decks.cache import cards_from_rows, cards_to_rows
-from quizforge.decks.formula import give_up, grade_formula, read_formula, symbolic_equal
+from quizforge.decks.formula import (
+    give_up,
+    grade_formula,
+    read_formula,
+    symbolic_equal,
+    values_at,
+)
 from quizforge.decks.loader import load_decks
 from quizforge.decks.model import DEFAULT_DOMAIN, FormulaCard
 from quizforge.decks.validate import parse_deck
@@ -567,3 +575,42 @@ def test_a_candidates_notations_are_accepted(card):
     for text in NOTATIONS[card.id]:
         v = grade_formula(card, text)
         assert v.correct, (text, v.feedback)
+
+
+# -- properties ------------------------------------------------------------------------------
+
+_LEAVES = st.sampled_from(["x", "y", "2", "0.5", "e", "pi"])
+_FORMULAS = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "−", "·", "/"]), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(st.sampled_from(["σ", "tanh", "exp", "relu", "abs"]), inner).map(
+            lambda t: f"{t[0]}({t[1]})"),
+        inner.map(lambda f: f"({f})²"),
+    ),
+    max_leaves=6,
+)
+_settings = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_settings
+@given(st.text(max_size=60))
+def test_any_text_gets_a_verdict_never_an_exception(text):
+    v = grade_formula(SIGMOID, text, random.Random(0))
+    assert v.rejected or v.graded
+    assert v.correct == (v.graded and v.mistake is None)
+
+
+@_settings
+@given(_FORMULAS)
+def test_a_formula_rewritten_is_right_and_negated_is_a_sign_error(formula):
+    card = FormulaCard("p", "?", formula, ("x", "y"))
+    points = [{"x": random.Random(i).uniform(-2, 2), "y": random.Random(-i).uniform(-2, 2)}
+              for i in range(1, 30)]
+    values = values_at(read_formula(formula, ("x", "y")).tree, points)
+    if not all(math.isfinite(v) and abs(v) < 1e6 for v in values):
+        return  # undefined or huge somewhere: `validate` would ask for a domain
+    assert grade(card, f"2·({formula})/2 + 0").correct
+    if all(abs(v) > 1e-6 for v in values):
+        assert grade(card, f"−({formula})").mistake == "sign"
