@@ -141,8 +141,9 @@ def test_greek_letters_hats_bars_and_subscripts_are_read_for_declared_names():
     assert grade(smooth, "p_y - 1 + eps - eps/k").correct
     beta = FormulaCard("b", "?", "g", ("g", "beta1"))
     assert grade(beta, "(1 − β₁)g/(1 − β₁)").correct
-    # A Greek letter that is not a declared variable is refused, not guessed.
+    # A Greek letter that is not a declared variable is refused, not guessed: θ is not t.
     assert grade(SIGMOID, "η").rejected
+    assert grade(FormulaCard("t", "?", "2t", ("t",)), "2θ").rejected
 
 
 def test_fresh_points_by_default(monkeypatch):

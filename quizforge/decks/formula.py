@@ -54,14 +54,15 @@ SYNTAX = ("Use numbers, the variables, + − · / ^ ² √ and parentheses, e an
           "functions exp, log, σ, tanh, sqrt, relu, step, abs, max, min")
 VARIABLE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 
-# A Greek letter may stand for a variable spelled out in Latin letters (the first that the
-# card declares). σ and π are not here: the parser reads them as the sigmoid and pi.
+# A Greek letter may stand for a variable that spells it out (the first one the card
+# declares); never for a bare Latin letter, which may mean something else (θ is not t).
+# σ and π are not here: the parser reads them as the sigmoid and pi.
 GREEK: dict[str, tuple[str, ...]] = {
-    "α": ("alpha", "a"), "β": ("beta", "b"), "γ": ("gamma", "g"), "δ": ("delta", "d"),
+    "α": ("alpha",), "β": ("beta",), "γ": ("gamma",), "δ": ("delta",),
     "ε": ("eps", "epsilon"), "ϵ": ("eps", "epsilon"), "ζ": ("zeta",), "η": ("eta", "lr"),
-    "θ": ("theta", "t"), "κ": ("kappa", "k"), "λ": ("lam", "lmbda", "l"), "μ": ("mu", "m"),
-    "ν": ("nu", "n"), "ξ": ("xi",), "ρ": ("rho", "r"), "τ": ("tau",), "φ": ("phi",),
-    "ϕ": ("phi",), "ψ": ("psi",), "ω": ("omega", "w"),
+    "θ": ("theta",), "κ": ("kappa",), "λ": ("lam", "lmbda"), "μ": ("mu",), "ν": ("nu",),
+    "ξ": ("xi",), "ρ": ("rho",), "τ": ("tau",), "φ": ("phi",), "ϕ": ("phi",), "ψ": ("psi",),
+    "ω": ("omega",),
 }
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 HAT = "\u0302"  # combining circumflex: m̂
