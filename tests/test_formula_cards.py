@@ -552,7 +552,7 @@ NOTATIONS = {
         "-η g/(|g|+ε)", "-eta*g/(sqrt(g^2)+eps)", "−η·g/(abs(g) + ε)"],
     "clip-grad-norm-formula": [
         "c*g1/sqrt(g1^2+g2^2)", "c g_1/√(g_1² + g_2²)", "g1·c/(g1²+g2²)^(1/2)"],
-    "accumulation-average-formula": ["g1/3+g2/3+g3/3", "⅓(g1+g2+g3)"],
+    "accumulation-average-formula": ["g1/3+g2/3+g3/3", "⅓(g1+g2+g3)", "(g₁ + g₂ + g₃)/3"],
     "zero-stage1-memory-formula": ["2P + 2P + 12P/N", "P(4 + 12/N)"],
     "log-softmax-gradient-formula": [
         "1 - e^z1/(e^z1+e^z2)", "e^z2/(e^z1+e^z2)", "σ(z2-z1)", "1 - σ(z1 - z2)"],
@@ -563,7 +563,7 @@ NOTATIONS = {
     "max-gate-gradient-formula": ["heaviside(a - b)", "(1 + sign(a-b))/2"],
     "attention-score-gradient-formula": ["k/sqrt(d)", "k d^(-1/2)", "k·d^(−0.5)"],
     "lstm-cell-gradient-formula": [
-        "o f (1 - tanh(f c0 + i g)^2)", "o*f*sech(f*c0+i*g)^2", "of(1-tanh²(f·c0 + i·g))"],
+        "o f (1 - tanh(f c0 + i g)^2)", "o*f*sech(f*c0+i*g)^2", "of(1-tanh²(f·c₀ + i·g))"],
 }
 
 

@@ -69,6 +69,7 @@ HAT = "\u0302"  # combining circumflex: m̂
 # A Greek letter, or a Latin one with a hat, then subscript or plain digits: β₁, m̂, v̂2.
 _PRIME = re.compile(r"(′)|[A-Za-z\u0370-\u03ff](')\s*\(")  # σ'(z), tanh′(x)
 _SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z]+)_([A-Za-z0-9]+)(?![A-Za-z0-9_])")  # p_y
+_LATIN_SUBSCRIPT = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z]+)([₀-₉]+)")  # c₀, g₁
 _ALIAS = re.compile(rf"(?:([{''.join(GREEK)}])|([A-Za-z]){HAT})([0-9₀-₉]*)")
 
 
@@ -117,11 +118,14 @@ def _abs_bars(text: str) -> str:
 
 
 def _aliases(text: str, variables: Sequence[str]) -> str:
-    """η → eta, β₁ → beta1, m̂ → mhat, p_y → py, where the card declares those names."""
+    """η → eta, β₁ → beta1, m̂ → mhat, p_y → py, c₀ → c0, where the card declares those names."""
     declared = set(variables)
-    text = _SUBSCRIPTED.sub(
-        lambda m: m.group(1) + m.group(2) if m.group(1) + m.group(2) in declared else m.group(0),
-        text)
+
+    def joined(m: re.Match[str]) -> str:
+        name = m.group(1) + m.group(2).translate(_SUBSCRIPTS)
+        return name if name in declared else m.group(0)
+
+    text = _LATIN_SUBSCRIPT.sub(joined, _SUBSCRIPTED.sub(joined, text))
 
     def swap(m: re.Match[str]) -> str:
         digits = m.group(3).translate(_SUBSCRIPTS)
