@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from helpers import T0, make_deck
@@ -214,3 +214,23 @@ def test_unwritable_file_is_one_line_exit_1(studied, tmp_path):
     assert r.exit_code == 1
     assert r.stderr.startswith(f"Error: cannot write {tmp_path}: ")
     assert r.stderr.count("\n") == 1
+
+
+def test_due_times_under_a_day_are_in_minutes_or_hours():
+    from datetime import datetime
+
+    from quizforge.ui.report import due_text
+
+    now = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
+    cases = [
+        (timedelta(minutes=-5), "now"),
+        (timedelta(seconds=20), "in 1m"),
+        (timedelta(minutes=10), "in 10m"),
+        (timedelta(minutes=59, seconds=10), "in 1h"),
+        (timedelta(hours=1), "in 1h"),
+        (timedelta(hours=2, minutes=30), "in 3h"),
+        (timedelta(hours=23), "in 23h"),
+        (timedelta(days=1), "in 1d"),
+        (timedelta(days=3, hours=2), "in 3d"),
+    ]
+    assert [due_text(now + d, now).plain for d, _ in cases] == [want for _, want in cases]

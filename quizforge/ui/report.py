@@ -270,7 +270,18 @@ def due_text(due, now) -> Text:
         return Text("—", style="dim")
     if due <= now:
         return Text("now", style="bold yellow")
-    return Text(f"in {max(1, round((due - now).total_seconds() / 86400))}d", style="dim")
+    return Text(f"in {until(due - now)}", style="dim")
+
+
+def until(delta: timedelta) -> str:
+    """A wait in its largest whole unit, rounded up so 'now' is never shown early:
+    10m, 3h, 2d (a level due in 10 minutes is not 'in 1d')."""
+    minutes = max(1, -(-round(delta.total_seconds()) // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 24 * 60:
+        return f"{-(-minutes // 60)}h"
+    return f"{round(minutes / (24 * 60))}d"
 
 
 def skills_section(r: Report) -> RenderableType | None:
