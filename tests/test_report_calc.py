@@ -456,6 +456,35 @@ def test_skill_accuracy_is_first_try_accuracy(db):
     ]
 
 
+def test_weakest_skill_advice_runs_the_family_and_difficulty_that_practised_it(db):
+    """Difficulty 1 of backprop may never make a quotient: the advice names where the
+    skill was practised most recently, not the family list or difficulty 1."""
+
+    def tried(hours_ago, family, difficulty, skills_, correct):
+        a = store.Attempt(
+            NOW - timedelta(hours=hours_ago), family, difficulty, "number", 1, skills_, correct,
+            float(correct), 5000,
+        )
+        with db.atomic() as conn:
+            store.insert_attempt(conn, a)
+
+    tried(9, "softmax-ce", 2, ("quotient",), True)  # older, elsewhere
+    tried(8, "backprop", 3, ("quotient", "chain-rule"), False)
+    tried(7, "backprop", 3, ("quotient",), False)  # the newest with a quotient
+    tried(6, "backprop", 1, ("chain-rule",), True)  # newer, but no quotient
+    r = build_report(db, NOW, SCHED, cal=CAL)
+    assert r.skills.weakest[0] == "quotient"
+    by = {s.skill: s.command for s in r.skills.skills}
+    assert by == {
+        "quotient": "quizforge drill backprop -d 3",
+        "chain-rule": "quizforge drill backprop -d 1",
+    }
+    [weakest] = [a for a in r.advice if a.text.startswith("Practise your weakest drill skill")]
+    assert weakest.text == "Practise your weakest drill skill: quotient (1/3 right first try lately)"
+    assert weakest.command == "quizforge drill backprop -d 3"
+    assert r.to_dict()["skills"]["skills"][1]["command"] == "quizforge drill backprop -d 3"
+
+
 # -- weak spots -------------------------------------------------------------------------------
 def test_weak_spots_with_their_study_commands(db):
     c = add_deck(db, n_flash=6, n_mcq=3, card_tags={"c0": ("x", "y"), "c4": ("z",)})
@@ -610,6 +639,7 @@ def test_report_json_keys_are_stable(db):
         "previous",
         "trend",
         "last_attempt",
+        "command",
     }
     assert set(d["skills"]["skills"][0]["recent"]) == {"attempts", "correct", "rate"}
     assert set(d["skills"]["levels"][0]) == {

@@ -153,7 +153,7 @@ def advice(r: Report) -> list[Advice]:
             Advice(
                 f"Practise your weakest drill skill: {weakest.skill}"
                 f" ({weakest.recent.passed}/{weakest.recent.reviews} right first try lately)",
-                DRILL_COMMAND,
+                weakest.command,
             )
         )
     slipping = [
@@ -296,6 +296,7 @@ def report_dict(r: Report) -> dict:
                     "previous": _attempts(s.previous),
                     "trend": s.trend,
                     "last_attempt": _iso(s.last_attempt),
+                    "command": s.command,
                 }
                 for s in r.skills.skills
             ],

@@ -39,6 +39,7 @@ class SkillStats:
     recent: Tally  # the last RECENT attempts
     previous: Tally  # the RECENT attempts before those
     last_attempt: datetime | None
+    command: str = DRILL_COMMAND  # the family and difficulty it was last practised at
 
     @property
     def trend(self) -> str | None:
@@ -82,7 +83,11 @@ def drill_command(level_id: str) -> str:
     m = _LEVEL.match(level_id)
     if not m:
         return DRILL_COMMAND
-    return shlex.join(["quizforge", "drill", m["family"], "-d", m["difficulty"]])
+    return family_command(m["family"], int(m["difficulty"]))
+
+
+def family_command(family: str, difficulty: int) -> str:
+    return shlex.join(["quizforge", "drill", family, "-d", str(difficulty)])
 
 
 def skills(
@@ -91,26 +96,32 @@ def skills(
     if not scope.includes_drill:
         return Skills([], [], [], [])
     # Fan the padded ' a b ' skill lists out to one row per skill, then rank each skill's
-    # attempts newest first; all in SQLite.
+    # attempts newest first; all in SQLite. The newest attempt (n = 1) gives the family
+    # and difficulty that exercise the skill (difficulty 1 of a family may never do).
     rows = db.conn.execute(
-        "WITH RECURSIVE split(id, at, correct, skill, rest) AS ("
-        " SELECT id, attempted_at, correct, '', ltrim(skills) FROM drill_attempts"
-        " WHERE attempted_at >= :since AND attempted_at <= :now"
-        " UNION ALL SELECT id, at, correct, substr(rest, 1, instr(rest, ' ') - 1),"
+        "WITH RECURSIVE split(id, at, correct, family, difficulty, skill, rest) AS ("
+        " SELECT id, attempted_at, correct, generator, difficulty, '', ltrim(skills)"
+        " FROM drill_attempts WHERE attempted_at >= :since AND attempted_at <= :now"
+        " UNION ALL SELECT id, at, correct, family, difficulty,"
+        " substr(rest, 1, instr(rest, ' ') - 1),"
         " ltrim(substr(rest, instr(rest, ' '))) FROM split WHERE rest != ''),"
-        " ranked AS (SELECT skill, at, correct,"
+        " ranked AS (SELECT skill, at, correct, family, difficulty,"
         " ROW_NUMBER() OVER (PARTITION BY skill ORDER BY at DESC, id DESC) AS n"
         " FROM split WHERE skill != '')"
         " SELECT skill, COUNT(*), SUM(correct),"
         " SUM(n <= :r), COALESCE(SUM(CASE WHEN n <= :r THEN correct END), 0),"
         " SUM(n > :r AND n <= 2 * :r),"
         " COALESCE(SUM(CASE WHEN n > :r AND n <= 2 * :r THEN correct END), 0),"
-        " MAX(at) FROM ranked GROUP BY skill ORDER BY skill",
+        " MAX(at), MAX(CASE WHEN n = 1 THEN family END),"
+        " MAX(CASE WHEN n = 1 THEN difficulty END)"
+        " FROM ranked GROUP BY skill ORDER BY skill",
         {"since": scope.since_ms(cal), "now": to_ms(now), "r": RECENT},
     ).fetchall()
     stats = [
-        SkillStats(name, n, ok, Tally(rn, rok), Tally(pn, pok), from_ms(last))
-        for name, n, ok, rn, rok, pn, pok, last in rows
+        SkillStats(
+            name, n, ok, Tally(rn, rok), Tally(pn, pok), from_ms(last), family_command(fam, d)
+        )
+        for name, n, ok, rn, rok, pn, pok, last, fam, d in rows
         if scope.skill_wanted(name)
     ]
     levels = [
