@@ -98,6 +98,16 @@ def test_check_scope_names_every_unknown_deck_and_tag(db):
     )
 
 
+def test_unknown_deck_lists_real_decks_not_the_drill_levels(db):
+    add_deck(db, "a")
+    with db.atomic() as conn:
+        store.ensure_card(conn, "drill", "backprop-d1", "skill", NOW)
+    check_scope(db, Scope(("drill",)))  # still a valid scope: the drill levels only
+    with pytest.raises(DeckError) as e:
+        check_scope(db, Scope(("nope",)), known_decks=["b"])
+    assert str(e.value) == "no deck with id 'nope' (decks: a, b)"
+
+
 # -- today and streak -------------------------------------------------------------------------
 def test_today_counts_answers_since_the_day_started_and_what_is_left(db):
     ids = add_deck(db, n_flash=6)

@@ -139,7 +139,8 @@ def check_scope(
     decks = sorted({*stored, *known_decks})
     unknown = [d for d in scope.decks if d not in decks]
     if unknown:
-        listed = ", ".join(decks) or "none yet"
+        # 'drill' holds the drill levels: valid with --deck, but not a deck to suggest
+        listed = ", ".join(d for d in decks if d != "drill") or "none yet"
         problems.append(f"no deck with id {', '.join(map(repr, unknown))} (decks: {listed})")
     missing = [t for t in scope.tags if t not in known_tags and not _tag_exists(db, t)]
     if missing:
