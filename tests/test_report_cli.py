@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import UTC, timedelta
 
@@ -212,8 +213,20 @@ def test_json_with_a_file_keeps_stdout_pure_json(studied, tmp_path):
 def test_unwritable_file_is_one_line_exit_1(studied, tmp_path):
     r = invoke("--html", str(tmp_path))  # a directory
     assert r.exit_code == 1
-    assert r.stderr.startswith(f"Error: cannot write {tmp_path}: ")
-    assert r.stderr.count("\n") == 1
+    assert r.stdout == ""
+    assert r.stderr == f"Error: cannot write {tmp_path}: it is a folder\n"
+
+
+def test_a_bad_file_path_is_refused_before_the_report_is_printed(studied, tmp_path):
+    bad = tmp_path / "missing" / "x.html"
+    for option in ("--html", "--svg"):
+        r = invoke(option, str(bad))
+        assert r.exit_code == 1
+        assert r.stdout == ""  # nothing printed before the error
+        assert r.stderr == f"Error: cannot write {bad}: no folder {bad.parent}\n"
+    r = invoke("--json", "--svg", str(tmp_path / "ok.svg"), "--html", str(bad))
+    assert (r.exit_code, r.stdout) == (1, "")
+    assert not (tmp_path / "ok.svg").exists()  # no file written either
 
 
 def test_due_times_under_a_day_are_in_minutes_or_hours():
@@ -234,3 +247,16 @@ def test_due_times_under_a_day_are_in_minutes_or_hours():
         (timedelta(days=3, hours=2), "in 3d"),
     ]
     assert [due_text(now + d, now).plain for d, _ in cases] == [want for _, want in cases]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_a_read_only_folder_is_refused_before_the_report_is_printed(studied, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        r = invoke("--html", str(folder / "x.html"))
+    finally:
+        folder.chmod(0o700)
+    assert (r.exit_code, r.stdout) == (1, "")
+    assert r.stderr == f"Error: cannot write {folder / 'x.html'}: permission denied\n"

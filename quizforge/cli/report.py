@@ -61,6 +61,9 @@ def report(
     from quizforge.store import open_store
     from quizforge.ui.report import render_report
 
+    for path in (html, svg):
+        if path is not None:
+            _check_writable(path)  # before any work, so a bad path prints nothing else
     scope = Scope(tuple(deck or ()), tuple(tag or ()), parse_day(since) if since else None)
     loaded = _loaded_decks(deck_dirs(decks))
     scheduler = Scheduler(load_config(config_path()))
@@ -91,6 +94,27 @@ def _loaded_decks(dirs: list[Path]) -> list:
     from quizforge.cli.decks import list_decks_or_warn
 
     return list_decks_or_warn(dirs)
+
+
+def _check_writable(path: Path) -> None:
+    """A QuizforgeError unless `path` can be written: its folder exists and is writable, and
+    it is not a folder itself (the write can still fail later, e.g. on a full disk)."""
+    import os
+
+    from quizforge.errors import QuizforgeError
+
+    folder = path.parent
+    if path.is_dir():
+        problem = "it is a folder"
+    elif not folder.is_dir():
+        problem = f"no folder {folder}" if not folder.exists() else f"{folder} is not a folder"
+    elif not os.access(folder, os.W_OK | os.X_OK) or (
+        path.exists() and not os.access(path, os.W_OK)
+    ):
+        problem = "permission denied"
+    else:
+        return
+    raise QuizforgeError(f"cannot write {path}: {problem}")
 
 
 def _export(renderable, path: Path, kind: str) -> None:
