@@ -16,7 +16,15 @@ import pytest
 from helpers import T0, make_deck
 
 from quizforge.errors import DeckError
-from quizforge.reports import Calendar, ReportError, Scope, build_report, check_scope, parse_day
+from quizforge.reports import (
+    Calendar,
+    ReportError,
+    Scope,
+    build_report,
+    check_scope,
+    check_since,
+    parse_day,
+)
 from quizforge.reports.activity import heatmap, streak
 from quizforge.reports.forecast import forecast
 from quizforge.reports.mastery import mastery
@@ -85,6 +93,14 @@ def test_parse_day():
     for bad in ("2026-13-01", "yesterday", "02/11/2026", ""):
         with pytest.raises(ReportError, match="use YYYY-MM-DD"):
             parse_day(bad)
+
+
+def test_check_since_refuses_a_day_after_today():
+    check_since(date(2026, 3, 2), date(2026, 3, 2))
+    with pytest.raises(
+        ReportError, match=r"^--since 2026-03-03 is in the future \(today is 2026-03-02\)$"
+    ):
+        check_since(date(2026, 3, 3), date(2026, 3, 2))
 
 
 def test_check_scope_names_every_unknown_deck_and_tag(db):
@@ -472,8 +488,15 @@ def test_weakest_skill_advice_runs_the_family_and_difficulty_that_practised_it(d
 
     def tried(hours_ago, family, difficulty, skills_, correct):
         a = store.Attempt(
-            NOW - timedelta(hours=hours_ago), family, difficulty, "number", 1, skills_, correct,
-            float(correct), 5000,
+            NOW - timedelta(hours=hours_ago),
+            family,
+            difficulty,
+            "number",
+            1,
+            skills_,
+            correct,
+            float(correct),
+            5000,
         )
         with db.atomic() as conn:
             store.insert_attempt(conn, a)
@@ -490,7 +513,9 @@ def test_weakest_skill_advice_runs_the_family_and_difficulty_that_practised_it(d
         "chain-rule": "quizforge drill backprop -d 1",
     }
     [weakest] = [a for a in r.advice if a.text.startswith("Practise your weakest drill skill")]
-    assert weakest.text == "Practise your weakest drill skill: quotient (1/3 right first try lately)"
+    assert (
+        weakest.text == "Practise your weakest drill skill: quotient (1/3 right first try lately)"
+    )
     assert weakest.command == "quizforge drill backprop -d 3"
     assert r.to_dict()["skills"]["skills"][1]["command"] == "quizforge drill backprop -d 3"
 

@@ -180,6 +180,14 @@ def test_bad_since_is_one_line_on_stderr_exit_1(studied):
     assert r.stderr == "Error: bad --since date '2026-13-01': use YYYY-MM-DD, e.g. 2026-11-02\n"
 
 
+def test_since_in_the_future_is_refused(studied):
+    r = invoke("--since", "2030-01-01")
+    assert r.exit_code == 1
+    assert r.stdout == ""
+    assert r.stderr == "Error: --since 2030-01-01 is in the future (today is 2026-03-08)\n"
+    assert invoke("--since", "2026-03-08").exit_code == 0  # today is fine
+
+
 def test_unknown_deck_and_tag_are_one_line_exit_1(studied):
     r = invoke("--deck", "nope", "--tag", "zzz")
     assert r.exit_code == 1
@@ -199,6 +207,7 @@ def test_html_and_svg_files_are_written(studied, tmp_path):
     assert f"Wrote {html}" in r.stdout and f"Wrote {svg}" in r.stdout
     page = html.read_text(encoding="utf-8")
     assert page.lstrip().startswith("<!DOCTYPE html>") and "True retention" in page
+    assert "<title>quizforge report · Sun 08 Mar 2026 · all decks</title>" in page
     image = svg.read_text(encoding="utf-8")
     assert image.lstrip().startswith("<svg") and "Forecast" in image
 

@@ -55,18 +55,21 @@ def report(
 
     from quizforge import clock
     from quizforge.paths import config_path
-    from quizforge.reports import Scope, build_report, check_scope, parse_day
+    from quizforge.reports import Calendar, Scope, build_report, check_scope, check_since, parse_day
     from quizforge.scheduling.config import load_config
     from quizforge.scheduling.scheduler import Scheduler
     from quizforge.store import open_store
-    from quizforge.ui.report import render_report
+    from quizforge.ui.report import render_report, title_line
 
     for path in (html, svg):
         if path is not None:
             _check_writable(path)  # before any work, so a bad path prints nothing else
     scope = Scope(tuple(deck or ()), tuple(tag or ()), parse_day(since) if since else None)
-    loaded = _loaded_decks(deck_dirs(decks))
     scheduler = Scheduler(load_config(config_path()))
+    now = clock.now()
+    if scope.since is not None:
+        check_since(scope.since, Calendar(scheduler.config.day_starts_at).day_of(now))
+    loaded = _loaded_decks(deck_dirs(decks))
     with open_store() as db:
         check_scope(
             db,
@@ -74,9 +77,7 @@ def report(
             known_decks=[d.id for d in loaded],
             known_tags={t for d in loaded for t in (*d.card_tags, *d.tags)},
         )
-        result = build_report(
-            db, clock.now(), scheduler, scope, deck_titles={d.id: d.name for d in loaded}
-        )
+        result = build_report(db, now, scheduler, scope, deck_titles={d.id: d.name for d in loaded})
     view = render_report(result)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -84,7 +85,7 @@ def report(
         out.print(view)
     for path, kind in ((html, "html"), (svg, "svg")):
         if path is not None:
-            _export(view, path, kind)
+            _export(view, path, kind, title_line(result).plain)
             (err if as_json else out).print(f"Wrote {path}", highlight=False)
 
 
@@ -117,22 +118,22 @@ def _check_writable(path: Path) -> None:
     raise QuizforgeError(f"cannot write {path}: {problem}")
 
 
-def _export(renderable, path: Path, kind: str) -> None:
+def _export(renderable, path: Path, kind: str, title: str) -> None:
     import io
 
     from rich.console import Console
 
     from quizforge.errors import QuizforgeError
-    from quizforge.ui.report import WIDTH
+    from quizforge.ui.report import WIDTH, html_page
 
     console = Console(
         record=True, width=WIDTH, file=io.StringIO(), force_terminal=True, color_system="truecolor"
     )
     console.print(renderable)
     text = (
-        console.export_html(inline_styles=True)
+        console.export_html(inline_styles=True, code_format=html_page(title))
         if kind == "html"
-        else console.export_svg(title="quizforge report")
+        else console.export_svg(title=title)
     )
     try:
         path.write_text(text, encoding="utf-8")

@@ -32,6 +32,14 @@ def parse_day(text: str) -> date:
         raise ReportError(f"bad --since date {text!r}: use YYYY-MM-DD, e.g. 2026-11-02") from None
 
 
+def check_since(since: date, today: date) -> None:
+    """A --since after today has no answers to count: a ReportError, not an empty report."""
+    if since > today:
+        raise ReportError(
+            f"--since {since.isoformat()} is in the future (today is {today.isoformat()})"
+        )
+
+
 @dataclass(frozen=True)
 class Calendar:
     """Study days: each starts at `starts_at` o'clock in `tz` (None: this machine's zone)."""

@@ -30,6 +30,22 @@ BARS = " ▁▂▃▄▅▆▇█"
 TREND = {"up": ("↑", "green"), "down": ("↓", "red"), "flat": ("→", "dim")}
 
 
+def html_page(title: str) -> str:
+    """rich's export_html page with a <title> (rich's own has none): a format string for
+    export_html(code_format=...), so the title's braces are doubled."""
+    from html import escape
+
+    t = escape(title).replace("{", "{{").replace("}", "}}")
+    return (
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="UTF-8">\n'
+        f"<title>{t}</title>\n"
+        "<style>\n{stylesheet}\nbody {{\n    color: {foreground};\n"
+        "    background-color: {background};\n}}\n</style>\n</head>\n<body>\n"
+        "    <pre style=\"font-family:Menlo,'DejaVu Sans Mono',consolas,'Courier New',"
+        'monospace"><code style="font-family:inherit">{code}</code></pre>\n</body>\n</html>\n'
+    )
+
+
 # -- small formatters -------------------------------------------------------------------------
 def pct(x: float | None, digits: int = 0) -> str:
     return "—" if x is None else f"{100 * x:.{digits}f}%"
