@@ -269,3 +269,47 @@ def test_a_read_only_folder_is_refused_before_the_report_is_printed(studied, tmp
         folder.chmod(0o700)
     assert (r.exit_code, r.stdout) == (1, "")
     assert r.stderr == f"Error: cannot write {folder / 'x.html'}: permission denied\n"
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_forecast_and_calendar_never_wrap(studied, width):
+    """Each chart row stays one line: narrow terminals get fewer forecast columns and
+    calendar weeks, not rows broken into the next line."""
+    import io
+    from datetime import datetime
+
+    from rich.console import Console
+
+    from quizforge.reports import Calendar, build_report
+    from quizforge.ui.report import render_report
+
+    with Database(db_path()) as db:
+        r = build_report(
+            db, datetime.fromisoformat(NOW), Scheduler(Config(fuzz=False)), cal=Calendar(4, UTC)
+        )
+    console = Console(width=width, file=io.StringIO(), no_color=True, legacy_windows=False)
+    console.print(render_report(r))
+    lines = console.file.getvalue().splitlines()
+    assert max(cell_len(line) for line in lines) <= width
+
+    top = next(i for i, line in enumerate(lines) if line.lstrip().startswith("6 ┤"))
+    chart = lines[top : top + 7]
+    assert [line.lstrip()[0] for line in chart[1:5]] == ["│"] * 4  # the bar rows
+    axis = chart[5].rstrip()
+    assert axis.startswith(" 0 └─") and set(axis[4:]) == {"─"}
+    days = len(axis) - 4  # one or two columns a day, all 30 from 60 columns up
+    assert days == {40: 30, 60: 30, 80: 60, 120: 60}[width]
+    assert chart[6].startswith("    today ")
+    assert "15 Mar" in chart[6] and "05 Apr" in chart[6]
+
+    mon = next(i for i, line in enumerate(lines) if line.startswith(" Mon "))
+    rows = lines[mon : mon + 7]
+    assert [line.split()[0] for line in rows] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    for line in rows:
+        assert set(line[5:].rstrip()) <= {"·", "░", "▒", "▓", "█", " "}
+    weeks = len(rows[0][5:].rstrip()) // 2 + 1
+    assert weeks == (17 if width == 40 else 26)
+    heading = next(line for line in lines if line.startswith("Activity, last "))
+    assert heading.startswith(f"Activity, last {weeks} weeks")
+    assert lines[mon + 7].startswith("     less · ░ ▒ ▓ █ more")
+    assert any(line.strip() == "(█ over 25 a day; busiest 34)" for line in lines) == (width < 60)

@@ -7,9 +7,10 @@ reads the same with NO_COLOR.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -80,11 +81,34 @@ def command(cmd: str) -> Text:
     return Text(cmd, style="cyan")
 
 
+class Fitted:
+    """A renderable built for the width it is given: narrow terminals get fewer forecast
+    days and calendar weeks instead of rows that wrap into the next line."""
+
+    def __init__(self, build: Callable[[int], RenderableType]) -> None:
+        self.build = build
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.build(options.max_width)
+
+
+def heading(title: str, subtitle: str = "") -> RenderableType:
+    """`title  subtitle` on one line, or the subtitle on its own lines when they do not fit."""
+
+    def build(width: int) -> RenderableType:
+        head = Text(title, style="bold")
+        if not subtitle:
+            return head
+        if len(title) + 2 + len(subtitle) <= width:
+            head.append(f"  {subtitle}", style="dim")
+            return head
+        return Group(head, Padding(Text(subtitle, style="dim"), (0, 0, 0, 1)))
+
+    return Fitted(build)
+
+
 def section(title: str, body: RenderableType, subtitle: str = "") -> RenderableType:
-    head = Text(title, style="bold")
-    if subtitle:
-        head.append(f"  {subtitle}", style="dim")
-    return Group(Text(""), head, Padding(body, (0, 0, 0, 1)))
+    return Group(Text(""), heading(title, subtitle), Padding(body, (0, 0, 0, 1)))
 
 
 # -- sections ---------------------------------------------------------------------------------
@@ -212,29 +236,53 @@ def retention_table(r: Report) -> RenderableType:
 
 
 def forecast_chart(r: Report, height: int = 5) -> RenderableType:
-    """Vertical bars, one column per day (today in yellow), in eighths of a row."""
+    """Vertical bars, one column per day (today in yellow), in eighths of a row. Days are
+    two columns apart when they fit, else side by side; days that still do not fit are
+    left off the end (the subtitle says so)."""
     counts = [d.count for d in r.forecast]
     top = max(counts)
     label_w = len(f"{top:,}")
-    lines = []
-    for row in range(height, 0, -1):
-        line = Text(f"{top:>{label_w},} ┤" if row == height else " " * label_w + " │", style="dim")
-        for i, n in enumerate(counts):
-            eighths = round(n / top * height * 8) if top else 0
-            level = max(0, min(8, eighths - (row - 1) * 8))
-            if n and row == 1 and level == 0:
-                level = 1  # a day with any reviews shows at least a sliver
-            line.append(BARS[level] + " ", style="yellow" if i == 0 else "cyan")
-        lines.append(line)
-    axis = Text(f"{0:>{label_w}} └" + "─" * (2 * len(counts)), style="dim")
-    labels = Text(" " * (label_w + 2), style="dim")
-    for i in range(0, len(counts), 7):
-        labels.append(("today" if i == 0 else f"{r.forecast[i].date:%d %b}").ljust(14))
-    sub = (
-        f"{sum(counts):,} due in {len(counts)} days · today {counts[0]:,} with overdue"
-        f" · tomorrow {counts[1]:,}"
-    )
-    return section("Forecast", Group(*lines, axis, labels), sub)
+    prefix = label_w + 2
+
+    def fit(width: int) -> tuple[int, int]:
+        """(columns per day, days shown) for a chart `width` columns wide."""
+        step = 2 if prefix + 2 * len(counts) <= width else 1
+        return step, max(1, min(len(counts), (width - prefix) // step))
+
+    def chart(width: int) -> RenderableType:
+        step, shown = fit(width)
+        lines = []
+        for row in range(height, 0, -1):
+            line = Text(
+                f"{top:>{label_w},} ┤" if row == height else " " * label_w + " │", style="dim"
+            )
+            for i, n in enumerate(counts[:shown]):
+                eighths = round(n / top * height * 8) if top else 0
+                level = max(0, min(8, eighths - (row - 1) * 8))
+                if n and row == 1 and level == 0:
+                    level = 1  # a day with any reviews shows at least a sliver
+                line.append(BARS[level] + " " * (step - 1), style="yellow" if i == 0 else "cyan")
+            lines.append(line)
+        axis = Text(f"{0:>{label_w}} └" + "─" * (step * shown), style="dim")
+        labels = Text(" " * prefix, style="dim")
+        for i in range(0, shown, 7):
+            label = "today" if i == 0 else f"{r.forecast[i].date:%d %b}"
+            if prefix + step * i + len(label) > width:
+                break
+            labels.append(" " * (prefix + step * i - len(labels)) + label)
+        return Group(*lines, axis, labels)
+
+    def build(width: int) -> RenderableType:
+        _, shown = fit(width - 1)  # section() indents the body by one column
+        sub = (
+            f"{sum(counts):,} due in {len(counts)} days · today {counts[0]:,} with overdue"
+            f" · tomorrow {counts[1]:,}"
+        )
+        if shown < len(counts):
+            sub += f" · first {shown} shown"
+        return section("Forecast", Fitted(chart), sub)
+
+    return Fitted(build)
 
 
 def heat_level(count: int, busiest: int) -> int:
@@ -244,6 +292,21 @@ def heat_level(count: int, busiest: int) -> int:
 
 
 def heatmap_chart(h: Heatmap) -> RenderableType:
+    """Weeks as columns, two apart; a narrow terminal shows the most recent weeks only."""
+
+    def build(width: int) -> RenderableType:
+        weeks = ((h.today - h.start).days // 7) + 1
+        fit = max(1, (width - 1 - 4) // 2)  # a one-column indent, 'Mon ', two per week
+        if fit >= weeks:
+            return _heatmap(h, width)
+        start = h.start + timedelta(weeks=weeks - fit)
+        recent = Heatmap(start, h.today, h.days[7 * (weeks - fit) :])
+        return _heatmap(recent, width)
+
+    return Fitted(build)
+
+
+def _heatmap(h: Heatmap, width: int) -> RenderableType:
     weeks = ((h.today - h.start).days // 7) + 1
     levels = [heat_level(d.count, h.busiest) for d in h.days]
     mondays = [h.start + timedelta(weeks=w) for w in range(weeks)]
@@ -273,12 +336,15 @@ def heatmap_chart(h: Heatmap) -> RenderableType:
     for lv in range(5):
         legend.append(HEAT_GLYPHS[lv] + " ", style=HEAT_STYLES[lv])
     legend.append("more", style="dim")
+    legends = [legend]
     if h.busiest:
-        legend.append(
-            f"   (█ over {3 * h.busiest // 4:,} a day; busiest {h.busiest:,})", style="dim"
-        )
+        scale = f"(█ over {3 * h.busiest // 4:,} a day; busiest {h.busiest:,})"
+        if len(legend) + 3 + len(scale) <= width - 1:
+            legend.append(f"   {scale}", style="dim")
+        else:
+            legends.append(Text(f"    {scale}", style="dim"))
     sub = f"{h.total:,} answers · studied {h.active_days} of {len(h.days)} days"
-    return section(f"Activity, last {weeks} weeks", Group(months, *rows, legend), sub)
+    return section(f"Activity, last {weeks} weeks", Group(months, *rows, *legends), sub)
 
 
 def due_text(due, now) -> Text:
