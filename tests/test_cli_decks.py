@@ -106,7 +106,18 @@ def test_decks_table_folds_long_paths_within_80_columns(monkeypatch):
     r = runner.invoke(app, ["decks"])
     out = lines(r.stdout)
     path_column = out[0].index("Path")
-    assert out[0].split() == ["Deck", "Name", "Flash", "MCQ", "Gen", "f(x)", "New", "Due", "Reviews", "Path"]
+    assert out[0].split() == [
+        "Deck",
+        "Name",
+        "Flash",
+        "MCQ",
+        "Gen",
+        "f(x)",
+        "New",
+        "Due",
+        "Reviews",
+        "Path",
+    ]
     # the bundled decks come first (their paths fold to '(bundled)' and a file name)
     assert "(bundled)" in out[1]
     assert any(line.startswith("ml-basics") for line in out)
@@ -134,6 +145,24 @@ def test_missing_decks_folder_is_a_warning(tmp_path):
     r = runner.invoke(app, ["decks", "--decks", str(tmp_path / "nope"), "--json"])
     assert r.exit_code == 0
     assert lines(r.stderr) == [f"warning: {tmp_path / 'nope'}: no such file or directory"]
+
+
+def test_a_decks_folder_without_deck_files_is_a_warning(monkeypatch, tmp_path, bundled):
+    empty, other = tmp_path / "emptydir", tmp_path / "notes"
+    empty.mkdir()
+    other.mkdir()
+    (other / "README.md").write_text("not a deck\n")
+    monkeypatch.setenv("QUIZFORGE_DECKS", str(other))
+    r = runner.invoke(app, ["decks", "--decks", str(empty)])
+    assert r.exit_code == 0  # the other decks are listed
+    assert lines(r.stderr) == [
+        f"warning: no deck files in {other}",
+        f"warning: no deck files in {empty}",
+    ]
+    assert bundled[0]["id"] in r.stdout
+    monkeypatch.delenv("QUIZFORGE_DECKS")
+    r = runner.invoke(app, ["decks", "--decks", str(GOOD), "--json"])
+    assert (r.exit_code, r.stderr) == (0, "")  # a folder with decks: no warning
 
 
 def test_no_decks_at_all(monkeypatch, tmp_path):

@@ -153,6 +153,7 @@ def decks_command(decks: DeckDirs = None, as_json: JsonFlag = False) -> None:
     from quizforge.store import open_store
 
     listed = list_decks_or_warn(decks)
+    _warn_empty_folders(decks)
     now = clock.now()
     with open_store() as db:
         _sync_changed_decks(db, listed, now)  # cards never seen yet count as new
@@ -167,6 +168,20 @@ def decks_command(decks: DeckDirs = None, as_json: JsonFlag = False) -> None:
         )
         return
     out.print(decks_table(rows, bundled_decks_dir()))
+
+
+def _warn_empty_folders(extra_dirs: Iterable[Path] | None) -> None:
+    """A folder the user named (QUIZFORGE_DECKS, --decks) with no deck file in it is a
+    warning: it is most likely the wrong folder."""
+    from quizforge.decks.loader import deck_files
+    from quizforge.paths import env_deck_dirs
+
+    for folder in dict.fromkeys([*env_deck_dirs(), *deck_dirs(list(extra_dirs or []))]):
+        folder = Path(folder).expanduser()
+        if folder.is_dir() and not deck_files([folder])[0]:
+            err.print(
+                f"warning: no deck files in {folder}", markup=False, highlight=False, soft_wrap=True
+            )
 
 
 def _sync_changed_decks(db, listed: Sequence[DeckInfo], now) -> None:
