@@ -286,6 +286,39 @@ def test_mastery_filters(db):
     assert [(d.name, d.cards) for d in m.decks] == [("b", 2)] and m.tags == []
 
 
+def test_a_review_card_without_stability_is_unknown_recall_not_a_crash(db):
+    """Damaged data (a card in review with no stability, or no due date) is counted by its
+    state, with no recall and never mastered, in every section of the report."""
+    c = add_deck(db, "a", n_flash=3, card_tags={"c0": ("x",), "c1": ("y",)})
+    add_deck(db, "b", n_flash=1)
+    schedule(db, c["c0"], 2, last=NOW - 25 * DAY, interval=30)  # mature, sound: mastered
+    schedule(db, c["c1"], 2, last=NOW - 40 * DAY, interval=30)
+    db.conn.execute(
+        "UPDATE cards SET stability = NULL, leech = 1, lapses = 9 WHERE id = ?", (c["c1"],)
+    )
+    [b0] = db.conn.execute("SELECT id FROM cards WHERE deck_id = 'b'").fetchone()
+    db.conn.execute(  # alone in its group: every figure of the group is NULL in SQL
+        "UPDATE cards SET state = 2, stability = NULL, due = NULL, last_review = ? WHERE id = ?",
+        (to_ms(NOW - DAY), b0),
+    )
+    answer(db, c["c1"], NOW - DAY)
+    with db.atomic() as conn:  # a drill level damaged the same way
+        skill = store.ensure_card(conn, "drill", "backprop-d1", "skill", NOW)
+    schedule(db, skill, 2, last=NOW - DAY, interval=3)
+    db.conn.execute("UPDATE cards SET stability = NULL WHERE id = ?", (skill,))
+    t = mastery(db, NOW, Scope(), RecallCurve.of(SCHED), 0.9)
+    assert (t.total.cards, t.total.mature, t.total.mastered, t.total.reviewed) == (4, 2, 1, 1)
+    by_tag = {m.name: m for m in t.tags}
+    assert (by_tag["y"].mature, by_tag["y"].mastered, by_tag["y"].recall) == (1, 0, None)
+    b = next(m for m in t.decks if m.name == "b")
+    assert (b.cards, b.young, b.mature, b.mastered, b.recall) == (1, 0, 0, 0, None)
+    r = build_report(db, NOW, SCHED, cal=CAL)
+    [leech] = r.weak.leeches
+    assert (leech.card_id, leech.recall) == ("c1", None)
+    assert [(lv.id, lv.recall) for lv in r.skills.levels] == [("backprop-d1", None)]
+    assert json.dumps(r.to_dict())  # nothing in it is a NaN or an error
+
+
 def test_recall_in_sql_matches_the_scheduler_card_by_card(db):
     rng = random.Random(3)
     ids = add_deck(db, n_flash=300)

@@ -71,12 +71,19 @@ def mastery(
     recall, rargs = curve.sql(now_ms)  # evaluated once per card: pow is the costly part
     holds, hargs = curve.at_least_sql(now_ms, desired_retention)
     f, fargs = scope.cards_sql()
+    # Damaged rows (a card in review with no stability or no due date) make these NULL:
+    # such a card counts by its state, with unknown recall, and is never mastered.
     reviewed = "state != 0 AND stability > 0"
     mature = f"state = 2 AND due - last_review >= {MATURE_DAYS * DAY_MS}"
+
+    def count(condition: str) -> str:
+        return f"SUM(COALESCE({condition}, 0))"
+
     rows = db.conn.execute(
-        "SELECT deck_id, tags, COUNT(*), SUM(state = 0), SUM(state IN (1, 3)),"
-        f" SUM(state = 2 AND due - last_review < {MATURE_DAYS * DAY_MS}), SUM({mature}),"
-        f" SUM(suspended), SUM(leech), SUM({mature} AND {holds}), SUM({reviewed}),"
+        f"SELECT deck_id, tags, COUNT(*), {count('state = 0')}, {count('state IN (1, 3)')},"
+        f" {count(f'state = 2 AND due - last_review < {MATURE_DAYS * DAY_MS}')},"
+        f" {count(mature)}, {count('suspended')}, {count('leech')},"
+        f" {count(f'{mature} AND {reviewed} AND {holds}')}, {count(reviewed)},"
         f" COALESCE(SUM(CASE WHEN {reviewed} THEN {recall} END), 0)"
         f" FROM cards WHERE in_deck = 1 AND kind != 'skill'{f} GROUP BY deck_id, tags",
         [*hargs, *rargs, *fargs],

@@ -131,7 +131,9 @@ def skills(
             s.correct,
             s.schedule.state,
             s.schedule.due,
-            scheduler.retrievability(s.schedule, now) if s.schedule.state != State.NEW else None,
+            scheduler.retrievability(s.schedule, now)
+            if s.schedule.state != State.NEW and s.schedule.stability
+            else None,  # never drilled, or no stability (damaged data): unknown
             drill_command(s.skill),
         )
         for s in skill_statuses(db)

@@ -24,7 +24,7 @@ class WeakCard:
     kind: str
     tags: tuple[str, ...]
     lapses: int
-    recall: float | None  # FSRS recall probability now (None for a card never answered)
+    recall: float | None  # FSRS recall probability now (None: never answered, or unknown)
     misses: int  # Again answers (for the most-missed list; in scope, --since)
     answers: int
     command: str  # studies the card's topic (deck and first tag); unsuspends a suspended card
@@ -61,14 +61,15 @@ def weak_spots(
 
     def card(rowid: int, misses: int = 0, answers: int = 0, cram: bool = False) -> WeakCard:
         row = store.get_card(db, rowid)
-        answered = row.schedule.last_review is not None
+        # no stability (damaged data): recall unknown, not the scheduler's 0
+        known = row.schedule.last_review is not None and bool(row.schedule.stability)
         return WeakCard(
             row.deck_id,
             row.card_id,
             row.kind,
             row.tags,
             row.schedule.lapses,
-            scheduler.retrievability(row.schedule, now) if answered else None,
+            scheduler.retrievability(row.schedule, now) if known else None,
             misses,
             answers,
             # a suspended leech comes back with unsuspend; others are studied by topic
