@@ -7,10 +7,48 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-out = Console()  # stdout: results
-err = Console(stderr=True)  # stderr: errors and warnings
+
+class LazyConsole:
+    """A rich Console made on first use: a command that prints only plain text (a JSON line,
+    `drill --check`) never imports rich, which is a sixth of start-up. Attribute reads and
+    writes go to the real console, so `out.print(...)` and `monkeypatch.setattr(out,
+    "width", 80)` work as on a Console."""
+
+    def __init__(self, **options) -> None:
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_console", None)
+
+    def _get(self):
+        if self._console is None:
+            from rich.console import Console
+
+            object.__setattr__(self, "_console", Console(**self._options))
+        return self._console
+
+    def console(self):
+        """The real rich Console, for code that needs the object itself (rich.live.Live)."""
+        return self._get()
+
+    # Properties are declared, so tools that look attributes up on the class (pytest's
+    # monkeypatch restores `width` this way) see them as they would on a Console.
+    width = property(lambda self: self._get().width,
+                     lambda self, value: setattr(self._get(), "width", value))
+    height = property(lambda self: self._get().height,
+                      lambda self, value: setattr(self._get(), "height", value))
+
+    def __getattr__(self, name: str):
+        return getattr(self._get(), name)
+
+    def __setattr__(self, name: str, value) -> None:
+        setattr(self._get(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._get(), name)
+
+
+out = LazyConsole()  # stdout: results
+err = LazyConsole(stderr=True)  # stderr: errors and warnings
 
 
 @dataclass

@@ -119,6 +119,6 @@ def viz(
 
     scene = scene_for(surf, settings, paths)
     if no_animate or not (sys.stdout.isatty() and sys.stdin.isatty()):
-        out.print(final_frame(scene, out))
+        out.print(final_frame(scene, out.console()))
         return
-    run_live(scene, out)
+    run_live(scene, out.console())
