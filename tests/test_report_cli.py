@@ -271,10 +271,8 @@ def test_a_read_only_folder_is_refused_before_the_report_is_printed(studied, tmp
     assert r.stderr == f"Error: cannot write {folder / 'x.html'}: permission denied\n"
 
 
-@pytest.mark.parametrize("width", [40, 60, 80, 120])
-def test_forecast_and_calendar_never_wrap(studied, width):
-    """Each chart row stays one line: narrow terminals get fewer forecast columns and
-    calendar weeks, not rows broken into the next line."""
+def report_lines(width: int) -> list[str]:
+    """The studied report rendered by a rich Console `width` columns wide."""
     import io
     from datetime import datetime
 
@@ -291,6 +289,14 @@ def test_forecast_and_calendar_never_wrap(studied, width):
     console.print(render_report(r))
     lines = console.file.getvalue().splitlines()
     assert max(cell_len(line) for line in lines) <= width
+    return lines
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_forecast_and_calendar_never_wrap(studied, width):
+    """Each chart row stays one line: narrow terminals get fewer forecast columns and
+    calendar weeks, not rows broken into the next line."""
+    lines = report_lines(width)
 
     top = next(i for i, line in enumerate(lines) if line.lstrip().startswith("6 ┤"))
     chart = lines[top : top + 7]
@@ -313,3 +319,18 @@ def test_forecast_and_calendar_never_wrap(studied, width):
     assert heading.startswith(f"Activity, last {weeks} weeks")
     assert lines[mon + 7].startswith("     less · ░ ▒ ▓ █ more")
     assert any(line.strip() == "(█ over 25 a day; busiest 34)" for line in lines) == (width < 60)
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_narrow_report_drops_columns_instead_of_cutting_cells(studied, width):
+    lines = report_lines(width)
+    text = "\n".join(lines)
+    assert "…" not in text  # no cell, header or advice cut short
+    for header in ("deck", "tag"):
+        row = next(line.split() for line in lines if line.startswith(f" {header} "))
+        assert row[1] == "cards" and row[-2:] == ["recall", "mastered"]
+    assert any(line.split()[:3] == ["backprop", "8", "0"] for line in lines) == (width >= 60)
+    assert any(line.startswith(" young ") for line in lines)
+    drill = "quizforge drill backprop -d 1"
+    assert sum(drill in line for line in lines) == 2  # the advice and the level, whole
+    assert ("Due now  0" in text) and ("New left 0 of 20/day" in text)

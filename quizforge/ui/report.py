@@ -92,6 +92,22 @@ class Fitted:
         yield self.build(options.max_width)
 
 
+class FirstFit:
+    """The first of `candidates` (richest first) whose natural width fits, else the last:
+    a table drops columns on a narrow terminal instead of cutting every cell to '…'."""
+
+    def __init__(self, *candidates: RenderableType) -> None:
+        self.candidates = candidates
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        unbounded = options.update_width(10_000)  # a measurement is capped at the width
+        for c in self.candidates[:-1]:
+            if console.measure(c, options=unbounded).maximum <= options.max_width:
+                yield c
+                return
+        yield self.candidates[-1]
+
+
 def heading(title: str, subtitle: str = "") -> RenderableType:
     """`title  subtitle` on one line, or the subtitle on its own lines when they do not fit."""
 
@@ -128,21 +144,28 @@ def title_line(r: Report) -> Text:
 
 def today_panel(r: Report) -> RenderableType:
     t, total = r.today, r.mastery.total
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="dim", no_wrap=True)
-    grid.add_column(min_width=34)
-    grid.add_column(style="dim", no_wrap=True)
-    grid.add_column()
     done = Text(f"{t.reviews:,}", style="bold")
     if t.reviews:
         done.append(f" · {pct(t.correct_rate)} correct · {duration(t.seconds)}")
-    grid.add_row("Answered", done, "Due now", Text(f"{t.due_now:,}", style="bold"))
-    grid.add_row(
-        "Streak",
-        Text(f"{t.streak_days:,} day{'s' * (t.streak_days != 1)}", style="bold"),
-        "New left",
-        Text.assemble((f"{t.new_left:,}", "bold"), f" of {r.new_per_day}/day"),
-    )
+    figures = [
+        ("Answered", done),
+        ("Streak", Text(f"{t.streak_days:,} day{'s' * (t.streak_days != 1)}", style="bold")),
+        ("Due now", Text(f"{t.due_now:,}", style="bold")),
+        ("New left", Text.assemble((f"{t.new_left:,}", "bold"), f" of {r.new_per_day}/day")),
+    ]
+    side_by_side = Table.grid(padding=(0, 1))
+    side_by_side.add_column(style="dim", no_wrap=True)
+    side_by_side.add_column(min_width=34)
+    side_by_side.add_column(style="dim", no_wrap=True)
+    side_by_side.add_column(no_wrap=True)
+    for (a, av), (b, bv) in zip(figures[:2], figures[2:], strict=True):
+        side_by_side.add_row(a, av, b, bv)
+    stacked = Table.grid(padding=(0, 1))
+    stacked.add_column(style="dim", no_wrap=True)
+    stacked.add_column()
+    for name, value in figures:
+        stacked.add_row(name, value)
+    grid = FirstFit(side_by_side, stacked)
     ready = Text("Ready    ", style="dim")
     ready.append(
         pct(total.mastered_rate), style="bold green" if total.mastered_rate >= 0.8 else "bold"
@@ -150,12 +173,13 @@ def today_panel(r: Report) -> RenderableType:
     ready.append(
         f" mastered ({total.mastered:,} of {total.cards:,} cards) · recall now {pct(total.recall)}"
     )
-    todo = Table.grid(padding=(0, 1))
+    todo = Table.grid(padding=(0, 1))  # long lines wrap under their own text
     todo.add_column(no_wrap=True)
+    todo.add_column(overflow="fold")
     for a in r.advice:
-        todo.add_row(Text("• " + a.text))
+        todo.add_row("•", Text(a.text))
         if a.command:
-            todo.add_row(Text.assemble("  $ ", command(a.command)))
+            todo.add_row("", Text.assemble("$ ", command(a.command)))
     return Panel(
         Group(grid, ready, Text(""), Text("To do", style="bold"), todo),
         title="Today",
@@ -164,23 +188,32 @@ def today_panel(r: Report) -> RenderableType:
     )
 
 
-def mastery_table(rows: list[Mastery], label: str, total: Mastery | None = None) -> Table:
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+def mastery_table(
+    rows: list[Mastery], label: str, total: Mastery | None = None, detail: int = 2
+) -> Table:
+    """detail 2: every column and a bar; 1: no bar, columns closer; 0: cards, recall and
+    mastered % only."""
+    table = Table(
+        box=None,
+        padding=(0, 1),
+        pad_edge=False,
+        collapse_padding=detail < 2,
+        header_style="bold dim",
+    )
     table.add_column(label, no_wrap=True, overflow="ellipsis", max_width=20)
-    for name in ("cards", "new", "learn", "young", "mature", "recall"):
+    states = ("new", "learn", "young", "mature") if detail else ()
+    for name in ("cards", *states, "recall"):
         table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("mastered", no_wrap=True)
+    table.add_column("mastered", no_wrap=True, justify="left" if detail == 2 else "right")
 
     def add(m: Mastery, style: str = "") -> None:
-        mastered = bar(m.mastered_rate)
-        mastered.append(f" {pct(m.mastered_rate):>4}")
+        mastered = bar(m.mastered_rate) if detail == 2 else Text("")
+        mastered.append(f" {pct(m.mastered_rate):>4}" if detail == 2 else pct(m.mastered_rate))
+        counts = (m.new, m.learning, m.young, m.mature) if detail else ()
         table.add_row(
             Text(m.name, style=style or "bold"),
             f"{m.cards:,}",
-            f"{m.new:,}",
-            f"{m.learning:,}",
-            f"{m.young:,}",
-            f"{m.mature:,}",
+            *(f"{n:,}" for n in counts),
             pct(m.recall),
             mastered,
             style=style,
@@ -197,7 +230,9 @@ def mastery_sections(r: Report) -> list[RenderableType]:
     out = [
         section(
             "Mastery by deck",
-            mastery_table(r.mastery.decks, "deck", r.mastery.total),
+            FirstFit(
+                *(mastery_table(r.mastery.decks, "deck", r.mastery.total, d) for d in (2, 1, 0))
+            ),
             f"mastered = mature (≥{MATURE_DAYS}d) and recall ≥ {pct(r.desired_retention)}",
         )
     ]
@@ -207,7 +242,9 @@ def mastery_sections(r: Report) -> list[RenderableType]:
     )
     if tags:
         shown = tags[:TAG_ROWS]
-        body: list[RenderableType] = [mastery_table(shown, "tag")]
+        body: list[RenderableType] = [
+            FirstFit(*(mastery_table(shown, "tag", detail=d) for d in (2, 1, 0)))
+        ]
         if len(tags) > len(shown):
             body.append(
                 Text(f"… {len(tags) - len(shown)} more tags: --json lists them all", style="dim")
@@ -217,22 +254,36 @@ def mastery_sections(r: Report) -> list[RenderableType]:
 
 
 def retention_table(r: Report) -> RenderableType:
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
-    table.add_column("")
-    for w in r.retention:
-        table.add_column(f"last {w.days} days", justify="right")
-    table.add_column("target", justify="right")
+    def table(detail: int) -> Table:
+        """detail 2: as wide as it reads best; 1: short labels; 0: rates without counts."""
+        t = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+        t.add_column("", no_wrap=True)
+        for w in r.retention:
+            t.add_column(f"last {w.days} days" if detail == 2 else f"{w.days}d", justify="right")
+        t.add_column("target", justify="right")
 
-    def cell(t: Tally) -> Text:
-        c = Text(pct(t.rate, 1), style=rate_style(t.rate, r.desired_retention))
-        c.append(f" of {t.reviews:,}", style="dim")
-        return c
+        def cell(tally: Tally) -> Text:
+            c = Text(pct(tally.rate, 1), style=rate_style(tally.rate, r.desired_retention))
+            if detail:
+                c.append(f" of {tally.reviews:,}", style="dim")
+            return c
 
-    target = Text(pct(r.desired_retention, 1), style="dim")
-    table.add_row(f"young (<{MATURE_DAYS}d)", *(cell(w.young) for w in r.retention), target)
-    table.add_row(f"mature (≥{MATURE_DAYS}d)", *(cell(w.mature) for w in r.retention), target)
-    table.add_row(Text("all", style="bold"), *(cell(w.all) for w in r.retention), target)
-    return section("True retention", table, "first answer of the day of cards in review")
+        target = Text(pct(r.desired_retention, 1), style="dim")
+        young, mature = (
+            (f"young (<{MATURE_DAYS}d)", f"mature (≥{MATURE_DAYS}d)")
+            if detail == 2
+            else ("young", "mature")
+        )
+        t.add_row(young, *(cell(w.young) for w in r.retention), target)
+        t.add_row(mature, *(cell(w.mature) for w in r.retention), target)
+        t.add_row(Text("all", style="bold"), *(cell(w.all) for w in r.retention), target)
+        return t
+
+    return section(
+        "True retention",
+        FirstFit(table(2), table(1), table(0)),
+        "first answer of the day of cards in review",
+    )
 
 
 def forecast_chart(r: Report, height: int = 5) -> RenderableType:
@@ -377,48 +428,84 @@ def skills_section(r: Report) -> RenderableType | None:
         return section("Drill skills", hint)
     parts: list[RenderableType] = []
     if sk.skills:
-        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
-        table.add_column("skill", no_wrap=True, max_width=20, overflow="ellipsis")
-        table.add_column("attempts", justify="right")
-        table.add_column("overall", justify="right")
-        table.add_column("last 10", justify="right")
-        table.add_column("10 before", justify="right")
-        table.add_column("trend", justify="center")
         worst_first = sorted(
             sk.skills, key=lambda s: (s.recent.rate if s.recent.reviews else 2, s.skill)
         )
-        for s in worst_first:
-            glyph, style = TREND.get(s.trend, ("", "dim"))
-            table.add_row(
-                Text(s.skill, style="bold red" if s.skill in sk.weakest else "bold"),
-                f"{s.attempts:,}",
-                pct(s.correct / s.attempts if s.attempts else None),
-                Text(pct(s.recent.rate), style=rate_style(s.recent.rate, 0.8)),
-                Text(pct(s.previous.rate), style="dim"),
-                Text(glyph, style=style),
+        parts.append(
+            FirstFit(
+                skill_table(worst_first, sk.weakest),
+                skill_table(worst_first, sk.weakest, full=False),
             )
-        parts.append(table)
+        )
     if sk.levels:
-        levels = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
-        levels.add_column("level", no_wrap=True)
-        levels.add_column("attempts", justify="right")
-        levels.add_column("first try", justify="right")
-        levels.add_column("recall", justify="right")
-        levels.add_column("due")
-        levels.add_column("practise with", style="cyan", no_wrap=True)
-        for lv in sk.levels:
-            levels.add_row(
-                Text(lv.id, style="bold"),
-                f"{lv.attempts:,}",
-                pct(lv.correct / lv.attempts if lv.attempts else None),
-                pct(lv.recall),
-                due_text(lv.due, r.now),
-                lv.command,
-            )
-        parts += [Text(""), levels]
+        parts += [
+            Text(""),
+            FirstFit(
+                *(level_table(sk.levels, r.now, d) for d in (2, 1)), level_lines(sk.levels, r.now)
+            ),
+        ]
     return section(
         "Drill skills", Group(*parts), "first-try accuracy: all, last 10 attempts, the 10 before"
     )
+
+
+def skill_table(skills: list, weakest: list[str], full: bool = True) -> Table:
+    """Without `full`: the overall and earlier accuracy are left out."""
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+    table.add_column("skill", no_wrap=True, max_width=20, overflow="ellipsis")
+    table.add_column("attempts", justify="right")
+    if full:
+        table.add_column("overall", justify="right")
+    table.add_column("last 10", justify="right")
+    if full:
+        table.add_column("10 before", justify="right")
+    table.add_column("trend", justify="center")
+    for s in skills:
+        glyph, style = TREND.get(s.trend, ("", "dim"))
+        overall = pct(s.correct / s.attempts if s.attempts else None)
+        before = Text(pct(s.previous.rate), style="dim")
+        table.add_row(
+            Text(s.skill, style="bold red" if s.skill in weakest else "bold"),
+            f"{s.attempts:,}",
+            *([overall] if full else []),
+            Text(pct(s.recent.rate), style=rate_style(s.recent.rate, 0.8)),
+            *([before] if full else []),
+            Text(glyph, style=style),
+        )
+    return table
+
+
+def level_table(levels: list, now, detail: int = 2) -> Table:
+    """detail 2: every column; 1: the level, when it is due and its command."""
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+    table.add_column("level", no_wrap=True)
+    if detail == 2:
+        table.add_column("attempts", justify="right")
+        table.add_column("first try", justify="right")
+        table.add_column("recall", justify="right")
+    table.add_column("due", no_wrap=True)
+    table.add_column("practise with", style="cyan", no_wrap=True)
+    for lv in levels:
+        figures = (
+            [
+                f"{lv.attempts:,}",
+                pct(lv.correct / lv.attempts if lv.attempts else None),
+                pct(lv.recall),
+            ]
+            if detail == 2
+            else []
+        )
+        table.add_row(Text(lv.id, style="bold"), *figures, due_text(lv.due, now), lv.command)
+    return table
+
+
+def level_lines(levels: list, now) -> RenderableType:
+    """The narrowest form: each level and when it is due, its command on the next line."""
+    lines: list[RenderableType] = []
+    for lv in levels:
+        lines.append(Text.assemble((lv.id, "bold"), "  due ", due_text(lv.due, now)))
+        lines.append(Padding(Text.assemble("$ ", command(lv.command)), (0, 0, 0, 2)))
+    return Group(*lines)
 
 
 def weak_section(r: Report) -> RenderableType | None:
@@ -436,8 +523,10 @@ def weak_section(r: Report) -> RenderableType | None:
             continue
         lines.append(Text(title, style="bold"))
         for c in cards[:WEAK_ROWS]:
-            lines.append(Text.assemble(f"  {c.deck_id}/{c.card_id}  ", (detail(c), "yellow")))
-            lines.append(Text.assemble("  $ ", command(c.command)))
+            # indented blocks, so a long id or command wraps under itself
+            card = Text.assemble(f"{c.deck_id}/{c.card_id}  ", (detail(c), "yellow"))
+            lines.append(Padding(card, (0, 0, 0, 2)))
+            lines.append(Padding(Text.assemble("$ ", command(c.command)), (0, 0, 0, 2)))
     return section("Weak spots", Group(*lines), f"top {WEAK_ROWS} of each; --json lists more")
 
 
