@@ -21,10 +21,7 @@ from quizforge.drill.errors import AnswerRejected, CheckTimeout, DrillError
 from quizforge.drill.family import Family, generate
 from quizforge.drill.model import FORMS, Question, Target
 
-DIFFICULTIES = (1, 2, 3)
-
 __all__ = [
-    "DIFFICULTIES",
     "FORMS",
     "AnswerRejected",
     "Attempt",
