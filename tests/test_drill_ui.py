@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import os
 import sys
 
@@ -250,3 +251,18 @@ def test_narrow_terminals_stack_and_list_instead_of_cutting(width):
         assert max(cell_len(line.rstrip()) for line in out.splitlines()) <= width
         # nothing is cut to an ellipsis: the only "…" are the ones the text itself has
         assert out.count("…") == screen(p, 200).count("…"), (family, out)
+
+
+def test_one_minus_sign_and_superscripts_on_every_screen():
+    import sympy as sp
+
+    from quizforge.drill.symbolic import pretty
+
+    a, w, c = sp.symbols("a w c")
+    assert pretty(w**4 * (a + c) ** 3) == "w⁴·(a + c)³"
+    assert pretty(2 * a * (1 - a**2)) == "2·a·(1 − a²)"
+    for family in families():
+        p = generate(family, 5, 2)
+        out = text_of(render_problem(p), render_solution(p),
+                      render_verdict(grade(p, p.expected_text(0))))
+        assert not re.search(r"(?<![\w)\]])-[0-9]", out), (family, out)

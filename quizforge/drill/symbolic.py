@@ -110,6 +110,7 @@ def to_str(expr: sp.Expr) -> str:
 def pretty(expr: sp.Expr) -> str:
     """Whiteboard text: 2·x·(b + w·x − y), z4²."""
     text = sp.sstr(expr).replace("**", "^").replace("*", "·")
-    text = re.sub(r"\^2(?![0-9.])", "²", text)
-    text = re.sub(r"\^3(?![0-9.])", "³", text)
+    sup = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+    text = re.sub(r"\^(?:\((-[0-9]+)\)|([0-9]+))(?![0-9.])",
+                  lambda m: (m.group(1) or m.group(2)).translate(sup), text)
     return text.replace("-", "−")

@@ -9,6 +9,7 @@ the family. User text is always wrapped in `Text`, never parsed as markup.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -62,6 +63,14 @@ class _Fit:
         yield self.wide if need <= options.max_width else self.narrow
 
 
+_NEGATIVE = re.compile(r"(?<![\w)\]])-(?=[0-9.])")
+
+
+def minus(text: str) -> str:
+    """One minus sign on every screen: −0.25, not -0.25 (the parser reads both)."""
+    return _NEGATIVE.sub("−", text)
+
+
 def render_block(block: Any) -> RenderableType:
     if isinstance(block, Columns):
         grid = RichTable.grid(padding=(0, 4))
@@ -77,13 +86,14 @@ def render_block(block: Any) -> RenderableType:
             t.add_column(c, style="bold" if i == 0 else None,
                          justify="right" if i >= 3 else "left", no_wrap=True)
         for k, row in enumerate(block.rows):
-            t.add_row(*(Text(c) for c in row), style="bold green" if k in block.highlight else "")
+            t.add_row(*(Text(minus(c)) for c in row),
+                      style="bold green" if k in block.highlight else "")
         return _Fit(t, _listed(block))
     assert isinstance(block, Lines)
     out = Text()
     if block.title:
         out.append(block.title + "\n", style="bold underline")
-    out.append("\n".join(block.lines))
+    out.append(minus("\n".join(block.lines)))
     return out
 
 
@@ -95,7 +105,8 @@ def _listed(block: Table) -> Text:
     for k, row in enumerate(block.rows):
         cells = [f"{c}: {v}" if i else v for i, (c, v) in enumerate(zip(block.columns, row,
                                                                           strict=True)) if v]
-        out.append("  ".join(cells) + "\n", style="bold green" if k in block.highlight else "")
+        out.append(minus("  ".join(cells)) + "\n",
+                   style="bold green" if k in block.highlight else "")
     out.rstrip()
     return out
 
@@ -110,7 +121,7 @@ def render_problem(problem: Any, question: int = 0, heading: str | None = None) 
     parts: list[RenderableType] = []
     for b in problem.display():
         parts += [render_block(b), Text("")]
-    parts.append(Text(q.ask, style="bold"))
+    parts.append(Text(minus(q.ask), style="bold"))
     if q.shape and "[" not in q.ask:  # the family's own question may already show the format
         parts.append(Text(TENSOR_HELP, style="dim"))
     title = heading or (f"{problem.family} · difficulty {problem.difficulty} · "
@@ -126,9 +137,9 @@ def render_verdict(verdict: Verdict) -> RenderableType:
             return Group(t, Text(SYNTAX_HELP, style="dim"))
         return t
     if verdict.correct:
-        return Text(f"✓ {verdict.feedback}", style="bold green")
+        return Text(minus(f"✓ {verdict.feedback}"), style="bold green")
     if verdict.close:
-        return Text(f"≈ {verdict.feedback}", style="bold yellow")
+        return Text(minus(f"≈ {verdict.feedback}"), style="bold yellow")
     if verdict.steps:
         out = Text()
         out.append(f"✗ {verdict.feedback.splitlines()[0]}\n", style="bold red")
@@ -143,7 +154,7 @@ def render_verdict(verdict: Verdict) -> RenderableType:
     if not sep or len(title) > 30:
         title, rest = _MISTAKE_TITLES.get(verdict.mistake or "other", "Not quite"), verdict.feedback
     out = Text(f"✗ {title}: ", style="bold red")
-    out.append(rest)
+    out.append(minus(rest))
     return out
 
 
