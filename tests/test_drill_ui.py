@@ -266,3 +266,10 @@ def test_one_minus_sign_and_superscripts_on_every_screen():
         out = text_of(render_problem(p), render_solution(p),
                       render_verdict(grade(p, p.expected_text(0))))
         assert not re.search(r"(?<![\w)\]])-[0-9]", out), (family, out)
+
+
+def test_an_unreadable_answer_shows_the_syntax_help_once():
+    from quizforge.drill.parse import SYNTAX_HELP
+
+    out = text_of(render_verdict(grade(generate("backprop", 7, 1), "2*(w")))
+    assert out.replace("\n", " ").count(SYNTAX_HELP.split(",")[0]) == 1

@@ -133,7 +133,7 @@ def render_verdict(verdict: Verdict) -> RenderableType:
     if verdict.rejected:
         t = Text("⚠ Could not check that: ", style="bold yellow")
         t.append(f"{verdict.reason}.", style="yellow")
-        if verdict.reject_code in ("syntax", "name"):
+        if verdict.reject_code in ("syntax", "name") and SYNTAX_HELP not in (verdict.reason or ""):
             return Group(t, Text(SYNTAX_HELP, style="dim"))
         return t
     if verdict.correct:
