@@ -12,3 +12,11 @@ def _isolated_env(tmp_path, monkeypatch):
 
     state.deck_dirs = []
 
+
+@pytest.fixture
+def db():
+    from quizforge.store.db import Database
+
+    d = Database(":memory:")
+    yield d
+    d.close()

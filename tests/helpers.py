@@ -28,3 +28,19 @@ def restore_sigint():
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+class Keys:
+    """A terminal-like reader: single keys and typed lines from two lists."""
+
+    interactive = True
+
+    def __init__(self, keys, lines=()):
+        self.keys = list(keys)
+        self.lines = list(lines)
+
+    def key(self):
+        return self.keys.pop(0) if self.keys else None
+
+    def line(self, prompt=""):
+        return self.lines.pop(0) if self.lines else None

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import T0
+from helpers import T0, Keys
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -18,7 +18,6 @@ from quizforge.cli import app
 from quizforge.decks.model import Deck, FormulaCard
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import Scheduler
-from quizforge.store.db import Database
 from quizforge.study.session import Session, StudyOptions
 from quizforge.ui.keys import LineReader
 from quizforge.ui.study import StudyScreen
@@ -28,29 +27,6 @@ SIG = FormulaCard("sig", "d/dz σ(z) = ?", "σ(z)(1 − σ(z))", ("z",),
                   explanation="σ′ peaks at 1/4.")
 TANH = FormulaCard("tanh", "d/dx tanh(x) = ?", "1 − tanh²(x)", ("x",))
 DECK = Deck("d", "D", (SIG, TANH), Path("d.yaml"))
-
-
-class Keys:
-    """A terminal-like reader: single keys and typed lines from two lists."""
-
-    interactive = True
-
-    def __init__(self, keys, lines=()):
-        self.keys = list(keys)
-        self.lines = list(lines)
-
-    def key(self):
-        return self.keys.pop(0) if self.keys else None
-
-    def line(self, prompt=""):
-        return self.lines.pop(0) if self.lines else None
-
-
-@pytest.fixture
-def db():
-    d = Database(":memory:")
-    yield d
-    d.close()
 
 
 def screen(db, reader):

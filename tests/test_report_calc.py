@@ -36,20 +36,13 @@ from quizforge.reports.weak import weak_spots
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import CardSchedule, Rating, ReviewRecord, Scheduler, State
 from quizforge.store import cards as store
-from quizforge.store.db import Database, to_ms
+from quizforge.store.db import to_ms
 from quizforge.study.mastery import record_drill_attempt
 
 NOW = T0  # Monday 2 March 2026, 12:00 CAL: study day 2026-03-02 (days start 04:00)
 CAL = Calendar(4, UTC)
 SCHED = Scheduler(Config(fuzz=False))
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def db():
-    d = Database(":memory:")
-    yield d
-    d.close()
 
 
 def add_deck(db, deck_id="d", **kw) -> dict[str, int]:

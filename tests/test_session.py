@@ -8,16 +8,8 @@ from quizforge.errors import DeckError
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler, State
 from quizforge.store import cards as store
-from quizforge.store.db import Database
 from quizforge.study.queue import Entry, Queue
 from quizforge.study.session import Session, StudyOptions
-
-
-@pytest.fixture
-def db():
-    d = Database(":memory:")
-    yield d
-    d.close()
 
 
 def session(db, decks=None, now=T0, config=None, **opts):

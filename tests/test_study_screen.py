@@ -5,7 +5,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from helpers import T0, make_deck
+from helpers import T0, Keys, make_deck
 from rich.console import Console
 
 from quizforge.scheduling.config import Config
@@ -14,29 +14,6 @@ from quizforge.store.db import Database
 from quizforge.study.session import Session, StudyOptions
 from quizforge.ui.keys import LineReader
 from quizforge.ui.study import StudyScreen, mcq_result, rating_bar, summary_panel
-
-
-class Keys:
-    """A terminal-like reader: hands out single keys from a list."""
-
-    interactive = True
-
-    def __init__(self, keys, lines=()):
-        self.keys = list(keys)
-        self.lines = list(lines)
-
-    def key(self):
-        return self.keys.pop(0) if self.keys else None
-
-    def line(self, prompt=""):
-        return self.lines.pop(0) if self.lines else None
-
-
-@pytest.fixture
-def db():
-    d = Database(":memory:")
-    yield d
-    d.close()
 
 
 def screen(db, reader, deck=None, **opts):
