@@ -56,3 +56,19 @@ def fd_gradient(problem_dict: dict, wrt: str, h: float = 1e-6) -> np.ndarray | f
         down[key] -= h
         grad[idx] = (loss_at(problem_dict, up) - loss_at(problem_dict, down)) / (2 * h)
     return float(grad) if not shape else grad
+
+
+def named_mistakes(problem, index: int, label: tuple = ()):
+    """Type every mistake of question `index` as the engine prints it; each must be refused and
+    named (its own kind, or an earlier mistake with the same value). Yields (mistake, verdict)
+    for any further checks."""
+    from quizforge.drill.check import grade, near
+    from quizforge.drill.model import tensor_text
+
+    library = problem.target(index).mistakes
+    for j, m in enumerate(library):
+        v = grade(problem, tensor_text(m.value), index)
+        assert not v.correct and not v.rejected, (*label, index, m.kind)
+        same_value = {k.kind for k in library[:j + 1] if near(m.value, k.value, 0.006)}
+        assert v.mistake in same_value, (*label, index, m.kind, v.mistake)
+        yield m, v

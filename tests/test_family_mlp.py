@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from drill_ref import fd_gradient
+from drill_ref import fd_gradient, named_mistakes
 from test_family_linear import assert_close, fd_python, r, upstream
 
 from quizforge.drill.check import grade, near
@@ -170,12 +170,8 @@ def test_every_named_mistake_is_refused_and_named(difficulty):
     for seed in SEEDS[difficulty][:80]:
         p = problem(seed, difficulty)
         for i in range(len(p.questions)):
-            library = p.target(i).mistakes
-            for j, m in enumerate(library):
-                v = grade(p, tensor_text(m.value), i)
-                assert not v.correct and not v.rejected, (seed, i, m.kind)
-                same_value = {k.kind for k in library[:j + 1] if near(m.value, k.value, 0.006)}
-                assert v.mistake in same_value, (seed, difficulty, i, m.kind, v.mistake)
+            for _ in named_mistakes(p, i, (seed, difficulty)):
+                pass
 
 
 def test_the_mistake_library_covers_what_an_interviewer_looks_for():
