@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from quizforge.drill.model import Mistake, fmt_exact, matrix_lines, shape_text
-from quizforge.drill.rounding import ABS_FLOOR, MARGIN, band, rounder
+from quizforge.drill.rounding import band
 
 WIDTH = 78  # body and solution lines stay within this (80 columns with a margin)
 SAME_RTOL = 0.005  # two values this close are the same answer to the grader
@@ -161,31 +161,7 @@ WAYS = (Way(running=True, factor_first=False), Way(running=False, factor_first=T
 
 def band_ways(compute: Callable[[Callable[[Any], Any], Way], Any]) -> tuple[Any, Any]:
     """The union of the honest-rounding bands of `compute(r, way)` over `WAYS`."""
-    import numpy as np
-
-    bands = [_band(lambda r, way=way: compute(r, way)) for way in WAYS]
-    return (np.minimum.reduce([lo for lo, _ in bands]),
-            np.maximum.reduce([hi for _, hi in bands]))
-
-
-def _band(compute: Callable[[Callable[[Any], Any]], Any]) -> tuple[Any, Any]:
-    """`rounding.band`, without its 28 replays when no number written down has more than 3
-    significant figures (small integers, halves): then every replay gives the exact answer."""
-    import numpy as np
-
-    down, up = rounder("down"), rounder("up")
-    rounds = []
-
-    def probe(x: Any) -> Any:
-        if not rounds and not (np.array_equal(down(x), x) and np.array_equal(up(x), x)):
-            rounds.append(x)
-        return x
-
-    exact = compute(probe)
-    if rounds:
-        return band(compute)
-    margin = MARGIN * np.abs(exact) + ABS_FLOOR
-    return exact - margin, exact + margin
+    return band(*(lambda r, way=way: compute(r, way) for way in WAYS))
 
 
 def rsum(r: Callable[[Any], Any], terms: Sequence[Any], way: Way) -> Any:

@@ -119,17 +119,10 @@ def _target(wrt: str, label: str, compute: Callable, candidates: list[Mistake],
             *other_orders: Callable) -> Target:
     """A target whose band covers `compute` and the other natural orders of the same hand
     computation (p/T − y/T as well as (p − y)/T, a running sum as well as one sum)."""
-    import numpy as np
-
     from quizforge.drill.rounding import rounder
 
     value = compute(rounder("exact"))
-    lo, hi = band(compute)
-    for other in other_orders:
-        lo2, hi2 = band(other)
-        lo, hi = np.minimum(lo, lo2), np.maximum(hi, hi2)
-        if np.ndim(value) == 0:
-            lo, hi = float(lo), float(hi)
+    lo, hi = band(compute, *other_orders)
     return Target(wrt, label, value, lo, hi, _library(value, lo, hi, candidates))
 
 
