@@ -414,7 +414,16 @@ class GraphProblem:
                                                   else text[a] for a in n.inputs))
         return text[self.graph.loss]
 
+    @cached_property
+    def _targets(self) -> dict[str, Target]:
+        return {}  # wrt -> Target: grading, the solution's title and steps share one
+
     def _target(self, wrt: str) -> Target:
+        if wrt not in self._targets:
+            self._targets[wrt] = self._make_target(wrt)
+        return self._targets[wrt]
+
+    def _make_target(self, wrt: str) -> Target:
         graph, values = self.graph, self.value_map
         lo, hi = band(lambda r: hand_gradient(graph, values, r)[wrt])
         point = point_at(graph, values)
