@@ -17,9 +17,11 @@ written less than `RACY_NS` after the file's time are checked against a hash of 
 as well (as git does for "racily clean" entries), which costs a read, never a parse.
 
 Each row holds the deck's summary (id, name, counts, tags: what `decks` and `report` show)
-apart from its cards, so listing decks never decodes 100,000 cards. Cards are stored as
-JSON rows in dataclass field order (JSON: nothing in the file can run code when read;
-rows decode about twice as fast as one mapping per card, see bench/bench_deck_cache.py).
+and its card index (ids and tags: what choosing cards to study needs) apart from its cards,
+so listing decks never decodes 100,000 cards, and a study session decodes only the decks
+whose cards it shows (model.LazyCards). Cards are stored as JSON rows in dataclass field
+order (JSON: nothing in the file can run code when read; rows decode about twice as fast
+as one mapping per card, see bench/bench_deck_cache.py).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from quizforge.decks.model import (
     CARD_TYPES,
     MCQ,
     Card,
+    CardIndex,
     Deck,
     Flashcard,
     FormulaCard,
@@ -48,7 +51,7 @@ from quizforge.decks.model import (
 
 # Bump DECK_FORMAT when what a deck file means changes; CACHE_FORMAT when a row's layout does.
 DECK_FORMAT = 1
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 RACY_NS = 2_000_000_000  # coarser than any filesystem clock in use (FAT: 2 s)
 BUSY_TIMEOUT_S = 5.0
 
@@ -61,6 +64,7 @@ CREATE TABLE IF NOT EXISTS deck_files (
     digest   TEXT NOT NULL,     -- blake2b of the bytes, for racy rows
     read_ns  INTEGER NOT NULL,  -- wall clock just before the file was read
     summary  TEXT NOT NULL,     -- JSON: FileSummary.to_dict()
+    card_index TEXT,            -- JSON: CardIndex.to_dict(), NULL when the file had problems
     cards    TEXT               -- JSON: card rows, NULL when the file had problems
 )
 """
@@ -117,7 +121,7 @@ class FileSummary:
         summary = cls(deck_id, deck_id_line, tuple((p.line, p.message) for p in problems))
         if deck is None:
             return summary
-        from quizforge.store.cards import _fingerprint
+        from quizforge.store.cards import compute_fingerprint
 
         card_tags = dict.fromkeys(t for c in deck.cards for t in c.tags)
         return cls(
@@ -129,7 +133,7 @@ class FileSummary:
             tags=deck.tags,
             card_tags=tuple(card_tags),
             counts=tuple(deck.counts().items()),
-            fingerprint=_fingerprint(deck),
+            fingerprint=compute_fingerprint(deck),
         )
 
     def problem_list(self, path: Path) -> list[Problem]:
@@ -217,7 +221,7 @@ def digest(data: bytes) -> str:
 
 # -- the cache -------------------------------------------------------------------------
 
-CacheRow = tuple[str, int, int, str, str, int, str, str | None]
+CacheRow = tuple[str, int, int, str, str, int, str, str | None, str | None]
 # Primary SQLite result codes that mean the file is not a cache we can use: a generic error
 # (a table or column missing), corrupt, not a database. Busy, read-only or full are not.
 _DAMAGE_CODES = {1, 11, 26}
@@ -289,8 +293,8 @@ class DeckCache:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")  # a cache: losing the last write is fine
         conn.execute(_SCHEMA)
-        conn.execute("SELECT path, size, mtime_ns, env, digest, read_ns, summary, cards"
-                     " FROM deck_files LIMIT 0")
+        conn.execute("SELECT path, size, mtime_ns, env, digest, read_ns, summary, card_index,"
+                     " cards FROM deck_files LIMIT 0")
         return conn
 
     def _remove(self) -> bool:
@@ -318,12 +322,16 @@ class DeckCache:
 
     # -- reading -----------------------------------------------------------------------
 
-    def lookup(self, key: FileKey, with_cards: bool) -> tuple[FileSummary, Any] | None:
-        """(summary, card rows or None) for a file whose row still matches it, else None."""
+    def lookup(
+        self, key: FileKey, with_index: bool
+    ) -> tuple[FileSummary, CardIndex | None] | None:
+        """(summary, card index or None) for a file whose row still matches it, else None.
+        The cards themselves are read later, if at all (`card_rows`)."""
         conn = self._connect()
         if conn is None:
             return None
-        columns = "env, digest, read_ns, summary" + (", cards" if with_cards else "")
+        # card_index sits before cards in the row: reading it does not read the cards.
+        columns = "env, digest, read_ns, summary" + (", card_index" if with_index else "")
         try:
             row = conn.execute(
                 f"SELECT {columns} FROM deck_files WHERE path = ? AND size = ? AND mtime_ns = ?",
@@ -338,12 +346,45 @@ class DeckCache:
             return None
         try:
             summary = FileSummary.from_dict(json.loads(row[3]))
-            cards = json.loads(row[4]) if with_cards and row[4] is not None else None
+            index = None
+            if with_index and row[4] is not None:
+                index = CardIndex.from_dict(json.loads(row[4]))
         except (ValueError, KeyError, TypeError):
             return None
-        if with_cards and summary.valid and cards is None:
+        if with_index and summary.valid and index is None:
             return None
-        return summary, cards
+        return summary, index
+
+    def card_rows(self, key: FileKey) -> Any | None:
+        """The card rows (`cards_to_rows`) of the row `lookup` found for this file, or None
+        when it is gone, replaced or unreadable."""
+        conn = self._connect()
+        if conn is None:
+            return None
+        try:
+            row = conn.execute(
+                "SELECT env, cards FROM deck_files WHERE path = ? AND size = ? AND mtime_ns = ?",
+                (key.path, key.size, key.mtime_ns),
+            ).fetchone()
+        except sqlite3.Error as e:
+            self._damaged(e)
+            return None
+        if row is None or row[0] != environment_key() or row[1] is None:
+            return None
+        try:
+            return json.loads(row[1])
+        except ValueError:
+            return None
+
+    def forget(self, key: FileKey) -> None:
+        """Drop a file's row (its cards did not match its index): read again next time."""
+        conn = self._connect()
+        if conn is None:
+            return
+        try:
+            conn.execute("DELETE FROM deck_files WHERE path = ?", (key.path,))
+        except sqlite3.Error as e:
+            self._damaged(e)
 
     def _same_bytes(self, key: FileKey, expected: str) -> bool:
         """Whether a racy row's file still has the bytes it was read with. Once the file's
@@ -373,8 +414,8 @@ class DeckCache:
             return
         try:
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany("INSERT OR REPLACE INTO deck_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             rows)
+            conn.executemany("INSERT OR REPLACE INTO deck_files"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             conn.executemany("UPDATE deck_files SET read_ns = ?"
                              " WHERE path = ? AND size = ? AND mtime_ns = ?", touched)
             conn.execute("COMMIT")
@@ -392,12 +433,16 @@ def cache_row(
     key: FileKey, data: bytes, read_ns: int, summary: FileSummary, deck: Deck | None
 ) -> CacheRow:
     """One file's row as `DeckCache.add` takes it (pure: runs in a worker process too)."""
-    cards = None
+    index = cards = None
     if deck is not None:
-        cards = json.dumps(cards_to_rows(deck.cards), ensure_ascii=False, separators=(",", ":"))
-    summary_json = json.dumps(summary.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        index = _json(CardIndex.of(deck.cards).to_dict())
+        cards = _json(cards_to_rows(deck.cards))
     return (key.path, key.size, key.mtime_ns, environment_key(), digest(data), read_ns,
-            summary_json, cards)
+            _json(summary.to_dict()), index, cards)
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def now_ns() -> int:

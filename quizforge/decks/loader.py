@@ -15,14 +15,15 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from quizforge.decks.model import CARD_TYPES, Deck, LoadResult, Problem
+from quizforge.decks.model import CARD_TYPES, Card, CardIndex, Deck, LazyCards, LoadResult, Problem
 from quizforge.errors import DeckError
 
 if TYPE_CHECKING:
-    from quizforge.decks.cache import CacheRow, DeckCache, FileSummary
+    from quizforge.decks.cache import CacheRow, DeckCache, FileKey, FileSummary
     from quizforge.decks.validate import ParsedDeck
 
 DECK_SUFFIXES = (".yaml", ".yml")
@@ -147,30 +148,62 @@ def _entry(parsed: ParsedDeck) -> Entry[Deck]:
 
 
 def _cached_decks(files: list[Path], cache: DeckCache) -> list[Entry[Deck]]:
-    from quizforge.decks.cache import FileKey, cards_from_rows
+    from quizforge.decks.cache import FileKey
 
     out: list[Entry[Deck] | None] = []
     for path in files:
         key = FileKey.of(path)
-        hit = cache.lookup(key, with_cards=True) if key is not None else None
+        hit = cache.lookup(key, with_index=True) if key is not None else None
         entry = None
         if hit is not None:
-            summary, rows = hit
+            summary, index = hit
             deck = None
-            if summary.valid:
-                try:
-                    cards = cards_from_rows(rows)
-                except (KeyError, IndexError, TypeError, ValueError):
-                    cards = None  # a damaged row: read the file again
-                if cards is not None and summary.deck_id is not None:
-                    deck = Deck(summary.deck_id, summary.name, cards, path,
-                                summary.description, summary.tags)
-            if deck is not None or not summary.valid:
-                entry = (summary.deck_id, summary.deck_id_line, summary.problem_list(path), deck)
+            if summary.valid and index is not None and summary.deck_id is not None:
+                cards = LazyCards(index, summary.fingerprint,
+                                  partial(_cached_cards, cache.path, key, path, index,
+                                          summary.fingerprint))
+                deck = Deck(summary.deck_id, summary.name, cards, path,
+                            summary.description, summary.tags)
+            entry = (summary.deck_id, summary.deck_id_line, summary.problem_list(path), deck)
         out.append(entry)
     misses = [path for path, entry in zip(files, out, strict=True) if entry is None]
     compiled = iter(_compile_all(misses, cache))
     return [entry or _entry(next(compiled)[0]) for entry in out]
+
+
+def _cached_cards(
+    cache_path: Path, key: FileKey, path: Path, index: CardIndex, fingerprint: str
+) -> tuple[Card, ...]:
+    """The cards of a deck the cache gave, built when first asked for (LazyCards): from
+    the cache row its index came from, or, when that row is gone or damaged, from the
+    file, which must still hold the cards the index and fingerprint say (ids, order,
+    types, tags): the store was synced with them.
+
+    Raises DeckError when the file no longer does (it was edited since the command
+    started): what was loaded cannot be completed; running the command again reads it."""
+    from quizforge.decks.cache import DeckCache, cards_from_rows
+
+    with gc_paused():
+        cache = DeckCache(cache_path)
+        try:
+            rows = cache.card_rows(key)
+            if rows is not None:
+                try:
+                    cards = cards_from_rows(rows)
+                except (KeyError, IndexError, TypeError, ValueError):
+                    cards = None
+                if cards is not None and index.matches(cards):
+                    return cards
+            cache.forget(key)  # damaged or replaced: the next start reads the file again
+        finally:
+            cache.close()
+        parsed = read_deck_file(path)
+    from quizforge.store.cards import compute_fingerprint
+
+    deck = parsed.deck
+    if deck is not None and index.matches(deck.cards) and compute_fingerprint(deck) == fingerprint:
+        return deck.cards
+    raise DeckError(f"{path} changed while quizforge was reading it: run the command again")
 
 
 def _compile_all(paths: list[Path], cache: DeckCache) -> list[tuple[ParsedDeck, FileSummary]]:
@@ -276,7 +309,7 @@ def list_decks(dirs: Sequence[Path], cache: DeckCache) -> DeckListing:
         summaries: list[FileSummary | None] = []
         for path in files:
             key = FileKey.of(path)
-            hit = cache.lookup(key, with_cards=False) if key is not None else None
+            hit = cache.lookup(key, with_index=False) if key is not None else None
             summaries.append(hit[0] if hit is not None else None)
         misses = [path for path, s in zip(files, summaries, strict=True) if s is None]
         compiled = iter(_compile_all(misses, cache))

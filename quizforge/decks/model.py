@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 CARD_TYPES = ("flashcard", "mcq", "generated", "formula")
 
@@ -158,10 +159,101 @@ Card = Flashcard | MCQ | GeneratedCard | FormulaCard
 
 
 @dataclass(frozen=True)
+class CardIndex:
+    """A deck's card ids in deck order, and each card's own tags (an index into `tagsets`,
+    which a folder of cards shares a few of): what choosing the cards to study needs,
+    without the cards' text."""
+
+    ids: tuple[str, ...]
+    tag_ids: tuple[int, ...]
+    tagsets: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, cards: Sequence[Card]) -> CardIndex:
+        tagsets: dict[tuple[str, ...], int] = {}
+        tag_ids = tuple(tagsets.setdefault(c.tags, len(tagsets)) for c in cards)
+        return cls(tuple(c.id for c in cards), tag_ids, tuple(tagsets))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ids": list(self.ids), "tag_ids": list(self.tag_ids),
+                "tagsets": [list(t) for t in self.tagsets]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CardIndex:
+        """ValueError, KeyError or TypeError when `d` is not such an index."""
+        index = cls(tuple(map(str, d["ids"])), tuple(map(int, d["tag_ids"])),
+                    tuple(tuple(map(str, t)) for t in d["tagsets"]))
+        if len(index.ids) != len(index.tag_ids) or (
+            index.tag_ids and not 0 <= min(index.tag_ids) <= max(index.tag_ids) < len(index.tagsets)
+        ):
+            raise ValueError("not a card index")
+        return index
+
+    def matches(self, cards: Sequence[Card]) -> bool:
+        """Whether `cards` are the cards this index was made of (ids, order and tags)."""
+        return len(cards) == len(self.ids) and all(
+            c.id == i and c.tags == self.tagsets[t]
+            for c, i, t in zip(cards, self.ids, self.tag_ids, strict=True)
+        )
+
+
+class LazyCards(Sequence):
+    """A deck's cards, built on first use: a deck from the compiled-deck cache knows its
+    card ids and tags (`index`) and the store's `fingerprint` of it at once, and builds
+    its cards (`decode`) only when one is asked for. A study session over 100,000 cards
+    shows a few dozen; it need not build the rest.
+
+    Behaves as the tuple of its cards (equal to it, same hash)."""
+
+    __slots__ = ("_cards", "_decode", "fingerprint", "index")
+
+    def __init__(self, index: CardIndex, fingerprint: str,
+                 decode: Callable[[], tuple[Card, ...]]) -> None:
+        self.index = index
+        self.fingerprint = fingerprint
+        self._decode = decode
+        self._cards: tuple[Card, ...] | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._cards is not None
+
+    def _all(self) -> tuple[Card, ...]:
+        if self._cards is None:
+            self._cards = self._decode()
+            self._decode = None  # the data behind it can go
+        return self._cards
+
+    @overload
+    def __getitem__(self, i: int) -> Card: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Card, ...]: ...
+    def __getitem__(self, i):
+        return self._all()[i]
+
+    def __len__(self) -> int:
+        return len(self.index.ids)
+
+    def __iter__(self) -> Iterator[Card]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyCards | tuple):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return f"LazyCards({len(self)} cards{'' if self.loaded else ', not built yet'})"
+
+
+@dataclass(frozen=True)
 class Deck:
     id: str
     name: str
-    cards: tuple[Card, ...]
+    cards: tuple[Card, ...] | LazyCards
     path: Path
     description: str = ""
     tags: tuple[str, ...] = ()
@@ -171,6 +263,12 @@ class Deck:
         for c in self.cards:
             out[c.type] += 1
         return out
+
+    def index(self) -> CardIndex:
+        """The deck's card ids and tags, without building its cards when they are lazy."""
+        if isinstance(self.cards, LazyCards):
+            return self.cards.index
+        return CardIndex.of(self.cards)
 
 
 @dataclass(frozen=True)

@@ -295,8 +295,22 @@ class Database:
 
 
 def _statements(sql: str) -> list[str]:
-    # executescript() would COMMIT our transaction; split on ';' instead (no ';' in our SQL bodies).
-    return [s.strip() for s in sql.split(";") if s.strip()]
+    # executescript() would COMMIT our transaction; split on ';' instead, joining pieces
+    # until they make a complete statement (a trigger's body holds ';'s). No ';' in a
+    # string or comment of our SQL.
+    out: list[str] = []
+    piece = ""
+    for part in sql.split(";"):
+        piece += part
+        if sqlite3.complete_statement(piece + ";"):
+            if piece.strip():
+                out.append(piece.strip())
+            piece = ""
+        else:
+            piece += ";"
+    if piece.strip():
+        out.append(piece.strip())
+    return out
 
 
 def _is_permission_error(e: sqlite3.Error) -> bool:

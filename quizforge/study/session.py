@@ -73,8 +73,9 @@ class Session:
         self.options = options
         self.tally = Tally()
         self._undo: list[_Undo] = []
-        self.cards = self._select(decks)
-        self.deck_ids = sorted({d for d, _ in self.cards})
+        self._decks = {d.id: d for d in decks}
+        self._chosen = self._select(decks)
+        self.deck_ids = sorted(self._chosen)
         store.sync_decks(db, decks, now)
         rng = random.Random(options.seed) if options.shuffle else None
         self.day_start, self.day_end = day_bounds(now, scheduler.config.day_starts_at)
@@ -84,20 +85,30 @@ class Session:
             self.queue = self._build(now, rng)
 
     # -- building -------------------------------------------------------------------------
-    def _select(self, decks: list[Deck]) -> dict[tuple[str, str], Card]:
+    def _select(self, decks: list[Deck]) -> dict[str, dict[str, int]]:
+        """The chosen cards: deck id -> card id -> the card's place in its deck, decks
+        without a chosen card left out. From each deck's index (ids and tags): cards are
+        built only when shown (a deck from the cache builds them on first use)."""
         by_id = {d.id: d for d in decks}
         wanted = self.options.decks or tuple(by_id)
         unknown = [d for d in wanted if d not in by_id]
         if unknown:
             known = ", ".join(sorted(by_id)) or "none"
             raise DeckError(f"no deck with id {unknown[0]!r} (decks found: {known})")
-        out = {}
-        for deck_id in wanted:
+        out: dict[str, dict[str, int]] = {}
+        want = set(self.options.tags)
+        for deck_id in dict.fromkeys(wanted):
             deck = by_id[deck_id]
-            for card in deck.cards:
-                if self.options.tags and not set(self.options.tags) & set(store.card_tags(deck, card)):
-                    continue
-                out[(deck.id, card.id)] = card
+            index = deck.index()
+            if want:
+                # A card's tags are its own and its deck's (store.card_tags).
+                hits = {i for i, own in enumerate(index.tagsets) if want & {*own, *deck.tags}}
+                chosen = {cid: n for n, (cid, t) in enumerate(zip(index.ids, index.tag_ids))
+                          if t in hits}
+            else:
+                chosen = dict(zip(index.ids, range(len(index.ids))))
+            if chosen:
+                out[deck_id] = chosen
         if not out:
             what = f"tag {', '.join(self.options.tags)}" if self.options.tags else "the chosen decks"
             raise DeckError(f"no cards match {what}")
@@ -107,9 +118,16 @@ class Session:
     def _entry(row: store.CardRow) -> Entry:
         return Entry(row.rowid, row.deck_id, row.card_id, row.schedule)
 
+    def _is_chosen(self, row: store.CardRow) -> bool:
+        return row.card_id in self._chosen.get(row.deck_id, ())
+
+    def card(self, deck_id: str, card_id: str) -> Card:
+        """A chosen card (KeyError for any other)."""
+        return self._decks[deck_id].cards[self._chosen[deck_id][card_id]]
+
     def _rows_all(self) -> list[store.CardRow]:
         rows = store.all_cards(self.db, self.deck_ids, self.options.tags)
-        return [r for r in rows if r.key in self.cards]
+        return [r for r in rows if self._is_chosen(r)]
 
     def _build(self, now: datetime, rng: random.Random | None) -> Queue:
         cfg = self.scheduler.config
@@ -121,10 +139,10 @@ class Session:
         steps = (State.LEARNING, State.RELEARNING)
         learning = store.due_cards(self.db, self.deck_ids, tags, self.day_end, steps)
         reviews = store.due_cards(self.db, self.deck_ids, tags, now, (State.REVIEW,), review_left)
-        learning = [self._entry(r) for r in learning if r.key in self.cards]
-        reviews = [self._entry(r) for r in reviews if r.key in self.cards]
+        learning = [self._entry(r) for r in learning if self._is_chosen(r)]
+        reviews = [self._entry(r) for r in reviews if self._is_chosen(r)]
         new = store.new_cards(self.db, self.deck_ids, tags, new_left)
-        new = [self._entry(r) for r in new if r.key in self.cards]
+        new = [self._entry(r) for r in new if self._is_chosen(r)]
         if self.options.limit is not None:
             n = self.options.limit
             learning = learning[:n]
@@ -137,7 +155,7 @@ class Session:
         entry = self.queue.next(now)
         if entry is None:
             return None
-        return entry, self.cards[entry.key]
+        return entry, self.card(entry.deck_id, entry.card_id)
 
     def preview(self, entry: Entry, now: datetime) -> dict[Rating, timedelta]:
         return self.scheduler.preview(entry.schedule, now)
