@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -439,3 +439,158 @@ def test_decks_loads_cards_only_of_decks_the_store_has_not_seen(folder, monkeypa
     assert decoded == []  # nothing changed: no cards decoded, no YAML parsed
     write(folder / "b.yaml", deck_text("b", ["G0", "G1", "G2"]))
     assert new_counts() == {"a": 2, "b": 3}  # the store saw b's new cards
+
+
+# -- cards built only when shown -----------------------------------------------------------
+
+
+def tagged_deck_text(deck_id: str) -> str:
+    """Cards with their own tags, some shared, some none, and a deck tag."""
+    own = [["x"], [], ["x", "y"], ["y"], [], ["z"]]
+    cards = "".join(
+        f"  - id: c{i}\n    front: F{i}\n    back: B{i}\n" + (f"    tags: {tags}\n" if tags else "")
+        for i, tags in enumerate(own)
+    )
+    return f"deck: {deck_id}\nname: N\ntags: [deck-{deck_id}]\ncards:\n{cards}"
+
+
+def test_cached_decks_build_their_cards_only_when_asked_and_give_the_same_cards(folder):
+    from quizforge.decks.model import CardIndex, LazyCards
+
+    write(folder / "t.yaml", tagged_deck_text("t"))
+    reference = load_decks([folder])
+    cached_load([folder])  # fills the cache
+    decks = cached_load([folder]).decks
+    assert all(isinstance(d.cards, LazyCards) and not d.cards.loaded for d in decks)
+    for deck, ref in zip(decks, reference.decks, strict=True):
+        # What a session and a sync need, without building a card:
+        assert len(deck.cards) == len(ref.cards)
+        assert deck.index() == CardIndex.of(ref.cards) == ref.index()
+        assert store.deck_fingerprint(deck) == store.compute_fingerprint(ref)
+        assert not deck.cards.loaded
+        assert deck.cards[-1] == ref.cards[-1]  # one card built: the whole deck is
+        assert deck.cards.loaded
+        assert tuple(deck.cards) == ref.cards and deck == ref and hash(deck) == hash(ref)
+        assert deck.counts() == ref.counts()
+
+
+def test_card_index_round_trip_and_bad_indexes():
+    from quizforge.decks.model import CardIndex
+
+    [deck] = load_decks([FIXTURES / "ml-basics.yaml"]).decks
+    index = CardIndex.of(deck.cards)
+    assert CardIndex.from_dict(json.loads(json.dumps(index.to_dict()))) == index
+    assert index.matches(deck.cards) and not index.matches(deck.cards[1:])
+    for bad in ({"ids": ["a"], "tag_ids": [], "tagsets": []},
+                {"ids": ["a"], "tag_ids": [1], "tagsets": [[]]},
+                {"ids": ["a"], "tag_ids": [-1], "tagsets": [[]]},
+                {"ids": ["a"]}):
+        with pytest.raises((ValueError, KeyError, TypeError)):
+            CardIndex.from_dict(bad)
+
+
+def test_damaged_card_rows_behind_a_good_index_are_read_from_the_file(folder, parses):
+    reference = load_decks([folder])
+    cached_load([folder])
+    with sqlite3.connect(deck_cache_path()) as conn:
+        conn.execute("UPDATE deck_files SET cards = '[1, 2' WHERE path LIKE '%a.yaml'")
+        conn.execute("UPDATE deck_files SET cards = replace(cards, '\"c0\"', '\"q0\"')"
+                     " WHERE path LIKE '%b.yaml'")  # decodes, but not the index's cards
+    parses.clear()
+    loaded = cached_load([folder])
+    assert parses == []
+    assert loaded.decks == reference.decks  # the lazy cards, built from the files
+    assert sorted(p.name for p in parses) == ["a.yaml", "b.yaml"]
+    parses.clear()
+    cached_load([folder])
+    assert sorted(p.name for p in parses) == ["a.yaml", "b.yaml"]  # their rows were dropped
+    parses.clear()
+    assert cached_load([folder]).decks == reference.decks
+    assert parses == []
+
+
+def test_a_file_edited_while_its_cards_were_not_yet_built_is_an_error(folder):
+    from quizforge.errors import DeckError
+
+    cached_load([folder])
+    [a, _] = cached_load([folder]).decks
+    with sqlite3.connect(deck_cache_path()) as conn:
+        conn.execute("DELETE FROM deck_files")  # another process dropped the rows
+    write(folder / "a.yaml", deck_text("a", ["F0", "F1", "F2"]))
+    with pytest.raises(DeckError, match=r"a\.yaml changed while quizforge was reading it: "
+                                        r"run the command again"):
+        a.cards[0]
+    cached_load([folder])
+    [a, _] = cached_load([folder]).decks
+    with sqlite3.connect(deck_cache_path()) as conn:
+        conn.execute("DELETE FROM deck_files")
+    write(folder / "a.yaml", deck_text("a", ["F0 new text", "F1", "F2"]))  # same ids, tags
+    assert a.cards[0].front == "F0 new text"  # the same cards: the file's text is used
+
+
+def test_a_session_over_cached_decks_builds_only_the_decks_it_shows(folder, tmp_path):
+    from quizforge.scheduling.config import Config
+    from quizforge.scheduling.scheduler import Rating, Scheduler
+    from quizforge.study.session import Session, StudyOptions
+
+    write(folder / "t.yaml", tagged_deck_text("t"))
+    cached_load([folder])
+
+    def run(loaded, db, **opts):
+        s = Session(db, loaded, Scheduler(Config(fuzz=False)), StudyOptions(**opts), NOW)
+        shown, now = [], NOW
+        while (n := s.next(now)) is not None and len(shown) < 40:
+            shown.append((n[0].key, n[1]))
+            s.answer(n[0], Rating.GOOD, now, 1000)
+            now += timedelta(minutes=1)
+        return shown
+
+    for opts in ({}, {"decks": ("b",)}, {"tags": ("y",)}, {"tags": ("deck-t", "x")},
+                 {"tags": ("t",), "cram": True}):
+        dbs = [Database(tmp_path / f"{n}-{len(os.listdir(tmp_path))}.sqlite3") for n in "cp"]
+        for db in dbs:  # a store that has seen the decks: the session syncs nothing
+            store.sync_decks(db, load_decks([folder]).decks, NOW)
+        cached = cached_load([folder]).decks
+        got = run(cached, dbs[0], **opts)
+        assert got == run(load_decks([folder]).decks, dbs[1], **opts)
+        assert got
+        shown_decks = {deck_id for (deck_id, _), _ in got}
+        assert {d.id for d in cached if d.cards.loaded} == shown_decks
+        tables = [db.conn.execute("SELECT * FROM cards ORDER BY id").fetchall() for db in dbs]
+        assert tables[0] == tables[1]
+        for db in dbs:
+            db.close()
+
+
+def test_an_unchanged_deck_is_synced_without_building_its_cards(folder, tmp_path):
+    db = Database(tmp_path / "s.sqlite3")
+    cached_load([folder])
+    store.sync_decks(db, cached_load([folder]).decks, NOW)
+    decks = cached_load([folder]).decks
+    store.sync_decks(db, decks, NOW)
+    assert not any(d.cards.loaded for d in decks)
+    write(folder / "a.yaml", deck_text("a", ["F0", "F1", "F2"]))  # a new card: synced
+    decks = cached_load([folder]).decks
+    store.sync_decks(db, decks, NOW)
+    rows = db.conn.execute("SELECT card_id FROM cards WHERE deck_id = 'a' ORDER BY id")
+    assert [r[0] for r in rows] == ["c0", "c1", "c2"]
+    db.close()
+
+
+def test_files_parsed_in_worker_processes_give_the_same_result(folder, monkeypatch, parses):
+    from quizforge.decks import loader
+    from quizforge.decks.model import LazyCards
+
+    write(folder / "t.yaml", tagged_deck_text("t"))
+    write(folder / "dup.yaml", deck_text("a", ["F"]))  # a taken deck id
+    reference = load_decks([folder])
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
+    parses.clear()
+    result = cached_load([folder])
+    assert parses == []  # not in this process
+    assert all(isinstance(d.cards, LazyCards) and not d.cards.loaded for d in result.decks)
+    same(result, reference)
+    parses.clear()
+    same(cached_load([folder]), reference)  # and the workers' rows were cached
+    assert parses == []

@@ -237,3 +237,90 @@ def test_processes_creating_the_store_at_once(tmp_path):
             p.join(30)
         outcomes += [results.get(timeout=5) for _ in procs]
     assert set(outcomes) == {"ok"}
+
+
+# -- per-deck review counts (migration 0005) ---------------------------------------------
+
+
+def counted(d) -> dict[str, int]:
+    return {k: n for k, n in d.conn.execute("SELECT deck_id, reviews FROM deck_reviews") if n}
+
+
+def joined(d) -> dict[str, int]:
+    """The reference: revlog rows whose card is in each deck, counted."""
+    return dict(d.conn.execute(
+        "SELECT c.deck_id, COUNT(*) FROM revlog v JOIN cards c ON c.id = v.card GROUP BY c.deck_id"
+    ).fetchall())
+
+
+def review(d, deck_id, card_id, at=T0) -> int:
+    row = store.find_card(d, deck_id, card_id)
+    after, rec = Scheduler(Config(fuzz=False)).review(row.schedule, Rating.GOOD, at)
+    with d.atomic() as conn:
+        store.write_schedule(conn, row.rowid, after)
+        return store.insert_review(conn, row.rowid, rec)
+
+
+def test_review_counts_per_deck_follow_every_write_to_the_review_log(db):
+    store.sync_decks(db, [make_deck("a", n_flash=3), make_deck("b", n_flash=2)], T0)
+    ids = [review(db, "a", "c0"), review(db, "a", "c1"), review(db, "b", "c0"), review(db, "a", "c0")]
+    assert counted(db) == joined(db) == {"a": 3, "b": 1}
+    with db.atomic() as conn:
+        store.delete_review(conn, ids[0])  # undo
+    assert counted(db) == joined(db) == {"a": 2, "b": 1}
+    b_card = store.find_card(db, "b", "c1").rowid
+    with db.atomic() as conn:
+        conn.execute("UPDATE revlog SET card = ? WHERE id = ?", (b_card, ids[1]))
+    assert counted(db) == joined(db) == {"a": 1, "b": 2}
+    # What a damaged store may hold (the foreign key off): a review whose card is missing.
+    db.conn.execute("PRAGMA foreign_keys = OFF")
+    with db.atomic() as conn:
+        conn.execute("INSERT INTO revlog (card, reviewed_at, rating, duration_ms, state_before,"
+                     " interval_days) VALUES (999, 0, 3, 1, 0, 1.0)")  # no such card: not counted
+    assert counted(db) == joined(db) == {"a": 1, "b": 2}
+    with db.atomic() as conn:  # the card arrives after its review; then a card goes
+        conn.execute("INSERT INTO cards (id, deck_id, card_id, kind, added_at)"
+                     " VALUES (999, 'c', 'x', 'flashcard', 0)")
+        conn.execute("DELETE FROM revlog WHERE card = ?", (b_card,))
+        conn.execute("DELETE FROM cards WHERE id = ?", (b_card,))
+    assert counted(db) == joined(db) == {"a": 1, "b": 1, "c": 1}
+    with db.atomic() as conn:
+        conn.execute("UPDATE cards SET deck_id = 'a' WHERE id = 999")
+    assert counted(db) == joined(db) == {"a": 2, "b": 1}
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    stats = store.deck_stats(db, ["a", "b", "none"], T0)
+    assert {k: v["reviews"] for k, v in stats.items()} == {"a": 2, "b": 1, "none": 0}
+
+
+def test_a_store_before_0005_gets_its_review_counts(tmp_path, monkeypatch):
+    path = tmp_path / "s.sqlite3"
+    upto = [name for name, _ in MIGRATIONS].index("0005_deck_review_counts")
+    monkeypatch.setattr(dbmod, "MIGRATIONS", MIGRATIONS[:upto])
+    with Database(path) as d:
+        store.sync_decks(d, [make_deck("a", n_flash=3), make_deck("b", n_flash=2)], T0)
+        for deck_id, card_id in [("a", "c0"), ("a", "c0"), ("b", "c1")]:
+            review(d, deck_id, card_id)
+    monkeypatch.setattr(dbmod, "MIGRATIONS", MIGRATIONS)
+    with Database(path) as d:
+        assert counted(d) == joined(d) == {"a": 2, "b": 1}
+        review(d, "a", "c2")
+        assert counted(d) == joined(d) == {"a": 3, "b": 1}
+
+
+def test_migration_statements_split_on_semicolons_but_keep_trigger_bodies_whole():
+    sql = """
+        CREATE TABLE t (x INTEGER);
+        CREATE TRIGGER t_ins AFTER INSERT ON t BEGIN
+            UPDATE t SET x = x + 1 WHERE rowid = NEW.rowid;
+            UPDATE t SET x = x + 1 WHERE rowid = NEW.rowid;
+        END;
+        INSERT INTO t VALUES (1)
+    """
+    statements = dbmod._statements(sql)
+    assert [s.split()[:2] for s in statements] == [["CREATE", "TABLE"], ["CREATE", "TRIGGER"],
+                                                   ["INSERT", "INTO"]]
+    assert statements[1].endswith("NEW.rowid;\n        END")
+    conn = sqlite3.connect(":memory:")
+    for s in statements:
+        conn.execute(s)
+    assert conn.execute("SELECT x FROM t").fetchall() == [(3,)]

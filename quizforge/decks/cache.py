@@ -27,6 +27,7 @@ as one mapping per card, see bench/bench_deck_cache.py).
 from __future__ import annotations
 
 import json
+import operator
 import os
 import sqlite3
 import time
@@ -155,20 +156,20 @@ _TAGS = {t: names.index("tags") for t, names in _FIELDS.items()}
 assert set(_CLASSES) == set(CARD_TYPES)
 
 
+_GETTERS = {t: operator.attrgetter(*names) for t, names in _FIELDS.items()}
+
+
 def cards_to_rows(cards: tuple[Card, ...]) -> dict[str, Any]:
     """{"tagsets": [[tag, …], …], "cards": [[type, field, …], …]}: each card's fields in
-    dataclass order, its tags as an index into `tagsets` (a folder of cards shares a few)."""
+    dataclass order, its tags as an index into `tagsets` (a folder of cards shares a few).
+    Tuples stay tuples: JSON writes them as lists."""
     tagsets: dict[tuple[str, ...], int] = {}
     rows = []
     for card in cards:
-        row: list[Any] = [card.type]
-        for name in _FIELDS[card.type]:
-            value = getattr(card, name)
-            if name == "tags":
-                value = tagsets.setdefault(value, len(tagsets))
-            elif isinstance(value, tuple):
-                value = list(value)
-            row.append(value)
+        kind = card.type
+        row = [kind, *_GETTERS[kind](card)]
+        at = _TAGS[kind] + 1
+        row[at] = tagsets.setdefault(row[at], len(tagsets))
         rows.append(row)
     return {"tagsets": [list(t) for t in tagsets], "cards": rows}
 
@@ -222,6 +223,7 @@ def digest(data: bytes) -> str:
 # -- the cache -------------------------------------------------------------------------
 
 CacheRow = tuple[str, int, int, str, str, int, str, str | None, str | None]
+ROW_INDEX, ROW_CARDS = 7, 8  # a row's card index and cards (JSON), as `_SCHEMA` orders them
 # Primary SQLite result codes that mean the file is not a cache we can use: a generic error
 # (a table or column missing), corrupt, not a database. Busy, read-only or full are not.
 _DAMAGE_CODES = {1, 11, 26}

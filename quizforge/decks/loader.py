@@ -168,7 +168,7 @@ def _cached_decks(files: list[Path], cache: DeckCache) -> list[Entry[Deck]]:
         out.append(entry)
     misses = [path for path, entry in zip(files, out, strict=True) if entry is None]
     compiled = iter(_compile_all(misses, cache))
-    return [entry or _entry(next(compiled)[0]) for entry in out]
+    return [entry or next(compiled)[0] for entry in out]
 
 
 def _cached_cards(
@@ -206,7 +206,10 @@ def _cached_cards(
     raise DeckError(f"{path} changed while quizforge was reading it: run the command again")
 
 
-def _compile_all(paths: list[Path], cache: DeckCache) -> list[tuple[ParsedDeck, FileSummary]]:
+Compiled = tuple[Entry[Deck], "FileSummary", "CacheRow | None"]
+
+
+def _compile_all(paths: list[Path], cache: DeckCache) -> list[tuple[Entry[Deck], FileSummary]]:
     """Parse and check files the cache does not hold, and queue their rows: in worker
     processes when there is enough YAML to be worth it."""
     results = None
@@ -217,10 +220,10 @@ def _compile_all(paths: list[Path], cache: DeckCache) -> list[tuple[ParsedDeck, 
     for _, _, row in results:
         if row is not None:
             cache.add(row)
-    return [(parsed, summary) for parsed, summary, _ in results]
+    return [(entry, summary) for entry, summary, _ in results]
 
 
-def _compile(path: Path) -> tuple[ParsedDeck, FileSummary, CacheRow | None]:
+def _compile(path: Path) -> Compiled:
     from quizforge.decks.cache import FileKey, FileSummary, cache_row, now_ns
 
     key = FileKey.of(path)
@@ -231,12 +234,39 @@ def _compile(path: Path) -> tuple[ParsedDeck, FileSummary, CacheRow | None]:
     row = None
     if key is not None and data is not None:
         row = cache_row(key, data, read_ns, summary, parsed.deck)
-    return parsed, summary, row
+    return _entry(parsed), summary, row
 
 
-def _compile_in_workers(
-    paths: list[Path],
-) -> list[tuple[ParsedDeck, FileSummary, CacheRow | None]] | None:
+def _compile_in_worker(path: Path) -> tuple[FileSummary, CacheRow | None, Entry[Deck] | None]:
+    """`_compile` in a worker process. A deck goes back to the parent as its cache row
+    (text) rather than as thousands of card objects: pickling and unpickling them cost
+    more than parsing took; the parent builds the cards only if it shows one."""
+    entry, summary, row = _compile(path)
+    return summary, row, (entry if row is None else None)
+
+
+def _from_worker(
+    path: Path, summary: FileSummary, row: CacheRow | None, entry: Entry[Deck] | None
+) -> Compiled:
+    """A worker's result as `_compile` gives it, the deck's cards built from the row when
+    first used (as a cached deck's are)."""
+    import json
+
+    from quizforge.decks.cache import ROW_CARDS, ROW_INDEX, cards_from_rows
+
+    if entry is not None or row is None:
+        return entry or (summary.deck_id, summary.deck_id_line, summary.problem_list(path),
+                         None), summary, row
+    deck = None
+    if summary.valid and summary.deck_id is not None and row[ROW_INDEX] is not None:
+        index = CardIndex.from_dict(json.loads(row[ROW_INDEX]))
+        text = row[ROW_CARDS]
+        cards = LazyCards(index, summary.fingerprint, lambda: cards_from_rows(json.loads(text)))
+        deck = Deck(summary.deck_id, summary.name, cards, path, summary.description, summary.tags)
+    return (summary.deck_id, summary.deck_id_line, summary.problem_list(path), deck), summary, row
+
+
+def _compile_in_workers(paths: list[Path]) -> list[Compiled] | None:
     """`_compile` for each path, in one process per core; None when it is not worth it or
     workers cannot be started here (the caller then compiles in this process)."""
     import multiprocessing
@@ -260,10 +290,11 @@ def _compile_in_workers(
     order = sorted(range(len(paths)), key=lambda i: -_size(paths[i]))
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            done = dict(zip(order, pool.map(_compile, [paths[i] for i in order]), strict=True))
+            done = dict(zip(order, pool.map(_compile_in_worker, [paths[i] for i in order]),
+                            strict=True))
     except (OSError, RuntimeError, ImportError):  # no processes here (a sandbox, a frozen app)
         return None
-    return [done[i] for i in range(len(paths))]
+    return [_from_worker(paths[i], *done[i]) for i in range(len(paths))]
 
 
 def _size(path: Path) -> int:
