@@ -100,3 +100,34 @@ def test_cram_leaves_schedule_alone(decks):
     r = runner.invoke(app, ["study", "--deck", "tiny", "--cram", "--seed", "1"], input="\n3\n\n3\na\n")
     assert r.exit_code == 0
     assert tiny_row()["new"] == 3 and tiny_row()["reviews"] == 3
+
+
+def test_a_deck_file_rewritten_before_its_cards_were_built_is_a_clean_error(decks, monkeypatch):
+    """A deck from the compiled-deck cache builds its cards when one is shown: if by then
+    its row is gone and the file holds other cards, study stops with one line, and the
+    next start reads the file as it is."""
+    import sqlite3
+
+    from quizforge.paths import deck_cache_path
+    from quizforge.study.session import Session
+
+    assert runner.invoke(app, ["decks", "--json"]).exit_code == 0  # cached and synced
+    real = Session._build
+
+    def build_then_rewrite(self, now, rng):
+        queue = real(self, now, rng)
+        with sqlite3.connect(deck_cache_path()) as conn:  # another process's doing
+            conn.execute("DELETE FROM deck_files")
+        (decks / "tiny.yaml").write_text(DECK.replace("id: one", "id: uno"))
+        return queue
+
+    monkeypatch.setattr(Session, "_build", build_then_rewrite)
+    r = runner.invoke(app, ["study", "--deck", "tiny"], input="q\n")
+    assert r.exit_code == 1
+    path = decks / "tiny.yaml"
+    assert r.stderr == (f"Error: {path} changed while quizforge was reading it: run the"
+                        " command again\n")
+    monkeypatch.setattr(Session, "_build", real)
+    r = runner.invoke(app, ["study", "--deck", "tiny"], input="q\n")
+    assert r.exit_code == 0, r.output
+    assert "Front two" in r.stdout  # "one" is gone from the deck; "uno" is new, last

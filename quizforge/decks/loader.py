@@ -4,8 +4,10 @@ A file with any problem is left out; the others still load. Deck ids must be uni
 all files: the first file (in search-path order) keeps its id, later ones are problems.
 
 Given a `DeckCache`, an unchanged file is taken from it instead of being parsed, and a
-changed one is parsed and cached again (quizforge.decks.cache). Without one (`validate`),
-every file is read. `list_decks` gives each deck without its cards, for listings.
+changed one is parsed and cached again (quizforge.decks.cache). A deck taken from the cache
+(or parsed in a worker process) builds its cards on first use (model.LazyCards): its ids,
+tags and fingerprint are known at once. Without a cache (`validate`), every file is read.
+`list_decks` gives each deck without its cards, for listings.
 """
 
 from __future__ import annotations
