@@ -15,12 +15,18 @@ files, `study` in a pseudo-terminal (pexpect) until the first card is drawn.
    - first card with the cache (warm),
    - first card after one 4,000-card file changed (a card's text edited),
    - `decks --json` and `report`, with and without the 100k folder on the path.
+
+Each case prints wall-clock medians and the median CPU time of the whole process tree
+(the command and any worker processes it started: user + system). On a machine that others
+share, wall times swing with their load; CPU times much less (a cold start's wall time on
+an idle machine is about its parent's CPU time plus its workers' divided by the cores).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -36,9 +42,16 @@ ROOT = Path(__file__).resolve().parent.parent
 STORE = ROOT / "bench" / "out" / "store.sqlite3"
 DECKS = ROOT / "bench" / "out" / "decks"
 CACHE = "deck-cache.sqlite3"
+CPU: list[float] = []  # CPU seconds of each run's process tree, appended by each run
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def first_card_seconds(env: dict, args=()) -> float:
+    cpu0 = children_cpu()
     t0 = time.perf_counter()
     child = pexpect.spawn(
         sys.executable, ["-m", "quizforge", "study", *args], env=env, encoding="utf-8",
@@ -49,14 +62,19 @@ def first_card_seconds(env: dict, args=()) -> float:
     child.sendintr()
     child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=10)
     child.terminate(force=True)
+    child.close()  # waited for: its CPU time (and its workers') is counted
+    CPU.append(children_cpu() - cpu0)
     return dt
 
 
 def command_seconds(env: dict, *args: str) -> float:
+    cpu0 = children_cpu()
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "quizforge", *args], env=env, check=True,
                    capture_output=True)
-    return time.perf_counter() - t0
+    dt = time.perf_counter() - t0
+    CPU.append(children_cpu() - cpu0)
+    return dt
 
 
 def heavy_imports(env: dict) -> list[str]:
@@ -79,11 +97,12 @@ def heavy_imports(env: dict) -> list[str]:
     return out.stdout.split()
 
 
-def summarize(name: str, xs: list[float]) -> float:
+def summarize(name: str, xs: list[float], cpu: list[float] | None = None) -> float:
     xs = sorted(xs)
     med = statistics.median(xs)
-    print(f"{name:<48} median {med * 1000:6.0f} ms   min {xs[0] * 1000:6.0f} ms   "
-          f"max {xs[-1] * 1000:6.0f} ms", flush=True)
+    cpu_text = f"   cpu {statistics.median(cpu) * 1000:6.0f} ms" if cpu else ""
+    print(f"{name:<44} median {med * 1000:6.0f} ms   min {xs[0] * 1000:6.0f} ms   "
+          f"max {xs[-1] * 1000:6.0f} ms{cpu_text}", flush=True)
     return med
 
 
@@ -96,10 +115,12 @@ def interleaved(cases: dict[str, Callable[[], float]], runs: int) -> dict[str, f
     """Run each case once per round, round after round, so that a busy machine slows all
     of them alike and their ratios stay meaningful; the median of each."""
     times: dict[str, list[float]] = {name: [] for name in cases}
+    cpu: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(runs):
         for name, fn in cases.items():
             times[name].append(fn())
-    return {name: summarize(name, xs) for name, xs in times.items()}
+            cpu[name].append(CPU[-1])
+    return {name: summarize(name, xs, cpu[name]) for name, xs in times.items()}
 
 
 def main() -> None:
