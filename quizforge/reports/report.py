@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from quizforge.reports.activity import DayCount, Heatmap, heatmap
 from quizforge.reports.forecast import forecast
+from quizforge.reports.interview import DEFINITION as INTERVIEW_DEFINITION
+from quizforge.reports.interview import InterviewOutlook, Outlook, interview_outlook
 from quizforge.reports.mastery import MATURE_DAYS, Mastery, MasteryTable, mastery
 from quizforge.reports.recall import RecallCurve
 from quizforge.reports.retention import RetentionWindow, Tally, retention
@@ -64,6 +66,7 @@ class Report:
     weak: WeakSpots
     deck_titles: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per section
+    interview: InterviewOutlook | None = None  # with an interview date in the settings
 
     @property
     def advice(self) -> list[Advice]:
@@ -96,6 +99,19 @@ def build_report(
         return result
 
     curve = RecallCurve.of(scheduler)
+    outlook = None
+    if cfg.interview is not None:
+        outlook = timed(
+            "interview",
+            interview_outlook,
+            db,
+            now,
+            cfg.interview,
+            cal,
+            scope,
+            curve,
+            cfg.desired_retention,
+        )
     return Report(
         now=now,
         scope=scope,
@@ -112,6 +128,7 @@ def build_report(
         weak=timed("weak_spots", weak_spots, db, now, cal, scope, scheduler),
         deck_titles=dict(deck_titles or {}),
         timings=timings,
+        interview=outlook,
     )
 
 
@@ -219,6 +236,30 @@ def _card(c: WeakCard) -> dict:
     }
 
 
+def _outlook(o: Outlook) -> dict:
+    return {"reviewed": o.reviewed, "recall": _rate(o.recall), "below": o.below, "new": o.new}
+
+
+def _interview(r: Report) -> dict | None:
+    o = r.interview
+    if o is None:
+        return None
+    return {
+        "date": o.date.isoformat(),
+        "days_left": o.days_left,
+        "passed": o.passed,
+        "recall_at": _iso(o.moment),
+        "desired_retention": r.desired_retention,
+        "definition": INTERVIEW_DEFINITION,
+        "total": None if o.passed else _outlook(o.total),
+        "decks": [
+            {"deck": d.name, "title": r.deck_titles.get(d.name, d.name), **_outlook(d)}
+            for d in o.decks
+        ],
+        "tags": [{"tag": t.name, **_outlook(t)} for t in o.tags],
+    }
+
+
 def report_dict(r: Report) -> dict:
     t = r.today
     return {
@@ -270,7 +311,9 @@ def report_dict(r: Report) -> dict:
                 for w in r.retention
             ],
         },
+        "interview": _interview(r),
         "forecast": {
+            "interview_date": r.interview.date.isoformat() if r.interview else None,
             "total": sum(d.count for d in r.forecast),
             "days": [{"date": d.date.isoformat(), "due": d.count} for d in r.forecast],
         },

@@ -84,9 +84,7 @@ class Session:
         self.deck_ids = sorted({d for d, _ in self.cards})
         store.sync_decks(db, decks, now)
         rng = random.Random(options.seed) if options.shuffle else None
-        self.day_start, self.day_end = day_bounds(
-            now, scheduler.config.day_starts_at, scheduler.tz
-        )
+        self.day_start, self.day_end = day_bounds(now, scheduler.config.day_starts_at, scheduler.tz)
         self.interview = scheduler.config.interview
         # In the last days before the interview, reviews go weakest-on-the-date first.
         self.final_days = not options.cram and in_final_days(
@@ -111,18 +109,24 @@ class Session:
         for deck_id in wanted:
             deck = by_id[deck_id]
             for card in deck.cards:
-                if self.options.tags and not set(self.options.tags) & set(store.card_tags(deck, card)):
+                if self.options.tags and not set(self.options.tags) & set(
+                    store.card_tags(deck, card)
+                ):
                     continue
                 out[(deck.id, card.id)] = card
         if not out:
-            what = f"tag {', '.join(self.options.tags)}" if self.options.tags else "the chosen decks"
+            what = (
+                f"tag {', '.join(self.options.tags)}" if self.options.tags else "the chosen decks"
+            )
             raise DeckError(f"no cards match {what}")
         return out
 
     def _check_ahead(self, now: datetime) -> None:
         cfg = self.scheduler.config
         if self.options.cram:
-            raise InterviewDateError("--ahead and --cram cannot be used together: cram shows every card")
+            raise InterviewDateError(
+                "--ahead and --cram cannot be used together: cram shows every card"
+            )
         if self.interview is None:
             raise InterviewDateError(
                 "--ahead needs an interview date: pass --until YYYY-MM-DD or run"
@@ -229,7 +233,15 @@ class Session:
             attempt_id = store.insert_attempt(conn, attempt, entry.rowid) if attempt else None
         ok = rating != Rating.AGAIN if correct is None else correct
         self._undo.append(
-            _Undo("answer", Entry(**vars(entry)), before, revlog_id, ok, duration_ms / 1000, attempt_id)
+            _Undo(
+                "answer",
+                Entry(**vars(entry)),
+                before,
+                revlog_id,
+                ok,
+                duration_ms / 1000,
+                attempt_id,
+            )
         )
         self.tally.answered += 1
         self.tally.correct += int(ok)
