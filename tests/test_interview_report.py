@@ -86,6 +86,12 @@ def test_json_and_screen(db):
     assert [x["deck"] for x in i["decks"]] == ["a", "b"]
     assert i["tags"][1] == {"tag": "y", "reviewed": 2, "recall": round(R3, 4), "below": 2, "new": 0}
     assert d["forecast"]["interview_date"] == "2026-03-12"
+    assert not any("--ahead" in (a["command"] or "") for a in d["advice"])  # 10 days: not yet
+    final = report(db, now=T0 + 5 * DAY).to_dict()["advice"]
+    assert {
+        "text": "Interview in 5 days: 2 studied cards will be below 90%; review the weakest early",
+        "command": "quizforge study --ahead 2",
+    } in final
     json.dumps(d)
     for width in (80, 40):
         buf = io.StringIO()

@@ -223,7 +223,7 @@ def test_cli_bad_dates_are_one_line_errors(args, message):
 def test_cli_until_is_for_this_session_only():
     r = runner.invoke(app, ["study", "--until", "2026-03-06"], env=NOW, input="q\n")
     assert r.exit_code == 0, r.output
-    assert "Interview in 4 days (Fri 06 Mar): no review left for after it, weakest first." in r.output
+    assert "Interview in 4 days (Fri 06 Mar): no review left for after it, weakest first\n" in r.output
     shown = runner.invoke(app, ["config", "--json"], env=NOW)
     assert '"interview_date": ""' in shown.output  # not saved
     r = runner.invoke(app, ["study"], env=NOW, input="q\n")

@@ -112,8 +112,6 @@ def study(
     scheduler = Scheduler(config)
     with open_store(write=True) as db:
         session = Session(db, loaded, scheduler, options, clock.now())
-        if session.interview is not None and not cram:
-            _aim_line(session, clock.now())
         if len(session.queue) == 0:
             nd = session.next_due()
             msg = "Nothing to study right now."
@@ -137,21 +135,6 @@ def study(
         out.print(summary_panel(summary, clock.now()))
     if summary.interrupted:
         raise typer.Exit(130)  # as a shell expects of Ctrl-C (drill exits 130 too)
-
-
-def _aim_line(session, now) -> None:
-    """One line saying the session is aimed at the interview date, while it is ahead."""
-    from quizforge.scheduling.interview import days_left
-
-    cfg = session.scheduler.config
-    n = days_left(session.interview, now, cfg.day_starts_at)
-    if n < 0:
-        return
-    when = "today" if n == 0 else "tomorrow" if n == 1 else f"in {n} days"
-    text = f"Interview {when} ({session.interview:%a %d %b}): no review left for after it"
-    if session.final_days:
-        text += ", weakest first"
-    out.print(f"[magenta]{text}.[/]", highlight=False)
 
 
 def _generated_runner():

@@ -17,10 +17,12 @@ from quizforge.reports.scope import Calendar, Scope
 from quizforge.reports.skills import DRILL_COMMAND, RECENT, Skills, skills
 from quizforge.reports.today import Today, today
 from quizforge.reports.weak import WeakCard, WeakSpots, study_command, weak_spots
+from quizforge.scheduling.interview import FINAL_DAYS
 from quizforge.scheduling.scheduler import Scheduler
 from quizforge.store.db import Database
 
 SCHEMA = 1
+AHEAD_ADVICE = 50  # at most this many cards pulled forward by the advice's command
 
 DEFINITIONS = {
     "interval": "due - last_review: the interval the scheduler gave at the card's last answer",
@@ -161,6 +163,16 @@ def advice(r: Report) -> list[Advice]:
             f"next {upcoming.count} on {upcoming.date:%a %d %b}" if upcoming else "none scheduled"
         )
         out.append(Advice(f"All caught up ({when})"))
+    o = r.interview
+    if o is not None and 0 < o.days_left <= FINAL_DAYS and o.total.below:
+        n = min(o.total.below, AHEAD_ADVICE)
+        out.append(
+            Advice(
+                f"Interview in {o.days_left} day{'s' * (o.days_left != 1)}: {o.total.below:,}"
+                f" studied cards will be below {r.desired_retention:.0%}; review the weakest early",
+                f"{study} --ahead {n}",
+            )
+        )
     due = [lv for lv in r.skills.levels if lv.id in r.skills.due]
     if due:
         out.append(Advice(f"Drill {due[0].id}, due for review", due[0].command))

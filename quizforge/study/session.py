@@ -137,6 +137,18 @@ class Session:
                 f"--ahead: the interview date {self.interview.isoformat()} has passed"
             )
 
+    def aim(self, now: datetime) -> str | None:
+        """One line for the study screen while the session is aimed at an interview date."""
+        if self.interview is None or self.options.cram:
+            return None
+        cfg = self.scheduler.config
+        n = days_left(self.interview, now, cfg.day_starts_at, self.scheduler.tz)
+        if n < 0:
+            return None
+        when = {0: "today", 1: "tomorrow"}.get(n, f"in {n} days")
+        text = f"Interview {when} ({self.interview:%a %d %b}): no review left for after it"
+        return text + (", weakest first" if self.final_days else "")
+
     def recall_on_date(self, entry: Entry) -> float:
         """Predicted recall at the start of the interview's study day."""
         assert self.interview is not None
