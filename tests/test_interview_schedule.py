@@ -134,7 +134,8 @@ def test_last_days_and_until():
     assert days_left(date(2026, 3, 9), T0, tz=UTC) == 7
     assert in_final_days(date(2026, 3, 9), T0, tz=UTC)
     assert not in_final_days(date(2026, 3, 10), T0, tz=UTC)
-    assert not in_final_days(date(2026, 3, 2), T0, tz=UTC)  # the day itself
+    assert in_final_days(date(2026, 3, 2), T0, tz=UTC)  # the day itself
+    assert not in_final_days(date(2026, 3, 1), T0, tz=UTC)  # passed
     assert not in_final_days(None, T0, tz=UTC)
     # before 4 am it is still yesterday's study day
     assert days_left(date(2026, 3, 9), datetime(2026, 3, 2, 3, tzinfo=UTC), tz=UTC) == 8

@@ -84,6 +84,14 @@ def test_final_days_order_by_recall_on_the_date(stocked):
     assert by_recall != sorted(due, key=lambda c: schedules(db)[c].due)  # the order did change
 
 
+def test_on_the_day_itself_weakest_now_first(stocked):
+    db, deck = stocked
+    s = Session(db, [deck], scheduler(interview_date="2026-03-02"), StudyOptions(), T0)
+    assert s.final_days
+    due = [cid for cid, *_rest, until in CARDS if until <= 0]
+    assert order(s) == sorted(due, key=lambda c: reference_recall(schedules(db)[c], T0))
+
+
 def test_before_the_final_days_most_overdue_first(stocked):
     db, deck = stocked
     s = Session(db, [deck], scheduler(interview_date="2026-03-20"), StudyOptions(), T0)

@@ -60,9 +60,10 @@ def study(
     Every answer is saved the moment you give it.
 
     With an interview date (--until, or `quizforge config set interview_date`), no
-    review is scheduled after the study day before it. In the last 7 days before it,
-    reviews come weakest-on-the-date first; --ahead N adds cards not yet due that would
-    be below desired_retention on the date (an early review; FSRS counts it as one).
+    review is scheduled after the study day before it. In the last 7 days before it
+    (and on the day), reviews come weakest-on-the-date first; --ahead N adds cards not
+    yet due that would be below desired_retention on the date (an early review; FSRS
+    counts it as one).
 
     With stdin not a terminal, each prompt reads one line (flashcard: any line
     reveals, then 1-4; MCQ: the letter; q quits), so sessions can be scripted.

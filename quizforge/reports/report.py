@@ -164,11 +164,12 @@ def advice(r: Report) -> list[Advice]:
         )
         out.append(Advice(f"All caught up ({when})"))
     o = r.interview
-    if o is not None and 0 < o.days_left <= FINAL_DAYS and o.total.below:
+    if o is not None and 0 <= o.days_left <= FINAL_DAYS and o.total.below:
         n = min(o.total.below, AHEAD_ADVICE)
+        when = {0: "today", 1: "tomorrow"}.get(o.days_left, f"in {o.days_left} days")
         out.append(
             Advice(
-                f"Interview in {o.days_left} day{'s' * (o.days_left != 1)}: {o.total.below:,}"
+                f"Interview {when}: {o.total.below:,}"
                 f" studied cards will be below {r.desired_retention:.0%}; review the weakest early",
                 f"{study} --ahead {n}",
             )

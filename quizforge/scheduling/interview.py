@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from quizforge.errors import QuizforgeError
 from quizforge.scheduling.days import day_start, study_day
 
-FINAL_DAYS = 7  # "the last days": the date is 1 to FINAL_DAYS study days away
+FINAL_DAYS = 7  # "the last days": from FINAL_DAYS study days before the date to the day itself
 
 
 def days_left(interview: date, now: datetime, starts_at: int = 4, tz: tzinfo | None = None) -> int:
@@ -29,8 +29,9 @@ def days_left(interview: date, now: datetime, starts_at: int = 4, tz: tzinfo | N
 def in_final_days(
     interview: date | None, now: datetime, starts_at: int = 4, tz: tzinfo | None = None
 ) -> bool:
-    """True in the last FINAL_DAYS study days before the date (the date itself excluded)."""
-    return interview is not None and 0 < days_left(interview, now, starts_at, tz) <= FINAL_DAYS
+    """True from FINAL_DAYS study days before the date to the day itself (a morning
+    interview leaves time to go over the weakest cards once more)."""
+    return interview is not None and 0 <= days_left(interview, now, starts_at, tz) <= FINAL_DAYS
 
 
 def last_review_day(interview: date) -> date:

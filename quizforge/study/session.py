@@ -92,6 +92,11 @@ class Session:
         )
         if options.ahead is not None:
             self._check_ahead(now)
+        self._moment = (
+            max(now, moment_of(self.interview, scheduler.config.day_starts_at, scheduler.tz))
+            if self.interview is not None
+            else None
+        )
         if options.cram:
             self.queue = Queue.build_cram([self._entry(r) for r in self._rows_all()], rng)
         else:
@@ -150,9 +155,10 @@ class Session:
         return text + (", weakest first" if self.final_days else "")
 
     def recall_on_date(self, entry: Entry) -> float:
-        """Predicted recall at the start of the interview's study day."""
-        assert self.interview is not None
-        return self.scheduler.recall_on(entry.schedule, self.interview)
+        """Predicted recall at the start of the interview's study day (on the day itself:
+        now)."""
+        assert self._moment is not None
+        return self.scheduler.retrievability(entry.schedule, self._moment)
 
     def _ahead(self, now: datetime, n: int) -> list[Entry]:
         """Up to `n` review cards not yet due whose recall on the interview date would be
