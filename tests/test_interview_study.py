@@ -242,4 +242,4 @@ def test_cli_help_says_what_the_last_days_are():
     r = runner.invoke(app, ["study", "--help"], env={"COLUMNS": "100"})
     assert r.exit_code == 0
     text = " ".join(r.output.split())
-    assert "In the last 7 days before it" in text and "--until" in text and "--ahead" in text
+    assert "In the last 7 days and on the day" in text and "--until" in text and "--ahead" in text

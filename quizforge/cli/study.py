@@ -59,11 +59,11 @@ def study(
     letter. Any time: u undoes the last answer, s suspends the card, q quits.
     Every answer is saved the moment you give it.
 
-    With an interview date (--until, or `quizforge config set interview_date`), no
-    review is scheduled after the study day before it. In the last 7 days before it
-    (and on the day), reviews come weakest-on-the-date first; --ahead N adds cards not
-    yet due that would be below desired_retention on the date (an early review; FSRS
-    counts it as one).
+    Interview date (--until for this session, or `config set interview_date`):
+    no review is scheduled after the study day before it. In the last 7 days
+    and on the day, reviews come weakest-on-the-date first; --ahead N adds
+    cards not yet due whose recall on the date would be below
+    desired_retention (early reviews, scored as such by FSRS).
 
     With stdin not a terminal, each prompt reads one line (flashcard: any line
     reveals, then 1-4; MCQ: the letter; q quits), so sessions can be scripted.
