@@ -239,9 +239,8 @@ class Session:
         with self.db.atomic() as conn:
             before = store.get_card(self.db, entry.rowid).schedule
             fuzz_seed = entry.rowid * 100_003 + before.reps
-            after, record = self.scheduler.review(
-                before, rating, now, duration_ms, fuzz_seed, self._due_counts
-            )
+            counts = None if self.options.cram else self._due_counts  # cram keeps the schedule
+            after, record = self.scheduler.review(before, rating, now, duration_ms, fuzz_seed, counts)
             if self.options.cram:
                 after = before  # practice only: the schedule is left alone
                 record = replace(record, interval_days=0.0, lapse=False, became_leech=False)
