@@ -243,3 +243,51 @@ def test_cli_help_says_what_the_last_days_are():
     assert r.exit_code == 0
     text = " ".join(r.output.split())
     assert "In the last 7 days and on the day" in text and "--until" in text and "--ahead" in text
+
+
+def test_in_a_real_terminal_ahead_cards_are_marked_and_capped(tmp_path):
+    """A pty-driven `study --until … --ahead 3`: the screen says the session is aimed at the
+    date, an early card is marked, and its answer is on disk with a due date before it."""
+    import os
+    import sqlite3
+    import sys
+
+    import pexpect
+    from helpers import restore_sigint
+
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    cards = "".join(f"  - id: c{i}\n    front: front {i}\n    back: back {i}\n" for i in range(4))
+    (decks / "iv.yaml").write_text(f"deck: iv\nname: Interview test\ncards:\n{cards}")
+    home = tmp_path / "home"
+    env = dict(os.environ, QUIZFORGE_HOME=str(home), QUIZFORGE_DECKS=str(decks), TZ="UTC",
+               COLUMNS="80", LINES="40", TERM="xterm")
+    env.pop("NO_COLOR", None)
+    # history: every card learnt two weeks earlier, graduated, now not due
+    env["QUIZFORGE_NOW"] = "2026-03-02T12:00:00Z"
+    r = runner.invoke(app, ["study", "--deck", "iv"], env=env, input="\n3\n\n3\n\n3\n\n3\n" * 2)
+    assert r.exit_code == 0, r.output
+    env["QUIZFORGE_NOW"] = "2026-03-03T12:00:00Z"  # nothing due; the interview is in 5 days
+    child = pexpect.spawn(
+        sys.executable, ["-m", "quizforge", "study", "-d", "iv", "--until", "2026-03-08", "--ahead", "3"],
+        env=env, encoding="utf-8", timeout=20, dimensions=(40, 80), preexec_fn=restore_sigint,
+    )
+    child.expect(r"\(review, early\)")
+    child.expect("Interview in 5 days \\(Sun 08 Mar\\): no review left for after it, weakest first")
+    child.expect("show answer")
+    child.send(" ")
+    child.expect("Good")
+    child.send("3")
+    child.expect(r"\(review, early\)")  # the next card appeared: the answer is on disk
+    child.send("q")
+    child.expect(pexpect.EOF)
+    conn = sqlite3.connect(home / "quizforge.sqlite3")
+    rows = conn.execute(
+        "SELECT r.state_before, r.elapsed_days, c.due FROM revlog r JOIN cards c ON c.id = r.card"
+        " WHERE r.reviewed_at >= ?", (int(datetime(2026, 3, 3, tzinfo=UTC).timestamp() * 1000),)
+    ).fetchall()
+    conn.close()
+    assert len(rows) == 1
+    state_before, elapsed, due = rows[0]
+    assert state_before == 2 and 0.9 < elapsed < 1.1
+    assert due <= int(datetime(2026, 3, 7, 4, tzinfo=UTC).timestamp() * 1000)
