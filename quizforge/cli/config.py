@@ -27,7 +27,9 @@ DESCRIPTIONS = {
     "leech_threshold": "lapses before a card is suspended as a leech",
     "day_starts_at": "local hour at which a new study day begins",
     "fuzz": "spread intervals slightly so cards don't clump",
-    "interview_date": "your interview day, YYYY-MM-DD: the home screen counts down to it",
+    "load_balance": "within the fuzz range, prefer days with fewer reviews due (needs fuzz)",
+    "interview_date": "your interview day, YYYY-MM-DD: no review is left for after it; "
+    "report shows your recall on it",
 }
 
 

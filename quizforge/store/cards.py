@@ -10,9 +10,10 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta, tzinfo
 
 from quizforge.decks.model import Deck
+from quizforge.scheduling.days import day_start
 from quizforge.scheduling.scheduler import CardSchedule, ReviewRecord, State
 from quizforge.store.db import Database, from_ms, to_ms
 
@@ -196,6 +197,47 @@ def next_due(db: Database, deck_ids: Sequence[str], tags: Sequence[str]) -> date
         f"SELECT MIN(due) FROM cards WHERE in_deck = 1 AND suspended = 0 AND state != 0{f}", args
     ).fetchone()
     return from_ms(row[0])
+
+
+def ahead_cards(
+    db: Database,
+    deck_ids: Sequence[str],
+    tags: Sequence[str],
+    now: datetime,
+    moment: datetime,
+    k: float,
+    limit: int,
+) -> list[CardRow]:
+    """Review cards not due by `now` whose recall at `moment` will be below a retention,
+    lowest recall first. FSRS recall falls as t/S grows (t: whole days since the last
+    review, S: stability) and equals the retention at t = k·S (RecallCurve.at_least_sql)."""
+    f, args = _filters(deck_ids, tags)
+    m = to_ms(moment)
+    elapsed = "MAX(0, (? - last_review) / 86400000)"  # whole days, as py-fsrs counts them
+    rows = db.conn.execute(
+        "SELECT * FROM cards WHERE in_deck = 1 AND suspended = 0 AND state = 2 AND due > ?"
+        f"{f} AND stability > 0 AND {elapsed} > stability * ?"
+        f" ORDER BY {elapsed} / stability DESC, id LIMIT ?",
+        [to_ms(now), *args, m, k, m, limit],
+    )
+    return [_card_row(r) for r in rows]
+
+
+def due_counts(
+    db: Database, first: date, last: date, starts_at: int = 4, tz: tzinfo | None = None
+) -> dict[date, int]:
+    """Review-state cards due on each study day from `first` to `last` (inclusive), every
+    deck and drill skill counted (all of them are the learner's work that day); suspended
+    cards and cards removed from their deck left out. One query on the cards_due index."""
+    n = (last - first).days + 1
+    bounds = [to_ms(day_start(first + timedelta(days=i), starts_at, tz)) for i in range(n + 1)]
+    cases = " ".join(f"WHEN due < ? THEN {i}" for i in range(n))
+    rows = db.conn.execute(
+        f"SELECT CASE {cases} END, COUNT(*) FROM cards WHERE state = 2 AND due >= ? AND due < ?"
+        " AND suspended = 0 AND in_deck = 1 GROUP BY 1",
+        [*bounds[1:], bounds[0], bounds[-1]],
+    )
+    return {first + timedelta(days=i): count for i, count in rows}
 
 
 def write_schedule(conn: sqlite3.Connection, rowid: int, s: CardSchedule) -> None:

@@ -95,4 +95,12 @@ MIGRATIONS: list[tuple[str, str]] = [
            SET solved = correct, rating = CASE WHEN correct THEN 'good' ELSE 'again' END
         """,
     ),
+    (
+        # Load balancing counts the reviews due on each day of a fuzz range at every answer:
+        # a range scan on this index (covering: no table rows read) instead of a table scan.
+        "0005_cards_due_index",
+        """
+        CREATE INDEX cards_due ON cards (state, due, suspended, in_deck)
+        """,
+    ),
 ]
