@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from quizforge.cli import app
-from quizforge.cli.common import JsonFlag, deck_dirs, out
+from quizforge.cli.common import JsonFlag, out
 from quizforge.errors import DeckError, ImportFileError
 
 
@@ -116,8 +116,9 @@ def _plural(n: int, word: str) -> str:
 def summary_lines(s: dict, out_dir: Path, history_left: bool) -> list[str]:
     lines = [f"Imported {_plural(s['cards'], 'card')} into deck '{s['deck']}' ({s['file']})."]
     if s["skipped"]:
-        lines.append("Skipped: " + ", ".join(f"{n} ({why})" for why, n in s["skipped"].items())
-                     + ".")
+        total = sum(s["skipped"].values())
+        lines.append(f"Skipped {_plural(total, 'card')} ("
+                     + ", ".join(f"{n} {why}" for why, n in s["skipped"].items()) + ").")
     if s["images"] or s["media_files"]:
         left = (f", {_plural(s['media_files'], 'media file')} left in the package"
                 if s["media_files"] else "")

@@ -15,7 +15,7 @@ from pathlib import Path
 from quizforge.errors import ImportFileError
 from quizforge.importing.model import Imported, ImportedCard
 
-__all__ = ["Imported", "ImportedCard", "SUFFIXES", "deck_text", "read_source", "write_deck"]
+__all__ = ["SUFFIXES", "Imported", "ImportedCard", "deck_text", "read_source", "write_deck"]
 
 SUFFIXES = {".apkg": "package", ".colpkg": "package", ".csv": "text", ".tsv": "text",
             ".txt": "text", ".md": "hashcards", ".markdown": "hashcards"}

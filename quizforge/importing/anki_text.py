@@ -32,6 +32,7 @@ from quizforge.importing.notes import CLOZE, NoteCards, NoteType, Template
 SEPARATORS = {"comma": ",", "semicolon": ";", "tab": "\t", "space": " ", "pipe": "|",
               "colon": ":"}
 _HEADER = re.compile(r"^#([a-z ]+):(.*)$")
+_LOOKS_HTML = re.compile(r"<[a-zA-Z][^>]*>|&(?:[a-z]+|#\d+);")
 KNOWN_HEADERS = {"separator", "html", "tags", "columns", "notetype", "deck", "notetype column",
                  "deck column", "tags column", "guid column", "if matches", "match scope"}
 
@@ -44,11 +45,11 @@ def read_text(path: Path) -> Imported:
             from None
     except OSError as e:
         raise ImportFileError(f"cannot read {path}: {e.strerror or e}") from None
-    lines = text.splitlines()
+    lines = text.splitlines(keepends=True)  # a quoted field may hold line breaks
     headers: dict[str, str] = {}
     start = 0
     for i, line in enumerate(lines):
-        m = _HEADER.match(line)
+        m = _HEADER.match(line.rstrip("\r\n"))
         if not m or m.group(1).strip().lower() not in KNOWN_HEADERS:
             break
         headers[m.group(1).strip().lower()] = m.group(2).strip()
@@ -72,7 +73,10 @@ def read_text(path: Path) -> Imported:
     special = {k: column(k) for k in ("guid", "notetype", "deck", "tags")}
     skip = {c for c in special.values() if c is not None}
     names = headers.get("columns", "").split(sep) if "columns" in headers else []
-    html = headers.get("html", "false").lower() in ("true", "yes", "1")
+    if "html" in headers:
+        html = headers["html"].lower() in ("true", "yes", "1")
+    else:  # as Anki does without the header: HTML if the notes look like it
+        html = any(_LOOKS_HTML.search(c) for r in rows[:50] for c in r)
     fixed_tags = headers.get("tags", "").split()
     deck_header = headers.get("deck")
 
@@ -98,7 +102,8 @@ def read_text(path: Path) -> Imported:
         first = values[0] if values else ""
         is_cloze = "cloze" in notetype.lower() or bool(CLOZE.search(first))
         kind, ords = _note_type(notetype, labels, is_cloze, values)
-        base = guid_id(guid) if guid else text_id(builder.convert(first)[0])
+        key = CLOZE.sub(lambda m: m.group(2), first) if is_cloze else first
+        base = guid_id(guid) if guid else text_id(builder.convert(key)[0])
         before = len(result.cards)
         builder.note(base, kind, values, list(dict.fromkeys(tags)), ords=ords)
         spans.append((before, len(result.cards)))
