@@ -14,10 +14,13 @@ from pathlib import Path
 import fsrs
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from quizforge.cli import app, common
 from quizforge.decks.validate import parse_deck
+from quizforge.importing import scalar
 from quizforge.importing.html_text import html_to_text
 
 FIX = Path(__file__).parent / "fixtures" / "anki"
@@ -359,3 +362,17 @@ def test_damaged_collection_inside_a_good_zip(tmp_path):
     r = run(str(bad), "--deck", "x", "--out", str(tmp_path))
     assert r.exit_code == 1
     assert r.stderr.startswith(f"Error: {bad}: collection.anki21 is damaged (")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(min_size=1), st.lists(st.text(), min_size=2).map("\n".join))
+       .map(str.strip).filter(bool), st.booleans())
+def test_deck_text_scalars_read_back_as_written(text, flow):
+    """The hand-written YAML scalars: whatever the text, YAML reads the same text back."""
+    written = scalar(text, 0, flow=flow)
+    doc = f"k: [{written}]" if flow else f"k: {written}"
+    try:
+        value = yaml.safe_load(doc)["k"]
+    except yaml.YAMLError:  # characters YAML cannot hold at all: they must be quoted
+        pytest.fail(f"{text!r} written as {written!r} is not YAML")
+    assert (value[0] if flow else value) == text

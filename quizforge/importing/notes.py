@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from quizforge.importing.ids import UniqueIds, with_suffix
 from quizforge.importing.model import AnkiCardState, Imported, ImportedCard
@@ -42,7 +43,8 @@ class NoteType:
     cloze: bool
 
 
-def referenced(fmt: str, fields: Sequence[str], typed: bool = True) -> list[str]:
+@lru_cache(maxsize=1024)  # one call per template and note: the same few templates
+def referenced(fmt: str, fields: tuple[str, ...], typed: bool = True) -> tuple[str, ...]:
     """Field names a template shows, in order (`{{Front}}`, `{{text:Back}}`, `{{cloze:Text}}`);
     `typed=False` leaves out `{{type:Field}}` (an answer box, not text on the question)."""
     out: list[str] = []
@@ -53,7 +55,7 @@ def referenced(fmt: str, fields: Sequence[str], typed: bool = True) -> list[str]
             continue
         if name in fields and name not in _SPECIAL and name not in out:
             out.append(name)
-    return out
+    return tuple(out)
 
 
 def cloze_numbers(text: str) -> list[int]:
@@ -125,7 +127,7 @@ class NoteCards:
                 self.result.skipped["card without a template"] += 1
                 continue
             template = kind.templates[ord_]
-            front_fields = referenced(template.qfmt, kind.fields, typed=False)
+            front_fields = list(referenced(template.qfmt, kind.fields, typed=False))
             if not front_fields:
                 front_fields = list(kind.fields[:1])
             back_fields = [f for f in referenced(template.afmt, kind.fields)
