@@ -376,3 +376,25 @@ def test_deck_text_scalars_read_back_as_written(text, flow):
     except yaml.YAMLError:  # characters YAML cannot hold at all: they must be quoted
         pytest.fail(f"{text!r} written as {written!r} is not YAML")
     assert (value[0] if flow else value) == text
+
+
+def test_revlog_rows_map_to_reviews():
+    from quizforge.importing.history import records
+    from quizforge.importing.model import AnkiReview
+
+    day = 86_400_000
+    rows = [AnkiReview(1_000, 3, -600, 4_000, 0),        # first learn answer: from new
+            AnkiReview(2_000, 3, 1, 3_000, 0),           # learn again: from learning
+            AnkiReview(2_000 + day, 0, 0, 0, 4),         # manual reschedule: not an answer
+            AnkiReview(1_000 + 2 * day, 1, -600, 9_000, 1),  # review, forgotten: a lapse
+            AnkiReview(1_500 + 2 * day, 3, 2, 2_000, 2),     # relearn
+            AnkiReview(1_000 + 3 * day, 4, 0, 1_000, 3)]     # filtered deck: cram
+    got, manual = records(rows)
+    assert manual == 1
+    assert [(int(r.state_before), int(r.rating), r.duration_ms, cram) for r, cram in got] == [
+        (0, 3, 4_000, False), (1, 3, 3_000, False), (2, 1, 9_000, False),
+        (3, 3, 2_000, False), (2, 4, 1_000, True)]
+    assert [r.interval_days for r, _ in got][:3] == [600 / 86_400, 1.0, 600 / 86_400]
+    assert got[0][0].elapsed_days is None
+    assert got[2][0].elapsed_days == pytest.approx((2 * day - 1_000) / day)
+    assert [r.lapse for r, _ in got] == [False, False, True, False, False]

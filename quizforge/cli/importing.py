@@ -29,17 +29,25 @@ def import_command(
                                         "(ids are stable: progress is kept).")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Import flashcards from Anki or hashcards as a quizforge deck (a YAML file).
+    """Import flashcards from Anki or hashcards as a deck file (OUT/ID.yaml).
 
-    Card ids are stable (from Anki's note GUIDs, or from the front text), so importing an
-    updated file again with --force keeps every card's progress. HTML becomes plain text;
-    images are not copied (a card shows [image: file]). Cloze notes give one card per
-    deletion; fields beyond front and back go into the card's explanation.
+    Reads an Anki package (.apkg, .colpkg, old or new format), Anki's
+    "Notes in Plain Text" export or a CSV/TSV with Anki's #headers, or a
+    hashcards Markdown deck. HTML becomes plain text; images are not copied
+    (a card says \\[image: file]). A cloze note gives one card per deletion;
+    fields beyond front and back go into the card's explanation.
 
-    Example:
+    Card ids are stable (from Anki's note GUIDs, else from the front text):
+    importing an updated file again with --force keeps every card's progress.
+    --with-history also brings an Anki package's reviews into the store.
 
-        quizforge import ~/Downloads/ml.apkg --deck ml-anki --out ~/decks --with-history
-        quizforge study --decks ~/decks --deck ml-anki
+    Examples:
+
+      quizforge import ~/Downloads/ml.apkg --deck ml-anki --out ~/decks
+
+      quizforge import ml.apkg --deck ml-anki --out ~/decks --with-history
+
+      quizforge study --decks ~/decks --deck ml-anki
     """
     import re
 
@@ -75,7 +83,7 @@ def import_command(
         print(json.dumps(summary, ensure_ascii=False))
         return
     for line in summary_lines(summary, out_dir, imported.has_history and not with_history):
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        out.print(line, markup=False, highlight=False)
 
 
 def _refuse_taken_id(deck: str, target: Path, out_dir: Path) -> None:
