@@ -398,3 +398,14 @@ def test_revlog_rows_map_to_reviews():
     assert got[0][0].elapsed_days is None
     assert got[2][0].elapsed_days == pytest.approx((2 * day - 1_000) / day)
     assert [r.lapse for r, _ in got] == [False, False, True, False, False]
+
+
+def test_truncated_zstd_collection(tmp_path):
+    data = zipfile.ZipFile(FIX / "ml.apkg").read("collection.anki21b")
+    bad = tmp_path / "cut.apkg"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("collection.anki21b", data[:len(data) // 2])
+    r = run(str(bad), "--deck", "x", "--out", str(tmp_path))
+    assert r.exit_code == 1
+    assert r.stderr == (f"Error: {bad}: collection.anki21b is not an SQLite database "
+                        "(damaged or truncated)\n")

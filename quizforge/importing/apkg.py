@@ -67,19 +67,23 @@ def _zip_reason(e: zipfile.BadZipFile) -> str:
 def _unzstd(data: bytes, path: Path) -> bytes:
     import zstandard  # only Anki 2.1.50+ packages need it
 
+    chunks: list[bytes] = []
+    total = 0
     try:
         reader = zstandard.ZstdDecompressor().stream_reader(data)
-        out = reader.read(MAX_COLLECTION_BYTES + 1)
+        while chunk := reader.read(1 << 20):  # in pieces: read(n) allocates n bytes at once
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > MAX_COLLECTION_BYTES:
+                raise ImportFileError(f"{path}: the collection is larger than 4 GiB")
     except zstandard.ZstdError as e:
         raise ImportFileError(f"{path}: the compressed collection is damaged ({e})") from None
-    if len(out) > MAX_COLLECTION_BYTES:
-        raise ImportFileError(f"{path}: the collection is larger than 4 GiB")
-    return out
+    return b"".join(chunks)
 
 
 def _open_sqlite(data: bytes, path: Path, inner: str) -> sqlite3.Connection:
     if not data.startswith(_SQLITE_MAGIC):
-        raise ImportFileError(f"{path}: {inner} is not an SQLite database")
+        raise ImportFileError(f"{path}: {inner} is not an SQLite database (damaged or truncated)")
     raw = bytearray(data)
     raw[18] = raw[19] = 1  # WAL in the header: an in-memory copy must use the rollback journal
     conn = sqlite3.connect(":memory:")
