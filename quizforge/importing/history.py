@@ -103,32 +103,38 @@ def apply_history(db, deck: Deck, cards: Sequence[ImportedCard], scheduler: Sche
                   now: datetime) -> HistoryCounts:
     """Sync the deck into the store, then add its Anki reviews and states, in one
     transaction."""
-    from quizforge.store.cards import find_card, insert_review, sync_decks, write_schedule
-    from quizforge.store.db import to_ms
+    from quizforge.store.cards import insert_review, sync_decks, write_schedule
+    from quizforge.store.db import from_ms, to_ms
 
     counts = HistoryCounts()
     sync_decks(db, [deck], now)
     with db.atomic() as conn:
+        # Two queries for the whole deck, not two per card.
+        rows = {card_id: (rowid, from_ms(last)) for rowid, card_id, last in conn.execute(
+            "SELECT id, card_id, last_review FROM cards WHERE deck_id = ?", (deck.id,))}
+        have: dict[int, set[int]] = {}
+        for rowid, at in conn.execute(
+                "SELECT v.card, v.reviewed_at FROM revlog v JOIN cards c ON c.id = v.card"
+                " WHERE c.deck_id = ?", (deck.id,)):
+            have.setdefault(rowid, set()).add(at)
         for card in cards:
             if card.anki is None or (not card.anki.reviews and card.anki.stability is None):
                 continue
-            row = find_card(db, deck.id, card.id)
-            if row is None:  # pragma: no cover - sync_decks has just added it
+            if card.id not in rows:  # pragma: no cover - sync_decks has just added it
                 continue
+            rowid, stored = rows[card.id]
             answers, manual = records(card.anki.reviews)
             counts.manual += manual
-            have = {r[0] for r in conn.execute(
-                "SELECT reviewed_at FROM revlog WHERE card = ?", (row.rowid,))}
+            seen = have.get(rowid, set())
             for record, cram in answers:
-                if to_ms(record.reviewed_at) in have:
+                if to_ms(record.reviewed_at) in seen:
                     counts.already += 1
                     continue
-                insert_review(conn, row.rowid, record, cram=cram)
+                insert_review(conn, rowid, record, cram=cram)
                 counts.reviews += 1
                 counts.cram += cram
             graded = [r for r, cram in answers if not cram]
             last = graded[-1].reviewed_at if graded else None
-            stored = row.schedule.last_review
             if stored is not None and (last is None or stored > last):
                 counts.kept += 1
                 continue
@@ -141,5 +147,5 @@ def apply_history(db, deck: Deck, cards: Sequence[ImportedCard], scheduler: Sche
                 counts.replayed += 1
             else:
                 continue
-            write_schedule(conn, row.rowid, schedule)
+            write_schedule(conn, rowid, schedule)
     return counts
