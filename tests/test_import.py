@@ -265,7 +265,8 @@ def test_with_history_brings_reviews_and_fsrs_state(tmp_path):
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     assert summary["history"] == {"reviews": 8, "already": 0, "cram": 0, "manual": 0,
-                                  "from_anki": 2, "replayed": 1, "kept": 0}
+                                  "from_anki": 2, "replayed": 1, "kept": 0,
+                                  "suspended": 0}
     cards, reviews = store_rows(tmp_path)
     anki = anki_revlog({})
     assert [(r["card_id"], r["reviewed_at"], r["rating"]) for r in reviews] == \
@@ -409,3 +410,49 @@ def test_truncated_zstd_collection(tmp_path):
     assert r.exit_code == 1
     assert r.stderr == (f"Error: {bad}: collection.anki21b is not an SQLite database "
                         "(damaged or truncated)\n")
+
+
+def test_a_card_studied_here_since_keeps_its_schedule_on_reimport(tmp_path):
+    from quizforge.scheduling.scheduler import Rating, Scheduler
+    from quizforge.store.cards import find_card, insert_review, write_schedule
+    from quizforge.store.db import Database
+
+    args = [str(FIX / "ml.apkg"), "--deck", "h", "--out", str(tmp_path / "out"),
+            "--with-history"]
+    assert run(*args).exit_code == 0
+    db = Database(tmp_path / "home" / "quizforge.sqlite3")
+    row = find_card(db, "h", guid("qfAdam0001"))
+    later = row.schedule.last_review.replace(year=2027)
+    schedule, record = Scheduler().review(row.schedule, Rating.EASY, later, fuzz_seed=1)
+    with db.atomic() as conn:
+        write_schedule(conn, row.rowid, schedule)
+        insert_review(conn, row.rowid, record)
+    db.close()
+
+    r = run(*args, "--force", "--json")
+    assert json.loads(r.stdout)["history"]["kept"] == 1
+    db = Database(tmp_path / "home" / "quizforge.sqlite3")
+    assert find_card(db, "h", guid("qfAdam0001")).schedule == schedule
+    db.close()
+
+
+def test_cards_suspended_in_anki_are_suspended_here(tmp_path):
+    z = zipfile.ZipFile(FIX / "ml-legacy.apkg")
+    raw = bytearray(z.read("collection.anki21"))
+    raw[18] = raw[19] = 1
+    conn = sqlite3.connect(":memory:")
+    conn.deserialize(bytes(raw))
+    conn.execute("UPDATE cards SET queue = -1 WHERE nid IN"
+                 " (SELECT id FROM notes WHERE guid IN ('qfAdam0001', 'qfCurve002'))")
+    conn.commit()
+    package = tmp_path / "suspended.apkg"
+    with zipfile.ZipFile(package, "w") as out:
+        out.writestr("collection.anki21", conn.serialize())
+    conn.close()
+    r = run(str(package), "--deck", "h", "--out", str(tmp_path / "out"), "--with-history",
+            "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["history"]["suspended"] == 2
+    cards, _ = store_rows(tmp_path)
+    assert {cid for cid, row in cards.items() if row["suspended"]} == \
+        {guid("qfAdam0001"), guid("qfCurve002")}

@@ -139,6 +139,7 @@ def summary_lines(s: dict, out_dir: Path, history_left: bool) -> list[str]:
                      + f"; FSRS state from Anki for {_plural(h['from_anki'], 'card')}, "
                      f"replayed for {h['replayed']}"
                      + (f", kept for {h['kept']} reviewed here since" if h["kept"] else "")
+                     + (f"; {h['suspended']} suspended as in Anki" if h["suspended"] else "")
                      + ".")
     elif history_left:
         lines.append("The package has review history: add --with-history to bring it in.")

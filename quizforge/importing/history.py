@@ -12,7 +12,8 @@ due date. Without it (Anki ran SM-2, whose ease and interval are not FSRS quanti
 card's answers are replayed, in order and at their times, through quizforge's scheduler:
 the state is then what quizforge would hold had the reviews been done here.
 
-Importing again adds only reviews the store does not have (same card and time), and leaves
+A card suspended in Anki is suspended here. Importing again adds only reviews the store
+does not have (same card and time), and leaves
 the schedule of a card reviewed in quizforge since Anki's last answer alone.
 """
 
@@ -40,6 +41,7 @@ class HistoryCounts:
     from_anki: int = 0  # cards whose FSRS state is Anki's memory state
     replayed: int = 0  # cards whose state comes from replaying their reviews
     kept: int = 0  # cards reviewed in quizforge since: their schedule left as it is
+    suspended: int = 0  # cards suspended in Anki, suspended here too
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -118,11 +120,14 @@ def apply_history(db, deck: Deck, cards: Sequence[ImportedCard], scheduler: Sche
                 " WHERE c.deck_id = ?", (deck.id,)):
             have.setdefault(rowid, set()).add(at)
         for card in cards:
-            if card.anki is None or (not card.anki.reviews and card.anki.stability is None):
-                continue
-            if card.id not in rows:  # pragma: no cover - sync_decks has just added it
+            if card.anki is None or card.id not in rows:
                 continue
             rowid, stored = rows[card.id]
+            if not card.anki.reviews and card.anki.stability is None:
+                if card.anki.queue == -1:  # suspended in Anki before its first review
+                    conn.execute("UPDATE cards SET suspended = 1 WHERE id = ?", (rowid,))
+                    counts.suspended += 1
+                continue
             answers, manual = records(card.anki.reviews)
             counts.manual += manual
             seen = have.get(rowid, set())
@@ -148,4 +153,5 @@ def apply_history(db, deck: Deck, cards: Sequence[ImportedCard], scheduler: Sche
             else:
                 continue
             write_schedule(conn, rowid, schedule)
+            counts.suspended += schedule.suspended
     return counts
