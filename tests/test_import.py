@@ -72,6 +72,13 @@ ANKI_CARDS = {
     guid("qfSoftmax4") + "-c2": (
         "Softmax turns logits into [what?] that sum to 1.", "probabilities",
         "Back Extra: Subtract the max logit first for numerical stability.", ("activations",)),
+    # "type in the answer": the answer box is not text on the front.
+    guid("qfTyped006"): ("Default β₁ of Adam?", "0.9", None, ()),
+    # "optional reversed": a reverse card only when "Add Reverse" is filled; that field is a
+    # switch, not content, so it is not copied into the card.
+    guid("qfGelu0007"): ("GELU", "x·Φ(x)", None, ()),
+    guid("qfGelu0007") + "-t2": ("x·Φ(x)", "GELU", None, ()),
+    guid("qfTanh0008"): ("Tanh range", "(−1, 1)", None, ()),
     guid("qfMoment05"): ("Momentum", "An exponential moving average of past gradients.",
                          "Example: v ← 0.9·v + g; θ ← θ − η·v", ("optimizers",)),
 }
@@ -95,7 +102,7 @@ def test_package_output_says_images_are_not_imported_and_history_is_there(tmp_pa
     r = run(str(FIX / "ml.apkg"), "--deck", "ml", "--out", str(tmp_path))
     assert r.exit_code == 0
     assert r.stdout.splitlines() == [
-        f"Imported 7 cards into deck 'ml' ({tmp_path / 'ml.yaml'}).",
+        f"Imported 11 cards into deck 'ml' ({tmp_path / 'ml.yaml'}).",
         ("Images are not imported: 1 image named in cards (shown as [image: file]), "
         "1 media file left in the package."),
         "The package has review history: add --with-history to bring it in.",

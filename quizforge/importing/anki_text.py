@@ -135,9 +135,12 @@ def _note_type(name: str, labels: list[str], cloze: bool,
     front, back = labels[0], labels[1]
     if cloze:
         return NoteType(name, tuple(labels), (Template(f"{{{{cloze:{front}}}}}", ""),), True), None
-    templates = (Template(f"{{{{{front}}}}}", f"{{{{{back}}}}}"),
-                 Template(f"{{{{{back}}}}}", f"{{{{{front}}}}}"))
     lowered = name.lower()
+    reverse_q = f"{{{{{back}}}}}"
+    if "optional reversed" in lowered and len(labels) > 2:  # the third field is a switch
+        reverse_q = f"{{{{#{labels[2]}}}}}{reverse_q}{{{{/{labels[2]}}}}}"
+    templates = (Template(f"{{{{{front}}}}}", f"{{{{{back}}}}}"),
+                 Template(reverse_q, f"{{{{{front}}}}}"))
     ords = [0]
     if "and reversed" in lowered or (
             "optional reversed" in lowered and len(values) > 2 and values[2].strip()):

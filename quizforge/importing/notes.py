@@ -58,6 +58,20 @@ def referenced(fmt: str, fields: tuple[str, ...], typed: bool = True) -> tuple[s
     return tuple(out)
 
 
+_SECTION = re.compile(r"\{\{[#^]([^}]+)\}\}")
+
+
+@lru_cache(maxsize=256)
+def control_fields(kind: NoteType) -> frozenset[str]:
+    """Fields a note type only tests (`{{#Add Reverse}}...{{/Add Reverse}}`) and never shows:
+    switches, not content, so they are not copied into the card."""
+    tested = {name.strip() for t in kind.templates for fmt in (t.qfmt, t.afmt)
+              for name in _SECTION.findall(fmt)}
+    shown = {f for t in kind.templates for fmt in (t.qfmt, t.afmt)
+             for f in referenced(fmt, kind.fields)}
+    return frozenset(tested - shown)
+
+
 def cloze_numbers(text: str) -> list[int]:
     return sorted({int(n) for n, _, _ in CLOZE.findall(text)})
 
@@ -136,7 +150,9 @@ class NoteCards:
             front = "<br>".join(by_name.get(f, "") for f in front_fields
                                 if by_name.get(f, "").strip())
             back_name = next((f for f in back_fields if by_name.get(f, "").strip()), None)
-            extra = [(f, by_name.get(f, "")) for f in back_fields if f != back_name]
+            switches = control_fields(kind)
+            extra = [(f, by_name.get(f, "")) for f in back_fields
+                     if f != back_name and f not in switches]
             self.add(with_suffix(base_id, "t", ord_ + 1), front,
                      by_name.get(back_name, "") if back_name else "", extra, tags,
                      states.get(ord_))
