@@ -5,11 +5,13 @@ fsrs-rs-python has a simulator, but its Python binding starts every run from an 
 collection cost me". This module plays the collection forward with py-fsrs itself, the
 scheduler `quizforge study` uses, so intervals, learning steps and fuzz are the app's own:
 
-- each simulated study day has one session at the time of day of `now` (day 0 is `now`);
-  it reviews the review-state cards due by then, earliest first, up to `reviews_per_day`
-  (less what was already done today); every (re)learning card due before the day ends;
-  and up to `new_per_day` new cards, in store order, each played through its learning
-  steps within the day, as a session does;
+- each simulated study day starts a session at the time of day of `now` (day 0 is `now`)
+  and answers what comes due that study day, each card at its due time or the session's,
+  whichever is later (as the forecast counts a day's reviews, and as Anki and fsrs-rs
+  simulate by whole days): the review-state cards, earliest first, up to
+  `reviews_per_day` (less what was already done today); every (re)learning card; and up
+  to `new_per_day` new cards, in store order, each played through its learning steps
+  within the day, as a session does;
 - a review is recalled with the FSRS probability of recall at that moment (a seeded draw);
   how a recalled review, a first answer and a learning step are rated comes from the
   learner's own review log (`Behaviour`), or FSRS's simulator defaults when the log is
@@ -323,7 +325,8 @@ def _run(
             enable_fuzzing=config.fuzz,
         )
     except ValueError as e:
-        raise SimulationError(f"the FSRS parameters in the settings are invalid: {e}") from None
+        detail = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
+        raise SimulationError(f"the FSRS parameters in the settings are invalid: {detail}") from None
     rng = random.Random(seed)
     new_cap = config.new_per_day if new_per_day is None else new_per_day
 
@@ -416,13 +419,13 @@ def _run(
             if live[i] == due:
                 answer(i, day, max(session, card_of(i).due))
         review_left = config.reviews_per_day - (collection.done_today_reviews if day == 0 else 0)
-        while reviews_heap and reviews_heap[0][0] <= day and review_left > 0:
+        while reviews_heap and reviews_heap[0][0] <= day + end0 and review_left > 0:
             due, i = heapq.heappop(reviews_heap)
             if live[i] != due:
                 continue  # a stale entry: the card was answered and rescheduled since
             review_left -= 1
             reviews[day] += 1
-            answer(i, day, session)
+            answer(i, day, max(session, card_of(i).due))
         new_left = max(0, new_cap - (collection.done_today_new if day == 0 else 0))
         while new_left > 0 and next_new < n:
             cards[next_new] = fsrs.Card(card_id=next_new + 1, state=fsrs.State.Learning, step=0,
@@ -436,7 +439,7 @@ def _run(
         elapsed = np.maximum(0.0, np.floor(t - last[known]))
         remembered[day] = float(np.sum((1 + factor * elapsed / stab[known]) ** decay))
 
-    backlog = sum(1 for due, i in reviews_heap if due <= days - 1 and live[i] == due)
+    backlog = sum(1 for due, i in reviews_heap if due <= days - 1 + end0 and live[i] == due)
     return RetentionRun(
         retention=retention,
         answers=tuple(answers),

@@ -137,7 +137,7 @@ def suggestion_lines(sim: Simulation, current: float) -> list[Text]:
     choice = suggest(sim.runs, sim.behaviour.timed)
     if choice is None and all(r.backlog for r in sim.runs):
         return [Text(
-            "No suggestion: reviews_per_day caps every retention here, so none shows its cost."
+            "No suggestion: reviews_per_day caps every retention, so none shows its cost."
         )]
     if choice is None:
         return [Text("Nothing to study in this period: no retention to suggest.", style="dim")]
