@@ -104,8 +104,8 @@ def test_json_simulates_the_store_and_the_unstudied_bundled_cards(studied):
 
 
 def test_repeatable():
-    a = run("--days", "30", "--json").stdout
-    b = run("--days", "30", "--json").stdout
+    a = run("--days", "15", "--json").stdout
+    b = run("--days", "15", "--json").stdout
     assert a == b and json.loads(a)["runs"]
 
 

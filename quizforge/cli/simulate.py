@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from quizforge.cli import app
-from quizforge.cli.common import DeckDirs, JsonFlag, deck_dirs, out
+from quizforge.cli.common import DeckDirs, JsonFlag, deck_dirs, err, out
 
 DEFAULT_RETENTIONS = (0.8, 0.85, 0.9, 0.95)
 
@@ -71,6 +71,7 @@ def simulate(
       quizforge simulate -r 0.9 -r 0.97 --days 365 --new-per-day 10 --json
     """
     import json
+    from contextlib import nullcontext
 
     from quizforge import clock
     from quizforge.cli.decks import list_decks_or_warn
@@ -94,7 +95,7 @@ def simulate(
     given = parse_retentions([*(retention or ()), *(values or ())])
     if not given:
         given = list({*DEFAULT_RETENTIONS, config.desired_retention})
-    check_options(given, n_days)
+    check_options(given, n_days, new_cap)
     given = sorted(given)
     now = clock.now()
     day_start, day_end = day_bounds(now, config.day_starts_at)
@@ -105,17 +106,12 @@ def simulate(
         done = store.studied_today(db, day_start)
         tallies = store.answer_tallies(db)
     collection = Collection(tuple(scheduled), new, done["new"], done["reviews"])
-    sim = run_simulation(
-        collection,
-        config,
-        given,
-        n_days,
-        now,
-        day_end,
-        seed=0,
-        behaviour=behaviour_from_counts(tallies),
-        new_per_day=new_cap,
-    )
+    busy = nullcontext()
+    if not as_json and err.is_terminal:  # a long simulation says it is working
+        busy = err.status(f"Simulating {len(given)} retentions over {n_days} days…")
+    with busy:
+        sim = run_simulation(collection, config, given, n_days, now, day_end, seed=0,
+                             behaviour=behaviour_from_counts(tallies), new_per_day=new_cap)
     fitted = bool(getattr(config, "parameters", None))
     if as_json:
         data = {"desired_retention": config.desired_retention, "fitted_parameters": fitted}
@@ -124,3 +120,4 @@ def simulate(
     from quizforge.ui.simulate import render_simulation
 
     out.print(render_simulation(sim, config.desired_retention, fitted))
+

@@ -217,7 +217,7 @@ class Simulation:
         }
 
 
-def check_options(retentions: Sequence[float], days: int) -> None:
+def check_options(retentions: Sequence[float], days: int, new_per_day: int | None = None) -> None:
     """A SimulationError naming every bad value at once."""
     lo, hi = RETENTION_RANGE
     problems = [f"retention {r:g} is outside {lo}-{hi}" for r in retentions if not lo <= r <= hi]
@@ -227,6 +227,8 @@ def check_options(retentions: Sequence[float], days: int) -> None:
         problems.append("a --retention is given twice")
     if not DAYS_RANGE[0] <= days <= DAYS_RANGE[1]:
         problems.append(f"--days {days} is outside {DAYS_RANGE[0]}-{DAYS_RANGE[1]}")
+    if new_per_day is not None and new_per_day < 0:
+        problems.append(f"--new-per-day must be 0 or more, got {new_per_day}")
     if problems:
         raise SimulationError("; ".join(problems))
 
@@ -259,9 +261,7 @@ def simulate(
 ) -> Simulation:
     """Play `collection` forward `days` study days from `now` at each desired retention.
     `day_end` is when today's study day ends (later days end 24 h apart)."""
-    check_options(retentions, days)
-    if new_per_day is not None and new_per_day < 0:
-        raise SimulationError(f"--new-per-day must be 0 or more, got {new_per_day}")
+    check_options(retentions, days, new_per_day)
     behaviour = behaviour or Behaviour()
     params = fsrs_parameters(config)
     # py-fsrs fuzzes intervals with the module-level `random`: seed it for each run, and

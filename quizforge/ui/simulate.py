@@ -23,6 +23,13 @@ def number(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
 
 
+def ratio(x: float) -> str:
+    """Three significant figures with trailing zeros kept, so a column lines up."""
+    if x >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.2f}" if x >= 1 else f"{x:.3f}"
+
+
 def summary_line(sim: Simulation, parameters_fitted: bool) -> Text:
     b = sim.behaviour
     ratings = "your review log" if len(b.from_log) == 3 else (
@@ -65,7 +72,7 @@ def runs_table(sim: Simulation, current: float, detail: int) -> Table:
                 cells.append(f"{run.minutes:,.0f}")
         cells.append(number(run.remembered_end))
         if detail >= 2:
-            cells += [f"{efficiency(run, timed):.3g}", f"{run.backlog:,}"]
+            cells += [ratio(efficiency(run, timed)), f"{run.backlog:,}"]
         table.add_row(*cells)
     return table
 
