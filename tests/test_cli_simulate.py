@@ -150,3 +150,11 @@ def test_help_has_an_example():
     result = runner.invoke(app, ["simulate", "--help"])
     assert result.exit_code == 0
     assert "quizforge simulate --retention 0.8 0.85 0.9 0.95 --days 60" in result.stdout
+
+
+def test_nothing_to_study():
+    result = run("--new-per-day", "0", "--days", "3", "-r", "0.9")
+    assert result.exit_code == 0, result.output
+    assert "No answers in these days." in result.stdout
+    assert "inf" not in result.stdout
+    assert result.stdout.rstrip().endswith("Nothing to study in this period: no retention to suggest.")

@@ -25,6 +25,8 @@ def number(x: float) -> str:
 
 def ratio(x: float) -> str:
     """Three significant figures with trailing zeros kept, so a column lines up."""
+    if x == float("inf"):
+        return "—"  # nothing answered
     if x >= 100:
         return f"{x:,.0f}"
     return f"{x:.2f}" if x >= 1 else f"{x:.3f}"
@@ -182,7 +184,8 @@ def render_simulation(sim: Simulation, current: float, parameters_fitted: bool) 
         table,
         notes,
         *([Text(""), warning] if warning else []),
-        section("Answers per day", plot(sim.runs)),
+        section("Answers per day", plot(sim.runs) if any(r.total for r in sim.runs)
+                else Text("No answers in these days.", style="dim")),
         Text(""),
         *suggestion_lines(sim, current),
     )
