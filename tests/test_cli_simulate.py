@@ -158,3 +158,31 @@ def test_nothing_to_study():
     assert "No answers in these days." in result.stdout
     assert "inf" not in result.stdout
     assert result.stdout.rstrip().endswith("Nothing to study in this period: no retention to suggest.")
+
+
+def test_plot_scale_stops_below_a_towering_first_day():
+    import io
+
+    from rich.console import Console
+
+    from quizforge.scheduling.simulate import RetentionRun
+    from quizforge.ui.simulate import plot
+
+    def run_of(retention, answers):
+        n = len(answers)
+        return RetentionRun(retention, tuple(answers), tuple(answers), (0,) * n, (0.0,) * n,
+                            (0.0,) * n, 0, 0)
+
+    runs = (run_of(0.8, [900, 10, 20, 40]), run_of(0.9, [900, 20, 40, 80]))
+    console = Console(file=io.StringIO(), width=60, color_system=None)
+    console.print(plot(runs))
+    lines = console.file.getvalue().splitlines()
+    # Full height is 80 (the busiest later day), two rows of eighths: 40 fills the lower row.
+    assert lines[0].rstrip() == "    │↑"  # today's 900 is off the scale
+    assert lines[1].rstrip() == " 80%│█▂▄█"
+    assert lines[3].rstrip() == "    │↑  █"
+    assert lines[4].rstrip() == " 90%│█▄██"
+    assert [line.strip() for line in lines[-2:]] == [
+        "one column = one day",
+        "full height = 80 answers, ↑ more (up to 900)",
+    ]

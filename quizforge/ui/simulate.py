@@ -96,9 +96,10 @@ def limit_warning(sim: Simulation) -> Text | None:
 
 
 def plot(runs: tuple[RetentionRun, ...], rows: int = PLOT_ROWS) -> RenderableType:
-    """One strip per retention, all on the scale of the busiest day, one column per day;
-    when the days do not fit, each column is the mean of several days (the axis says so)."""
-    top = max((max(r.answers) for r in runs), default=0)
+    """One strip per retention, all on one scale, one column per day; when the days do not
+    fit, each column is the mean of several days (the axis says so). A first day far above
+    the rest (today's overdue reviews) would flatten every other day: the scale then
+    stops at the busiest later day, and the columns above it end in ↑."""
     labels = [pct(r.retention) for r in runs]
     label_w = max(len(s) for s in labels) + 1
 
@@ -107,15 +108,18 @@ def plot(runs: tuple[RetentionRun, ...], rows: int = PLOT_ROWS) -> RenderableTyp
         room = max(1, width - label_w - 1)
         per_col = -(-days // room)  # ceil: days per column
         cols = -(-days // per_col)
+        columns = [
+            [sum(r.answers[c * per_col:(c + 1) * per_col])
+             / len(r.answers[c * per_col:(c + 1) * per_col]) for c in range(cols)]
+            for r in runs
+        ]
+        peak = max(max(v) for v in columns)
+        later = max((max(v[1:]) for v in columns), default=0) if cols > 1 else 0
+        top = later if later and peak > 1.5 * later else peak
         lines = []
-        for k, (run, label) in enumerate(zip(runs, labels, strict=True)):
+        for k, (values, label) in enumerate(zip(columns, labels, strict=True)):
             if k:
                 lines.append(Text(" " * label_w + "│", style="dim"))
-            values = [
-                sum(run.answers[c * per_col:(c + 1) * per_col])
-                / len(run.answers[c * per_col:(c + 1) * per_col])
-                for c in range(cols)
-            ]
             for row in range(rows, 0, -1):
                 head = f"{label:>{label_w}}│" if row == 1 else " " * label_w + "│"
                 line = Text(head, style="dim")
@@ -124,7 +128,10 @@ def plot(runs: tuple[RetentionRun, ...], rows: int = PLOT_ROWS) -> RenderableTyp
                     level = max(0, min(8, eighths - (row - 1) * 8))
                     if v and row == 1 and level == 0:
                         level = 1  # a day with any answers shows at least a sliver
-                    line.append(BARS[level], style="cyan")
+                    if row == rows and v > top:
+                        line.append("↑", style="yellow")
+                    else:
+                        line.append(BARS[level], style="cyan")
                 lines.append(line)
         axis = Text(" " * label_w + "└" + "─" * cols, style="dim")
         unit = "one day" if per_col == 1 else f"{per_col} days (mean)"
@@ -134,7 +141,10 @@ def plot(runs: tuple[RetentionRun, ...], rows: int = PLOT_ROWS) -> RenderableTyp
         if gap >= 1:
             ticks.append(" " * gap + end)
         pad = " " * (label_w + 1)
-        scale = [f"one column = {unit}", f"full height = {top:,} answers"]
+        height = f"full height = {top:,.0f} answers"
+        if top < peak:
+            height += f", ↑ more (up to {peak:,.0f})"
+        scale = [f"one column = {unit}", height]
         if len(pad) + len("; ".join(scale)) <= width:
             scale = ["; ".join(scale)]
         return Group(*lines, axis, ticks, *(Text(pad + s, style="dim") for s in scale))
@@ -152,10 +162,12 @@ def suggestion_lines(sim: Simulation, current: float) -> list[Text]:
         return [Text("Nothing to study in this period: no retention to suggest.", style="dim")]
     per = "review minute" if sim.behaviour.timed else "answer"
     limited = any(r.backlog for r in sim.runs)
+    lowest = len(sim.runs) > 1 and choice.retention == min(r.retention for r in sim.runs)
     how = Text(
         f"Most cards remembered at the end per {per}: {pct(choice.retention)} "
         "(of retentions within 2% of the best, the highest"
-        + ("; those the daily limit holds back left out)." if limited else ")."),
+        + ("; those the daily limit holds back left out)." if limited else ").")
+        + (" It is the lowest you tried: a lower one may do better still." if lowest else ""),
         style="dim",
     )
     if abs(choice.retention - current) < 1e-9:
