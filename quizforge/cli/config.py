@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from quizforge.cli import app
+from quizforge.cli import app, complete
 from quizforge.cli.common import JsonFlag, out
 
 config_app = typer.Typer(
@@ -80,7 +80,8 @@ def shown_value(value) -> str:
 
 @config_app.command("set")
 def set_(
-    key: Annotated[str, typer.Argument(help="Setting name (see `quizforge config`).")],
+    key: Annotated[str, typer.Argument(help="Setting name (see `quizforge config`).",
+                                       autocompletion=complete.config_keys)],
     value: Annotated[str, typer.Argument(help="New value.")],
 ) -> None:
     """Change one setting; it applies from the next session."""
@@ -97,7 +98,8 @@ def set_(
 
 @config_app.command("reset")
 def reset(
-    key: Annotated[str | None, typer.Argument(help="Setting to reset; all when omitted.")] = None,
+    key: Annotated[str | None, typer.Argument(help="Setting to reset; all when omitted.",
+                                              autocompletion=complete.config_keys)] = None,
 ) -> None:
     """Put one setting (or all) back to its default."""
     from quizforge.paths import config_path

@@ -6,17 +6,19 @@ from typing import Annotated
 
 import typer
 
-from quizforge.cli import app
+from quizforge.cli import app, complete
 from quizforge.cli.common import DeckDirs, backup_after_session, deck_dirs, out
 
 
 @app.command()
 def study(
     deck: Annotated[
-        list[str] | None, typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable).")
+        list[str] | None, typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable).",
+                                  autocompletion=complete.deck_ids)
     ] = None,
     tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable).")
+        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable).",
+                                  autocompletion=complete.tags)
     ] = None,
     new: Annotated[
         int | None,
