@@ -279,3 +279,28 @@ def test_bad_parameters_are_a_one_line_error(monkeypatch):
     monkeypatch.setattr(sim, "fsrs_parameters", lambda config: (1.0, 2.0))
     with pytest.raises(SimulationError, match="^the FSRS parameters in the settings are invalid"):
         simulate(Collection((), 1), Config(), [0.9], 1, NOW, DAY_END)
+
+
+def test_suggest_weighs_what_the_reviews_gain_not_what_is_already_known():
+    # 1,000 cards already known: counting them makes the cheapest retention look best
+    # (1000/50 min vs 1030/60 min); what the reviews gain (0 → 30) favours the higher one
+    runs = [run_of(0.8, 1000, 300), run_of(0.9, 1030, 360)]
+    assert suggest(runs, timed=True).retention == 0.8
+    assert suggest(runs, timed=True, baseline=990).retention == 0.9
+
+
+def test_baseline_is_py_fsrs_recall_at_the_end_with_no_more_study():
+    cards = (review_card(3.0, 2, 1), review_card(40.0, 10, 30), review_card(0.5, 1, 0))
+    days = 20
+    sim = simulate(Collection(cards, new=5), UNLIMITED, [0.9], days, NOW, DAY_END, seed=1)
+    end = DAY_END + timedelta(days=days - 1)
+    ref = fsrs.Scheduler(enable_fuzzing=False)
+    expected = sum(ref.get_card_retrievability(
+        fsrs.Card(card_id=i + 1, state=fsrs.State.Review, stability=c.stability,
+                  difficulty=c.difficulty, due=c.due, last_review=c.last_review), end)
+        for i, c in enumerate(cards))
+    assert sim.baseline_end == pytest.approx(expected, rel=1e-9)
+    assert sim.runs[0].remembered_end > sim.baseline_end  # studying keeps more than not
+    data = sim.to_dict()
+    assert data["baseline_end"] == round(sim.baseline_end, 2)
+    assert data["runs"][0]["gained_end"] == round(sim.runs[0].remembered_end - sim.baseline_end, 2)

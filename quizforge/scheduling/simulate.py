@@ -17,7 +17,9 @@ scheduler `quizforge study` uses, so intervals, learning steps and fuzz are the 
   learner's own review log (`Behaviour`), or FSRS's simulator defaults when the log is
   short; a lapse past `leech_threshold` suspends the card, as study does;
 - "cards remembered" on a day is the sum of every card's probability of recall at that
-  day's end (a card never studied counts 0).
+  day's end (a card never studied counts 0); "gained" is what the reviews add to the
+  last day's figure over studying nothing more (`Simulation.baseline_end`), so cards a
+  large collection already knows do not make the cheapest retention look best.
 
 It is pure: handed `now`, the cards and a seed; no clock, no disk, no printing. The same
 seed gives the same result, and every retention is run with the same seed, so differences
@@ -202,9 +204,10 @@ class Simulation:
     cards: int
     new: int
     behaviour: Behaviour = field(default_factory=Behaviour)
+    baseline_end: float = 0.0  # cards remembered at the last day's end with no more study
 
     def to_dict(self) -> dict:
-        choice = suggest(self.runs, self.behaviour.timed)
+        choice = suggest(self.runs, self.behaviour.timed, self.baseline_end)
         return {
             "days": self.days,
             "new_per_day": self.new_per_day,
@@ -212,7 +215,9 @@ class Simulation:
             "scheduled_cards": self.cards,
             "new_cards": self.new,
             "behaviour": self.behaviour.to_dict(),
-            "runs": [r.to_dict() for r in self.runs],
+            "baseline_end": round(self.baseline_end, 2),
+            "runs": [{**r.to_dict(), "gained_end": round(r.remembered_end - self.baseline_end, 2)}
+                     for r in self.runs],
             "suggested_retention": choice.retention if choice else None,
         }
 
@@ -287,6 +292,7 @@ def simulate(
         cards=len(collection.cards),
         new=collection.new,
         behaviour=behaviour,
+        baseline_end=_baseline(start, params, days - 1 + end0),
     )
 
 
@@ -510,27 +516,42 @@ def _fsrs_card(i: int, s: CardSchedule, now: datetime) -> fsrs.Card:
     return card
 
 
-def efficiency(run: RetentionRun, timed: bool) -> float:
-    """Cards remembered at the end per review minute (per answer when untimed)."""
+def _baseline(start: _Start, params: tuple[float, ...], t: float) -> float:
+    """Cards remembered at `t` (days from now) if nothing more is studied: the cards
+    studied so far, each on its own forgetting curve (the runs' formula)."""
+    import numpy as np
+
+    decay = -params[20]
+    factor = 0.9 ** (1 / decay) - 1
+    known = ~np.isnan(start.stab)
+    elapsed = np.maximum(0.0, np.floor(t - start.last[known]))
+    return float(np.sum((1 + factor * elapsed / start.stab[known]) ** decay))
+
+
+def efficiency(run: RetentionRun, timed: bool, baseline: float = 0.0) -> float:
+    """Cards the reviews keep or add by the end (remembered at the end less `baseline`,
+    what studying nothing more would leave) per review minute (per answer when untimed)."""
     cost = run.minutes if timed else run.total
-    return run.remembered_end / cost if cost else math.inf
+    return (run.remembered_end - baseline) / cost if cost else math.inf
 
 
 SUGGEST_TOLERANCE = 0.02
 
 
-def suggest(runs: Sequence[RetentionRun], timed: bool) -> RetentionRun | None:
-    """The retention with the most cards remembered per review minute (per answer when no
-    answer was timed), FSRS's "minimum recommended retention" criterion over the retentions
-    simulated; of those within 2% of the best, the highest retention, since it remembers
+def suggest(runs: Sequence[RetentionRun], timed: bool,
+            baseline: float = 0.0) -> RetentionRun | None:
+    """The retention whose reviews gain the most cards remembered per review minute (per
+    answer when no answer was timed; gained = remembered at the end less `baseline`), in the
+    spirit of FSRS's "minimum recommended retention", over the retentions simulated; of those within 2% of the best, the highest retention, since it remembers
     more for about the same efficiency. A run that leaves reviews undone (reviews_per_day
     reached) is left out: its cost is the limit's, not the retention's. None when no run is
     left or none cost anything."""
     costed = [r for r in runs if (r.minutes if timed else r.total) > 0 and not r.backlog]
     if not costed:
         return None
-    best = max(efficiency(r, timed) for r in costed)
-    close = [r for r in costed if efficiency(r, timed) >= best * (1 - SUGGEST_TOLERANCE)]
+    best = max(efficiency(r, timed, baseline) for r in costed)
+    close = [r for r in costed
+             if efficiency(r, timed, baseline) >= best - abs(best) * SUGGEST_TOLERANCE]
     return max(close, key=lambda r: r.retention)
 
 

@@ -61,6 +61,7 @@ def runs_table(sim: Simulation, current: float, detail: int) -> Table:
             table.add_column("minutes", justify="right")
     table.add_column("remembered", justify="right")
     if detail >= 2:
+        table.add_column("gained", justify="right")
         table.add_column("per min" if timed else "per answer", justify="right")
         table.add_column("backlog", justify="right")
     for run in sim.runs:
@@ -74,7 +75,8 @@ def runs_table(sim: Simulation, current: float, detail: int) -> Table:
                 cells.append(f"{run.minutes:,.0f}")
         cells.append(number(run.remembered_end))
         if detail >= 2:
-            cells += [ratio(efficiency(run, timed)), f"{run.backlog:,}"]
+            cells += [number(run.remembered_end - sim.baseline_end),
+                      ratio(efficiency(run, timed, sim.baseline_end)), f"{run.backlog:,}"]
         table.add_row(*cells)
     return table
 
@@ -153,7 +155,7 @@ def plot(runs: tuple[RetentionRun, ...], rows: int = PLOT_ROWS) -> RenderableTyp
 
 
 def suggestion_lines(sim: Simulation, current: float) -> list[Text]:
-    choice = suggest(sim.runs, sim.behaviour.timed)
+    choice = suggest(sim.runs, sim.behaviour.timed, sim.baseline_end)
     if choice is None and all(r.backlog for r in sim.runs):
         return [Text(
             "No suggestion: reviews_per_day caps every retention, so none shows its cost."
@@ -164,7 +166,7 @@ def suggestion_lines(sim: Simulation, current: float) -> list[Text]:
     limited = any(r.backlog for r in sim.runs)
     lowest = len(sim.runs) > 1 and choice.retention == min(r.retention for r in sim.runs)
     how = Text(
-        f"Most cards remembered at the end per {per}: {pct(choice.retention)} "
+        f"Most cards your reviews keep by the end per {per}: {pct(choice.retention)} "
         "(of retentions within 2% of the best, the highest"
         + ("; those the daily limit holds back left out)." if limited else ").")
         + (" It is the lowest you tried: a lower one may do better still." if lowest else ""),
@@ -184,8 +186,11 @@ def render_simulation(sim: Simulation, current: float, parameters_fitted: bool) 
     table = FirstFit(*(runs_table(sim, current, d) for d in (3, 2, 1)))
     notes = Text(
         "answers: every card you answer (reviews, new cards, learning steps) · remembered: "
-        "sum of recall probabilities at the end · backlog: reviews left undone by the "
-        "daily limit · ← your setting",
+        "sum of recall probabilities at the end · gained: remembered less the "
+        f"{sim.baseline_end:,.0f} left if you studied nothing more · per "
+        f"{'min' if sim.behaviour.timed else 'answer'}: gained per review "
+        f"{'minute' if sim.behaviour.timed else 'answer'} · backlog: reviews left undone by "
+        "the daily limit · ← your setting",
         style="dim",
     )
     warning = limit_warning(sim)
