@@ -28,6 +28,7 @@ DESCRIPTIONS = {
     "day_starts_at": "local hour at which a new study day begins",
     "fuzz": "spread intervals slightly so cards don't clump",
     "interview_date": "your interview day, YYYY-MM-DD: the home screen counts down to it",
+    "parameters": "FSRS-6 weights fitted to your reviews by `quizforge optimize` (--json lists them)",
 }
 
 
@@ -70,9 +71,12 @@ def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
 
 def shown_value(value) -> str:
-    """A setting as config.toml spells it: true/false, not True/False; "" as (not set)."""
+    """A setting as config.toml spells it: true/false, not True/False; "" as (not set);
+    the 21 FSRS weights as a count (`config --json` lists them), to fit 80 columns."""
     if value == "":
         return "(not set)"
+    if isinstance(value, (tuple, list)):
+        return f"{len(value)} fitted" if value else "(defaults)"
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
