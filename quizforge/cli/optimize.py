@@ -1,0 +1,69 @@
+"""`quizforge optimize`: fit the FSRS parameters to your own review log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from quizforge.cli import app
+from quizforge.cli.common import JsonFlag, out
+
+
+@app.command()
+def optimize(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Fit and compare, but never save.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fit FSRS's memory model to your reviews, and use it when it predicts you better.
+
+    FSRS predicts how likely you are to recall each card; its 21 parameters start at
+    values fitted to many Anki users. This fits them to your own review log with
+    fsrs-rs (the optimizer Anki uses), compares the default, current and fitted
+    parameters on the same log (log loss and RMSE over bins: lower is better), and
+    saves the fitted ones to config.toml only when their log loss is lower. Every
+    command then schedules with them, and `report` shows how well they are calibrated.
+
+    What it learns from: each answer given a day or more after the card's previous
+    answer (at least 64 of them, the number fsrs-rs needs to fit every parameter);
+    first and same-day answers are history. Left out: cram answers (practice outside
+    the schedule, which the schedule never saw) and drill answers (drill levels and
+    generated cards: every answer is a fresh problem, not the recall of one card).
+
+    Examples:
+
+      quizforge optimize --dry-run
+
+      quizforge optimize
+
+      quizforge optimize --json
+    """
+    import json
+    from dataclasses import replace
+
+    from quizforge.paths import config_path
+    from quizforge.scheduling import fitting
+    from quizforge.scheduling.config import load_config, save_config
+    from quizforge.store import open_store
+    from quizforge.store.db import check_data_dir
+
+    path = config_path()
+    cfg = load_config(path)  # a broken config.toml fails here, before the work
+    with open_store() as db:
+        hs, counts = fitting.read_log(db)
+    fitting.check_enough(counts)
+    result = fitting.fit(hs, counts, cfg.parameters, len(cfg.relearning))
+    saved = False
+    if result.better and not dry_run:
+        check_data_dir(path.parent)
+        save_config(replace(cfg, parameters=result.parameters), path)
+        saved = True
+    if as_json:
+        print(json.dumps({"dry_run": dry_run, "saved": saved, "config": str(path),
+                          **result.to_dict()}, indent=2))
+        return
+    from quizforge.ui.optimize import optimize_view
+
+    out.print(optimize_view(result, saved=saved, dry_run=dry_run, config=path))
