@@ -180,6 +180,9 @@ def test_saves_better_parameters_then_compares_against_them():
     assert data["fitted"]["log_loss"] < data["default"]["log_loss"]
     cfg = load_config(config_path())
     assert cfg.parameters == tuple(data["parameters"]) and cfg.new_per_day == 7
+    with _home_db() as d:  # the report's predictions were made again with them
+        kept = d.conn.execute("SELECT parameters FROM recall_state").fetchone()[0]
+    assert json.loads(kept) == list(cfg.parameters)
     # Second run: the saved parameters are now the ones to beat.
     data = json.loads(runner.invoke(app, ["optimize", "--json", "--dry-run"]).stdout)
     assert data["current_parameters"] == list(cfg.parameters)

@@ -604,6 +604,7 @@ TOP_KEYS = {
     "activity",
     "skills",
     "weak_spots",
+    "calibration",
     "advice",
 }
 
@@ -753,6 +754,7 @@ def test_timings_cover_every_section(db):
         "activity",
         "skills",
         "weak_spots",
+        "calibration",
     }
 
 

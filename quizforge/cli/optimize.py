@@ -60,6 +60,7 @@ def optimize(
         check_data_dir(path.parent)
         save_config(replace(cfg, parameters=result.parameters), path)
         saved = True
+        _recalibrate(result.parameters)
     if as_json:
         print(json.dumps({"dry_run": dry_run, "saved": saved, "config": str(path),
                           **result.to_dict()}, indent=2))
@@ -67,3 +68,21 @@ def optimize(
     from quizforge.ui.optimize import optimize_view
 
     out.print(optimize_view(result, saved=saved, dry_run=dry_run, config=path))
+
+
+def _recalibrate(parameters) -> None:
+    """Make the report's stored predictions with the new parameters now, while the user
+    expects a wait, rather than on the next `report` (seconds at 1M answers). Skipped on a
+    read-only store; a failure leaves it to the next report."""
+    from quizforge.cli.common import err
+    from quizforge.errors import StoreError
+    from quizforge.reports.calibration import refresh
+    from quizforge.store import open_store
+
+    try:
+        with open_store() as db:
+            if not db.read_only:
+                refresh(db, parameters)
+    except StoreError as e:
+        err.print(f"warning: calibration not updated: {e}", markup=False, highlight=False,
+                  soft_wrap=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -295,8 +296,22 @@ class Database:
 
 
 def _statements(sql: str) -> list[str]:
-    # executescript() would COMMIT our transaction; split on ';' instead (no ';' in our SQL bodies).
-    return [s.strip() for s in sql.split(";") if s.strip()]
+    # executescript() would COMMIT our transaction; split on ';' instead. A trigger's body
+    # (BEGIN ...; END) has ';' of its own: its statement runs on to the END.
+    out, pending = [], ""
+    for part in sql.split(";"):
+        pending += part
+        if _TRIGGER.search(pending) and not _END.search(pending):
+            pending += ";"
+            continue
+        if pending.strip():
+            out.append(pending.strip())
+        pending = ""
+    return out
+
+
+_TRIGGER = re.compile(r"\bCREATE\s+TRIGGER\b", re.IGNORECASE)
+_END = re.compile(r"\bEND\s*$", re.IGNORECASE)
 
 
 def _is_permission_error(e: sqlite3.Error) -> bool:
