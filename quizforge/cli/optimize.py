@@ -19,18 +19,9 @@ def optimize(
 ) -> None:
     """Fit FSRS's memory model to your reviews, and use it when it predicts you better.
 
-    FSRS predicts how likely you are to recall each card; its 21 parameters start at
-    values fitted to many Anki users. This fits them to your own review log with
-    fsrs-rs (the optimizer Anki uses), compares the default, current and fitted
-    parameters on the same log (log loss and RMSE over bins: lower is better), and
-    saves the fitted ones to config.toml only when their log loss is lower. Every
-    command then schedules with them, and `report` shows how well they are calibrated.
+    FSRS predicts how likely you are to recall each card; its 21 parameters start at values fitted to many Anki users. This fits them to your own review log with fsrs-rs (the optimizer Anki uses), compares the default, current and fitted parameters on the same reviews (log loss and RMSE over bins: lower is better), and saves the fitted ones to config.toml only when their log loss is lower. Every command then schedules with them, and `quizforge report` shows how well they are calibrated.
 
-    What it learns from: each answer given a day or more after the card's previous
-    answer (at least 64 of them, the number fsrs-rs needs to fit every parameter);
-    first and same-day answers are history. Left out: cram answers (practice outside
-    the schedule, which the schedule never saw) and drill answers (drill levels and
-    generated cards: every answer is a fresh problem, not the recall of one card).
+    It learns from each answer given a day or more after the card's previous answer, and needs at least 64 of them (below that fsrs-rs cannot fit every parameter); first and same-day answers serve as history. Left out: cram answers (practice outside the schedule, which the schedule never saw) and drill answers (drill levels and generated cards: each answer is a fresh problem, not the recall of one card).
 
     Examples:
 
