@@ -51,7 +51,7 @@ def in_process(store: Path) -> dict[str, float]:
     steps["import fsrs_rs_python"] = time.perf_counter() - t
     t = time.perf_counter()
     with Database(store) as db:
-        hs, counts = fitting.read_log(db)
+        hs, _ = fitting.read_log(db)
     steps["read the log (SQL + histories)"] = time.perf_counter() - t
     t = time.perf_counter()
     items = [

