@@ -8,11 +8,12 @@ the whole days since the previous answer (py-fsrs's `get_card_retrievability`). 
 are put in bins by predicted R; each bin shows its mean prediction and the share actually
 recalled (rating Hard, Good or Easy). A well-calibrated model has the two close.
 
-`calibration` is the definition, a pure function of (predicted, recalled) pairs.
-Replaying a card's history is `predict`, also pure. The report does not replay 1M answers
-each time: each review-log row keeps its prediction (revlog.predicted, -1 where there is
-none), filled for new answers and refilled when the parameters change (`refresh`), and
-`calibration_in_store` bins them in SQL, the same bins as `calibration` (tested equal).
+`calibration` is the definition, a pure function of (predicted, recalled) pairs, and
+replaying a card's history is `predict`, also pure. The report does not replay 1M answers
+each time: `refresh` keeps each answer's prediction in recall_predictions (-1 where there
+is none), made for new answers and again when the parameters change, with `calibration`
+of them all; `calibration_in_store` reads those kept bins, or counts a --deck, --tag or
+--since selection in SQL into the same bins (tested equal).
 """
 
 from __future__ import annotations
@@ -34,11 +35,6 @@ EDGES = (0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0)
 NO_PREDICTION = -1.0
 MIN_S = 0.001  # py-fsrs STABILITY_MIN
 MIN_D, MAX_D = 1.0, 10.0
-# As migration 0005 made it; dropped and built again around a full refill.
-BINS_INDEX = (
-    "CREATE INDEX IF NOT EXISTS recall_predictions_bins"
-    " ON recall_predictions (predicted, recalled, card, reviewed_at) WHERE predicted >= 0"
-)
 
 
 @dataclass(frozen=True)
@@ -178,7 +174,7 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
     all predictions are kept too, updated by what changed. Returns how many cards were
     replayed. A read-only store is worked on as an in-memory copy (nothing kept)."""
     key = json.dumps([round(float(v), 6) for v in parameters])
-    state = db.conn.execute("SELECT parameters, bins, rows FROM recall_state").fetchone()
+    state = db.conn.execute("SELECT parameters, bins FROM recall_state").fetchone()
     full = state is None or state[0] != key
     cards: set[int] = set()
     if not full:
@@ -186,29 +182,25 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
         # a rowid range: the newest answers only (DISTINCT would walk the card index)
         cards = {r[0] for r in db.conn.execute(
             "SELECT card FROM revlog WHERE id > ? AND cram = 0", (done,))}
-        if not cards and _stored_bins(db, state) is not None:
+        if not cards and state[1] is not None:
             return 0  # up to date: no write lock taken
     marks = ",".join("?" * len(DRILL_KINDS))
     drill = f"card IN (SELECT id FROM cards WHERE kind IN ({marks}))"
     with db.atomic() as conn:
-        before = None if full else _stored_bins(db, state)  # counted before any change
+        kept = None if full else _kept_bins(state)
         old = Calibration(())
         if full:
             conn.execute("DELETE FROM recall_predictions")
-            # Filling the index row by row in prediction order is slow (random b-tree
-            # inserts); building it after the rows are in is 5x faster at 1M answers.
-            conn.execute("DROP INDEX IF EXISTS recall_predictions_bins")
             where = ""
         else:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS replay_cards (id INTEGER PRIMARY KEY)")
             conn.execute("DELETE FROM replay_cards")
             conn.executemany("INSERT INTO replay_cards (id) VALUES (?)", ((c,) for c in cards))
+            mine = "SELECT id FROM revlog WHERE card IN (SELECT id FROM replay_cards)"
             old = calibration(conn.execute(
-                "SELECT predicted, recalled FROM recall_predictions"
-                " WHERE predicted >= 0 AND card IN (SELECT id FROM replay_cards)"))
-            conn.execute(
-                "DELETE FROM recall_predictions WHERE card IN (SELECT id FROM replay_cards)"
-            )
+                f"SELECT predicted, recalled FROM recall_predictions WHERE id IN ({mine})"
+                " AND predicted >= 0"))
+            conn.execute(f"DELETE FROM recall_predictions WHERE id IN ({mine})")
             where = " AND card IN (SELECT id FROM replay_cards)"
         # In id order, a plain walk of the table (ordering by card walks the card index and
         # jumps around the table: 3x slower); sorted by card here instead.
@@ -220,40 +212,28 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
         by_card = sorted((r for r in rows if not r[5]), key=itemgetter(0, 1, 4))
         hs, _ = histories(by_card)
         predicted = {i: p for h in hs for p, i in zip(predict(h, parameters), h.ids)}
-        values = [
-            (r[4], r[0], r[1], int(r[2] > 1), predicted.get(r[4], NO_PREDICTION)) for r in rows
-        ]
+        values = [(r[4], int(r[2] > 1), predicted.get(r[4], NO_PREDICTION)) for r in rows]
         conn.executemany(
-            "INSERT INTO recall_predictions (id, card, reviewed_at, recalled, predicted)"
-            " VALUES (?, ?, ?, ?, ?)",
-            values,
+            "INSERT INTO recall_predictions (id, recalled, predicted) VALUES (?, ?, ?)", values
         )
-        if full:
-            conn.execute(BINS_INDEX)
-        new = calibration((v[4], v[3]) for v in values if v[4] >= 0)
+        new = calibration((v[2], v[1]) for v in values if v[2] >= 0)
         if full:
             total = new
-        elif before is not None:
-            total = _combine(before, new, old)
-        else:  # answers were deleted since (undo): count them all again, once
-            total = _bins_from_predictions(db, "", [])
+        elif kept is not None:
+            total = _combine(kept, new, old)
+        else:  # an answer was deleted (undo) since they were counted: count them all again
+            total = _count_bins(db, "", [])
         conn.execute(
-            "INSERT INTO recall_state (id, parameters, bins, rows) VALUES (1, ?, ?, ?)"
+            "INSERT INTO recall_state (id, parameters, bins) VALUES (1, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET parameters = excluded.parameters,"
-            " bins = excluded.bins, rows = excluded.rows",
-            (key, json.dumps([[b.reviews, b.predicted_sum, b.recalled] for b in total.bins]),
-             _count(db)),
+            " bins = excluded.bins",
+            (key, json.dumps([[b.reviews, b.predicted_sum, b.recalled] for b in total.bins])),
         )
     return len({r[0] for r in rows})
 
 
-def _count(db: Database) -> int:
-    return db.conn.execute("SELECT COUNT(*) FROM recall_predictions").fetchone()[0]
-
-
-def _stored_bins(db: Database, state) -> Calibration | None:
-    """The kept bins, unless answers were deleted (undo) since they were counted."""
-    if state is None or state[1] is None or state[2] != _count(db):
+def _kept_bins(state) -> Calibration | None:
+    if state is None or state[1] is None:
         return None
     return Calibration(tuple(
         Bin(EDGES[i], EDGES[i + 1], n, s, k) for i, (n, s, k) in enumerate(json.loads(state[1]))
@@ -275,40 +255,34 @@ def _combine(total: Calibration, plus: Calibration, minus: Calibration) -> Calib
 
 def calibration_in_store(db: Database, scope: Scope, cal: Calendar) -> Calibration:
     """`calibration` of the stored predictions in scope (--since counts answers from that
-    day on). Call `refresh` first: the whole log's bins are then read as kept."""
-    f, args = _scope_sql(scope, cal)
+    day on). Call `refresh` first: the whole log's bins are then read as kept, and a
+    --deck, --tag or --since selection is counted through the review log's indexes."""
+    f, args = scope.revlog_sql(cal)
     if not f:
-        state = db.conn.execute("SELECT parameters, bins, rows FROM recall_state").fetchone()
-        kept = _stored_bins(db, state)
+        kept = _kept_bins(db.conn.execute("SELECT parameters, bins FROM recall_state").fetchone())
         if kept is not None:
             return kept
-    return _bins_from_predictions(db, f, args)
+    return _count_bins(db, f, args)
 
 
-def _bins_from_predictions(db: Database, f: str, args: list) -> Calibration:
-    """Each bin is a range of the covering index on predicted recall, so SQLite neither
-    sorts nor reads the answers outside the bins (a GROUP BY over 1M took 0.3 s)."""
-    bins = []
-    last = len(EDGES) - 2
-    for i in range(len(EDGES) - 1):
-        lo, hi = EDGES[i], EDGES[i + 1]
-        # `predicted >= 0` verbatim: the partial index is used only when the query says so.
-        n, total, recalled = db.conn.execute(
-            "SELECT COUNT(*), TOTAL(predicted), TOTAL(recalled) FROM recall_predictions"
-            f" WHERE predicted >= 0 AND predicted >= {lo!r}"
-            f" AND predicted {'<=' if i == last else '<'} {hi!r}{f}",
-            args,
-        ).fetchone()
-        bins.append(Bin(lo, hi, n, total, int(recalled)))
-    return Calibration(tuple(bins))
+# EDGES are multiples of 1/STEPS: SQLite groups by step (one cheap expression per answer),
+# and the steps are added up into the bins here.
+STEPS = 20
 
 
-def _scope_sql(scope: Scope, cal: Calendar) -> tuple[str, list]:
-    sql, args = "", []
-    if scope.decks or scope.tags:
-        f, args = scope.cards_sql()
-        sql += f" AND card IN (SELECT id FROM cards WHERE 1{f})"
-    if scope.since is not None:
-        sql += " AND reviewed_at >= ?"
-        args.append(cal.start_ms(scope.since))
-    return sql, args
+def _count_bins(db: Database, f: str, args: list) -> Calibration:
+    rows = db.conn.execute(
+        f"SELECT MIN(CAST(p.predicted * {STEPS} AS INTEGER), {STEPS - 1}) AS step, COUNT(*),"
+        " TOTAL(p.predicted), TOTAL(p.recalled) FROM revlog r"
+        f" JOIN recall_predictions p ON p.id = r.id WHERE p.predicted >= 0{f} GROUP BY step",
+        args,
+    ).fetchall()
+    n = [0] * (len(EDGES) - 1)
+    s = [0.0] * len(n)
+    k = [0] * len(n)
+    for step, count, total, recalled in rows:
+        i = bin_index(step / STEPS)
+        n[i] += count
+        s[i] += total
+        k[i] += int(recalled)
+    return Calibration(tuple(Bin(EDGES[i], EDGES[i + 1], n[i], s[i], k[i]) for i in range(len(n))))

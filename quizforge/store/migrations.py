@@ -98,30 +98,29 @@ MIGRATIONS: list[tuple[str, str]] = [
     (
         # Calibration in `report`: each scheduled answer's predicted recall, kept so that 1M
         # answers are not replayed on every report (quizforge.reports.calibration fills it
-        # for new answers, and anew when the parameters change). The index serves the bins
-        # of a --deck, --tag or --since report; the trigger drops a prediction with its
-        # answer (undo, repair).
+        # for new answers, and anew when the parameters change), and the bins of them all.
+        # The trigger drops a prediction with its answer (undo, repair) and marks the kept
+        # bins stale.
         "0005_recall_predictions",
         """
         CREATE TABLE recall_predictions (
-            id          INTEGER PRIMARY KEY,  -- revlog.id of a scheduled (not cram) answer
-            card        INTEGER NOT NULL,
-            reviewed_at INTEGER NOT NULL,
-            recalled    INTEGER NOT NULL,     -- rating Hard, Good or Easy
-            predicted   REAL NOT NULL         -- FSRS recall then, or -1: no prediction
+            id        INTEGER PRIMARY KEY,  -- revlog.id of a scheduled (not cram) answer
+            recalled  INTEGER NOT NULL,     -- rating Hard, Good or Easy
+            predicted REAL NOT NULL         -- FSRS recall then, or -1: no prediction
         );
-        CREATE INDEX recall_predictions_bins
-            ON recall_predictions (predicted, recalled, card, reviewed_at) WHERE predicted >= 0;
-        CREATE TRIGGER recall_predictions_follow AFTER DELETE ON revlog
-            BEGIN DELETE FROM recall_predictions WHERE id = old.id; END;
         -- the FSRS parameters the predictions were made with (a JSON list), and the bins of
-        -- them all (a JSON list of [reviews, predicted sum, recalled]) as of `rows` rows
+        -- them all (a JSON list of [answers, predicted sum, recalled]), NULL when stale
         CREATE TABLE recall_state (
             id         INTEGER PRIMARY KEY CHECK (id = 1),
             parameters TEXT NOT NULL,
-            bins       TEXT,
-            rows       INTEGER
-        )
+            bins       TEXT
+        );
+        CREATE TRIGGER recall_predictions_follow AFTER DELETE ON revlog
+        BEGIN
+            UPDATE recall_state SET bins = NULL
+             WHERE EXISTS (SELECT 1 FROM recall_predictions WHERE id = old.id AND predicted >= 0);
+            DELETE FROM recall_predictions WHERE id = old.id;
+        END
         """,
     ),
 ]
