@@ -15,3 +15,7 @@ class StoreError(QuizforgeError):
 
 class ConfigError(QuizforgeError):
     """The config file has a bad value."""
+
+
+class ImportFileError(QuizforgeError):
+    """A file given to `quizforge import` cannot be read as any format it knows."""

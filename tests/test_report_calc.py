@@ -600,6 +600,7 @@ TOP_KEYS = {
     "today",
     "mastery",
     "retention",
+    "interview",
     "forecast",
     "activity",
     "skills",
@@ -670,7 +671,7 @@ def test_report_json_keys_are_stable(db):
     assert set(d["mastery"]["tags"][0]) == counts | {"tag"}
     assert set(d["retention"]) == {"desired", "definition", "windows"}
     assert set(d["retention"]["windows"][0]) == {"days", "young", "mature", "all"}
-    assert set(d["forecast"]) == {"total", "days"} and set(d["forecast"]["days"][0]) == {
+    assert set(d["forecast"]) == {"interview_date", "total", "days"} and set(d["forecast"]["days"][0]) == {
         "date",
         "due",
     }

@@ -56,7 +56,7 @@ app = typer.Typer(
     help="Get ready for machine-learning interviews in the terminal: spaced-repetition "
     "flashcards (FSRS), fresh hand-gradient drills, and progress reports.",
     no_args_is_help=False,  # `quizforge` alone shows the home screen
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (cli/complete.py)
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
@@ -124,8 +124,8 @@ _placeholders()
 
 def _register() -> None:
     # Each module adds its commands to `app`; import order is the order in --help.
-    for name in ("study", "drill", "report", "decks", "cards", "config", "backup", "doctor", "viz",
-                 "export", "optimize"):
+    for name in ("study", "drill", "report", "simulate", "decks", "cards", "config", "backup",
+                 "doctor", "viz", "export", "importing", "optimize"):
         try:
             __import__(f"quizforge.cli.{name}")
         except ModuleNotFoundError as e:  # a command module not written yet

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from quizforge.cli import app
+from quizforge.cli import app, complete
 from quizforge.cli.common import JsonFlag, out
 from quizforge.errors import QuizforgeError
 
@@ -16,7 +16,8 @@ from quizforge.errors import QuizforgeError
 def unsuspend(
     refs: Annotated[
         list[str] | None,
-        typer.Argument(metavar="DECK/CARD", help="Cards to unsuspend, e.g. backprop/adam-defaults."),
+        typer.Argument(metavar="DECK/CARD", help="Cards to unsuspend, e.g. backprop/adam-defaults.",
+                       autocompletion=complete.suspended_cards),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Unsuspend every suspended card.")] = False,
     as_json: JsonFlag = False,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from quizforge.cli import app
+from quizforge.cli import app, complete
 from quizforge.cli.common import JsonFlag, out
 
 config_app = typer.Typer(
@@ -27,7 +27,9 @@ DESCRIPTIONS = {
     "leech_threshold": "lapses before a card is suspended as a leech",
     "day_starts_at": "local hour at which a new study day begins",
     "fuzz": "spread intervals slightly so cards don't clump",
-    "interview_date": "your interview day, YYYY-MM-DD: the home screen counts down to it",
+    "load_balance": "within the fuzz range, prefer days with fewer reviews due (needs fuzz)",
+    "interview_date": "your interview day, YYYY-MM-DD: no review is left for after it; "
+    "report shows your recall on it",
     "parameters": "FSRS-6 weights fitted to your reviews by `quizforge optimize` (--json lists them)",
 }
 
@@ -82,7 +84,8 @@ def shown_value(value) -> str:
 
 @config_app.command("set")
 def set_(
-    key: Annotated[str, typer.Argument(help="Setting name (see `quizforge config`).")],
+    key: Annotated[str, typer.Argument(help="Setting name (see `quizforge config`).",
+                                       autocompletion=complete.config_keys)],
     value: Annotated[str, typer.Argument(help="New value.")],
 ) -> None:
     """Change one setting; it applies from the next session."""
@@ -99,7 +102,8 @@ def set_(
 
 @config_app.command("reset")
 def reset(
-    key: Annotated[str | None, typer.Argument(help="Setting to reset; all when omitted.")] = None,
+    key: Annotated[str | None, typer.Argument(help="Setting to reset; all when omitted.",
+                                              autocompletion=complete.config_keys)] = None,
 ) -> None:
     """Put one setting (or all) back to its default."""
     from quizforge.paths import config_path

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from quizforge.cli import app
+from quizforge.cli import app, complete
 from quizforge.cli.common import DeckDirs, out
 
 export_app = typer.Typer(help="Write decks in another program's format (Anki).", no_args_is_help=True)
@@ -18,7 +18,8 @@ app.add_typer(export_app, name="export")
 def anki_command(
     file: Annotated[Path, typer.Argument(metavar="FILE.apkg", help="The Anki package to write.")],
     deck: Annotated[list[str] | None, typer.Option("--deck", metavar="ID",
-                                                   help="Only this deck (repeatable).")] = None,
+                                                   help="Only this deck (repeatable).",
+                                                   autocompletion=complete.deck_ids)] = None,
     decks: DeckDirs = None,
 ) -> None:
     """Write decks as an Anki package. Exporting again updates the same notes in Anki."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from quizforge.cli import app
+from quizforge.cli import app, complete
 from quizforge.cli.common import DeckDirs, JsonFlag, deck_dirs, err, out
 
 
@@ -15,11 +15,13 @@ from quizforge.cli.common import DeckDirs, JsonFlag, deck_dirs, err, out
 def report(
     deck: Annotated[
         list[str] | None,
-        typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable)."),
+        typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable).",
+                     autocompletion=complete.deck_ids),
     ] = None,
     tag: Annotated[
         list[str] | None,
-        typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable)."),
+        typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable).",
+                     autocompletion=complete.tags),
     ] = None,
     since: Annotated[
         str | None,

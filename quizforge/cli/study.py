@@ -6,17 +6,19 @@ from typing import Annotated
 
 import typer
 
-from quizforge.cli import app
+from quizforge.cli import app, complete
 from quizforge.cli.common import DeckDirs, backup_after_session, deck_dirs, out
 
 
 @app.command()
 def study(
     deck: Annotated[
-        list[str] | None, typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable).")
+        list[str] | None, typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable).",
+                                  autocompletion=complete.deck_ids)
     ] = None,
     tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable).")
+        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable).",
+                                  autocompletion=complete.tags)
     ] = None,
     new: Annotated[
         int | None,
@@ -32,6 +34,24 @@ def study(
     seed: Annotated[
         int | None, typer.Option("--seed", metavar="S", help="Seed for shuffling (reproducible order).")
     ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            metavar="YYYY-MM-DD",
+            help="Aim this session at an interview on this date (default: interview_date from config).",
+        ),
+    ] = None,
+    ahead: Annotated[
+        int | None,
+        typer.Option(
+            "--ahead",
+            metavar="N",
+            min=1,
+            help="Also review up to N cards not yet due whose recall on the interview date "
+            "would be below desired_retention, weakest first.",
+        ),
+    ] = None,
     decks: DeckDirs = None,
 ) -> None:
     """Study due cards with spaced repetition (FSRS).
@@ -40,6 +60,12 @@ def study(
     3 Good, 4 Easy (each shows the interval it gives). Multiple choice: press the
     letter. Any time: u undoes the last answer, s suspends the card, q quits.
     Every answer is saved the moment you give it.
+
+    Interview date (--until for this session, or `config set interview_date`):
+    no review is scheduled after the study day before it. In the last 7 days
+    and on the day, reviews come weakest-on-the-date first; --ahead N adds
+    cards not yet due whose recall on the date would be below
+    desired_retention (early reviews, scored as such by FSRS).
 
     With stdin not a terminal, each prompt reads one line (flashcard: any line
     reveals, then 1-4; MCQ: the letter; q quits), so sessions can be scripted.
@@ -51,20 +77,28 @@ def study(
       quizforge study --tag adam --limit 10
 
       quizforge study --cram --deck backprop --shuffle
+
+      quizforge study --until 2026-12-15 --ahead 20
     """
     import random
+    from dataclasses import replace
 
     from quizforge import clock
     from quizforge.cli.decks import load_decks_or_warn
     from quizforge.errors import DeckError
     from quizforge.paths import config_path
     from quizforge.scheduling.config import load_config
+    from quizforge.scheduling.interview import parse_until
     from quizforge.scheduling.scheduler import Scheduler
     from quizforge.store import open_store
     from quizforge.study.session import Session, StudyOptions
     from quizforge.ui.keys import make_reader
     from quizforge.ui.study import StudyScreen, summary_panel
 
+    config = load_config(config_path())
+    if until is not None:  # this session only, as --new is for new_per_day
+        day = parse_until(until, clock.now(), config.day_starts_at)
+        config = replace(config, interview_date=day.isoformat())
     loaded = load_decks_or_warn(deck_dirs(decks))
     if not loaded:
         raise DeckError("no decks found: check --decks and QUIZFORGE_DECKS (`quizforge decks` lists them)")
@@ -76,8 +110,9 @@ def study(
         cram=cram,
         shuffle=shuffle,
         seed=seed,
+        ahead=ahead,
     )
-    scheduler = Scheduler(load_config(config_path()))
+    scheduler = Scheduler(config)
     with open_store(write=True) as db:
         session = Session(db, loaded, scheduler, options, clock.now())
         if len(session.queue) == 0:

@@ -26,7 +26,7 @@ def _pair(text: str, what: str, example: str, problems: list[str]) -> tuple[floa
         return tuple(float(v) for v in example.split(","))
 
 
-@app.command()
+@app.command(short_help="Watch optimizers descend a loss surface, in the terminal or as a page.")
 def viz(
     optimizer: Annotated[
         list[str] | None,

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from quizforge.reports.activity import DayCount, Heatmap, heatmap
 from quizforge.reports.calibration import Calibration, calibration_in_store, refresh
 from quizforge.reports.forecast import forecast
+from quizforge.reports.interview import DEFINITION as INTERVIEW_DEFINITION
+from quizforge.reports.interview import InterviewOutlook, Outlook, interview_outlook
 from quizforge.reports.mastery import MATURE_DAYS, Mastery, MasteryTable, mastery
 from quizforge.reports.recall import RecallCurve
 from quizforge.reports.retention import RetentionWindow, Tally, retention
@@ -16,10 +18,12 @@ from quizforge.reports.scope import Calendar, Scope
 from quizforge.reports.skills import DRILL_COMMAND, RECENT, Skills, skills
 from quizforge.reports.today import Today, today
 from quizforge.reports.weak import WeakCard, WeakSpots, study_command, weak_spots
+from quizforge.scheduling.interview import FINAL_DAYS
 from quizforge.scheduling.scheduler import Scheduler
 from quizforge.store.db import Database
 
 SCHEMA = 1
+AHEAD_ADVICE = 50  # at most this many cards pulled forward by the advice's command
 
 DEFINITIONS = {
     "interval": "due - last_review: the interval the scheduler gave at the card's last answer",
@@ -71,6 +75,7 @@ class Report:
     fitted_parameters: bool  # config.toml holds parameters from `quizforge optimize`
     deck_titles: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per section
+    interview: InterviewOutlook | None = None  # with an interview date in the settings
 
     @property
     def advice(self) -> list[Advice]:
@@ -103,6 +108,19 @@ def build_report(
         return result
 
     curve = RecallCurve.of(scheduler)
+    outlook = None
+    if cfg.interview is not None:
+        outlook = timed(
+            "interview",
+            interview_outlook,
+            db,
+            now,
+            cfg.interview,
+            cal,
+            scope,
+            curve,
+            cfg.desired_retention,
+        )
     return Report(
         now=now,
         scope=scope,
@@ -121,6 +139,7 @@ def build_report(
         fitted_parameters=bool(cfg.parameters),
         deck_titles=dict(deck_titles or {}),
         timings=timings,
+        interview=outlook,
     )
 
 
@@ -158,6 +177,17 @@ def advice(r: Report) -> list[Advice]:
             f"next {upcoming.count} on {upcoming.date:%a %d %b}" if upcoming else "none scheduled"
         )
         out.append(Advice(f"All caught up ({when})"))
+    o = r.interview
+    if o is not None and 0 <= o.days_left <= FINAL_DAYS and o.total.below:
+        n = min(o.total.below, AHEAD_ADVICE)
+        when = {0: "today", 1: "tomorrow"}.get(o.days_left, f"in {o.days_left} days")
+        out.append(
+            Advice(
+                f"Interview {when}: {o.total.below:,}"
+                f" studied cards will be below {r.desired_retention:.0%}; review the weakest early",
+                f"{study} --ahead {n}",
+            )
+        )
     due = [lv for lv in r.skills.levels if lv.id in r.skills.due]
     if due:
         out.append(Advice(f"Drill {due[0].id}, due for review", due[0].command))
@@ -233,6 +263,30 @@ def _card(c: WeakCard) -> dict:
     }
 
 
+def _outlook(o: Outlook) -> dict:
+    return {"reviewed": o.reviewed, "recall": _rate(o.recall), "below": o.below, "new": o.new}
+
+
+def _interview(r: Report) -> dict | None:
+    o = r.interview
+    if o is None:
+        return None
+    return {
+        "date": o.date.isoformat(),
+        "days_left": o.days_left,
+        "passed": o.passed,
+        "recall_at": _iso(o.moment),
+        "desired_retention": r.desired_retention,
+        "definition": INTERVIEW_DEFINITION,
+        "total": None if o.passed else _outlook(o.total),
+        "decks": [
+            {"deck": d.name, "title": r.deck_titles.get(d.name, d.name), **_outlook(d)}
+            for d in o.decks
+        ],
+        "tags": [{"tag": t.name, **_outlook(t)} for t in o.tags],
+    }
+
+
 def report_dict(r: Report) -> dict:
     t = r.today
     return {
@@ -284,7 +338,9 @@ def report_dict(r: Report) -> dict:
                 for w in r.retention
             ],
         },
+        "interview": _interview(r),
         "forecast": {
+            "interview_date": r.interview.date.isoformat() if r.interview else None,
             "total": sum(d.count for d in r.forecast),
             "days": [{"date": d.date.isoformat(), "due": d.count} for d in r.forecast],
         },

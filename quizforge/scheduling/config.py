@@ -37,7 +37,8 @@ class Config:
     leech_threshold: int = 8  # lapses before a card is suspended as a leech
     day_starts_at: int = 4  # local hour at which a new study day begins (Anki's default)
     fuzz: bool = True  # spread review intervals a little so cards don't clump
-    interview_date: str = ""  # YYYY-MM-DD, counted down on the home screen; "" for none
+    load_balance: bool = True  # within the fuzz range, prefer days with fewer reviews due
+    interview_date: str = ""  # YYYY-MM-DD: reviews aimed at it, home screen countdown; "" for none
     # FSRS-6's 21 weights, as `quizforge optimize` fitted them; () for py-fsrs's defaults.
     parameters: tuple[float, ...] = ()
 

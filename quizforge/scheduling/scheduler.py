@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import IntEnum
 
 import fsrs
 
+from quizforge.scheduling import balance
 from quizforge.scheduling.config import Config
+from quizforge.scheduling.days import day_start, study_day
+from quizforge.scheduling.interview import latest_due
 
 
 class State(IntEnum):
@@ -128,6 +131,9 @@ class Scheduler:
             last_review=s.last_review,
         )
 
+    # Study days (interview date, load balancing) are in this zone; None: the machine's own.
+    tz: tzinfo | None = None
+
     def review(
         self,
         s: CardSchedule,
@@ -135,22 +141,21 @@ class Scheduler:
         now: datetime,
         duration_ms: int = 0,
         fuzz_seed: int | None = None,
+        due_counts: balance.DueCounts | None = None,
     ) -> tuple[CardSchedule, ReviewRecord]:
         """Answer a card. `fuzz_seed` makes the interval fuzz deterministic (as Anki seeds
-        it from the card id and rep count); without it py-fsrs draws from `random`."""
+        it from the card id and rep count); without it py-fsrs draws from `random`.
+
+        `due_counts` (reviews already due per study day, read by the caller) turns on load
+        balancing when the `load_balance` and `fuzz` settings allow it. With an interview
+        date in the config, no review lands after the study day before it (see
+        quizforge/scheduling/interview.py)."""
         _check_utc(now)
         rating = Rating(rating)
-        card = self._to_fsrs(s, now)
-        if fuzz_seed is None:
-            card, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), now)
-        else:
-            # py-fsrs fuzzes with the module-level `random`; seed it just for this call.
-            saved = random.getstate()
-            random.seed(fuzz_seed)
-            try:
-                card, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), now)
-            finally:
-                random.setstate(saved)
+        card = self._answer(s, rating, now, fuzz_seed, due_counts)
+        cap = latest_due(self.config.interview, now, self.config.day_starts_at, self.tz)
+        if cap is not None and card.due > cap:
+            card.due = self._capped(card, now, cap, fuzz_seed, due_counts)
         lapse = s.state == State.REVIEW and rating == Rating.AGAIN
         lapses = s.lapses + int(lapse)
         became_leech = lapse and lapses >= self.config.leech_threshold and not s.leech
@@ -179,14 +184,87 @@ class Scheduler:
         )
         return new, record
 
+    def _balancing(self, due_counts: balance.DueCounts | None) -> bool:
+        return due_counts is not None and self.config.fuzz and self.config.load_balance
+
+    def _answer(
+        self,
+        s: CardSchedule,
+        rating: Rating,
+        now: datetime,
+        fuzz_seed: int | None,
+        due_counts: balance.DueCounts | None,
+    ) -> fsrs.Card:
+        """py-fsrs's answer; with load balancing, its unfuzzed interval moved to the
+        least-loaded day of its fuzz range (py-fsrs only fuzzes review intervals of 3+ days)."""
+        card = self._to_fsrs(s, now)
+        r = fsrs.Rating(int(rating))
+        if self._balancing(due_counts):
+            exact, _ = self._preview.review_card(card, r, now)
+            days = round((exact.due - now) / timedelta(days=1))
+            if exact.state != fsrs.State.Review or days < 3:
+                return exact  # py-fsrs would not fuzz it either
+            lo, hi = balance.fuzz_range(days, self.config.maximum_interval)
+            if hi <= balance.MAX_BALANCED_DAYS:
+                ivls = list(range(lo, hi + 1))
+                exact.due = now + timedelta(days=self._pick(now, ivls, fuzz_seed, due_counts))
+                return exact
+        if fuzz_seed is None:
+            card, _ = self._fsrs.review_card(card, r, now)
+            return card
+        # py-fsrs fuzzes with the module-level `random`; seed it just for this call.
+        saved = random.getstate()
+        random.seed(fuzz_seed)
+        try:
+            card, _ = self._fsrs.review_card(card, r, now)
+        finally:
+            random.setstate(saved)
+        return card
+
+    def _pick(
+        self, now: datetime, ivls: list[int], fuzz_seed: int | None, due_counts: balance.DueCounts
+    ) -> int:
+        """The interval (days) among `ivls` the load balancer draws, from the due counts."""
+        starts, tz = self.config.day_starts_at, self.tz
+        days = [study_day(now + timedelta(days=i), starts, tz) for i in ivls]
+        counts = due_counts(days[0], days[-1])
+        return balance.choose(ivls, balance.spread_counts(counts, days), fuzz_seed)
+
+    def _capped(
+        self,
+        card: fsrs.Card,
+        now: datetime,
+        cap: datetime,
+        fuzz_seed: int | None,
+        due_counts: balance.DueCounts | None,
+    ) -> datetime:
+        """The due time of a review that would land after the interview date: the start of
+        the last study day before it or, load balancing, of a less busy day inside the fuzz
+        range below that (never today)."""
+        if not (self._balancing(due_counts) and card.state == fsrs.State.Review):
+            return cap
+        starts, tz = self.config.day_starts_at, self.tz
+        today = study_day(now, starts, tz)
+        last = study_day(cap, starts, tz)
+        longest = (last - today).days
+        if longest < 3:
+            return cap
+        lo, _ = balance.fuzz_range(longest, self.config.maximum_interval)
+        ivls = list(range(max(1, lo), longest + 1))
+        days = [today + timedelta(days=i) for i in ivls]
+        counts = due_counts(days[0], days[-1])
+        chosen = balance.choose(ivls, balance.spread_counts(counts, days), fuzz_seed)
+        return day_start(today + timedelta(days=chosen), starts, tz)
+
     def preview(self, s: CardSchedule, now: datetime) -> dict[Rating, timedelta]:
         """The interval each rating would give right now (unfuzzed)."""
         _check_utc(now)
         base = self._to_fsrs(s, now)
+        cap = latest_due(self.config.interview, now, self.config.day_starts_at, self.tz)
         out = {}
         for r in Rating:
             card, _ = self._preview.review_card(base, fsrs.Rating(int(r)), now)
-            out[r] = card.due - now
+            out[r] = (card.due if cap is None else min(card.due, cap)) - now
         return out
 
     @property
@@ -199,6 +277,11 @@ class Scheduler:
         """The forgetting curve's decay (FSRS-6 parameter w20, negated): R(t) =
         (1 + factor·t/S)^decay with factor = 0.9^(1/decay) − 1."""
         return -self._fsrs.parameters[20]
+
+    def recall_on(self, s: CardSchedule, day: date) -> float:
+        """Predicted recall at the start of study day `day` (the interview date's figure)."""
+        moment = day_start(day, self.config.day_starts_at, self.tz)
+        return self.retrievability(s, moment)
 
     def retrievability(self, s: CardSchedule, now: datetime) -> float:
         """FSRS probability of recall now (0 for a card never reviewed)."""

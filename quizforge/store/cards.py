@@ -10,9 +10,10 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta, tzinfo
 
 from quizforge.decks.model import Deck
+from quizforge.scheduling.days import day_start
 from quizforge.scheduling.scheduler import CardSchedule, ReviewRecord, State
 from quizforge.store.db import Database, from_ms, to_ms
 
@@ -198,6 +199,47 @@ def next_due(db: Database, deck_ids: Sequence[str], tags: Sequence[str]) -> date
     return from_ms(row[0])
 
 
+def ahead_cards(
+    db: Database,
+    deck_ids: Sequence[str],
+    tags: Sequence[str],
+    now: datetime,
+    moment: datetime,
+    k: float,
+    limit: int,
+) -> list[CardRow]:
+    """Review cards not due by `now` whose recall at `moment` will be below a retention,
+    lowest recall first. FSRS recall falls as t/S grows (t: whole days since the last
+    review, S: stability) and equals the retention at t = k·S (RecallCurve.at_least_sql)."""
+    f, args = _filters(deck_ids, tags)
+    m = to_ms(moment)
+    elapsed = "MAX(0, (? - last_review) / 86400000)"  # whole days, as py-fsrs counts them
+    rows = db.conn.execute(
+        "SELECT * FROM cards WHERE in_deck = 1 AND suspended = 0 AND state = 2 AND due > ?"
+        f"{f} AND stability > 0 AND {elapsed} > stability * ?"
+        f" ORDER BY {elapsed} / stability DESC, id LIMIT ?",
+        [to_ms(now), *args, m, k, m, limit],
+    )
+    return [_card_row(r) for r in rows]
+
+
+def due_counts(
+    db: Database, first: date, last: date, starts_at: int = 4, tz: tzinfo | None = None
+) -> dict[date, int]:
+    """Review-state cards due on each study day from `first` to `last` (inclusive), every
+    deck and drill skill counted (all of them are the learner's work that day); suspended
+    cards and cards removed from their deck left out. One query on the cards_due index."""
+    n = (last - first).days + 1
+    bounds = [to_ms(day_start(first + timedelta(days=i), starts_at, tz)) for i in range(n + 1)]
+    cases = " ".join(f"WHEN due < ? THEN {i}" for i in range(n))
+    rows = db.conn.execute(
+        f"SELECT CASE {cases} END, COUNT(*) FROM cards WHERE state = 2 AND due >= ? AND due < ?"
+        " AND suspended = 0 AND in_deck = 1 GROUP BY 1",
+        [*bounds[1:], bounds[0], bounds[-1]],
+    )
+    return {first + timedelta(days=i): count for i, count in rows}
+
+
 def write_schedule(conn: sqlite3.Connection, rowid: int, s: CardSchedule) -> None:
     conn.execute(
         "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?,"
@@ -352,3 +394,71 @@ def suspended_cards(db: Database) -> list[CardRow]:
         "SELECT * FROM cards WHERE suspended = 1 AND in_deck = 1 ORDER BY deck_id, card_id"
     )
     return [_card_row(r) for r in rows]
+
+
+def simulation_cards(db: Database) -> tuple[list[CardSchedule], int]:
+    """What `simulate` plays forward: the schedule of every card in a deck, not suspended
+    and not a drill skill (study never shows those), and how many of them are new."""
+    scheduled = []
+    new = 0
+    for state, step, stab, diff, due, last, reps, lapses in db.conn.execute(
+        "SELECT state, step, stability, difficulty, due, last_review, reps, lapses FROM cards"
+        " WHERE in_deck = 1 AND suspended = 0 AND kind != 'skill' ORDER BY id"
+    ):
+        if state == State.NEW:
+            new += 1
+            continue
+        scheduled.append(
+            CardSchedule(
+                state=State(state),
+                step=step,
+                stability=stab,
+                difficulty=diff,
+                due=from_ms(due),
+                last_review=from_ms(last),
+                reps=reps,
+                lapses=lapses,
+            )
+        )
+    return scheduled, new
+
+
+ANSWER_MS_CAP = 600_000  # an answer left open longer than 10 minutes counts as 10 minutes
+RECENT_ANSWERS = 20_000  # how the learner answers now, not two years ago
+
+
+def answer_tallies(db: Database, recent: int = RECENT_ANSWERS) -> list[tuple[int, int, int, int, int]]:
+    """The last `recent` answers of the review log (cram answers and drill skills left out),
+    tallied as `(state_before, rating, answers, timed answers, their ms)`; durations are
+    capped at ANSWER_MS_CAP so one answer left open overnight does not set the pace."""
+    return [
+        tuple(row)
+        for row in db.conn.execute(
+            "SELECT state_before, rating, COUNT(*), SUM(duration_ms > 0),"
+            " COALESCE(SUM(MIN(duration_ms, ?)), 0) FROM ("
+            "  SELECT r.state_before, r.rating, r.duration_ms FROM revlog r"
+            "  JOIN cards c ON c.id = r.card WHERE r.cram = 0 AND c.kind != 'skill'"
+            "  ORDER BY r.reviewed_at DESC LIMIT ?"
+            ") GROUP BY 1, 2",
+            (ANSWER_MS_CAP, recent),
+        )
+    ]
+
+
+def unsynced_new(db: Database, decks: Sequence) -> int:
+    """Cards of loaded decks the store has not met yet (added to a deck file since it was
+    last studied): `study` would add them as new. Decks whose sync fingerprint matches are
+    complete; for the others, the deck's card count beyond the store's (each deck needs
+    `id`, `fingerprint` and `counts()`, as DeckInfo has)."""
+    synced = dict(db.conn.execute("SELECT deck_id, fingerprint FROM deck_sync"))
+    known = dict(
+        db.conn.execute(
+            "SELECT deck_id, COUNT(*) FROM cards WHERE in_deck = 1 AND kind != 'skill'"
+            " GROUP BY deck_id"
+        )
+    )
+    return sum(
+        max(0, sum(d.counts().values()) - known.get(d.id, 0))
+        for d in decks
+        if synced.get(d.id) != d.fingerprint
+    )

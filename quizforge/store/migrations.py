@@ -96,12 +96,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # Load balancing counts the reviews due on each day of a fuzz range at every answer:
+        # a range scan on this index (covering: no table rows read) instead of a table scan.
+        "0005_cards_due_index",
+        """
+        CREATE INDEX cards_due ON cards (state, due, suspended, in_deck)
+        """,
+    ),
+    (
         # Calibration in `report`: each scheduled answer's predicted recall, kept so that 1M
         # answers are not replayed on every report (quizforge.reports.calibration fills it
         # for new answers, and anew when the parameters change), and the bins of them all.
         # The trigger drops a prediction with its answer (undo, repair) and marks the kept
         # bins stale.
-        "0005_recall_predictions",
+        "0006_recall_predictions",
         """
         CREATE TABLE recall_predictions (
             id        INTEGER PRIMARY KEY,  -- revlog.id of a scheduled (not cram) answer

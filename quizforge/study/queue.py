@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from quizforge.scheduling.scheduler import CardSchedule, State
 
@@ -53,10 +55,12 @@ class Queue:
         reviews: list[Entry],
         new: list[Entry],
         rng: random.Random | None = None,
+        key: Callable[[Entry], Any] | None = None,
     ) -> Queue:
-        """`rng` shuffles reviews and new cards (--shuffle); without it, reviews go
-        most-overdue first and new cards in deck order."""
-        reviews = sorted(reviews, key=lambda e: e.schedule.due)
+        """`rng` shuffles reviews and new cards (--shuffle); without it, reviews go by `key`
+        (the session passes recall on the interview date in its last days), by default
+        most-overdue first, and new cards in deck order."""
+        reviews = sorted(reviews, key=key or (lambda e: e.schedule.due))
         new = list(new)
         if rng is not None:
             rng.shuffle(reviews)

@@ -14,6 +14,12 @@ from typing import Literal
 from quizforge.decks.model import Card, Deck
 from quizforge.errors import DeckError
 from quizforge.scheduling.days import day_bounds
+from quizforge.scheduling.interview import (
+    InterviewDateError,
+    days_left,
+    in_final_days,
+    moment_of,
+)
 from quizforge.scheduling.scheduler import CardSchedule, Rating, ReviewRecord, Scheduler, State
 from quizforge.store import cards as store
 from quizforge.store.db import Database
@@ -29,6 +35,7 @@ class StudyOptions:
     cram: bool = False
     shuffle: bool = False
     seed: int | None = None
+    ahead: int | None = None  # also pull forward up to N cards weak on the interview date
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,19 @@ class Session:
         self.deck_ids = sorted({d for d, _ in self.cards})
         store.sync_decks(db, decks, now)
         rng = random.Random(options.seed) if options.shuffle else None
-        self.day_start, self.day_end = day_bounds(now, scheduler.config.day_starts_at)
+        self.day_start, self.day_end = day_bounds(now, scheduler.config.day_starts_at, scheduler.tz)
+        self.interview = scheduler.config.interview
+        # In the last days before the interview, reviews go weakest-on-the-date first.
+        self.final_days = not options.cram and in_final_days(
+            self.interview, now, scheduler.config.day_starts_at, scheduler.tz
+        )
+        if options.ahead is not None:
+            self._check_ahead(now)
+        self._moment = (
+            max(now, moment_of(self.interview, scheduler.config.day_starts_at, scheduler.tz))
+            if self.interview is not None
+            else None
+        )
         if options.cram:
             self.queue = Queue.build_cram([self._entry(r) for r in self._rows_all()], rng)
         else:
@@ -95,13 +114,66 @@ class Session:
         for deck_id in wanted:
             deck = by_id[deck_id]
             for card in deck.cards:
-                if self.options.tags and not set(self.options.tags) & set(store.card_tags(deck, card)):
+                if self.options.tags and not set(self.options.tags) & set(
+                    store.card_tags(deck, card)
+                ):
                     continue
                 out[(deck.id, card.id)] = card
         if not out:
-            what = f"tag {', '.join(self.options.tags)}" if self.options.tags else "the chosen decks"
+            what = (
+                f"tag {', '.join(self.options.tags)}" if self.options.tags else "the chosen decks"
+            )
             raise DeckError(f"no cards match {what}")
         return out
+
+    def _check_ahead(self, now: datetime) -> None:
+        cfg = self.scheduler.config
+        if self.options.cram:
+            raise InterviewDateError(
+                "--ahead and --cram cannot be used together: cram shows every card"
+            )
+        if self.interview is None:
+            raise InterviewDateError(
+                "--ahead needs an interview date: pass --until YYYY-MM-DD or run"
+                " `quizforge config set interview_date YYYY-MM-DD`"
+            )
+        if days_left(self.interview, now, cfg.day_starts_at, self.scheduler.tz) < 0:
+            raise InterviewDateError(
+                f"--ahead: the interview date {self.interview.isoformat()} has passed"
+            )
+
+    def aim(self, now: datetime) -> str | None:
+        """One line for the study screen while the session is aimed at an interview date."""
+        if self.interview is None or self.options.cram:
+            return None
+        cfg = self.scheduler.config
+        n = days_left(self.interview, now, cfg.day_starts_at, self.scheduler.tz)
+        if n < 0:
+            return None
+        when = {0: "today", 1: "tomorrow"}.get(n, f"in {n} days")
+        text = f"Interview {when} ({self.interview:%a %d %b}): no review left for after it"
+        return text + (", weakest first" if self.final_days else "")
+
+    def recall_on_date(self, entry: Entry) -> float:
+        """Predicted recall at the start of the interview's study day (on the day itself:
+        now)."""
+        assert self._moment is not None
+        return self.scheduler.retrievability(entry.schedule, self._moment)
+
+    def _ahead(self, now: datetime, n: int) -> list[Entry]:
+        """Up to `n` review cards not yet due whose recall on the interview date would be
+        below desired retention, lowest first. Answering one is an early review: py-fsrs
+        takes the shorter elapsed time into account (smaller stability gain), and the log
+        records the real elapsed days."""
+        from quizforge.reports.recall import RecallCurve
+
+        assert self.interview is not None
+        cfg, tz = self.scheduler.config, self.scheduler.tz
+        curve = RecallCurve.of(self.scheduler)
+        k = (cfg.desired_retention ** (1 / curve.decay) - 1) / curve.factor
+        moment = max(now, moment_of(self.interview, cfg.day_starts_at, tz))
+        rows = store.ahead_cards(self.db, self.deck_ids, self.options.tags, now, moment, k, -1)
+        return [self._entry(r) for r in rows if r.key in self.cards][:n]
 
     @staticmethod
     def _entry(row: store.CardRow) -> Entry:
@@ -120,9 +192,19 @@ class Session:
         tags = self.options.tags
         steps = (State.LEARNING, State.RELEARNING)
         learning = store.due_cards(self.db, self.deck_ids, tags, self.day_end, steps)
-        reviews = store.due_cards(self.db, self.deck_ids, tags, now, (State.REVIEW,), review_left)
+        # In the final days every due review is read, so the weakest on the date come first
+        # whatever their due date; the daily cap is applied after that ordering.
+        fetch = -1 if self.final_days else review_left
+        reviews = store.due_cards(self.db, self.deck_ids, tags, now, (State.REVIEW,), fetch)
         learning = [self._entry(r) for r in learning if r.key in self.cards]
         reviews = [self._entry(r) for r in reviews if r.key in self.cards]
+        key = None
+        if self.final_days:
+            reviews.sort(key=lambda e: (self.recall_on_date(e), e.rowid))
+            reviews = reviews[:review_left]
+            key = self.recall_on_date
+        if self.options.ahead:
+            reviews += self._ahead(now, self.options.ahead)
         new = store.new_cards(self.db, self.deck_ids, tags, new_left)
         new = [self._entry(r) for r in new if r.key in self.cards]
         if self.options.limit is not None:
@@ -130,7 +212,7 @@ class Session:
             learning = learning[:n]
             reviews = reviews[: max(0, n - len(learning))]
             new = new[: max(0, n - len(learning) - len(reviews))]
-        return Queue.build(learning, reviews, new, rng)
+        return Queue.build(learning, reviews, new, rng, key)
 
     # -- running --------------------------------------------------------------------------
     def next(self, now: datetime) -> tuple[Entry, Card] | None:
@@ -157,7 +239,8 @@ class Session:
         with self.db.atomic() as conn:
             before = store.get_card(self.db, entry.rowid).schedule
             fuzz_seed = entry.rowid * 100_003 + before.reps
-            after, record = self.scheduler.review(before, rating, now, duration_ms, fuzz_seed)
+            counts = None if self.options.cram else self._due_counts  # cram keeps the schedule
+            after, record = self.scheduler.review(before, rating, now, duration_ms, fuzz_seed, counts)
             if self.options.cram:
                 after = before  # practice only: the schedule is left alone
                 record = replace(record, interval_days=0.0, lapse=False, became_leech=False)
@@ -167,7 +250,15 @@ class Session:
             attempt_id = store.insert_attempt(conn, attempt, entry.rowid) if attempt else None
         ok = rating != Rating.AGAIN if correct is None else correct
         self._undo.append(
-            _Undo("answer", Entry(**vars(entry)), before, revlog_id, ok, duration_ms / 1000, attempt_id)
+            _Undo(
+                "answer",
+                Entry(**vars(entry)),
+                before,
+                revlog_id,
+                ok,
+                duration_ms / 1000,
+                attempt_id,
+            )
         )
         self.tally.answered += 1
         self.tally.correct += int(ok)
@@ -180,6 +271,11 @@ class Session:
         else:
             self.queue.answered(entry, after, self.day_end)
         return Outcome(entry, before, after, record, revlog_id)
+
+    def _due_counts(self, first, last):
+        """Reviews due per study day, for load balancing (read inside the answer's transaction)."""
+        cfg = self.scheduler.config
+        return store.due_counts(self.db, first, last, cfg.day_starts_at, self.scheduler.tz)
 
     def suspend(self, entry: Entry) -> None:
         before = store.get_card(self.db, entry.rowid).schedule

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from quizforge.reports.activity import Heatmap
+from quizforge.reports.interview import Outlook
 from quizforge.reports.mastery import MATURE_DAYS, Mastery
 from quizforge.reports.report import Report
 from quizforge.reports.retention import Tally
@@ -253,6 +254,88 @@ def mastery_sections(r: Report) -> list[RenderableType]:
     return out
 
 
+def outlook_table(
+    rows: list[Outlook], label: str, r: Report, total: Outlook | None = None, detail: int = 1
+) -> Table:
+    """detail 1: a bar beside the recall; 0: figures only."""
+    table = Table(
+        box=None,
+        padding=(0, 1),
+        pad_edge=False,
+        collapse_padding=not detail,
+        header_style="bold dim",
+    )
+    table.add_column(label, no_wrap=True, overflow="ellipsis", max_width=20 if detail else 15)
+    table.add_column("recall", no_wrap=True, justify="left" if detail else "right")
+    below = f"below {pct(r.desired_retention)}" if detail else f"<{pct(r.desired_retention)}"
+    table.add_column(below, justify="right", no_wrap=True)
+    table.add_column("studied" if detail else "seen", justify="right", no_wrap=True)
+    table.add_column("new", justify="right", no_wrap=True)
+
+    def add(o: Outlook, style: str = "") -> None:
+        recall = bar(o.recall or 0.0) if detail and o.recall is not None else Text("")
+        recall.append(
+            f" {pct(o.recall):>4}" if detail else pct(o.recall),
+            style=style or rate_style(o.recall, r.desired_retention),
+        )
+        below = Text(f"{o.below:,}", style="red" if o.below else "dim")
+        table.add_row(
+            Text(o.name, style=style or "bold"),
+            recall,
+            below,
+            f"{o.reviewed:,}",
+            f"{o.new:,}",
+            style=style,
+        )
+
+    for o in rows:
+        add(o)
+    if total is not None and len(rows) > 1:
+        add(total, "dim")
+    return table
+
+
+def interview_section(r: Report) -> RenderableType | None:
+    """Recall on the interview date by deck and by tag (weakest first), and cards that will
+    be below desired retention then."""
+    o = r.interview
+    if o is None:
+        return None
+    when = f"{o.date:%a %d %b %Y}"
+    if o.passed:
+        body = Text(
+            f"{when} has passed: scheduling is back to normal."
+            ' `quizforge config set interview_date ""` clears it.',
+            style="dim",
+        )
+        return section("Interview", body)
+    left = {0: "today", 1: "tomorrow"}.get(o.days_left, f"in {o.days_left} days")
+    t = o.total
+    summary = Text.assemble(
+        ("Recall then ", "dim"),
+        (pct(t.recall), "bold " + rate_style(t.recall, r.desired_retention)),
+        f" · {t.below:,} of {t.reviewed:,} studied below {pct(r.desired_retention)}",
+        f" · {t.new:,} new",
+    )
+    parts: list[RenderableType] = [
+        summary,
+        FirstFit(*(outlook_table(o.decks, "deck", r, t, d) for d in (1, 0))),
+    ]
+    tags = sorted(o.tags, key=lambda x: (x.recall is None, x.recall or 0, x.name))
+    if tags:
+        shown = tags[:TAG_ROWS]
+        parts += [Text(""), FirstFit(*(outlook_table(shown, "tag", r, detail=d) for d in (1, 0)))]
+        if len(tags) > len(shown):
+            parts.append(
+                Text(f"… {len(tags) - len(shown)} more tags: --json lists them all", style="dim")
+            )
+    return section(
+        f"Interview {when}, {left}",
+        Group(*parts),
+        "predicted recall that morning if you stop now; weakest tags first",
+    )
+
+
 def retention_table(r: Report) -> RenderableType:
     def table(detail: int) -> Table:
         """detail 2: as wide as it reads best; 1: short labels; 0: rates without counts."""
@@ -294,6 +377,8 @@ def forecast_chart(r: Report, height: int = 5) -> RenderableType:
     top = max(counts)
     label_w = len(f"{top:,}")
     prefix = label_w + 2
+    interview = r.interview.date if r.interview else None
+    mark = next((i for i, d in enumerate(r.forecast) if d.date == interview), None)
 
     def fit(width: int) -> tuple[int, int]:
         """(columns per day, days shown) for a chart `width` columns wide."""
@@ -303,6 +388,12 @@ def forecast_chart(r: Report, height: int = 5) -> RenderableType:
     def chart(width: int) -> RenderableType:
         step, shown = fit(width)
         lines = []
+        if mark is not None and mark < shown:  # a marker above the interview's column
+            label = "interview ▼"
+            at = prefix + step * mark
+            lines.append(
+                Text(" " * max(0, at - len(label) + 1) + label[-(at + 1) :], style="bold magenta")
+            )
         for row in range(height, 0, -1):
             line = Text(
                 f"{top:>{label_w},} ┤" if row == height else " " * label_w + " │", style="dim"
@@ -312,7 +403,8 @@ def forecast_chart(r: Report, height: int = 5) -> RenderableType:
                 level = max(0, min(8, eighths - (row - 1) * 8))
                 if n and row == 1 and level == 0:
                     level = 1  # a day with any reviews shows at least a sliver
-                line.append(BARS[level] + " " * (step - 1), style="yellow" if i == 0 else "cyan")
+                style = "yellow" if i == 0 else "magenta" if i == mark else "cyan"
+                line.append(BARS[level] + " " * (step - 1), style=style)
             lines.append(line)
         axis = Text(f"{0:>{label_w}} └" + "─" * (step * shown), style="dim")
         labels = Text(" " * prefix, style="dim")
@@ -331,6 +423,8 @@ def forecast_chart(r: Report, height: int = 5) -> RenderableType:
         )
         if shown < len(counts):
             sub += f" · first {shown} shown"
+        if interview is not None and (mark is None or mark >= shown) and not r.interview.passed:
+            sub += f" · interview {interview:%d %b} is further out"
         return section("Forecast", Fitted(chart), sub)
 
     return Fitted(build)
@@ -600,6 +694,8 @@ def render_report(r: Report) -> RenderableType:
     if r.empty:
         return Group(title_line(r), empty_panel(r))
     parts: list[RenderableType] = [title_line(r), today_panel(r)]
+    if (aim := interview_section(r)) is not None:
+        parts.append(aim)
     parts += mastery_sections(r)
     parts.append(retention_table(r))
     parts.append(forecast_chart(r))

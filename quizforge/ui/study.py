@@ -33,9 +33,12 @@ STATE_NAME = {State.NEW: "new", State.LEARNING: "learning", State.REVIEW: "revie
 
 
 # -- renderables ----------------------------------------------------------------------------
-def header(entry: Entry, counts: dict[str, int], done: int, cram: bool) -> RenderableType:
+def header(
+    entry: Entry, counts: dict[str, int], done: int, cram: bool, early: bool = False
+) -> RenderableType:
     left = Text(f"{entry.deck_id} · {entry.card_id}", style="bold")
-    left.append(f"  ({'cram' if cram else STATE_NAME[entry.schedule.state]})", style="dim")
+    state = "cram" if cram else STATE_NAME[entry.schedule.state] + (", early" if early else "")
+    left.append(f"  ({state})", style="dim")
     right = Text()
     right.append(f"{counts['new']} new", style="blue")
     right.append(" · ")
@@ -321,7 +324,12 @@ class StudyScreen:
                 entry, card = nxt
                 if self.console.is_terminal:
                     self.console.clear()
-                self.console.print(header(entry, self.s.queue.counts(), self.s.tally.answered, self.s.options.cram))
+                early = entry.schedule.state == State.REVIEW and entry.schedule.due > now
+                self.console.print(
+                    header(entry, self.s.queue.counts(), self.s.tally.answered, self.s.options.cram, early)
+                )
+                if (aim := self.s.aim(now)) is not None:
+                    self.console.print(Text(aim, style="magenta"))
                 action = self._show(entry, card)
                 if action == "q":  # quit before answering: the card stays in the queue
                     self.s.queue.push_front(entry)

@@ -110,7 +110,7 @@ class _Setup:
 
 # -- numbers ------------------------------------------------------------------------------------
 def _draw(rng: random.Random, difficulty: int) -> _Setup | None:
-    import numpy as np
+    from quizforge.drill import nd as np
 
     if difficulty == 1:
         N, D, K, M = 1, rng.choice((2, 3)), rng.choice((2, 3)), rng.choice((1, 2))
@@ -145,7 +145,7 @@ ANSWERS = {"W1": lambda s: s.X.T @ s.dZ1, "b1": lambda s: s.dZ1.sum(axis=0),
 def _friendly(s: _Setup, wrts: tuple[str, ...]) -> bool:
     """Numbers worth asking about (checked before any band is worked out): few zeros, small
     forward values, three different answers, and the ReLU mask changes dZ1."""
-    import numpy as np
+    from quizforge.drill import nd as np
 
     for x in (s.X, s.W1, s.W2):
         if np.count_nonzero(x) < x.size - 1:
@@ -258,7 +258,7 @@ def _skills(*extra: str) -> tuple[str, ...]:
 
 # -- the questions ------------------------------------------------------------------------------
 def _ask_dW1(s: _Setup) -> Asked:
-    import numpy as np
+    from quizforge.drill import nd as np
 
     X, dZ1, N, D, K = s.X, s.dZ1, s.N, s.D, s.K
     value = X.T @ dZ1
@@ -361,7 +361,7 @@ def _ask_dX(s: _Setup) -> Asked:
 
 
 def _ask_dW2(s: _Setup) -> Asked:
-    import numpy as np
+    from quizforge.drill import nd as np
 
     X, H, G, N, D, K, M = s.X, s.H, s.G, s.N, s.D, s.K, s.M
     value = H.T @ G

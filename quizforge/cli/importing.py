@@ -1,0 +1,148 @@
+"""`quizforge import FILE --deck ID`: another program's flashcards as a deck file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from quizforge.cli import app
+from quizforge.cli.common import JsonFlag, out
+from quizforge.errors import DeckError, ImportFileError
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="An Anki package (.apkg, "
+                                         ".colpkg), Anki text export (.txt, .csv, .tsv) or "
+                                         "hashcards Markdown (.md).")],
+    deck: Annotated[str, typer.Option("--deck", metavar="ID", help="Id of the new deck "
+                                      "(a-z, 0-9, '-'); the file is OUT/ID.yaml.")],
+    out_dir: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder to write "
+                                          "the deck into.")] = Path("."),
+    with_history: Annotated[bool, typer.Option("--with-history", help="Also bring an Anki "
+                                               "package's reviews into the store, so FSRS "
+                                               "carries on where Anki stopped.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT/ID.yaml if it exists "
+                                        "(ids are stable: progress is kept).")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import flashcards from Anki or hashcards as a deck file (OUT/ID.yaml).
+
+    Reads an Anki package (.apkg, .colpkg, old or new format), Anki's
+    "Notes in Plain Text" export or a CSV/TSV with Anki's #headers, or a
+    hashcards Markdown deck. HTML becomes plain text; images are not copied
+    (a card says \\[image: file]). A cloze note gives one card per deletion;
+    fields beyond front and back go into the card's explanation.
+
+    Card ids are stable (from Anki's note GUIDs, else from the front text):
+    importing an updated file again with --force keeps every card's progress.
+    --with-history also brings an Anki package's reviews into the store.
+
+    Examples:
+
+      quizforge import ~/Downloads/ml.apkg --deck ml-anki --out ~/decks
+
+      quizforge import ml.apkg --deck ml-anki --out ~/decks --with-history
+
+      quizforge study --decks ~/decks --deck ml-anki
+    """
+    import re
+
+    from quizforge.decks.validate import ID_PATTERN, _suggest_id
+    from quizforge.importing import check_deck, deck_text, read_source, write_deck
+
+    if not re.match(ID_PATTERN, deck):
+        raise DeckError(f"invalid deck id '{deck}': use only a-z, 0-9 and '-'{_suggest_id(deck)}")
+    target = out_dir / f"{deck}.yaml"
+    if target.exists() and not force:
+        raise ImportFileError(f"{target} exists; pass --force to replace it")
+    _refuse_taken_id(deck, target, out_dir)
+    imported = read_source(file)
+    if with_history and imported.format not in ("apkg", "colpkg"):
+        raise ImportFileError(f"--with-history needs an Anki package (.apkg or .colpkg): "
+                              f"{file.name} holds no review history")
+    if not imported.cards:
+        skipped = ", ".join(f"{n} {why}" for why, n in imported.skipped.items()) or "none"
+        raise ImportFileError(f"{file} has no cards quizforge can import (skipped: {skipped})")
+    text = deck_text(deck, imported, file.name)
+    parsed = check_deck(text, target)
+    write_deck(text, target, force)
+    history = None
+    if with_history:
+        history = _history(parsed, imported, target)
+    summary = {
+        "deck": deck, "file": str(target), "format": imported.format, "name": imported.name,
+        "cards": len(imported.cards), "skipped": dict(imported.skipped),
+        "images": len(imported.images), "media_files": imported.media_files,
+        "history": history,
+    }
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    for line in summary_lines(summary, out_dir, imported.has_history and not with_history):
+        out.print(line, markup=False, highlight=False)
+
+
+def _refuse_taken_id(deck: str, target: Path, out_dir: Path) -> None:
+    from quizforge.cli.decks import list_decks_or_warn
+
+    for info in list_decks_or_warn([out_dir] if out_dir.is_dir() else []):
+        if info.id == deck and info.path.resolve() != target.resolve():
+            raise DeckError(f"a deck with id '{deck}' already exists ({info.path}); "
+                            "choose another --deck")
+
+
+def _history(parsed, imported, target: Path) -> dict:
+    from quizforge import clock
+    from quizforge.errors import QuizforgeError
+    from quizforge.importing.history import apply_history
+    from quizforge.paths import config_path
+    from quizforge.scheduling.config import load_config
+    from quizforge.scheduling.scheduler import Scheduler
+    from quizforge.store import open_store
+
+    try:
+        db = open_store(write=True)
+        try:
+            counts = apply_history(db, parsed, imported.cards,
+                                   Scheduler(load_config(config_path())), clock.now())
+        finally:
+            db.close()
+    except QuizforgeError as e:
+        raise QuizforgeError(f"{e} (the deck was written to {target}; the review history was "
+                             "not imported: run again with --force --with-history)") from None
+    return counts.to_dict()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def summary_lines(s: dict, out_dir: Path, history_left: bool) -> list[str]:
+    lines = [f"Imported {_plural(s['cards'], 'card')} into deck '{s['deck']}' ({s['file']})."]
+    if s["skipped"]:
+        total = sum(s["skipped"].values())
+        lines.append(f"Skipped {_plural(total, 'card')} ("
+                     + ", ".join(f"{n} {why}" for why, n in s["skipped"].items()) + ").")
+    if s["images"] or s["media_files"]:
+        left = (f", {_plural(s['media_files'], 'media file')} left in the package"
+                if s["media_files"] else "")
+        lines.append(f"Images are not imported: {_plural(s['images'], 'image')} named in cards "
+                     f"(shown as [image: file]){left}.")
+    h = s["history"]
+    if h is not None:
+        lines.append(f"History: {_plural(h['reviews'], 'review')} added"
+                     + (f" ({h['already']} already in the store)" if h["already"] else "")
+                     + f"; FSRS state from Anki for {_plural(h['from_anki'], 'card')}, "
+                     f"replayed for {h['replayed']}"
+                     + (f", kept for {h['kept']} reviewed here since" if h["kept"] else "")
+                     + (f"; {h['suspended']} suspended as in Anki" if h["suspended"] else "")
+                     + ".")
+    elif history_left:
+        lines.append("The package has review history: add --with-history to bring it in.")
+    folder = str(out_dir)
+    lines.append(f"Study it: quizforge study --decks {folder} --deck {s['deck']}")
+    return lines

@@ -1,0 +1,56 @@
+"""What an importer hands back: cards as plain text, what it left out, and (from an Anki
+package) each card's review history and Anki's own scheduling state."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class AnkiReview:
+    """One row of Anki's revlog, as Anki wrote it."""
+
+    at_ms: int  # revlog id: when the answer was given, ms since the epoch
+    ease: int  # 1 Again .. 4 Easy; 0 for a manual reschedule
+    ivl: int  # interval after the answer: days if > 0, seconds if < 0
+    time_ms: int  # time taken
+    kind: int  # 0 learn, 1 review, 2 relearn, 3 filtered, 4 manual, 5 rescheduled
+
+
+@dataclass(frozen=True)
+class AnkiCardState:
+    """A card's scheduling as Anki left it."""
+
+    type: int  # 0 new, 1 learning, 2 review, 3 relearning
+    queue: int  # -1 suspended, -2/-3 buried, else as type
+    due: int  # day number (review) or epoch seconds (intraday learning)
+    ivl: int
+    lapses: int
+    stability: float | None  # FSRS memory state, when Anki had FSRS on
+    difficulty: float | None
+    crt: int  # the collection's day zero (epoch seconds): review `due` counts from it
+    reviews: tuple[AnkiReview, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportedCard:
+    id: str
+    front: str
+    back: str
+    explanation: str | None = None
+    tags: tuple[str, ...] = ()
+    anki: AnkiCardState | None = None
+
+
+@dataclass
+class Imported:
+    """A source file read: the deck's suggested name and its cards."""
+
+    name: str
+    format: str  # "apkg", "colpkg", "anki-text", "hashcards"
+    cards: list[ImportedCard] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)  # reason -> how many cards
+    images: set[str] = field(default_factory=set)  # media files the cards name
+    media_files: int = 0  # files the package carries (none are imported)
+    has_history: bool = False

@@ -1,0 +1,177 @@
+"""Anki notes to flashcards, shared by the package and the text-export readers.
+
+A note type's cards are read from its templates: the front is the fields the question
+template shows, the back the first other field the answer template shows; every other
+non-empty field is kept in the card's `explanation`, one ``Field: text`` paragraph each
+(the deck format's place for text shown after the answer).
+
+Cloze notes give one card per cloze number, as Anki does: the front is the text with that
+number's deletions hidden (``[...]``, or ``[hint]`` when the deletion has one) and the other
+deletions shown; the back is the hidden text. Skipping them would drop what is often most of
+a deck, and a blank in a sentence reads the same in the terminal as in Anki.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from quizforge.importing.ids import UniqueIds, with_suffix
+from quizforge.importing.model import AnkiCardState, Imported, ImportedCard
+
+CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+_REF = re.compile(r"\{\{([^}#/^!][^}]*)\}\}")
+_CLOZE_REF = re.compile(r"\{\{(?:[^}:]*:)*cloze:([^}]+)\}\}")
+_SPECIAL = {"FrontSide", "Tags", "Deck", "Subdeck", "Card", "CardFlag", "Type"}
+
+Convert = Callable[[str], tuple[str, list[str]]]  # field HTML -> (text, images)
+
+
+@dataclass(frozen=True)
+class Template:
+    qfmt: str
+    afmt: str
+
+
+@dataclass(frozen=True)
+class NoteType:
+    name: str
+    fields: tuple[str, ...]
+    templates: tuple[Template, ...]
+    cloze: bool
+
+
+@lru_cache(maxsize=1024)  # one call per template and note: the same few templates
+def referenced(fmt: str, fields: tuple[str, ...], typed: bool = True) -> tuple[str, ...]:
+    """Field names a template shows, in order (`{{Front}}`, `{{text:Back}}`, `{{cloze:Text}}`);
+    `typed=False` leaves out `{{type:Field}}` (an answer box, not text on the question)."""
+    out: list[str] = []
+    for ref in _REF.findall(fmt):
+        parts = [p.strip() for p in ref.split(":")]
+        name = parts[-1]
+        if not typed and "type" in parts[:-1]:
+            continue
+        if name in fields and name not in _SPECIAL and name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+_SECTION = re.compile(r"\{\{[#^]([^}]+)\}\}")
+
+
+@lru_cache(maxsize=256)
+def control_fields(kind: NoteType) -> frozenset[str]:
+    """Fields a note type only tests (`{{#Add Reverse}}...{{/Add Reverse}}`) and never shows:
+    switches, not content, so they are not copied into the card."""
+    tested = {name.strip() for t in kind.templates for fmt in (t.qfmt, t.afmt)
+              for name in _SECTION.findall(fmt)}
+    shown = {f for t in kind.templates for fmt in (t.qfmt, t.afmt)
+             for f in referenced(fmt, kind.fields)}
+    return frozenset(tested - shown)
+
+
+def cloze_numbers(text: str) -> list[int]:
+    return sorted({int(n) for n, _, _ in CLOZE.findall(text)})
+
+
+def cloze_sides(text: str, number: int) -> tuple[str, str]:
+    """(front, back) of cloze card `number`, still in the field's markup."""
+    answers: list[str] = []
+
+    def hide(m: re.Match) -> str:
+        if int(m.group(1)) != number:
+            return m.group(2)
+        answers.append(m.group(2))
+        return f"[{m.group(3)}]" if m.group(3) else "[...]"
+
+    front = CLOZE.sub(hide, text)
+    return front, " … ".join(answers)
+
+
+class NoteCards:
+    """Collects a source's notes as cards, with ids unique in the deck."""
+
+    def __init__(self, result: Imported, convert: Convert) -> None:
+        self.result = result
+        self.convert = convert
+        self.ids = UniqueIds()
+
+    def text(self, source: str) -> str:
+        text, images = self.convert(source)
+        self.result.images.update(i for i in images if i)
+        return text
+
+    def add(self, base_id: str, front_src: str, back_src: str, extra: list[tuple[str, str]],
+            tags: Sequence[str], anki: AnkiCardState | None = None) -> ImportedCard | None:
+        front, back = self.text(front_src), self.text(back_src)
+        if not front:
+            self.result.skipped["empty front"] += 1
+            return None
+        if not back:
+            self.result.skipped["empty back"] += 1
+            return None
+        notes = []
+        for name, value in extra:
+            value = self.text(value)
+            if value:
+                notes.append(f"{name}: {value}" if name else value)
+        card = ImportedCard(self.ids.take(base_id), front, back,
+                            "\n\n".join(notes) or None, tuple(tags), anki)
+        self.result.cards.append(card)
+        return card
+
+    def note(self, base_id: str, kind: NoteType, values: Sequence[str], tags: Sequence[str],
+             ords: Sequence[int] | None = None,
+             states: dict[int, AnkiCardState] | None = None) -> None:
+        """The cards of one note. `ords`: the card ordinals it has (from a package's cards
+        table); None works them out from the fields, as Anki would on import."""
+        by_name = dict(zip(kind.fields, values, strict=False))
+        states = states or {}
+        if kind.cloze:
+            self._cloze(base_id, kind, by_name, tags, ords, states)
+            return
+        if ords is None:
+            ords = [i for i, t in enumerate(kind.templates)
+                    if any(by_name.get(f, "").strip()
+                           for f in referenced(t.qfmt, kind.fields, typed=False))]
+        for ord_ in ords:
+            if ord_ >= len(kind.templates):
+                self.result.skipped["card without a template"] += 1
+                continue
+            template = kind.templates[ord_]
+            front_fields = list(referenced(template.qfmt, kind.fields, typed=False))
+            if not front_fields:
+                front_fields = list(kind.fields[:1])
+            back_fields = [f for f in referenced(template.afmt, kind.fields)
+                           if f not in front_fields]
+            back_fields += [f for f in kind.fields if f not in front_fields + back_fields]
+            front = "<br>".join(by_name.get(f, "") for f in front_fields
+                                if by_name.get(f, "").strip())
+            back_name = next((f for f in back_fields if by_name.get(f, "").strip()), None)
+            switches = control_fields(kind)
+            extra = [(f, by_name.get(f, "")) for f in back_fields
+                     if f != back_name and f not in switches]
+            self.add(with_suffix(base_id, "t", ord_ + 1), front,
+                     by_name.get(back_name, "") if back_name else "", extra, tags,
+                     states.get(ord_))
+
+    def _cloze(self, base_id: str, kind: NoteType, by_name: dict[str, str],
+               tags: Sequence[str], ords: Sequence[int] | None,
+               states: dict[int, AnkiCardState]) -> None:
+        cloze_fields = [f for t in kind.templates for f in _CLOZE_REF.findall(t.qfmt)
+                        if f in kind.fields] or list(kind.fields[:1])
+        cloze_fields = list(dict.fromkeys(cloze_fields))
+        text = "\n".join(by_name.get(f, "") for f in cloze_fields)
+        if "image-occlusion:" in text:
+            self.result.skipped["image occlusion"] += max(1, len(cloze_numbers(text)))
+            return
+        extra = [(f, v) for f, v in by_name.items() if f not in cloze_fields]
+        numbers = cloze_numbers(text) if ords is None else [o + 1 for o in ords]
+        if not numbers:
+            self.result.skipped["cloze note without deletions"] += 1
+            return
+        for n in numbers:
+            front, back = cloze_sides(text, n)
+            self.add(with_suffix(base_id, "c", n), front, back, extra, tags, states.get(n - 1))

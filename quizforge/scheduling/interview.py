@@ -1,0 +1,76 @@
+"""Scheduling aimed at an interview date. Pure: every function is handed `now`.
+
+The interview happens during the study day of its date, at an hour we do not know, so the
+last review we can count on is on the study day before. A review that would fall after that
+day is brought back to the *start* of the study day before the date (day_starts_at, local
+time): the card is then due for the whole of that day, not only from the hour of the
+previous answer. A review given on that last day, or on the date itself, is left alone: it
+is the review before the date. After the date, scheduling is as usual.
+
+"On the date" means at the start of the interview's study day: the recall figures (report,
+ordering, --ahead) are the FSRS probability of recall at that moment.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
+
+from quizforge.errors import QuizforgeError
+from quizforge.scheduling.days import day_start, study_day
+
+FINAL_DAYS = 7  # "the last days": from FINAL_DAYS study days before the date to the day itself
+
+
+def days_left(interview: date, now: datetime, starts_at: int = 4, tz: tzinfo | None = None) -> int:
+    """Study days from today to the interview (0 on the day, negative after it)."""
+    return (interview - study_day(now, starts_at, tz)).days
+
+
+def in_final_days(
+    interview: date | None, now: datetime, starts_at: int = 4, tz: tzinfo | None = None
+) -> bool:
+    """True from FINAL_DAYS study days before the date to the day itself (a morning
+    interview leaves time to go over the weakest cards once more)."""
+    return interview is not None and 0 <= days_left(interview, now, starts_at, tz) <= FINAL_DAYS
+
+
+def last_review_day(interview: date) -> date:
+    return interview - timedelta(days=1)
+
+
+def moment_of(interview: date, starts_at: int = 4, tz: tzinfo | None = None) -> datetime:
+    """The moment recall is predicted for: the start of the interview's study day (UTC)."""
+    return day_start(interview, starts_at, tz)
+
+
+def latest_due(
+    interview: date | None, now: datetime, starts_at: int = 4, tz: tzinfo | None = None
+) -> datetime | None:
+    """The latest due time a review given at `now` may get, or None when the date does not
+    limit it (no date, or today is already the last study day before it or later)."""
+    if interview is None:
+        return None
+    last = last_review_day(interview)
+    if study_day(now, starts_at, tz) >= last:
+        return None
+    return day_start(last, starts_at, tz)
+
+
+class InterviewDateError(QuizforgeError):
+    """An interview-date option cannot be honoured (a bad date, --ahead with no date)."""
+
+
+def parse_until(text: str, now: datetime, starts_at: int = 4, tz: tzinfo | None = None) -> date:
+    """`study --until DATE`: a date from today on, else a one-line InterviewDateError."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InterviewDateError(
+            f"bad --until date {text!r}: use YYYY-MM-DD, e.g. 2026-12-15"
+        ) from None
+    today = study_day(now, starts_at, tz)
+    if day < today:
+        raise InterviewDateError(
+            f"--until {day.isoformat()} is in the past (today is {today.isoformat()})"
+        )
+    return day
