@@ -17,6 +17,7 @@ from quizforge.reports import Calendar, Scope, build_report
 from quizforge.reports.calibration import (
     EDGES,
     NO_PREDICTION,
+    answers_to_predict,
     calibration,
     calibration_in_store,
     predict,
@@ -85,9 +86,11 @@ def _answer(conn, rowid, at, rating, state_before, cram=False):
 
 
 def test_store_bins_equal_the_pure_function_and_stay_up_to_date(db):
-    simulate(db, n_cards=60, days=90, seed=3)
+    n = simulate(db, n_cards=60, days=90, seed=3)
     params = DEFAULT_PARAMETERS
+    assert answers_to_predict(db, params) == n
     assert refresh(db, params) == 60
+    assert answers_to_predict(db, params) == 0
     assert refresh(db, params) == 0  # nothing new: nothing replayed
     rows = db.conn.execute(
         "SELECT card, reviewed_at, rating, state_before, id FROM revlog ORDER BY card, reviewed_at"

@@ -173,7 +173,7 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
     answers before a card's first) are stored with -1, so they count as done. The bins of
     all predictions are kept too, updated by what changed. Returns how many cards were
     replayed. A read-only store is worked on as an in-memory copy (nothing kept)."""
-    key = json.dumps([round(float(v), 6) for v in parameters])
+    key = _key(parameters)
     state = db.conn.execute("SELECT parameters, bins FROM recall_state").fetchone()
     full = state is None or state[0] != key
     cards: set[int] = set()
@@ -230,6 +230,20 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
             (key, json.dumps([[b.reviews, b.predicted_sum, b.recalled] for b in total.bins])),
         )
     return len({r[0] for r in rows})
+
+
+def answers_to_predict(db: Database, parameters: Sequence[float]) -> int:
+    """About how many answers the next `refresh` replays (for a progress note)."""
+    state = db.conn.execute("SELECT parameters FROM recall_state").fetchone()
+    if state is None or state[0] != _key(parameters):
+        return db.conn.execute("SELECT COUNT(*) FROM revlog WHERE cram = 0").fetchone()[0]
+    done = db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM recall_predictions").fetchone()[0]
+    return db.conn.execute(
+        "SELECT COUNT(*) FROM revlog WHERE id > ? AND cram = 0", (done,)).fetchone()[0]
+
+
+def _key(parameters: Sequence[float]) -> str:
+    return json.dumps([round(float(v), 6) for v in parameters])
 
 
 def _kept_bins(state) -> Calibration | None:
