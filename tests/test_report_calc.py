@@ -605,6 +605,7 @@ TOP_KEYS = {
     "activity",
     "skills",
     "weak_spots",
+    "calibration",
     "advice",
 }
 
@@ -754,6 +755,7 @@ def test_timings_cover_every_section(db):
         "activity",
         "skills",
         "weak_spots",
+        "calibration",
     }
 
 

@@ -239,7 +239,7 @@ def test_processes_creating_the_store_at_once(tmp_path):
     assert set(outcomes) == {"ok"}
 
 
-# -- per-deck review counts (migration 0006) ---------------------------------------------
+# -- per-deck review counts (migration 0007) ---------------------------------------------
 
 
 def counted(d) -> dict[str, int]:
@@ -292,9 +292,9 @@ def test_review_counts_per_deck_follow_every_write_to_the_review_log(db):
     assert {k: v["reviews"] for k, v in stats.items()} == {"a": 2, "b": 1, "none": 0}
 
 
-def test_a_store_before_0006_gets_its_review_counts(tmp_path, monkeypatch):
+def test_a_store_before_0007_gets_its_review_counts(tmp_path, monkeypatch):
     path = tmp_path / "s.sqlite3"
-    upto = [name for name, _ in MIGRATIONS].index("0006_deck_review_counts")
+    upto = [name for name, _ in MIGRATIONS].index("0007_deck_review_counts")
     monkeypatch.setattr(dbmod, "MIGRATIONS", MIGRATIONS[:upto])
     with Database(path) as d:
         store.sync_decks(d, [make_deck("a", n_flash=3), make_deck("b", n_flash=2)], T0)

@@ -125,7 +125,7 @@ _placeholders()
 def _register() -> None:
     # Each module adds its commands to `app`; import order is the order in --help.
     for name in ("study", "drill", "report", "simulate", "decks", "cards", "config", "backup",
-                 "doctor", "viz", "export", "importing"):
+                 "doctor", "viz", "export", "importing", "optimize"):
         try:
             __import__(f"quizforge.cli.{name}")
         except ModuleNotFoundError as e:  # a command module not written yet

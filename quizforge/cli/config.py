@@ -30,6 +30,7 @@ DESCRIPTIONS = {
     "load_balance": "within the fuzz range, prefer days with fewer reviews due (needs fuzz)",
     "interview_date": "your interview day, YYYY-MM-DD: no review is left for after it; "
     "report shows your recall on it",
+    "parameters": "FSRS-6 weights fitted to your reviews by `quizforge optimize` (--json lists them)",
 }
 
 
@@ -72,9 +73,12 @@ def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
 
 def shown_value(value) -> str:
-    """A setting as config.toml spells it: true/false, not True/False; "" as (not set)."""
+    """A setting as config.toml spells it: true/false, not True/False; "" as (not set);
+    the 21 FSRS weights as a count (`config --json` lists them), to fit 80 columns."""
     if value == "":
         return "(not set)"
+    if isinstance(value, (tuple, list)):
+        return f"{len(value)} fitted" if value else "(defaults)"
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 

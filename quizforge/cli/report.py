@@ -79,6 +79,7 @@ def report(
             known_decks=[d.id for d in loaded],
             known_tags={t for d in loaded for t in (*d.card_tags, *d.tags)},
         )
+        _note_long_refresh(db, scheduler)
         result = build_report(db, now, scheduler, scope, deck_titles={d.id: d.name for d in loaded})
     view = render_report(result)
     if as_json:
@@ -89,6 +90,20 @@ def report(
         if path is not None:
             _export(view, path, kind, title_line(result).plain)
             (err if as_json else out).print(f"Wrote {path}", highlight=False)
+
+
+def _note_long_refresh(db, scheduler) -> None:
+    """Say why this report takes a while: the calibration's predictions are made for the
+    whole log once per change of parameters (about 1 s per 100,000 answers)."""
+    from quizforge.reports.calibration import answers_to_predict
+
+    n = answers_to_predict(db, scheduler.parameters)
+    if n >= 100_000:
+        err.print(
+            f"note: predicting recall at each of {n:,} answers for the calibration "
+            "(once, after a change of FSRS parameters)...",
+            highlight=False, soft_wrap=True,
+        )
 
 
 def _loaded_decks(dirs: list[Path]) -> list:

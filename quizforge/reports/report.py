@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from quizforge.reports.activity import DayCount, Heatmap, heatmap
+from quizforge.reports.calibration import Calibration, calibration_in_store, refresh
 from quizforge.reports.forecast import forecast
 from quizforge.reports.interview import DEFINITION as INTERVIEW_DEFINITION
 from quizforge.reports.interview import InterviewOutlook, Outlook, interview_outlook
@@ -40,6 +41,10 @@ DEFINITIONS = {
     "only when its first graded answer was right with no hint and no reveal (solved after a "
     "retry or a hint, or revealed, is not correct); attempts stored before quizforge counted "
     "tries are correct when solved without a reveal",
+    "calibration": "answers given a day or more after the card's previous one (cram and "
+    "drill answers left out), binned by FSRS's predicted recall at that moment (replayed "
+    "with the parameters in use now); actual: the share answered Hard, Good or Easy; "
+    "rmse: the gap between the two over the bins, weighted by answers",
     "skill_trend": f"first-try accuracy of the last {RECENT} attempts vs the {RECENT} before: "
     "up/down when it moved by 10 points or more, else flat; null with no earlier attempts",
 }
@@ -66,6 +71,8 @@ class Report:
     activity: Heatmap
     skills: Skills
     weak: WeakSpots
+    calibration: Calibration
+    fitted_parameters: bool  # config.toml holds parameters from `quizforge optimize`
     deck_titles: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per section
     interview: InterviewOutlook | None = None  # with an interview date in the settings
@@ -128,10 +135,17 @@ def build_report(
         activity=timed("activity", heatmap, db, now, cal, scope),
         skills=timed("skills", skills, db, now, cal, scope, scheduler),
         weak=timed("weak_spots", weak_spots, db, now, cal, scope, scheduler),
+        calibration=timed("calibration", _calibration, db, scope, cal, scheduler),
+        fitted_parameters=bool(cfg.parameters),
         deck_titles=dict(deck_titles or {}),
         timings=timings,
         interview=outlook,
     )
+
+
+def _calibration(db: Database, scope: Scope, cal: Calendar, scheduler: Scheduler) -> Calibration:
+    refresh(db, scheduler.parameters)
+    return calibration_in_store(db, scope, cal)
 
 
 def _nothing_studied(db: Database, scope: Scope) -> bool:
@@ -377,6 +391,11 @@ def report_dict(r: Report) -> dict:
             "leeches": [_card(c) for c in r.weak.leeches],
             "lowest_recall": [_card(c) for c in r.weak.lowest_recall],
             "most_missed_mcq": [_card(c) for c in r.weak.most_missed_mcq],
+        },
+        "calibration": {
+            "definition": DEFINITIONS["calibration"],
+            "fitted_parameters": r.fitted_parameters,
+            **r.calibration.to_dict(),
         },
         "advice": [{"text": a.text, "command": a.command} for a in r.advice],
     }

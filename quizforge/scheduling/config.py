@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import asdict, dataclass, fields
@@ -38,8 +39,11 @@ class Config:
     fuzz: bool = True  # spread review intervals a little so cards don't clump
     load_balance: bool = True  # within the fuzz range, prefer days with fewer reviews due
     interview_date: str = ""  # YYYY-MM-DD: reviews aimed at it, home screen countdown; "" for none
+    # FSRS-6's 21 weights, as `quizforge optimize` fitted them; () for py-fsrs's defaults.
+    parameters: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "parameters", tuple(float(v) for v in self.parameters))
         problems = []
         if not 0.7 <= self.desired_retention <= 0.99:
             problems.append(f"desired_retention must be between 0.7 and 0.99, got {self.desired_retention}")
@@ -61,6 +65,7 @@ class Config:
                 parse_steps(getattr(self, name))
             except ConfigError as e:
                 problems.append(f"{name}: {e}")
+        problems += parameter_problems(self.parameters)
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -99,7 +104,53 @@ class Config:
         return Config.from_dict(data)
 
 
+N_PARAMETERS = 21  # FSRS-6
+
+
+def parameter_problems(values: tuple[float, ...]) -> list[str]:
+    """Every reason `values` cannot be FSRS-6 parameters (py-fsrs's bounds), all at once."""
+    if not values:
+        return []
+    if len(values) != N_PARAMETERS:
+        return [f"parameters must be {N_PARAMETERS} numbers (FSRS-6), got {len(values)}"]
+    from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
+
+    out = [
+        f"w{i} = {v:g} (allowed {lo:g} to {hi:g})"
+        for i, (v, lo, hi) in enumerate(zip(values, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS))
+        if not lo <= v <= hi
+    ]
+    return [f"parameters out of range: {', '.join(out)}"] if out else []
+
+
+def parse_parameters(value) -> tuple[float, ...]:
+    """A TOML array, or text such as '0.21 1.29 ...' / '[0.21, 1.29, ...]' ('' or '()' for
+    none), as a tuple of floats. The count and the ranges are checked by Config."""
+    if isinstance(value, str):
+        text = value.strip().strip("[]()").replace(",", " ")
+        value = text.split()
+    if not isinstance(value, (list, tuple)):
+        raise TypeError
+    out = []
+    for v in value:
+        if isinstance(v, bool):
+            raise TypeError
+        x = float(v)
+        if not math.isfinite(x):
+            raise ValueError
+        out.append(x)
+    return tuple(out)
+
+
 def _coerce(key: str, value, type_name: str):
+    if type_name == "tuple[float, ...]":
+        try:
+            return parse_parameters(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{key} must be {N_PARAMETERS} numbers separated by spaces or commas "
+                f"(or empty for the FSRS defaults), got {value!r}"
+            ) from None
     try:
         if type_name == "bool":
             if isinstance(value, bool):
@@ -142,6 +193,8 @@ def save_config(config: Config, path: Path) -> None:
     for key, value in config.to_dict().items():
         if isinstance(value, bool):
             text = "true" if value else "false"
+        elif isinstance(value, tuple):
+            text = "[" + ", ".join(repr(v) for v in value) + "]"
         elif isinstance(value, str):
             text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
         else:

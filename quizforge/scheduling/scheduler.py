@@ -111,6 +111,8 @@ class Scheduler:
             "relearning_steps": self.config.relearning,
             "maximum_interval": self.config.maximum_interval,
         }
+        if self.config.parameters:  # fitted by `quizforge optimize`; else py-fsrs's defaults
+            kwargs["parameters"] = self.config.parameters
         self._fsrs = fsrs.Scheduler(**kwargs, enable_fuzzing=self.config.fuzz)
         # Interval labels on the rating keys show the unfuzzed interval, as Anki does.
         self._preview = fsrs.Scheduler(**kwargs, enable_fuzzing=False)
@@ -264,6 +266,11 @@ class Scheduler:
             card, _ = self._preview.review_card(base, fsrs.Rating(int(r)), now)
             out[r] = (card.due if cap is None else min(card.due, cap)) - now
         return out
+
+    @property
+    def parameters(self) -> tuple[float, ...]:
+        """The 21 FSRS-6 weights in use: the fitted ones from config, or py-fsrs's defaults."""
+        return tuple(self._fsrs.parameters)
 
     @property
     def decay(self) -> float:

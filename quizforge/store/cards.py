@@ -329,7 +329,7 @@ def deck_stats(db: Database, deck_ids: Sequence[str], now: datetime) -> dict[str
             [*deck_ids, *args],
         ):
             out[deck_id][column] = n
-    # Kept by triggers (store/migrations.py 0006): counting the review log took 0.1 s at
+    # Kept by triggers (store/migrations.py 0007): counting the review log took 0.1 s at
     # a million rows.
     for deck_id, n in db.conn.execute(
         f"SELECT deck_id, reviews FROM deck_reviews WHERE deck_id IN ({marks})", list(deck_ids)

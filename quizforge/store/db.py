@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -295,22 +296,22 @@ class Database:
 
 
 def _statements(sql: str) -> list[str]:
-    # executescript() would COMMIT our transaction; split on ';' instead, joining pieces
-    # until they make a complete statement (a trigger's body holds ';'s). No ';' in a
-    # string or comment of our SQL.
-    out: list[str] = []
-    piece = ""
+    # executescript() would COMMIT our transaction; split on ';' instead. A trigger's body
+    # (BEGIN ...; END) has ';' of its own: its statement runs on to the END.
+    out, pending = [], ""
     for part in sql.split(";"):
-        piece += part
-        if sqlite3.complete_statement(piece + ";"):
-            if piece.strip():
-                out.append(piece.strip())
-            piece = ""
-        else:
-            piece += ";"
-    if piece.strip():
-        out.append(piece.strip())
+        pending += part
+        if _TRIGGER.search(pending) and not _END.search(pending):
+            pending += ";"
+            continue
+        if pending.strip():
+            out.append(pending.strip())
+        pending = ""
     return out
+
+
+_TRIGGER = re.compile(r"\bCREATE\s+TRIGGER\b", re.IGNORECASE)
+_END = re.compile(r"\bEND\s*$", re.IGNORECASE)
 
 
 def _is_permission_error(e: sqlite3.Error) -> bool:

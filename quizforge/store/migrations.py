@@ -104,10 +104,38 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # Calibration in `report`: each scheduled answer's predicted recall, kept so that 1M
+        # answers are not replayed on every report (quizforge.reports.calibration fills it
+        # for new answers, and anew when the parameters change), and the bins of them all.
+        # The trigger drops a prediction with its answer (undo, repair) and marks the kept
+        # bins stale.
+        "0006_recall_predictions",
+        """
+        CREATE TABLE recall_predictions (
+            id        INTEGER PRIMARY KEY,  -- revlog.id of a scheduled (not cram) answer
+            recalled  INTEGER NOT NULL,     -- rating Hard, Good or Easy
+            predicted REAL NOT NULL         -- FSRS recall then, or -1: no prediction
+        );
+        -- the FSRS parameters the predictions were made with (a JSON list), and the bins of
+        -- them all (a JSON list of [answers, predicted sum, recalled]), NULL when stale
+        CREATE TABLE recall_state (
+            id         INTEGER PRIMARY KEY CHECK (id = 1),
+            parameters TEXT NOT NULL,
+            bins       TEXT
+        );
+        CREATE TRIGGER recall_predictions_follow AFTER DELETE ON revlog
+        BEGIN
+            UPDATE recall_state SET bins = NULL
+             WHERE EXISTS (SELECT 1 FROM recall_predictions WHERE id = old.id AND predicted >= 0);
+            DELETE FROM recall_predictions WHERE id = old.id;
+        END
+        """,
+    ),
+    (
         # Reviews per deck, for `quizforge decks`: counting a million review rows per
         # listing took a tenth of a second. Triggers keep each count equal to the number
         # of revlog rows whose card is in the deck, whatever writes them.
-        "0006_deck_review_counts",
+        "0007_deck_review_counts",
         """
         CREATE TABLE deck_reviews (
             deck_id TEXT PRIMARY KEY,

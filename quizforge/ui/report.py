@@ -602,6 +602,46 @@ def level_lines(levels: list, now) -> RenderableType:
     return Group(*lines)
 
 
+def calibration_section(r: Report) -> RenderableType | None:
+    """Predicted recall vs actual, bin by bin; None before any answer FSRS could predict."""
+    c = r.calibration
+    if not c.reviews:
+        return None
+
+    def label(lo: float, hi: float) -> str:
+        return f"<{hi:.0%}" if lo == 0 else f"{lo * 100:.0f}–{hi:.0%}"
+
+    def table(full: bool) -> Table:
+        t = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+        t.add_column("predicted", no_wrap=True)
+        if full:
+            t.add_column("answers", justify="right")
+        t.add_column("mean", justify="right")
+        t.add_column("actual", justify="right")
+        for b in c.bins:
+            if not b.reviews:
+                continue
+            gap = abs(b.actual - b.predicted)
+            style = "green" if gap < 0.03 else "yellow" if gap < 0.1 else "red"
+            cells = [label(b.lo, b.hi)] + ([f"{b.reviews:,}"] if full else [])
+            t.add_row(*cells, pct(b.predicted), Text(pct(b.actual), style=style))
+        total = [Text("all", style="bold")] + ([f"{c.reviews:,}"] if full else [])
+        t.add_row(*total, pct(c.predicted), pct(c.actual))
+        return t
+
+    which = (
+        "your fitted parameters"
+        if r.fitted_parameters
+        else "the default parameters (quizforge optimize fits yours)"
+    )
+    note = Text(f"RMSE {pct(c.rmse, 1)} over the bins, with {which}", style="dim")
+    return section(
+        "Calibration",
+        Group(FirstFit(table(True), table(False)), note),
+        "predicted vs actual recall",
+    )
+
+
 def weak_section(r: Report) -> RenderableType | None:
     w = r.weak
     groups = [
@@ -660,7 +700,7 @@ def render_report(r: Report) -> RenderableType:
     parts.append(retention_table(r))
     parts.append(forecast_chart(r))
     parts.append(heatmap_chart(r.activity))
-    for extra in (skills_section(r), weak_section(r)):
+    for extra in (skills_section(r), calibration_section(r), weak_section(r)):
         if extra is not None:
             parts.append(extra)
     return Group(*parts)
