@@ -57,7 +57,7 @@ def _decks_on_path(ctx: typer.Context) -> list[tuple[str, str, tuple[str, ...]]]
         with open_cache() as cache:
             for path in files:
                 key = FileKey.of(path)
-                hit = cache.lookup(key, with_cards=False) if key is not None else None
+                hit = cache.lookup(key, with_index=False) if key is not None else None
                 if hit is not None and hit[0].deck_id:
                     s = hit[0]
                     found.append((s.deck_id, s.name, (*s.tags, *s.card_tags)))
