@@ -232,3 +232,21 @@ def test_same_seed_same_problem_in_another_process():
                          env=env, check=True).stdout
     here = [generate(f, s, d).to_dict() for f in names for d in (1, 2, 3) for s in range(8)]
     assert json.loads(out) == json.loads(json.dumps(here))
+
+
+def test_each_family_lives_in_the_module_named_after_it():
+    """`get` and the CLI import one family's module by its name ('-' as '_'), so running one
+    family does not import the others."""
+    import subprocess
+    import sys
+
+    from quizforge.drill.family import families, names
+
+    assert sorted(names()) == sorted(families())
+    for name, fam in families().items():
+        assert fam.generate.__module__ == f"quizforge.drill.families.{name.replace('-', '_')}"
+    code = ("import sys\nfrom quizforge.drill import generate\ngenerate('linear', 1)\n"
+            "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules\n"
+            "             if m.startswith('quizforge.drill.families.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['_tensor', 'linear']"

@@ -1,8 +1,8 @@
 """`quizforge drill [FAMILY]`: fresh gradient-by-hand problems. Thin commands: parse, call, render.
 
 One subcommand per family in the registry, all built by the same factory; `quizforge drill`
-alone lists the families. Nothing heavy at module level: the registry imports only the
-family modules (numpy and SymPy are imported where a problem needs them).
+alone lists the families. Nothing heavy at module level: a family's module is imported when
+its subcommand runs (SymPy only where a problem needs it).
 """
 
 
@@ -16,7 +16,8 @@ from typer.core import TyperGroup
 
 from quizforge.cli import app
 from quizforge.cli.common import JsonFlag, backup_after_session, err, fail, out
-from quizforge.drill.family import Family, families
+from quizforge.drill.errors import DrillError
+from quizforge.drill.family import Family, families, get, names
 
 ANSWER_SYNTAX = """\
 Answers are typed the way you would write them:
@@ -37,7 +38,22 @@ After 3 wrong tries the worked solution is shown.
 
 
 class _DrillGroup(TyperGroup):
-    """An unknown family is a one-line error, not a usage box."""
+    """One subcommand per family, each built when it is asked for (`drill linear` builds and
+    imports `linear` alone; help and completion list them all). An unknown family is a
+    one-line error, not a usage box."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return list(families())
+
+    def get_command(self, ctx: typer.Context, cmd_name: str):
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in names():
+            try:
+                command = _family_command(get(cmd_name))
+            except DrillError:
+                return None
+            self.add_command(command, cmd_name)
+        return command
 
     def resolve_command(self, ctx: typer.Context, args: list[str]):
         name = args[0] if args else ""
@@ -143,8 +159,11 @@ def _command(f: Family):
     return command
 
 
-for _f in families().values():
-    drill_app.command(_f.name, help=_help(_f), short_help=_f.summary)(_command(_f))
+def _family_command(f: Family):
+    """The click command of one family, built through typer like any other command."""
+    one = typer.Typer(add_completion=False)
+    one.command(f.name, help=_help(f), short_help=f.summary)(_command(f))
+    return typer.main.get_command(one)
 
 
 def _run(f: Family, difficulty: int, count: int, seed: int | None, form: str, dot: bool,

@@ -15,11 +15,19 @@ Importing this package imports neither SymPy nor numpy.
 
 from __future__ import annotations
 
-from quizforge.drill.attempt import Attempt
-from quizforge.drill.check import Verdict, grade, grade_step
-from quizforge.drill.errors import AnswerRejected, CheckTimeout, DrillError
-from quizforge.drill.family import Family, generate
-from quizforge.drill.model import FORMS, Question, Target
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names are imported on first use (PEP 562): the CLI imports the registry
+# (quizforge.drill.family) for every command, and the checker and parser only where a
+# problem is graded.
+_HOME = {
+    "Attempt": "attempt",
+    "Verdict": "check", "grade": "check", "grade_step": "check",
+    "AnswerRejected": "errors", "CheckTimeout": "errors", "DrillError": "errors",
+    "Family": "family", "generate": "family",
+    "FORMS": "model", "Question": "model", "Target": "model",
+}
 
 __all__ = [
     "FORMS",
@@ -35,3 +43,19 @@ __all__ = [
     "grade",
     "grade_step",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from quizforge.drill.attempt import Attempt
+    from quizforge.drill.check import Verdict, grade, grade_step
+    from quizforge.drill.errors import AnswerRejected, CheckTimeout, DrillError
+    from quizforge.drill.family import Family, generate
+    from quizforge.drill.model import FORMS, Question, Target

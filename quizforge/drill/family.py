@@ -1,8 +1,9 @@
 """The family registry: every module in `quizforge.drill.families` that defines `FAMILY`.
 
 A family is found by being there; nothing else lists them. Family modules are cheap to import
-(SymPy is imported inside the functions that need it; tensors are `nd` arrays), so listing families for
-`--help`, deck validation or the report costs almost nothing.
+(SymPy is imported inside the functions that need it; tensors are `nd` arrays), so listing
+families for `--help`, deck validation or the report costs little, and running one family
+(`get`) imports its module alone.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from quizforge.drill.errors import DrillError
@@ -40,26 +41,39 @@ class Family:
 
 
 @lru_cache(maxsize=1)
-def families() -> dict[str, Family]:
+def names() -> tuple[str, ...]:
+    """Every family's name, without importing any: a family lives in the module named after
+    it, '-' written '_' (`softmax-ce` in `softmax_ce.py`; a test holds every family to it),
+    so running one family imports that module alone."""
     package = importlib.import_module("quizforge.drill.families")
+    return tuple(info.name.replace("_", "-") for info in pkgutil.iter_modules(package.__path__)
+                 if not info.name.startswith("_"))
 
-    found: list[Family] = []
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        fam = getattr(module, "FAMILY", None)
-        if isinstance(fam, Family):
-            assert all(f in FORMS for f in fam.forms), fam.name
-            found.append(fam)
+
+@cache
+def _load(name: str) -> Family | None:
+    module = importlib.import_module(f"quizforge.drill.families.{name.replace('-', '_')}")
+    fam = getattr(module, "FAMILY", None)
+    if isinstance(fam, Family):
+        assert all(f in FORMS for f in fam.forms), fam.name
+        return fam
+    return None
+
+
+@lru_cache(maxsize=1)
+def families() -> dict[str, Family]:
+    """All families, in listing order (this imports every family module)."""
+    found = [f for f in (_load(n) for n in names()) if f is not None]
     return {f.name: f for f in sorted(found, key=lambda f: (f.order, f.name))}
 
 
 def get(name: str) -> Family:
-    fams = families()
-    if name not in fams:
-        raise DrillError(f"unknown drill family {name!r} (available: {', '.join(fams)})")
-    return fams[name]
+    fam = _load(name) if name in names() else None
+    if fam is None or fam.name != name:
+        fam = families().get(name)
+    if fam is None:
+        raise DrillError(f"unknown drill family {name!r} (available: {', '.join(families())})")
+    return fam
 
 
 def generate(name: str, seed: int, difficulty: int = 1, form: str = "number"):
