@@ -84,12 +84,36 @@ def test_final_days_order_by_recall_on_the_date(stocked):
     assert by_recall != sorted(due, key=lambda c: schedules(db)[c].due)  # the order did change
 
 
+def held_over(since: datetime) -> set[str]:
+    """Review cards not due yet whose last answer came before `since`."""
+    return {cid for cid, _s, age, until in CARDS if until > 0 and T0 - age * DAY < since}
+
+
 def test_on_the_day_itself_weakest_now_first(stocked):
     db, deck = stocked
     s = Session(db, [deck], scheduler(interview_date="2026-03-02"), StudyOptions(), T0)
     assert s.final_days
-    due = [cid for cid, *_rest, until in CARDS if until <= 0]
+    # also every card not answered since the last day before it began (1 March, 4 am)
+    held = held_over(datetime(2026, 3, 1, 4, tzinfo=UTC))
+    assert held == {"c4", "c6", "c7"}
+    due = [cid for cid, *_rest, until in CARDS if until <= 0] + sorted(held)
     assert order(s) == sorted(due, key=lambda c: reference_recall(schedules(db)[c], T0))
+
+
+@pytest.mark.parametrize(("interview", "held"), [
+    ("2026-03-03", {"c4", "c5", "c6", "c7"}),  # today is the last day before it (from 4 am)
+    ("2026-03-04", set()),  # two days before: due dates as they are
+    ("2026-03-01", set()),  # after the date: normal scheduling
+])
+def test_cards_scheduled_past_the_date_come_back_on_the_last_day(stocked, interview, held):
+    """A card scheduled past the date before the date was set is due on the last day before
+    it (and on the day), unless it was answered on that day already."""
+    db, deck = stocked
+    s = Session(db, [deck], scheduler(interview_date=interview), StudyOptions(), T0)
+    due = {cid for cid, *_rest, until in CARDS if until <= 0}
+    assert set(order(s)) == due | held
+    if held:
+        assert held == held_over(datetime(2026, 3, 2, 4, tzinfo=UTC))
 
 
 def test_before_the_final_days_most_overdue_first(stocked):

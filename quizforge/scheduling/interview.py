@@ -5,7 +5,8 @@ last review we can count on is on the study day before. A review that would fall
 day is brought back to the *start* of the study day before the date (day_starts_at, local
 time): the card is then due for the whole of that day, not only from the hour of the
 previous answer. A review given on that last day, or on the date itself, is left alone: it
-is the review before the date. After the date, scheduling is as usual.
+is the review before the date. A card scheduled past the date before the date was set
+comes due on that last day (`held_over_since`). After the date, scheduling is as usual.
 
 "On the date" means at the start of the interview's study day: the recall figures (report,
 ordering, --ahead) are the FSRS probability of recall at that moment.
@@ -52,6 +53,21 @@ def latest_due(
         return None
     last = last_review_day(interview)
     if study_day(now, starts_at, tz) >= last:
+        return None
+    return day_start(last, starts_at, tz)
+
+
+def held_over_since(
+    interview: date | None, now: datetime, starts_at: int = 4, tz: tzinfo | None = None
+) -> datetime | None:
+    """On the last study day before the date and on the date itself: the start of that last
+    day. A review card not answered since then is due, whatever its due date says: it was
+    scheduled past the date before the date was set (or moved), and without a review now it
+    would reach the interview unreviewed. None on other days."""
+    if interview is None:
+        return None
+    last = last_review_day(interview)
+    if not last <= study_day(now, starts_at, tz) <= interview:
         return None
     return day_start(last, starts_at, tz)
 

@@ -209,6 +209,20 @@ def next_due(db: Database, deck_ids: Sequence[str], tags: Sequence[str]) -> date
     return from_ms(row[0])
 
 
+def held_over_cards(
+    db: Database, deck_ids: Sequence[str], tags: Sequence[str], now: datetime, since: datetime
+) -> list[CardRow]:
+    """Review cards due after `now` that have not been answered since `since` (see
+    scheduling.interview.held_over_since)."""
+    f, args = _filters(deck_ids, tags)
+    rows = db.conn.execute(
+        "SELECT * FROM cards WHERE in_deck = 1 AND suspended = 0 AND state = 2 AND due > ?"
+        f" AND last_review < ?{f} ORDER BY due",
+        [to_ms(now), to_ms(since), *args],
+    )
+    return [_card_row(r) for r in rows]
+
+
 def ahead_cards(
     db: Database,
     deck_ids: Sequence[str],

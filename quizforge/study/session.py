@@ -17,6 +17,7 @@ from quizforge.scheduling.days import day_bounds
 from quizforge.scheduling.interview import (
     InterviewDateError,
     days_left,
+    held_over_since,
     in_final_days,
     moment_of,
 )
@@ -213,6 +214,10 @@ class Session:
         fetch = -1 if self.final_days else review_left
         reviews = store.due_cards(self.db, self.deck_ids, tags, now, (State.REVIEW,), fetch)
         learning = [self._entry(r) for r in learning if self._is_chosen(r)]
+        since = held_over_since(self.interview, now, cfg.day_starts_at, self.scheduler.tz)
+        if since is not None and not self.options.cram:
+            # the last day before the interview: no card may go into it unreviewed
+            reviews += store.held_over_cards(self.db, self.deck_ids, tags, now, since)
         reviews = [self._entry(r) for r in reviews if self._is_chosen(r)]
         key = None
         if self.final_days:
@@ -220,7 +225,9 @@ class Session:
             reviews = reviews[:review_left]
             key = self.recall_on_date
         if self.options.ahead:
-            reviews += self._ahead(now, self.options.ahead)
+            queued = {e.rowid for e in reviews}
+            reviews += [e for e in self._ahead(now, self.options.ahead + len(queued))
+                        if e.rowid not in queued][: self.options.ahead]
         new = store.new_cards(self.db, self.deck_ids, tags, new_left)
         new = [self._entry(r) for r in new if self._is_chosen(r)]
         if self.options.limit is not None:
