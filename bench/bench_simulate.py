@@ -27,17 +27,9 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 from make_store import END, build
+from timing import timed_runs
 
 RETENTIONS = ["0.8", "0.85", "0.9", "0.95"]
-
-
-def timed_runs(cmd: list[str], env: dict, runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
-        out.append(time.perf_counter() - t)
-    return out
 
 
 def in_process(home: Path, days: int) -> dict[str, float]:
