@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,3 +45,22 @@ class Keys:
 
     def line(self, prompt=""):
         return self.lines.pop(0) if self.lines else None
+
+
+@contextmanager
+def utc_80_columns(monkeypatch):
+    """The CLI cuts days in the machine's zone and wraps at the console's width: pin both
+    (UTC, 80 columns) for the block, and give the zone back after it."""
+    import time
+
+    from quizforge.cli import common
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    for console in (common.out, common.err):
+        monkeypatch.setattr(console, "width", 80)
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -4,11 +4,10 @@ columns, and what is simulated (the store's cards, new cards of decks not yet st
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
 import pytest
-from helpers import T0, make_deck
+from helpers import T0, make_deck, utc_80_columns
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
@@ -25,14 +24,9 @@ NOW = (T0 + timedelta(days=3)).isoformat()
 
 @pytest.fixture(autouse=True)
 def _utc_80_columns(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("QUIZFORGE_NOW", NOW)
-    time.tzset()
-    for console in (common.out, common.err):
-        monkeypatch.setattr(console, "width", 80)
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    with utc_80_columns(monkeypatch):
+        yield
 
 
 @pytest.fixture

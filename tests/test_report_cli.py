@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from datetime import UTC, timedelta
 
 import pytest
-from helpers import T0, make_deck
+from helpers import T0, make_deck, utc_80_columns
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from quizforge.cli import app, common
+from quizforge.cli import app
 from quizforge.paths import db_path
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import Rating, Scheduler
@@ -27,14 +26,8 @@ NOW = (T0 + timedelta(days=6)).isoformat()  # Sunday 8 March 2026, 12:00 UTC
 
 @pytest.fixture(autouse=True)
 def _utc_80_columns(monkeypatch):
-    """The CLI cuts days in the machine's zone: pin it, and the console width."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    for console in (common.out, common.err):
-        monkeypatch.setattr(console, "width", 80)
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    with utc_80_columns(monkeypatch):
+        yield
 
 
 @pytest.fixture
