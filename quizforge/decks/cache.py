@@ -196,21 +196,25 @@ def cards_from_rows(data: dict[str, Any]) -> tuple[Card, ...]:
 def environment_key() -> str:
     """Everything besides the file itself that decides what checking it gives."""
     from quizforge import __version__
-    from quizforge.drill.family import families
+    from quizforge.drill.family import names
 
+    package = Path(__file__).parent.parent
     code = []  # every module of this package: the checking code and what it reads
     try:
-        with os.scandir(Path(__file__).parent) as entries:
-            for e in entries:
-                if e.name.endswith(".py"):
-                    st = e.stat()
-                    code.append([e.name, st.st_size, st.st_mtime_ns])
-        st = (Path(__file__).parent.parent / "store" / "cards.py").stat()  # the fingerprint
+        # the drill families' modules stand for their forms (which `generated` cards are
+        # checked against) without importing them on every start
+        for folder in (package / "decks", package / "drill" / "families"):
+            with os.scandir(folder) as entries:
+                for e in entries:
+                    if e.name.endswith(".py"):
+                        st = e.stat()
+                        code.append([f"{folder.name}/{e.name}", st.st_size, st.st_mtime_ns])
+        st = (package / "store" / "cards.py").stat()  # the fingerprint
         code.append(["store/cards.py", st.st_size, st.st_mtime_ns])
     except OSError:  # a zipped install: the version stands for the code
         pass
     code.sort()
-    fams = [[f.name, list(f.forms)] for f in families().values()]
+    fams = list(names())
     return json.dumps([CACHE_FORMAT, DECK_FORMAT, __version__, fams, code])
 
 
