@@ -242,3 +242,35 @@ def test_migration_statements_keep_a_trigger_body_whole():
         ),
         "CREATE TABLE w (b INT)",
     ]
+
+
+@pytest.mark.parametrize("changes", [1, 5])
+def test_an_answer_given_during_the_replay_is_not_lost(db, monkeypatch, changes):
+    """The replay runs outside the write lock; an answer saved meanwhile (by a study
+    session) makes refresh work again, at worst inside the lock, and the kept bins still
+    count every answer."""
+    from quizforge.reports import calibration as cal
+    from quizforge.reports.calibration import _count_bins
+
+    simulate(db, n_cards=20, days=40, seed=5)
+    rowid, last = db.conn.execute(
+        "SELECT card, MAX(reviewed_at) FROM revlog GROUP BY card LIMIT 1").fetchone()
+    real, calls = cal._replay, []
+
+    def replay_while_answering(*args):
+        calls.append(db.conn.in_transaction)
+        if len(calls) <= changes:  # another session answers while this one replays
+            with db.atomic() as conn:
+                _answer(conn, rowid, from_ms(last) + timedelta(days=3 + len(calls)), 3, 2)
+        return real(*args)
+
+    monkeypatch.setattr(cal, "_replay", replay_while_answering)
+    refresh(db, DEFAULT_PARAMETERS)
+    # unlocked, unlocked and then inside the lock when answers keep coming
+    assert calls == ([False, False, True] if changes > 2 else [False] * (changes + 1))
+    counted = _count_bins(db, "", [])
+    kept = calibration_in_store(db, Scope(), CAL)
+    assert [(b.reviews, b.recalled) for b in kept.bins] == [
+        (b.reviews, b.recalled) for b in counted.bins]
+    n = db.conn.execute("SELECT COUNT(*) FROM revlog WHERE cram = 0").fetchone()[0]
+    assert db.conn.execute("SELECT COUNT(*) FROM recall_predictions").fetchone()[0] == n

@@ -172,64 +172,96 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
     is. Answers FSRS predicts nothing for (first and same-day answers, drill answers,
     answers before a card's first) are stored with -1, so they count as done. The bins of
     all predictions are kept too, updated by what changed. Returns how many cards were
-    replayed. A read-only store is worked on as an in-memory copy (nothing kept)."""
+    replayed. A read-only store is worked on as an in-memory copy (nothing kept).
+
+    The replay (seconds at a million answers) runs outside the write lock, so a study
+    session answering meanwhile is not kept waiting; the results are written only if the
+    review log did not change in between, else the work is done again (the last time
+    inside the lock)."""
     key = _key(parameters)
-    state = db.conn.execute("SELECT parameters, bins FROM recall_state").fetchone()
-    full = state is None or state[0] != key
-    cards: set[int] = set()
-    if not full:
-        done = db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM recall_predictions").fetchone()[0]
-        # a rowid range: the newest answers only (DISTINCT would walk the card index)
-        cards = {r[0] for r in db.conn.execute(
-            "SELECT card FROM revlog WHERE id > ? AND cram = 0", (done,))}
-        if not cards and state[1] is not None:
-            return 0  # up to date: no write lock taken
+    for attempt in range(3):
+        locked = attempt == 2
+        state = db.conn.execute("SELECT parameters, bins FROM recall_state").fetchone()
+        full = state is None or state[0] != key
+        cards: set[int] = set()
+        if not full:
+            done = db.conn.execute(
+                "SELECT COALESCE(MAX(id), 0) FROM recall_predictions").fetchone()[0]
+            # a rowid range: the newest answers only (DISTINCT would walk the card index)
+            cards = {r[0] for r in db.conn.execute(
+                "SELECT card FROM revlog WHERE id > ? AND cram = 0", (done,))}
+            if not cards and state[1] is not None:
+                return 0  # up to date: no write lock taken
+        seen = _log_mark(db) + (tuple(state) if state else ())
+        work = None if locked else _replay(db, full, cards, parameters)
+        with db.atomic() as conn:
+            now = _log_mark(db) + tuple(
+                conn.execute("SELECT parameters, bins FROM recall_state").fetchone() or ())
+            if now != seen and not locked:
+                continue  # answers came or went while replaying: again
+            if work is None:
+                work = _replay(db, full, cards, parameters)
+            rows, values, new = work
+            kept = None if full else _kept_bins(state)
+            old = Calibration(())
+            if full:
+                conn.execute("DELETE FROM recall_predictions")
+            else:
+                mine = "SELECT id FROM revlog WHERE card IN (SELECT id FROM replay_cards)"
+                old = calibration(conn.execute(
+                    f"SELECT predicted, recalled FROM recall_predictions WHERE id IN ({mine})"
+                    " AND predicted >= 0"))
+                conn.execute(f"DELETE FROM recall_predictions WHERE id IN ({mine})")
+            conn.executemany(
+                "INSERT INTO recall_predictions (id, recalled, predicted) VALUES (?, ?, ?)",
+                values)
+            if full:
+                total = new
+            elif kept is not None:
+                total = _combine(kept, new, old)
+            else:  # an answer was deleted (undo) since they were counted: count them all again
+                total = _count_bins(db, "", [])
+            conn.execute(
+                "INSERT INTO recall_state (id, parameters, bins) VALUES (1, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET parameters = excluded.parameters,"
+                " bins = excluded.bins",
+                (key, json.dumps([[b.reviews, b.predicted_sum, b.recalled] for b in total.bins])),
+            )
+        return len({r[0] for r in rows})
+    raise AssertionError("unreachable: the third attempt runs inside the lock")
+
+
+def _log_mark(db: Database) -> tuple:
+    """Changes whenever a scheduled answer is added or removed."""
+    return tuple(db.conn.execute(
+        "SELECT COALESCE(MAX(id), 0), COUNT(*) FROM revlog WHERE cram = 0").fetchone())
+
+
+def _replay(db: Database, full: bool, cards: set[int], parameters: Sequence[float]):
+    """Read and replay what `refresh` must predict: (revlog rows, (id, recalled, predicted)
+    for each, their calibration). Only reads the store (the card list goes to a temporary
+    table, which is the connection's own)."""
     marks = ",".join("?" * len(DRILL_KINDS))
     drill = f"card IN (SELECT id FROM cards WHERE kind IN ({marks}))"
-    with db.atomic() as conn:
-        kept = None if full else _kept_bins(state)
-        old = Calibration(())
-        if full:
-            conn.execute("DELETE FROM recall_predictions")
-            where = ""
-        else:
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS replay_cards (id INTEGER PRIMARY KEY)")
-            conn.execute("DELETE FROM replay_cards")
-            conn.executemany("INSERT INTO replay_cards (id) VALUES (?)", ((c,) for c in cards))
-            mine = "SELECT id FROM revlog WHERE card IN (SELECT id FROM replay_cards)"
-            old = calibration(conn.execute(
-                f"SELECT predicted, recalled FROM recall_predictions WHERE id IN ({mine})"
-                " AND predicted >= 0"))
-            conn.execute(f"DELETE FROM recall_predictions WHERE id IN ({mine})")
-            where = " AND card IN (SELECT id FROM replay_cards)"
-        # In id order, a plain walk of the table (ordering by card walks the card index and
-        # jumps around the table: 3x slower); sorted by card here instead.
-        rows = conn.execute(
-            f"SELECT card, reviewed_at, rating, state_before, id, {drill} FROM revlog"
-            f" WHERE cram = 0{where} ORDER BY id",
-            DRILL_KINDS,
-        ).fetchall() if full or cards else []
-        by_card = sorted((r for r in rows if not r[5]), key=itemgetter(0, 1, 4))
-        hs, _ = histories(by_card)
-        predicted = {i: p for h in hs for p, i in zip(predict(h, parameters), h.ids)}
-        values = [(r[4], int(r[2] > 1), predicted.get(r[4], NO_PREDICTION)) for r in rows]
-        conn.executemany(
-            "INSERT INTO recall_predictions (id, recalled, predicted) VALUES (?, ?, ?)", values
-        )
-        new = calibration((v[2], v[1]) for v in values if v[2] >= 0)
-        if full:
-            total = new
-        elif kept is not None:
-            total = _combine(kept, new, old)
-        else:  # an answer was deleted (undo) since they were counted: count them all again
-            total = _count_bins(db, "", [])
-        conn.execute(
-            "INSERT INTO recall_state (id, parameters, bins) VALUES (1, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET parameters = excluded.parameters,"
-            " bins = excluded.bins",
-            (key, json.dumps([[b.reviews, b.predicted_sum, b.recalled] for b in total.bins])),
-        )
-    return len({r[0] for r in rows})
+    where = ""
+    if not full:
+        db.conn.execute("CREATE TEMP TABLE IF NOT EXISTS replay_cards (id INTEGER PRIMARY KEY)")
+        db.conn.execute("DELETE FROM replay_cards")
+        db.conn.executemany("INSERT INTO replay_cards (id) VALUES (?)", ((c,) for c in cards))
+        where = " AND card IN (SELECT id FROM replay_cards)"
+    # In id order, a plain walk of the table (ordering by card walks the card index and
+    # jumps around the table: 3x slower); sorted by card here instead.
+    rows = db.conn.execute(
+        f"SELECT card, reviewed_at, rating, state_before, id, {drill} FROM revlog"
+        f" WHERE cram = 0{where} ORDER BY id",
+        DRILL_KINDS,
+    ).fetchall() if full or cards else []
+    by_card = sorted((r for r in rows if not r[5]), key=itemgetter(0, 1, 4))
+    hs, _ = histories(by_card)
+    predicted = {i: p for h in hs for p, i in zip(predict(h, parameters), h.ids)}
+    values = [(r[4], int(r[2] > 1), predicted.get(r[4], NO_PREDICTION)) for r in rows]
+    new = calibration((v[2], v[1]) for v in values if v[2] >= 0)
+    return rows, values, new
 
 
 def answers_to_predict(db: Database, parameters: Sequence[float]) -> int:
