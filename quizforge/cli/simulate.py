@@ -51,7 +51,7 @@ def simulate(
 
     Plays your collection forward day by day with FSRS, as `study` would schedule it: your cards' current memory state, the new cards left in your decks, your daily limits and your FSRS parameters. Recall is drawn from FSRS's predicted probability; how you rate answers and how long they take come from your review log (FSRS's defaults while the log is short). Every retention gets the same seed: the figures repeat, and their differences are the retention's.
 
-    The table shows answers a day (reviews, new cards and learning steps), the busiest day, the cards remembered at the end (the sum of recall probabilities), that per review minute, and the reviews a reviews_per_day limit leaves undone; the plot shows answers per day. The last line suggests the retention with the most remembered per review minute (per answer if your answers are not timed).
+    The table shows answers a day (reviews, new cards and learning steps), the busiest day, the cards remembered at the end (the sum of recall probabilities), what your reviews gain over studying nothing more, that per review minute, and the reviews a reviews_per_day limit leaves undone; the plot shows answers per day. The last line suggests the retention whose reviews gain the most per review minute (per answer if your answers are not timed).
 
     Examples:
 
