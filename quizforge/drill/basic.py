@@ -7,6 +7,7 @@ the named mistakes, the worked solution and the hints — and the engine reads i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,17 @@ class Asked:
     solution: tuple[Block, ...]
     hints: tuple[str, ...] = ()
     steps: tuple[Target, ...] = ()
+
+
+SCREEN_WIDTH = 78  # body and solution lines stay within this (80 columns with a margin)
+
+
+def fits_screen(body: Iterable[Block], asked: Iterable[Asked],
+                width: int = SCREEN_WIDTH) -> bool:
+    """Every text line of the body and of each worked solution is at most `width` wide
+    (a generator draws again when not, rather than let a screen wrap a matrix)."""
+    blocks = [*body, *(b for a in asked for b in a.solution)]
+    return all(len(line) <= width for b in blocks if isinstance(b, Lines) for line in b.lines)
 
 
 @dataclass(frozen=True)

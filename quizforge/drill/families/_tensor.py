@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from quizforge.drill.basic import SCREEN_WIDTH
 from quizforge.drill.model import Mistake, fmt_exact, matrix_lines, shape_text
 from quizforge.drill.rounding import band
 
-WIDTH = 78  # body and solution lines stay within this (80 columns with a margin)
+WIDTH = SCREEN_WIDTH
 SAME_RTOL = 0.005  # two values this close are the same answer to the grader
 
 
@@ -235,10 +236,6 @@ def distinct_lines(A: Any) -> bool:
 
 def has_kind(mistakes: Iterable[Mistake], kind: str) -> bool:
     return any(m.kind == kind for m in mistakes)
-
-
-def fits(lines: Iterable[str], width: int = WIDTH) -> bool:
-    return all(len(line) <= width for line in lines)
 
 
 def num(v: float) -> str:

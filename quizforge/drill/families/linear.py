@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from quizforge.drill.basic import Asked, BasicProblem
+from quizforge.drill.basic import Asked, BasicProblem, fits_screen
 from quizforge.drill.families._tensor import (
     Way,
     affine_text,
@@ -21,7 +21,6 @@ from quizforge.drill.families._tensor import (
     band_ways,
     distinct_lines,
     dot_text,
-    fits,
     ints,
     keep_mistakes,
     labelled,
@@ -333,8 +332,7 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
         if not _teaches(s, asked):
             continue
         body = _body(s)
-        if not all(fits(b.lines) for b in body) or not all(
-                fits(b.lines) for a in asked for b in a.solution):
+        if not fits_screen(body, asked):
             continue
         given: dict[str, Any] = {"X": s.X, "W": s.W, "b": s.b}
         if s.mse:

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from quizforge.drill.basic import Asked, BasicProblem
+from quizforge.drill.basic import Asked, BasicProblem, fits_screen
 from quizforge.drill.families._tensor import (
     Way,
     affine_text,
@@ -23,7 +23,6 @@ from quizforge.drill.families._tensor import (
     band_ways,
     distinct_lines,
     dot_text,
-    fits,
     ints,
     keep_mistakes,
     labelled,
@@ -451,8 +450,7 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
         if not _teaches(s, asked):
             continue
         body = _body(s)
-        if not all(fits(b.lines) for b in body) or not all(
-                fits(b.lines) for a in asked for b in a.solution):
+        if not fits_screen(body, asked):
             continue
         given: dict[str, Any] = {"X": s.X, "W1": s.W1, "b1": s.b1, "W2": s.W2, "b2": s.b2}
         if s.mse:

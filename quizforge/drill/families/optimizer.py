@@ -25,8 +25,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from quizforge import optim
-from quizforge.drill.basic import Asked, BasicProblem
-from quizforge.drill.families._tensor import fits, keep_mistakes, num_text
+from quizforge.drill.basic import Asked, BasicProblem, fits_screen
+from quizforge.drill.families._tensor import keep_mistakes, num_text
 from quizforge.drill.family import Family
 from quizforge.drill.model import Lines, Mistake, Question, Target, fmt_exact
 from quizforge.drill.rounding import band
@@ -1082,7 +1082,7 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
             continue
         body = _wrap(body)
         blocks = (Lines("", tuple(body)),)
-        if not fits(body) or not all(fits(b.lines) for a in asked for b in a.solution):
+        if not fits_screen(blocks, asked):
             continue
         given: dict[str, Any] = {"theta": np.array(world.theta0, dtype=float)}
         if world.grads is not None:

@@ -29,12 +29,11 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
-from quizforge.drill.basic import Asked, BasicProblem
+from quizforge.drill.basic import Asked, BasicProblem, fits_screen
 from quizforge.drill.family import Family
 from quizforge.drill.model import Lines, Mistake, Question, Target, fmt_exact, fmt_num
 from quizforge.drill.rounding import band
 
-WIDTH = 78
 SAME_RTOL = 0.006  # two values this close are one answer to the grader (3 significant figures)
 
 
@@ -805,10 +804,6 @@ SETUPS = {1: (_step_setup, _exp_setup, _cosine_setup),
           3: (_one_cycle_setup,)}
 
 
-def _fits(lines) -> bool:
-    return all(len(line) <= WIDTH for line in lines)
-
-
 def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
     rng = random.Random(f"schedule/{seed}/{difficulty}")  # str seeds hash the same everywhere
     for _ in range(1000):  # friendly numbers come within a few draws
@@ -826,8 +821,7 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
                    for q, a in zip(s.questions, asked, strict=True)):
             continue  # the lesson's mistake must be there to be named
         body = (Lines("", s.body), Lines("Counting", s.convention))
-        if not all(_fits(b.lines) for b in body) or not all(
-                _fits(b.lines) for a in asked for b in a.solution):
+        if not fits_screen(body, asked):
             continue
         given = {k: float(v) for k, v in s.params.items() if not isinstance(v, (str, bool))}
         extra = (("schedule", s.schedule), ("params", dict(s.params)),
