@@ -72,3 +72,24 @@ def named_mistakes(problem, index: int, label: tuple = ()):
         same_value = {k.kind for k in library[:j + 1] if near(m.value, k.value, 0.006)}
         assert v.mistake in same_value, (*label, index, m.kind, v.mistake)
         yield m, v
+
+
+def assert_rounding_learner_accepted(problems, answer_of, same=None, rate: float = 0.995):
+    """A simulated learner who rounds every intermediate to 3 significant figures lands
+    inside the honest-rounding band of at least `rate` of the questions of `problems`.
+    `answer_of(problem, index)` is the learner's answer, worked out independently;
+    `same(answer, target, key)`, if given, asserts it is the same quantity (rounding aside)."""
+    from quizforge.drill.rounding import inside
+
+    total, misses = 0, []
+    for p in problems:
+        for i in range(len(p.questions)):
+            t = p.target(i)
+            answer = answer_of(p, i)
+            key = (p.seed, p.difficulty, i)
+            if same is not None:
+                same(answer, t, key)
+            total += 1
+            if not inside(answer, t.lo, t.hi):
+                misses.append((*key, answer, t.value))
+    assert total and (total - len(misses)) / total >= rate, (total, misses[:10])

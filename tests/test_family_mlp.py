@@ -13,13 +13,12 @@ from functools import cache
 
 import numpy as np
 import pytest
-from drill_ref import fd_gradient, named_mistakes
+from drill_ref import assert_rounding_learner_accepted, fd_gradient, named_mistakes
 from test_family_linear import assert_close, fd_python, r, upstream
 
 from quizforge.drill.check import grade, near
 from quizforge.drill.family import families, generate
 from quizforge.drill.model import blocks_text, tensor_text
-from quizforge.drill.rounding import inside
 
 FAMILY = "mlp"
 DIFFICULTIES = (1, 2, 3)
@@ -147,21 +146,11 @@ def learner(p, index: int) -> np.ndarray:
 
 
 def test_a_learner_rounding_to_three_figures_is_accepted():
-    total = inside_count = 0
-    misses = []
-    for difficulty in DIFFICULTIES:
-        for seed in SEEDS[difficulty]:
-            p = problem(seed, difficulty)
-            for i in range(len(p.questions)):
-                t = p.target(i)
-                answer = learner(p, i)
-                assert np.allclose(answer, t.value, rtol=0.05, atol=0.01)  # the same quantity
-                total += 1
-                if inside(answer, t.lo, t.hi):
-                    inside_count += 1
-                else:
-                    misses.append((seed, difficulty, i))
-    assert inside_count / total >= 0.995, misses[:10]
+    def same(answer, t, key):  # the same quantity
+        assert np.allclose(answer, t.value, rtol=0.05, atol=0.01), key
+
+    assert_rounding_learner_accepted(
+        (problem(s, d) for d in DIFFICULTIES for s in SEEDS[d]), learner, same)
 
 
 # -- 3. every named mistake is refused and named ----------------------------------------------------

@@ -20,7 +20,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from drill_ref import fd_gradient
+from drill_ref import assert_rounding_learner_accepted, fd_gradient
 
 from quizforge.drill.check import grade
 from quizforge.drill.family import generate
@@ -168,18 +168,7 @@ def test_loss_scalar_is_the_cross_entropy_of_the_shown_probabilities():
 
 # -- 2. honest rounding ------------------------------------------------------------------------
 def test_a_learner_keeping_3_significant_figures_is_accepted():
-    total = accepted = 0
-    misses = []
-    for prob in problems():
-        d = prob.to_dict()
-        for i in range(len(d["questions"])):
-            t = prob.target(i)
-            total += 1
-            if inside(learner(d, i), t.lo, t.hi):
-                accepted += 1
-            else:
-                misses.append((prob.seed, prob.difficulty, t.wrt))
-    assert accepted / total >= 0.995, (accepted, total, misses[:10])
+    assert_rounding_learner_accepted(problems(), lambda p, i: learner(p.to_dict(), i))
 
 
 # -- 3. the mistake library --------------------------------------------------------------------
