@@ -15,7 +15,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from drill_ref import assert_rounding_learner_accepted, fd_gradient, named_mistakes
+from drill_ref import assert_rounding_learner_accepted, fd_float, fd_gradient, named_mistakes
 
 from quizforge.drill.check import grade, near
 from quizforge.drill.family import families, generate
@@ -65,39 +65,6 @@ def upstream(p, bias: str = "b") -> np.ndarray:
     return G
 
 
-def elements(inputs: dict) -> dict[str, float]:
-    out = {}
-    for name, value in inputs.items():
-        arr = np.asarray(value, dtype=float)
-        if arr.shape == ():
-            out[name] = float(arr)
-        for idx in np.ndindex(arr.shape) if arr.shape else []:
-            out[name + "_" + "_".join(map(str, idx))] = float(arr[idx])
-    return out
-
-
-@cache
-def _loss_fn(loss: str):
-    code = compile(loss, "<loss>", "eval")
-    env = {"__builtins__": {}, "relu": lambda t: t if t > 0 else 0.0}
-    return lambda values: eval(code, env, values)
-
-
-def fd_python(p, wrt: str, h: float = 1e-6) -> np.ndarray:
-    """Centred differences of the loss text, evaluated with plain Python floats."""
-    fn = _loss_fn(p.loss_scalar())
-    base = elements(p.inputs())
-    shape = np.asarray(p.inputs()[wrt], dtype=float).shape
-    grad = np.zeros(shape)
-    for idx in np.ndindex(shape):
-        key = wrt + "_" + "_".join(map(str, idx))
-        up, down = dict(base), dict(base)
-        up[key] += h
-        down[key] -= h
-        grad[idx] = (fn(up) - fn(down)) / (2 * h)
-    return grad
-
-
 def assert_close(a, b, rel=1e-5):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     assert a.shape == b.shape, (a.shape, b.shape)
@@ -112,7 +79,7 @@ def test_answers_are_finite_differences_of_the_loss(difficulty):
         p = problem(seed, difficulty)
         assert [q.wrt for q in p.questions] == ["W", "b", "X"]
         for i, q in enumerate(p.questions):
-            assert_close(p.target(i).value, fd_python(p, q.wrt))
+            assert_close(p.target(i).value, fd_float(p, q.wrt))
 
 
 @pytest.mark.parametrize("difficulty", DIFFICULTIES)
@@ -132,7 +99,7 @@ def test_upstream_gradient_in_the_loss_is_the_one_shown():
         G = upstream(p)
         assert "G = ∂L/∂Y" in blocks_text(p.display())
         # the gradient of L with respect to b is the column sums of the G read here
-        assert_close(G.sum(axis=0), fd_python(p, "b"))
+        assert_close(G.sum(axis=0), fd_float(p, "b"))
 
 
 # -- 2. a learner who rounds every step to 3 significant figures is accepted -----------------------

@@ -13,8 +13,8 @@ from functools import cache
 
 import numpy as np
 import pytest
-from drill_ref import assert_rounding_learner_accepted, fd_gradient, named_mistakes
-from test_family_linear import assert_close, fd_python, r, upstream
+from drill_ref import assert_rounding_learner_accepted, fd_float, fd_gradient, named_mistakes
+from test_family_linear import assert_close, r, upstream
 
 from quizforge.drill.check import grade, near
 from quizforge.drill.family import families, generate
@@ -70,7 +70,7 @@ def test_answers_are_finite_differences_of_the_loss(difficulty):
         p = problem(seed, difficulty)
         assert [q.wrt for q in p.questions] == ASKED[difficulty]
         for i, q in enumerate(p.questions):
-            want = fd_hidden(p) if q.wrt == "H" else fd_python(p, q.wrt)
+            want = fd_hidden(p) if q.wrt == "H" else fd_float(p, q.wrt)
             assert_close(p.target(i).value, want)
 
 
