@@ -118,3 +118,13 @@ def assert_rounding_learner_accepted(problems, answer_of, same=None, rate: float
             if not inside(answer, t.lo, t.hi):
                 misses.append((*key, answer, t.value))
     assert total and (total - len(misses)) / total >= rate, (total, misses[:10])
+
+
+def assert_expected_accepted(problems) -> None:
+    """Every question's own expected text, typed back, is graded right."""
+    from quizforge.drill.check import grade
+
+    for p in problems:
+        for i in range(len(p.questions)):
+            v = grade(p, p.expected_text(i), i)
+            assert v.correct, (p.seed, p.difficulty, i, p.expected_text(i), v.feedback)
