@@ -227,6 +227,12 @@ class Scheduler:
         """The interval (days) among `ivls` the load balancer draws, from the due counts."""
         starts, tz = self.config.day_starts_at, self.tz
         days = [study_day(now + timedelta(days=i), starts, tz) for i in ivls]
+        return self._least_loaded(ivls, days, fuzz_seed, due_counts)
+
+    @staticmethod
+    def _least_loaded(ivls: list[int], days: list[date], fuzz_seed: int | None,
+                      due_counts: balance.DueCounts) -> int:
+        """Anki's load-balancer draw among intervals `ivls`, landing on study days `days`."""
         counts = due_counts(days[0], days[-1])
         return balance.choose(ivls, balance.spread_counts(counts, days), fuzz_seed)
 
@@ -252,8 +258,7 @@ class Scheduler:
         lo, _ = balance.fuzz_range(longest, self.config.maximum_interval)
         ivls = list(range(max(1, lo), longest + 1))
         days = [today + timedelta(days=i) for i in ivls]
-        counts = due_counts(days[0], days[-1])
-        chosen = balance.choose(ivls, balance.spread_counts(counts, days), fuzz_seed)
+        chosen = self._least_loaded(ivls, days, fuzz_seed, due_counts)
         return day_start(today + timedelta(days=chosen), starts, tz)
 
     def preview(self, s: CardSchedule, now: datetime) -> dict[Rating, timedelta]:
