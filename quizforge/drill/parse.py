@@ -498,30 +498,55 @@ _FLOAT_FUNCS: dict[str, Callable[..., float]] = {
 }
 
 
-def evaluate(e: Expr, env: Mapping[str, float]) -> float:
-    """The value of the tree with floats. Raises ArithmeticError/ValueError where undefined."""
+@dataclass(frozen=True)
+class Semantics:
+    """What the nodes of a tree mean, so that one walk (`interpret`) reads it with floats,
+    SymPy or numpy arrays: a number, a constant, + − × ÷, a power with a fraction exponent,
+    a function call."""
+
+    num: Callable[[Fraction], object]
+    const: Callable[[str], object]
+    arith: Mapping[str, Callable[[object, object], object]]  # add, sub, mul, div
+    power: Callable[[object, Fraction], object]
+    call: Callable[[str, list], object]
+
+
+_OPERATORS = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b,
+              "mul": lambda a, b: a * b, "div": lambda a, b: a / b}
+
+
+def interpret(e: Expr, env: Mapping[str, object], sem: Semantics):
+    """The value of the tree under `sem`, with `env` giving each variable's value."""
     kind = e[0]
     if kind == "num":
-        return float(e[1])
+        return sem.num(e[1])
     if kind == "var":
         return env[e[1]]
     if kind == "const":
-        return CONSTANTS[e[1]]
+        return sem.const(e[1])
     if kind == "neg":
-        return -evaluate(e[1], env)
-    if kind == "add":
-        return evaluate(e[1], env) + evaluate(e[2], env)
-    if kind == "sub":
-        return evaluate(e[1], env) - evaluate(e[2], env)
-    if kind == "mul":
-        return evaluate(e[1], env) * evaluate(e[2], env)
-    if kind == "div":
-        return evaluate(e[1], env) / evaluate(e[2], env)
+        return -interpret(e[1], env, sem)
+    if kind in sem.arith:
+        return sem.arith[kind](interpret(e[1], env, sem), interpret(e[2], env, sem))
     if kind == "pow":
-        return math.pow(evaluate(e[1], env), float(e[2]))
+        return sem.power(interpret(e[1], env, sem), e[2])
     if kind == "call":
-        return float(_FLOAT_FUNCS[e[1]](*(evaluate(a, env) for a in e[2])))
+        return sem.call(e[1], [interpret(a, env, sem) for a in e[2]])
     raise AssertionError(kind)
+
+
+FLOATS = Semantics(
+    num=float,
+    const=CONSTANTS.__getitem__,
+    arith=_OPERATORS,
+    power=lambda a, k: math.pow(a, float(k)),
+    call=lambda name, args: float(_FLOAT_FUNCS[name](*args)),
+)
+
+
+def evaluate(e: Expr, env: Mapping[str, float]) -> float:
+    """The value of the tree with floats. Raises ArithmeticError/ValueError where undefined."""
+    return interpret(e, env, FLOATS)
 
 
 def to_sympy(e: Expr, names: Mapping[str, object]):
@@ -536,25 +561,11 @@ def to_sympy(e: Expr, names: Mapping[str, object]):
         "step": sp.Heaviside, "sinh": sp.sinh, "cosh": sp.cosh, "sech": sp.sech, "sign": sp.sign,
         "cos": sp.cos, "sin": sp.sin,
     }
-
-    def build(e: Expr):
-        kind = e[0]
-        if kind == "num":
-            return sp.Rational(e[1].numerator, e[1].denominator)
-        if kind == "var":
-            return names[e[1]]
-        if kind == "const":
-            return sp.E if e[1] == "e" else sp.pi
-        if kind == "neg":
-            return -build(e[1])
-        if kind in ("add", "sub", "mul", "div"):
-            a, b = build(e[1]), build(e[2])
-            return {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
-                    "div": lambda: a / b}[kind]()
-        if kind == "pow":
-            return build(e[1]) ** sp.Rational(e[2].numerator, e[2].denominator)
-        if kind == "call":
-            return funcs[e[1]](*(build(a) for a in e[2]))
-        raise AssertionError(kind)
-
-    return build(e)
+    rational = lambda q: sp.Rational(q.numerator, q.denominator)
+    return interpret(e, names, Semantics(
+        num=rational,
+        const=lambda name: sp.E if name == "e" else sp.pi,
+        arith=_OPERATORS,
+        power=lambda a, k: a ** rational(k),
+        call=lambda name, args: funcs[name](*args),
+    ))

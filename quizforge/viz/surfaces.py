@@ -158,7 +158,7 @@ def _np_evaluate(e: tuple, env: dict):
     """`quizforge.drill.parse.evaluate` over numpy arrays (the same tree, elementwise)."""
     import numpy as np
 
-    from quizforge.drill.parse import CONSTANTS
+    from quizforge.drill.parse import CONSTANTS, Semantics, interpret
 
     funcs = {
         "exp": np.exp, "log": np.log, "sigmoid": lambda a: 1 / (1 + np.exp(-a)),
@@ -167,28 +167,13 @@ def _np_evaluate(e: tuple, env: dict):
         "step": lambda a: np.where(a > 0, 1.0, np.where(a < 0, 0.0, 0.5)),
         "sinh": np.sinh, "cosh": np.cosh, "sech": lambda a: 1 / np.cosh(a), "sign": np.sign,
     }
-
-    def walk(e):
-        kind = e[0]
-        if kind == "num":
-            return float(e[1])
-        if kind == "var":
-            return env[e[1]]
-        if kind == "const":
-            return CONSTANTS[e[1]]
-        if kind == "neg":
-            return -walk(e[1])
-        if kind in ("add", "sub", "mul", "div"):
-            a, b = walk(e[1]), walk(e[2])
-            return {"add": np.add, "sub": np.subtract, "mul": np.multiply,
-                    "div": np.divide}[kind](a, b)
-        if kind == "pow":
-            return np.power(walk(e[1]), float(e[2]))
-        if kind == "call":
-            return funcs[e[1]](*(walk(a) for a in e[2]))
-        raise AssertionError(kind)
-
-    return walk(e)
+    return interpret(e, env, Semantics(
+        num=float,
+        const=CONSTANTS.__getitem__,
+        arith={"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide},
+        power=lambda a, k: np.power(a, float(k)),
+        call=lambda name, args: funcs[name](*args),
+    ))
 
 
 def tree_to_json(e: tuple) -> list:
