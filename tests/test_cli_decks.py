@@ -285,7 +285,8 @@ def test_validate_json(tmp_path):
     }
     assert len(doc["problems"]) == 9
     ok = json.loads(runner.invoke(app, ["validate", str(GOOD), "--json"]).stdout)
-    assert ok == {"ok": True, "files": 2, "decks": 2, "cards": 5, "problems": [], "warnings": []}
+    assert ok == {"ok": True, "files": 2, "decks": 2, "cards": 5, "overlays": 0, "translated": 0,
+                  "problems": [], "warnings": []}
 
 
 def test_validate_duplicate_deck_id_across_paths(tmp_path):

@@ -30,6 +30,8 @@ DESCRIPTIONS = {
     "load_balance": "within the fuzz range, prefer days with fewer reviews due (needs fuzz)",
     "interview_date": "your interview day, YYYY-MM-DD: no review is left for after it; "
     "report shows your recall on it",
+    "language": "show cards in this language where a translation overlay has them "
+    "(zh-TW for 繁體中文; en otherwise)",
     "parameters": "FSRS-6 weights fitted to your reviews by `quizforge optimize` (--json lists them)",
 }
 

@@ -39,6 +39,19 @@ def load_decks_or_warn(extra_dirs: Iterable[Path] | None = None) -> list[Deck]:
     return result.decks
 
 
+def translated_or_warn(decks: list[Deck], extra_dirs: Iterable[Path] | None,
+                       language: str) -> list[Deck]:
+    """`decks` shown in `language` where a translation overlay on the search path has their
+    cards (English otherwise); an overlay's problems are warnings, as a deck's are."""
+    from quizforge.decks.overlay import with_language
+    from quizforge.paths import deck_search_path
+
+    shown, problems = with_language(decks, deck_search_path(deck_dirs(list(extra_dirs or []))),
+                                    language)
+    _warn(problems)
+    return shown
+
+
 def list_decks_or_warn(extra_dirs: Iterable[Path] | None = None) -> list[DeckInfo]:
     """`load_decks_or_warn` without the cards: ids, names, counts and tags, from the
     cache (a file it does not hold as it is now is read and cached)."""
@@ -231,11 +244,20 @@ def validate_command(
     """
     from quizforge.decks.lint import lint_decks, warnings_summary
     from quizforge.decks.loader import check_paths, load_search_path
+    from quizforge.decks.overlay import check_overlay_files, overlay_files
+    from quizforge.paths import deck_search_path
 
     result = check_paths(paths) if paths else load_search_path(deck_dirs(decks))
-    if paths and not result.files:
+    overlays = overlay_files(paths or deck_search_path(deck_dirs(decks)))
+    if paths and not result.files and not overlays:
         raise _no_deck_files(paths)
     warnings, per_deck = lint_decks(result.decks)
+    checked = check_overlay_files(
+        overlays, result.decks, lambda: load_search_path(deck_dirs(decks)).decks)
+    result.problems += checked.problems
+    warnings += checked.warnings
+    for w in checked.warnings:
+        per_deck[w.path.name] = per_deck.get(w.path.name, 0) + 1
     failed = bool(result.problems or (strict and warnings))
     if as_json:
         doc = {
@@ -243,6 +265,8 @@ def validate_command(
             "files": len(result.files),
             "decks": len(result.decks),
             "cards": sum(len(d.cards) for d in result.decks),
+            "overlays": checked.files,
+            "translated": checked.entries,
             "problems": [problem_dict(p) for p in result.problems],
             "warnings": [problem_dict(w) for w in warnings],
         }
@@ -251,7 +275,11 @@ def validate_command(
         for problem in [*result.problems, *warnings]:
             out.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         style = "bold red" if result.problems else "green"
-        out.print(validation_summary(result), style=style, markup=False, highlight=False)
+        summary = validation_summary(result)
+        if checked.files and not result.problems:
+            summary += (f"; {plural(checked.files, 'translation overlay')}, "
+                        f"{plural(checked.entries, 'card')} translated")
+        out.print(summary, style=style, markup=False, highlight=False)
         if warnings:
             style = "bold red" if strict else "yellow"
             out.print(warnings_summary(per_deck), style=style, markup=False, highlight=False)

@@ -52,6 +52,12 @@ def study(
             "would be below desired_retention, weakest first.",
         ),
     ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", "-L", metavar="TAG",
+                     help="Show cards in this language where a translation has them, e.g. zh-TW "
+                     "(default: language from config; en)."),
+    ] = None,
     decks: DeckDirs = None,
 ) -> None:
     """Study due cards with spaced repetition (FSRS).
@@ -79,12 +85,14 @@ def study(
       quizforge study --cram --deck backprop --shuffle
 
       quizforge study --until 2026-12-15 --ahead 20
+
+      quizforge study --deck backprop --language zh-TW   # 繁體中文, where translated
     """
     import random
     from dataclasses import replace
 
     from quizforge import clock
-    from quizforge.cli.decks import load_decks_or_warn
+    from quizforge.cli.decks import load_decks_or_warn, translated_or_warn
     from quizforge.errors import DeckError
     from quizforge.paths import config_path
     from quizforge.scheduling.config import load_config
@@ -99,9 +107,12 @@ def study(
     if until is not None:  # this session only, as --new is for new_per_day
         day = parse_until(until, clock.now(), config.day_starts_at)
         config = replace(config, interview_date=day.isoformat())
+    if language is not None:
+        config = replace(config, language=language)
     loaded = load_decks_or_warn(deck_dirs(decks))
     if not loaded:
         raise DeckError("no decks found: check --decks and QUIZFORGE_DECKS (`quizforge decks` lists them)")
+    loaded = translated_or_warn(loaded, deck_dirs(decks), config.language)
     options = StudyOptions(
         decks=tuple(deck or ()),
         tags=tuple(tag or ()),

@@ -37,6 +37,7 @@ from quizforge.drill.parse import (
     SYNTAX_HELP,
     Answer,
     evaluate,
+    fold_full_width,
     parse_answer,
 )
 
@@ -145,6 +146,7 @@ def read_formula(text: str, variables: Sequence[str]) -> Answer:
     """Parse a formula in `variables` (Greek and hatted names allowed); raises AnswerRejected."""
     if not isinstance(text, str):
         raise AnswerRejected("the answer must be text")
+    text = fold_full_width(text)
     prime = _PRIME.search(text)
     if prime:  # σ'(z): the question asks for what the prime stands for
         mark = prime.group(1) or prime.group(2)

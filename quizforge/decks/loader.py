@@ -33,7 +33,10 @@ DECK_SUFFIXES = (".yaml", ".yml")
 
 def deck_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     """Deck files in `paths`: a folder gives its *.yaml/*.yml files (sorted, not recursive),
-    a file gives itself. Missing paths are problems; a file reached twice is read once."""
+    a file gives itself. Missing paths are problems; a file reached twice is read once.
+    Translation overlays (`backprop.zh-TW.yaml`: quizforge.decks.overlay) are not decks."""
+    from quizforge.decks.overlay import is_overlay_file
+
     files: list[Path] = []
     problems: list[Problem] = []
     seen: set[Path] = set()
@@ -50,6 +53,8 @@ def deck_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
             problems.append(Problem(path, 0, "no such file or directory"))
             continue
         for p in found:
+            if is_overlay_file(p):
+                continue
             key = p.resolve()
             if key not in seen:
                 seen.add(key)

@@ -170,7 +170,19 @@ def _function_powers(text: str) -> str:
     return text
 
 
+# A Chinese, Japanese or Korean keyboard types ASCII in its full-width forms: （ ） ＊ － ，
+# ＋ ／ ＾ ０-９ and the ideographic space. Each is folded to the character NFKC maps it to;
+# the rest of NFKC is not applied, since it would also turn x² into x2.
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def fold_full_width(text: str) -> str:
+    """Full-width ASCII forms as plain ASCII (`σ（z）（1－σ（z））` -> `σ(z)(1-σ(z))`)."""
+    return text.translate(_FULL_WIDTH)
+
+
 def _normalize(text: str) -> str:
+    text = fold_full_width(text)
     label = LABEL.match(text)
     if label:
         text = text[label.end():]

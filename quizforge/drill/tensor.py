@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from quizforge.drill.errors import AnswerRejected
-from quizforge.drill.parse import LABEL, evaluate, parse_answer
+from quizforge.drill.parse import LABEL, evaluate, fold_full_width, parse_answer
 
 MAX_ENTRIES = 144
 MAX_TENSOR_CHARS = 4000
@@ -20,12 +20,12 @@ MAX_DIMS = 3
 
 
 def looks_like_tensor(text: str) -> bool:
-    body = LABEL.sub("", text, count=1).strip()
+    body = LABEL.sub("", fold_full_width(text), count=1).strip()
     return body.startswith(("[", "array(", "np.array(")) or ";" in body
 
 
 def _strip(text: str) -> str:
-    body = LABEL.sub("", text, count=1).strip()
+    body = LABEL.sub("", fold_full_width(text), count=1).strip()
     for prefix in ("np.array(", "numpy.array(", "array("):
         if body.startswith(prefix) and body.endswith(")"):
             body = body[len(prefix):-1].strip()

@@ -41,6 +41,9 @@ class Config:
     interview_date: str = ""  # YYYY-MM-DD: reviews aimed at it, home screen countdown; "" for none
     # FSRS-6's 21 weights, as `quizforge optimize` fitted them; () for py-fsrs's defaults.
     parameters: tuple[float, ...] = ()
+    # Cards are shown in this language where a translation overlay has them (zh-TW: the
+    # bundled backprop deck); English otherwise. One schedule per card whatever the language.
+    language: str = "en"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", tuple(float(v) for v in self.parameters))
@@ -66,6 +69,10 @@ class Config:
             except ConfigError as e:
                 problems.append(f"{name}: {e}")
         problems += parameter_problems(self.parameters)
+        from quizforge.decks.overlay import language_problem
+
+        if (problem := language_problem(self.language)) is not None:
+            problems.append(problem)
         if problems:
             raise ConfigError("; ".join(problems))
 
