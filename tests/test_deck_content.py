@@ -620,3 +620,20 @@ def test_dot_product_variance_grows_with_d():
     qk = np.sum(rng.standard_normal((20_000, d)) * rng.standard_normal((20_000, d)), axis=1)
     assert qk.var() == pytest.approx(d, rel=0.05)
     assert (qk / math.sqrt(d)).var() == pytest.approx(1, rel=0.05)
+
+
+def test_xavier_uniform_bound_states_its_gain():
+    back = card("init-gradient-flow", "xavier-uniform-numeric").back
+    fan_in = fan_out = 300
+    r = math.sqrt(6 / (fan_in + fan_out))
+    assert r == pytest.approx(0.1) and "= 0.1" in back
+    assert "gain 1" in card("init-gradient-flow", "xavier-uniform-numeric").front
+    assert f"≈ {5 / 3 * r:.3f}" in back  # PyTorch's calculate_gain("tanh") = 5/3
+
+
+def test_relu_with_glorot_counts_the_halvings_between_the_layers_it_names():
+    c = card("init-gradient-flow", "xavier-on-relu-mcq")
+    first, last = (int(n) for n in re.findall(r"from layer (\d+) to layer (\d+)", c.question)[0])
+    halvings = last - first  # one ReLU (and one linear layer) per step
+    assert f"through {halvings} ReLUs" in c.question
+    assert num(key(c).replace("1/", "")) == math.sqrt(2**halvings)
