@@ -8,9 +8,13 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.delenv("QUIZFORGE_DECKS", raising=False)
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("NO_COLOR", "1")
-    from quizforge.cli.common import state
+    for name in ("LC_ALL", "LC_CTYPE"):  # ambiguous_width "auto" reads the locale
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    from quizforge.cli.common import out, state
 
     state.deck_dirs = []
+    out.draw_ambiguous_wide(False)
 
 
 @pytest.fixture

@@ -18,6 +18,20 @@ class LazyConsole:
     def __init__(self, **options) -> None:
         object.__setattr__(self, "_options", options)
         object.__setattr__(self, "_console", None)
+        object.__setattr__(self, "_wide", False)
+
+    def draw_ambiguous_wide(self, wide: bool) -> None:
+        """From now on, draw every printed screen for a terminal that shows ambiguous-width
+        characters (σ, ∂, −, ·) two cells wide (quizforge.ui.width), or not."""
+        object.__setattr__(self, "_wide", wide)
+
+    def print(self, *objects, **kwargs) -> None:
+        console = self._get()
+        if self._wide and objects and not kwargs.get("soft_wrap"):
+            from quizforge.ui.width import wrap_all
+
+            objects = wrap_all(objects, console, **kwargs)
+        console.print(*objects, **kwargs)
 
     def _get(self):
         if self._console is None:

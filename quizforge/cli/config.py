@@ -32,6 +32,8 @@ DESCRIPTIONS = {
     "report shows your recall on it",
     "language": "show cards in this language where a translation overlay has them "
     "(zh-TW for 繁體中文; en otherwise)",
+    "ambiguous_width": "cells your terminal gives σ, ∂, −, ·: 2 in many CJK set-ups, 1 elsewhere; "
+    "auto guesses from the locale",
     "parameters": "FSRS-6 weights fitted to your reviews by `quizforge optimize` (--json lists them)",
 }
 

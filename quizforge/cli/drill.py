@@ -247,7 +247,10 @@ def _interactive(problems, question: int | None, count: int) -> None:
     from quizforge.study.mastery import attempt_record, record_drill_attempt
     from quizforge.ui.drill import render_summary, run_drill
 
+    from quizforge.ui.width import ambiguous_is_wide
+
     scheduler = Scheduler(load_config(config_path()))
+    out.draw_ambiguous_wide(ambiguous_is_wide(scheduler.config.ambiguous_width))
     with open_store() as db:
 
         def record(attempt) -> None:

@@ -109,6 +109,9 @@ def study(
         config = replace(config, interview_date=day.isoformat())
     if language is not None:
         config = replace(config, language=language)
+    from quizforge.ui.width import ambiguous_is_wide
+
+    out.draw_ambiguous_wide(ambiguous_is_wide(config.ambiguous_width))
     loaded = load_decks_or_warn(deck_dirs(decks))
     if not loaded:
         raise DeckError("no decks found: check --decks and QUIZFORGE_DECKS (`quizforge decks` lists them)")

@@ -44,6 +44,9 @@ class Config:
     # Cards are shown in this language where a translation overlay has them (zh-TW: the
     # bundled backprop deck); English otherwise. One schedule per card whatever the language.
     language: str = "en"
+    # Terminals in CJK set-ups often draw σ, ∂, −, · two cells wide: "2" draws the screens for
+    # them, "1" as most terminals do, "auto" by the locale (wide for zh, ja, ko).
+    ambiguous_width: str = "auto"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", tuple(float(v) for v in self.parameters))
@@ -73,6 +76,8 @@ class Config:
 
         if (problem := language_problem(self.language)) is not None:
             problems.append(problem)
+        if self.ambiguous_width not in ("auto", "1", "2"):
+            problems.append(f"ambiguous_width must be auto, 1 or 2, got {self.ambiguous_width!r}")
         if problems:
             raise ConfigError("; ".join(problems))
 
