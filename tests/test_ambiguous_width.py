@@ -114,13 +114,12 @@ def test_study_session_in_a_wide_ambiguous_terminal(tmp_path, monkeypatch):
         encoding="utf-8")
     monkeypatch.setenv("QUIZFORGE_DECKS", str(decks))
     monkeypatch.setenv("QUIZFORGE_NOW", "2026-03-02T12:00:00Z")
-    monkeypatch.setenv("COLUMNS", str(WIDTH))
     runner = CliRunner()
     assert runner.invoke(app, ["config", "set", "ambiguous_width", "2"]).exit_code == 0
     r = runner.invoke(app, ["study", "--deck", "g"], input="\n3\n\n3\nq\n")
     assert r.exit_code == 0, r.output
     assert "+- Answer -" in r.stdout
-    assert_cjk_shape(r.stdout)
+    assert_cjk_shape(r.stdout, 100)  # the tests' COLUMNS
     bad = runner.invoke(app, ["config", "set", "ambiguous_width", "3"])
     assert bad.exit_code != 0 and "ambiguous_width must be auto, 1 or 2, got '3'" in bad.output
 
