@@ -615,3 +615,17 @@ def test_a_formula_rewritten_is_right_and_negated_is_a_sign_error(formula):
     assert grade(card, f"2·({formula})/2 + 0").correct
     if all(abs(v) > 1e-6 for v in values):
         assert grade(card, f"−({formula})").mistake == "sign"
+
+
+# Decks added later keep their formula references beside their content tests: every
+# tests/test_deck_content_*.py module may export REFERENCES and NOTATIONS of the same form.
+def _deck_tables() -> None:
+    import importlib
+
+    for path in sorted(Path(__file__).parent.glob("test_deck_content_*.py")):
+        module = importlib.import_module(path.stem)
+        REFERENCES.update(getattr(module, "REFERENCES", {}))
+        NOTATIONS.update(getattr(module, "NOTATIONS", {}))
+
+
+_deck_tables()
