@@ -338,7 +338,7 @@ def test_top_p_mcq():
 def test_min_p_thresholds():
     back = text(card("min-p-sampling"))
     assert round(0.1 * 0.9, 2) == 0.09 and round(0.1 * 0.2, 2) == 0.02
-    assert "below 0.09 (p_base = 0.1)" in back and "above 0.02 stays" in back
+    assert "below 0.09 (p_base = 0.1)" in back and "from 0.02 up stays" in back
 
 
 def hf_repetition_penalty(logit: float, penalty: float) -> float:
