@@ -639,6 +639,19 @@ def test_static_batching_mcq():
 
 # -- formula cards: every answer accepted, every mistake named --------------------------------
 
+# Plain computations of what each question describes (test_formula_cards compares each card's
+# answer with these at random points).
+REFERENCES = {
+    "kv-cache-bytes-formula": lambda e: 2 * e["L"] * e["Hkv"] * e["d"] * e["T"] * e["B"] * e["p"],
+    "batched-intensity-formula": lambda e: (
+        2 * e["d"] ** 2 * e["B"] / (2 * e["d"] ** 2 + 2 * e["d"] * e["B"] + 2 * e["d"] * e["B"])),
+    "temperature-formula": lambda e: math.exp(e["z1"] / e["T"]) / (
+        math.exp(e["z1"] / e["T"]) + math.exp(e["z2"] / e["T"])),
+    "speculative-acceptance-formula": lambda e: min(e["p"], e["q"]) / e["q"],
+    "speculative-expected-tokens-formula": lambda e: sum(e["alpha"] ** k for k in range(4)),
+    "absmax-formula": lambda e: e["x"] / e["m"] * 127,
+}
+
 NOTATIONS = {
     "kv-cache-bytes-formula": ["2 L Hkv d T B p", "2*L*Hkv*d*T*B*p", "L·Hkv·d·T·B·p·2"],
     "batched-intensity-formula": ["2d²B/(2d² + 4dB)", "d*B/(d+2*B)", "B/(1 + 2B/d)"],
