@@ -226,6 +226,57 @@ def test_pipeline_simulation_matches_the_cards():
     assert round(idle) == 7
 
 
+def one_f_one_b(p: int, m: int, tf: float = 1.0, tb: float = 2.0) -> tuple[float, int]:
+    """PipeDream-Flush: stage s runs p − s − 1 warm-up forwards, then alternates one forward
+    and one backward, then drains its backwards. Returns the run's length and the most
+    micro-batches any stage holds activations for at once."""
+    orders = []
+    for s in range(p):
+        warm = min(p - s - 1, m)
+        ops = [("F", j) for j in range(warm)]
+        f, b = warm, 0
+        while b < m:
+            if f < m:
+                ops.append(("F", f))
+                f += 1
+            ops.append(("B", b))
+            b += 1
+        orders.append(ops)
+    end: dict[tuple[str, int, int], float] = {}
+    clock = [0.0] * p
+    pos = [0] * p
+    in_flight = [0] * p
+    peak = 0
+    while any(pos[s] < len(orders[s]) for s in range(p)):
+        progressed = False
+        for s in range(p):
+            if pos[s] == len(orders[s]):
+                continue
+            kind, j = orders[s][pos[s]]
+            if kind == "F":  # needs the previous stage's forward (stage 0: the input)
+                dep = ("F", s - 1, j) if s else None
+            else:  # needs the next stage's backward (last stage: its own forward)
+                dep = ("B", s + 1, j) if s < p - 1 else ("F", s, j)
+            if dep is not None and dep not in end:
+                continue
+            start = max(clock[s], end[dep] if dep else 0.0)
+            clock[s] = end[(kind, s, j)] = start + (tf if kind == "F" else tb)
+            in_flight[s] += 1 if kind == "F" else -1
+            peak = max(peak, in_flight[s])
+            pos[s] += 1
+            progressed = True
+        assert progressed, "deadlock"
+    return max(clock), peak
+
+
+def test_1f1b_same_bubble_fewer_micro_batches_in_flight():
+    for p, m in ((4, 8), (4, 32), (8, 24)):
+        total, peak = one_f_one_b(p, m)
+        assert 1 - m * 3 / total == pytest.approx(gpipe_idle_fraction(p, m))
+        assert peak == p  # GPipe holds all m
+    assert "At most p micro-batches are in flight" in flat(card("pipeline-1f1b").back)
+
+
 def test_bubble_definitions_agree_on_the_idle_time():
     p, m = 6, 20
     total_slots = m / (1 - gpipe_idle_fraction(p, m))
@@ -538,6 +589,34 @@ def test_chinchilla_split():
     # Table 3's rows that the rule card quotes are ≈ 20 tokens per parameter
     assert 20.2e9 / 1e9 == pytest.approx(20, rel=0.02) and 205.1e9 / 10e9 == pytest.approx(20, rel=0.03)
     assert 6 * N * 20 * N == pytest.approx(120 * N**2)
+
+
+def test_parametric_fit_gives_about_equal_exponents():
+    E, A, B, alpha, beta = 1.69, 406.4, 410.7, 0.34, 0.28
+    back = flat(card("chinchilla-parametric-loss").back)
+    assert all(f"{x:g}" in back for x in (E, A, B, alpha, beta))
+
+    def n_opt(C):  # minimize L(N, C/(6N)) over log N by ternary search
+        def loss(logn):
+            n = math.exp(logn)
+            return E + A / n**alpha + B / (C / (6 * n)) ** beta
+
+        lo, hi = math.log(1e6), math.log(1e15)
+        for _ in range(200):
+            a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+            lo, hi = (lo, b) if loss(a) < loss(b) else (a, hi)
+        return math.exp(lo)
+
+    a = math.log(n_opt(1e24) / n_opt(1e21)) / math.log(1e3)
+    assert a == pytest.approx(beta / (alpha + beta), abs=1e-3)
+    assert 0.44 < a < 0.5  # Table 2, approach 3: a ≈ 0.46, b ≈ 0.54
+
+
+def test_ring_steps_and_bound():
+    back = flat(card("ring-all-reduce-steps").back)
+    assert "Total 2(N − 1) steps" in back and "always below 2M" in back
+    for n in (2, 3, 5, 8, 16):
+        assert ring_fraction_sent(n) < 2
 
 
 def test_chinchilla_vs_gopher_ratios():
