@@ -660,7 +660,11 @@ def test_validator_fields_match_the_model():
 
 
 def _deck_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+    """Deck files (translation overlays, `DECK.LANG.yaml`, are not decks)."""
+    from quizforge.decks.overlay import is_overlay_file
+
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix in (".yaml", ".yml") and not is_overlay_file(p))
 
 
 def test_decks_agree_with_the_schema():
