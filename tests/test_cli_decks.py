@@ -228,8 +228,14 @@ def test_validate_search_path_ok(bundled):
     r = runner.invoke(app, ["validate"])
     cards = sum(sum(row["cards"].values()) for row in bundled)
     n = len(bundled)
-    expected = f"ok: {n} deck{'s' * (n != 1)}, {cards} cards\n"
-    assert (r.exit_code, r.stdout, r.stderr) == (0, expected, "")
+    from quizforge.decks.overlay import overlay_files
+    from quizforge.paths import bundled_decks_dir
+
+    overlays = len(overlay_files([bundled_decks_dir()]))
+    expected = f"ok: {n} deck{'s' * (n != 1)}, {cards} cards"
+    assert (r.exit_code, r.stderr) == (0, "")
+    assert r.stdout.startswith(expected)
+    assert overlays == 0 or f"; {overlays} translation overlay" in r.stdout
 
 
 def test_validate_files_and_folders_ok():
