@@ -379,7 +379,7 @@ def test_one_query_against_the_context():
     causal = sum(4 * t * d for t in range(1, T + 1)) / T
     assert causal == pytest.approx(2 * T * d, rel=1 / T + 1e-9)
     back = card("flops-per-token").back
-    assert "2N + 2·n_layer·n_ctx·d_attn" in back and "n_ctx/2 keys on average" in back
+    assert "2N + 2·n_layer·n_ctx·d FLOPs per token" in back and "n_ctx/2 keys on average" in back
 
 
 def test_context_term_ratio_numbers():
