@@ -763,7 +763,7 @@ def test_dot_product_variance_formula_by_sampling():
 def test_kv_cache_bytes_formula_against_real_tensors():
     import torch
 
-    c = card("kv-cache-bytes-formula")
+    c = card("kv-cache-bytes-per-token-formula")
     for layers, g, h, dh in ((2, 1, 4, 8), (3, 2, 8, 16), (4, 4, 4, 32)):
         T = 5
         cache_k = torch.empty(layers, g, T, dh, dtype=torch.float16)
@@ -797,13 +797,38 @@ def test_sinusoid_shift_formula():
         assert got == pytest.approx(math.sin(w * (pos + k)))
 
 
+def _rope_score(env):
+    def rot(t):
+        return [[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]]
+    a, b = rot(env["m"] * env["theta"]), rot(env["n"] * env["theta"])
+    qr = (a[0][0] * env["q1"], a[1][0] * env["q1"])  # R(mθ)·(q1, 0)
+    kr = (b[0][0] * env["k1"], b[1][0] * env["k1"])  # R(nθ)·(k1, 0)
+    return qr[0] * kr[0] + qr[1] * kr[1]
+
+
+# Independent computations of what each formula card asks (test_formula_cards compares the
+# card's answer with these at random points).
+REFERENCES = {
+    "mha-param-count-formula": lambda e: 3 * (e["d"] ** 2 + e["d"]) + (e["d"] ** 2 + e["d"]),
+    "block-param-count-formula": lambda e: 2 * 2 * e["d"] + 4 * (e["d"] ** 2 + e["d"])
+    + (4 * e["d"] ** 2 + 4 * e["d"]) + (4 * e["d"] ** 2 + e["d"]),
+    "score-flops-formula": lambda e: e["h"] * e["T"] * e["T"] * (e["d"] / e["h"]) * 2,
+    "forward-flops-formula": lambda e: 2 * e["N"] + 2 * e["L"] * e["T"] * e["d"],
+    "dot-product-variance-formula": lambda e: e["d"] * (e["v"] * e["v"]),
+    "kv-cache-bytes-per-token-formula": lambda e: 2 * 2 * e["L"] * e["g"] * e["dh"],
+    "rope-score-formula": _rope_score,
+    "sinusoid-shift-formula": lambda e: e["s"] * math.cos(e["w"] * e["k"])
+    + e["c"] * math.sin(e["w"] * e["k"]),
+}
+
+
 NOTATIONS = {
     "mha-param-count-formula": ["4d^2+4d", "4d(d+1)", "4*d*d + 4*d"],
     "block-param-count-formula": ["12d^2+13d", "d(12d + 13)", "4d²+4d + 8d²+5d + 4d"],
     "score-flops-formula": ["2*T^2*d", "2T·T·d", "2h·T²·(d/h)"],
     "forward-flops-formula": ["2N+2LTd", "2(N + L·T·d)", "2*N + 2*L*T*d"],
     "dot-product-variance-formula": ["d v^2", "d*v*v", "v²d"],
-    "kv-cache-bytes-formula": ["4*L*g*dh", "2·2·L·g·d_h", "2L g dh · 2"],
+    "kv-cache-bytes-per-token-formula": ["4*L*g*dh", "2·2·L·g·d_h", "2L g dh · 2"],
     "rope-score-formula": ["q1 k1 cos(θ(m-n))", "q₁k₁cos((n − m)θ)",
                            "q1*k1*(cos(m*theta)*cos(n*theta) + sin(m*theta)*sin(n*theta))"],
     "sinusoid-shift-formula": ["s cos(w k) + c sin(w k)", "c·sin(kw) + s·cos(kw)"],
