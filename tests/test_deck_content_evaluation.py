@@ -279,6 +279,8 @@ def test_metrics_worked_example():
 
 def test_f1_harmonic_and_f_beta_numbers():
     says(card("f1-harmonic-mean"), f"mean is {(1 + 0.1) / 2:.2f}", f"1.1 ≈ {2 * 0.1 / 1.1:.2f}")
+    p, r = 0.001, 1.0  # flag everything when 0.1% are positive
+    assert (p + r) / 2 == pytest.approx(0.5, abs=0.01) and 2 * p * r / (p + r) < 0.01
 
     def fbeta(p, r, b):  # van Rijsbergen's weighted harmonic mean, α = 1/(1 + β²)
         a = 1 / (1 + b * b)
@@ -289,6 +291,13 @@ def test_f1_harmonic_and_f_beta_numbers():
     says(c, "precision 2/3 and recall 0.8")
     says(c, f"≈ {f(fbeta(p, r, 2), 3)}", f"≈ {f(fbeta(p, r, 0.5), 3)}", f"F1 ≈ {f(fbeta(p, r, 1), 3)}")
     assert fbeta(p, r, 0.5) < fbeta(p, r, 1) < fbeta(p, r, 2)  # F2 leans to R, F0.5 to P
+
+
+def test_f2_simplified_form():
+    c = card("f-beta-formula")
+    says(c, "F2 = 5PR/(4P + R)")
+    for p, r in ((0.3, 0.9), (0.8, 0.2)):
+        assert (1 + 2**2) * p * r / (2**2 * p + r) == pytest.approx(5 * p * r / (4 * p + r))
 
 
 def test_f1_from_counts_mcq():
@@ -487,6 +496,24 @@ def test_expected_brier_is_minimized_at_the_true_probability():
     says(card("expected-brier-formula"), "(p − q)² + q(1 − q)")
 
 
+def test_murphy_decomposition_of_the_brier_score():
+    # Brier = reliability − resolution + uncertainty, for forecasts taking a few values.
+    rng = np.random.default_rng(8)
+    f = rng.choice([0.1, 0.4, 0.7, 0.9], 5000)
+    y = (rng.random(5000) < np.clip(f + 0.1, 0, 1)).astype(float)  # slightly miscalibrated
+    base = y.mean()
+    rel = res = 0.0
+    for v in np.unique(f):
+        m = f == v
+        rel += m.mean() * (v - y[m].mean()) ** 2
+        res += m.mean() * (y[m].mean() - base) ** 2
+    assert np.mean((f - y) ** 2) == pytest.approx(rel - res + base * (1 - base))
+    says(card("calibration-not-enough"), "Brier = reliability − resolution + uncertainty")
+    # Always forecasting the base rate: reliability 0 (calibrated) and resolution 0.
+    g = np.full_like(y, base)
+    assert np.mean((g - y) ** 2) == pytest.approx(base * (1 - base))
+
+
 # -- perplexity ------------------------------------------------------------------------------
 
 
@@ -648,6 +675,11 @@ def test_wrong_way_cross_validation_reproduces_hastie_et_al():
     assert np.mean(right) == pytest.approx(0.5, abs=0.1)
 
 
+def test_five_fold_trains_on_80_percent():
+    says(card("nested-cv-mcq"), "200 hyperparameter settings with 5-fold CV", "only 80% of the data")
+    assert (5 - 1) / 5 == 0.8
+
+
 def test_test_split_shares():
     says(card("test-set-once"), "50% training, 25% validation, 25% test")
 
@@ -691,7 +723,7 @@ def test_multiple_comparisons():
     offers(c, 20 * 0.05, 2)
     offers(c, 0.95**20, 2)
     flash = card("multiple-comparisons")
-    says(flash, f"1 − 0.95²⁰ ≈ {1 - 0.95**20:.2f}", f"(here {0.05 / 10:g})", "10 metrics")
+    says(flash, f"1 − 0.95¹⁰ ≈ {1 - 0.95**10:.2f}", f"(here {0.05 / 10:g})", "10 metrics")
 
 
 def test_peeking_inflates_false_positives():
