@@ -31,7 +31,15 @@ def header(path: Path) -> str:
 
 
 def cited_works(source: str) -> list[str]:
-    return [w.strip() for w in re.split(r";", source) if w.strip()]
+    """The works a source cites: split at ';' outside parentheses."""
+    works, depth, start = [], 0, 0
+    for i, ch in enumerate(source):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == ";" and depth == 0:
+            works.append(source[start:i])
+            start = i + 1
+    works.append(source[start:])
+    return [w.strip() for w in works if w.strip()]
 
 
 _SKIP = {"The", "A", "An", "On", "In", "See"}
@@ -42,7 +50,11 @@ def missing(work: str, refs: str) -> str | None:
     if work in refs:
         return None
     words = re.findall(r"[A-Za-z][\w'’.-]*", work)
-    key = next((w for w in words if w[0].isupper() and w not in _SKIP), None)
+    first = words[0] if words and work.startswith(words[0]) else None
+    if first and first.startswith("torch"):  # "PyTorch docs: a; torch.b": b is in the docs too
+        first = "PyTorch"
+    key = first if first and (first[0].islower() or first == "PyTorch") else next(
+        (w for w in words if w[0].isupper() and w not in _SKIP), None)
     if key is None:
         return None
     key = key.rstrip(".,")
