@@ -761,3 +761,33 @@ def test_formula_card_grading(card_id):
     for text, _message in c.mistakes:
         verdict = grade_formula(c, text, rng)
         assert (verdict.correct, verdict.mistake) == (False, "listed"), text
+
+
+# What candidates type for each formula card, other than the card's own form: all right.
+# (tests/test_formula_cards.py keeps the same table for the bundled decks; these entries are
+# for its NOTATIONS once this deck ships.)
+NOTATIONS = {
+    "gini-binary-formula": ["1 - p^2 - (1-p)^2", "2p - 2p²", "2*p*(1-p)"],
+    "binary-entropy-formula": [
+        "-p*ln(p) - (1-p)*ln(1-p)", "−(p log(p) + (1 − p) log(1 − p))",
+        "p·log(1/p) + (1−p)·log(1/(1−p))"],
+    "bernoulli-kl-formula": [
+        "p ln(p/q) + (1-p) ln((1-p)/(1-q))",
+        "p(log(p) - log(q)) + (1-p)(log(1-p) - log(1-q))"],
+    "svm-margin-formula": ["2/√(w1² + w2²)", "2*(w1^2+w2^2)^(-1/2)", "2/sqrt(w₁² + w₂²)"],
+    "hinge-loss-formula": ["max(0, 1-y*f)", "relu(1 - yf)", "max(1 − f·y, 0)"],
+    "beta-map-formula": ["(a+h-1)/(a+b+n-2)", "(h + a - 1)/(n + a + b - 2)"],
+    "logit-formula": ["ln(p/(1-p))", "log(p) - log(1-p)", "-log(1/p - 1)"],
+}
+
+
+def test_formula_cards_have_notations():
+    assert {c.id for c in deck().cards if isinstance(c, FormulaCard)} == set(NOTATIONS)
+
+
+@pytest.mark.parametrize("card_id", sorted(NOTATIONS))
+def test_a_candidates_notations_are_accepted(card_id):
+    c = card(card_id)
+    for text in NOTATIONS[card_id]:
+        v = grade_formula(c, text, random.Random(1))
+        assert v.correct, (text, v.feedback)
