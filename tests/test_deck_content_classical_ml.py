@@ -763,9 +763,43 @@ def test_formula_card_grading(card_id):
         assert (verdict.correct, verdict.mistake) == (False, "listed"), text
 
 
-# What candidates type for each formula card, other than the card's own form: all right.
-# (tests/test_formula_cards.py keeps the same table for the bundled decks; these entries are
-# for its NOTATIONS once this deck ships.)
+# Independent references for the formula cards, picked up by tests/test_formula_cards.py
+# (each returns the value the card's formula must have at a point of its domain).
+def _beta_mode(e):
+    return beta_mode_on_grid(e["h"], e["n"], e["a"], e["b"])
+
+
+def _logit(e):
+    lo, hi = -20.0, 20.0  # invert σ by bisection, not by the log-odds formula
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if sigmoid(mid) < e["p"] else (lo, mid)
+    return (lo + hi) / 2
+
+
+REFERENCES = {
+    "gini-binary-formula": lambda e: gini((e["p"], 1 - e["p"])),
+    "binary-entropy-formula": lambda e: entropy([e["p"], 1 - e["p"]]),
+    "bernoulli-kl-formula": lambda e: kl([e["p"], 1 - e["p"]], [e["q"], 1 - e["q"]]),
+    "svm-margin-formula": lambda e: plane_gap(np.array([e["w1"], e["w2"]])),
+    "hinge-loss-formula": lambda e: hinge(e["y"], e["f"]),
+    "beta-map-formula": _beta_mode,
+    "logit-formula": _logit,
+}
+
+
+def test_formula_cards_match_their_references():
+    rng = random.Random(3)
+    for c in (c for c in deck().cards if isinstance(c, FormulaCard)):
+        tree = read_formula(c.answer, c.variables).tree
+        for _ in range(5):
+            env = {name: rng.uniform(*c.range_of(name)) for name in c.variables}
+            got, want = evaluate(tree, env), REFERENCES[c.id](env)
+            assert got == pytest.approx(want, rel=1e-5, abs=1e-5), (c.id, env)
+
+
+# What candidates type for each formula card, other than the card's own form: all right
+# (also picked up by tests/test_formula_cards.py).
 NOTATIONS = {
     "gini-binary-formula": ["1 - p^2 - (1-p)^2", "2p - 2p²", "2*p*(1-p)"],
     "binary-entropy-formula": [
