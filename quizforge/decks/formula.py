@@ -41,7 +41,7 @@ from quizforge.drill.parse import (
     parse_answer,
 )
 
-TIME_LIMIT = 2.0  # seconds for grading one answer, SymPy included
+TIME_LIMIT = 2.0  # seconds of CPU time for grading one answer (SymPy's import left out)
 SYMBOLIC_BUDGET = 0.5  # seconds for the exact comparison before the points decide
 N_POINTS = 12  # random points an answer must agree at
 MAX_DRAWS = 400  # draws to find them (points where the card's formula is undefined are skipped)
