@@ -180,6 +180,12 @@ PEAK, BW = 312e12, 2.039e12  # A100 80GB SXM: dense bf16 FLOP/s, bytes/s
 def test_ridge_point():
     assert round(PEAK / BW) == 153
     assert "about 153 FLOP per byte" in text(card("roofline-model"))
+    # prefill of T tokens uses each 2-byte weight in T multiply-adds: T FLOPs per byte, so a
+    # prompt of a few hundred tokens is past the ridge ("compute-bound" on prefill-vs-decode)
+    first_past = next(t for t in range(1, 10_000) if 2 * t / FP16 > PEAK / BW)
+    assert 100 < first_past < 300
+    assert "for prompts of a few hundred tokens or more it is compute-bound" in text(
+        card("prefill-vs-decode"))
 
 
 def test_matvec_intensity_mcq():
