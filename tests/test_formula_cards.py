@@ -634,3 +634,14 @@ def _deck_tables() -> None:
 
 
 _deck_tables()
+
+
+def test_a_formula_wrong_only_in_a_corner_of_the_domain_is_always_refused():
+    """1 − y·f differs from the hinge max(0, 1 − y·f) only where y·f > 1, a corner of
+    y ∈ [−1, 1], f ∈ [−3, 3] that 12 random points often miss: the lattice always meets it."""
+    hinge = FormulaCard("h", "hinge", "max(0, 1 − y·f)", ("y", "f"),
+                        domain=(("y", -1.0, 1.0), ("f", -3.0, 3.0)))
+    for seed in range(60):
+        v = grade_formula(hinge, "1 − y·f", random.Random(seed))
+        assert not v.correct and not v.rejected
+        assert grade_formula(hinge, "max(1 - y*f, 0)", random.Random(seed)).correct
