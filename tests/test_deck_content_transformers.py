@@ -236,13 +236,28 @@ def test_boolean_mask_conventions():
 
 def test_fully_masked_row_gives_nan():
     import torch
+    import torch.nn.functional as F
 
     assert torch.isnan(torch.softmax(torch.full((3,), float("-inf")), 0)).all()
+    torch.manual_seed(0)
     mha = torch.nn.MultiheadAttention(4, 2, batch_first=True)
-    x = torch.randn(1, 3, 4)
-    out, _ = mha(x, x, x, key_padding_mask=torch.ones(1, 3, dtype=torch.bool))
-    assert torch.isnan(out).all()
-    assert "NaN" in card("fully-masked-row").back
+    x = torch.randn(2, 3, 4)
+    pad = torch.tensor([[True, True, True], [False, False, True]])  # sequence 0: all padding
+    for mode in (mha.train, mha.eval):
+        mode()
+        out, _ = mha(x, x, x, key_padding_mask=pad)  # need_weights=True is the default
+        assert torch.isnan(out[0]).all() and not torch.isnan(out[1]).any()
+    # F.scaled_dot_product_attention (torch 2.13, CPU) returns zeros for a fully masked row.
+    q, k, v = torch.randn(1, 1, 2, 4), torch.randn(1, 1, 3, 4), torch.randn(1, 1, 3, 4)
+    nothing_kept = torch.zeros(2, 3, dtype=torch.bool)
+    assert (F.scaled_dot_product_attention(q, k, v, attn_mask=nothing_kept) == 0).all()
+    # A large finite value instead of −∞: no NaN, the weight goes to the masked keys.
+    w = torch.softmax(torch.randn(3).masked_fill(torch.ones(3, dtype=torch.bool), -1e9), 0)
+    assert not torch.isnan(w).any() and w.sum().item() == pytest.approx(1)
+    back = card("fully-masked-row").back
+    assert "default need_weights=True returns NaN" in back
+    assert "F.scaled_dot_product_attention returns zeros" in back
+    assert "PyTorch 2.13" in back
 
 
 def test_padding_mask_shapes():
@@ -456,7 +471,7 @@ def test_gqa_cache_ratio():
     h, g = 32, 8
     assert key(c) == f"{h // g} times smaller"
     assert {x.split()[0] for x in c.choices[:3]} == {str(h // g), str(g), str(h)}
-    assert "32 query heads with 8 KV heads store 4 times less" in card("gqa").back
+    assert "32 query heads with 8 KV heads store a quarter of the MHA cache" in card("gqa").back
 
 
 def test_gqa_select_all_with_sdpa():
