@@ -383,6 +383,23 @@ def test_weight_flops_per_token_are_2n():
     assert flops(forward_one_token) == 2 * n
 
 
+def test_backward_costs_twice_the_forward():
+    import torch
+
+    # A training step on the weights: forward 2N, backward 4N (grads for inputs and weights).
+    d, tokens = 16, 8
+    w = torch.randn(d, 4 * d, requires_grad=True)
+    x = torch.randn(tokens, d, requires_grad=True)
+    forward = flops(lambda: x @ w)
+    step = flops(lambda: (x @ w).sum().backward())
+    assert forward == 2 * tokens * w.numel()
+    assert step == 3 * forward  # 6N per token
+    back = card("flops-per-token").back
+    assert "Backward costs about twice the forward" in back and "6N per token" in back
+    c = card("training-flops-mcq")
+    assert "about 4N backward" in c.explanation
+
+
 def test_one_query_against_the_context():
     import torch
 
@@ -682,8 +699,15 @@ def test_gelu_definition_and_minimum():
 
 
 def test_position_wise_ffn_numbers():
-    assert 2048 == 4 * 512
-    assert Fraction(2 * 512 * 2048, 2 * 512 * 2048 + 4 * 512 * 512) == Fraction(2, 3)
+    import torch.nn as nn
+
+    d, d_ff = 512, 2048
+    back = card("position-wise-ffn").back
+    assert f"d_model = {d} and d_ff = {d_ff}, four times wider" in back and d_ff == 4 * d
+    ffn = n_params(nn.Linear(d, d_ff, bias=False)) + n_params(nn.Linear(d_ff, d, bias=False))
+    attention = n_params(nn.MultiheadAttention(d, 8, bias=False))
+    assert Fraction(ffn, ffn + attention) == Fraction(2, 3)  # "two thirds of … weights"
+    assert "two thirds of an encoder layer's weights" in back
 
 
 def test_cross_attention_weight_shape():
@@ -773,6 +797,9 @@ def test_dot_product_variance_formula_by_sampling():
         q = rng.normal(0, math.sqrt(var), (200_000, d))
         k = rng.normal(0, math.sqrt(var), (200_000, d))
         assert np.sum(q * k, axis=1).var() == pytest.approx(at(c, d=d, v=var), rel=0.03)
+        scaled = np.sum(q * k, axis=1) / math.sqrt(d)  # "brings the variance to v²"
+        assert scaled.var() == pytest.approx(var * var, rel=0.03)
+    assert "brings the variance to v²" in c.explanation
 
 
 def test_kv_cache_bytes_formula_against_real_tensors():
