@@ -78,7 +78,8 @@ def rel_error(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b), 1e-12)
 
 
-FUNCS = {"relu": lambda t: sp.Max(0, t), "sigmoid": lambda t: 1 / (1 + sp.exp(-t))}
+FUNCS = {"relu": lambda t: sp.Max(0, t), "sigmoid": lambda t: 1 / (1 + sp.exp(-t)),
+         "step": sp.Heaviside, "max": sp.Max, "min": sp.Min, "abs": sp.Abs}  # the answer notation
 
 
 def _defs(d: dict) -> dict[str, sp.Expr]:

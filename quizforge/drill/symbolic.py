@@ -10,6 +10,7 @@ The expected gradient comes from reverse accumulation over the graph's local der
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import lru_cache
 
@@ -102,14 +103,47 @@ def expected_in_leaves(graph: Graph, target: str) -> sp.Expr:
     return node_gradients(graph)[target].xreplace(nodes)
 
 
+@functools.cache
+def _printer():
+    """SymPy's str printer, but in the notation the answer parser documents and the hints
+    teach: step(x) for Heaviside(x), relu(x) for Max(0, x), max/min/abs in lower case."""
+    from sympy.printing.str import StrPrinter
+
+    class Notation(StrPrinter):
+        def _print_Heaviside(self, e):
+            return f"step({self._print(e.args[0])})"
+
+        def _pair(self, name, e):
+            first, *rest = e.args
+            text = self._print(first)
+            for arg in rest:  # max(a, b, c) as max(max(a, b), c): the parser's max takes two
+                text = f"{name}({text}, {self._print(arg)})"
+            return text
+
+        def _print_Max(self, e):
+            if len(e.args) == 2 and sp.S.Zero in e.args:
+                other = e.args[1] if e.args[0] == 0 else e.args[0]
+                return f"relu({self._print(other)})"
+            return self._pair("max", e)
+
+        def _print_Min(self, e):
+            return self._pair("min", e)
+
+        def _print_Abs(self, e):
+            return f"abs({self._print(e.args[0])})"
+
+    return Notation()
+
+
 def to_str(expr: sp.Expr) -> str:
-    """SymPy-parseable text; sigmoid is already written out as 1/(1 + exp(-t))."""
-    return sp.sstr(expr)
+    """Text the answer parser reads back (step, relu, max, …); sigmoid is already written out
+    as 1/(1 + exp(-t))."""
+    return _printer().doprint(expr)
 
 
 def pretty(expr: sp.Expr) -> str:
     """Whiteboard text: 2·x·(b + w·x − y), z4²."""
-    text = sp.sstr(expr).replace("**", "^").replace("*", "·")
+    text = _printer().doprint(expr).replace("**", "^").replace("*", "·")
     sup = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
     text = re.sub(r"\^(?:\((-[0-9]+)\)|([0-9]+))(?![0-9.])",
                   lambda m: (m.group(1) or m.group(2)).translate(sup), text)
