@@ -717,6 +717,11 @@ def test_sample_size_worked():
          f"≈ {round(n, -1):,.0f} per arm")
     thumb = 16 * p1 * (1 - p1) / (p2 - p1) ** 2
     says(c, f"= {thumb:,.0f}")
+    # Why the shortcut is lower: it uses the control's variance for both arms.
+    both_control = (za + zb) ** 2 * 2 * p1 * (1 - p1) / (p2 - p1) ** 2
+    assert both_control < n and p2 * (1 - p2) > p1 * (1 - p1)
+    assert thumb == pytest.approx(both_control, rel=0.03)  # 16 vs 2·2.8² ≈ 15.7
+    says(c, "2·(1.96 + 0.84)² ≈ 16", "treatment's slightly larger")
     assert 2 * (za + zb) ** 2 == pytest.approx(15.7, abs=0.05)  # the "16" of 16σ²/δ²
     says(card("sample-size-formula"), "(za + zb)²·2 ≈ 15.7", "za = 1.96 and zb = 0.84")
 
