@@ -333,6 +333,12 @@ def test_macro_and_micro_precision_mcq():
     macro, micro = sum(per_class) / 2, (80 + 5) / (100 + 20)
     assert key(c) == f"Macro {macro:g}, micro ≈ {micro:.2f}"
     says(c, f"80/100 = {per_class[0]:g} and 5/20 = {per_class[1]:g}", f"85/120 ≈ {micro:.2f}")
+    # Micro = per-class precisions weighted by predicted positives; with two classes it
+    # equals macro only for equal precisions or equal predicted-positive counts.
+    weights = [100 / 120, 20 / 120]
+    assert micro == pytest.approx(sum(w * q for w, q in zip(weights, per_class)))
+    assert micro - macro == pytest.approx((weights[0] - 0.5) * (per_class[0] - per_class[1]))
+    says(c, "weighted by predicted positives")
 
 
 def test_micro_f1_equals_accuracy_single_label():
@@ -386,11 +392,16 @@ def test_ratio_invariance_select_all():
     assert set(before) == set(c.choices)
     assert {c.choices[i] for i in c.answer} == unchanged
     assert after["Average precision"] < before["Average precision"]
+    # Above the top negative score no false positive exists, so precision stays 1 there.
+    t_high = neg.max() + 1e-9
+    assert np.sum(pos > t_high) > 0 and np.sum(np.tile(neg, 10) > t_high) == 0
+    says(c, "that lets any negative through")
 
 
 def test_random_scores_baselines():
     rng = np.random.default_rng(2)
-    for rate, cid, phrase in ((0.02, "random-baseline-mcq", None), (0.01, "pr-curve-baseline", "0.01 with 1% positives")):
+    for rate, cid, phrase in ((0.02, "random-baseline-mcq", None), (0.01, "pr-curve-baseline", "0.01 with 1% positives"),
+                              (0.5, "pr-curve-baseline", "0.5 for balanced data")):
         labels = (rng.random(200_000) < rate).astype(int)
         scores = rng.random(200_000)
         assert roc_auc_ranks(scores, labels) == pytest.approx(0.5, abs=0.03)  # ± 4 standard errors
@@ -431,6 +442,9 @@ def test_cost_threshold():
     assert cross == pytest.approx(0.1, abs=1e-4)
     says(c, "1/(1 + 9) = 0.1")
     says(card("cost-threshold-formula"), "a miss costing 9 times a false alarm gives 0.1")
+    equal = grid[np.argmin(np.abs(grid * 1.0 - (1 - grid) * 1.0))]
+    assert equal == pytest.approx(0.5, abs=1e-4)
+    says(card("cost-threshold-formula"), "Equal costs give 0.5")
 
 
 # -- calibration and scores -------------------------------------------------------------------
@@ -479,6 +493,10 @@ def test_brier_and_log_loss():
     # Brier's own score sums over both classes: twice the binary one.
     brier_two_class = sum((a - b) ** 2 + ((1 - a) - (1 - b)) ** 2 for a, b in zip(p, y)) / 4
     assert brier_two_class == pytest.approx(2 * brier)
+    # The worst forecast (probability 1 on the wrong class) scores 2 on Brier's two-class sum
+    # and 1 on the one-class mean; a perfect one scores 0 on both.
+    assert (0 - 1) ** 2 + (1 - 0) ** 2 == 2 and (0 - 1) ** 2 == 1
+    says(card("brier-score"), "runs from 0 to 2", "from 0 to 1")
     says(card("brier-score"), "0.9, 0.6, 0.2, 0.7 with outcomes 1, 0, 0, 1",
          "(0.01 + 0.36 + 0.04 + 0.09)/4 = 0.5/4 = " + f"{brier:g}")
     ll = -sum(math.log(a if b else 1 - a) for a, b in zip(p, y)) / 4
@@ -699,6 +717,11 @@ def test_sample_size_worked():
          f"≈ {round(n, -1):,.0f} per arm")
     thumb = 16 * p1 * (1 - p1) / (p2 - p1) ** 2
     says(c, f"= {thumb:,.0f}")
+    # Why the shortcut is lower: it uses the control's variance for both arms.
+    both_control = (za + zb) ** 2 * 2 * p1 * (1 - p1) / (p2 - p1) ** 2
+    assert both_control < n and p2 * (1 - p2) > p1 * (1 - p1)
+    assert thumb == pytest.approx(both_control, rel=0.03)  # 16 vs 2·2.8² ≈ 15.7
+    says(c, "2·(1.96 + 0.84)² ≈ 16", "treatment's slightly larger")
     assert 2 * (za + zb) ** 2 == pytest.approx(15.7, abs=0.05)  # the "16" of 16σ²/δ²
     says(card("sample-size-formula"), "(za + zb)²·2 ≈ 15.7", "za = 1.96 and zb = 0.84")
 
@@ -709,6 +732,12 @@ def test_halving_the_effect_quadruples_n():
     ratio = n(0.005) / n(0.01)
     assert ratio == pytest.approx(4, rel=0.01)
     assert key(c) == "×4"
+    # Each distractor is the factor for n ∝ 1/δ^k with the exponent its explanation names.
+    for choice, k in (("×2", 1), ("×√2", 0.5), ("×8", 3)):
+        assert choice in c.choices
+        says(c, f"{choice} would hold if" if k == 1 else f"{choice} if it grew as")
+        assert 2**k == pytest.approx({"×2": 2, "×√2": math.sqrt(2), "×8": 8}[choice])
+    says(c, "1/δ,", "1/√δ,", "1/δ³")
 
 
 def test_multiple_comparisons():
@@ -724,6 +753,33 @@ def test_multiple_comparisons():
     offers(c, 0.95**20, 2)
     flash = card("multiple-comparisons")
     says(flash, f"1 − 0.95¹⁰ ≈ {1 - 0.95**10:.2f}", f"(here {0.05 / 10:g})", "10 metrics")
+
+
+def test_bonferroni_bounds_the_family_wise_error_even_for_correlated_metrics():
+    rng = np.random.default_rng(9)
+    m, alpha, runs = 10, 0.05, 100_000
+    shared = rng.standard_normal((runs, 1))
+    z = (0.7 * shared + math.sqrt(1 - 0.49) * rng.standard_normal((runs, m)))  # correlated nulls
+    crit = Z.inv_cdf(1 - alpha / m / 2)
+    fwer = (np.abs(z) > crit).any(axis=1).mean()
+    assert fwer <= alpha + 0.003
+    independent = 1 - (1 - alpha / m) ** m
+    assert independent <= alpha
+    says(card("multiple-comparisons"), "m·(α/m) = α", "even when the metrics are correlated")
+
+
+def test_p_value_is_a_tail_probability_under_the_null():
+    # A/A tests: the share whose |z| reaches the |z| of p = 0.03 is about 3%, whatever the
+    # truth of any particular test; nothing here is the probability that the null is true.
+    rng = np.random.default_rng(10)
+    z_obs = Z.inv_cdf(1 - 0.03 / 2)
+    null_z = rng.standard_normal(400_000)
+    assert np.mean(np.abs(null_z) >= z_obs) == pytest.approx(0.03, abs=0.002)
+    c = card("p-value-mcq")
+    says(c, "p = 0.03", "about 3% of the time")
+    # The chance that a repeat is significant depends on the true effect: under the null it
+    # is α, far from the 97% the distractor claims.
+    assert np.mean(np.abs(null_z) > Z.inv_cdf(0.975)) == pytest.approx(0.05, abs=0.002)
 
 
 def test_peeking_inflates_false_positives():
