@@ -148,6 +148,22 @@ def test_bias_variance_decomposition_by_simulation():
     assert err == pytest.approx(sigma**2 + bias2 + var, rel=0.01)
 
 
+def test_knn_variance_is_sigma2_over_k_with_fixed_inputs():
+    # Fixed training inputs, fresh label noise each draw: the k-NN prediction at x₀ averages
+    # k noisy labels, so its variance is σ²/k, σ² itself for k = 1.
+    rng = np.random.default_rng(12)
+    x = np.sort(rng.random(40))
+    f, sigma, x0 = np.sin(6 * x), 0.5, 0.37
+    order = np.argsort(np.abs(x - x0))
+    y = f + sigma * rng.standard_normal((100_000, x.size))
+    for k in (1, 4, 10):
+        preds = y[:, order[:k]].mean(axis=1)
+        assert preds.var() == pytest.approx(sigma**2 / k, rel=0.03)
+        assert preds.mean() == pytest.approx(f[order[:k]].mean(), abs=0.01)  # the bias term
+    back = flat(card("knn-bias-variance").back)
+    assert "σ²/k" in back and "highest variance, σ²" in back and "training inputs held fixed" in back
+
+
 # -- MLE and MAP -----------------------------------------------------------------------------
 
 
@@ -166,6 +182,8 @@ def beta_posterior_mean(heads: int, flips: int, a: float, b: float) -> float:
 def test_coin_mle_and_map_worked():
     assert beta_mode_on_grid(7, 10, 1, 1) == pytest.approx(0.7, abs=1e-5)  # flat prior: MLE
     assert "θ = 7/10 = 0.7" in card("mle-coin-worked").back
+    assert beta_mode_on_grid(3, 3, 1, 1) == pytest.approx(1, abs=1e-5)  # 3 heads in 3 flips
+    assert "3 heads in 3 flips" in card("mle-coin-worked").back
     back = card("map-beta-coin-worked").back
     mode, mean = beta_mode_on_grid(7, 10, 3, 3), beta_posterior_mean(7, 10, 3, 3)
     assert mode == pytest.approx(9 / 14, abs=1e-5) and mean == pytest.approx(10 / 16, abs=1e-6)
@@ -199,6 +217,18 @@ def test_laplace_prior_map_is_lasso_with_lambda_2sigma2_over_b():
     lasso = argmin_on_grid(lambda w: (y - w) ** 2 + lam * np.abs(w), -3, 3)
     assert neg_log_post == pytest.approx(lasso, abs=1e-4)
     assert "λ = 2σ²/b" in card("map-laplace-prior-lasso").back
+
+
+def test_laplace_noise_mle_is_least_absolute_deviations():
+    # The explanation of map-laplace-mcq: Laplace noise on y gives −log L = Σ|yᵢ − c|/b + const,
+    # whose minimizer (one location parameter) is the median, not the least-squares mean.
+    y, b = np.array([0.3, 1.1, 1.4, 2.0, 9.0]), 0.7
+    def nll(c):
+        return (np.abs(y[:, None] - c) / b + np.log(2 * b)).sum(0)
+    assert argmin_on_grid(nll, -5, 15) == pytest.approx(np.median(y), abs=1e-3)
+    assert argmin_on_grid(lambda c: ((y[:, None] - c) ** 2).sum(0), -5, 15) == pytest.approx(
+        y.mean(), abs=1e-3)
+    assert "Σ|yᵢ − wᵀxᵢ|/b" in flat(card("map-laplace-mcq").explanation)
 
 
 def test_beta_map_formula_against_a_grid_argmax():
@@ -355,6 +385,7 @@ def test_logistic_gradient_mcq():
     g = fd_grad(lambda v: log_loss(v, x, y), w)
     p = float(sigmoid(x @ w)[0])
     assert f"σ(−1) ≈ {p:.3f}" in c.question
+    assert f"−{1 - p:.3f}·(2, 1)" in c.explanation  # p − y
     wanted = [g, -g, p * x[0], g * p * (1 - p)]  # key, (y − p)x, label-0 gradient, extra σ′
     got = [nums(ch) for ch in c.choices]
     assert [round(v, 2) for v in got[c.answer[0]]] == [round(v, 2) for v in g]
@@ -460,6 +491,8 @@ def test_misclassification_cannot_tell_the_splits_apart():
     parent, a, b = (400, 400), [(300, 100), (100, 300)], [(200, 400), (200, 0)]
     assert impurity_drop(parent, a, miscls) == impurity_drop(parent, b, miscls)
     assert sum(sum(ch) * miscls(ch) for ch in a) == 200
+    for kids in (a, b):
+        assert sum(sum(ch) / 800 * miscls(ch) for ch in kids) == pytest.approx(0.25)
     gini_a = sum(sum(ch) / 800 * gini(ch) for ch in a)
     gini_b = sum(sum(ch) / 800 * gini(ch) for ch in b)
     back = card("tree-misclassification-impurity").back
@@ -692,6 +725,14 @@ def test_laplace_smoothing_worked():
     assert f"1/30 ≈ {smoothed(0, 20, 10):.3f}" in back
     probs = [smoothed(k, 20, 10) for k in (3, 5, 2, 4, 6, 0, 0, 0, 0, 0)]  # counts sum to 20
     assert sum(probs) == pytest.approx(1)
+
+
+def test_add_one_is_the_posterior_mean_under_a_uniform_dirichlet():
+    counts = np.array([3, 5, 2, 4, 6, 0, 0, 0, 0, 0])  # 20 tokens, vocabulary of 10
+    draws = np.random.default_rng(13).dirichlet(counts + 1, size=400_000)  # the posterior
+    want = [smoothed(k, counts.sum(), counts.size) for k in counts]
+    assert draws.mean(axis=0) == pytest.approx(want, abs=1e-3)
+    assert "(nₖ + 1)/(N + V)" in flat(card("laplace-smoothing-worked").back)
 
 
 def test_laplace_smoothing_mcq():
