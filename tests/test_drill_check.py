@@ -147,12 +147,14 @@ def test_expression_form(linear):
     assert p.expected_expression(0) == "2*x*(b + w*x - y)"
 
 
-def test_expression_with_relu_branch_is_checked_near_the_values():
+def test_expression_with_relu_must_hold_on_both_sides_of_the_kink():
     g = Graph(("x", "w"), (Node("z1", "mul", ("w", "x")), Node("z2", "relu", ("z1",)),
                            Node("L", "square", ("z2",))))
     p = make(g, {"x": 2.0, "w": 0.5}, ("w",), form="expression")
-    for good in ("2*relu(w*x)*x", "2*max(0, w*x)*step(w*x)*x", "2*w*x*x", "2*z2*x"):
+    for good in ("2*relu(w*x)*x", "2*max(0, w*x)*step(w*x)*x", "2*z2*x", "2*w*x*x*step(w*x)"):
         assert grade(p, good).correct, good
+    v = grade(p, "2*w*x*x")  # the gradient where the ReLU is on, claimed for every input
+    assert not v.correct and v.mistake == "branch" and "step(a)" in v.feedback
 
 
 def test_steps_partial_credit(linear):
@@ -304,3 +306,73 @@ def test_grade_never_raises_or_hangs(text, form):
     v = grade(p, text)
     assert v.rejected or v.correct or v.mistake
     assert time.perf_counter() - started < check_mod.TIME_LIMIT + 0.5
+
+
+# -- piecewise answers: right on both sides of every kink -----------------------------------------
+
+
+def _relu_problems():
+    from quizforge.drill import generate
+
+    for seed in range(400):
+        p = generate("backprop", seed, 2, "expression")
+        d = p.to_dict()
+        relus = [n for n in d["nodes"] if n["op"] == "relu"]
+        for q, question in enumerate(d["questions"]):
+            if relus and "step(" in question["expected"]:
+                yield p, q, question["expected"]
+
+
+def _drop_steps(text: str) -> str:
+    """The expression with every step(...) factor replaced by 1 (the ReLU taken as on)."""
+    out, i = "", 0
+    while (j := text.find("step(", i)) >= 0:
+        depth, k = 1, j + 5
+        while depth:
+            depth += {"(": 1, ")": -1}.get(text[k], 0)
+            k += 1
+        out, i = out + text[i:j] + "1", k
+    return out + text[i:]
+
+
+def test_an_answer_right_only_on_the_given_side_of_a_relu_is_refused_and_named():
+    tried = 0
+    for p, q, expected in _relu_problems():
+        assert grade(p, expected, q).correct
+        on_only = _drop_steps(expected)
+        v = grade(p, on_only, q)
+        if not math.isclose(v.value or 0.0, 0.0, abs_tol=1e-12) and v.answer_value is not None \
+                and math.isclose(v.answer_value, v.value, rel_tol=1e-6):
+            # right at the given point (the ReLU is on there), wrong where it is off
+            assert not v.correct and v.mistake == "branch", (p.seed, q, on_only, v.feedback)
+            tried += 1
+        if tried >= 5:
+            break
+    assert tried >= 3
+
+
+def test_an_answer_that_differs_only_where_the_relu_is_on_is_refused():
+    """The issue's case: the ReLU off at the given values, an answer with a wrong term that
+    a step() zeroes there (all the old check points sat in the off region)."""
+    tried = 0
+    for p, q, expected in _relu_problems():
+        d = p.to_dict()
+        values = {k: float(x) for k, x in d["values"].items()}
+        step_at = expected.find("step(")
+        depth, k = 1, step_at + 5
+        while depth:
+            depth += {"(": 1, ")": -1}.get(expected[k], 0)
+            k += 1
+        arg = expected[step_at + 5:k - 1]
+        from quizforge.drill.parse import evaluate, parse_answer
+
+        if evaluate(parse_answer(arg, list(values)).tree, values) >= 0:
+            continue  # this ReLU is on here
+        leaf = d["questions"][q]["wrt"]
+        wrong = f"{expected} + 3*{leaf}*step({arg})"
+        v = grade(p, wrong, q)
+        assert not v.correct and v.mistake == "branch", (p.seed, q, wrong, v.feedback)
+        tried += 1
+        if tried >= 3:
+            break
+    assert tried >= 1

@@ -279,7 +279,16 @@ def _grade_expression(problem: Any, question: int, text: str, check: ExpressionC
     if same is True:
         return right
     if same is None and all(_close_expr(a, e) for a, e in zip(values, expected, strict=True)):
-        return right
+        # Right on this side of every kink: it must be right on the other sides too.
+        others = check.other_points()
+        if all(_close_expr(_value_at(answer, check.env(p)), check.expected_at(p))
+               for p in others):
+            return right
+        return Verdict(correct=False, mistake="branch", feedback="Right near the given values, "
+                       "but not across a kink: on the other side of a ReLU (or max, |x|, hinge) "
+                       "your expression differs from the gradient. Write the kink's local "
+                       "gradient into it, e.g. step(a) for ∂relu(a)/∂a, so that it holds for "
+                       "every input.", **base)
     if not answer.names() and _close_expr(values[0], expected[0], 0.005):
         return Verdict(correct=False, mistake="not-expression", feedback="A number, not an "
                        "expression: that is the right value at the given point, but this "
@@ -310,6 +319,14 @@ def _grade_expression(problem: Any, question: int, text: str, check: ExpressionC
     return Verdict(correct=False, mistake="other", feedback="Not quite: this does not match a "
                    "typical slip. Work backwards from L one node at a time (upstream gradient × "
                    "local gradient), and add up the paths where a value fans out.", **base)
+
+
+def _value_at(answer, env: dict[str, float]) -> float:
+    try:
+        v = evaluate(answer.tree, env)
+    except (ArithmeticError, ValueError):
+        return math.nan
+    return v if math.isfinite(v) else math.nan
 
 
 def _close_expr(a: float, b: float, rtol: float = EXPRESSION_RTOL) -> bool:

@@ -127,17 +127,33 @@ def hand_gradient(graph: Graph, values: dict[str, float], r: Rounder) -> dict[st
     return grad
 
 
-def same_branches(graph: Graph, base: dict[str, float], fwd: dict[str, float]) -> bool:
-    """A point is comparable with the given values when every kink is on the same side."""
+def _sides(graph: Graph, fwd: dict[str, float]) -> tuple[bool, ...]:
+    """Which side of its kink each piecewise node's input is on."""
+    out = []
     for n in graph.nodes:
         ins = [fwd[a] for a in n.inputs]
-        ref = [base[a] for a in n.inputs]
-        if n.op in ("relu", "abs") and (ins[0] > 0) != (ref[0] > 0):
-            return False
-        if n.op == "max" and (ins[0] > ins[1]) != (ref[0] > ref[1]):
-            return False
-        if n.op == "hinge" and (1 - ins[1] * ins[0] > 0) != (1 - ref[1] * ref[0] > 0):
-            return False
+        if n.op in ("relu", "abs"):
+            out.append(ins[0] > 0)
+        elif n.op == "max":
+            out.append(ins[0] > ins[1])
+        elif n.op == "hinge":
+            out.append(1 - ins[1] * ins[0] > 0)
+    return tuple(out)
+
+
+def has_kinks(graph: Graph) -> bool:
+    return any(n.op in ("relu", "abs", "max", "hinge") for n in graph.nodes)
+
+
+def same_branches(graph: Graph, base: dict[str, float], fwd: dict[str, float]) -> bool:
+    """A point is comparable with the given values when every kink is on the same side."""
+    return _sides(graph, fwd) == _sides(graph, base) and well_defined(graph, fwd)
+
+
+def well_defined(graph: Graph, fwd: dict[str, float]) -> bool:
+    """Away from a log's pole, a division by almost zero and a BCE's saturated ends."""
+    for n in graph.nodes:
+        ins = [fwd[a] for a in n.inputs]
         if n.op == "log" and ins[0] <= 0.01:
             return False
         if n.op == "div" and abs(ins[1]) < 0.1:
@@ -622,6 +638,36 @@ class ExpressionCheck:
                     points.append(point_at(graph, values))
                     found += 1
         return points
+
+    def other_points(self, n: int = 8) -> list[Point]:
+        """Random points with some kink on the other side than at the given values (an
+        answer must hold there too: ∂ReLU is a step, not 1 or 0), drawn fresh like `points`.
+        None when the graph has no kink."""
+        graph = self.problem.graph
+        if not has_kinks(graph):
+            return []
+        base = self.problem.value_map
+        here = _sides(graph, graph.forward(base))
+        rng = random.SystemRandom()
+        found: list[Point] = []
+        seen: set[tuple[bool, ...]] = set()
+        for tries in range(400):
+            if len(found) >= n:
+                break
+            spread = 3.0 if tries < 200 else 1.0
+            values = {k: v + (abs(v) + 1) * rng.uniform(-spread, spread) for k, v in base.items()}
+            try:
+                fwd = graph.forward(values)
+            except (ArithmeticError, ValueError):
+                continue
+            sides = _sides(graph, fwd)
+            if sides == here or not well_defined(graph, fwd):
+                continue
+            if sides in seen and len(seen) < 2 ** len(sides) and tries < 300:
+                continue  # cover each combination of sides once before repeating one
+            seen.add(sides)
+            found.append(point_at(graph, values))
+        return found
 
     def env(self, point: Point) -> dict[str, float]:
         return point.fwd
