@@ -132,8 +132,8 @@ def _keep(value: float, lo: float, hi: float, candidates: list[Mistake | None]) 
         slack = SAME_RTOL * abs(v)
         if lo - slack <= v <= hi + slack:
             continue  # typed to 3 significant figures it could land inside the band: right
-        if any(_same(v, k.value) for k in kept):
-            continue
+        if any(abs(v - k.value) <= 2 * SAME_RTOL * max(v, k.value) for k in kept):
+            continue  # typed to 3 figures, one could be taken for the other
         kept.append(m)
     return tuple(kept)
 
