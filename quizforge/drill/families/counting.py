@@ -157,6 +157,12 @@ def _sum(*terms: Callable[[Callable[[Any], Any]], Any]) -> Callable[[Callable[[A
     return compute
 
 
+def _tokens(v: float) -> str:
+    """1e11 tokens as people say it: 100B = 1e11."""
+    unit, scale = ("T", 1e12) if v >= 1e12 else ("B", 1e9)
+    return f"{v / scale:g}{unit} = {v:.0e}".replace("e+", "e")
+
+
 def _dot(*factors: Any) -> str:
     return " · ".join(_c(f) if isinstance(f, (int, float)) else str(f) for f in factors)
 
@@ -456,7 +462,7 @@ def _kv_setup(rng: random.Random, gqa: bool) -> _Setup:
     q1 = _Q("bytes_total", "KV cache bytes",
             (f"How many bytes does the KV cache take for the whole batch at seq_len {T}? "
              f"({BYTES_ASK})"), ("kv-cache",), total, _product(2, L, KV, hd, nb, T, B),
-            once[:0] + [Mistake("kv-once", "The cache holds K and V: the factor 2.",
+            [Mistake("kv-once", "The cache holds K and V: the factor 2.",
                                 total / 2)]
             + ([Mistake("kv-heads", f"Only the {KV} K/V heads are cached (GQA), not the {H} "
                         "query heads.", total * H / KV)] if gqa else [])
@@ -486,12 +492,14 @@ def _kv_setup(rng: random.Random, gqa: bool) -> _Setup:
     if gqa:
         body = (f"A decoder: num_layers = {L}, num_heads = {H} query heads,",
                 f"num_kv_heads = {KV} (grouped-query attention), head_dim = {hd}.",
-                f"The KV cache is stored in {dtype}; batch_size = {B} sequences",
+                f"The KV cache is stored in {dtype}; batch_size = {B} "
+                f"sequence{'s' * (B > 1)}",
                 f"of seq_len = {T} tokens each.")
     else:
         body = (f"A decoder: num_layers = {L}, num_heads = {H}, head_dim = {hd} "
                 f"(d_model = {H * hd}),", "multi-head attention (every head caches its K "
-                "and V).", f"The KV cache is stored in {dtype}; batch_size = {B} sequences",
+                "and V).", f"The KV cache is stored in {dtype}; batch_size = {B} "
+                f"sequence{'s' * (B > 1)}",
                 f"of seq_len = {T} tokens each.")
     params = {"num_layers": L, "num_heads": H, "num_kv_heads": KV, "head_dim": hd,
               "seq_len": T, "batch_size": B, "dtype": dtype, "bytes_per_element": nb}
@@ -827,7 +835,7 @@ def _compute_setup(rng: random.Random) -> _Setup:
             ("Each weight is used once per token, in one multiply-add.",
              "2 FLOPs per parameter per token."))
     q1 = _Q("flops_training", "training FLOPs",
-            f"About how many FLOPs does training on {_c(D)} tokens cost? ({FLOPS})",
+            f"About how many FLOPs does training on D = {_tokens(D)} tokens cost? ({FLOPS})",
             ("training-flops",), train, _product(6, nb_ * 1e9, D),
             [Mistake("forward-only", "2ND is the forward pass only; backward costs about "
                      "twice the forward (gradients for activations and for weights): 6ND.",
