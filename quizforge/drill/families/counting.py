@@ -220,10 +220,11 @@ FLOP_CONVENTION = ("A multiply-add counts as 2 FLOPs, so (m×k)·(k×n) costs 2�
 
 
 def _bits_mistakes(value: float, what: str) -> list[Mistake]:
-    return [Mistake("bits-not-bytes", f"That counts bits: {what} is in bytes, 8 bits each "
-                    "(fp16 is 2 bytes, int8 1 byte, int4 half a byte).", value * 8),
-            Mistake("bits-not-bytes", f"That divides by 8 once too often: the sizes per "
-                    f"element are already bytes ({what}).", value / 8)]
+    """Bits taken for bytes (×8) and bytes divided by 8 again (÷8); `what` says the size."""
+    return [Mistake("bits-not-bytes", f"That counts bits: the answer is in bytes, and {what} "
+                    "(8 bits to a byte).", value * 8),
+            Mistake("bits-not-bytes", f"That divides by 8 once too often: {what}, already "
+                    "in bytes.", value / 8)]
 
 
 # -- d1: nn.Linear -------------------------------------------------------------------------------
@@ -442,6 +443,7 @@ def _kv_setup(rng: random.Random, gqa: bool) -> _Setup:
     else:
         KV, dtype = H, rng.choice(("float16", "bfloat16"))
     nb = BYTES[dtype]
+    size = f"{dtype} takes {_c(nb)} byte{'s' * (nb != 1)} per element"
     per_tok = kv_cache_bytes(L, KV, hd, 1, 1, nb)
     total = per_tok * T * B
     heads = "num_kv_heads" if gqa else "num_heads"
@@ -452,7 +454,7 @@ def _kv_setup(rng: random.Random, gqa: bool) -> _Setup:
     q0 = _Q("bytes_per_token", "bytes per token",
             f"How many bytes of KV cache does one token take, all layers? ({BYTES_ASK})",
             ("kv-cache",), per_tok, _product(2, L, KV, hd, nb),
-            once + mha + _bits_mistakes(per_tok, f"{dtype} is {_c(nb)} bytes") + [
+            once + mha + _bits_mistakes(per_tok, size) + [
                 Mistake("one-layer", f"Every one of the {L} layers caches its own K and V.",
                         per_tok / L)],
             (f"bytes/token = 2 (K and V) · num_layers · {heads} · head_dim · bytes",),
@@ -466,7 +468,7 @@ def _kv_setup(rng: random.Random, gqa: bool) -> _Setup:
                                 total / 2)]
             + ([Mistake("kv-heads", f"Only the {KV} K/V heads are cached (GQA), not the {H} "
                         "query heads.", total * H / KV)] if gqa else [])
-            + _bits_mistakes(total, f"{dtype} is {_c(nb)} bytes")
+            + _bits_mistakes(total, size)
             + [Mistake("no-batch", f"Each of the {B} sequences has its own cache.", total / B)
                if B > 1 else None],
             ("bytes = 2 · num_layers · num_kv_heads · head_dim · seq_len · batch · bytes",),
@@ -484,7 +486,7 @@ def _kv_setup(rng: random.Random, gqa: bool) -> _Setup:
                      [Mistake("kv-heads", f"With MHA every one of the {H} heads has its own K "
                               f"and V: num_kv_heads = {H}.", total),
                       Mistake("kv-once", "K and V: the factor 2.", mha_total / 2)]
-                     + _bits_mistakes(mha_total, f"{dtype} is {_c(nb)} bytes"),
+                     + _bits_mistakes(mha_total, size),
                      ("MHA: num_kv_heads = num_heads",),
                      (f"2 · {L} · {H} · {hd} · {T} · {B} · {_c(nb)} = {_c(mha_total)}",),
                      ("Multi-head attention caches K and V for every head.",
@@ -523,7 +525,8 @@ def _weights_setup(rng: random.Random) -> _Setup:
         return _Q(wrt, f"GB in {dtype}", (f"How much memory do the weights take in {dtype}? "
                                           f"({GB_ASK})"), ("memory",), v,
                   _product(nb_, nb),
-                  _bits_mistakes(v, f"{dtype} is {bits} bits = {_c(nb)} bytes")
+                  _bits_mistakes(v, f"{dtype} takes {bits} bits = {_c(nb)} byte{'s' * (nb != 1)} "
+                                 "per parameter")
                   + [Mistake("wrong-dtype-size", "fp32 is 4 bytes per parameter, fp16/bf16 2, "
                              "int8 1, int4 ½.", nb_ * 2)],
                   ("GB = parameters · bytes per parameter / 10^9",),
@@ -667,7 +670,7 @@ def _train_memory_setup(rng: random.Random) -> _Setup:
                      "fp32.", nb_ * 8),
              Mistake("weights-only", "That is the fp16 weights alone; training also holds "
                      "gradients, the master copy and Adam's m and v.", nb_ * 2),
-             *_bits_mistakes(v0, "16 bytes per parameter")],
+             *_bits_mistakes(v0, "the model states take 16 bytes per parameter")],
             ("bytes/param = 2 (fp16 weights) + 2 (fp16 grads) + 4 (fp32 master)",
              "            + 4 (Adam m) + 4 (Adam v) = 16",
              "(pure fp32 Adam is 4 + 4 + 4 + 4 = 16 too)"),
@@ -684,7 +687,7 @@ def _train_memory_setup(rng: random.Random) -> _Setup:
                      nb_ * 16),
              Mistake("gradients-forgotten", "The fp32 gradients (4 bytes) are held too.",
                      nb_ * 8),
-             *_bits_mistakes(v1, "12 bytes per parameter")],
+             *_bits_mistakes(v1, "the model states take 12 bytes per parameter")],
             ("bytes/param = 4 (fp32 weights) + 4 (fp32 grads) + 4 (momentum) = 12",),
             (f"{_c(nb_)}e9 parameters · 12 bytes = {_c(v1)}e9 bytes",),
             ("Weights, gradients and one momentum buffer, all fp32.",
