@@ -63,6 +63,31 @@ def test_accepted_forms(text, expected):
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.2e9", 1.2e9), ("1.2e+20", 1.2e20), ("8.4e22", 8.4e22), ("1.2·10^9", 1.2e9),
+        ("1.2×10⁹", 1.2e9), ("2^31", 2**31), ("10^22", 1e22),
+        ("1,200,000,000", 1.2e9), ("12,288", 12288), ("-1,024.5", -1024.5),
+        ("1.2B", 1.2e9), ("1.2 billion", 1.2e9), ("350M", 3.5e8), ("7.5k", 7500),
+        ("2T", 2e12), ("3 Trillion", 3e12), ("12 thousand", 12000), ("1,200 million", 1.2e9),
+    ],
+)
+def test_counts_as_people_write_them(text, expected):
+    """A number answer (no given names) may use e-notation, powers of ten or two, thousands
+    separators and a magnitude after the number."""
+    assert evaluate(parse_answer(text, ()).tree, {}) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_magnitude_letter_that_is_a_given_name_stays_that_name():
+    # T a temperature, b a bias: 2T is 2·T, 3B is 3·b; max(1,200) keeps its two arguments
+    assert evaluate(parse_answer("2T", ("T",)).tree, {"T": 0.5}) == 1.0
+    assert value("3B") == pytest.approx(0.3)
+    assert value("max(1,200)") == 200
+    with pytest.raises(AnswerRejected):
+        parse_answer("1,2", NAMES)  # not thousands: still two values
+
+
+@pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("__import__('os').system('touch /tmp/quizforge-pwned')", "underscore"),
@@ -97,9 +122,10 @@ def test_accepted_forms(text, expected):
         ("x, y", "comma"),
         ("", "empty"),
         ("1e999999999", "out of range"),
-        ("1e16", "too large"),
-        ("10^21", "exponents are limited"),
-        ("99999999999999999", "too large"),
+        ("2e30", "too large"),
+        ("x^21", "exponents are limited"),
+        ("10^65", "exponents are limited"),
+        ("9999999999999999999999999999999", "too many digits"),
         ("((10^10)^10)^10", "too large"),
         ("x = 1 =", "'=' is not allowed"),
         ("exp(x=1)", "no assignments or keyword arguments"),

@@ -42,6 +42,8 @@ def fmt_exact(v: float, max_den: int = 64) -> str:
     """A number as a whiteboard would show it: 0.75, −1/3 (a short fraction when it is exact and
     its decimal does not end), else `fmt_num`."""
     v = float(v)
+    if abs(v) >= 2**53:  # beyond what a float holds exactly: 1.2e+20, not 120000000000000000000
+        return fmt_num(v, 6)
     f = Fraction(v).limit_denominator(max_den)
     if f.denominator == 1 and abs(float(f) - v) < 1e-12:
         return str(f.numerator)

@@ -34,8 +34,9 @@ from quizforge.drill.ops import sigmoid as _sigmoid
 MAX_CHARS = 1000  # every expected answer the generators print fits (they keep theirs shorter)
 MAX_DEPTH = 40
 MAX_NODES = 400  # AST nodes; 500 characters cannot make many more
-MAX_EXPONENT = 20
-MAX_NUMBER = 10**15
+MAX_EXPONENT = 20  # of a power whose base has a name (x^20)
+MAX_NUMBER_EXPONENT = 64  # of a power of a plain number (2^31, 10^22): its size is bounded below
+MAX_NUMBER = 10**30  # a training run's FLOPs (1.2e23) must be typeable
 MAX_MAGNITUDE_DIGITS = 300  # a constant like 10**(…) may not have more digits than this
 
 # name typed -> (canonical function, arity)
@@ -63,6 +64,15 @@ FUNCTIONS: dict[str, tuple[str, int]] = {
     "sin": ("sin", 1),
 }
 CONSTANTS = {"e": math.e, "pi": math.pi}
+# A magnitude written after a number, as counts are said: 1.2B, 350M, 7.5k, 2 trillion.
+# Read only right after a number and only when no given value has that name (T may be a
+# temperature), so an answer that could mean something else keeps meaning it.
+MAGNITUDES = {"k": "1000", "K": "1000", "M": "1000000", "B": "1000000000",
+              "T": "1000000000000", "thousand": "1000", "million": "1000000",
+              "billion": "1000000000", "trillion": "1000000000000"}
+# A whole answer that is one number with thousands separators: 1,200,000,000 or 12,288.5
+# (a comma anywhere else still separates function arguments).
+_GROUPED = re.compile(r"\s*[-+]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?\s*(?:[A-Za-z]+\s*)?")
 # Asking SymPy to differentiate would do the work the drill is about.
 CALCULUS = ("diff", "derivative", "integrate", "integral", "limit", "grad", "gradient",
             "jacobian", "hessian", "subs", "simplify", "solve", "series", "lambdify", "sympify",
@@ -209,6 +219,8 @@ def _normalize(text: str) -> str:
     label = LABEL.match(text)
     if label:
         text = text[label.end():]
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
     text = re.sub(r"\u221a\s*([0-9]+(?:\.[0-9]+)?|[A-Za-z][A-Za-z0-9_]*)(?![A-Za-z0-9_(])",
                   r"sqrt(\1)", text)
     text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+",
@@ -264,6 +276,11 @@ def _tokens(text: str, variables: Mapping[str, str]) -> list[tuple[str, str]]:
                 and not text[m.end():].lstrip().startswith("**")):  # 2e^x is 2·e^x
             raise _reject(f"'{out[-1][1]}{tok}' is ambiguous: write {out[-1][1]}e-3 for a power "
                           f"of ten, or {out[-1][1]}*{tok} for a product")
+        magnitude = MAGNITUDES.get(tok) or MAGNITUDES.get(tok.lower() if len(tok) > 1 else "")
+        if (magnitude and out and out[-1][0] == "num" and tok not in variables
+                and tok.lower() not in lowered):
+            out.extend((("op", "*"), ("num", magnitude)))
+            continue
         out.extend(_resolve_name(tok, variables, lowered))
     return out
 
@@ -356,7 +373,7 @@ def _number(tok: str) -> Fraction:
         raise _reject(f"the number {tok[:20]}… has too many digits", "number")
     value = Fraction(tok)
     if abs(value) > MAX_NUMBER:
-        raise _reject(f"the number {tok} is too large (limit 10^15)", "number")
+        raise _reject(f"the number {tok} is too large (limit 10^30)", "number")
     return value
 
 
@@ -424,8 +441,9 @@ class _Walker:
             k = evaluate(exponent, {})
         except (ArithmeticError, ValueError):
             raise _reject("the exponent could not be computed", "exponent") from None
-        if not abs(k) <= MAX_EXPONENT:
-            raise _reject(f"exponents are limited to ±{MAX_EXPONENT}", "exponent")
+        limit = MAX_EXPONENT if _has_names(base) else MAX_NUMBER_EXPONENT
+        if not abs(k) <= limit:
+            raise _reject(f"exponents are limited to ±{limit}", "exponent")
         exact = _exact(exponent)
         k_exact = exact if exact is not None else Fraction(k).limit_denominator(1000)
         if not _has_names(base):
