@@ -236,6 +236,12 @@ def test_a_round_end_to_end_then_a_second_with_the_comparison(talk):
     assert [a["kind"] for a in first["answers"]] == ["explain", "flashcard", "mcq", "formula",
                                                      "generated"]
     assert data["rounds"][1]["ended"] == "quit" and data["rounds"][1]["score"] == round(2 / 3, 4)
+    # the report: a new key, and a small section
+    rep = json.loads(runner.invoke(app, ["report", "--json"]).stdout)
+    assert [(x["round"], x["score"], x["answered"]) for x in rep["mock_rounds"]["rounds"]] == [
+        (1, round((2 / 3 + 3) / 5, 4), 5), (2, round(2 / 3, 4), 3)]
+    text = runner.invoke(app, ["report"]).stdout
+    assert "Mock rounds" in text and "5/5 questions  73%" in text and "3/5 questions  67%  −7" in text
 
 
 def test_errors_are_one_line(talk):
