@@ -251,3 +251,78 @@ def test_errors_are_one_line(talk):
     assert (r.exit_code, r.stderr) == (1, "Error: no card has tag 'nope'\n")
     r = runner.invoke(app, ["mock", "--minutes", "0"])
     assert r.exit_code == 2
+
+
+# -- a real terminal ------------------------------------------------------------------------
+PTY_DECK = """\
+deck: pty
+name: Pty
+cards:
+  - id: why
+    type: explain
+    question: Why does Adam need bias correction?
+    points: [Moments start at zero, Early estimates are biased low, Divide by 1 − βᵗ]
+    follow_up: How large is the first step?
+    tags: [adam]
+  - id: pick
+    type: mcq
+    question: Which is a regularizer?
+    choices: [Dropout, ReLU]
+    answer: a
+    shuffle: false
+    tags: [regularization]
+"""
+# quizforge with an empty bundled folder (the first argument), so the round is drawn from
+# the test's deck alone
+LAUNCH = ("import pathlib, sys, quizforge.paths as p; d = pathlib.Path(sys.argv.pop(1)); "
+          "p.bundled_decks_dir = lambda: d; "
+          "from quizforge.cli import main; sys.argv[0] = 'quizforge'; main()")
+
+
+def test_a_short_round_in_a_terminal(tmp_path):
+    import os
+    import sys
+
+    from tests.helpers import restore_sigint
+
+    pexpect = pytest.importorskip("pexpect")
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "pty.yaml").write_text(PTY_DECK)
+    (tmp_path / "none").mkdir()
+    env = {**os.environ, "COLUMNS": "80", "LINES": "24", "NO_COLOR": "1",
+           "QUIZFORGE_HOME": str(tmp_path / "home"), "QUIZFORGE_DECKS": str(tmp_path / "decks"),
+           "QUIZFORGE_NOW": "2026-03-02T12:00:00Z"}
+    child = pexpect.spawn(sys.executable, ["-c", LAUNCH, str(tmp_path / "none"), "mock",
+                                           "--minutes", "10", "--seed", "4"],
+                          env=env, encoding="utf-8", timeout=15, dimensions=(24, 80),
+                          preexec_fn=restore_sigint)
+    child.expect("2 questions in 10 minutes")
+    for n in (1, 2):
+        child.expect(f"question {n}/2")
+        child.expect("10:00 left")
+        kind = child.expect(["Question · Explain", "Question · Choose one"])
+        if kind == 0:
+            child.expect(r"\[10:00 left\] answer> ")
+            child.sendline("")  # done, said out loud
+            child.expect("Key points")
+            child.expect(r"covered> ")
+            child.sendline("7")  # not a point: asked again
+            child.expect("1 to 3")
+            child.sendline("1 2")
+            child.expect("Covered 2 of 3 points")  # styles between the parts: two expects
+            child.expect("→ Hard")
+            child.expect("Follow-up: How large is the first step?")
+        else:
+            child.expect("10:00 left")
+            child.send("a")  # one key, no Enter
+            child.expect("Correct!")
+        if n == 1:
+            child.expect("next question")
+            child.send(" ")
+    child.expect("Mock round scorecard")
+    child.expect(r"Score 83%")  # (2/3 + 1) / 2
+    child.expect("First round")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "Traceback" not in (child.before or "")
