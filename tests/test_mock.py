@@ -140,7 +140,7 @@ def test_time_up_during_a_question_finishes_it_then_ends_the_round():
     assert "Time is up: it ran out during this question, and your answer counts." in text
     assert out.ended == "time" and len(out.answers) == 1 and len(committed) == 1
     assert out.answers[0].score == pytest.approx(2 / 3) and out.answers[0].seconds == 360
-    assert committed[0][2] == Rating.HARD
+    assert committed[0][2] == Rating.HARD and committed[0][5] == ("explaining",)
 
 
 # -- the command ----------------------------------------------------------------------------

@@ -115,9 +115,9 @@ def mock(
         out.print(f"Mock round {round_id}: {len(asked)} questions in {minutes} minutes "
                   f"(--seed {seed} asks the same ones).", highlight=False)
 
-        def commit(position, cand, rating, score, skills, ms, attempt):
-            core.commit_answer(db, scheduler, round_id, position, cand, rating, score, skills,
-                               clock.now(), ms, attempt)
+        def commit(position, cand, rating, score, topics, skills, ms, attempt):
+            core.commit_answer(db, scheduler, round_id, position, cand, rating, score, topics,
+                               skills, clock.now(), ms, attempt)
 
         screen = MockScreen(asked, out, make_reader(), clock.now,
                             started + timedelta(minutes=minutes), commit,

@@ -313,8 +313,8 @@ def weakness(db, now: datetime, scheduler) -> Weakness:
 
 
 def commit_answer(db, scheduler, round_id: int, position: int, c: Candidate, rating: Rating,
-                  score: float, skills: Sequence[str], now: datetime, duration_ms: int,
-                  attempt=None) -> int:
+                  score: float, topics: Sequence[str], skills: Sequence[str], now: datetime,
+                  duration_ms: int, attempt=None) -> int:
     """Review the card as FSRS would at `now`, log it, store the drill attempt behind it (if
     any) and the round's answer: one transaction. Returns the review log id."""
     from quizforge.store import cards as store
@@ -333,7 +333,7 @@ def commit_answer(db, scheduler, round_id: int, position: int, c: Candidate, rat
         revlog_id = store.insert_review(conn, c.rowid, record)
         if attempt is not None:
             store.insert_attempt(conn, attempt, c.rowid)
-        rounds.insert_answer(conn, round_id, position, c.rowid, c.kind, c.tags, skills, score,
+        rounds.insert_answer(conn, round_id, position, c.rowid, c.kind, topics, skills, score,
                              int(rating), now, duration_ms, revlog_id)
     return revlog_id
 

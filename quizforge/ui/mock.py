@@ -49,8 +49,9 @@ from quizforge.ui.study import (
 
 KIND_LABEL = {"explain": "explain", "mcq": "multiple choice", "flashcard": "flashcard",
               "formula": "formula", "generated": "drill"}
-# commit(position, candidate, rating, score, skills, duration_ms, attempt record or None)
-Commit = Callable[[int, Candidate, Rating, float, tuple[str, ...], int, Any], None]
+# commit(position, candidate, rating, score, topics, skills, duration_ms, attempt or None)
+Commit = Callable[[int, Candidate, Rating, float, tuple[str, ...], tuple[str, ...], int, Any],
+                  None]
 
 
 def clock_text(seconds: float) -> str:
@@ -159,9 +160,10 @@ class MockScreen:
         rating, score, extra, attempt, after, command = got
         ms = max(0, round((self.clock() - started).total_seconds() * 1000))
         skills = (KIND_SKILL[cand.kind], *extra)
-        self.commit(n, cand, rating, score, skills, ms, attempt)
+        topics = tuple(card.tags) or cand.tags  # the card's own tags; its deck's if none
+        self.commit(n, cand, rating, score, topics, skills, ms, attempt)
         self.outcome.answers.append(MockAnswer(n, cand.deck_id, cand.card_id, cand.kind,
-                                               cand.tags, skills, score, int(rating), ms / 1000,
+                                               topics, skills, score, int(rating), ms / 1000,
                                                command))
         if after is not None:
             self.console.print(after)
@@ -259,13 +261,29 @@ class MockScreen:
 
         if self.run_generated is None:
             raise TypeError("generated cards need the drill engine")
-        attempt = self.run_generated(card, self.console, self.reader, self.rng.randrange(2**31),
-                                     first_answer=True)
+        attempt = self.run_generated(card, self.console, _TimedReader(self),
+                                     self.rng.randrange(2**31), first_answer=True)
         if attempt is None or not attempt.attempted:
             raise _End("quit")
         record = attempt_record(attempt, self.clock())
         return (fsrs_rating(attempt.rating), float(attempt.score), tuple(attempt.skills),
                 record, None, family_command(attempt.family, attempt.difficulty))
+
+
+class _TimedReader:
+    """The drill's typed answers, with the time left in front of each prompt."""
+
+    def __init__(self, screen: MockScreen) -> None:
+        self.screen = screen
+        self.interactive = screen.reader.interactive
+
+    def key(self) -> str | None:
+        return self.screen.reader.key()
+
+    def line(self, prompt: str = "") -> str | None:
+        if not self.interactive:
+            return self.screen.reader.line(prompt)
+        return self.screen.reader.line(f"[{clock_text(self.screen.left())}] {prompt}")
 
 
 # -- the scorecard ------------------------------------------------------------------------
