@@ -317,7 +317,7 @@ def scorecard(r: RoundResult, comparison: Comparison) -> RenderableType:
         grid = Table.grid(padding=(0, 3))
         grid.add_column()
         grid.add_column()
-        grid.add_row(_lines_table("By topic (weakest first)", r.topics),
+        grid.add_row(_lines_table("By topic", r.topics),
                      _lines_table("By skill", r.skills))
         parts += [Text(""), grid]
         times = Table(title="Time per question", title_justify="left", title_style="bold",
@@ -350,7 +350,7 @@ def comparison_text(c: Comparison, r: RoundResult) -> Text:
         return Text("First round: the next one will be compared with this one.", style="dim")
     t = Text("Compared with earlier rounds\n", style="bold")
     for p in c.previous:
-        when = f"{p.started_at:%Y-%m-%d %H:%M}" if p.started_at else "?"
+        when = f"{p.started_at.astimezone():%Y-%m-%d %H:%M}" if p.started_at else "?"
         t.append(f"  round {p.id}  {when}  {_pct(p.score)}  ({len(p.answers)} questions)\n",
                  style="dim")
     t.append(f"  this round    {_pct(r.score)}")
