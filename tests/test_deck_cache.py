@@ -99,7 +99,8 @@ def test_card_rows_round_trip_every_card_type_and_field():
 def test_summary_round_trip():
     [deck] = load_decks([FIXTURES / "ml-basics.yaml"]).decks
     summary = FileSummary.of(deck.id, 1, [], deck)
-    assert summary.counts == (("flashcard", 1), ("mcq", 2), ("generated", 1), ("formula", 0))
+    assert summary.counts == (("flashcard", 1), ("mcq", 2), ("generated", 1), ("formula", 0),
+                              ("explain", 0))
     assert FileSummary.from_dict(json.loads(json.dumps(summary.to_dict()))) == summary
 
 

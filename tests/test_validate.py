@@ -97,7 +97,8 @@ def test_valid_deck_builds_the_model():
     )
     assert m.multi
     assert g == GeneratedCard("g1", "backprop", difficulty=1, form="number", line=19)
-    assert deck.counts() == {"flashcard": 1, "mcq": 1, "generated": 1, "formula": 0}
+    assert deck.counts() == {"flashcard": 1, "mcq": 1, "generated": 1, "formula": 0,
+                            "explain": 0}
 
 
 def test_optional_fields_may_be_null_or_blank():
@@ -349,7 +350,7 @@ def test_unknown_card_type():
         """
     ) == [
         "5: unknown card type 'flashcrd' in card 'a' (did you mean 'flashcard'?)",
-        "7: unknown card type 'essay' in card 'b' (expected one of flashcard, mcq, generated, formula)",
+        "7: unknown card type 'essay' in card 'b' (expected one of flashcard, mcq, generated, formula, explain)",
         "9: 'type' must be text, got a list",
     ]
 
@@ -399,7 +400,7 @@ def test_unknown_card_fields():
 
 def test_a_field_of_two_other_types():
     assert card_problems("- {id: g, type: generated, generator: backprop, hint: H}\n") == [
-        "4: unknown field 'hint' in card 'g' (only flashcard and mcq cards have it)"
+        "4: unknown field 'hint' in card 'g' (only flashcard and mcq and explain cards have it)"
     ]
 
 

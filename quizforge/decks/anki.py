@@ -9,6 +9,8 @@ types' ids are constants. Card text is HTML-escaped and its Unicode math kept as
   card says `shuffle: false`), the back names the right choices by content, not by letter
   (letters mean nothing once shuffled), then the explanation
 - formula: Basic, the question on the front, the answer formula and explanation on the back
+- explain: Basic, the question on the front; on the back the rubric's points as a list,
+  then the follow-up question and the explanation
 - generated: Basic, the family and difficulty on the front; on the back the `quizforge drill`
   command to practise it and one worked example (a problem made from a seed fixed per card)
 """
@@ -23,7 +25,15 @@ from pathlib import Path
 
 import genanki
 
-from quizforge.decks.model import MCQ, Card, Deck, Flashcard, FormulaCard, GeneratedCard
+from quizforge.decks.model import (
+    MCQ,
+    Card,
+    Deck,
+    ExplainCard,
+    Flashcard,
+    FormulaCard,
+    GeneratedCard,
+)
 from quizforge.errors import DeckError, QuizforgeError
 
 # Fixed ids: Anki knows a note type by its id, so these must never change.
@@ -143,7 +153,14 @@ def mcq_fields(card: MCQ) -> tuple[str, str, str, str]:
     return _text(card.question), choices, answer, _text(card.explanation or "")
 
 
-def basic_fields(deck_id: str, card: Flashcard | FormulaCard | GeneratedCard) -> tuple[str, str]:
+def basic_fields(
+    deck_id: str, card: Flashcard | FormulaCard | GeneratedCard | ExplainCard
+) -> tuple[str, str]:
+    if isinstance(card, ExplainCard):
+        back = "Key points:<ul>" + "".join(f"<li>{_text(p)}</li>" for p in card.points) + "</ul>"
+        if card.follow_up:
+            back += f"Follow-up: {_text(card.follow_up)}"
+        return _text(card.question), back + _explanation(card.explanation)
     if isinstance(card, Flashcard):
         return _text(card.front), _text(card.back) + _explanation(card.explanation)
     if isinstance(card, FormulaCard):

@@ -44,6 +44,7 @@ from quizforge.decks.model import (
     Card,
     CardIndex,
     Deck,
+    ExplainCard,
     Flashcard,
     FormulaCard,
     GeneratedCard,
@@ -51,7 +52,7 @@ from quizforge.decks.model import (
 )
 
 # Bump DECK_FORMAT when what a deck file means changes; CACHE_FORMAT when a row's layout does.
-DECK_FORMAT = 1
+DECK_FORMAT = 2  # 2: explain cards
 CACHE_FORMAT = 2
 RACY_NS = 2_000_000_000  # coarser than any filesystem clock in use (FAT: 2 s)
 BUSY_TIMEOUT_S = 5.0
@@ -145,6 +146,7 @@ class FileSummary:
 
 _CLASSES: dict[str, type] = {
     "flashcard": Flashcard, "mcq": MCQ, "generated": GeneratedCard, "formula": FormulaCard,
+    "explain": ExplainCard,
 }
 _FIELDS = {t: tuple(f.name for f in fields(cls)) for t, cls in _CLASSES.items()}
 # Positions (after the type) of tuple fields other than `tags`, which JSON gives as lists.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
-CARD_TYPES = ("flashcard", "mcq", "generated", "formula")
+CARD_TYPES = ("flashcard", "mcq", "generated", "formula", "explain")
 
 
 def known_generators() -> tuple[str, ...]:
@@ -155,7 +155,63 @@ class FormulaCard:
         )
 
 
-Card = Flashcard | MCQ | GeneratedCard | FormulaCard
+# How many rubric points an explain card has: enough to grade by, few enough to tick.
+MIN_POINTS, MAX_POINTS = 3, 6
+
+
+@dataclass(frozen=True)
+class ExplainCard:
+    """A question answered out loud or typed, as an interviewer asks it. After the learner
+    says done, the rubric's `points` are shown and the learner ticks the ones they covered;
+    the card is rated from the fraction ticked (quizforge.study.rubric). `follow_up` is the
+    question the interviewer would ask next."""
+
+    id: str
+    question: str
+    points: tuple[str, ...]
+    follow_up: str | None = None
+    hint: str | None = None
+    explanation: str | None = None
+    tags: tuple[str, ...] = ()
+    source: str | None = None
+    line: int = 0
+
+    type = "explain"
+
+    def __post_init__(self) -> None:
+        # JSON (the deck cache) gives lists back: hold tuples, so cards compare and hash alike.
+        object.__setattr__(self, "points", tuple(self.points))
+        object.__setattr__(self, "tags", tuple(self.tags))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The card as the deck file writes it."""
+        d: dict[str, Any] = {"id": self.id, "type": self.type, "question": self.question,
+                             "points": list(self.points)}
+        for name in ("follow_up", "hint", "explanation", "source"):
+            if getattr(self, name) is not None:
+                d[name] = getattr(self, name)
+        if self.tags:
+            d["tags"] = list(self.tags)
+        if self.line:
+            d["line"] = self.line
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ExplainCard:
+        return cls(
+            id=str(d["id"]),
+            question=str(d["question"]),
+            points=tuple(str(p) for p in d["points"]),
+            follow_up=d.get("follow_up"),
+            hint=d.get("hint"),
+            explanation=d.get("explanation"),
+            tags=tuple(d.get("tags") or ()),
+            source=d.get("source"),
+            line=int(d.get("line", 0)),
+        )
+
+
+Card = Flashcard | MCQ | GeneratedCard | FormulaCard | ExplainCard
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 `backprop.zh-TW.yaml` beside `backprop.yaml` holds, for some or all of the deck's cards, the
 text a learner reads (front, back, question, choices, explanation, hint, a generated card's
-prompt, a formula card's mistake messages) in one language. It changes nothing else: ids,
+prompt, a formula card's mistake messages, an explain card's points and follow-up) in one language. It changes nothing else: ids,
 types, tags, answers, formulas and sources come from the deck, so a card has one schedule
 whatever the language it is shown in, and a card with no entry is shown in English.
 
@@ -25,6 +25,7 @@ from quizforge.decks.model import (
     MCQ,
     Card,
     Deck,
+    ExplainCard,
     FormulaCard,
     LazyCards,
     Problem,
@@ -44,8 +45,10 @@ TEXT_FIELDS = {
     "mcq": ("question", "explanation", "hint"),
     "formula": ("question", "explanation"),
     "generated": ("prompt",),
+    "explain": ("question", "follow_up", "hint", "explanation"),
 }
-LIST_FIELDS = {"flashcard": (), "mcq": ("choices",), "formula": ("mistakes",), "generated": ()}
+LIST_FIELDS = {"flashcard": (), "mcq": ("choices",), "formula": ("mistakes",), "generated": (),
+               "explain": ("points",)}
 ENTRY_FIELDS = ("id", "of", *dict.fromkeys(
     f for t in TEXT_FIELDS for f in (*TEXT_FIELDS[t], *LIST_FIELDS[t])))
 TOP_FIELDS = ("overlay", "language", "cards")
@@ -81,6 +84,8 @@ def _texts(card: Card) -> dict[str, object]:
         out["choices"] = list(card.choices)
     elif isinstance(card, FormulaCard) and card.mistakes:
         out["mistakes"] = [message for _, message in card.mistakes]
+    elif isinstance(card, ExplainCard):
+        out["points"] = list(card.points)
     return out
 
 
@@ -177,7 +182,7 @@ def parse_overlay(text: str, path: Path) -> ParsedOverlay:
         for fname, (key, value) in fields.items():
             if fname in ("id", "of") or fname not in ENTRY_FIELDS:
                 continue
-            if fname in ("choices", "mistakes"):
+            if fname in ("choices", "mistakes", "points"):
                 if not isinstance(value, SequenceNode) or not all(
                         isinstance(i, ScalarNode) and not _is_null(i) and i.value.strip()
                         for i in value.value):
@@ -288,6 +293,8 @@ def translate(card: Card, entry: Entry) -> Card:
     if isinstance(card, FormulaCard) and len(lists.get("mistakes", ())) == len(card.mistakes):
         changes["mistakes"] = tuple((formula, message) for (formula, _), message
                                     in zip(card.mistakes, lists["mistakes"], strict=True))
+    if isinstance(card, ExplainCard) and len(lists.get("points", ())) == len(card.points):
+        changes["points"] = lists["points"]
     return replace(card, **changes) if changes else card
 
 

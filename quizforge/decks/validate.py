@@ -30,6 +30,9 @@ from quizforge.decks.model import (
     Card,
     Deck,
     Flashcard,
+    MAX_POINTS,
+    MIN_POINTS,
+    ExplainCard,
     FormulaCard,
     GeneratedCard,
     Problem,
@@ -58,12 +61,16 @@ CARD_FIELDS = {
         "id", "type", "question", "answer", "variables", "domain", "mistakes", "explanation",
         "tags", "source",
     ),
+    "explain": (
+        "id", "type", "question", "points", "follow_up", "hint", "explanation", "tags", "source",
+    ),
 }
 CARD_REQUIRED = {
     "flashcard": ("id", "front", "back"),
     "mcq": ("id", "question", "choices", "answer"),
     "generated": ("id", "generator"),
     "formula": ("id", "question", "answer", "variables"),
+    "explain": ("id", "question", "points"),
 }
 MISTAKE_FIELDS = ("answer", "message")
 MIN_CHOICES, MAX_CHOICES = 2, len(LETTERS)
@@ -479,14 +486,14 @@ class _Checker:
             "line": line,
         }
         build = {"flashcard": self.flashcard, "mcq": self.mcq, "generated": self.generated,
-                 "formula": self.formula}
+                 "formula": self.formula, "explain": self.explain}
         values = build[card_type](fields)
         if card_type == "formula":
             self.formulas(raw_id or f"#{number}", values, fields)
         if len(self.result.problems) > before:
             return None
         cls = {"flashcard": Flashcard, "mcq": MCQ, "generated": GeneratedCard,
-               "formula": FormulaCard}[card_type]
+               "formula": FormulaCard, "explain": ExplainCard}[card_type]
         card = cls(**common, **values)
         if isinstance(card, MCQ):
             for name, message in card_errors(card):
@@ -551,6 +558,49 @@ class _Checker:
             "mistakes": self.mistakes(fields),
             "explanation": self.text(fields, "explanation", required=False),
         }
+
+    def explain(self, fields: Fields) -> dict[str, Any]:
+        return {
+            "question": self.text(fields, "question", required=True),
+            "points": self.points(fields),
+            "follow_up": self.text(fields, "follow_up", required=False),
+            "hint": self.text(fields, "hint", required=False),
+            "explanation": self.text(fields, "explanation", required=False),
+        }
+
+    def points(self, fields: Fields) -> tuple[str, ...] | _Bad | None:
+        """An explain card's rubric: MIN_POINTS to MAX_POINTS distinct, non-empty lines."""
+        if "points" not in fields:
+            return None
+        key, node = fields["points"]
+        if _is_null(node) or (isinstance(node, SequenceNode) and not node.value):
+            self.add(_line(key), "required field 'points' is empty")
+            return BAD
+        if not isinstance(node, SequenceNode):
+            self.add(_line(node), f"'points' must be a list of strings, got {_kind(node)}")
+            return BAD
+        n = len(node.value)
+        ok = MIN_POINTS <= n <= MAX_POINTS
+        if not ok:
+            self.add(_line(node), f"'points' must have {MIN_POINTS} to {MAX_POINTS} points, got {n}")
+        points: list[str] = []
+        first_at: dict[str, int] = {}
+        for i, item in enumerate(node.value, 1):
+            if not isinstance(item, ScalarNode):
+                self.add(_line(item), f"point {i} must be text, got {_kind(item)}")
+                ok = False
+                continue
+            value = "" if item.tag == _NULL else item.value.strip()
+            if not value:
+                self.add(_line(item), f"point {i} is empty")
+                ok = False
+            elif value in first_at:
+                self.add(_line(item), f"duplicate point '{value}' (points {first_at[value]} and {i})")
+                ok = False
+            else:
+                first_at[value] = i
+            points.append(value)
+        return tuple(points) if ok else BAD
 
     def variables(self, fields: Fields) -> tuple[str, ...] | _Bad | None:
         from quizforge.decks.formula import variable_problem
@@ -731,7 +781,7 @@ class _Checker:
             # The type whose own fields the card has most of is named (mcq on a tie).
             if not {"front", "back"} & fields.keys():
                 best, most = None, 0
-                for other in ("mcq", "generated", "formula"):
+                for other in ("mcq", "generated", "formula", "explain"):
                     own = set(CARD_FIELDS[other]) - set(CARD_FIELDS["flashcard"])
                     if len(own & fields.keys()) > most:
                         best, most = other, len(own & fields.keys())

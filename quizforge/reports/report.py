@@ -23,7 +23,8 @@ from quizforge.scheduling.scheduler import Scheduler
 from quizforge.store.db import Database
 
 SCHEMA = 1
-AHEAD_ADVICE = 50  # at most this many cards pulled forward by the advice's command
+AHEAD_ADVICE = 50
+MOCK_ROUNDS = 5  # the report's "Mock rounds" section: the last five  # at most this many cards pulled forward by the advice's command
 
 DEFINITIONS = {
     "interval": "due - last_review: the interval the scheduler gave at the card's last answer",
@@ -76,6 +77,7 @@ class Report:
     deck_titles: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per section
     interview: InterviewOutlook | None = None  # with an interview date in the settings
+    mock_rounds: list = field(default_factory=list)  # the last MOCK_ROUNDS mock rounds (RoundResult)
 
     @property
     def advice(self) -> list[Advice]:
@@ -140,7 +142,14 @@ def build_report(
         deck_titles=dict(deck_titles or {}),
         timings=timings,
         interview=outlook,
+        mock_rounds=timed("mock_rounds", _mock_rounds, db),
     )
+
+
+def _mock_rounds(db: Database) -> list:
+    from quizforge.study.mock import history
+
+    return history(db, MOCK_ROUNDS)
 
 
 def _calibration(db: Database, scope: Scope, cal: Calendar, scheduler: Scheduler) -> Calibration:
@@ -398,4 +407,19 @@ def report_dict(r: Report) -> dict:
             **r.calibration.to_dict(),
         },
         "advice": [{"text": a.text, "command": a.command} for a in r.advice],
+        "mock_rounds": _mock_dict(r),
+    }
+
+
+def _mock_dict(r: Report) -> dict:
+    from quizforge.study.mock import SCORE_DEFINITION
+
+    return {
+        "definition": SCORE_DEFINITION,
+        "rounds": [
+            {"round": m.id, "started_at": _iso(m.started_at), "minutes": m.minutes,
+             "planned": m.planned, "answered": len(m.answers), "ended": m.ended,
+             "score": _rate(m.score), "seconds": round(m.seconds, 1)}
+            for m in r.mock_rounds
+        ],
     }

@@ -180,4 +180,38 @@ MIGRATIONS: list[tuple[str, str]] = [
         END
         """,
     ),
+    (
+        # `quizforge mock`: each round, and each answer in it (the card's review is in revlog
+        # too, linked here, so a round is rebuilt from its rows). A round's row is written at
+        # its start and closed at its end: an interrupted round keeps the answers it has.
+        "0008_mock_rounds",
+        """
+        CREATE TABLE mock_rounds (
+            id         INTEGER PRIMARY KEY,
+            started_at INTEGER NOT NULL,
+            ended_at   INTEGER,                  -- NULL: never closed (the process was killed)
+            minutes    INTEGER NOT NULL,
+            planned    INTEGER NOT NULL,         -- questions chosen for the round
+            seed       INTEGER NOT NULL,
+            decks      TEXT NOT NULL DEFAULT '', -- ' d1 d2 ': the decks it was weighted toward
+            tags       TEXT NOT NULL DEFAULT '', -- ' t1 t2 ': the tags it was weighted toward
+            ended      TEXT CHECK (ended IN ('done', 'time', 'quit', 'interrupted'))
+        );
+        CREATE TABLE mock_answers (
+            id          INTEGER PRIMARY KEY,
+            round       INTEGER NOT NULL REFERENCES mock_rounds (id),
+            position    INTEGER NOT NULL,           -- 1, 2, ... in the order asked
+            card        INTEGER NOT NULL REFERENCES cards (id),
+            kind        TEXT NOT NULL,              -- flashcard | mcq | formula | explain | generated
+            topics      TEXT NOT NULL DEFAULT '',   -- ' t1 t2 ': the card's tags then
+            skills      TEXT NOT NULL DEFAULT '',   -- ' explaining ' or ' drills fan-out '
+            score       REAL NOT NULL,              -- 0..1
+            rating      INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+            answered_at INTEGER NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            revlog      INTEGER                     -- the review it counted as
+        );
+        CREATE INDEX mock_answers_round ON mock_answers (round, position)
+        """,
+    ),
 ]

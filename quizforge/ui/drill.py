@@ -32,6 +32,8 @@ MAX_TRIES = 3  # wrong answers before the solution is shown
 QUIT = ("q", "quit", "exit")
 MENU = ("", "?", "help")
 KEYS_HELP = "Enter your answer · ? or empty line: hint / reveal · q: quit"
+FIRST_ANSWER_HELP = "Enter your answer: the first one counts (no hints, no retry) · q: quit"
+NO_HINTS = "No hints in a mock round: type your answer (the first one counts), or q to quit."
 TENSOR_HELP = "Tensors: [[1, 2], [3, 4]] or [1 2; 3 4]; fractions like -1/3 are fine."
 
 _MISTAKE_TITLES = {
@@ -198,11 +200,16 @@ def _menu(problem: Any, question: int, console: Console, read_line: ReadLine,
 
 
 def _not_an_answer(text: str, problem: Any, question: int, console: Console,
-                   read_line: ReadLine, hints: int) -> tuple[str | None, int]:
+                   read_line: ReadLine, hints: int,
+                   first_answer: bool = False) -> tuple[str | None, int]:
     """Handle q, h and the hint/reveal menu. Returns (action, hints shown): action is quit,
-    reveal or back, or None when `text` is an answer to grade."""
+    reveal or back, or None when `text` is an answer to grade. With `first_answer` (a mock
+    round) there is no hint and no reveal."""
     if text.lower() in QUIT:
         return "quit", hints
+    if first_answer and (text.lower() in ("h", "hint") or text in MENU):
+        console.print(Text(NO_HINTS, style="dim"))
+        return "back", hints
     if text.lower() in ("h", "hint"):
         available = len(problem.hints(question))
         if hints >= available:
@@ -222,18 +229,20 @@ def run_problem_interactive(
     question: int = 0,
     clock: Callable[[], float] = time.monotonic,
     heading: str | None = None,
+    first_answer: bool = False,
 ) -> Attempt:
     """Ask one problem: show it, read answers, give feedback, then the worked solution.
 
     `read_line(prompt)` returns a line, or None at end of input (treated as quitting).
     Ctrl-C (KeyboardInterrupt) is left to the caller. A "close" answer (2 significant
-    figures) is asked again and does not count as a try.
+    figures) is asked again and does not count as a try. With `first_answer` (interview
+    conditions) the first graded answer is the only one, and there are no hints.
     """
     started = clock()
     console.print(render_problem(problem, question, heading))
-    console.print(Text(KEYS_HELP, style="dim"))
+    console.print(Text(FIRST_ANSWER_HELP if first_answer else KEYS_HELP, style="dim"))
     if problem.question(question).form == "steps":
-        return _run_steps(problem, console, read_line, question, clock, started)
+        return _run_steps(problem, console, read_line, question, clock, started, first_answer)
     answers: list[str] = []
     hints = 0
 
@@ -247,7 +256,8 @@ def run_problem_interactive(
         if line is None:
             return done(quit=True)
         text = line.strip()
-        action, hints = _not_an_answer(text, problem, question, console, read_line, hints)
+        action, hints = _not_an_answer(text, problem, question, console, read_line, hints,
+                                       first_answer)
         if action == "quit":
             return done(quit=True)
         if action == "reveal":
@@ -263,6 +273,9 @@ def run_problem_interactive(
         if verdict.correct:
             console.print(render_solution(problem, question))
             return done(solved=True)
+        if first_answer:
+            console.print(render_solution(problem, question))
+            return done()
         if len(answers) >= MAX_TRIES:
             console.print(Text(f"That was {MAX_TRIES} tries; here is the solution.", style="dim"))
             console.print(render_solution(problem, question))
@@ -271,7 +284,8 @@ def run_problem_interactive(
 
 
 def _run_steps(problem: Any, console: Console, read_line: ReadLine, question: int,
-               clock: Callable[[], float], started: float) -> Attempt:
+               clock: Callable[[], float], started: float,
+               first_answer: bool = False) -> Attempt:
     steps = problem.steps(question)
     answers: list[str] = []
     right = 0
@@ -288,7 +302,8 @@ def _run_steps(problem: Any, console: Console, read_line: ReadLine, question: in
             if line is None:
                 return done(quit=True)
             text = line.strip()
-            action, hints = _not_an_answer(text, problem, question, console, read_line, hints)
+            action, hints = _not_an_answer(text, problem, question, console, read_line, hints,
+                                           first_answer)
             if action == "quit":
                 return done(quit=True)
             if action == "reveal":
@@ -411,9 +426,11 @@ def render_summary(summary: DrillSummary) -> RenderableType:
 
 
 # -- study: a `type: generated` deck card --------------------------------------------------------------
-def run_generated_card(card: Any, console: Console, reader: Any, seed: int) -> Attempt:
+def run_generated_card(card: Any, console: Console, reader: Any, seed: int,
+                       first_answer: bool = False) -> Attempt:
     """Ask one fresh problem for `card` (a GeneratedCard) with `seed`; `reader.line(prompt)`
-    reads a line (None at end of input). The caller stores it only if `attempt.attempted`."""
+    reads a line (None at end of input). The caller stores it only if `attempt.attempted`.
+    `first_answer`: interview conditions (no hints, no retry)."""
     problem = generate(card.generator, seed, card.difficulty, card.form)
     if card.prompt:
         console.print(Text(card.prompt, style="bold"))
@@ -421,4 +438,5 @@ def run_generated_card(card: Any, console: Console, reader: Any, seed: int) -> A
         problem, console, reader.line,
         heading=f"{card.id} · {problem.family} · difficulty {problem.difficulty} · "
                 f"seed {problem.seed}",
+        first_answer=first_answer,
     )

@@ -664,6 +664,27 @@ def weak_section(r: Report) -> RenderableType | None:
     return section("Weak spots", Group(*lines), f"top {WEAK_ROWS} of each; --json lists more")
 
 
+def mock_section(r: Report) -> RenderableType | None:
+    """The last mock rounds' scores, oldest first, with the change from one to the next."""
+    if not r.mock_rounds:
+        return None
+    lines = Text()
+    before = None
+    for m in r.mock_rounds:
+        lines.append(f"round {m.id}  ", style="bold")
+        when = f"{m.started_at.astimezone():%a %d %b %H:%M}" if m.started_at else ""
+        lines.append(f"{when}  {len(m.answers)}/{m.planned} questions  ")
+        lines.append(pct(m.score), style="bold")
+        if before is not None and m.score is not None:
+            d = round((m.score - before) * 100)
+            lines.append(f"  {'+' if d >= 0 else '−'}{abs(d)}", style="green" if d > 0
+                         else "red" if d < 0 else "dim")
+        before = m.score if m.score is not None else before
+        lines.append("\n")
+    lines.rstrip()
+    return section("Mock rounds", lines, "quizforge mock --json lists them all")
+
+
 def empty_panel(r: Report) -> RenderableType:
     total = r.mastery.total
     body = Text()
@@ -700,7 +721,7 @@ def render_report(r: Report) -> RenderableType:
     parts.append(retention_table(r))
     parts.append(forecast_chart(r))
     parts.append(heatmap_chart(r.activity))
-    for extra in (skills_section(r), calibration_section(r), weak_section(r)):
+    for extra in (skills_section(r), calibration_section(r), weak_section(r), mock_section(r)):
         if extra is not None:
             parts.append(extra)
     return Group(*parts)

@@ -19,7 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from quizforge.decks.model import LETTERS, MCQ, Flashcard, FormulaCard, GeneratedCard
+from quizforge.decks.model import LETTERS, MCQ, ExplainCard, Flashcard, FormulaCard, GeneratedCard
 from quizforge.scheduling.scheduler import RATING_LABELS, Rating, State, format_interval
 from quizforge.study.queue import Entry
 from quizforge.study.session import Session
@@ -218,6 +218,52 @@ def formula_result(card: FormulaCard, verdict: FormulaVerdict) -> RenderableType
     return Panel(Group(*body), title="Answer", title_align="left", border_style="green" if ok else "red")
 
 
+def explain_question(card: ExplainCard, hint: bool = True) -> RenderableType:
+    body: list[RenderableType] = [Text(card.question)]
+    if hint and card.hint:
+        body.append(Text(f"\nHint: {card.hint}", style="dim italic"))
+    body.append(Text("\nAnswer out loud or type it; then say done (Enter).", style="dim"))
+    return Panel(Group(*body), title="Question · Explain", title_align="left",
+                 border_style="blue")
+
+
+def explain_points(card: ExplainCard) -> RenderableType:
+    """The rubric, numbered for ticking."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True, justify="right")
+    table.add_column()
+    for n, point in enumerate(card.points, 1):
+        table.add_row(Text(f"{n}.", style="bold"), Text(point))
+    return Panel(table, title="Key points · tick the ones you covered", title_align="left",
+                 border_style="green")
+
+
+def explain_verdict(card: ExplainCard, ticked: frozenset[int], rating: Rating,
+                    interval: timedelta | None = None) -> RenderableType:
+    """What the ticks give, shown before the answer is committed."""
+    style = RATING_STYLE[rating]
+    t = Text(f"Covered {len(ticked)} of {len(card.points)} points", style="bold")
+    t.append(f" → {RATING_LABELS[rating]}", style=f"bold {style}")
+    if interval is not None:
+        t.append(f" (next in {format_interval(interval)})", style="dim")
+    missed = [n for n in range(1, len(card.points) + 1) if n not in ticked]
+    if missed:
+        t.append(f"\nNot covered: {', '.join(map(str, missed))}", style="yellow")
+    return t
+
+
+def explain_after(card: ExplainCard) -> RenderableType | None:
+    """The interviewer's follow-up and the explanation, once the card is graded."""
+    parts: list[RenderableType] = []
+    if card.follow_up:
+        t = Text("Follow-up: ", style="bold magenta")
+        t.append(card.follow_up)
+        parts.append(t)
+    if card.explanation:
+        parts.append(Text(card.explanation, style="dim"))
+    return Group(*parts) if parts else None
+
+
 def _pick_note(picked: bool, right: bool, multi: bool) -> tuple[str, str] | None:
     if picked and right:
         return ("right" if multi else "your answer", "bold green")
@@ -389,6 +435,8 @@ class StudyScreen:
             return self._generated(entry, card, started)
         if isinstance(card, FormulaCard):
             return self._formula(entry, card, started)
+        if isinstance(card, ExplainCard):
+            return self._explain(entry, card, started)
         raise TypeError(card)
 
     def _commit(self, entry: Entry, rating: Rating, started: float, correct=None, attempt=None):
@@ -510,6 +558,58 @@ class StudyScreen:
             self.console.print(Text(f"{verdict.feedback} Not graded: try again.", style="red"))
         self._commit(entry, Rating.GOOD if verdict.correct else Rating.AGAIN, started, verdict.correct)
         self.console.print(formula_result(card, verdict))
+        return self._after_answer(entry)
+
+    def _typed(self, prompt: str) -> str:
+        """A typed line on a terminal, a line from a pipe: u, s and q pass as they are."""
+        if not self.reader.interactive:
+            return self._read(lambda k: True)
+        self._mid_line = True
+        text = self.reader.line(prompt)
+        self._mid_line = False
+        if text is None:
+            raise Quit
+        return text.lower() if text.lower() in ("q", "u", "s") else text
+
+    def _explain(self, entry: Entry, card: ExplainCard, started: float) -> str | None:
+        from quizforge.study.rubric import TickError, parse_ticks, rubric_rating
+
+        self.console.print(explain_question(card))
+        if self.reader.interactive:
+            self._prompt(("Enter", "done answering"), ("s", "suspend"), ("u", "undo"),
+                         ("q", "quit"))
+        else:
+            self.console.print("[dim]Press Enter when done answering.[/]")
+        while True:  # a typed answer is for the learner: any line but u/s/q means done
+            text = self._typed("answer> ")
+            if text not in ("q", "u", "s"):
+                break
+            act = self._control(text, entry)
+            if act is not None:
+                return act
+        self.console.print(explain_points(card))
+        self._prompt(("1 3 4", "the points you covered"), ("Enter", "none"), ("u", "undo"),
+                     ("s", "suspend"), ("q", "quit"))
+        while True:
+            text = self._typed("covered> ")
+            if text in ("q", "u", "s"):
+                act = self._control(text, entry)
+                if act is not None:
+                    return act
+                continue
+            try:
+                ticked = parse_ticks(text, len(card.points))
+            except TickError as e:
+                self.console.print(Text(f"{str(e)[0].upper()}{str(e)[1:]}.", style="red"))
+                continue
+            break
+        rating = rubric_rating(len(ticked), len(card.points))
+        preview = {} if self.s.options.cram else self.s.preview(entry, self.clock())
+        self.console.print(explain_verdict(card, ticked, rating, preview.get(rating)))
+        self._commit(entry, rating, started, rating != Rating.AGAIN)
+        after = explain_after(card)
+        if after is not None:
+            self.console.print(after)
         return self._after_answer(entry)
 
     def _after_answer(self, entry: Entry) -> str | None:
