@@ -10,7 +10,14 @@ APP_NAME = "quizforge"
 
 
 def bundled_decks_dir() -> Path:
-    """The folder of decks shipped inside the package (top-level ``decks/`` in the repo)."""
+    """The folder of decks shipped inside the package (top-level ``decks/`` in the repo).
+
+    Run from a source checkout (the package beside its ``decks/``), the checkout's own decks:
+    an editable install maps ``quizforge.bundled`` to the folder it was installed from, which
+    is another checkout's when several share one environment (git worktrees)."""
+    source = Path(__file__).resolve().parent.parent / "decks"
+    if (source / "deck.schema.json").is_file() and (source / "__init__.py").is_file():
+        return source
     from importlib.resources import files
 
     return Path(str(files("quizforge.bundled")))

@@ -291,6 +291,7 @@ def test_ddpm_linear_schedule():
     assert 0.98**1000 == pytest.approx(2e-9, rel=0.2) and "≈ 2 × 10⁻⁹" in c.choices
     assert f"≈ {0.9999**1000:.2f}" in c.choices and "0.02" in c.choices
     assert f"≈ −{sum(betas):.2f}" in c.explanation
+    assert f"Σ ln(1 − β_t) ≈ −{-sum(math.log(1 - b) for b in betas):.2f}" in flat(c.explanation)
     assert f"≈ {math.sqrt(ab):.3f}" in c.explanation
 
 
@@ -302,6 +303,36 @@ def test_predicted_x0_mcq():
     wrong = [xt / math.sqrt(ab), xt - math.sqrt(1 - ab) * eps_hat, x0]
     assert_choices(c, x0_hat, wrong, 4)
     assert f"= {xt:.1f}." in c.explanation and f"= {(eps - eps_hat) ** 2:g})" in c.explanation
+
+
+def test_denoiser_residual_is_sigma_squared_times_the_score():
+    """denoising-autoencoder: the best denoiser's g(f(x̃)) − x̃ is σ² times the score (Tweedie).
+
+    Data: a two-component 1-D Gaussian mixture. E[x | x̃] by quadrature over x, the score of
+    the noisy density by a finite difference of its log; both from the definitions.
+    """
+    comps = [(0.3, -1.0, 0.4), (0.7, 1.5, 0.6)]  # (weight, mean, std)
+    sigma = 0.2
+
+    def normal(x, m, sd):
+        return math.exp(-((x - m) ** 2) / (2 * sd * sd)) / (sd * math.sqrt(2 * math.pi))
+
+    def p_data(x):
+        return sum(w * normal(x, m, sd) for w, m, sd in comps)
+
+    def noisy_density(xt):  # p_σ(x̃) = ∫ p(x) N(x̃; x, σ²) dx, closed form for a mixture
+        return sum(w * normal(xt, m, math.sqrt(sd * sd + sigma * sigma)) for w, m, sd in comps)
+
+    n, lo, hi = 20_000, -6.0, 7.0
+    dx = (hi - lo) / n
+    grid = [lo + (i + 0.5) * dx for i in range(n)]
+    for xt in (-1.3, 0.2, 1.1, 2.4):
+        weights = [p_data(x) * normal(xt, x, sigma) for x in grid]
+        best = sum(x * wt for x, wt in zip(grid, weights)) / sum(weights)  # E[x | x̃]
+        score = slope(lambda v: math.log(noisy_density(v)), xt)
+        assert best - xt == pytest.approx(sigma**2 * score, abs=1e-4)
+    back = flat(card("denoising-autoencoder").back)
+    assert "about σ² times the score" in back
 
 
 def test_ddim_step_mcq():
@@ -458,6 +489,14 @@ def test_bradley_terry_numbers():
     assert f"σ({rw - rl:g}) ≈ {p:.3f}, loss ≈ {cross_entropy([rw, rl], 0):.3f}" in back
 
 
+def test_bradley_terry_gradient_claim():
+    c = card("bradley-terry-formula")
+    assert "gradient with respect to r_w is −σ(r_l − r_w)" in flat(c.explanation)
+    for rw, rl in ((2.0, 0.5), (-1.0, 3.0), (0.3, 0.3)):
+        d_rw = slope(lambda v: cross_entropy([v, rl], 0), rw)
+        assert d_rw == pytest.approx(-sigmoid(rl - rw), abs=1e-6)
+
+
 def test_bradley_terry_mcq():
     c = card("bradley-terry-mcq")
     rw, rl = 1.0, 3.0
@@ -508,6 +547,19 @@ def test_dpo_loss_mcq():
     )
     assert f"= {beta * (pw - rw):g} and" in c.explanation
     assert f"= {minus(f'{beta * (pl - rl):g}')};" in c.explanation
+
+
+def test_dpo_gradient_weight_claim():
+    """dpo-implicit-reward: d loss / d margin = −σ(r̂_l − r̂_w), larger when the pair is ranked wrongly."""
+    back = flat(card("dpo-implicit-reward").back)
+    assert "weights each pair by σ(r̂_l − r̂_w)" in back
+    beta = 0.1
+    for pw, rw, pl, rl in ((-12.0, -15.0, -20.0, -18.0), (-20.0, -18.0, -12.0, -15.0)):
+        r_w, r_l = beta * (pw - rw), beta * (pl - rl)  # implicit rewards
+        d_pw = slope(lambda v: dpo_loss(beta, v, rw, pl, rl), pw)  # d loss / d log π_θ(y_w)
+        assert d_pw == pytest.approx(-beta * sigmoid(r_l - r_w), abs=1e-6)
+    wrong, right = sigmoid(0.5), sigmoid(-0.5)  # weight of a wrongly vs rightly ranked pair
+    assert wrong > right
 
 
 def test_dpo_initial_loss():

@@ -146,6 +146,7 @@ def test_llama2_70b_gqa_mcq():
     gqa = kv_bytes(80, 8, 128)
     assert num(key(c)) == gqa == 320 * KiB
     mha = kv_bytes(80, 64, 128)
+    assert 64 * 128 == 8192  # config.json: hidden_size 8192 over 64 query heads
     assert mha == 2.5 * MiB and mha == 8 * gqa
     assert {num(x) for x in c.choices} == {gqa, mha, gqa // 2, kv_bytes(1, 8, 128)}
     assert kv_bytes(1, 8, 128) == 4 * KiB and gqa // 2 == 160 * KiB
@@ -179,6 +180,12 @@ PEAK, BW = 312e12, 2.039e12  # A100 80GB SXM: dense bf16 FLOP/s, bytes/s
 def test_ridge_point():
     assert round(PEAK / BW) == 153
     assert "about 153 FLOP per byte" in text(card("roofline-model"))
+    # prefill of T tokens uses each 2-byte weight in T multiply-adds: T FLOPs per byte, so a
+    # prompt of a few hundred tokens is past the ridge ("compute-bound" on prefill-vs-decode)
+    first_past = next(t for t in range(1, 10_000) if 2 * t / FP16 > PEAK / BW)
+    assert 100 < first_past < 300
+    assert "for prompts of a few hundred tokens or more it is compute-bound" in text(
+        card("prefill-vs-decode"))
 
 
 def test_matvec_intensity_mcq():
@@ -192,6 +199,10 @@ def test_matvec_intensity_mcq():
         2 * n * n * n / weight_bytes,  # W times an n-column matrix: each weight used n times
     }
     assert {num(x) for x in c.choices} == {1.0} | distractors == {1.0, 2.0, 0.5, 4096.0}
+    # decode at batch B uses each 2-byte weight in B multiply-adds: B FLOPs per byte
+    for batch in (1, 8, 64):
+        assert 2 * batch * n * n / weight_bytes == batch
+    assert "at small batch ≈ 1 FLOP per byte" in text(card("decode-memory-bound"))
 
 
 def test_decode_time_lower_bound_mcq():
@@ -368,6 +379,17 @@ def test_deterministic_settings_keys():
         "do_sample=False, num_beams=4",
         "do_sample=True, top_k=1",
     }
+    # sampling after a top-k = 1 filter gives the argmax whatever the seed; top-p = 0.9 keeps
+    # several tokens when the top one has less than 0.9, so the seed changes the output
+    probs = [0.5, 0.3, 0.2]
+
+    def sample(kept, seed):
+        return random.Random(seed).choices(kept, [probs[i] for i in kept])[0]
+
+    top1 = [max(range(3), key=probs.__getitem__)]
+    assert {sample(top1, seed) for seed in range(50)} == {0}
+    kept, _ = nucleus(probs, 0.9)
+    assert len(kept) == 3 and len({sample(kept, seed) for seed in range(50)}) > 1
 
 
 # -- speculative decoding -----------------------------------------------------------------
@@ -470,6 +492,9 @@ def test_speculative_select_all_key():
     p, q = [0.0, 1.0, 0.0], [0.5, 0.3, 0.2]
     assert [min(1, a / b) for a, b in zip(p, q)] == [0, 1, 0]
     assert expected_tokens(0.99999, 3) == pytest.approx(4, abs=1e-3)  # at most γ + 1
+    # every pass emits between 1 (first draft rejected) and γ + 1 (all kept, plus a bonus)
+    assert expected_tokens(0.0, 4) == 1 and expected_tokens(1.0, 4) == 5
+    assert "between 1 and γ + 1 tokens" in text(card("speculative-decoding-idea"))
 
 
 # -- quantization ---------------------------------------------------------------------------
@@ -508,6 +533,7 @@ def test_absmax_worked_example():
     back = text(card("absmax-int8-numeric"))
     assert "(15.6, −50.9, 127, 0.2) → rounded (16, −51, 127, 0)" in back
     assert "(0.32, −1.02, 2.54, 0)" in back and "1/50 = 0.02" in back
+    assert f"each error is at most {0.5 / scale:g}" in back
 
 
 def test_absmax_outlier_mcq():
@@ -557,6 +583,16 @@ def fp8_max(exp_bits: int, man_bits: int, ieee: bool) -> float:
         return (2 - 2.0**-man_bits) * 2.0 ** (top - 1 - bias)
     # E4M3: only S.1111.111 is NaN, so the top exponent keeps all but the last mantissa
     return (2 - 2 * 2.0**-man_bits) * 2.0 ** (top - bias)
+
+
+def test_fp8_limits_match_torch():
+    torch = pytest.importorskip("torch")
+    assert torch.finfo(torch.float8_e4m3fn).max == fp8_max(4, 3, ieee=False) == 448
+    assert torch.finfo(torch.float8_e5m2).max == fp8_max(5, 2, ieee=True) == 57344
+    # the smallest subnormals survive a round trip, half of them rounds to zero
+    for dtype, tiny in ((torch.float8_e4m3fn, 2.0**-9), (torch.float8_e5m2, 2.0**-16)):
+        assert torch.tensor(tiny).to(dtype).float().item() == tiny
+        assert torch.tensor(tiny / 2).to(dtype).float().item() == 0
 
 
 def test_fp8_formats():
@@ -623,6 +659,18 @@ def test_paged_block_waste_mcq():
     assert (blocks, blocks * block, unused) == (63, 1008, 8)
     assert key(c) == f"{unused} unused; the reservation wastes {reserve - length}"
     assert f"⌈1000/16⌉ = {blocks} blocks = {blocks * block} slots" in text(c)
+    assert choices(c) == {
+        key(c),
+        f"{block} unused; the reservation wastes {reserve - length}",  # a full block: impossible
+        f"0 unused; the reservation wastes {reserve}",
+        f"{unused} unused; the reservation wastes {length}",
+    }
+    # blocks are allocated on demand, so the last one holds at least one token: over every
+    # length the waste ranges over 0 … block − 1 and is never a whole block
+    waste = {math.ceil(n / block) * block - n for n in range(1, 5 * block)}
+    assert waste == set(range(block))
+    assert f"at most {block - 1} slots stay empty" in text(c)
+    assert f"2048 − 1000 = {reserve - length} slots" in text(c)
 
 
 def test_static_batching_mcq():

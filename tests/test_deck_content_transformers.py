@@ -236,13 +236,28 @@ def test_boolean_mask_conventions():
 
 def test_fully_masked_row_gives_nan():
     import torch
+    import torch.nn.functional as F
 
     assert torch.isnan(torch.softmax(torch.full((3,), float("-inf")), 0)).all()
+    torch.manual_seed(0)
     mha = torch.nn.MultiheadAttention(4, 2, batch_first=True)
-    x = torch.randn(1, 3, 4)
-    out, _ = mha(x, x, x, key_padding_mask=torch.ones(1, 3, dtype=torch.bool))
-    assert torch.isnan(out).all()
-    assert "NaN" in card("fully-masked-row").back
+    x = torch.randn(2, 3, 4)
+    pad = torch.tensor([[True, True, True], [False, False, True]])  # sequence 0: all padding
+    for mode in (mha.train, mha.eval):
+        mode()
+        out, _ = mha(x, x, x, key_padding_mask=pad)  # need_weights=True is the default
+        assert torch.isnan(out[0]).all() and not torch.isnan(out[1]).any()
+    # F.scaled_dot_product_attention (torch 2.13, CPU) returns zeros for a fully masked row.
+    q, k, v = torch.randn(1, 1, 2, 4), torch.randn(1, 1, 3, 4), torch.randn(1, 1, 3, 4)
+    nothing_kept = torch.zeros(2, 3, dtype=torch.bool)
+    assert (F.scaled_dot_product_attention(q, k, v, attn_mask=nothing_kept) == 0).all()
+    # A large finite value instead of −∞: no NaN, the weight goes to the masked keys.
+    w = torch.softmax(torch.randn(3).masked_fill(torch.ones(3, dtype=torch.bool), -1e9), 0)
+    assert not torch.isnan(w).any() and w.sum().item() == pytest.approx(1)
+    back = card("fully-masked-row").back
+    assert "default need_weights=True returns NaN" in back
+    assert "F.scaled_dot_product_attention returns zeros" in back
+    assert "PyTorch 2.13" in back
 
 
 def test_padding_mask_shapes():
@@ -368,6 +383,23 @@ def test_weight_flops_per_token_are_2n():
     assert flops(forward_one_token) == 2 * n
 
 
+def test_backward_costs_twice_the_forward():
+    import torch
+
+    # A training step on the weights: forward 2N, backward 4N (grads for inputs and weights).
+    d, tokens = 16, 8
+    w = torch.randn(d, 4 * d, requires_grad=True)
+    x = torch.randn(tokens, d, requires_grad=True)
+    forward = flops(lambda: x @ w)
+    step = flops(lambda: (x @ w).sum().backward())
+    assert forward == 2 * tokens * w.numel()
+    assert step == 3 * forward  # 6N per token
+    back = card("flops-per-token").back
+    assert "Backward costs about twice the forward" in back and "6N per token" in back
+    c = card("training-flops-mcq")
+    assert "about 4N backward" in c.explanation
+
+
 def test_one_query_against_the_context():
     import torch
 
@@ -456,7 +488,7 @@ def test_gqa_cache_ratio():
     h, g = 32, 8
     assert key(c) == f"{h // g} times smaller"
     assert {x.split()[0] for x in c.choices[:3]} == {str(h // g), str(g), str(h)}
-    assert "32 query heads with 8 KV heads store 4 times less" in card("gqa").back
+    assert "32 query heads with 8 KV heads store a quarter of the MHA cache" in card("gqa").back
 
 
 def test_gqa_select_all_with_sdpa():
@@ -667,8 +699,15 @@ def test_gelu_definition_and_minimum():
 
 
 def test_position_wise_ffn_numbers():
-    assert 2048 == 4 * 512
-    assert Fraction(2 * 512 * 2048, 2 * 512 * 2048 + 4 * 512 * 512) == Fraction(2, 3)
+    import torch.nn as nn
+
+    d, d_ff = 512, 2048
+    back = card("position-wise-ffn").back
+    assert f"d_model = {d} and d_ff = {d_ff}, four times wider" in back and d_ff == 4 * d
+    ffn = n_params(nn.Linear(d, d_ff, bias=False)) + n_params(nn.Linear(d_ff, d, bias=False))
+    attention = n_params(nn.MultiheadAttention(d, 8, bias=False))
+    assert Fraction(ffn, ffn + attention) == Fraction(2, 3)  # "two thirds of … weights"
+    assert "two thirds of an encoder layer's weights" in back
 
 
 def test_cross_attention_weight_shape():
@@ -758,6 +797,9 @@ def test_dot_product_variance_formula_by_sampling():
         q = rng.normal(0, math.sqrt(var), (200_000, d))
         k = rng.normal(0, math.sqrt(var), (200_000, d))
         assert np.sum(q * k, axis=1).var() == pytest.approx(at(c, d=d, v=var), rel=0.03)
+        scaled = np.sum(q * k, axis=1) / math.sqrt(d)  # "brings the variance to v²"
+        assert scaled.var() == pytest.approx(var * var, rel=0.03)
+    assert "brings the variance to v²" in c.explanation
 
 
 def test_kv_cache_bytes_formula_against_real_tensors():

@@ -189,38 +189,45 @@ def test_no_eval_anywhere_while_grading(monkeypatch):
 
 
 def test_time_limit_stops_a_runaway():
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(CheckTimeout), time_limit(0.2):
         while True:
             pass
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0  # CPU seconds: the limit counts them
+
+
+def test_time_limit_counts_cpu_time_not_the_wall_clock():
+    """Waiting (or being starved of the CPU by other programs) spends no CPU time: a check
+    on a busy machine gets its full budget of computing."""
+    with time_limit(0.1):
+        time.sleep(0.3)  # three times the limit on the wall, almost no CPU: not stopped
 
 
 def test_time_limit_survives_a_swallowed_interrupt():
     """Regression: a timeout raised inside a gc callback (hypothesis installs one) is
     reported as unraisable and lost; a one-shot timer then never fired again and a check
     ran for minutes in CI. The limit must keep interrupting until the block ends."""
-    deadline = time.monotonic() + 3
+    deadline = time.process_time() + 3
     with pytest.raises(CheckTimeout), time_limit(0.1):
         try:
-            while time.monotonic() < deadline:
+            while time.process_time() < deadline:
                 pass
         except BaseException:  # noqa: BLE001, S110 - stands in for the context that eats it
             pass
-        while time.monotonic() < deadline:
+        while time.process_time() < deadline:
             pass
-    assert time.monotonic() < deadline
+    assert time.process_time() < deadline
 
 
 def test_nested_limits_keep_the_outer_one():
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(CheckTimeout), time_limit(0.3):
         with time_limit(0.05), contextlib.suppress(CheckTimeout):
             while True:
                 pass
-        while time.monotonic() - started < 3:
+        while time.process_time() - started < 3:
             pass
-    assert time.monotonic() - started < 1.5
+    assert time.process_time() - started < 1.5
 
 
 def test_slow_symbolic_check_falls_back_to_numbers(monkeypatch):
@@ -244,7 +251,8 @@ def test_hard_limit_rejects_with_a_clear_message(monkeypatch, linear):
     monkeypatch.setattr(check_mod, "TIME_LIMIT", 0.2)
     monkeypatch.setattr(check_mod, "read_value", forever)
     v = grade(linear, "0.4")
-    assert v.rejected and "took longer than 0.2 s" in v.reason
+    assert v.rejected and "could not be checked within 0.2 s of computing" in v.reason
+    assert "does not count as wrong" in v.reason
 
 
 def test_grading_outside_the_main_thread(linear):

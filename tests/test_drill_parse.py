@@ -178,3 +178,40 @@ def test_notations_people_and_the_feedback_use(text, value):
 
     env = {"v": 0.5, "x": 1.0, "y": 2.0, "a": 1.5, "z": 0.3}
     assert evaluate(parse_answer(text, list(env)).tree, env) == pytest.approx(value)
+
+
+# -- what candidates write (issue: answers refused or misread) -----------------------------------
+
+
+@pytest.mark.parametrize("text, value", [
+    ("2½", 2.5), ("1⅓", 4 / 3), ("−2½", -2.5), ("2 ½", 2.5), ("12¾", 12.75), ("⅞", 0.875),
+    ("½", 0.5), ("3⅛", 3.125),
+])
+def test_mixed_numbers_read_as_written(text, value):
+    from quizforge.drill.parse import evaluate
+
+    assert evaluate(parse_answer(text, ()).tree, {}) == pytest.approx(value)
+
+
+def test_a_decimal_beside_a_fraction_is_refused_not_misread():
+    with pytest.raises(AnswerRejected, match="ambiguous"):
+        parse_answer("0.5½", ())
+
+
+@pytest.mark.parametrize("text", ["θ₂ = 2.99", "lr = 2.99", "w1 ≈ 2.99", "∂L/∂w₁ = 2.99",
+                                  "dL/dw = 2.99", "m̂ = 2.99", "theta_2 = 2.99"])
+def test_a_labelled_number_is_read_without_its_label(text):
+    from quizforge.drill.parse import evaluate
+
+    assert evaluate(parse_answer(text, ()).tree, {}) == pytest.approx(2.99)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("(3, 0.99)", [3, 0.99]), ("((1, 2), (3, 4))", [[1, 2], [3, 4]]),
+    ("θ₁ = (3, 0.99)", [3, 0.99]), ("(1/2, (1+1)/2)", [0.5, 1]),
+])
+def test_tuples_are_vectors(text, value):
+    from quizforge.drill.tensor import looks_like_tensor, parse_tensor
+
+    assert looks_like_tensor(text)
+    assert parse_tensor(text).tolist() == value

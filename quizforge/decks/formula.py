@@ -20,6 +20,7 @@ the drill).
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import math
 import random
@@ -41,7 +42,7 @@ from quizforge.drill.parse import (
     parse_answer,
 )
 
-TIME_LIMIT = 2.0  # seconds for grading one answer, SymPy included
+TIME_LIMIT = 2.0  # seconds of CPU time for grading one answer (SymPy's import left out)
 SYMBOLIC_BUDGET = 0.5  # seconds for the exact comparison before the points decide
 N_POINTS = 12  # random points an answer must agree at
 MAX_DRAWS = 400  # draws to find them (points where the card's formula is undefined are skipped)
@@ -166,15 +167,28 @@ def _value(tree: tuple, env: Mapping[str, float]) -> float:
     return v if math.isfinite(v) else math.nan
 
 
+# Where in each variable's range the lattice points sit: spread over all of it, and off the
+# round values (0, ±1, the middle) where a kink of max/step/|x| usually is.
+LATTICE = (0.03, 0.27, 0.52, 0.77, 0.98)
+
+
 def draw_points(card: FormulaCard, expected: Answer, rng: random.Random,
                 n: int = N_POINTS) -> list[dict[str, float]]:
-    """Up to `n` points of the card's domain where its own formula is defined."""
+    """Up to `n` random points of the card's domain where its own formula is defined, then a
+    fixed lattice over the whole domain: a formula that differs from the answer only in a
+    corner of the domain (a hinge's 1 − y·f for max(0, 1 − y·f) where y·f > 1) meets it
+    there, whatever the random draw."""
     ranges = [(v, *card.range_of(v)) for v in card.variables]
     points: list[dict[str, float]] = []
     for _ in range(MAX_DRAWS):
         if len(points) == n:
             break
         env = {v: rng.uniform(lo, hi) for v, lo, hi in ranges}
+        if not math.isnan(_value(expected.tree, env)):
+            points.append(env)
+    steps = LATTICE if len(ranges) <= 4 else LATTICE[::2]
+    for corner in itertools.product(steps, repeat=len(ranges)):
+        env = {v: lo + t * (hi - lo) for (v, lo, hi), t in zip(ranges, corner, strict=True)}
         if not math.isnan(_value(expected.tree, env)):
             points.append(env)
     return points

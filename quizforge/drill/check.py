@@ -36,7 +36,7 @@ from quizforge.drill.model import (
 from quizforge.drill.parse import Answer, evaluate, parse_answer
 from quizforge.drill.rounding import inside
 
-TIME_LIMIT = 2.0  # seconds, for the whole check
+TIME_LIMIT = 2.0  # seconds of CPU time (limits.py), for the whole check
 SYMBOLIC_BUDGET = 0.5  # seconds for the exact SymPy comparison before falling back to points
 MISTAKE_RTOL = 0.006  # a mistake's value, typed with 3 significant figures
 CLOSE_RTOL = 0.05  # "2 significant figures": close, asked again
@@ -373,6 +373,8 @@ def grade(problem: Any, text: str, question: int = 0) -> Verdict:
     """
     q = problem.question(question)
     check = problem.expression_check(question) if q.form == "expression" else None
+    if check is not None:
+        import sympy  # noqa: F401 - a first import is not the answer's fault: outside the limit
     try:
         with time_limit(TIME_LIMIT):
             if q.form == "steps":

@@ -23,7 +23,7 @@ class CheckTimeout(AnswerRejected):
 
     def __init__(self, seconds: float) -> None:
         super().__init__(
-            f"checking this answer took longer than {seconds:g} s, so it was stopped; "
-            "simplify it and try again",
+            f"this answer could not be checked within {seconds:g} s of computing, so it was "
+            "not graded (it does not count as wrong); simplify it and try again",
             "timeout",
         )

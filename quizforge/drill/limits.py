@@ -1,8 +1,13 @@
-"""A hard time limit for work that could run long (symbolic simplification of a typed answer).
+"""A hard limit on the CPU time of work that could run long (checking a typed answer).
 
-In the main thread of a POSIX process the limit is enforced with a real-time interval timer
-(SIGALRM), nested limits included. Elsewhere (a worker thread, Windows) no signal can be used:
-`time_limit` then yields False, and callers skip the optional slow step instead.
+The limit counts the CPU time this process spends (user and system), not the time on the
+wall clock: on a busy machine a check gets fewer cycles per second but the same number of
+cycles, so a right answer is never refused because other programs are running. The work it
+bounds (parsing, SymPy, evaluating at points) is CPU-bound, so it always runs out.
+
+In the main thread of a POSIX process the limit is enforced with a CPU-time interval timer
+(ITIMER_PROF, SIGPROF), nested limits included. Elsewhere (a worker thread, Windows) no
+signal can be used: `time_limit` then yields False, and callers skip the optional slow step.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from contextlib import contextmanager
 
 from quizforge.drill.errors import CheckTimeout
 
-RETRY = 0.05  # seconds between repeated interrupts once the limit has passed
+RETRY = 0.05  # CPU seconds between repeated interrupts once the limit has passed
 
 
 class _Expired(BaseException):
@@ -31,7 +36,8 @@ def can_interrupt() -> bool:
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[bool]:
-    """Raise CheckTimeout if the block runs longer than `seconds`; yields whether it is enforced.
+    """Raise CheckTimeout if the block uses more than `seconds` of CPU time; yields whether it
+    is enforced.
 
     The timer re-fires every RETRY seconds until the block ends: an exception raised from a
     signal handler is lost when the signal lands in a garbage-collector callback or a
@@ -42,9 +48,9 @@ def time_limit(seconds: float) -> Iterator[bool]:
         yield False
         return
     token = object()
-    outer_handler = signal.getsignal(signal.SIGALRM)
-    outer_left, _ = signal.getitimer(signal.ITIMER_REAL)
-    started = time.monotonic()
+    outer_handler = signal.getsignal(signal.SIGPROF)
+    outer_left, _ = signal.getitimer(signal.ITIMER_PROF)
+    started = time.process_time()
     finished = False
 
     def expire(signum, frame):
@@ -52,20 +58,20 @@ def time_limit(seconds: float) -> Iterator[bool]:
             raise _Expired(token)
 
     budget = min(seconds, outer_left) if outer_left > 0 else seconds
-    signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, budget, RETRY)
+    signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, budget, RETRY)
     try:
         try:
             yield True
         finally:
             finished = True  # from here on a late signal is ignored
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(signal.ITIMER_PROF, 0)
     except _Expired as e:
         if e.token is not token:
             raise
         raise CheckTimeout(seconds) from None
     finally:
-        signal.signal(signal.SIGALRM, outer_handler)
+        signal.signal(signal.SIGPROF, outer_handler)
         if outer_left > 0:  # give the enclosing limit back what is left of its time
-            left = outer_left - (time.monotonic() - started)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), RETRY)
+            left = outer_left - (time.process_time() - started)
+            signal.setitimer(signal.ITIMER_PROF, max(left, 0.001), RETRY)

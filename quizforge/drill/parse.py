@@ -23,6 +23,7 @@ import ast
 import keyword
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -78,8 +79,7 @@ _NORMALIZE = (
     ("\u2212", "-"), ("\u2013", "-"), ("\u2014", "-"), ("\u2010", "-"), ("\u2011", "-"),
     ("\u212f", "e"), ("{", "("), ("}", ")"), ("\u00b7", "*"), ("\u22c5", "*"), ("\u00d7", "*"), ("\u2219", "*"), ("\u2022", "*"),
     ("\u2217", "*"), ("\u00f7", "/"), ("\u2215", "/"), ("^", "**"), ("\u03c3", " sigmoid "), ("\u221a", " sqrt "), ("\u03c0", " pi "),
-    ("\u00bd", "(1/2)"), ("\u2153", "(1/3)"), ("\u2154", "(2/3)"), ("\u00bc", "(1/4)"),
-    ("\u00be", "(3/4)"), ("\u00a0", " "), ("\u2009", " "), ("\u202f", " "), ("\u2061", ""), ("\u2062", "*"),
+    ("\u00a0", " "), ("\u2009", " "), ("\u202f", " "), ("\u2061", ""), ("\u2062", "*"),
 )
 _TOKEN = re.compile(
     r"(?P<ws>\s+)"
@@ -144,9 +144,12 @@ def _reject(reason: str, code: str = "syntax") -> AnswerRejected:
 
 # "dL/dw = 0.4", "∂L/∂w ≈ 0.4", "dl/dx =", "dW1 =": a derivative label in front is dropped
 # (any other "=" is refused).
+# "θ₂ = 2.99", "lr = 0.01", "w1 ≈ 3", "∂L/∂w₁ = 3": any name (subscripts, hats and primes
+# allowed) followed by = or ≈ at the start is a label and is dropped too.
 LABEL = re.compile(
-    r"^\s*(?:[d\u2202]\s*[Ll]\s*/\s*[d\u2202]\s*|d\s*)"
-    r"(?P<name>[A-Za-z\u0370-\u03ff][A-Za-z0-9_]*)\s*[=\u2248]"
+    r"^\s*(?:[d\u2202]\s*[Ll]\s*/\s*[d\u2202]\s*|d\s*)?"
+    r"(?P<name>[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u2080-\u2089\u0302\u0303\u0304'\u2032]*)"
+    r"\s*[=\u2248]"
 )
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _FUNC_POWER = re.compile(r"\b(sigmoid|tanh|sech|cosh|sinh|exp|log|ln|sqrt|relu|sigma|sig)\s*\*\*\s*"
@@ -181,8 +184,28 @@ def fold_full_width(text: str) -> str:
     return text.translate(_FULL_WIDTH)
 
 
+# Vulgar fractions: ½ ⅓ ⅔ ¼ ¾ and the rest of Unicode's (⅕ … ⅞, ⅐ ⅑ ⅒). After a whole number
+# they make a mixed number, as people write it: 2½ is 2.5 and 1⅓ is 4/3, not 2·½ or 1·⅓.
+_VULGAR = "\u00bc\u00bd\u00be" + "".join(map(chr, range(0x2150, 0x215f)))
+_MIXED = re.compile(rf"(?<![0-9.])([0-9]+)[ \u00a0\u2009\u202f]?([{_VULGAR}])")
+_ALONE = re.compile(rf"[{_VULGAR}]")
+
+
+def _vulgar(ch: str) -> str:
+    value = Fraction(unicodedata.numeric(ch)).limit_denominator(10)
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _fractions(text: str) -> str:
+    if re.search(rf"[0-9]\.[0-9]*[ \u00a0\u2009\u202f]?[{_VULGAR}]", text):
+        raise _reject("a decimal next to a fraction (as in 0.5½) is ambiguous: write one "
+                      "number, e.g. 2.5 or 5/2")
+    text = _MIXED.sub(lambda m: f"({m.group(1)}+{_vulgar(m.group(2))})", text)
+    return _ALONE.sub(lambda m: f"({_vulgar(m.group(0))})", text)
+
+
 def _normalize(text: str) -> str:
-    text = fold_full_width(text)
+    text = _fractions(fold_full_width(text))
     label = LABEL.match(text)
     if label:
         text = text[label.end():]

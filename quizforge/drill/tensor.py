@@ -19,13 +19,39 @@ MAX_TENSOR_CHARS = 4000
 MAX_DIMS = 3
 
 
+def _tuples_as_lists(text: str) -> str:
+    """(3, 0.99) and ((1, 2), (3, 4)), as people write vectors, as [3, 0.99] and
+    [[1, 2], [3, 4]]: a parenthesis group holding a comma of its own becomes brackets, unless
+    it is a function's arguments (max(0, x))."""
+    opened: list[int] = []
+    tuples: set[int] = set()
+    pairs: dict[int, int] = {}
+    for i, ch in enumerate(text):
+        if ch == "(":
+            opened.append(i)
+        elif ch == ")" and opened:
+            pairs[opened.pop()] = i
+        elif ch == "," and opened:
+            start = opened[-1]
+            before = text[:start].rstrip()
+            if not (before and (before[-1].isalnum() or before[-1] == "_")):
+                tuples.add(start)
+    if not tuples:
+        return text
+    chars = list(text)
+    for start in tuples:
+        if start in pairs:
+            chars[start], chars[pairs[start]] = "[", "]"
+    return "".join(chars)
+
+
 def looks_like_tensor(text: str) -> bool:
-    body = LABEL.sub("", fold_full_width(text), count=1).strip()
+    body = _tuples_as_lists(LABEL.sub("", fold_full_width(text), count=1).strip())
     return body.startswith(("[", "array(", "np.array(")) or ";" in body
 
 
 def _strip(text: str) -> str:
-    body = LABEL.sub("", fold_full_width(text), count=1).strip()
+    body = _tuples_as_lists(LABEL.sub("", fold_full_width(text), count=1).strip())
     for prefix in ("np.array(", "numpy.array(", "array("):
         if body.startswith(prefix) and body.endswith(")"):
             body = body[len(prefix):-1].strip()
