@@ -191,6 +191,31 @@ def test_ring_time_terms():
         assert f"{steps * alpha * 1e6:.0f} µs at N = {n}" in back
 
 
+# -- PyTorch defaults the cards name, read from the installed torch's source ----------------
+
+
+def torch_source(relative: str) -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec("torch")
+    if spec is None or spec.origin is None:
+        pytest.skip("torch is not installed")
+    return (Path(spec.origin).parent / relative).read_text(encoding="utf-8")
+
+
+def test_ddp_bucket_default_is_25_mib():
+    src = flat(torch_source("nn/parallel/distributed.py"))
+    assert "a default size of 25 MiB will be used" in src
+    assert "25 MiB by default" in card("ddp-bucketing-why").back
+    assert "about 25 MiB" in card("ddp-bucket-mcq").question
+
+
+def test_checkpoint_preserves_the_rng_state_by_default():
+    src = flat(torch_source("utils/checkpoint.py"))
+    assert re.search(r"preserve_rng_state\(bool, optional\):.*?Default: ``True``", src)
+    assert "preserve_rng_state=True by default" in flat(card("checkpoint-dropout-rng").back)
+
+
 # -- pipeline schedules: a simulation --------------------------------------------------------
 
 
@@ -526,6 +551,31 @@ def test_switch_loss_uniform_and_concentrated():
         assert switch_aux_loss(uniform, alpha) / n == pytest.approx(alpha / n, rel=1e-6)
     assert key(card("switch-aux-uniform-mcq")) == "α"
     assert "α = 10⁻²" in card("switch-load-balancing-loss").back
+
+
+def test_switch_loss_is_never_zero():
+    """A token goes to its most probable expert, so P_i >= f_i/N for every expert and the
+    loss is at least α/N > 0 (the MCQ's reason). Uniform routing gives α, but it is not the
+    exact minimum once f and P come from the same router rows, so no card claims it is."""
+    alpha = 0.01
+    rng = random.Random(5)
+    for n in (2, 4, 16):
+        for _ in range(50):
+            rows = []
+            for _ in range(rng.randint(1, 40)):
+                w = [rng.random() ** 4 for _ in range(n)]
+                rows.append([x / sum(w) for x in w])
+            assert switch_aux_loss(rows, alpha) >= alpha / n - 1e-12
+    # below α: 3/4 of the tokens barely prefer expert 0, 1/4 are sure of expert 1
+    rows = [[0.5 + 1e-9, 0.5 - 1e-9]] * 3 + [[0.0, 1.0]]
+    assert switch_aux_loss(rows, alpha) < alpha
+    assert "smallest" not in card("switch-load-balancing-loss").back
+
+
+def test_switch_initialization_scale():
+    back = flat(card("moe-training-stability").back)
+    s_default, s_switch = 1.0, 0.1
+    assert f"cut {s_default / s_switch:.0f}×, from {s_default} to {s_switch}" in back
 
 
 # -- FLOPs and scaling laws ------------------------------------------------------------------
