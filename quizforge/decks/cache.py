@@ -52,7 +52,7 @@ from quizforge.decks.model import (
 )
 
 # Bump DECK_FORMAT when what a deck file means changes; CACHE_FORMAT when a row's layout does.
-DECK_FORMAT = 2  # 2: explain cards
+DECK_FORMAT = 3  # 2: explain cards; 3: control characters made visible, size caps
 CACHE_FORMAT = 2
 RACY_NS = 2_000_000_000  # coarser than any filesystem clock in use (FAT: 2 s)
 BUSY_TIMEOUT_S = 5.0

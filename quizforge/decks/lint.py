@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import combinations
 
 from quizforge.decks.model import LETTERS, MCQ, Card, Deck, Flashcard, Problem
 
@@ -24,15 +25,21 @@ LONGEST_KEY_MIN_CARDS = 5  # below this many, a long key or two is chance, not a
 # Only prose choices count: among "4", "8", "12", "28" the longest says nothing.
 PROSE_MIN_CHARS = 20  # a card is prose when its longest choice is at least this long
 SHARED_NUMBERS_MIN = 3  # distinct numbers a prompt must have to count as a worked example
+# A prompt's first SHARED_NUMBERS_MAX distinct numbers stand for it in that check: it looks
+# up each subset of them (at most 219 of eight), so a deck is checked in time linear in its
+# cards rather than comparing every pair.
+SHARED_NUMBERS_MAX = 8
 
 # -- letter and position references ------------------------------------------------------
 
 _WORDS = r"(?:choices?|options?|answers?|alternatives?)"
 # A letter as a choice label: "(b)", "b)", or a bare letter not part of a word.
 _LETTER = r"(?:\(\s*([a-z])\s*\)|([a-z])\)|([a-z])(?![\w'’]))"
-# "choice c", "option (b)", "answer: a)", "the answer is d", "choices a and c"
+# "choice c", "option (b)", "answer: a)", "the answer is d", "choices a and c". Every
+# pattern here reads a run of spaces in one way only: `\s*\s*` would try each split of it
+# at each start in it, cubic in a run of blank lines.
 _KEYWORD_LETTER = re.compile(
-    rf"\b{_WORDS}\s*(?::\s*|\s+is\s+|\s+)?{_LETTER}"
+    rf"\b{_WORDS}(?:\s*:\s*|\s+is\s+|\s*){_LETTER}"
     rf"((?:\s*(?:,|and|or|/)\s*{_LETTER})*)",
     re.IGNORECASE,
 )
@@ -40,14 +47,19 @@ _KEYWORD_LETTER = re.compile(
 _PAREN_LETTERS = re.compile(
     r"(?<![\w)\]])\(\s*([a-z])((?:\s*(?:,|and|or|/)\s*[a-z])*)\s*\)", re.IGNORECASE
 )
-# "c) gives ..." at the start of a sentence or line, as choices are labelled on screen.
-_LABEL_AT_START = re.compile(r"(?:^|(?<=[.;:!?\n])\s*)\s*([a-z])\)\s", re.IGNORECASE)
-# "so c is false", "b and d are wrong"
-_LETTER_VERDICT = re.compile(
-    r"(?<![\w'’.−-])([a-z])((?:\s*(?:,|and|or)\s*[a-z])*)\s+(?:is|are)\s+"
-    r"(?:not\s+)?(?:true|false|right|wrong|correct|incorrect|the\s+(?:key|answer))\b",
+# "c) gives ..." at the start of a sentence or line, as choices are labelled on screen:
+# a label whose spaces before it follow the start, a line break or [.;:!?] (`_at_start`).
+_LABEL = re.compile(r"(?<!\w)([a-z])\)\s", re.IGNORECASE)
+_SENTENCE_END = ".;:!?"
+# "so c is false", "b and d are wrong": a list of letters (each list found whole, once),
+# then a verdict right after it.
+_LETTER_LIST = re.compile(r"(?<![\w'’.−-])([a-z])((?:\s*(?:,|and|or)\s*[a-z])*)", re.IGNORECASE)
+_VERDICT = re.compile(
+    r"\s+(?:is|are)\s+(?:not\s+)?(?:true|false|right|wrong|correct|incorrect|"
+    r"the\s+(?:key|answer))\b",
     re.IGNORECASE,
 )
+_CLOSES = re.compile(r"\s*(?:[,.;:!?)]|$)")
 # "the first option", "the last one", "the second choice", "option #2", "the choice above"
 _ORDINALS = r"(?:first|second|third|fourth|fifth|sixth|last|final|penultimate|1st|2nd|3rd|4th)"
 _POSITION = re.compile(
@@ -87,14 +99,13 @@ def position_references(text: str, n_choices: int, choices: Sequence[str] = ()) 
         if not letters or not set(letters) <= labels:
             continue
         paren_or_closed = m.group(1) or m.group(2)
-        after = text[m.end() :]
         several = len(letters) > 1
         # "a" alone after the keyword is a label only if punctuation, the end or a verb
         # follows ("choice a forgets", "answer a."), not a noun ("the option a user").
         if (
             letters[0] == "a"
             and not (paren_or_closed or several)
-            and not (re.match(r"\s*(?:[,.;:!?)]|$)", after) or _VERBISH.match(after))
+            and not (_CLOSES.match(text, m.end()) or _VERBISH.match(text, m.end()))
         ):
             continue
         found.append((m.start(), m.group(0).strip()))
@@ -102,13 +113,16 @@ def position_references(text: str, n_choices: int, choices: Sequence[str] = ()) 
         letters = letters_of([m.group(1)], m.group(2) or "")
         if set(letters) <= labels:
             found.append((m.start(), m.group(0)))
-    for m in _LABEL_AT_START.finditer(text):
-        if m.group(1).lower() in labels:
+    for m in _LABEL.finditer(text):
+        if m.group(1).lower() in labels and _at_start(text, m.start()):
             found.append((m.start(1), m.group(0).strip()))
-    for m in _LETTER_VERDICT.finditer(text):
+    for m in _LETTER_LIST.finditer(text):
+        verdict = _VERDICT.match(text, m.end())
+        if verdict is None:
+            continue
         letters = letters_of([m.group(1)], m.group(2) or "")
         if set(letters) <= labels:
-            found.append((m.start(), m.group(0)))
+            found.append((m.start(), text[m.start() : verdict.end()]))
     for m in _POSITION.finditer(text):
         number = re.search(r"\d+", m.group(0))
         if number and number.group(0) in choices:
@@ -121,6 +135,17 @@ def position_references(text: str, n_choices: int, choices: Sequence[str] = ()) 
             out.append(" ".join(phrase.split()))
             end = start + len(phrase)
     return out
+
+
+def _at_start(text: str, i: int) -> bool:
+    """Whether only spaces stand between the start of `text`, a line break or one of
+    [.;:!?] and position `i`. Each run of spaces is read by the one label after it."""
+    j = i
+    while j > 0 and text[j - 1].isspace():
+        if text[j - 1] == "\n":
+            return True
+        j -= 1
+    return j == 0 or text[j - 1] in _SENTENCE_END
 
 
 def card_errors(card: MCQ) -> list[tuple[str, str]]:
@@ -216,42 +241,68 @@ def _longest_key_warning(deck: Deck, mcqs: list[MCQ]) -> list[Problem]:
 _NUMBER = re.compile(r"(?<![\w.])(?<![^\W\d_][−-])[−-]?\d+(?:\.\d+)?(?![\w])")
 
 
-def prompt_numbers(card: Card) -> frozenset[str]:
-    """The distinct numbers in a card's prompt (front or question), normalised."""
+def prompt_numbers(card: Card, limit: int | None = None) -> frozenset[str]:
+    """The distinct numbers in a card's prompt (front or question), normalised; only the
+    first `limit` of them when given."""
     if isinstance(card, Flashcard):
         text = card.front
     elif isinstance(card, MCQ):
         text = card.question
     else:
         return frozenset()
-    out = set()
+    out: dict[str, None] = {}
     for m in _NUMBER.finditer(text):
-        out.add(f"{float(m.group(0).replace('−', '-')) + 0.0:g}")  # + 0.0: "−0" is 0
+        out[f"{float(m.group(0).replace('−', '-')) + 0.0:g}"] = None  # + 0.0: "−0" is 0
+        if limit is not None and len(out) >= limit:
+            break
     return frozenset(out)
 
 
 def _shared_numbers_warnings(deck: Deck) -> list[Problem]:
     """A card whose prompt's numbers (at least SHARED_NUMBERS_MIN distinct) all appear in
-    an earlier card's prompt, or the other way round: one worked example, asked twice."""
+    an earlier card's prompt, or the other way round: one worked example, asked twice.
+
+    Linear in the cards: each card's numbers (its first SHARED_NUMBERS_MAX) are a sorted
+    tuple; `sets` maps each earlier card's tuple to the first card with it, and `subsets`
+    each subset of SHARED_NUMBERS_MIN or more of those numbers to the first card having it.
+    An earlier card's numbers are a subset of this card's when one of this card's subsets
+    is in `sets`; a superset when this card's own tuple is in `subsets`. Which earlier card
+    is named when several match: the first in the deck (as comparing pairwise in order
+    would give), found by the smallest card index among the matches."""
     out = []
-    seen: list[tuple[Card, frozenset[str]]] = []
+    cards: list[Card] = []
+    sets: dict[tuple[str, ...], int] = {}
+    subsets: dict[tuple[str, ...], int] = {}
     for card in deck.cards:
-        numbers = prompt_numbers(card)
-        if len(numbers) >= SHARED_NUMBERS_MIN:
-            for earlier, theirs in seen:
-                if numbers <= theirs or theirs <= numbers:
-                    same = ", ".join(sorted(numbers & theirs, key=float))
-                    out.append(
-                        _warning(
-                            deck,
-                            card.line,
-                            f"deck '{deck.id}': card '{card.id}' uses the numbers of card "
-                            f"'{earlier.id}' (line {earlier.line}: {same}), so its answer can be "
-                            f"remembered rather than worked out; change the numbers",
-                        )
-                    )
-                    break
-            seen.append((card, numbers))
+        numbers = tuple(sorted(prompt_numbers(card, SHARED_NUMBERS_MAX)))
+        if len(numbers) < SHARED_NUMBERS_MIN:
+            continue
+        mine = [
+            combo
+            for size in range(SHARED_NUMBERS_MIN, len(numbers) + 1)
+            for combo in combinations(numbers, size)
+        ]
+        matches = [sets[c] for c in mine if c in sets]
+        if numbers in subsets:
+            matches.append(subsets[numbers])
+        if matches:
+            earlier = cards[min(matches)]
+            theirs = prompt_numbers(earlier, SHARED_NUMBERS_MAX)
+            same = ", ".join(sorted(theirs.intersection(numbers), key=float))
+            out.append(
+                _warning(
+                    deck,
+                    card.line,
+                    f"deck '{deck.id}': card '{card.id}' uses the numbers of card "
+                    f"'{earlier.id}' (line {earlier.line}: {same}), so its answer can be "
+                    f"remembered rather than worked out; change the numbers",
+                )
+            )
+        index = len(cards)
+        cards.append(card)
+        sets.setdefault(numbers, index)
+        for combo in mine:
+            subsets.setdefault(combo, index)
     return out
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from quizforge.controls import visible
 from quizforge.decks.model import (
     MCQ,
     Card,
@@ -52,12 +53,17 @@ LIST_FIELDS = {"flashcard": (), "mcq": ("choices",), "formula": ("mistakes",), "
 ENTRY_FIELDS = ("id", "of", *dict.fromkeys(
     f for t in TEXT_FIELDS for f in (*TEXT_FIELDS[t], *LIST_FIELDS[t])))
 TOP_FIELDS = ("overlay", "language", "cards")
+# An overlay's list has as many items as the card's (at most 26 choices, 20 mistakes, 6
+# points): anything longer is refused before it is read.
+MAX_LIST_ITEMS = 26
+SUGGESTIONS_MAX = 20  # unknown card ids per overlay given a did-you-mean
 
 # A choice named by letter or position in Chinese prose: 選項 b, 答案是 c, 第一個選項, 最後一項.
+# Each run of spaces is read one way only (`\s*x?\s*` would try every split of a long one).
 _ZH_POSITION = re.compile(
-    r"(?:選項|答案(?:是|為)?|選)\s*[(（]?\s*[a-zA-Z]\s*[)）]?(?![a-zA-Z])"
-    r"|第\s*[一二三四五六1-6]\s*(?:個|項)?\s*(?:選項|答案|項)"
-    r"|最後\s*(?:一)?\s*(?:個)?\s*(?:選項|項)"
+    r"(?:選項|答案(?:是|為)?|選)\s*(?:[(（]\s*)?[a-zA-Z]\s*[)）]?(?![a-zA-Z])"
+    r"|第\s*[一二三四五六1-6]\s*(?:(?:個|項)\s*)?(?:選項|答案|項)"
+    r"|最後\s*(?:一\s*)?(?:個\s*)?(?:選項|項)"
     r"|以上皆(?:是|非)"
 )
 
@@ -188,7 +194,11 @@ def parse_overlay(text: str, path: Path) -> ParsedOverlay:
                         for i in value.value):
                     add(_line(value), f"'{fname}' must be a list of non-empty texts")
                     continue
-                lists.append((fname, tuple(i.value.strip() for i in value.value)))
+                if checker.too_many(value, f"'{fname}'", MAX_LIST_ITEMS) or any(
+                        checker.too_long(i, f"item {n} of '{fname}'", i.value.strip())
+                        for n, i in enumerate(value.value, 1)):
+                    continue
+                lists.append((fname, tuple(visible(i.value.strip()) for i in value.value)))
             else:
                 got = checker.text(fields, fname, required=True)
                 if isinstance(got, str):
@@ -235,10 +245,13 @@ def check_overlay(overlay: Overlay, deck: Deck | None) -> tuple[list[Problem], l
     cards = {c.id: c for c in deck.cards}
     problems: list[Problem] = []
     warnings: list[Problem] = []
+    suggestions = SUGGESTIONS_MAX
     for entry in overlay.entries:
         card = cards.get(entry.id)
         if card is None:
-            close = did_you_mean(entry.id, list(cards))
+            # Each suggestion reads every card id: only the first few unknown ids get one.
+            close = did_you_mean(entry.id, list(cards)) if suggestions > 0 else None
+            suggestions -= 1
             hint = f" (did you mean '{close}'?)" if close else ""
             problems.append(Problem(path, entry.line,
                                     f"deck '{deck.id}' has no card '{entry.id}'{hint}"))

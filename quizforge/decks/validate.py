@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from quizforge.controls import visible
 from quizforge.decks.lint import card_errors
 from quizforge.decks.model import (
     CARD_TYPES,
@@ -73,6 +74,22 @@ CARD_REQUIRED = {
     "explain": ("id", "question", "points"),
 }
 MISTAKE_FIELDS = ("answer", "message")
+# What one card (or the deck's header) may hold, so that no file makes the checks slow:
+# they are linear in what they read, and these bound what each field can make them read.
+MAX_TEXT = 5_000  # characters of one text field, choice, point, tag or formula
+MAX_TAGS = 50  # tags of one card or deck
+MAX_MISTAKES = 20  # mistakes of one formula card (each is compared with the others)
+MAX_VARIABLES = 10  # variables of one formula card
+# What YAML aliases (*name) repeat is checked once per repetition: it may weigh at most as
+# much as the file's own nodes, or ALIAS_BUDGET_MIN when that is more. A node weighs
+# NODE_WEIGHT plus the characters of its text.
+ALIAS_BUDGET_MIN = 200_000
+NODE_WEIGHT = 16
+SHOWN_CHARS = 60  # of a value quoted in a message
+# What may be an alias: `*` at the start of a node, then a name. Text such as "a *b" matches
+# too (the file is then walked for nothing); no alias can fail to match.
+_ALIAS = re.compile(r"(?<![^\s\[{,])\*[^\s\[\]{},]")
+SUGGESTIONS_MAX = 100  # did-you-means per file (each costs a fuzzy match over the options)
 MIN_CHOICES, MAX_CHOICES = 2, len(LETTERS)
 DIFFICULTIES = (1, 2, 3)
 
@@ -140,6 +157,44 @@ def _suggest_id(bad: str) -> str:
     return f" (try '{fixed}')" if fixed and _ID_RE.match(fixed) else ""
 
 
+def _short(value: str) -> str:
+    """A value as quoted in a message: visible, and cut to SHOWN_CHARS characters."""
+    value = visible(value)
+    return value if len(value) <= SHOWN_CHARS else value[: SHOWN_CHARS - 1] + "…"
+
+
+def _alias_weights(root: Node) -> tuple[int, int] | None:
+    """(own, expanded) weight of the document: each node counted once, and once per place
+    it appears (an alias repeats its node there); None when an alias refers to a node that
+    contains it. Linear in the nodes: each node's expanded weight is computed once."""
+    expanded: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    own = 0
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if isinstance(node, ScalarNode):
+            if key not in expanded:
+                expanded[key] = NODE_WEIGHT + len(node.value)
+                own += expanded[key]
+            continue
+        children = (
+            [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else node.value
+        )
+        if children_done:
+            expanded[key] = NODE_WEIGHT + sum(expanded[id(c)] for c in children)
+            open_nodes.discard(key)
+            own += NODE_WEIGHT
+        elif key in open_nodes:
+            return None  # an ancestor: `&a [*a]`
+        elif key not in expanded:
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(children))
+    return own, expanded[id(root)]
+
+
 def _letter_range(n: int) -> str:
     return f"a-{LETTERS[n - 1]}"
 
@@ -162,6 +217,14 @@ class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.result = ParsedDeck(path)
+        self.suggestions = SUGGESTIONS_MAX
+
+    def suggest(self, word: str, options: Sequence[str]) -> str | None:
+        """`did_you_mean`, for the file's first SUGGESTIONS_MAX unknown words."""
+        if len(word) > SHOWN_CHARS or self.suggestions <= 0:
+            return None
+        self.suggestions -= 1
+        return did_you_mean(word, options)
 
     def add(self, line: int, message: str) -> None:
         self.result.problems.append(Problem(self.path, line, message))
@@ -188,6 +251,20 @@ class _Checker:
             return None
         if root is None:
             self.add(1, "deck file is empty")
+            return None
+        if "&" not in text or not _ALIAS.search(text):
+            return root  # no alias, nothing repeated: most decks
+        weights = _alias_weights(root)
+        if weights is None:
+            self.add(1, "invalid YAML: an alias (*name) refers to a node that contains it")
+            return None
+        own, expanded = weights
+        budget = max(own, ALIAS_BUDGET_MIN)
+        if expanded - own > budget:
+            self.add(1, f"aliases (*name) repeat too much: {expanded - own:,} units of text "
+                        f"more to check, over this file's budget of {budget:,} (as much as "
+                        f"the file's own text, or {ALIAS_BUDGET_MIN:,})")
+            return None
         return root
 
     def fields(self, node: MappingNode) -> Fields:
@@ -203,7 +280,7 @@ class _Checker:
             name = key.value
             if name in out:
                 first = _line(out[name][0])
-                self.add(_line(key), f"duplicate key '{name}' (first at line {first})")
+                self.add(_line(key), f"duplicate key '{_short(name)}' (first at line {first})")
                 continue
             out[name] = (key, value)
         return out
@@ -224,7 +301,24 @@ class _Checker:
                 self.add(_line(key), f"required field '{name}' is empty")
                 return BAD
             return None
-        return value
+        if self.too_long(node, f"'{name}'", value):
+            return BAD
+        return visible(value)
+
+    def too_long(self, node: Node, what: str, value: str) -> bool:
+        """Report a text longer than MAX_TEXT characters."""
+        if len(value) <= MAX_TEXT:
+            return False
+        self.add(_line(node), f"{what} is too long: {len(value):,} characters (at most "
+                              f"{MAX_TEXT:,})")
+        return True
+
+    def too_many(self, node: SequenceNode, what: str, limit: int) -> bool:
+        """Report a list of more than `limit` items (nothing in it is checked then)."""
+        if len(node.value) <= limit:
+            return False
+        self.add(_line(node), f"{what} has {len(node.value):,} items (at most {limit:,})")
+        return True
 
     def ident(self, fields: Fields, name: str, what: str) -> str | None | _Bad:
         value = self.text(fields, name, required=True)
@@ -232,7 +326,8 @@ class _Checker:
             line = _line(fields[name][1])
             self.add(
                 line,
-                f"invalid {what} id '{value}': use only a-z, 0-9 and '-'{_suggest_id(value)}",
+                f"invalid {what} id '{_short(value)}': use only a-z, 0-9 and "
+                f"'-'{_suggest_id(value[:SHOWN_CHARS])}",
             )
             return BAD
         return value
@@ -244,7 +339,9 @@ class _Checker:
         if not isinstance(node, SequenceNode):
             self.add(_line(node), f"'tags' must be a list of strings, got {_kind(node)}")
             return BAD
-        tags: list[str] = []
+        if self.too_many(node, "'tags'", MAX_TAGS):
+            return BAD
+        tags: dict[str, None] = {}  # ordered, and a repeat is found at once
         ok = True
         for i, item in enumerate(node.value, 1):
             if not isinstance(item, ScalarNode):
@@ -253,8 +350,10 @@ class _Checker:
             elif item.tag == _NULL or not item.value.strip():
                 self.add(_line(item), f"tag #{i} is empty")
                 ok = False
-            elif item.value.strip() not in tags:
-                tags.append(item.value.strip())
+            elif self.too_long(item, f"tag #{i}", item.value.strip()):
+                ok = False
+            else:
+                tags[visible(item.value.strip())] = None
         return tuple(tags) if ok else BAD
 
     def choices(self, fields: Fields) -> tuple[str, ...] | _Bad | None:
@@ -271,7 +370,8 @@ class _Checker:
         if n < MIN_CHOICES:
             self.add(_line(node), f"'choices' must have at least {MIN_CHOICES} choices, got {n}")
         elif n > MAX_CHOICES:
-            self.add(_line(node), f"'choices' must have at most {MAX_CHOICES} choices, got {n}")
+            self.add(_line(node), f"'choices' must have at most {MAX_CHOICES} choices, got {n:,}")
+            return BAD
         choices: list[str] = []
         first_at: dict[str, int] = {}
         ok = MIN_CHOICES <= n <= MAX_CHOICES
@@ -285,10 +385,16 @@ class _Checker:
             if not value:
                 self.add(_line(item), f"{label} is empty")
                 ok = False
-            elif value in first_at:
+                continue
+            if self.too_long(item, label, value):
+                ok = False
+                continue
+            value = visible(value)
+            if value in first_at:
                 first = LETTERS[first_at[value]]
                 self.add(
-                    _line(item), f"duplicate choice '{value}' (choices {first} and {LETTERS[i]})"
+                    _line(item),
+                    f"duplicate choice '{_short(value)}' (choices {first} and {LETTERS[i]})",
                 )
                 ok = False
             else:
@@ -324,7 +430,7 @@ class _Checker:
             letter = raw.lower()
             if len(letter) != 1 or letter not in LETTERS:
                 hint = " (write [a, c] for several)" if "," in raw else span
-                self.add(_line(item), f"answer '{raw}' is not a choice letter{hint}")
+                self.add(_line(item), f"answer '{_short(raw)}' is not a choice letter{hint}")
                 ok = False
                 continue
             index = LETTERS.index(letter)
@@ -352,10 +458,10 @@ class _Checker:
     ) -> str | None | _Bad:
         value = self.text(fields, name, required)
         if isinstance(value, str) and value not in options:
-            close = did_you_mean(value, options)
+            close = self.suggest(value, options)
             hint = f"did you mean '{close}'?" if close else f"expected one of {', '.join(options)}"
             where = f" {where}" if where else ""
-            self.add(_line(fields[name][1]), f"unknown {what} '{value}'{where} ({hint})")
+            self.add(_line(fields[name][1]), f"unknown {what} '{_short(value)}'{where} ({hint})")
             return BAD
         return value
 
@@ -365,7 +471,7 @@ class _Checker:
         node = fields[name][1]
         if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
             return node.value.lower() in ("true", "yes", "on", "y")
-        got = f"'{node.value}'" if isinstance(node, ScalarNode) else _kind(node)
+        got = f"'{_short(node.value)}'" if isinstance(node, ScalarNode) else _kind(node)
         self.add(_line(node), f"'{name}' must be true or false, got {got}")
         return BAD
 
@@ -389,14 +495,14 @@ class _Checker:
         for name, (key, _) in fields.items():
             if name in allowed:
                 continue
-            close = did_you_mean(name, allowed)
+            close = self.suggest(name, allowed)
             if close:
                 hint = f" (did you mean '{close}'?)"
             elif name in elsewhere:
                 hint = f" (only {elsewhere[name]} cards have it)"
             else:
                 hint = ""
-            self.add(_line(key), f"unknown field '{name}' {where}{hint}")
+            self.add(_line(key), f"unknown field '{_short(name)}' {where}{hint}")
 
     def missing(self, fields: Fields, required: Sequence[str], line: int, where: str) -> None:
         for name in required:
@@ -463,7 +569,8 @@ class _Checker:
         fields = self.fields(node)
         card_id = self.ident(fields, "id", "card")
         id_node = fields.get("id", (None, node))[1]
-        raw_id = id_node.value.strip() if isinstance(id_node, ScalarNode) and "id" in fields else ""
+        raw_id = (_short(id_node.value.strip()) if isinstance(id_node, ScalarNode)
+                  and "id" in fields else "")
         where = f"in card '{raw_id}'" if raw_id else f"in card #{number}"
         if isinstance(card_id, str):
             if card_id in first_id_line:
@@ -582,7 +689,10 @@ class _Checker:
         n = len(node.value)
         ok = MIN_POINTS <= n <= MAX_POINTS
         if not ok:
-            self.add(_line(node), f"'points' must have {MIN_POINTS} to {MAX_POINTS} points, got {n}")
+            self.add(_line(node), f"'points' must have {MIN_POINTS} to {MAX_POINTS} points, "
+                                  f"got {n:,}")
+            if n > MAX_POINTS:
+                return BAD
         points: list[str] = []
         first_at: dict[str, int] = {}
         for i, item in enumerate(node.value, 1):
@@ -594,8 +704,14 @@ class _Checker:
             if not value:
                 self.add(_line(item), f"point {i} is empty")
                 ok = False
-            elif value in first_at:
-                self.add(_line(item), f"duplicate point '{value}' (points {first_at[value]} and {i})")
+                continue
+            if self.too_long(item, f"point {i}", value):
+                ok = False
+                continue
+            value = visible(value)
+            if value in first_at:
+                self.add(_line(item), f"duplicate point '{_short(value)}' (points {first_at[value]} "
+                                      f"and {i})")
                 ok = False
             else:
                 first_at[value] = i
@@ -615,6 +731,8 @@ class _Checker:
             self.add(_line(node), f"'variables' must be a list of names such as [z] or [x, w], "
                                   f"got {_kind(node)}")
             return BAD
+        if self.too_many(node, "'variables'", MAX_VARIABLES):
+            return BAD
         names: list[str] = []
         ok = True
         for i, item in enumerate(node.value, 1):
@@ -626,7 +744,7 @@ class _Checker:
             name = item.value.strip()
             why = variable_problem(name)
             if why:
-                self.add(_line(item), f"variable '{name}' cannot be used: {why}")
+                self.add(_line(item), f"variable '{_short(name)}' cannot be used: {why}")
                 ok = False
             elif name.lower() in (n.lower() for n in names):
                 self.add(_line(item), f"variable '{name}' is declared twice (names are read "
@@ -648,13 +766,13 @@ class _Checker:
         ok = True
         for name, (key, value) in self.fields(node).items():
             if isinstance(variables, tuple) and name not in variables:
-                self.add(_line(key), f"'domain' names '{name}', which is not one of the card's "
+                self.add(_line(key), f"'domain' names '{_short(name)}', which is not one of the card's "
                                      f"variables ({', '.join(variables)})")
                 ok = False
                 continue
             bounds = self.bounds(value)
             if bounds is None:
-                self.add(_line(value), f"the domain of '{name}' must be [low, high] with two "
+                self.add(_line(value), f"the domain of '{_short(name)}' must be [low, high] with two "
                                        "numbers, low < high")
                 ok = False
                 continue
@@ -687,6 +805,8 @@ class _Checker:
         if not isinstance(node, SequenceNode):
             self.add(_line(node), "'mistakes' must be a list of {answer, message} entries, got "
                                   f"{_kind(node)}")
+            return BAD
+        if self.too_many(node, "'mistakes'", MAX_MISTAKES):
             return BAD
         out: list[tuple[str, str]] = []
         ok = True
@@ -746,8 +866,10 @@ class _Checker:
                          f"undefined at {at}: give 'domain' ranges where it is defined")
                 want = []
         node = fields["mistakes"][1] if "mistakes" in fields else None
+        if not isinstance(node, SequenceNode) or len(node.value) > MAX_MISTAKES:
+            node = None  # too many: reported by `mistakes`, and not compared pairwise
         seen: list[tuple[str, list[float]]] = []
-        for item in node.value if isinstance(node, SequenceNode) else ():
+        for item in node.value if node is not None else ():
             if not isinstance(item, MappingNode):
                 continue
             entry = {k.value: v for k, v in item.value if isinstance(k, ScalarNode)}
@@ -755,6 +877,9 @@ class _Checker:
             if not isinstance(slip_node, ScalarNode) or not slip_node.value.strip():
                 continue  # reported by `mistakes`
             formula = slip_node.value.strip()
+            if len(formula) > MAX_TEXT:
+                continue  # reported by `mistakes`
+            formula = visible(formula)
             try:
                 slip = read_formula(formula, variables)
             except AnswerRejected as e:
