@@ -37,10 +37,9 @@ class _Group(TyperGroup):
 
 
 def _error_exit(e: Exception) -> typer.Exit:
-    from rich.markup import escape
+    from quizforge.cli.common import fail
 
-    err.print(f"[bold red]Error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
-    return typer.Exit(1)
+    return fail(str(e))  # as text: an error may quote a path or deck text
 
 
 def _print_store_notices() -> None:

@@ -90,8 +90,14 @@ def deck_dirs(extra: list[Path] | None = None) -> list[Path]:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print a one-line error on stderr and return the Exit to raise."""
-    err.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print a one-line error on stderr and return the Exit to raise. The message is text,
+    never markup: it may quote a path or deck text ("[/]" in a folder's name)."""
+    from rich.text import Text
+
+    from quizforge.controls import visible
+
+    err.print(Text.assemble(("Error:", "bold red"), " ", visible(message)), highlight=False,
+              soft_wrap=True)
     return typer.Exit(code)
 
 

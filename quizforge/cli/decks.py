@@ -96,19 +96,26 @@ def deck_rows(
 def display_path(path: Path | str, bundled: Path | None = None) -> str:
     """A path to show a person: bundled decks by file name, then relative to the current
     folder, or to home as ~, when it is inside them."""
+    from quizforge.controls import visible
+
     path = Path(path)
     if bundled is not None and path.parent == bundled:
-        return f"(bundled) {path.name}"
+        return f"(bundled) {visible(path.name)}"
     if not path.is_absolute():
-        return str(path)
+        return visible(str(path))
     for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
         if path.is_relative_to(base) and base != Path(base.anchor):
-            return prefix + str(path.relative_to(base))
-    return str(path)
+            return prefix + visible(str(path.relative_to(base)))
+    return visible(str(path))
 
 
 def decks_table(rows: Sequence[Mapping[str, Any]], bundled: Path | None = None) -> RenderableType:
+    """Every cell is a `Text`: a deck's name or folder is shown as typed, never read as
+    markup (a "[/]" in it would stop the table; "[link=…]" would make a hyperlink)."""
     from rich.table import Table
+    from rich.text import Text
+
+    from quizforge.controls import visible
 
     base = {"id", "name", "path", "cards", "description", "tags"}
     extra = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in base]
@@ -123,7 +130,8 @@ def decks_table(rows: Sequence[Mapping[str, Any]], bundled: Path | None = None) 
     for r in rows:
         counts = [str(r["cards"].get(t, 0)) for t, _ in COUNT_COLUMNS]
         more = ["" if r.get(k) is None else str(r[k]) for k in extra]
-        table.add_row(r["id"], r["name"], *counts, *more, display_path(r["path"], bundled))
+        cells = [r["id"], r["name"], *counts, *more, display_path(r["path"], bundled)]
+        table.add_row(*(Text(visible(c)) for c in cells))
     return table
 
 
@@ -140,7 +148,10 @@ def validation_summary(result: LoadResult) -> str:
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:
-    return {"path": str(problem.path), "line": problem.line, "message": problem.message}
+    from quizforge.controls import visible
+
+    return {"path": visible(str(problem.path)), "line": problem.line,
+            "message": visible(problem.message)}
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -186,15 +197,15 @@ def decks_command(decks: DeckDirs = None, as_json: JsonFlag = False) -> None:
 def _warn_empty_folders(extra_dirs: Iterable[Path] | None) -> None:
     """A folder the user named (QUIZFORGE_DECKS, --decks) with no deck file in it is a
     warning: it is most likely the wrong folder."""
+    from quizforge.controls import visible
     from quizforge.decks.loader import deck_files
     from quizforge.paths import env_deck_dirs
 
     for folder in dict.fromkeys([*env_deck_dirs(), *deck_dirs(list(extra_dirs or []))]):
         folder = Path(folder).expanduser()
         if folder.is_dir() and not deck_files([folder])[0]:
-            err.print(
-                f"warning: no deck files in {folder}", markup=False, highlight=False, soft_wrap=True
-            )
+            err.print(f"warning: no deck files in {visible(str(folder))}", markup=False,
+                      highlight=False, soft_wrap=True)
 
 
 def _sync_changed_decks(db, listed: Sequence[DeckInfo], now) -> None:

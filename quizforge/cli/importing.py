@@ -82,8 +82,10 @@ def import_command(
     if as_json:
         print(json.dumps(summary, ensure_ascii=False))
         return
+    from quizforge.controls import visible
+
     for line in summary_lines(summary, out_dir, imported.has_history and not with_history):
-        out.print(line, markup=False, highlight=False)
+        out.print(visible(line), markup=False, highlight=False)
 
 
 def _refuse_taken_id(deck: str, target: Path, out_dir: Path) -> None:

@@ -336,9 +336,12 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        """As printed: a path or message with control characters in it shows them (␛)."""
+        from quizforge.controls import visible
+
         if self.line <= 0:
-            return f"{self.path}: {self.message}"
-        return f"{self.path}:{self.line}: {self.message}"
+            return visible(f"{self.path}: {self.message}")
+        return visible(f"{self.path}:{self.line}: {self.message}")
 
 
 @dataclass

@@ -24,6 +24,27 @@ SUFFIXES = {".apkg": "package", ".colpkg": "package", ".csv": "text", ".tsv": "t
 
 
 def read_source(path: Path) -> Imported:
+    """The cards of `path`, their text with every control character made visible (an
+    escape sequence in a card would otherwise be written into the deck, then shown)."""
+    return _visible(_read_source(path))
+
+
+def _visible(imported: Imported) -> Imported:
+    from dataclasses import replace
+
+    from quizforge.controls import visible
+
+    imported.name = visible(imported.name)
+    imported.cards = [
+        replace(c, front=visible(c.front), back=visible(c.back),
+                explanation=None if c.explanation is None else visible(c.explanation),
+                tags=tuple(visible(t) for t in c.tags))
+        for c in imported.cards
+    ]
+    return imported
+
+
+def _read_source(path: Path) -> Imported:
     if not path.exists():
         raise ImportFileError(f"no such file: {path}")
     if path.is_dir():
