@@ -78,12 +78,14 @@ def deck_rows(
 ) -> list[dict[str, Any]]:
     """One JSON-ready row per deck; `extra` maps a deck id to more fields for its row
     (the store adds new/due/reviews this way), which the table shows as extra columns."""
+    from quizforge.controls import visible
+
     rows = []
     for deck in decks:
         row: dict[str, Any] = {
             "id": deck.id,
             "name": deck.name,
-            "path": str(deck.path),
+            "path": visible(str(deck.path)),
             "cards": deck.counts(),
             "description": deck.description,
             "tags": list(deck.tags),
@@ -283,8 +285,10 @@ def validate_command(
         }
         out.print_json(json.dumps(doc, ensure_ascii=False))
     else:
-        for problem in [*result.problems, *warnings]:
-            out.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        listed = [*result.problems, *warnings]
+        if listed:  # one print: a file can have tens of thousands of problems
+            out.print("\n".join(map(str, listed)), markup=False, highlight=False,
+                      soft_wrap=True)
         style = "bold red" if result.problems else "green"
         summary = validation_summary(result)
         if checked.files and not result.problems:

@@ -89,7 +89,10 @@ def report(
     for path, kind in ((html, "html"), (svg, "svg")):
         if path is not None:
             _export(view, path, kind, title_line(result).plain)
-            (err if as_json else out).print(f"Wrote {path}", highlight=False)
+            from quizforge.controls import visible
+
+            (err if as_json else out).print(f"Wrote {visible(str(path))}", markup=False,
+                                            highlight=False)
 
 
 def _note_long_refresh(db, scheduler) -> None:
