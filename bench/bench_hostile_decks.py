@@ -14,6 +14,9 @@ as "> N s". The files are the ones the issue measured:
 - tags-40k: one card with 40,000 tags;
 - mistakes-2000: a formula card with 2,000 mistakes (each compared with every earlier one);
 - numbers-20k: 20,000 cards whose prompts have three numbers each (every pair compared);
+- numbers8-20k: the same with eight numbers each (the most subsets a card is looked up by);
+- lint-1mb, lint-spaces-1mb: 1 MB of MCQs whose explanations (5,000 characters each) are
+  lists of letters ("a, a, …") or keywords followed by runs of spaces;
 - line-1mb / line-NNmb: one card whose front is a single line of 1 MB / --big-mb MB;
 - fields-20k: one card with 20,000 unknown fields (each gets a did-you-mean);
 - controls: every C0 and C1 control character in a card's text (checks the output stays
@@ -69,6 +72,25 @@ def many_numbers(n: int = 20_000) -> str:
     return "deck: hostile\nname: Hostile\ncards:\n" + cards
 
 
+def many_numbers_each(n: int = 20_000, k: int = 8) -> str:
+    """Cards whose prompts have `k` numbers each, none a subset of another's."""
+    cards = "".join(
+        f"  - {{id: c{i}, front: 'Take {', '.join(str(i * k + j) for j in range(k))}.', back: b}}\n"
+        for i in range(n))
+    return "deck: hostile\nname: Hostile\ncards:\n" + cards
+
+
+def lint_heavy(mb: float = 1, pattern: str = "a, ") -> str:
+    """MCQs whose explanations (5,000 characters, the cap) are lists of choice letters:
+    the letter-verdict pattern was quadratic in such a list."""
+    body = (pattern * 5000)[:4990] + "x"
+    card = ("  - {id: cID, type: mcq, question: q, choices: [one, two], answer: a, "
+            f"explanation: '{body}'}}\n")
+    n = int(mb * 1_000_000 / len(card))
+    return "deck: hostile\nname: Hostile\ncards:\n" + "".join(
+        card.replace("cID", f"c{i}") for i in range(n))
+
+
 def long_line(mb: float = 1) -> str:
     body = "word " * int(mb * 1_000_000 / 5)
     return f"deck: hostile\nname: Hostile\ncards:\n  - id: c\n    front: {body}\n    back: b\n"
@@ -93,6 +115,9 @@ def cases(big_mb: float) -> dict[str, Callable[[], str]]:
         "tags-40k": many_tags,
         "mistakes-2000": many_mistakes,
         "numbers-20k": many_numbers,
+        "numbers8-20k": many_numbers_each,
+        "lint-1mb": lint_heavy,
+        "lint-spaces-1mb": lambda: lint_heavy(1, "choice" + " " * 40),
         "line-1mb": long_line,
         f"line-{big_mb:g}mb": lambda: long_line(big_mb),
         "fields-20k": many_fields,
