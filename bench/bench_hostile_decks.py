@@ -105,7 +105,8 @@ def controls() -> str:
     chars = "".join(f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]
                     if c not in (0x09, 0x0A))
     return ("deck: hostile\nname: \"Hostile \\e]0;pwned\\a\\e[2J\"\ncards:\n  - id: c\n"
-            f"    front: \"{chars}\"\n    back: b\n  - id: d\n    front: f\n")
+            f"    front: \"{chars}\"\n    back: b\n    \"\\e]0;pwned\\a{chars}\": 1\n"
+            "  - id: d\n    front: f\n")
 
 
 def cases(big_mb: float) -> dict[str, Callable[[], str]]:
