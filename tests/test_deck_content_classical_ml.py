@@ -8,6 +8,7 @@ linear-algebra fact, a count for an impurity. Never against the card itself.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 import re
@@ -251,6 +252,34 @@ def test_entropy_worked():
     assert "1 nat = 1/ln 2 bits" in back  # log₂x = ln x / ln 2
 
 
+def huffman_mean_length(probs) -> float:
+    """Expected codeword length of a binary Huffman code: each merge adds its mass once."""
+    heap = list(probs)
+    heapq.heapify(heap)
+    total = 0.0
+    while len(heap) > 1:
+        a, b = heapq.heappop(heap), heapq.heappop(heap)
+        total += a + b
+        heapq.heappush(heap, a + b)
+    return total
+
+
+def test_entropy_bounds_the_code_length():
+    # entropy-worked: no lossless code beats H bits per draw, and coding blocks of draws
+    # approaches H. (½, ¼, ¼) reaches it exactly; Bernoulli(0.1) only with long blocks.
+    assert huffman_mean_length([0.5, 0.25, 0.25]) == pytest.approx(entropy([0.5, 0.25, 0.25], 2))
+    p = 0.1
+    h = entropy([p, 1 - p], 2)
+    per_draw = []
+    for n in (1, 2, 4, 8):
+        blocks = [p ** k * (1 - p) ** (n - k) for k in range(n + 1) for _ in range(math.comb(n, k))]
+        per_draw.append(huffman_mean_length(blocks) / n)
+    assert all(v >= h for v in per_draw) and per_draw == sorted(per_draw, reverse=True)
+    assert per_draw[0] == 1 and per_draw[-1] - h < 0.1 < per_draw[0] - h
+    back = flat(card("entropy-worked").back)
+    assert "No lossless code averages fewer than H bits per draw" in back
+
+
 def test_cross_entropy_decomposition_numbers():
     p, q = [0.5, 0.5], [0.25, 0.75]
     ce = -sum(a * math.log(b) for a, b in zip(p, q))
@@ -487,7 +516,8 @@ def test_gini_entropy_worked_split():
     text = flat(back)
     assert f"Gini = 1 − 0.5² − 0.5² = {gini(parent):g}" in text
     assert f"Gini = 1 − {0.8**2:.2f} − {0.2**2:.2f} = {gini((4, 1)):.2f}" in text
-    assert f"(5/10 each): Gini decrease 0.5 − 0.32 = {impurity_drop(parent, kids, gini):.2f}" in text
+    drop = impurity_drop(parent, kids, gini)
+    assert f"(5/10 each): Gini decrease 0.5 − 0.32 = {drop:.2f}" in text
 
 
 def test_misclassification_cannot_tell_the_splits_apart():
