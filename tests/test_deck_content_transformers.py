@@ -355,6 +355,32 @@ def test_weight_tying_saving():
     assert "38.6M for a 50,257-token vocabulary at d = 768" in card("weight-tying").back
 
 
+def test_weight_tying_update_rows():
+    # Untied: the input embedding's gradient touches only the input words' rows, the output
+    # layer's gradient touches every row; a tied matrix gets gradient in every row.
+    import torch
+
+    vocab, d = 10, 4
+    tokens, target = torch.tensor([2, 7]), torch.tensor([3, 5])
+
+    def grads(tied):
+        emb = torch.nn.Embedding(vocab, d)
+        out = torch.nn.Linear(d, vocab, bias=False)
+        if tied:
+            out.weight = emb.weight
+        torch.nn.functional.cross_entropy(out(emb(tokens)), target).backward()
+        return emb.weight.grad, out.weight.grad
+
+    emb_grad, out_grad = grads(tied=False)
+    assert set(emb_grad.abs().sum(1).nonzero().flatten().tolist()) == {2, 7}
+    assert (out_grad.abs().sum(1) > 0).all()
+    tied_grad, _ = grads(tied=True)
+    assert (tied_grad.abs().sum(1) > 0).all()
+    back = card("weight-tying").back
+    assert "whose rows are all updated at every step" in back
+    assert "updates only the rows of the words in the input" in back
+
+
 # -- FLOPs -------------------------------------------------------------------------------------
 
 
