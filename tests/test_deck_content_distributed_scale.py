@@ -237,6 +237,8 @@ def test_dataparallel_no_sync_and_fsdp_behaviour_from_the_docstrings():
     assert "``HYBRID_SHARD``: Apply ``FULL_SHARD`` within a node, and replicate parameters " \
         "across nodes" in api
     assert key(card("fsdp-strategy-mcq")) == "SHARD_GRAD_OP"
+    assert "contend for the same per-device NCCL stream" in api  # why prefetch order matters
+    assert "run one after another on one NCCL stream" in flat(card("fsdp-prefetch").back)
     fully = flat(torch_source("distributed/fsdp/_fully_shard/_fully_shard.py"))
     assert "If ``False``, then this keeps the unsharded parameters in memory after forward " \
         "and avoids the all-gather in backward" in fully
