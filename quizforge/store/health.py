@@ -33,6 +33,22 @@ ORPHANS = {
 UNSCHEDULED = "SELECT count(*) FROM cards WHERE state != 0 AND (due IS NULL OR stability IS NULL)"
 
 
+def _out_of_range(now: datetime) -> tuple[str, str, tuple, tuple]:
+    """(SQL for a memory state out of py-fsrs's range, SQL for dates out of sane years,
+    their parameters). A card that `study` could not schedule (an infinite stability, a
+    difficulty of -50, a due date in the year 30000), as a history import used to write."""
+    from quizforge.scheduling.bounds import DIFFICULTY, STABILITY, date_window
+
+    lo, hi = (round(t.timestamp() * 1000) for t in date_window(now))
+    state = ("state != 0 AND (stability NOT BETWEEN ? AND ? OR difficulty NOT BETWEEN ? AND ?"
+             " OR typeof(stability) NOT IN ('real', 'integer', 'null')"
+             " OR typeof(difficulty) NOT IN ('real', 'integer', 'null'))")
+    dates = ("(due IS NOT NULL AND (typeof(due) IN ('text', 'blob') OR due NOT BETWEEN ? AND ?))"
+             " OR (last_review IS NOT NULL AND (typeof(last_review) IN ('text', 'blob')"
+             " OR last_review NOT BETWEEN ? AND ?)) OR reps < 0 OR lapses < 0")
+    return state, dates, (*STABILITY, *DIFFICULTY), (lo, hi, lo, hi)
+
+
 def check_folder(folder: Path) -> list[Finding]:
     label = home_label(folder)
     probe = folder
@@ -59,7 +75,7 @@ def check_folder(folder: Path) -> list[Finding]:
     return [Finding("data folder", True, f"{folder} is writable")]
 
 
-def check_store(path: Path) -> list[Finding]:
+def check_store(path: Path, now: datetime | None = None) -> list[Finding]:
     if not path.exists():
         return [Finding("store", True, f"no store yet at {path}: the first study creates it")]
     try:
@@ -84,7 +100,7 @@ def check_store(path: Path) -> list[Finding]:
         findings = [Finding("store", True, f"{path} passes integrity_check")]
         findings += _schema(conn)
         if all(f.ok for f in findings):
-            findings += _rows(conn)
+            findings += _rows(conn, now)
         return findings
     finally:
         conn.close()
@@ -126,7 +142,7 @@ def _schema(conn: sqlite3.Connection) -> list[Finding]:
     return [Finding("store", True, f"schema: up to date ({known[-1]})")]
 
 
-def _rows(conn: sqlite3.Connection) -> list[Finding]:
+def _rows(conn: sqlite3.Connection, now: datetime | None = None) -> list[Finding]:
     found = []
     for table, sql in ORPHANS.items():
         n = conn.execute(sql).fetchone()[0]
@@ -150,15 +166,45 @@ def _rows(conn: sqlite3.Connection) -> list[Finding]:
                 "quizforge doctor --fix makes them new again (their review log is kept)",
             )
         )
+    if now is not None:
+        state, dates, state_args, date_args = _out_of_range(now)
+        bad = conn.execute(f"SELECT count(*) FROM cards WHERE ({state}) OR ({dates})",
+                           (*state_args, *date_args)).fetchone()[0]
+        if bad:
+            found.append(
+                Finding(
+                    "store",
+                    False,
+                    f"{bad} card{'s' if bad != 1 else ''} with a memory state or date out of "
+                    "range (study and simulate cannot schedule them)",
+                    "quizforge doctor --fix clamps stability and difficulty into FSRS's range "
+                    "and makes a card with an impossible date new again (its review log is kept)",
+                )
+            )
     if not found:
         found.append(Finding("store", True, "no orphaned rows"))
     return found
 
 
-def fix_rows(db) -> dict[str, int]:
-    """Delete orphaned rows and reset unscheduled cards to new; returns counts."""
+def fix_rows(db, now: datetime | None = None) -> dict[str, int]:
+    """Delete orphaned rows, reset unscheduled cards and cards with impossible dates to new,
+    clamp memory states into FSRS's range; returns counts."""
     done = {}
     with db.atomic() as conn:
+        if now is not None:
+            from quizforge.scheduling.bounds import DIFFICULTY, STABILITY
+
+            _, dates, _, date_args = _out_of_range(now)
+            done["cards with impossible dates reset"] = conn.execute(
+                "UPDATE cards SET state = 0, step = NULL, stability = NULL, difficulty = NULL,"
+                f" due = NULL, last_review = NULL, reps = max(reps, 0), lapses = max(lapses, 0)"
+                f" WHERE {dates}", date_args).rowcount
+            # min/max of Inf are +-Inf in SQLite, so infinities clamp to the bounds too
+            done["memory states clamped"] = conn.execute(
+                "UPDATE cards SET stability = min(max(stability, ?), ?),"
+                " difficulty = min(max(difficulty, ?), ?) WHERE state != 0"
+                " AND (stability NOT BETWEEN ? AND ? OR difficulty NOT BETWEEN ? AND ?)",
+                (*STABILITY, *DIFFICULTY, *STABILITY, *DIFFICULTY)).rowcount
         done["revlog"] = conn.execute(
             "DELETE FROM revlog WHERE card NOT IN (SELECT id FROM cards)"
         ).rowcount
