@@ -158,13 +158,16 @@ def _decks(extra_dirs: list[Path]) -> list[Finding]:
 
 
 def _fix(now) -> dict[str, int]:
+    from quizforge.paths import db_path
     from quizforge.store import open_store
-    from quizforge.store.backup import make_backup
+    from quizforge.store.backup import clean_leftovers, make_backup
     from quizforge.store.health import fix_rows
 
+    unfinished = len(clean_leftovers(db_path()))
     with open_store(write=True) as db:
         made = make_backup(db, now)
         fixed = fix_rows(db, now)
+    fixed["unfinished backup files deleted"] = unfinished
     out.print(f"Backed up first: {made.name}", highlight=False)
     return fixed
 

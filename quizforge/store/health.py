@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from quizforge.store.db import connect_readonly, dir_writable, home_label
+from quizforge.store.db import (
+    connect_readonly,
+    dir_writable,
+    disk_full,
+    free_bytes,
+    home_label,
+    size_text,
+)
 from quizforge.store.migrations import MIGRATIONS
 
 
@@ -72,6 +79,18 @@ def check_folder(folder: Path) -> list[Finding]:
                 f"make it writable (chmod u+w {probe}) or set QUIZFORGE_HOME to a writable folder",
             )
         ]
+    if disk_full(folder):
+        free = free_bytes(folder) or 0
+        return [
+            Finding(
+                "data folder",
+                False,
+                f"the disk holding {folder} is full ({size_text(free)} free): study, drill "
+                "and config cannot save",
+                "free some space on that disk (the store is not damaged: do not restore a "
+                "backup for this)",
+            )
+        ]
     return [Finding("data folder", True, f"{folder} is writable")]
 
 
@@ -81,12 +100,18 @@ def check_store(path: Path, now: datetime | None = None) -> list[Finding]:
     try:
         conn = connect_readonly(path)
     except sqlite3.Error as e:
+        if disk_full(path.parent):  # no room for the -shm file a reader needs
+            return [Finding("store", False, f"cannot open {path}: the disk is full ({e})",
+                            "free some space, then run quizforge doctor again")]
         return [Finding("store", False, f"cannot open {path}: {e}", _restore_fix(path))]
     try:
         try:
             rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         except sqlite3.DatabaseError as e:
             rows = [str(e)]
+        if rows != ["ok"] and disk_full(path.parent):
+            return [Finding("store", False, f"cannot check {path}: the disk is full ({rows[0]})",
+                            "free some space, then run quizforge doctor again")]
         if rows != ["ok"]:
             more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
             return [
@@ -219,9 +244,26 @@ def fix_rows(db, now: datetime | None = None) -> dict[str, int]:
 
 
 def check_backups(store_path: Path, now: datetime) -> list[Finding]:
-    from quizforge.store.backup import list_backups
+    from quizforge.store.backup import leftovers, list_backups
 
-    found = list_backups(store_path)
+    left = leftovers(store_path)
+    extra = []
+    if left:
+        n = len(left)
+        names = ", ".join(p.name for p in left[:3]) + (", ..." if n > 3 else "")
+        extra.append(
+            Finding(
+                "backups",
+                False,
+                f"{n} unfinished file{'s' if n != 1 else ''} from an interrupted backup or "
+                f"restore ({names})",
+                "quizforge doctor --fix deletes them (the next backup does too)",
+            )
+        )
+    return _backups(store_path, now, list_backups(store_path)) + extra
+
+
+def _backups(store_path: Path, now: datetime, found) -> list[Finding]:
     if not found:
         if not store_path.exists():
             return []
