@@ -46,7 +46,8 @@ KEEP_WEEKLY = 4
 _NAME = re.compile(r"^quizforge-(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d)Z\.sqlite3$")
 # What a killed backup or restore leaves: `NAME.<pid>.tmp` (and SQLite's -journal beside
 # it), `STORE.<pid>.restoring`; `NAME.tmp` from quizforge before the pid was in the name.
-_LEFTOVER = re.compile(r"^(?P<name>.+?)(?:\.(?P<pid>\d+))?\.(?:tmp|restoring)(?:-journal|-wal|-shm)?$")
+_LEFTOVER = re.compile(
+    r"^(?P<name>.+?)(?:\.(?P<pid>\d+))?\.(?:tmp|restoring)(?:-journal|-wal|-shm)?$")
 STALE_AFTER_S = 3600  # a leftover without a pid: only once it is this old
 
 
