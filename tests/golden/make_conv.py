@@ -61,8 +61,8 @@ def answers(problem: dict) -> dict:
         return (t[0] if c_in == 1 else t).tolist()
 
     size = output_size(problem["size_question"])
-    out = {"output": shown(y.detach()), "weight": shown(w.grad), "input": shown(x.grad),
-           "bias": float(b.grad[0])}
+    out = {"output": y.detach()[0, 0].tolist(),  # one output channel
+           "weight": shown(w.grad), "input": shown(x.grad), "bias": float(b.grad[0])}
     return {q["wrt"]: (size if q["wrt"] in ("L_out", "H_out") else out[q["wrt"]])
             for q in problem["questions"]}
 

@@ -246,7 +246,8 @@ def _draw(rng: random.Random, difficulty: int) -> _Setup:
     elif difficulty == 2:
         variant = rng.choice(("2d", "1d-padding"))
     else:
-        variant = rng.choice(("1d-stride", "1d-channels"))
+        # stride-2 numbers are rejected more often (every lesson must show): drawn more often
+        variant = rng.choice(("1d-stride", "1d-stride", "1d-channels"))
     C, stride, padding = 1, 1, 0
     if variant == "2d":
         n = rng.choice((3, 4))
