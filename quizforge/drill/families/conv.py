@@ -458,8 +458,8 @@ def _ask_weight(s: _Setup) -> Asked:
                                 f"x[{L.stride}i], so ∂L/∂w[u] = Σᵢ G[i]·x[{L.stride}i + u]; "
                                 "you paired G with windows one step apart.",
                                 _chan(L, _dw(L, stride=1), L.K)))
-    if L.padding:
-        g, K2 = _dw_valid_unpadded(L)
+    g, K2 = _dw_valid_unpadded(L)
+    if L.padding and all(n > 0 for n in K2):
         cands.insert(0, Mistake("padding-ignored", "Correlate G with the padded input (a 0 "
                                 "at each end): the first window starts on the padding.",
                                 _chan(L, g, K2)))
