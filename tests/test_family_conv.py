@@ -64,7 +64,11 @@ def test_every_answer_matches_pytorch():
     for g in GOLDEN["problems"]:
         d = as_json(g["seed"], g["difficulty"])
         assert d["variant"] == g["variant"], g
-        assert [q["wrt"] for q in d["questions"]][1:] == ["output", "weight", "input", "bias"]
+        asks = {"size": ["L_out", "H_out"], "forward": ["output"], "bias": []}[d["asks"]]
+        wrts = [q["wrt"] for q in d["questions"]]
+        assert wrts[-3 if d["asks"] == "bias" else -2:] == ["weight", "input"] + \
+            (["bias"] if d["asks"] == "bias" else [])
+        assert d["asks"] == "bias" or wrts[0] in asks
         assert {q["wrt"] for q in d["questions"]} == set(g["answers"]), g
         for q in d["questions"]:
             ref = np.asarray(g["answers"][q["wrt"]], dtype=float)
@@ -122,21 +126,22 @@ def test_pytorch_output_size_formula():
 
 def test_a_pinned_problem():
     """Seed 1, difficulty 1, worked by hand: x = (1, 1, 2, −3, −2, −2), w = (1, 2), b = −2,
-    G = (−1, −1, 0, 2, −1). y₀ = 1 + 2 − 2 = 1 … ; ∂L/∂w₀ = −1 − 1 + 0 − 6 + 2 = −6,
-    ∂L/∂w₁ = −1 − 2 + 0 − 4 + 2 = −5; ∂L/∂x₁ = G₀w₁ + G₁w₀ = −2 − 1 = −3; ∂L/∂b = −1.
-    Size: Conv1d(kernel_size=5) on 24: 24 − 5 + 1 = 20."""
+    G = (−1, −1, 0, 2, −1). ∂L/∂w₀ = −1 − 1 + 0 − 6 + 2 = −6, ∂L/∂w₁ = −1 − 2 + 0 − 4 + 2 =
+    −5; ∂L/∂x₁ = G₀w₁ + G₁w₀ = −2 − 1 = −3; ∂L/∂b = −1 − 1 + 0 + 2 − 1 = −1."""
     d = as_json(1, 1)
     assert d["inputs"] == {"input": [1, 1, 2, -3, -2, -2], "weight": [1, 2], "bias": -2,
                            "grad_output": [-1, -1, 0, 2, -1]}
+    assert d["asks"] == "bias"
     assert [q["expected"] for q in d["questions"]] == [
-        "20", "[1, 3, -6, -9, -8]", "[-6, -5]", "[-1, -3, -2, 2, 3, -2]", "-1"]
+        "[-6, -5]", "[-1, -3, -2, 2, 3, -2]", "-1"]
 
 
 # -- 3. an im2col learner, and finite differences of the loss ------------------------------------
 def im2col_answers(d: dict) -> dict:
     """Every answer from the JSON, worked the way im2col lays it out."""
     conv, inp = d["conv"], d["inputs"]
-    c, k, s, p = conv["in_channels"], tuple(conv["kernel_size"]), conv["stride"], conv["padding"]
+    c, k = conv["in_channels"], tuple(conv["kernel_size"])
+    s, p = conv["stride"], conv["padding"]
     x = np.asarray(inp["input"], dtype=float)
     x = x.reshape(c, *x.shape[-len(k):])
     w = np.asarray(inp["weight"], dtype=float).reshape(c, *k)
@@ -155,12 +160,14 @@ def im2col_answers(d: dict) -> dict:
     for i, g in zip(starts, G.ravel()):
         dxp[window(i)] += g * w
     dx = dxp[tuple([slice(None)] + [slice(p, p + n) for n in x.shape[1:]])]
-    q = d["size_question"]
-    size = (q["input_size"] + 2 * q["padding"] - q["dilation"] * (q["kernel_size"] - 1) - 1) \
-        // q["stride"] + 1
     squeeze = (lambda a: a[0]) if c == 1 else (lambda a: a)
-    return {"output": y, "weight": squeeze(dw), "input": squeeze(dx), "bias": G.sum(),
-            "L_out": size, "H_out": size}
+    out = {"output": y, "weight": squeeze(dw), "input": squeeze(dx), "bias": G.sum()}
+    q = d.get("size_question")
+    if q:
+        out["L_out"] = out["H_out"] = (q["input_size"] + 2 * q["padding"]
+                                       - q["dilation"] * (q["kernel_size"] - 1) - 1) \
+            // q["stride"] + 1
+    return out
 
 
 def test_an_im2col_learner_gets_the_same_answers_and_is_accepted():
@@ -214,35 +221,47 @@ def test_the_mistakes_an_interviewer_looks_for_are_named():
 def test_every_problem_names_its_lessons():
     for p in all_problems():
         d = as_json(p.seed, p.difficulty)
-        kinds = [{m.kind for m in p.target(i).mistakes} for i in range(5)]
-        assert "plus-one-forgotten" in kinds[0]
-        assert {"kernel-flipped", "bias-forgotten"} <= kinds[1]
-        assert "weight-grad-flipped" in kinds[2] and "kernel-not-flipped" in kinds[3]
-        assert "bias-mean" in kinds[4]
+        kinds = {q.wrt: {m.kind for m in p.target(i).mistakes}
+                 for i, q in enumerate(p.questions)}
+        assert "weight-grad-flipped" in kinds["weight"]
+        assert "kernel-not-flipped" in kinds["input"]
+        if "output" in kinds:
+            assert {"kernel-flipped", "bias-forgotten"} <= kinds["output"]
+        if "bias" in kinds:
+            assert "bias-mean" in kinds["bias"]
         if d["conv"]["stride"] > 1:
-            assert all("stride-ignored" in k for k in kinds[1:4]), p.seed
+            assert all("stride-ignored" in k for w, k in kinds.items()
+                       if w in ("output", "weight", "input")), p.seed
         if d["conv"]["padding"]:
-            assert "padding-ignored" in kinds[1] and "padding-not-cropped" in kinds[3]
-        if d["size_question"]["stride"] > 1:
-            assert {"floor-forgotten", "stride-ignored"} <= kinds[0]
-        if d["size_question"]["dilation"] > 1:
-            assert "dilation-ignored" in kinds[0]
+            assert "padding-not-cropped" in kinds["input"]
+            assert "output" not in kinds or "padding-ignored" in kinds["output"]
+        size = kinds.get("L_out", kinds.get("H_out"))
+        if size is not None:
+            assert "plus-one-forgotten" in size
+            if d["size_question"]["stride"] > 1:
+                assert {"floor-forgotten", "stride-ignored"} <= size
+            if d["size_question"]["dilation"] > 1:
+                assert "dilation-ignored" in size
 
 
 def test_the_unflipped_kernel_is_told_apart_on_screen():
-    """The lesson typed by a candidate: ∂L/∂x from the kernel as it is, and y from it
-    flipped, are refused with their names."""
-    for seed in range(40):
+    """The lesson typed by a candidate: y from the kernel flipped, and ∂L/∂x from the kernel
+    as it is, are refused with their names; numpy's full convolution of G with w is right."""
+    for seed in range(60):
         p = problem(seed, 1)
         d = as_json(seed, 1)
         x, w = np.asarray(d["inputs"]["input"], float), np.asarray(d["inputs"]["weight"], float)
         G, b = np.asarray(d["inputs"]["grad_output"], float), d["inputs"]["bias"]
+        wrts = [q.wrt for q in p.questions]
         k = len(w)
-        conv_y = np.array([x[i:i + k] @ w[::-1] for i in range(len(G))]) + b
-        assert grade(p, tensor_text(conv_y), 1).mistake == "kernel-flipped"
+        if "output" in wrts:
+            conv_y = np.array([x[i:i + k] @ w[::-1] for i in range(len(G))]) + b
+            assert grade(p, tensor_text(conv_y), wrts.index("output")).mistake == \
+                "kernel-flipped"
+        i = wrts.index("input")
         unflipped = np.convolve(G, w[::-1])  # G correlated with w, in full
-        assert grade(p, tensor_text(unflipped), 3).mistake == "kernel-not-flipped"
-        assert grade(p, tensor_text(np.convolve(G, w)), 3).correct
+        assert grade(p, tensor_text(unflipped), i).mistake == "kernel-not-flipped"
+        assert grade(p, tensor_text(np.convolve(G, w)), i).correct
 
 
 # -- 5. own expected answer, determinism, JSON, screens, zeros -----------------------------------
@@ -264,6 +283,8 @@ def test_every_variant_appears_at_its_difficulty():
     assert set(seen[3]) == {"1d-stride", "1d-channels"}
     for d in DIFFICULTIES:
         assert min(seen[d].values()) >= 60, seen[d]
+        asks = Counter(as_json(s, d)["asks"] for s in SEEDS)
+        assert set(asks) == {"size", "forward", "bias"} and min(asks.values()) >= 50, asks
 
 
 def test_json_carries_the_inputs_by_pytorch_names():
@@ -272,13 +293,16 @@ def test_json_carries_the_inputs_by_pytorch_names():
             d = as_json(seed, difficulty)
             assert set(d["inputs"]) == {"input", "weight", "bias", "grad_output"}
             assert d["conv"]["function"] == ("conv2d" if d["variant"] == "2d" else "conv1d")
-            assert set(d["size_question"]) == {"module", "input_size", "kernel_size",
-                                               "stride", "padding", "dilation"}
-            for name in ("input", "weight", "bias"):
-                q = next(q for q in d["questions"] if q["wrt"] == name)
-                assert q["shape"] == list(np.shape(d["inputs"][name]))
-            y = next(q for q in d["questions"] if q["wrt"] == "output")
-            assert y["shape"] == list(np.shape(d["inputs"]["grad_output"]))
+            assert ("size_question" in d) == (d["asks"] == "size")
+            if d["asks"] == "size":
+                assert set(d["size_question"]) == {"module", "input_size", "kernel_size",
+                                                   "stride", "padding", "dilation"}
+            for q in d["questions"]:
+                if q["wrt"] in ("input", "weight", "bias"):
+                    assert q["shape"] == list(np.shape(d["inputs"][q["wrt"]]))
+                if q["wrt"] == "output":
+                    assert q["shape"] == list(np.shape(d["inputs"]["grad_output"]))
+            assert len(d["questions"]) == 3
 
 
 def test_zero_answers_stay_rare():

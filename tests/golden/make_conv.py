@@ -1,10 +1,12 @@
 """Golden answers for the `conv` drill family, computed with PyTorch itself.
 
 Reads each problem's JSON — the inputs by PyTorch's names (`input`, `weight`, `bias`,
-`grad_output`), the layer's settings (`conv`: function, channels, stride, padding) and the
-warm-up size question (`size_question`) — never the generator's answers, and computes:
-- the output size: nn.Conv1d / nn.Conv2d with the stated kernel_size, stride, padding and
-  dilation run on a zeros tensor of the stated length (a square image for Conv2d);
+`grad_output`), the layer's settings (`conv`: function, channels, stride, padding) and, where
+it is asked, the size question (`size_question`) — never the generator's answers, and
+computes:
+- the output size (when asked): nn.Conv1d / nn.Conv2d with the stated kernel_size, stride,
+  padding and dilation run on a zeros tensor of the stated length (a square image for
+  Conv2d);
 - y: torch.nn.functional.conv1d / conv2d(input, weight, bias, stride, padding) on a batch of
   one, with input, weight and bias leaves that require grad;
 - ∂L/∂w, ∂L/∂x, ∂L/∂b: y.backward(grad_output), then each leaf's .grad.
@@ -60,11 +62,11 @@ def answers(problem: dict) -> dict:
         t = t[0]  # the batch of one
         return (t[0] if c_in == 1 else t).tolist()
 
-    size = output_size(problem["size_question"])
     out = {"output": y.detach()[0, 0].tolist(),  # one output channel
            "weight": shown(w.grad), "input": shown(x.grad), "bias": float(b.grad[0])}
-    return {q["wrt"]: (size if q["wrt"] in ("L_out", "H_out") else out[q["wrt"]])
-            for q in problem["questions"]}
+    if "size_question" in problem:  # asked instead of y or ∂L/∂b in a third of the problems
+        out["L_out"] = out["H_out"] = output_size(problem["size_question"])
+    return {q["wrt"]: out[q["wrt"]] for q in problem["questions"]}
 
 
 def main() -> None:

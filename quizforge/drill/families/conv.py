@@ -1,15 +1,17 @@
 """`conv`: 1-D and 2-D convolution by hand, as PyTorch computes it (cross-correlation).
 
-A problem has two parts. First a size: the output length of a Conv1d/Conv2d with a stated
-kernel size, stride, padding and dilation on a longer input, ⌊(L + 2p − d(k − 1) − 1)/s⌋ + 1.
-Then a tiny layer worked by hand, y = conv(x, w) + b with one output channel and small
-integers: the forward value y, and, given the upstream gradient G = ∂L/∂y,
+A tiny layer with one output channel and small integers, y = conv(x, w) + b, and a given
+upstream gradient G = ∂L/∂y. Every problem asks three questions: ∂L/∂w and ∂L/∂x, and one of
 
-- ∂L/∂w[u] = Σᵢ G[i]·x[i·s + u]: the (padded) input correlated with G;
-- ∂L/∂x: every G[i] sends G[i]·w back onto the window it came from, i.e. the full
-  correlation of G (with s − 1 zeros between its entries) with the flipped kernel — the
-  transposed convolution — with the padding positions cropped off;
-- ∂L/∂b = Σᵢ G[i].
+- the output size of a Conv1d/Conv2d with a stated kernel size, stride, padding and dilation
+  on a longer input (so that the formula ⌊(L + 2p − d(k − 1) − 1)/s⌋ + 1 is needed),
+- the forward value y, or
+- ∂L/∂b = Σᵢ G[i],
+
+drawn per problem. ∂L/∂w[u] = Σᵢ G[i]·x[i·s + u] is the (padded) input correlated with G;
+∂L/∂x sends every G[i]·w back onto the window it came from: the full correlation of G (with
+s − 1 zeros between its entries) with the flipped kernel, i.e. the transposed convolution,
+with the padding positions cropped off.
 
 d1: 1-D, stride 1, no padding; d2: 2-D (3×3 or 4×4 input, 2×2 kernel) or 1-D with padding 1;
 d3: 1-D with stride 2, or two input channels. Every number is an integer, so the answers are
@@ -699,26 +701,35 @@ def _teaches(s: _Setup, asked: tuple[Asked, ...]) -> bool:
         size_need.add("padding-once")
     if d > 1:
         size_need.add("dilation-ignored")
-    need = [size_need, {"kernel-flipped", "bias-forgotten"}, {"weight-grad-flipped"},
-            {"kernel-not-flipped"}, {"bias-mean"}]
+    need = {"L_out": size_need, "H_out": size_need,
+            "output": {"kernel-flipped", "bias-forgotten"}, "weight": {"weight-grad-flipped"},
+            "input": {"kernel-not-flipped"}, "bias": {"bias-mean"}}
     if L.stride > 1:
-        need[1].add("stride-ignored")
-        need[2].add("stride-ignored")
-        need[3].add("stride-ignored")
+        for wrt in ("output", "weight", "input"):
+            need[wrt] = need[wrt] | {"stride-ignored"}
     if L.padding:
-        need[1].add("padding-ignored")
-        need[3].add("padding-not-cropped")
-    return all(n <= {m.kind for m in a.target.mistakes}
-               for n, a in zip(need, asked, strict=True))
+        need["output"] = need["output"] | {"padding-ignored"}
+        need["input"] = need["input"] | {"padding-not-cropped"}
+    return all(need[a.question.wrt] <= {m.kind for m in a.target.mistakes} for a in asked)
+
+
+# Three questions a problem, as in every family: ∂L/∂w and ∂L/∂x always (the kernel flip is
+# the lesson), and one of the output size, the forward value or ∂L/∂b, drawn per problem.
+KINDS: dict[str, tuple[Callable[[_Setup], Asked], ...]] = {
+    "size": (_size_asked, _ask_weight, _ask_input),
+    "forward": (_ask_output, _ask_weight, _ask_input),
+    "bias": (_ask_weight, _ask_input, _ask_bias),
+}
 
 
 def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
     rng = random.Random(f"conv/{seed}/{difficulty}")  # str seeds hash the same everywhere
+    kind = ("size", "forward", "bias")[rng.randrange(3)]
     for _ in range(2000):
         s = _draw(rng, difficulty)
         if not _friendly(s):
             continue
-        asked = (_size_asked(s), _ask_output(s), _ask_weight(s), _ask_input(s), _ask_bias(s))
+        asked = tuple(ask(s) for ask in KINDS[kind])
         if not _teaches(s, asked):
             continue
         body = _body(s)
@@ -727,14 +738,16 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
         L = s.layer
         given: dict[str, Any] = {"input": _chan(L, L.x, L.S), "weight": _chan(L, L.w, L.K),
                                  "bias": float(L.b), "grad_output": _array(L.G, L.O)}
-        n, k, st, p, d = s.size_q
-        extra = (("variant", s.variant),
-                 ("conv", {"function": "conv2d" if L.dims == 2 else "conv1d",
-                           "in_channels": L.C, "out_channels": 1, "kernel_size": list(L.K),
-                           "stride": L.stride, "padding": L.padding, "dilation": 1}),
-                 ("size_question", {"module": "Conv2d" if L.dims == 2 else "Conv1d",
-                                    "input_size": n, "kernel_size": k, "stride": st,
-                                    "padding": p, "dilation": d}))
+        extra: tuple[tuple[str, Any], ...] = (
+            ("variant", s.variant), ("asks", kind),
+            ("conv", {"function": "conv2d" if L.dims == 2 else "conv1d",
+                      "in_channels": L.C, "out_channels": 1, "kernel_size": list(L.K),
+                      "stride": L.stride, "padding": L.padding, "dilation": 1}))
+        if kind == "size":
+            n, k, st, p, d = s.size_q
+            extra += (("size_question", {"module": "Conv2d" if L.dims == 2 else "Conv1d",
+                                         "input_size": n, "kernel_size": k, "stride": st,
+                                         "padding": p, "dilation": d}),)
         return BasicProblem("conv", seed, difficulty, form, body, given, _loss_text(L),
                             asked, extra)
     raise RuntimeError(f"conv: no problem for seed {seed} at difficulty {difficulty}")
@@ -744,8 +757,8 @@ FAMILY = Family(
     name="conv",
     summary="1-D and 2-D convolution by hand (cross-correlation, as PyTorch): output size, "
             "y, ∂L/∂w, ∂L/∂x, ∂L/∂b",
-    levels={1: "1-D, stride 1, no padding: L_out, y, ∂L/∂w = x ⋆ G, ∂L/∂x (flipped kernel), "
-               "∂L/∂b",
+    levels={1: "1-D, stride 1, no padding: ∂L/∂w = x ⋆ G, ∂L/∂x (flipped kernel), and the "
+               "size, y or ∂L/∂b",
             2: "2-D (2×2 kernel on 3×3 or 4×4) or 1-D with padding 1 (crop ∂L/∂x); dilation "
                "in the size",
             3: "stride 2 (zeros between G's entries; the floor in the size) or two input "
