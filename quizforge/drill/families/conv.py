@@ -757,12 +757,9 @@ FAMILY = Family(
     name="conv",
     summary="1-D and 2-D convolution by hand (cross-correlation, as PyTorch): output size, "
             "y, ∂L/∂w, ∂L/∂x, ∂L/∂b",
-    levels={1: "1-D, stride 1, no padding: ∂L/∂w = x ⋆ G, ∂L/∂x (flipped kernel), and the "
-               "size, y or ∂L/∂b",
-            2: "2-D (2×2 kernel on 3×3 or 4×4) or 1-D with padding 1 (crop ∂L/∂x); dilation "
-               "in the size",
-            3: "stride 2 (zeros between G's entries; the floor in the size) or two input "
-               "channels"},
+    levels={1: "1-D, stride 1, no padding: ∂L/∂w, ∂L/∂x (flip), and the size, y or ∂L/∂b",
+            2: "2-D (2×2 kernel) or 1-D with padding 1 (crop ∂L/∂x); dilated sizes",
+            3: "stride 2 (zeros between G's entries; the floor) or two input channels"},
     generate=generate,
     forms=("number",),
     order=55,
