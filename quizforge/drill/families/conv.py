@@ -629,7 +629,7 @@ def _input_formula(L: _Layer) -> tuple[str, ...]:
 
 def _dx_numbers(L: _Layer, wf: Grid, dx: Grid) -> list[str]:
     """The flipped kernel, then every entry of ∂L/∂x as the G·w products that reach it."""
-    out = [f"flipped kernel: {_kernel_text(L, wf)}"]
+    out = [f"flipped kernel: {_kernel_text(L, wf)};  dx = ∂L/∂x, entry by entry:"]
     items = []
     for key in _cells((L.C, *L.S)):
         P = tuple(key[a + 1] + L.padding for a in range(L.dims))
@@ -639,7 +639,7 @@ def _dx_numbers(L: _Layer, wf: Grid, dx: Grid) -> list[str]:
             if all(0 <= u[a] < L.K[a] for a in range(L.dims)):
                 terms.append(f"{num(L.G[o])}·{num(L.w[(key[0], *u)])}")
         body = " + ".join(terms) if terms else "no window covers it"
-        items.append(f"x{_idx(L, key)}: {body} = {fmt_exact(dx[key])}")
+        items.append(f"dx{_idx(L, key)} = {body} = {fmt_exact(dx[key])}")
     if L.dims == 2:  # one row of x at a time, packed side by side
         cols = L.S[1]
         return out + [line for r in range(0, len(items), cols)
