@@ -384,7 +384,7 @@ def _exact_target(wrt: str, label: str, value: Any, candidates: list[Mistake | N
     return Target(wrt, label, value, lo, hi, keep_mistakes(value, lo, hi, candidates))
 
 
-def _term_text(L: _Layer, a: float, b: float) -> str:
+def _term_text(a: float, b: float) -> str:
     return f"{num(a)}·{num(b)}"
 
 
@@ -423,7 +423,7 @@ def _ask_output(s: _Setup) -> Asked:
                  ("conv-forward",), O)
     lines = []
     for o in _cells(O):
-        terms = [_term_text(L, L.w[wi], L.x[xi]) for wi, xi in _terms(L, L.w, o, L.stride,
+        terms = [_term_text(L.w[wi], L.x[xi]) for wi, xi in _terms(L, L.w, o, L.stride,
                                                                       L.padding)]
         lines += _sum_lines(f"y{_idx(L, o)} = ", terms,
                             f" + {num(L.b)} = {fmt_exact(y[o])}")
@@ -436,7 +436,7 @@ def _ask_output(s: _Setup) -> Asked:
     hints = ("Lay w over the first window of x, multiply entry by entry, add, then add b; "
              "slide and repeat.",
              f"y{_idx(L, tuple(0 for _ in O))} = "
-             + " + ".join(_term_text(L, L.w[wi], L.x[xi]) for wi, xi in
+             + " + ".join(_term_text(L.w[wi], L.x[xi]) for wi, xi in
                           _terms(L, L.w, tuple(0 for _ in O), L.stride, L.padding))
              + f" + {num(L.b)}.")
     return Asked(q, target, sol, hints)
@@ -461,7 +461,7 @@ def _ask_weight(s: _Setup) -> Asked:
                                 "you paired G with windows one step apart.",
                                 _chan(L, _dw(L, stride=1), L.K)))
     g, K2 = _dw_valid_unpadded(L)
-    if L.padding and all(n > 0 for n in K2):
+    if L.padding and L.stride == 1 and all(n > 0 for n in K2):
         cands.insert(0, Mistake("padding-ignored", "Correlate G with the padded input (a 0 "
                                 "at each end): the first window starts on the padding.",
                                 _chan(L, g, K2)))
@@ -476,7 +476,7 @@ def _ask_weight(s: _Setup) -> Asked:
         for o in _cells(L.O):
             pos = tuple(o[a] * L.stride + u[a] - L.padding for a in range(L.dims))
             if all(0 <= pos[a] < L.S[a] for a in range(L.dims)):
-                terms.append(_term_text(L, L.G[o], L.x[(key[0], *pos)]))
+                terms.append(_term_text(L.G[o], L.x[(key[0], *pos)]))
         numbers += _sum_lines(f"∂L/∂w{_idx(L, key)} = ", terms, f" = {fmt_exact(dw[key])}")
     if L.padding:
         numbers.insert(0, "(a G entry whose window puts weight u on a padded 0 adds nothing)")
@@ -487,7 +487,7 @@ def _ask_weight(s: _Setup) -> Asked:
     first = _weight_formula(L) + ": correlate the input with G."
     first_w = "w" + _idx(L, (0,) * (L.dims + 1))
     second = (f"For {first_w}: multiply G by the inputs each window starts on"
-              + (f" (every {L.stride}th)" if L.stride > 1 else "") + ", and add.")
+              + (f" (one every {L.stride} places)" if L.stride > 1 else "") + ", and add.")
     return Asked(q, target, sol, (first, second))
 
 
