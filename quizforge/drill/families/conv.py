@@ -20,7 +20,7 @@ forward pass or not flipped for ∂L/∂x, the stride ignored, the padding not c
 ∂L/∂x, ∂L/∂b as a mean, and the output size off by one (the + 1 or the floor).
 
 Arrays are built here in plain Python (index tuples) and handed over as
-`quizforge.drill.nd` arrays, so the family uses only numpy-compatible calls.
+numpy arrays (numpy imported inside the functions).
 """
 
 from __future__ import annotations
@@ -160,8 +160,8 @@ def _dx(L: _Layer) -> Grid:
 
 # -- arrays as the learner sees them ------------------------------------------------------------
 def _array(g: Grid, shape: Index) -> Any:
-    """A grid as an nd array in `shape` (the channel axis dropped for one channel)."""
-    from quizforge.drill import nd as np
+    """A grid as a numpy array in `shape` (the channel axis dropped for one channel)."""
+    import numpy as np
 
     keys = _cells(shape)
     return np.array([float(g[k]) for k in keys], dtype=float).reshape(shape) if shape else \
