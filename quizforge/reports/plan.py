@@ -4,6 +4,7 @@ screen's line and the report's. Reads the store; handed `now`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from quizforge.scheduling.config import Config
@@ -53,3 +54,19 @@ def plan_from_store(
         seed=seed,
         simulate_workload=simulate_workload,
     )
+
+
+@dataclass(frozen=True)
+class _StoreDeck:
+    id: str
+    tags: tuple[str, ...] = ()
+
+
+def plan_counts(db: Database, config: Config, now: datetime,
+                deck_ids: Sequence[str] = ()) -> Plan | None:
+    """The plan's counts without the simulation (the report's line), for the decks the store
+    holds, or only `deck_ids`."""
+    ids = [d for (d,) in db.conn.execute(
+        "SELECT DISTINCT deck_id FROM cards WHERE in_deck = 1 AND kind != 'skill' ORDER BY 1")]
+    return plan_from_store(db, [_StoreDeck(d) for d in ids], config, now, only=tuple(deck_ids),
+                           simulate_workload=False)
