@@ -86,8 +86,8 @@ def render_plan(p: Plan) -> RenderableType:
         lines.append(item(f"time: {pace.seconds_review:.0f} s a review, {pace.seconds_new:.0f} s "
                           f"a new card with its learning steps, from {pace.source}", style="dim"))
         if p.new_left and p.needed is not None and not p.fits_new:
-            lines.append(Text.assemble("To see every card twice: ",
-                                       command(f"quizforge config set new_per_day {p.needed}")))
+            lines.append(Text("To see every card twice:"))
+            lines.append(item(command(f"quizforge config set new_per_day {p.needed}")))
         lines.append(Text(""))
         lines += budget_lines(p)
     return Group(*lines)
@@ -96,9 +96,8 @@ def render_plan(p: Plan) -> RenderableType:
 def budget_lines(p: Plan) -> list[RenderableType]:
     assert p.full is not None
     if not p.budget:
-        return [Text.assemble(
-            "No daily time budget: set one to learn what to leave out if it does not fit, ",
-            command("quizforge config set daily_minutes 45"), style="dim")]
+        return [Text("No daily time budget: set one to learn what to leave out if it does not "
+                     "fit:", style="dim"), item(command("quizforge config set daily_minutes 45"))]
     if p.fits_time:
         return [Text(f"Fits your {p.budget} minutes a day (daily_minutes).", style="green")]
     out: list[RenderableType] = [Text.assemble(

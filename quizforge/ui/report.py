@@ -183,7 +183,7 @@ def today_panel(r: Report) -> RenderableType:
     )
 
 
-def ready_text(r: Report) -> Text:
+def ready_text(r: Report) -> RenderableType:
     """With an interview date ahead: ready = the expected share of all the cards recalled
     on the date (never answered: 0). Mastered stays, said for what it is: long term."""
     total = r.mastery.total
@@ -198,10 +198,12 @@ def ready_text(r: Report) -> Text:
         return text
     ready = o.total.ready
     text.append(pct(ready), style="bold " + rate_style(ready, r.desired_retention))
-    text.append(f" for {o.date:%d %b}: expected recall then over all "
-                f"{o.total.reviewed + o.total.new:,} cards, new ones 0 · "
-                f"{pct(total.mastered_rate)}{tail}")
-    return text
+    text.append(f" for {o.date:%d %b}: expected recall then, all "
+                f"{o.total.reviewed + o.total.new:,} cards (new: 0)")
+    mastered = Text("Mastered ", style="dim")
+    mastered.append(pct(total.mastered_rate), style="bold")
+    mastered.append(tail.replace(" mastered", "", 1))
+    return Group(text, mastered)
 
 
 def mastery_table(
