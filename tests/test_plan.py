@@ -117,8 +117,8 @@ def test_reasons_name_the_cap_and_the_total_that_goes_past_it():
                 decks=("autograd-architectures",))
     r = reasons(idle)
     assert r[0].text == (
-        "New cards: today's limit is reached (20 seen today, new_per_day 20; 342 left in these"
-        " decks). --new is the day's total, not N more: --new 40 shows up to 20 more.")
+        "New cards: today's limit is reached (20 seen today in all decks, new_per_day 20; 342"
+        " left in these decks). --new is the day's total, not N more: --new 40 shows up to 20 more.")
     assert r[0].command == "quizforge study --deck autograd-architectures --new 40"
     assert r[1].text == "Reviews: all done for now." and r[1].command is None
     capped = Idle(20, True, 25, 3, 20, 200, 200, 31)
@@ -165,7 +165,7 @@ def test_study_says_why_nothing_is_left(tiny):
     lines = r.stdout.splitlines()
     assert lines[0].startswith("Nothing to study right now. Next card due in ")
     assert lines[1:] == [
-        "New cards: today's limit is reached (2 seen today, --new 2; 1 left in these decks).",
+        "New cards: today's limit is reached (2 seen today in all decks, --new 2; 1 left in these",
         "--new is the day's total, not N more: --new 3 shows up to 1 more.",
         "  $ quizforge study --deck tiny --new 3",
         "Reviews: all done for now.",

@@ -48,7 +48,8 @@ def reasons(idle: Idle) -> list[Reason]:
         more = min(idle.new_left, idle.new_per_day or FALLBACK_MORE)
         total = idle.new_seen_today + more
         out.append(Reason(
-            f"New cards: today's limit is reached ({idle.new_seen_today} seen today,"
+            f"New cards: today's limit is reached ({idle.new_seen_today} seen today"
+            f"{' in all decks' if idle.decks or idle.tags else ''},"
             f" {limit} {idle.new_cap}; {idle.new_left:,} left in {where}). --new is the"
             f" day's total, not N more: --new {total} shows up to {more} more.",
             f"{study} --new {total}",
