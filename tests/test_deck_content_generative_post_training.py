@@ -168,6 +168,10 @@ def test_gaussian_kl_mcq():
     ]
     assert_choices(c, kl, wrong, 2)
     assert f"½(4 − {math.log(4):.3f})" in c.explanation
+    # The question names the direction; the other one, KL(N(0, 1) ‖ q), is no choice either.
+    assert "KL(q(z | x) ‖ N(0, 1))" in c.question
+    reverse = math.log(sd) + (1 + mu**2) / (2 * sd**2) - 0.5
+    assert round(reverse, 2) not in numbers(c)
 
 
 # -- GANs -------------------------------------------------------------------------------------
@@ -383,6 +387,16 @@ def test_infonce_mcq():
         cross_entropy(sims, 0),  # no temperature
     ]
     assert_choices(c, loss, wrong, 2)
+
+
+def test_simclr_in_batch_negatives():
+    n = 6  # images in a batch, each augmented twice
+    views = [(image, k) for image in range(n) for k in (0, 1)]
+    anchor = views[0]
+    negatives = [v for v in views if v != anchor and v[0] != anchor[0]]
+    assert len(negatives) == 2 * (n - 1)
+    back = card("in-batch-negatives").back
+    assert "2N views" in back and "the other 2(N − 1) views" in back
 
 
 def test_clip_negatives_mcq():

@@ -137,8 +137,9 @@ def test_opt13b_kv_cache_mcq():
         2 * hidden * layers * 4: "fp32",
     }
     assert {num(x) for x in c.choices} == {per_token, *stories}
-    assert round(per_token * 2048 / 1e9, 1) == 1.7 and round(per_token * 2048 / GiB, 1) == 1.6
-    assert "about 1.6 GB" in text(c)  # Kwon et al.'s rounding of 1.68 GB (1.56 GiB)
+    request = per_token * 2048  # OPT's 2048-token limit
+    assert round(request / GiB, 1) == 1.6 and round(request / 1e9, 1) == 1.7
+    assert "1.6 GiB (about 1.7 GB)" in text(c)
 
 
 def test_llama2_70b_gqa_mcq():
@@ -372,6 +373,17 @@ def test_repetition_penalty_mcq():
     assert after[1] > before[1]
 
 
+def test_repetition_penalty_card_claims():
+    back = text(card("repetition-penalty"))
+    # θ > 1 lowers every nonzero logit of a used token and leaves a zero logit where it was
+    for logit in (-3.0, -0.1, 0.1, 2.0):
+        assert hf_repetition_penalty(logit, 1.2) < logit
+    assert hf_repetition_penalty(0.0, 1.2) == 0.0
+    assert "lowers every such nonzero logit" in back
+    # CTRL divides by θ whatever the sign, which raises a negative logit
+    assert -1.0 / 1.2 > -1.0 and "which would raise a negative one" in back
+
+
 def test_deterministic_settings_keys():
     c = card("deterministic-generate-select-all")
     assert keys(c) == {
@@ -589,6 +601,14 @@ def test_fp8_limits_match_torch():
     torch = pytest.importorskip("torch")
     assert torch.finfo(torch.float8_e4m3fn).max == fp8_max(4, 3, ieee=False) == 448
     assert torch.finfo(torch.float8_e5m2).max == fp8_max(5, 2, ieee=True) == 57344
+    # the bit patterns the cards name: S.1111.110 is the maximum, S.1111.111 the only NaN
+    def e4m3(bits: int) -> float:
+        return torch.tensor([bits], dtype=torch.uint8).view(torch.float8_e4m3fn).float().item()
+
+    assert e4m3(0b0_1111_110) == 448 and math.isnan(e4m3(0b0_1111_111))
+    assert not any(math.isnan(e4m3(b)) or math.isinf(e4m3(b)) for b in range(0b0_1111_111))
+    assert "S.1111.110 = 1.75 × 2⁸ = 448" in text(card("fp8-formats"))
+    assert "S.1111.111" in text(card("fp8-e4m3-max-mcq"))
     # the smallest subnormals survive a round trip, half of them rounds to zero
     for dtype, tiny in ((torch.float8_e4m3fn, 2.0**-9), (torch.float8_e5m2, 2.0**-16)):
         assert torch.tensor(tiny).to(dtype).float().item() == tiny

@@ -273,3 +273,16 @@ def test_an_unreadable_answer_shows_the_syntax_help_once():
 
     out = text_of(render_verdict(grade(generate("backprop", 7, 1), "2*(w")))
     assert " ".join(out.split()).count(" ".join(SYNTAX_HELP.split(",")[1].split())) == 1
+
+
+def test_summary_lists_each_missed_seed_once_and_replays_the_form():
+    from quizforge.drill.attempt import Attempt
+
+    def miss(seed, q):
+        return Attempt(generate("backprop", seed, 2, "expression"), q, False, False, 1, 0,
+                       False, False, 1.0, 0.0)
+
+    s = DrillSummary(attempts=[miss(7, 0), miss(7, 1), miss(9, 0), miss(9, 1), miss(11, 0)])
+    out = render_summary(s).renderable.plain  # the summary's text, before the panel wraps it
+    assert "quizforge drill backprop -d 2 -f expression -n 1 --seed 7 -q 0" in out
+    assert "(also missed: 9, 11)" in out

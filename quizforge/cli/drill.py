@@ -196,8 +196,9 @@ def _run(f: Family, difficulty: int, count: int, seed: int | None, form: str, do
                 _print_data(generate(f.name, s, difficulty, form), json_out, dot, question or 0)
             return
         if seed is None:
-            out.print(f"Seed {first} — replay with: quizforge drill {f.name} -d {difficulty} "
-                      f"--seed {first}", style="dim", highlight=False)
+            shape = f" --form {form}" if form != "number" else ""
+            out.print(f"Seed {first} — replay with: quizforge drill {f.name} -d {difficulty}"
+                      f"{shape} --seed {first}", style="dim", highlight=False)
         _interactive((generate(f.name, s, difficulty, form) for s in seeds), question, count)
     except DrillError as e:
         raise fail(str(e), 2) from None

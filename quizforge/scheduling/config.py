@@ -14,6 +14,12 @@ from quizforge.errors import ConfigError
 _STEP = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 NEW_ORDERS = ("mixed", "deck", "random")
+# Bounds that keep every date the scheduler computes from a setting inside what datetime and
+# SQLite can hold (a step of 10^11 days, or a limit of 10^23 cards, crashed every command).
+MAX_STEP = timedelta(days=365)
+MAX_LIMIT = 100_000  # new_per_day, reviews_per_day, leech_threshold
+MAX_INTERVAL = 36_500  # days (100 years), py-fsrs's own default maximum
+DATE_YEARS = 50  # interview_date within this many years of today
 
 
 def parse_steps(text: str) -> tuple[timedelta, ...]:
@@ -23,7 +29,10 @@ def parse_steps(text: str) -> tuple[timedelta, ...]:
         m = _STEP.match(tok)
         if not m:
             raise ConfigError(f"bad step {tok!r}: use a number and a unit s/m/h/d, e.g. '1m 10m'")
-        out.append(timedelta(seconds=float(m.group(1)) * _UNIT[m.group(2)]))
+        seconds = float(m.group(1)) * _UNIT[m.group(2)]
+        if not seconds <= MAX_STEP.total_seconds():
+            raise ConfigError(f"step {tok!r} is longer than a year (365d)")
+        out.append(timedelta(seconds=seconds))
     return tuple(out)
 
 
@@ -61,19 +70,21 @@ class Config:
         problems = []
         if not 0.7 <= self.desired_retention <= 0.99:
             problems.append(f"desired_retention must be between 0.7 and 0.99, got {self.desired_retention}")
-        for name in ("maximum_interval", "leech_threshold"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("new_per_day", "reviews_per_day"):
-            if getattr(self, name) < 0:
-                problems.append(f"{name} must be 0 or more, got {getattr(self, name)}")
+        for name, lo, hi in (("maximum_interval", 1, MAX_INTERVAL),
+                             ("leech_threshold", 1, MAX_LIMIT),
+                             ("new_per_day", 0, MAX_LIMIT), ("reviews_per_day", 0, MAX_LIMIT)):
+            if not lo <= getattr(self, name) <= hi:
+                problems.append(f"{name} must be from {lo} to {hi:,}, got {getattr(self, name)}")
         if not 0 <= self.day_starts_at <= 23:
             problems.append(f"day_starts_at must be an hour 0-23, got {self.day_starts_at}")
         if self.interview_date:
             try:
-                date.fromisoformat(self.interview_date)
+                day = date.fromisoformat(self.interview_date)
             except ValueError:
                 problems.append(f"interview_date must be a date YYYY-MM-DD, got {self.interview_date!r}")
+            else:
+                if (problem := _date_problem("interview_date", day)) is not None:
+                    problems.append(problem)
         for name in ("learning_steps", "relearning_steps"):
             try:
                 parse_steps(getattr(self, name))
@@ -91,8 +102,9 @@ class Config:
                 f"new_order must be {', '.join(NEW_ORDERS[:-1])} or {NEW_ORDERS[-1]},"
                 f" got {self.new_order!r}"
             )
-        if self.daily_minutes < 0:
-            problems.append(f"daily_minutes must be 0 (no budget) or more, got {self.daily_minutes}")
+        if not 0 <= self.daily_minutes <= 1440:
+            problems.append(
+                f"daily_minutes must be 0 (no budget) to 1440, got {self.daily_minutes}")
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -129,6 +141,15 @@ class Config:
             raise ConfigError(f"unknown setting {key!r}; known: {', '.join(data)}")
         data[key] = raw
         return Config.from_dict(data)
+
+
+def _date_problem(key: str, day: date) -> str | None:
+    from quizforge import clock
+
+    today = clock.now().date()
+    if abs(day.year - today.year) > DATE_YEARS:
+        return f"{key} must be within {DATE_YEARS} years of today, got {day.isoformat()}"
+    return None
 
 
 N_PARAMETERS = 21  # FSRS-6
@@ -209,6 +230,8 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: {e}") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
+        raise ConfigError(f"{path}: values nested too deeply (no setting is nested)") from None
     try:
         return Config.from_dict(data)
     except ConfigError as e:

@@ -31,7 +31,7 @@ from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import CardSchedule
 from quizforge.scheduling.simulate import Collection, RetentionRun, simulate
 
-UNLIMITED_REVIEWS = 10**9
+UNLIMITED_REVIEWS = 100_000  # the most reviews_per_day allows (config.MAX_LIMIT)
 MIN_TIMED = 30  # timed answers of a kind before the learner's own pace is used
 DEFAULT_SECONDS_REVIEW = 15.0
 DEFAULT_SECONDS_NEW = 45.0  # reading a new card and its learning steps (about 3 answers)

@@ -6,13 +6,12 @@ store's own integer key, used by the review log.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from quizforge.decks.model import Deck, LazyCards
+from quizforge.decks.model import Deck, card_tags, deck_fingerprint
 from quizforge.scheduling.days import day_start
 from quizforge.scheduling.scheduler import CardSchedule, ReviewRecord, State
 from quizforge.store.db import Database, from_ms, to_ms
@@ -65,29 +64,6 @@ def _card_row(row: sqlite3.Row) -> CardRow:
 def _tags_text(tags: Iterable[str]) -> str:
     tags = list(dict.fromkeys(tags))
     return f" {' '.join(tags)} " if tags else ""
-
-
-def card_tags(deck: Deck, card) -> tuple[str, ...]:
-    """Tags a card is filed under: its own, then its deck's."""
-    return tuple(dict.fromkeys([*card.tags, *deck.tags]))
-
-
-def deck_fingerprint(deck: Deck) -> str:
-    """Changes whenever what the store keeps of a deck (ids, types, tags) changes.
-
-    A deck from the compiled-deck cache carries it, computed when its file was read:
-    a start-up with nothing changed then need not go through every card."""
-    if isinstance(deck.cards, LazyCards):
-        return deck.cards.fingerprint
-    return compute_fingerprint(deck)
-
-
-def compute_fingerprint(deck: Deck) -> str:
-    """`deck_fingerprint`, from the deck's cards."""
-    h = hashlib.blake2b(digest_size=16)
-    for card in deck.cards:
-        h.update(f"{card.id}\0{card.type}\0{' '.join(card_tags(deck, card))}\n".encode())
-    return h.hexdigest()
 
 
 def sync_decks(db: Database, decks: Sequence[Deck], now: datetime) -> dict[str, int]:
@@ -538,3 +514,24 @@ def unsynced_new_by_deck(db: Database, decks: Sequence) -> dict[str, int]:
             if n:
                 out[d.id] = n
     return out
+
+
+def fitting_log(db: Database, drill_kinds: Sequence[str]):
+    """What fitting FSRS reads (quizforge.scheduling.fitting.log_histories): the counts of
+    (all answers, cram answers, drill answers), and the rows (card, reviewed_at, rating,
+    state_before) of every non-cram answer to a card whose kind is not one of `drill_kinds`,
+    by card and time."""
+    marks = ",".join("?" * len(drill_kinds))
+    totals = db.conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(r.cram), 0),"
+        f" COALESCE(SUM(r.cram = 0 AND c.kind IN ({marks})), 0)"
+        " FROM revlog r JOIN cards c ON c.id = r.card",
+        tuple(drill_kinds),
+    ).fetchone()
+    rows = db.conn.execute(
+        "SELECT r.card, r.reviewed_at, r.rating, r.state_before FROM revlog r"
+        " JOIN cards c ON c.id = r.card"
+        f" WHERE r.cram = 0 AND c.kind NOT IN ({marks}) ORDER BY r.card, r.reviewed_at, r.id",
+        tuple(drill_kinds),
+    )
+    return tuple(totals), rows

@@ -419,9 +419,11 @@ def render_summary(summary: DrillSummary) -> RenderableType:
         form = f" -f {p.form}" if p.form != "number" else ""
         t.append(f"\nReplay a miss: quizforge drill {p.family} -d {p.difficulty}{form} -n 1 "
                  f"--seed {p.seed} -q {missed[0].question}", style="dim")
-        if len(missed) > 1:
-            t.append(f" (also missed: {', '.join(str(a.problem.seed) for a in missed[1:6])})",
-                     style="dim")
+        # one seed per problem (two questions of one problem missed are one seed to replay)
+        others = list(dict.fromkeys(a.problem.seed for a in missed[1:]
+                                    if a.problem.seed != p.seed))
+        if others:
+            t.append(f" (also missed: {', '.join(map(str, others[:5]))})", style="dim")
     return Panel(t, title="Drill summary", title_align="left", border_style="cyan")
 
 
