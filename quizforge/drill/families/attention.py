@@ -40,21 +40,18 @@ from quizforge.drill.families._tensor import (
     ints,
     keep_mistakes,
     labelled,
-    num,
-    rmatmul,
-    rsum,
     side_by_side,
 )
 from quizforge.drill.family import Family
 from quizforge.drill.model import Lines, Mistake, Question, Target, fmt_exact, shape_text
-from quizforge.drill.rounding import band, rounder
+from quizforge.drill.rounding import band
 
 DK, DV = 4, 2  # d_k = 4 so that √d_k = 2; d_v = 2 keeps O and ∂L/∂V small
 SQRT_DK = 2
 ROW_SUMS = {1: {1}, 2: {2, 3, 4, 5}, 3: {3, 4, 5, 6}}  # Σₖ b^(E−min) per row: P's denominators
 LN = {2: "0.693", 3: "1.10"}
 MAX_DENOMINATOR = 100  # of every entry of every answer
-MIXES = 12  # random up/down rounding mixes per way of working (rounding.band's default is 24)
+MIXES = 8  # random up/down rounding mixes per way of working (rounding.band's default is 24)
 
 # every kind named somewhere, with what it is for (the tests hold the problems to these)
 KINDS = ("no-scale", "wrong-axis", "p-transposed", "mask-ignored", "masked-gradient",
@@ -166,27 +163,35 @@ def _right(s: _Setup) -> _World:
 
 
 # -- numbers ------------------------------------------------------------------------------------
-def _draw(rng: random.Random, difficulty: int) -> _Setup:
+def _draw(rng: random.Random, difficulty: int) -> _Setup | None:
+    """Q and K's integers first (most draws fail the softmax test, cheaply), then V and G."""
+    from quizforge.drill import nd as np
+
     T = 2 if difficulty != 2 else 3
     heads = 2 if difficulty == 3 else 1
+    causal = difficulty == 2
     asked = "K" if difficulty == 3 else rng.choice("QK")
     base = rng.choice((2, 2, 3))
-    Qi = tuple(ints(rng, (T, DK), -1, 1) for _ in range(heads))
-    Ki = ints(rng, (T, DK), -1, 1)
+    Qi = [[[rng.choice((-1, 0, 1)) for _ in range(DK)] for _ in range(T)] for _ in range(heads)]
+    Ki = [[rng.choice((-1, 0, 1)) for _ in range(DK)] for _ in range(T)]
+    if not _friendly_softmax(Qi, Ki, base, causal):
+        return None
     V = ints(rng, (T, DV), -2, 2)
     G = tuple(ints(rng, (T, DV), -2, 2) for _ in range(heads))
-    return _Setup(difficulty, T, heads, difficulty == 2, base, asked, Qi, Ki, V, G)
+    return _Setup(difficulty, T, heads, causal, base, asked,
+                  tuple(np.array(q, dtype=float) for q in Qi), np.array(Ki, dtype=float), V, G)
 
 
-def _friendly_softmax(s: _Setup) -> bool:
-    """Every row of P has a small denominator, and some row is not uniform."""
+def _friendly_softmax(Qi: list, Ki: list, base: int, causal: bool) -> bool:
+    """Every row of P = softmax(ln b·Qi·Kiᵀ) has a small denominator, and some row is not
+    uniform."""
     uneven = False
-    for E in s.E:
-        for i in range(s.T):
-            row = [E[i, j] for j in range(s.T) if s.allowed(i, j)]
+    for q in Qi:
+        for i, qrow in enumerate(q):
+            row = [sum(a * b for a, b in zip(qrow, krow)) for j, krow in enumerate(Ki)
+                   if not causal or j <= i]
             lo = min(row)
-            total = sum(s.base ** (e - lo) for e in row)
-            if total not in ROW_SUMS[len(row)]:
+            if sum(base ** (e - lo) for e in row) not in ROW_SUMS[len(row)]:
                 return False
             uneven = uneven or max(row) > lo
     return uneven
@@ -219,6 +224,10 @@ def _friendly(s: _Setup, w: _World) -> bool:
             if sum(s.allowed(i, j) for j in range(s.T)) > 1 and \
                     all(dS[i, j] == 0 for j in range(s.T)):
                 return False
+    # with two heads, each head adds something to ∂L/∂V and ∂L/∂K (the lesson is the sum)
+    for h in range(1 if s.heads == 1 else s.heads):
+        if not any((w.P[h].T @ s.G[h]).ravel()) or not any((w.dS[h].T @ s.Q[h]).ravel()):
+            return False
     values = [float(x) for value, _ in _answers(s, w) for x in value.ravel()]
     return max(abs(x) for x in values) <= 20 and all(_short(x) for x in values)
 
@@ -310,42 +319,44 @@ def _r_dS(r, P: list, dP: list, way, expanded: bool) -> list:
     return out
 
 
-def _hand(s: _Setup, w: _World, wrt: str, r, way, expanded: bool) -> Any:
-    from quizforge.drill import nd as np
+def _plain(s: _Setup, w: _World) -> dict[str, Any]:
+    """The numbers a hand computation reads, as nested lists (made once per problem)."""
+    return {"V": s.V.tolist(), "K": s.K.tolist(), "G": [g.tolist() for g in s.G],
+            "Q": [q.tolist() for q in s.Q], "P": [p.tolist() for p in w.P],
+            "dP": [d.tolist() for d in w.dP]}
 
-    def lists(a: Any) -> list:
-        return a.tolist()
+
+def _hand(s: _Setup, x: dict, wrt: str, r, way, expanded: bool) -> Any:
+    """Question `wrt` worked by hand from the plain numbers `x`, every written number r(…)."""
+    from quizforge.drill import nd as np
 
     def out(per_head: list) -> Any:
         return np.array(per_head[0] if s.heads == 1 else per_head, dtype=float)
 
-    V = lists(s.V)
-    P = [[[r(x) for x in row] for row in lists(p)] for p in w.P]
+    P = [[[r(v) for v in row] for row in p] for p in x["P"]]
     if wrt == "output":
-        return out([_rmm(r, p, V, way) for p in P])
-    G = [lists(g) for g in s.G]
+        return out([_rmm(r, p, x["V"], way) for p in P])
     if wrt == "value":
-        heads = [_rmm(r, [list(c) for c in zip(*p)], g, way) for p, g in zip(P, G)]
+        heads = [_rmm(r, [list(c) for c in zip(*p)], g, way) for p, g in zip(P, x["G"])]
         return np.array(_radd(r, heads, way) if len(heads) > 1 else heads[0], dtype=float)
     if wrt == "attn_weight":
-        return out([lists(d) for d in w.dP])
-    dS = [_r_dS(r, lists(p), lists(d), way, expanded) for p, d in zip(w.P, w.dP)]
+        return out(x["dP"])
+    dS = [_r_dS(r, p, d, way, expanded) for p, d in zip(x["P"], x["dP"])]
     if wrt == "scores":
         return out(dS)
     half = way.factor_first  # halve dS first, or the product at the end
 
     def halve(m: list) -> list:
-        return [[r(x / SQRT_DK) for x in row] for row in m]
+        return [[r(v / SQRT_DK) for v in row] for row in m]
 
     if wrt == "query":
-        K = lists(s.K)
+        K = x["K"]
         return out([_rmm(r, halve(d), K, way) if half else halve(_rmm(r, d, K, way))
                     for d in dS])
     terms = []
-    for d, q in zip(dS, s.Q):
+    for d, q in zip(dS, x["Q"]):
         dT = [list(c) for c in zip(*d)]
-        terms.append(_rmm(r, halve(dT), lists(q), way) if half
-                     else halve(_rmm(r, dT, lists(q), way)))
+        terms.append(_rmm(r, halve(dT), q, way) if half else halve(_rmm(r, dT, q, way)))
     return np.array(_radd(r, terms, way) if len(terms) > 1 else terms[0], dtype=float)
 
 
@@ -566,11 +577,14 @@ def _body(s: _Setup) -> tuple[Lines, ...]:
     return (Lines("", tuple(lines)), Lines("Values", tuple(side_by_side(items))))
 
 
-def _p_lines(s: _Setup, w: _World) -> list[str]:
-    """The forward pass to P, as worked on the board."""
+def _p_lines(s: _Setup, w: _World, full: bool = False) -> list[str]:
+    """The forward pass to P, as worked on the board (after the first question, P alone)."""
     out = []
     for h, E in enumerate(s.E):
         tag = f"[{h}]" if s.heads > 1 else ""
+        if not full:
+            out += labelled(f"P{tag} = softmax(ln {s.base}·E{tag})", w.P[h])
+            continue
         if h == 0:
             out.append(f"E = Q·Kᵀ/(2 ln {s.base}): the product of the integer matrices")
         out += side_by_side([(f"E{tag}", E)])
@@ -626,11 +640,11 @@ LABELS = {"output": "O", "value": "∂L/∂V", "attn_weight": "∂L/∂P", "scor
           "query": "∂L/∂Q", "key": "∂L/∂K"}
 
 
-def _asked(s: _Setup, w: _World, slips: dict, wrt: str) -> Asked:
+def _asked(s: _Setup, w: _World, slips: dict, plain: dict, wrt: str) -> Asked:
     value = _value(w, wrt)
     # two ways of working it (running totals, dS's bracket kept or multiplied out, the 1/2
     # early or late), each replayed with every number rounded
-    lo, hi = band(*(lambda r, way=way, ex=ex: _hand(s, w, wrt, r, way, ex)
+    lo, hi = band(*(lambda r, way=way, ex=ex: _hand(s, plain, wrt, r, way, ex)
                     for way, ex in zip(WAYS, (False, True), strict=True)), mixes=MIXES)
     mistakes = keep_mistakes(value, lo, hi, _candidates(s, w, slips, wrt))
     label = LABELS[wrt]
@@ -646,7 +660,7 @@ def _asked(s: _Setup, w: _World, slips: dict, wrt: str) -> Asked:
                   "one row per query.",)
         formula = ("S = Q·Kᵀ/√d_k,  P = softmax(S) along each row" + causal + ",  O = P·V",
                    "(row i of O mixes the rows of V with query i's weights)")
-        numbers = _p_lines(s, w)
+        numbers = _p_lines(s, w, full=True)
         for h in range(H):
             t = f"[{h}]" if H > 1 else ""
             last = T - 1
@@ -731,8 +745,8 @@ def _asked(s: _Setup, w: _World, slips: dict, wrt: str) -> Asked:
         hints = (("∂L/∂Q = dS·K/√d_k" if is_q else "∂L/∂K = dSᵀ·Q/√d_k") +
                  ", with dS from the softmax Jacobian: dS[i,j] = P[i,j]·(dP[i,j] − Σₖ "
                  "P[i,k]·dP[i,k]).",
-                 f"dP = G·Vᵀ; the integers of {s.asked == 'Q' and 'K' or 'Q'} are used as "
-                 f"they are, and the 1/√d_k = 1/{SQRT_DK} comes last.")
+                 f"dP = G·Vᵀ; {'K' if is_q else 'Q'} enters as shown (no ln in it), and "
+                 f"the 1/√d_k = 1/{SQRT_DK} comes last.")
     numbers = list(numbers) + [""] + _final(label, value, H)
     sol = (Lines("Shapes", shapes), Lines("Formula", formula), Lines("Numbers",
                                                                       tuple(numbers)))
@@ -777,13 +791,14 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
     rng = random.Random(f"attention/{seed}/{difficulty}")  # str seeds hash the same everywhere
     for _ in range(20000):
         s = _draw(rng, difficulty)
-        if not _friendly_softmax(s):
+        if s is None:
             continue
         w = _right(s)
         if not _friendly(s, w):
             continue
         slips = _slips(s, w)
-        asked = tuple(_asked(s, w, slips, wrt) for wrt in _questions(s))
+        plain = _plain(s, w)
+        asked = tuple(_asked(s, w, slips, plain, wrt) for wrt in _questions(s))
         if not all(_needs(s, a.question.wrt) <= {m.kind for m in a.target.mistakes}
                    for a in asked):
             continue  # the lesson's mistake must be there to be named
