@@ -381,6 +381,7 @@ def test_no_solution_gives_away_a_later_answer():
 def test_registered_and_cheap_to_import():
     fam = families()[FAMILY]
     assert fam.difficulties == (1, 2, 3) and fam.forms == ("number",)
+    assert fam.questions == max(len(p.questions) for p in every()) == 5  # --question 0…4
     code = ("import sys, quizforge.drill.families.attention as a; "
             "a.generate(1, 3, 'number'); print('numpy' in sys.modules, 'sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

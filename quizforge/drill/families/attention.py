@@ -832,4 +832,5 @@ FAMILY = Family(
     forms=("number",),
     order=55,
     example="[[1, -1/2], [0, 2/9]]",
+    questions=5,
 )
