@@ -39,7 +39,15 @@ from typing import Any
 from quizforge.drill import nd as np
 from quizforge.drill.basic import Asked, BasicProblem, fits_screen
 from quizforge.drill.family import Family
-from quizforge.drill.model import Lines, Mistake, Question, Target, fmt_exact
+from quizforge.drill.model import (
+    Lines,
+    Mistake,
+    Question,
+    Target,
+    blocks_text,
+    fmt_exact,
+    tensor_text,
+)
 from quizforge.drill.rounding import band, inside
 
 H_VALUES = (-0.9, -0.8, -0.6, -0.5, -0.4, 0.4, 0.5, 0.6, 0.8, 0.9)  # 1 − h²: .19 .36 .64 .75 .84
@@ -98,6 +106,20 @@ def _same(a: Any, b: Any, rtol: float = SAME_RTOL) -> bool:
                for x, y in zip(_flat(a), _flat(b), strict=True))
 
 
+def _tight(value: Any, lo: Any, hi: Any) -> bool:
+    """No cancellation: rounding to 3 figures moves the answer by 2% at most (a difference
+    of two nearly equal products would accept a whole range of answers)."""
+    return all(h - lo_ <= 0.04 * abs(v) for v, lo_, h in zip(_flat(value), _flat(lo), _flat(hi),
+                                                               strict=True))
+
+
+def _same_size(a: Any, b: Any) -> bool:
+    """Equal up to sign: one answer would give the other away."""
+    if len(_flat(a)) != len(_flat(b)):
+        return False
+    return _same(np.array([abs(e) for e in _flat(a)]), np.array([abs(e) for e in _flat(b)]))
+
+
 def _keep(value: Any, lo: Any, hi: Any, candidates: list[Mistake | None]) -> tuple:
     """The mistakes a grader can tell from the right answer (first of equal values kept)."""
     kept: list[Mistake] = []
@@ -107,9 +129,11 @@ def _keep(value: Any, lo: Any, hi: Any, candidates: list[Mistake | None]) -> tup
         mv = np.asarray(m.value, dtype=float)
         if _same(mv, value):
             continue
-        if mv.shape == np.shape(value) and inside(mv, lo, hi):
-            continue
-        if any(_same(mv, k.value) for k in kept):
+        if mv.shape == np.shape(value):
+            slack = SAME_RTOL * np.abs(mv)  # typed to 3 figures it could land inside: right
+            if inside(mv, lo - slack, hi + slack):
+                continue
+        if any(_same(mv, k.value, 2 * SAME_RTOL) for k in kept):  # one taken for the other
             continue
         kept.append(m)
     return tuple(kept)
@@ -343,7 +367,7 @@ def _rnn_friendly(s: _Rnn) -> bool:
     for v in values:
         if min(abs(e) for e in _flat(v)) < 0.01 or max(abs(e) for e in _flat(v)) > 40:
             return False
-    return not any(_same(values[i], values[j]) for i in range(3) for j in range(i + 1, 3))
+    return not any(_same_size(values[i], values[j]) for i in range(3) for j in range(i + 1, 3))
 
 
 # -- the LSTM cell -------------------------------------------------------------------------------
@@ -510,10 +534,10 @@ def _lstm_fair(s: _Lstm) -> bool:
         shown_r = _lstm_backward(s, rounder("nearest"), k=s.k_shown)[key]
         if not (lo <= shown <= hi and lo <= shown_r <= hi):
             return False
-        if abs(exact[key]) < 0.01 or abs(exact[key]) > 40:
+        if abs(exact[key]) < 0.01 or abs(exact[key]) > 40 or not _tight(exact[key], lo, hi):
             return False
     values = [exact[k] for k in s.asks]
-    return not any(_same(values[a], values[b]) for a in range(4) for b in range(a + 1, 4))
+    return not any(_same_size(values[a], values[b]) for a in range(4) for b in range(a + 1, 4))
 
 
 # -- what is shown -------------------------------------------------------------------------------
@@ -634,9 +658,10 @@ def _rnn_deltas_lines(s: _Rnn) -> list[str]:
     return out
 
 
-def _rnn_bands(s: _Rnn) -> dict[str, tuple[Any, Any]]:
+def _rnn_bands(s: _Rnn) -> dict[str, tuple[Any, Any]] | None:
     """The honest-rounding band of every asked answer, from one replay of the backward pass
-    (its answers side by side in one flat array)."""
+    (its answers side by side in one flat array); None when a cancellation makes one too
+    wide to grade fairly."""
     keys = s.asks
 
     def compute(r):
@@ -648,8 +673,12 @@ def _rnn_bands(s: _Rnn) -> dict[str, tuple[Any, Any]]:
                                                 (row if isinstance(row, list) else [row])]
         return np.array(flat)
 
-    lo, hi = band(compute)
-    lo_list, hi_list = lo.tolist(), hi.tolist()
+    exact = compute(_ident).tolist()
+    for mixes in (0, 24):  # nearest, down and up first: a cancellation shows there already
+        lo, hi = band(compute, mixes=mixes)
+        lo_list, hi_list = lo.tolist(), hi.tolist()
+        if not _tight(np.array(exact), lo, hi):
+            return None
     out, start = {}, 0
     for k in keys:
         value = _rnn_value(s, k)
@@ -876,6 +905,17 @@ def _may_teach(s: _Rnn, needs: dict[str, set]) -> bool:
     return True
 
 
+def _gives_away(asked: tuple[Asked, ...]) -> bool:
+    """A worked solution shows the answer of a question asked after it (∂h₂/∂h₀ can equal
+    δ₁ when v = W, ∂L/∂c_{t−1} can equal ∂L/∂f when f = c_{t−1} …)."""
+    for i, a in enumerate(asked):
+        shown = blocks_text(a.solution).replace("−", "-")
+        if any(f"= {tensor_text(b.target.value)}" in shown or
+               f"≈ {tensor_text(b.target.value)}" in shown for b in asked[i + 1:]):
+            return True
+    return False
+
+
 def _teaches(keys: tuple[str, ...], asked: tuple[Asked, ...], needs: dict[str, set]) -> bool:
     return all(needs.get(k, set()) <= {m.kind for m in a.target.mistakes}
                for k, a in zip(keys, asked, strict=True))
@@ -899,13 +939,18 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
             if not _may_teach(s, needs):  # cheap: before any band is worked out
                 continue
             bands = _rnn_bands(s)
+            if bands is None:
+                continue
             asked = tuple(_rnn_asked(s, k, *bands[k]) for k in s.asks)
             if not _teaches(s.asks, asked, needs):
                 continue
             body = _rnn_body(s)
             given = _rnn_given(s)
             loss = _rnn_loss_text(s)
+            shown = [_scalar(ht) for ht in s.h]
             extra = (("setup", "rnn"), ("loss", s.loss),
+                     ("forward", {"h": [e if isinstance(e, float) else e.tolist()
+                                        for e in shown]}),
                      ("pytorch", {"module": "torch.nn.RNN", "nonlinearity": "tanh",
                                   "input_size": 1, "hidden_size": s.n,
                                   "weight_hh_l0": "W", "weight_ih_l0": "U (as a column)",
@@ -926,13 +971,14 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
             body = _lstm_body(s)
             given = _lstm_given(s)
             loss = _lstm_loss_text(s)
-            extra = (("setup", "lstm"), ("loss", s.kind), ("tanh_c_shown", s.k_shown),
+            extra = (("setup", "lstm"), ("loss", s.kind),
+                     ("forward", {"c": s.c, "tanh_c_shown": s.k_shown}),
                      ("pytorch", {"module": "torch.nn.LSTM", "gates": "i, f, g, o "
                                   "(the order of weight_ih_l0's four chunks)",
                                   "c_0": "c_prev", "answers": "gradients of the gate "
                                   "values i, f, g, o, not of their pre-activations"}))
             keys = s.asks
-        if not fits_screen(body, asked):
+        if not fits_screen(body, asked) or _gives_away(asked):
             continue
         return BasicProblem("rnn", seed, difficulty, form, body, given, loss, asked, extra)
     raise RuntimeError(f"rnn: no problem for seed {seed} at difficulty {difficulty} "
