@@ -358,8 +358,12 @@ def _rnn_draw(rng: random.Random, difficulty: int) -> _Rnn | None:
 
 
 def _rnn_friendly(s: _Rnn) -> bool:
-    if s.n == 2 and (np.count_nonzero(s.h[0] - s.h[1]) == 0 or s.W[0, 1] == s.W[1, 0]):
-        return False  # a symmetric W would hide W against Wᵀ
+    if s.n == 2:
+        w = s.W.tolist()
+        if w[0][1] == w[1][0] or w[0] == w[1] or [w[0][0], w[1][0]] == [w[0][1], w[1][1]]:
+            return False  # a symmetric W hides W against Wᵀ; equal rows or columns teach less
+        if s.h[0].tolist() == s.h[1].tolist():
+            return False
     if any(min(abs(e) for e in _flat(s.upstream(t))) == 0 for t in range(1, s.T + 1)
            if s.loss != "last-linear" and (t == s.T or s.loss == "every-mse")):
         return False
@@ -493,10 +497,11 @@ def _lstm_draw(rng: random.Random) -> _Lstm | None:
     i, f, o = (rng.choice(GATES) for _ in range(3))
     g, c_prev = rng.choice(G_VALUES), rng.choice(C_VALUES)
     kind = rng.choice(("last-mse", "middle"))
-    second = rng.choice(("i", "g"))
+    # three questions (the engine asks at most three): o or f, then i or g, then c_{t−1}
+    first, second = rng.choice(("o", "f")), rng.choice(("i", "g"))
     s = _Lstm(i, f, g, o, c_prev, kind, y=rng.choice(Y_VALUES),
               dh_given=rng.choice(DH_VALUES), dc=rng.choice(DC_VALUES),
-              asks=("o", "f", second, "c_prev"))
+              asks=(first, second, "c_prev"))
     if kind == "last-mse":
         s = _Lstm(i, f, g, o, c_prev, kind, y=s.y, asks=s.asks)
     else:
@@ -537,7 +542,8 @@ def _lstm_fair(s: _Lstm) -> bool:
         if abs(exact[key]) < 0.01 or abs(exact[key]) > 40 or not _tight(exact[key], lo, hi):
             return False
     values = [exact[k] for k in s.asks]
-    return not any(_same_size(values[a], values[b]) for a in range(4) for b in range(a + 1, 4))
+    return not any(_same_size(values[a], values[b]) for a in range(len(values))
+                   for b in range(a + 1, len(values)))
 
 
 # -- what is shown -------------------------------------------------------------------------------
@@ -589,7 +595,8 @@ def _lstm_body(s: _Lstm) -> tuple[Lines, ...]:
              f"{_n(s.i)}·{_n(s.g)} = {_t(s.c)}",
              f"tanh(c_t) = tanh({_t(s.c)}) ≈ {kd} (given; use it as it is)"]
     if s.kind == "last-mse":
-        lines += [f"h_t = o·tanh(c_t) ≈ {_t(s.o)}·{kd}. This is the last step, and the loss is",
+        lines += [f"h_t = o·tanh(c_t) ≈ {_t(s.o)}·{_n(s.k_shown)} = {_t(s.o * s.k_shown)}. "
+                  "This is the last step, and the loss is",
                   f"  L = ½(h_t − y)²,  y = {_t(s.y)}."]
     else:
         lines += ["A middle step: the backward pass has already brought, from step t+1,",
@@ -778,23 +785,25 @@ def _lstm_asked(s: _Lstm, key: str) -> Asked:
     mistakes = _keep(value, lo, hi, _lstm_mistakes(s, key))
     q = Question(key, "number", _ask_text(key, ()), SKILLS[key], ())
     target = Target(key, ASK[key], value, lo, hi, mistakes)
-    kd = _approx(s.k_shown, s.decimals)
-    shown = _lstm_backward(s, k=s.k_shown)
+    k = s.k_shown
+    shown = _lstm_backward(s, k=k)  # the same work with the tanh(c_t) on the screen
+    dh = s.o * k - s.y if s.kind == "last-mse" else s.dh_given
     if s.kind == "last-mse":
-        dh_line = [f"∂L/∂h_t = h_t − y = {_t(s.o)}·{kd} − {_n(s.y)} ≈ "
-                   f"{_approx(s.o * s.k_shown - s.y)}"]
+        dh_line = [f"∂L/∂h_t = h_t − y ≈ {_t(s.o * k)} − {_n(s.y)} = {_t(dh)}"]
     else:
         dh_line = [f"∂L/∂h_t = {_t(s.dh_given)} (given)"]
+    dct_shown = dh * s.o * (1 - k * k) + s.dc
+    cell = f" + {_n(s.dc)}" if s.kind == "middle" else ""
     dct_lines = [
-        f"1 − tanh²(c_t) = 1 − {kd}² ≈ {_approx(1 - s.k_shown ** 2)}",
+        f"1 − tanh²(c_t) ≈ 1 − {_n(k)}² = {_t(1 - k * k)}",
         "∂L/∂c_t = ∂L/∂h_t·o·(1 − tanh²(c_t))"
-        + (" + (along the cell state)" if s.kind == "middle" else ""),
-        f"        ≈ {_approx(shown['c_t'])}",
+        + (" + (the cell-state gradient)" if s.kind == "middle" else ""),
+        f"        ≈ {_n(dh)}·{_n(s.o)}·{_n(1 - k * k)}{cell} = {_t4(dct_shown)}",
     ]
     if key == "o":
         formula = ("∂L/∂o = ∂L/∂h_t·tanh(c_t)   (h_t = o·tanh(c_t))",)
-        numbers = dh_line + [f"∂L/∂o ≈ {_approx(shown['o'])}·… = {_t_num(value)}"]
-        numbers[-1] = f"∂L/∂o = ∂L/∂h_t·{kd} ≈ {_t_num(value)}"
+        numbers = dh_line + [f"∂L/∂o = ∂L/∂h_t·tanh(c_t) ≈ {_n(dh)}·{_n(k)} = "
+                             f"{_t4(dh * k)}"]
     else:
         factor = {"f": ("c_{t−1}", s.c_prev), "i": ("g", s.g), "g": ("i", s.i),
                   "c_prev": ("f", s.f)}[key]
@@ -802,11 +811,12 @@ def _lstm_asked(s: _Lstm, key: str) -> Asked:
                    "∂L/∂c_t = ∂L/∂h_t·o·(1 − tanh²(c_t))"
                    + (" + the cell-state gradient from t+1" if s.kind == "middle" else ""))
         numbers = dh_line + dct_lines + [
-            f"{ASK[key]} = ∂L/∂c_t·{factor[0]} ≈ {_approx(shown['c_t'])}·{_n(factor[1])} "
-            f"≈ {_t_num(value)}"]
+            f"{ASK[key]} = ∂L/∂c_t·{factor[0]} ≈ {_t4(dct_shown)}·{_n(factor[1])} "
+            f"= {_t4(shown[key])}"]
         if key == "c_prev":
             formula += ("The cell path is additive: no tanh and no W on it, only f, so with",
                         "f near 1 the gradient crosses many steps.")
+    numbers.append(f"With tanh(c_t) unrounded: {ASK[key]} = {_t_num(value)}")
     sol = (Lines("Formula", formula), Lines("Numbers", tuple(numbers)))
     hints = {
         "o": ("h_t = o·tanh(c_t): the output gate multiplies tanh(c_t).",
@@ -819,6 +829,12 @@ def _lstm_asked(s: _Lstm, key: str) -> Asked:
         "c_prev": ("∂c_t/∂c_{t−1} = f.", "∂L/∂c_{t−1} = ∂L/∂c_t·f."),
     }[key]
     return Asked(q, target, sol, hints)
+
+
+def _t4(v: float) -> str:
+    from quizforge.drill.model import fmt_num
+
+    return fmt_num(v, 4).replace("-", "−")
 
 
 def _t_num(v: float) -> str:
@@ -910,9 +926,11 @@ def _gives_away(asked: tuple[Asked, ...]) -> bool:
     δ₁ when v = W, ∂L/∂c_{t−1} can equal ∂L/∂f when f = c_{t−1} …)."""
     for i, a in enumerate(asked):
         shown = blocks_text(a.solution).replace("−", "-")
-        if any(f"= {tensor_text(b.target.value)}" in shown or
-               f"≈ {tensor_text(b.target.value)}" in shown for b in asked[i + 1:]):
-            return True
+        for b in asked[i + 1:]:
+            for value in (b.target.value, -b.target.value):  # up to its sign, too
+                text = tensor_text(value)
+                if f"= {text}" in shown or f"≈ {text}" in shown or f"= -{text}" in shown:
+                    return True
     return False
 
 
@@ -962,7 +980,8 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
             if s is None:
                 continue
             asked = tuple(_lstm_asked(s, k) for k in s.asks)
-            needs = {"f": {"pre-activation-derivative", "h-for-tanh"},
+            tanh_slips = {"pre-activation-derivative", "h-for-tanh"}
+            needs = {"f": tanh_slips, "i": tanh_slips, "g": tanh_slips,
                      "c_prev": {"forget-gate-dropped"}}
             if s.kind == "middle":
                 needs["c_prev"] = needs["c_prev"] | {"dropped-cell-path"}
