@@ -9,22 +9,30 @@ difficulty 2 a hidden state of 2 (W is 2×2; the input x_t stays a scalar, so U 
 vectors of 2).
 
 Difficulty 3: one LSTM cell step with scalar state, c_t = f·c_{t−1} + i·g and
-h_t = o·tanh(c_t), the gate values given: ∂L/∂o, ∂L/∂f, ∂L/∂i or ∂L/∂g (the gradients of the
-gate values, not of their pre-activations) and ∂L/∂c_{t−1} = ∂L/∂c_t·f (the additive path).
+h_t = o·tanh(c_t), the gate values given, either the last step (L = ½(h_t − y)²) or a middle
+one (∂L/∂h_t and the gradient arriving along the cell state given). Three questions, as the
+engine asks at most three: ∂L/∂o or ∂L/∂f, ∂L/∂i or ∂L/∂g (gradients of the gate values, not
+of their pre-activations), and ∂L/∂c_{t−1} = ∂L/∂c_t·f (the additive path).
 
 Fair numbers. A candidate computes 1 − h_t² from the h_t shown, so the h_t are exact and
-friendly (±0.4, ±0.5, ±0.6, ±0.8, ±0.9) and so are everything else the backward pass uses:
+friendly (±0.4, ±0.5, ±0.6, ±0.8, ±0.9), and so is everything else the backward pass uses:
 W, h₀, the inputs x_t and the targets. The pre-activations are then a_t = atanh(h_t), and U
 and b are solved from the two steps so that the network really produces these h_t (two
-unknowns per hidden unit, two equations: that is why the RNN is unrolled for two steps).
-U and b do not enter any gradient, so they are shown rounded to 3 decimals, marked ≈, with
-the a_t (also ≈): the displayed values reproduce the h_t to every digit shown. The JSON
+unknowns per hidden unit, two equations: that is why the RNN is unrolled for two steps; a
+third step would need a third unknown, and x_t or h₀ would turn ugly). U and b do not enter
+any gradient, so they are shown rounded to 3 decimals, marked ≈, with the a_t (also ≈, for
+the 1 − a_t² slip): the displayed values reproduce the h_t to every digit shown. The JSON
 carries U and b unrounded, so torch.nn.RNN run on the JSON gives these h_t to 1e-15.
 
 In the LSTM the new cell c_t = f·c_{t−1} + i·g is a short decimal, so tanh(c_t) cannot be
-exact too: it is shown rounded (to 2 decimals where that is fair, else 3) and a problem is
-kept only if a candidate who works from the shown value (and keeps 3 significant figures)
-lands inside the band of the exact answer, for every question.
+exact too: it is shown to 2 decimals, and a problem is kept only if a candidate who works
+from the shown value (keeping 3 significant figures) lands inside the band of the exact
+answer, for every question; the worked solution uses the shown value and names the exact
+answer when the two differ in the 4th figure.
+
+Problems are redrawn when a cancellation (a difference of two nearly equal products) would
+make the honest-rounding band wider than ±2%, when two answers are equal up to sign, or when
+a worked solution would show a later question's answer.
 """
 
 from __future__ import annotations
@@ -395,7 +403,7 @@ class _Lstm:
     dc: float = 0.0  # the gradient arriving along the cell state from step t+1
     asks: tuple[str, ...] = ()
     decimals: int = 2  # how tanh(c_t) is shown
-    extra: dict = field(default_factory=dict, compare=False)  # a cache: the bands
+    cache: dict = field(default_factory=dict, compare=False)  # the bands, once worked out
 
     @property
     def c(self) -> float:
@@ -518,14 +526,14 @@ def _lstm_draw(rng: random.Random) -> _Lstm | None:
 
 def _lstm_bands(s: _Lstm) -> dict[str, tuple[float, float]]:
     """Every asked answer's honest-rounding band, from one replay (kept on the problem)."""
-    if "bands" not in s.extra:
+    if "bands" not in s.cache:
         def compute(r):
             d = _lstm_backward(s, r)  # one hand computation gives every answer
             return np.array([d[k] for k in s.asks])
 
         lo, hi = band(compute)
-        s.extra["bands"] = {k: (lo.tolist()[j], hi.tolist()[j]) for j, k in enumerate(s.asks)}
-    return s.extra["bands"]
+        s.cache["bands"] = {k: (lo.tolist()[j], hi.tolist()[j]) for j, k in enumerate(s.asks)}
+    return s.cache["bands"]
 
 
 def _lstm_fair(s: _Lstm) -> bool:
@@ -816,17 +824,18 @@ def _lstm_asked(s: _Lstm, key: str) -> Asked:
         if key == "c_prev":
             formula += ("The cell path is additive: no tanh and no W on it, only f, so with",
                         "f near 1 the gradient crosses many steps.")
-    numbers.append(f"With tanh(c_t) unrounded: {ASK[key]} = {_t_num(value)}")
+    if _t4(value) != _t4(shown[key]):
+        numbers.append(f"With tanh(c_t) unrounded: {ASK[key]} = {_t4(value)}")
     sol = (Lines("Formula", formula), Lines("Numbers", tuple(numbers)))
+    dct_hint = ("∂L/∂c_t = ∂L/∂h_t·o·(1 − tanh²(c_t))"
+                + (" plus the cell-state gradient." if s.kind == "middle" else "."))
     hints = {
         "o": ("h_t = o·tanh(c_t): the output gate multiplies tanh(c_t).",
               "∂L/∂o = ∂L/∂h_t·tanh(c_t)."),
-        "f": ("First ∂L/∂c_t, then c_t = f·c_{t−1} + i·g gives ∂c_t/∂f = c_{t−1}.",
-              "∂L/∂c_t = ∂L/∂h_t·o·(1 − tanh²(c_t))"
-              + (" plus the cell-state gradient." if s.kind == "middle" else ".")),
-        "i": ("∂c_t/∂i = g.", "∂L/∂i = ∂L/∂c_t·g."),
-        "g": ("∂c_t/∂g = i.", "∂L/∂g = ∂L/∂c_t·i."),
-        "c_prev": ("∂c_t/∂c_{t−1} = f.", "∂L/∂c_{t−1} = ∂L/∂c_t·f."),
+        "f": ("First ∂L/∂c_t, then c_t = f·c_{t−1} + i·g gives ∂c_t/∂f = c_{t−1}.", dct_hint),
+        "i": ("First ∂L/∂c_t, then c_t = f·c_{t−1} + i·g gives ∂c_t/∂i = g.", dct_hint),
+        "g": ("First ∂L/∂c_t, then c_t = f·c_{t−1} + i·g gives ∂c_t/∂g = i.", dct_hint),
+        "c_prev": ("c_t = f·c_{t−1} + i·g: ∂c_t/∂c_{t−1} = f.", "∂L/∂c_{t−1} = ∂L/∂c_t·f."),
     }[key]
     return Asked(q, target, sol, hints)
 
@@ -835,12 +844,6 @@ def _t4(v: float) -> str:
     from quizforge.drill.model import fmt_num
 
     return fmt_num(v, 4).replace("-", "−")
-
-
-def _t_num(v: float) -> str:
-    from quizforge.drill.model import fmt_num
-
-    return fmt_num(v, 3).replace("-", "−")
 
 
 # -- JSON and the loss as one scalar expression --------------------------------------------------
@@ -974,7 +977,6 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
                                   "weight_hh_l0": "W", "weight_ih_l0": "U (as a column)",
                                   "bias_ih_l0": "b", "bias_hh_l0": 0, "h_0": "h0",
                                   "input": "x (one number per step)"}))
-            keys = s.asks
         else:
             s = _lstm_draw(rng)
             if s is None:
@@ -996,12 +998,10 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
                                   "(the order of weight_ih_l0's four chunks)",
                                   "c_0": "c_prev", "answers": "gradients of the gate "
                                   "values i, f, g, o, not of their pre-activations"}))
-            keys = s.asks
         if not fits_screen(body, asked) or _gives_away(asked):
             continue
         return BasicProblem("rnn", seed, difficulty, form, body, given, loss, asked, extra)
-    raise RuntimeError(f"rnn: no problem for seed {seed} at difficulty {difficulty} "
-                       f"({keys if 'keys' in dir() else ''})")
+    raise RuntimeError(f"rnn: no problem for seed {seed} at difficulty {difficulty}")
 
 
 FAMILY = Family(
