@@ -1014,6 +1014,6 @@ FAMILY = Family(
                "path ∂L/∂c_{t−1} = ∂L/∂c_t·f"},
     generate=generate,
     forms=("number",),
-    order=70,
+    order=58,  # with the gradient families, after batchnorm (50), before optimizer (60)
     example="[[0.5, -1], [0.25, 2]]",
 )
