@@ -83,9 +83,14 @@ def _n(v: float) -> str:
     return f"({s})" if s.startswith("−") else s
 
 
+def _is_array(v: Any) -> bool:
+    """An array with at least one axis (a numpy scalar is a number here)."""
+    return getattr(v, "shape", ()) != ()
+
+
 def _t(v: Any) -> str:
     """A scalar or a vector as typed: 0.5 or [0.5, −1]."""
-    if hasattr(v, "tolist"):
+    if _is_array(v):
         flat = v.tolist()
         if isinstance(flat[0], list):
             return "[" + ", ".join(_t(np.array(row)) for row in flat) + "]"
@@ -98,13 +103,13 @@ def _approx(v: Any, decimals: int = 3) -> str:
         s = f"{x:.{decimals}f}"
         return ("−" + s[1:]) if s.startswith("-") else s
 
-    if hasattr(v, "tolist"):
+    if _is_array(v):
         return "[" + ", ".join(one(x) for x in v.tolist()) + "]"
-    return one(v)
+    return one(float(v))
 
 
 def _flat(v: Any) -> list[float]:
-    return [float(e) for e in v.ravel().tolist()] if hasattr(v, "shape") else [float(v)]
+    return [float(e) for e in v.ravel().tolist()] if _is_array(v) else [float(v)]
 
 
 def _same(a: Any, b: Any, rtol: float = SAME_RTOL) -> bool:
