@@ -289,7 +289,8 @@ def _rnn_mistakes(s: _Rnn, key: str) -> list[Mistake | None]:
         term = {"W": "δ_t·h_{t−1}" if scalar else "δ_t·h_{t−1}ᵀ", "U": "δ_t·x_t",
                 "b": "δ_t"}[key]
         add("last-step-only", _Way(last_only=True),
-            f"That is only the last step's term. {what} is shared by every step, so "
+            f"That is only the last step's term (as if nothing came back to h₁). {what} is "
+            "shared by every step, so "
             f"∂L/∂{what} sums {term} over t = 1 and t = 2.")
     add("pre-activation-derivative", _Way(deriv="a"),
         f"You used 1 − a_t² of the pre-activation. tanh'(a_t) = 1 − tanh²(a_t) = 1 − {sq}: "
