@@ -113,7 +113,8 @@ def search(
     """Find cards whose text holds TEXT (any case).
 
     Looks in the front or question, back, choices, rubric points, follow-up, hint,
-    explanation and the card id. Each card is shown once, with its deck, id, type and the line of text around the match.
+    explanation and the card id. Each card is shown once, with its deck, id, type and
+    the line of text around the match.
 
     Examples:
 

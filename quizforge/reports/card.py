@@ -65,7 +65,8 @@ class CardInfo:
                     {"at": _iso(r.reviewed_at), "rating": RATING_LABELS[Rating(r.rating)].lower(),
                      "state_before": State(r.state_before).name.lower(),
                      "interval_days": _round(r.interval_days),
-                     "elapsed_days": _round(r.elapsed_days), "seconds": round(r.duration_ms / 1000, 1),
+                     "elapsed_days": _round(r.elapsed_days),
+                     "seconds": round(r.duration_ms / 1000, 1),
                      "cram": r.cram}
                     for r in self.reviews
                 ],

@@ -17,6 +17,10 @@ from quizforge.scheduling.scheduler import RATING_LABELS, Rating, State
 RATING_STYLE = {1: "red", 2: "yellow", 3: "green", 4: "cyan"}
 
 
+def _indent(r: RenderableType) -> Padding:
+    return Padding(r, (0, 0, 0, 2), expand=False)
+
+
 def search_view(matches: list[Match], text: str) -> RenderableType:
     if not matches:
         return Text(f"No card holds {text!r}.", style="dim")
@@ -26,7 +30,7 @@ def search_view(matches: list[Match], text: str) -> RenderableType:
                              ("  " + m.field if m.field != "id" else "", "dim"))
         body = Text(m.excerpt, no_wrap=True, overflow="ellipsis")
         body.stylize("bold yellow", m.start, m.end)
-        lines += [head, Padding(body, (0, 0, 0, 2))]
+        lines += [head, _indent(body)]
     n = len(matches)
     lines.append(Text(f"{n} card{'s' * (n != 1)} · quizforge cards show DECK/ID", style="dim"))
     return Group(*lines)
@@ -57,13 +61,13 @@ def card_view(info: CardInfo, now: datetime) -> RenderableType:
         label = name
         if name.startswith("choice ") and int(name.split()[1]) - 1 in right:
             label += " ✓"
-        parts += [Text(""), Text(label, style="bold"), Padding(Text(value), (0, 0, 0, 2))]
+        parts += [Text(""), Text(label, style="bold"), _indent(Text(value))]
     if card.type == "generated":
         parts.append(Text(f"drill {card.generator}, difficulty {card.difficulty}, "
                           f"answer form {card.form}", style="dim"))
     parts += [Text(""), Text("Schedule", style="bold")]
     if info.row is None:
-        parts.append(Padding(Text("not studied yet (new)", style="dim"), (0, 0, 0, 2)))
+        parts.append(_indent(Text("not studied yet (new)", style="dim")))
         return Group(*parts)
     s = info.row.schedule
     grid = Table.grid(padding=(0, 2))
@@ -81,7 +85,7 @@ def card_view(info: CardInfo, now: datetime) -> RenderableType:
     grid.add_row("answers", f"{s.reps} · {s.lapses} lapse{'s' * (s.lapses != 1)}")
     if not info.row.in_deck:
         grid.add_row("note", "removed from its deck file: not scheduled")
-    parts.append(Padding(grid, (0, 0, 0, 2)))
+    parts.append(_indent(grid))
     if info.reviews:
         more = f" (of {info.total_reviews})" if info.total_reviews > len(info.reviews) else ""
         parts += [Text(""), Text(f"Last answers{more}", style="bold")]
@@ -97,5 +101,5 @@ def card_view(info: CardInfo, now: datetime) -> RenderableType:
                       State(r.state_before).name.lower(),
                       "—" if r.elapsed_days is None else f"{r.elapsed_days:.1f}d",
                       f"{r.interval_days:.1f}d", f"{r.duration_ms / 1000:.0f}s")
-        parts.append(Padding(t, (0, 0, 0, 2)))
+        parts.append(_indent(t))
     return Group(*parts)
