@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from quizforge.reports.trends import Trends
+from quizforge.reports.trends import TopicTrend, Trends
 
 SPARKS = "▁▂▃▄▅▆▇█"
 GAP = "·"  # a week with nothing to measure
@@ -46,8 +46,29 @@ def change(values: Sequence[float | None]) -> Text:
     return Text(f"{'+' if d >= 0 else '−'}{abs(d)}", style=style)
 
 
+def topic_table(rows: Sequence[TopicTrend], total: TopicTrend, columns: Sequence[str]) -> Table:
+    """A sparkline and the last week's value per topic, for each of `columns`."""
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+    table.add_column("topic", no_wrap=True, max_width=20, overflow="ellipsis")
+    for name in columns:
+        table.add_column(name, no_wrap=True)
+        table.add_column("", justify="right", no_wrap=True)
+    for x in rows:
+        cells: list = [Text(x.name, style="dim" if x is total else "bold")]
+        for name in columns:
+            if name == "predicted recall":
+                values, style = list(x.predicted), "cyan"
+            else:
+                values, style = [w.rate for w in x.retention], "green"
+            cells += [spark(values, RECALL_FLOOR, style=style), last_value(values)]
+        table.add_row(*cells)
+    return table
+
+
 def trends_section(t: Trends | None) -> RenderableType | None:
     """None when there is nothing to draw (no answer, attempt or round in the weeks)."""
+    from quizforge.ui.report import FirstFit, section  # that module shows this section
+
     if t is None:
         return None
     topics = sorted(t.topics, key=lambda x: (-x.answers, x.name))[:TOPIC_ROWS]
@@ -57,18 +78,10 @@ def trends_section(t: Trends | None) -> RenderableType | None:
         return None
     parts: list[RenderableType] = []
     if rows:
-        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
-        table.add_column("topic", no_wrap=True, max_width=20, overflow="ellipsis")
-        table.add_column("predicted recall", no_wrap=True)
-        table.add_column("", justify="right", no_wrap=True)
-        table.add_column("true retention", no_wrap=True)
-        table.add_column("", justify="right", no_wrap=True)
-        for x in rows:
-            kept = [w.rate for w in x.retention]
-            table.add_row(Text(x.name, style="dim" if x is t.total else "bold"),
-                          spark(x.predicted, RECALL_FLOOR), last_value(x.predicted),
-                          spark(kept, RECALL_FLOOR, style="green"), last_value(kept))
-        parts.append(table)
+        both = topic_table(rows, t.total, ("predicted recall", "true retention"))
+        stacked = Group(topic_table(rows, t.total, ("predicted recall",)), Text(""),
+                        topic_table(rows, t.total, ("true retention",)))
+        parts.append(FirstFit(both, stacked))
         if len(t.topics) > len(topics):
             parts.append(Text(f"… {len(t.topics) - len(topics)} more topics: --json and --html "
                               "have them all", style="dim"))
@@ -92,6 +105,4 @@ def trends_section(t: Trends | None) -> RenderableType | None:
         parts += [Text(""), line]
     weeks = len(t.weeks)
     sub = f"one mark a week, last {weeks} weeks, oldest left; {GAP} nothing that week"
-    from quizforge.ui.report import section  # that module shows this section
-
     return section("Trends", Group(*parts), sub)
