@@ -41,8 +41,10 @@ def chart(title: str, series: Sequence[tuple[str, str, Sequence[float | None]]],
     if note:
         out.append(f'<text x="{W - RIGHT}" y="14" fill="currentColor" opacity="0.6" '
                    f'text-anchor="end">{escape(note)}</text>')
-    for k in range(5):  # gridlines and y labels
-        v = lo + (hi - lo) * k / 4
+    step = 0.1 if hi - lo <= 0.7 + 1e-9 else 0.25  # whole tens or quarters
+    ticks = round((hi - lo) / step)
+    for k in range(ticks + 1):  # gridlines and y labels
+        v = lo + step * k
         yy = y(v)
         out.append(f'<line x1="{LEFT}" y1="{yy:.1f}" x2="{W - RIGHT}" y2="{yy:.1f}" '
                    'stroke="currentColor" stroke-opacity="0.15"/>')
