@@ -280,3 +280,21 @@ def test_edit_copy_flag_and_missing_editor(folders, tmp_path, monkeypatch):
     assert r.stderr.strip().startswith(f"Error: cannot start the editor '{missing}'")
     assert (tmp_path / "home" / "decks" / "ml.yaml").exists()  # copied before
     assert os.path.exists(folders[0] / "ml.yaml")
+
+
+def test_edit_reopens_a_file_broken_by_an_earlier_edit(folders, tmp_path, monkeypatch):
+    shipped, mine = folders
+    monkeypatch.setenv("EDITOR", fake_editor(
+        tmp_path, "text = text.replace('front: Same id', 'frnt: Same id')"))
+    assert runner.invoke(app, ["cards", "edit", "other/lr-basics"]).exit_code == 1
+    # the deck no longer loads; the card is found in the file's text and opened again
+    monkeypatch.setenv("EDITOR", fake_editor(
+        tmp_path, "text = text.replace('frnt: Same id', 'front: Same id')"))
+    r = runner.invoke(app, ["cards", "edit", "other/lr-basics"])
+    assert r.exit_code == 0, r.stderr
+    assert "note: other.yaml does not load (see the warnings above); opening it at line 5" in (
+        r.stderr)
+    assert r.stdout.strip() == "other.yaml is valid."
+    assert (tmp_path / "editor.log").read_text() == f"+5 {mine / 'other.yaml'}"
+    r = runner.invoke(app, ["cards", "edit", "other/nope"])
+    assert r.exit_code == 1 and "no card 'nope' in deck 'other'" in r.stderr

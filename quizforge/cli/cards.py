@@ -209,17 +209,34 @@ def edit(
         check_after_edit,
         copy_deck,
         editor_argv,
+        find_in_files,
         is_bundled,
         open_at_line,
     )
     from quizforge.paths import bundled_decks_dir, user_decks_dir
 
-    deck, card = _find(ref, decks)
-    path = deck.path
+    from quizforge.decks.search import CardNotFound
+
+    try:
+        deck, card = _find(ref, decks)
+        path, deck_id, card_id, line = deck.path, deck.id, card.id, card.line
+    except CardNotFound:
+        # A deck file broken by an earlier edit does not load: find the card in its text.
+        from quizforge.decks.loader import deck_files
+        from quizforge.paths import deck_search_path
+
+        files, _ = deck_files(deck_search_path(deck_dirs(decks)))
+        hit = find_in_files(files, ref)
+        if hit is None:
+            raise
+        path, deck_id, line = hit
+        card_id = ref.rpartition("/")[2]
+        err.print(f"note: {path.name} does not load (see the warnings above); opening it at "
+                  f"line {line}", markup=False, highlight=False, soft_wrap=True)
     if is_bundled(path, bundled_decks_dir()):
         folder = user_decks_dir()
         out.print(
-            f"Deck {deck.id!r} is part of the quizforge package ({path.name}); it is not "
+            f"Deck {deck_id!r} is part of the quizforge package ({path.name}); it is not "
             f"edited in place. A copy in your deck folder ({folder}) takes its place, with "
             "the same deck and card ids, so your progress stays.",
             markup=False, highlight=False,
@@ -229,7 +246,7 @@ def edit(
             return
         path = copy_deck(path, folder)
         out.print(f"Copied to {path}", markup=False, highlight=False)
-    argv = open_at_line(editor_argv(os.environ), path, card.line)
+    argv = open_at_line(editor_argv(os.environ), path, line)
     before = _read(path)
     try:
         code = subprocess.run(argv).returncode
@@ -238,7 +255,7 @@ def edit(
                           "(set $EDITOR)") from None
     if code != 0:
         err.print(f"note: the editor exited with status {code}", markup=False, highlight=False)
-    problems, notes = check_after_edit(path, deck.id, card.id)
+    problems, notes = check_after_edit(path, deck_id, card_id)
     for note in notes:
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     if problems:

@@ -8,9 +8,10 @@ builds the command line and touches the one deck file.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from quizforge.decks.model import Problem
@@ -56,6 +57,27 @@ def open_at_line(editor: list[str], path: Path, line: int) -> list[str]:
     if name in COLON_LINE:
         return [*editor, f"{path}:{line}"]
     return [*editor, f"+{line}", str(path)]
+
+
+def find_in_files(files: Sequence[Path], ref: str) -> tuple[Path, str, int] | None:
+    """(file, deck id, line) of the card `ref` ('ID' or 'DECK/ID') in deck files that did
+    not load (a file broken by an earlier edit), read as text: the first file that has a
+    `- id: ID` line (and `deck: DECK`, when named)."""
+    deck_id, _, card_id = ref.strip().rpartition("/")
+    card_line = re.compile(rf"^\s*-\s*id:\s*['\"]?{re.escape(card_id)}['\"]?\s*(#.*)?$")
+    for path in files:
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        found = next((m[1].strip("'\"") for line in lines
+                      if (m := re.match(r"^deck:\s*(\S+)", line))), None)
+        if deck_id and found != deck_id:
+            continue
+        for i, line in enumerate(lines, 1):
+            if card_line.match(line):
+                return path, found or "", i
+    return None
 
 
 def is_bundled(path: Path, bundled_dir: Path) -> bool:

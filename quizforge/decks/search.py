@@ -16,7 +16,11 @@ EXCERPT = 72  # characters of text shown around a match
 
 
 class CardNotFound(DeckError):
-    """No loaded deck has a card with this id, or the id names several."""
+    """No loaded deck has a card with this id."""
+
+
+class AmbiguousCard(DeckError):
+    """Several loaded decks have a card with this id: name one as DECK/ID."""
 
 
 def card_texts(card: Card) -> Iterator[tuple[str, str]]:
@@ -89,7 +93,7 @@ def search(decks: Sequence[Deck], text: str, deck_ids: Sequence[str] = (),
 
 def find(decks: Sequence[Deck], ref: str) -> tuple[Deck, Card]:
     """The card `ref` names: 'ID', or 'DECK/ID' when several decks have a card ID.
-    CardNotFound (one line) when none does, or when a bare ID is in several decks."""
+    CardNotFound (one line) when none does; AmbiguousCard when a bare ID is in several."""
     ref = ref.strip()
     deck_id, _, card_id = ref.rpartition("/")
     found = [(d, c) for d in decks if not deck_id or d.id == deck_id
@@ -98,7 +102,7 @@ def find(decks: Sequence[Deck], ref: str) -> tuple[Deck, Card]:
         return found[0]
     if found:
         names = ", ".join(f"{d.id}/{c.id}" for d, c in found)
-        raise CardNotFound(f"card id {card_id!r} is in {len(found)} decks: name one as DECK/ID "
+        raise AmbiguousCard(f"card id {card_id!r} is in {len(found)} decks: name one as DECK/ID "
                            f"({names})")
     if deck_id and not any(d.id == deck_id for d in decks):
         raise CardNotFound(f"no deck with id {deck_id!r} (`quizforge decks` lists them)")
