@@ -209,7 +209,7 @@ def test_report_shows_sparklines_and_writes_svg_plots(studied, tmp_path):
     assert r.exit_code == 0, r.output
     text = r.stdout[r.stdout.index("Trends"):]
     assert "predicted recall" in text and "true retention" in text
-    assert re.search(r"all +·+[▁▂▃▄▅▆▇█]+ +\d+% +·+[▁▂▃▄▅▆▇█]+ +\d+%", text)
+    assert re.search(r"all +·+[▁▂▃▄▅▆▇█]+ +\d+% +(?:[+−]\d+ +)?·+[▁▂▃▄▅▆▇█]+ +\d+%", text)
     assert re.search(r"chain-rule +·+[▁▂▃▄▅▆▇█]+ +\d+%", text)
     html = page.read_text(encoding="utf-8")
     assert html.count("<svg") >= 3 and "Predicted recall and true retention by topic" in html

@@ -46,12 +46,15 @@ def change(values: Sequence[float | None]) -> Text:
     return Text(f"{'+' if d >= 0 else '−'}{abs(d)}", style=style)
 
 
-def topic_table(rows: Sequence[TopicTrend], total: TopicTrend, columns: Sequence[str]) -> Table:
-    """A sparkline and the last week's value per topic, for each of `columns`."""
+def topic_table(rows: Sequence[TopicTrend], total: TopicTrend, columns: Sequence[str],
+                short: bool = False) -> Table:
+    """A sparkline, the last week's value and the change per topic, for each of `columns`;
+    `short`: short headers and topic names, for a narrow terminal."""
     table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
-    table.add_column("topic", no_wrap=True, max_width=20, overflow="ellipsis")
+    table.add_column("topic", no_wrap=True, max_width=14 if short else 20, overflow="ellipsis")
     for name in columns:
-        table.add_column(name, no_wrap=True)
+        table.add_column(name.split()[-1] if short else name, no_wrap=True)
+        table.add_column("", justify="right", no_wrap=True)
         table.add_column("", justify="right", no_wrap=True)
     for x in rows:
         cells: list = [Text(x.name, style="dim" if x is total else "bold")]
@@ -60,7 +63,8 @@ def topic_table(rows: Sequence[TopicTrend], total: TopicTrend, columns: Sequence
                 values, style = list(x.predicted), "cyan"
             else:
                 values, style = [w.rate for w in x.retention], "green"
-            cells += [spark(values, RECALL_FLOOR, style=style), last_value(values)]
+            cells += [spark(values, RECALL_FLOOR, style=style), last_value(values),
+                      change(values)]
         table.add_row(*cells)
     return table
 
@@ -79,9 +83,10 @@ def trends_section(t: Trends | None) -> RenderableType | None:
     parts: list[RenderableType] = []
     if rows:
         both = topic_table(rows, t.total, ("predicted recall", "true retention"))
-        stacked = Group(topic_table(rows, t.total, ("predicted recall",)), Text(""),
-                        topic_table(rows, t.total, ("true retention",)))
-        parts.append(FirstFit(both, stacked))
+        stacked = [Group(topic_table(rows, t.total, ("predicted recall",), short), Text(""),
+                         topic_table(rows, t.total, ("true retention",), short))
+                   for short in (False, True)]
+        parts.append(FirstFit(both, *stacked))
         if len(t.topics) > len(topics):
             parts.append(Text(f"… {len(t.topics) - len(topics)} more topics: --json and --html "
                               "have them all", style="dim"))
@@ -104,5 +109,5 @@ def trends_section(t: Trends | None) -> RenderableType | None:
                               "dim"))
         parts += [Text(""), line]
     weeks = len(t.weeks)
-    sub = f"one mark a week, last {weeks} weeks, oldest left; {GAP} nothing that week"
+    sub = f"a mark a week, oldest left ({GAP} none); last week, change since the first"
     return section("Trends", Group(*parts), sub)
