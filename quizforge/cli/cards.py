@@ -112,9 +112,9 @@ def search(
 ) -> None:
     """Find cards whose text holds TEXT (any case).
 
-    Looks in the front or question, back, choices, rubric points, follow-up, hint,
-    explanation and the card id. Each card is shown once, with its deck, id, type and
-    the line of text around the match.
+    Looks in the front or question, back, choices, rubric points, follow-up,
+    hint, explanation and the card id. Each card is shown once, with its deck,
+    id, type and the line of text around the match.
 
     Examples:
 
@@ -146,8 +146,8 @@ def search(
 def show(ref: CardRef, as_json: JsonFlag = False, decks: DeckDirs = None) -> None:
     """Show a card, its schedule now and its last answers.
 
-    The card's text and file:line; its state, due date, stability, difficulty and FSRS
-    recall now; its last 10 answers.
+    The card's text and file:line; its state, due date, stability, difficulty
+    and FSRS recall now; its last 10 answers.
 
     Examples:
 
@@ -184,16 +184,18 @@ def edit(
     ] = False,
     decks: DeckDirs = None,
 ) -> None:
-    """Fix a card: open its deck file in your editor at its line, then check the file.
+    """Fix a card in your editor, opened at its line; then check the file.
 
-    The editor is $VISUAL, else $EDITOR, else vi or nano. It is opened with +LINE
-    (vi, nano, emacs, ...) or -g FILE:LINE (VS Code). After it exits the file is
-    checked: problems are listed, and the card keeps its progress as long as its id
-    stays the same (a broken file is left out until fixed; nothing is lost).
+    The editor is $VISUAL, else $EDITOR, else vi or nano. It is opened with
+    +LINE (vi, nano, emacs, ...) or -g FILE:LINE (VS Code). After it exits the
+    file is checked: problems are listed, and the card keeps its progress as
+    long as its id stays the same (a broken file is left out until fixed;
+    nothing is lost).
 
-    A bundled deck is part of the package: it is copied first (asked, or --copy) into
-    your deck folder (`decks/` in the data folder), where the copy takes the place of
-    the bundled deck, with the same deck and card ids and so the same progress.
+    A bundled deck is part of the package: it is copied first (asked, or --copy)
+    into your deck folder (`decks/` in the data folder), where the copy takes
+    the place of the bundled deck, with the same deck and card ids and so the
+    same progress.
 
     Examples:
 

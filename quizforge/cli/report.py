@@ -43,6 +43,10 @@ def report(
     --since limits the figures taken from your answers (today, streak, retention,
     activity, skills, most-missed); mastery and the forecast are always as of now.
 
+    Trends, week by week for 12 weeks: predicted recall and true retention per
+    topic, drill first-try accuracy per skill, mock round scores (sparklines;
+    plots with --html).
+
     Examples:
 
       quizforge report
