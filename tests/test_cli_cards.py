@@ -196,6 +196,7 @@ def test_editor_choice_and_line_argument(monkeypatch):
     assert open_at_line(["emacs", "-nw"], Path(p), 3) == ["emacs", "-nw", "+3", p]
     assert open_at_line(["/usr/bin/code", "--wait"], Path(p), 12) == [
         "/usr/bin/code", "--wait", "-g", f"{p}:12"]
+    assert open_at_line(["codium"], Path(p), 12) == ["codium", "--wait", "-g", f"{p}:12"]
     assert open_at_line(["subl", "-w"], Path(p), 2) == ["subl", "-w", f"{p}:2"]
 
 

@@ -53,7 +53,9 @@ def open_at_line(editor: list[str], path: Path, line: int) -> list[str]:
     if line <= 0:
         return [*editor, str(path)]
     if name in GOTO_FLAG:
-        return [*editor, "-g", f"{path}:{line}"]
+        # without --wait, `code` returns at once and the file would be checked unedited
+        wait = [] if {"-w", "--wait"} & set(editor[1:]) else ["--wait"]
+        return [*editor, *wait, "-g", f"{path}:{line}"]
     if name in COLON_LINE:
         return [*editor, f"{path}:{line}"]
     return [*editor, f"+{line}", str(path)]

@@ -120,34 +120,28 @@ def trends(db: Database, now: datetime, cal: Calendar, scope: Scope,
     pred_n: dict[str, list[int]] = defaultdict(lambda: [0] * n)
     pred_s: dict[str, list[float]] = defaultdict(lambda: [0.0] * n)
     kept: dict[str, list[Tally]] = defaultdict(lambda: [Tally()] * n)
-    weeks_cte, wargs = grid.cte()
-    for i, tags, count, total in db.conn.execute(
-        f"WITH {weeks_cte} SELECT days.i, c.tags, COUNT(*), TOTAL(p.predicted) FROM days"
+    days_cte, dargs = cal.grid(grid.first, 7 * n).cte()
+    # One pass over the weeks' answers (reading them is most of the time): per card and
+    # study day, its predictions and its first answer; then per week and tag list. MIN with
+    # bare columns: SQLite takes sb and rating from the row holding the minimum (as
+    # retention() does).
+    rows = db.conn.execute(
+        f"WITH {days_cte}, per AS ("
+        " SELECT days.i AS i, r.card AS card, MIN(r.reviewed_at), r.state_before AS sb,"
+        " r.rating AS rating, COUNT(p.id) AS pn, TOTAL(p.predicted) AS ps FROM days"
         " JOIN revlog r ON r.reviewed_at >= days.lo AND r.reviewed_at < days.hi"
-        " JOIN recall_predictions p ON p.id = r.id JOIN cards c ON c.id = r.card"
-        f" WHERE p.predicted >= 0 AND r.cram = 0{f} GROUP BY days.i, c.tags",
-        [*wargs, *fargs],
-    ):
+        " LEFT JOIN recall_predictions p ON p.id = r.id AND p.predicted >= 0"
+        f" WHERE r.cram = 0{f} GROUP BY days.i, r.card)"
+        " SELECT per.i / 7 AS w, c.tags, SUM(pn), TOTAL(ps), SUM(sb = 2),"
+        " SUM(sb = 2 AND rating > 1) FROM per JOIN cards c ON c.id = per.card"
+        " GROUP BY w, c.tags",
+        [*dargs, *fargs],
+    ).fetchall()
+    for i, tags, count, total, reviews, passed in rows:
         for name in ("", *(t for t in tags.split() if wanted(t))):
             pred_n[name][i] += count
             pred_s[name][i] += total
-
-    days = cal.grid(grid.first, 7 * n)
-    days_cte, dargs = days.cte()
-    # MIN(reviewed_at) with bare columns: SQLite takes them from the row holding the minimum
-    # (as retention() does).
-    for i, tags, count, passed in db.conn.execute(
-        f"WITH {days_cte}, firsts AS ("
-        " SELECT days.i AS i, r.card AS card, MIN(r.reviewed_at), r.state_before AS sb,"
-        " r.rating AS rating FROM days"
-        " JOIN revlog r ON r.reviewed_at >= days.lo AND r.reviewed_at < days.hi"
-        f" WHERE r.cram = 0{f} GROUP BY days.i, r.card)"
-        " SELECT firsts.i / 7 AS w, c.tags, COUNT(*), SUM(rating > 1) FROM firsts"
-        " JOIN cards c ON c.id = firsts.card WHERE sb = 2 GROUP BY w, c.tags",
-        [*dargs, *fargs],
-    ):
-        for name in ("", *(t for t in tags.split() if wanted(t))):
-            kept[name][i] = kept[name][i] + Tally(count, passed)
+            kept[name][i] = kept[name][i] + Tally(reviews, passed)
 
     def topic(name: str, label: str) -> TopicTrend:
         return TopicTrend(label, tuple(pred_n[name]), tuple(pred_s[name]), tuple(kept[name]))
