@@ -36,17 +36,24 @@ def search_view(matches: list[Match], text: str) -> RenderableType:
     return Group(*lines)
 
 
+def span(days: float) -> str:
+    """A length of time in days as a person reads it: 10m, 5h, 3.5d, 41d."""
+    if days < 1 / 24:
+        return f"{round(days * 1440)}m"
+    if days < 1:
+        return f"{round(days * 24)}h"
+    return f"{days:.1f}d" if days < 10 else f"{round(days)}d"
+
+
 def _when(dt: datetime | None, now: datetime) -> str:
     if dt is None:
         return "—"
     days = (dt - now).total_seconds() / 86400
-    local = f"{dt.astimezone():%a %d %b %Y %H:%M}"
-    if abs(days) < 1:
-        hours = round(abs(days) * 24)
-        rel = "now" if hours == 0 else f"in {hours}h" if days > 0 else f"{hours}h ago"
+    if abs(days) < 1 / 1440:
+        rel = "now"
     else:
-        rel = f"in {round(days)}d" if days > 0 else f"{round(-days)}d ago"
-    return f"{local} ({rel})"
+        rel = f"in {span(days)}" if days > 0 else f"{span(-days)} ago"
+    return f"{dt.astimezone():%a %d %b %Y %H:%M} ({rel})"
 
 
 def card_view(info: CardInfo, now: datetime) -> RenderableType:
@@ -99,7 +106,7 @@ def card_view(info: CardInfo, now: datetime) -> RenderableType:
                 rating.append(" cram", style="dim")
             t.add_row(f"{r.reviewed_at.astimezone():%d %b %Y %H:%M}", rating,
                       State(r.state_before).name.lower(),
-                      "—" if r.elapsed_days is None else f"{r.elapsed_days:.1f}d",
-                      f"{r.interval_days:.1f}d", f"{r.duration_ms / 1000:.0f}s")
+                      "—" if r.elapsed_days is None else span(r.elapsed_days),
+                      span(r.interval_days), f"{r.duration_ms / 1000:.0f}s")
         parts.append(_indent(t))
     return Group(*parts)
