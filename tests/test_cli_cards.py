@@ -299,3 +299,9 @@ def test_edit_reopens_a_file_broken_by_an_earlier_edit(folders, tmp_path, monkey
     assert (tmp_path / "editor.log").read_text() == f"+5 {mine / 'other.yaml'}"
     r = runner.invoke(app, ["cards", "edit", "other/nope"])
     assert r.exit_code == 1 and "no card 'nope' in deck 'other'" in r.stderr
+
+
+def test_spans_read_as_minutes_hours_or_days():
+    from quizforge.ui.cards import span
+
+    assert [span(d) for d in (10 / 1440, 5 / 24, 3.46, 41.4)] == ["10m", "5h", "3.5d", "41d"]
