@@ -210,7 +210,7 @@ def _cached_cards(
         finally:
             cache.close()
         parsed = read_deck_file(path)
-    from quizforge.store.cards import compute_fingerprint
+    from quizforge.decks.model import compute_fingerprint
 
     deck = parsed.deck
     if deck is not None and index.matches(deck.cards) and compute_fingerprint(deck) == fingerprint:
