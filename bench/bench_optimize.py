@@ -34,6 +34,7 @@ def in_process(store: Path) -> dict[str, float]:
     from fsrs.scheduler import DEFAULT_PARAMETERS
 
     from quizforge.scheduling import fitting
+    from quizforge.store.cards import fitting_log
     from quizforge.store.db import Database
 
     steps: dict[str, float] = {}
@@ -43,7 +44,7 @@ def in_process(store: Path) -> dict[str, float]:
     steps["import fsrs_rs_python"] = time.perf_counter() - t
     t = time.perf_counter()
     with Database(store) as db:
-        hs, _ = fitting.read_log(db)
+        hs, _ = fitting.log_histories(*fitting_log(db, fitting.DRILL_KINDS))
     steps["read the log (SQL + histories)"] = time.perf_counter() - t
     t = time.perf_counter()
     items = [

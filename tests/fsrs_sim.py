@@ -32,8 +32,8 @@ TRUE_PARAMETERS = (
 def simulate(db, n_cards: int, days: int, seed: int, deck_id: str = "sim") -> int:
     """Write a review log of `n_cards` cards studied over `days` days; returns its size."""
     rng = random.Random(seed)
-    sched = Scheduler(Config(fuzz=False, leech_threshold=10**6))
-    truth = Scheduler(Config(fuzz=False, leech_threshold=10**6, parameters=TRUE_PARAMETERS))
+    sched = Scheduler(Config(fuzz=False, leech_threshold=100_000))
+    truth = Scheduler(Config(fuzz=False, leech_threshold=100_000, parameters=TRUE_PARAMETERS))
     store.sync_decks(db, [make_deck(deck_id, n_flash=n_cards)], T0)
     rowids = [r[0] for r in db.conn.execute(
         "SELECT id FROM cards WHERE deck_id = ? ORDER BY id", (deck_id,))]

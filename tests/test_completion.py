@@ -100,7 +100,7 @@ def test_deck_ids_of_every_deck_option():
     assert "backprop" in bundled and len(bundled) >= 6
     assert bash_candidates("quizforge study -d ") == bundled
     assert bash_candidates("quizforge report -d trai") == ["training-practice"]
-    assert bash_candidates("quizforge export anki out.apkg --deck in") == ["init-gradient-flow"]
+    assert bash_candidates("quizforge export anki out.apkg --deck ini") == ["init-gradient-flow"]
     assert bash_candidates("quizforge study --deck zz") == []
 
 

@@ -457,7 +457,7 @@ def tagged_deck_text(deck_id: str) -> str:
 
 
 def test_cached_decks_build_their_cards_only_when_asked_and_give_the_same_cards(folder):
-    from quizforge.decks.model import CardIndex, LazyCards
+    from quizforge.decks.model import CardIndex, LazyCards, compute_fingerprint, deck_fingerprint
 
     write(folder / "t.yaml", tagged_deck_text("t"))
     reference = load_decks([folder])
@@ -468,7 +468,7 @@ def test_cached_decks_build_their_cards_only_when_asked_and_give_the_same_cards(
         # What a session and a sync need, without building a card:
         assert len(deck.cards) == len(ref.cards)
         assert deck.index() == CardIndex.of(ref.cards) == ref.index()
-        assert store.deck_fingerprint(deck) == store.compute_fingerprint(ref)
+        assert deck_fingerprint(deck) == compute_fingerprint(ref)
         assert not deck.cards.loaded
         assert deck.cards[-1] == ref.cards[-1]  # one card built: the whole deck is
         assert deck.cards.loaded

@@ -8,6 +8,7 @@ linear-algebra fact, a count for an impurity. Never against the card itself.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 import re
@@ -251,6 +252,34 @@ def test_entropy_worked():
     assert "1 nat = 1/ln 2 bits" in back  # log₂x = ln x / ln 2
 
 
+def huffman_mean_length(probs) -> float:
+    """Expected codeword length of a binary Huffman code: each merge adds its mass once."""
+    heap = list(probs)
+    heapq.heapify(heap)
+    total = 0.0
+    while len(heap) > 1:
+        a, b = heapq.heappop(heap), heapq.heappop(heap)
+        total += a + b
+        heapq.heappush(heap, a + b)
+    return total
+
+
+def test_entropy_bounds_the_code_length():
+    # entropy-worked: no lossless code beats H bits per draw, and coding blocks of draws
+    # approaches H. (½, ¼, ¼) reaches it exactly; Bernoulli(0.1) only with long blocks.
+    assert huffman_mean_length([0.5, 0.25, 0.25]) == pytest.approx(entropy([0.5, 0.25, 0.25], 2))
+    p = 0.1
+    h = entropy([p, 1 - p], 2)
+    per_draw = []
+    for n in (1, 2, 4, 8):
+        blocks = [p ** k * (1 - p) ** (n - k) for k in range(n + 1) for _ in range(math.comb(n, k))]
+        per_draw.append(huffman_mean_length(blocks) / n)
+    assert all(v >= h for v in per_draw) and per_draw == sorted(per_draw, reverse=True)
+    assert per_draw[0] == 1 and per_draw[-1] - h < 0.1 < per_draw[0] - h
+    back = flat(card("entropy-worked").back)
+    assert "No lossless code averages fewer than H bits per draw" in back
+
+
 def test_cross_entropy_decomposition_numbers():
     p, q = [0.5, 0.5], [0.25, 0.75]
     ce = -sum(a * math.log(b) for a, b in zip(p, q))
@@ -447,6 +476,8 @@ def test_hinge_sum_mcq():
     perceptron = sum(max(0.0, -y * f) for y, f in pts)
     no_clamp = sum(1 - y * f for y, f in pts)
     assert_choices(c, total, [no_label, perceptron, no_clamp], 2)
+    each = ", ".join(f"{hinge(y, f):g}" for y, f in pts[:2]) + f" and {hinge(*pts[2]):g}"
+    assert f"max(0, 1 − yf) gives {each}, so {total:g}" in flat(c.explanation)
 
 
 def test_hinge_formula():
@@ -482,6 +513,11 @@ def test_gini_entropy_worked_split():
     assert gini((4, 1)) == pytest.approx(0.32) and f"≈ {ent_bits((4, 1)):.3f} bits" in back
     assert impurity_drop(parent, kids, gini) == pytest.approx(0.18)
     assert f"information gain 1 − 0.722 ≈ {impurity_drop(parent, kids, ent_bits):.3f} bits" in back
+    text = flat(back)
+    assert f"Gini = 1 − 0.5² − 0.5² = {gini(parent):g}" in text
+    assert f"Gini = 1 − {0.8**2:.2f} − {0.2**2:.2f} = {gini((4, 1)):.2f}" in text
+    drop = impurity_drop(parent, kids, gini)
+    assert f"(5/10 each): Gini decrease 0.5 − 0.32 = {drop:.2f}" in text
 
 
 def test_misclassification_cannot_tell_the_splits_apart():
@@ -497,6 +533,11 @@ def test_misclassification_cannot_tell_the_splits_apart():
     gini_b = sum(sum(ch) / 800 * gini(ch) for ch in b)
     back = card("tree-misclassification-impurity").back
     assert gini_a == pytest.approx(0.375) and f"≈ {gini_b:.3f}" in back and gini_b < gini_a
+    text = flat(back)
+    assert "misclassify 200 of 800, a rate of 0.25" in text
+    assert f"A gives {gini_a:.3f} (each child 2·0.75·0.25)" in text
+    assert gini((300, 100)) == pytest.approx(2 * 0.75 * 0.25) == pytest.approx(gini((100, 300)))
+    assert gini((200, 400)) == pytest.approx(2 * (1 / 3) * (2 / 3)) and gini((200, 0)) == 0
 
 
 def test_info_gain_mcq():
@@ -546,6 +587,7 @@ def test_adaboost_weights_card():
     alpha, _ = adaboost_update(w, miss)
     back = card("adaboost-weights").back
     assert f"log 4 ≈ {alpha:.3f}" in back and math.exp(alpha) == pytest.approx(4)
+    assert "multiplied by e^α = 4" in flat(back)
     assert math.log((1 - 0.5) / 0.5) == 0
 
 
@@ -573,7 +615,7 @@ def test_gradient_boosting_round():
     assert neg_grad == pytest.approx([-3, -1, 4])
     F1 = F + 0.1 * neg_grad
     back = card("gradient-boosting-residuals").back
-    assert "residuals (−3, −1, 4)" in back
+    assert "residuals (−3, −1, 4)" in back and f"F₀ = mean(y) = {F0:.0f}" in back
     assert "= (" + ", ".join(f"{v:g}" for v in F1) + ")" in back
 
 
@@ -644,6 +686,36 @@ def test_kmeans_facts_select_all():
     assert {c.choices[i] for i in c.answer} == {c.choices[0], c.choices[1]}
 
 
+def test_lloyd_with_ties_kept_never_revisits_a_partition():
+    # The kmeans-facts-select-all explanation: a point moves only to a strictly closer
+    # centroid, so every change of partition lowers J and no partition comes back.
+    rng = np.random.default_rng(14)
+    for _ in range(200):
+        x = rng.integers(0, 6, 9).astype(float)  # small integers: many exact ties
+        centers = rng.choice(x, 3, replace=False) + rng.integers(0, 2, 3) * 0.5
+        assign = np.argmin(np.abs(x[:, None] - centers[None, :]), axis=1)
+        seen, prev_j = [], np.inf
+        for _ in range(50):
+            centers = np.array([x[assign == k].mean() if np.any(assign == k) else centers[k]
+                                for k in range(3)])
+            j = ((x - centers[assign]) ** 2).sum()
+            part = tuple(assign)
+            assert part not in seen and j < prev_j + 1e-12
+            seen.append(part)
+            prev_j = j
+            d = np.abs(x[:, None] - centers[None, :])
+            best = np.argmin(d, axis=1)
+            keep = d[np.arange(x.size), assign] <= d[np.arange(x.size), best]
+            new = np.where(keep, assign, best)
+            if np.array_equal(new, assign):
+                break
+            assign = new
+        else:
+            raise AssertionError("Lloyd did not stop")
+    assert "strictly closer (ties keep the current one)" in flat(
+        card("kmeans-facts-select-all").explanation)
+
+
 def normal_pdf(x, mu, s2=1.0):
     return math.exp(-((x - mu) ** 2) / (2 * s2)) / math.sqrt(2 * math.pi * s2)
 
@@ -701,6 +773,10 @@ def test_pca_worked():
     assert f"36/3 = {s[0] ** 2 / (len(X) - 1):g}" in back
     scores = X @ Vt[0] * np.sign(Vt[0][0])
     assert scores == pytest.approx([3 * math.sqrt(2), -3 * math.sqrt(2), 0, 0])
+    evals = sorted(np.linalg.eigvalsh(X.T @ X), reverse=True)
+    text = flat(back)
+    assert evals == pytest.approx([36, 4]) and "eigenvalues 36 and 4" in text
+    assert "singular values are 6 and 2" in text and "3√2, −3√2, 0 and 0" in text
 
 
 def test_pca_explained_mcq():

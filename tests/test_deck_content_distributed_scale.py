@@ -219,6 +219,32 @@ def test_checkpoint_preserves_the_rng_state_by_default():
     assert "preserve_rng_state=True by default" in flat(card("checkpoint-dropout-rng").back)
 
 
+def test_dataparallel_no_sync_and_fsdp_behaviour_from_the_docstrings():
+    dp = flat(torch_source("nn/parallel/data_parallel.py"))
+    assert "even if there is only a single node" in dp
+    assert "In each forward, :attr:`module` is **replicated** on each device" in dp
+    assert "copies the model to every GPU at each forward" in card("ddp-vs-dataparallel").back
+    ddp = flat(torch_source("nn/parallel/distributed.py"))
+    assert "Context manager to disable gradient synchronizations across DDP processes" in ddp
+    assert "inside no_sync()" in flat(card("accumulation-vs-large-batch").back)
+    assert "following the reverse order of the registered parameters" in ddp
+    fsdp = flat(torch_source("distributed/fsdp/fully_sharded_data_parallel.py"))
+    assert "GPU memory usage from only *two* consecutive FSDP instances" in fsdp
+    assert "at most two all-gathers in flight" in flat(card("fsdp-prefetch").back)
+    api = flat(torch_source("distributed/fsdp/api.py"))
+    assert "does not reshard them after the forward, and only reshards them after the " \
+        "backward computation" in api  # SHARD_GRAD_OP
+    assert "``HYBRID_SHARD``: Apply ``FULL_SHARD`` within a node, and replicate parameters " \
+        "across nodes" in api
+    assert key(card("fsdp-strategy-mcq")) == "SHARD_GRAD_OP"
+    assert "contend for the same per-device NCCL stream" in api  # why prefetch order matters
+    assert "run one after another on one NCCL stream" in flat(card("fsdp-prefetch").back)
+    fully = flat(torch_source("distributed/fsdp/_fully_shard/_fully_shard.py"))
+    assert "If ``False``, then this keeps the unsharded parameters in memory after forward " \
+        "and avoids the all-gather in backward" in fully
+    assert "reshard_after_forward=False" in card("fsdp-strategy-mcq").explanation
+
+
 # -- pipeline schedules: a simulation --------------------------------------------------------
 
 
@@ -303,6 +329,82 @@ def test_1f1b_same_bubble_fewer_micro_batches_in_flight():
         assert 1 - m * 3 / total == pytest.approx(gpipe_idle_fraction(p, m))
         assert peak == p  # GPipe holds all m
     assert "At most p micro-batches are in flight" in flat(card("pipeline-1f1b").back)
+
+
+def interleaved_1f1b(p: int, v: int, m: int, tf: float = 1.0, tb: float = 2.0) -> float:
+    """Narayanan et al.'s interleaved 1F1B schedule, with the operation order of Megatron-LM's
+    implementation: device r holds chunks c = 0..v−1, chunk c being global stage c·p + r of
+    the v·p; its k-th forward is chunk (k mod p·v) // p of micro-batch (k // p·v)·p + k mod p
+    (backwards run the chunks in reverse); it runs (p − r − 1)·2 + (v − 1)·p warm-up forwards,
+    then alternates one forward and one backward, then drains. A chunk's forward takes tf/v
+    and its backward tb/v; each waits for its neighbor stage. Returns the run's length."""
+    assert m % p == 0  # the schedule needs whole groups of p micro-batches
+    stages, total = v * p, m * v
+
+    def op(kind: str, r: int, k: int) -> tuple[str, int, int]:
+        chunk = (k % (p * v)) // p
+        if kind == "B":
+            chunk = v - 1 - chunk
+        return kind, chunk * p + r, (k // (p * v)) * p + k % p
+
+    orders = []
+    for r in range(p):
+        warm = min((p - r - 1) * 2 + (v - 1) * p, total)
+        ops = [op("F", r, k) for k in range(warm)]
+        for i in range(total - warm):
+            ops += [op("F", r, warm + i), op("B", r, i)]
+        ops += [op("B", r, i) for i in range(total - warm, total)]
+        # every chunk of this device runs every micro-batch once each way
+        assert sorted(ops) == sorted((kind, c * p + r, j) for kind in "FB"
+                                     for c in range(v) for j in range(m))
+        orders.append(ops)
+    end: dict[tuple[str, int, int], float] = {}
+    clock, pos = [0.0] * p, [0] * p
+    while any(pos[r] < len(orders[r]) for r in range(p)):
+        progressed = False
+        for r in range(p):
+            if pos[r] == len(orders[r]):
+                continue
+            kind, s, j = orders[r][pos[r]]
+            if kind == "F":
+                dep = ("F", s - 1, j) if s else None
+            else:
+                dep = ("B", s + 1, j) if s < stages - 1 else ("F", s, j)
+            if dep is not None and dep not in end:
+                continue
+            start = max(clock[r], end[dep] if dep else 0.0)
+            clock[r] = end[(kind, s, j)] = start + (tf if kind == "F" else tb) / v
+            pos[r] += 1
+            progressed = True
+        assert progressed, "deadlock"
+    return max(clock)
+
+
+def test_interleaved_schedule_divides_the_bubble_by_v():
+    for p, v, m in ((4, 2, 8), (4, 2, 4), (4, 4, 8), (8, 2, 16), (2, 3, 6), (8, 4, 32)):
+        for tf, tb in ((1.0, 2.0), (1.0, 1.0)):
+            ideal = m * (tf + tb)
+            idle = interleaved_1f1b(p, v, m, tf, tb) - ideal
+            assert idle / ideal == pytest.approx((p - 1) / (v * m))  # Narayanan's ratio
+            # with v = 1 the same idle time is the 1F1B/GPipe bubble, (p − 1)(t_f + t_b)
+            assert idle * v == pytest.approx((p - 1) * (tf + tb))
+    back = flat(card("pipeline-interleaved").back)
+    assert "(p − 1)/(v·m) of the ideal time" in back and "m to be a multiple of p" in back
+    assert "(p − 1)/(v·m)" in card("bubble-select-all").explanation
+    # the layer example: 16 layers, 4 GPUs, chunks of 2 layers; chunk c of GPU g (from 1)
+    # is global stage c·4 + g
+    layers, gpus, per_chunk = 16, 4, 2
+    v = layers // (gpus * per_chunk)
+    gpu1 = [per_chunk * (c * gpus) + i + 1 for c in range(v) for i in range(per_chunk)]
+    assert gpu1 == [1, 2, 9, 10] and "GPU 1 gets layers 1–2 and 9–10" in back
+    assert f"with {gpus} GPUs and {layers} layers in chunks of {per_chunk}" in back
+    # communication: count the sends of one micro-batch's forward (stage s runs on GPU s mod p)
+    for p, v in ((4, 2), (8, 4), (16, 2)):
+        sends = sum(s % p != (s + 1) % p for s in range(v * p - 1))
+        plain = sum(s != s + 1 for s in range(p - 1))
+        assert (sends, plain) == (v * p - 1, p - 1)
+        assert v <= sends / plain < v * (1 + 1 / (p - 1))  # "about v times"
+    assert "v·p − 1 chunk boundaries instead of p − 1" in back and "about v times" in back
 
 
 def test_bubble_definitions_agree_on_the_idle_time():
@@ -447,7 +549,8 @@ def test_column_then_row_split_equals_the_mlp_and_a_row_split_does_not():
     import numpy as np
 
     rng = np.random.default_rng(0)
-    x, A, B = rng.standard_normal((3, 8)), rng.standard_normal((8, 16)), rng.standard_normal((16, 8))
+    x = rng.standard_normal((3, 8))
+    A, B = rng.standard_normal((8, 16)), rng.standard_normal((16, 8))
 
     def gelu(z):
         return 0.5 * z * (1 + np.vectorize(math.erf)(z / np.sqrt(2)))
@@ -597,8 +700,13 @@ def training_flops_by_matmuls(widths: list[int], tokens: int) -> tuple[int, int]
 
 
 def test_six_nd_by_counting_matmuls():
-    flops, n = training_flops_by_matmuls([64, 256, 256, 64], tokens=1000)
-    assert flops == 6 * n * 1000
+    widths, tokens = [64, 256, 256, 64], 1000
+    flops, n = training_flops_by_matmuls(widths, tokens)
+    assert flops == 6 * n * tokens
+    forward = sum(2 * tokens * a * b for a, b in zip(widths, widths[1:], strict=False))
+    assert forward == 2 * n * tokens and flops - forward == 4 * n * tokens  # 2N + 4N per token
+    back = flat(card("training-flops-6nd").back)
+    assert "2N FLOPs per token" in back and "4N. So 6N per token" in back
     c = card("flops-6nd-mcq")
     N, D = 13e9, 1e12
     assert value(key(c)) == pytest.approx(6 * N * D)
@@ -640,7 +748,10 @@ def test_chinchilla_split():
     assert f"N ≈ {N / 1e9:.0f}B and D ≈ {D / 1e12:.1f}T" in card(
         "chinchilla-params-formula").explanation
     # Table 3's rows that the rule card quotes are ≈ 20 tokens per parameter
-    assert 20.2e9 / 1e9 == pytest.approx(20, rel=0.02) and 205.1e9 / 10e9 == pytest.approx(20, rel=0.03)
+    assert "(a 1B model on 20.2B tokens, a 10B model on 205.1B)" in flat(
+        card("chinchilla-rule").back)
+    assert 20.2e9 / 1e9 == pytest.approx(20, rel=0.02)
+    assert 205.1e9 / 10e9 == pytest.approx(20, rel=0.03)
     assert 6 * N * 20 * N == pytest.approx(120 * N**2)
 
 
@@ -690,6 +801,8 @@ def test_kaplan_factors():
 
 
 def test_linear_scaling_numbers():
+    gpus, per_gpu = 256, 32  # Goyal et al.'s kn: k workers of n = 32 images
+    assert f"batches up to {gpus * per_gpu} ({gpus} GPUs" in flat(card("linear-scaling-limit").back)
     c = card("lr-scaling-8192-mcq")
     k = 8192 / 256
     assert value(key(c)) == 0.1 * k

@@ -101,7 +101,7 @@ def labels_from_counts(tp, fp, fn, tn):
 
 
 def roc_auc_pairs(pos, neg) -> float:
-    """Fawcett §6: P(score of a random positive > score of a random negative), ties ½."""
+    """Fawcett §7: P(score of a random positive > score of a random negative), ties ½."""
     wins = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in pos for b in neg)
     return wins / (len(pos) * len(neg))
 
@@ -275,6 +275,10 @@ def test_metrics_worked_example():
         f"160/220 ≈ {f(f1, 3)}",
         f"(80 + 860)/1000 = {(tp + tn) / 1000:g}",
     )
+    # Accuracy beats precision and F1 by far, but specificity is higher still: not "the best".
+    acc, spec = (tp + tn) / 1000, tn / (tn + fp)
+    assert prec < f1 < rec < acc < spec and acc - f1 > 0.2
+    says(c, "far better than precision or F1", "900 negatives, 860 of them correctly rejected")
 
 
 def test_f1_harmonic_and_f_beta_numbers():
@@ -395,7 +399,14 @@ def test_ratio_invariance_select_all():
     # Above the top negative score no false positive exists, so precision stays 1 there.
     t_high = neg.max() + 1e-9
     assert np.sum(pos > t_high) > 0 and np.sum(np.tile(neg, 10) > t_high) == 0
-    says(c, "that lets any negative through")
+    says(c, "Which are guaranteed to stay the same?",
+         "that lets through at least one negative and one positive")
+    # With no positive above the threshold, precision is 0 before and after: it does not fall.
+    few_pos, few_neg = np.array([0.2, 0.3]), np.array([0.9, 0.1])
+    for copies in (1, 10):
+        negs = np.tile(few_neg, copies)
+        tp, fp = np.sum(few_pos > 0.5), np.sum(negs > 0.5)
+        assert tp == 0 and fp == copies and tp / (tp + fp) == 0
 
 
 def test_random_scores_baselines():
@@ -948,3 +959,122 @@ def test_formula_answer_and_notations_accepted_and_mistakes_named(cid):
     for formula, message in c.mistakes:
         w = grade_formula(c, formula, rng)
         assert (w.correct, w.mistake, w.feedback) == (False, "listed", message), formula
+
+
+# -- second fact-check pass: claims that had no computation behind them ----------------------------
+
+
+def test_auc_is_unchanged_by_a_strictly_increasing_transform():
+    c = card("roc-auc-probability")
+    says(c, "ties count one half", "any strictly increasing change of the scores leaves it unchanged")
+    rng = np.random.default_rng(11)
+    scores = np.round(rng.normal(0, 1, 300), 1)  # rounding makes ties
+    labels = (rng.random(300) < 0.3 + 0.2 * (scores > 0)).astype(int)
+    auc = roc_auc_pairs(scores[labels == 1], scores[labels == 0])  # ties count ½
+    for g in (np.exp, lambda x: x**3 + x, lambda x: 1 / (1 + np.exp(-5 * x))):
+        t = g(scores)
+        assert roc_auc_pairs(t[labels == 1], t[labels == 0]) == pytest.approx(auc)
+
+
+def test_base_rate_forecaster_has_zero_ece():
+    says(card("ece-worked"), "always predicts the base rate can have ECE 0")
+    # 70% positives; the model says P(positive) = 0.7 for every item, so it predicts the
+    # positive class with confidence 0.7 and is right 70% of the time.
+    y = np.array([1] * 70 + [0] * 30)
+    confidence, correct = np.full(100, 0.7), (y == 1)
+    assert ece(confidence, correct) == pytest.approx(0.0)
+    assert ece(confidence, correct, n_bins=10) == pytest.approx(0.0)
+
+
+def test_no_binary_brier_term_exceeds_one():
+    says(card("log-loss"), "(1 − 0.01)² ≈ 0.98", "no Brier term exceeds 1")
+    grid = np.linspace(0, 1, 1001)
+    assert max(np.max((grid - 1) ** 2), np.max(grid**2)) == 1.0
+    assert -math.log(0.01) > 4 * (1 - 0.01) ** 2  # the log-loss term is far larger
+
+
+def test_sixteen_sigma_squared_rule_is_per_arm():
+    # n = 16σ²/δ² users in EACH arm gives about 80% power at α = 0.05; the same n split over
+    # both arms (n/2 each) gives only about 50%.
+    c = card("sample-size-worked")
+    says(c, "Eq. 17.8", "size of each arm", "the book's sentence calls it the total")
+    says(card("sample-size-formula"), "n ≈ 16σ²/δ² users per arm")
+    sigma2, delta = 0.1 * 0.9, 0.02
+    n = 16 * sigma2 / delta**2
+
+    def power(per_arm):
+        return Z.cdf(delta / math.sqrt(2 * sigma2 / per_arm) - Z.inv_cdf(0.975))
+
+    assert power(n) == pytest.approx(0.8, abs=0.01)
+    assert power(n / 2) == pytest.approx(0.5, abs=0.02)
+    # The same by simulation of per-user Bernoulli outcomes, n per arm.
+    rng = np.random.default_rng(12)
+    m = int(n)
+    a = rng.binomial(m, 0.10, 4000) / m
+    b = rng.binomial(m, 0.10 + delta, 4000) / m
+    se = np.sqrt(a * (1 - a) / m + b * (1 - b) / m)
+    assert np.mean(np.abs(b - a) / se > Z.inv_cdf(0.975)) == pytest.approx(0.8, abs=0.04)
+
+
+def test_roc_dominance_carries_to_pr_but_pr_points_do_not_join_linearly():
+    says(card("roc-pr-dominance"), "one curve dominates another in ROC space if and only if",
+         "false positives replace false negatives", "can greatly overstate")
+    P, N = 10, 100
+    # Same TPR (recall), lower FPR: fewer false positives, so higher precision.
+    for tpr in (0.3, 0.7, 1.0):
+        prec = [tpr * P / (tpr * P + fpr * N) for fpr in (0.05, 0.2)]
+        assert prec[0] > prec[1]
+    # Between ROC points A (TP 5, FP 0) and B (TP 10, FP 30), TP and FP grow together; the
+    # precision reached at recall 0.75 lies far below the straight PR line from A to B.
+    (ta, fa), (tb, fb) = (5, 0), (10, 30)
+    t = 0.5
+    tp, fp = ta + t * (tb - ta), fa + t * (fb - fa)
+    true_prec = tp / (tp + fp)
+    line = (ta / (ta + fa) + tb / (tb + fb)) / 2
+    assert tp / P == 0.75 and true_prec == pytest.approx(1 / 3) and line == pytest.approx(0.625)
+
+
+def test_r2_is_a_squared_correlation_only_in_sample():
+    says(card("negative-r2-mcq"), "R² = −0.3", "least-squares linear fit with an intercept",
+         "scored on its own training data")
+    rng = np.random.default_rng(13)
+    x = rng.normal(0, 1, 40)
+    y = 2 * x + rng.normal(0, 1, 40)
+    slope, intercept = np.polyfit(x, y, 1)
+    fit = slope * x + intercept
+    r2 = 1 - np.sum((y - fit) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert r2 == pytest.approx(np.corrcoef(x, y)[0, 1] ** 2)
+    # On new data whose relation flipped, the same model is worse than the test mean: R² < 0,
+    # while the squared correlation between predictions and targets is still positive.
+    xt = rng.normal(0, 1, 40)
+    yt = -2 * xt + rng.normal(0, 1, 40)
+    pred = slope * xt + intercept
+    r2_test = 1 - np.sum((yt - pred) ** 2) / np.sum((yt - yt.mean()) ** 2)
+    assert r2_test < 0 and np.corrcoef(pred, yt)[0, 1] ** 2 > 0
+
+
+def test_best_of_many_noisy_cv_scores_is_optimistic():
+    says(card("nested-cv-mcq"), "200 hyperparameter settings", "best of many noisy estimates")
+    says(card("nested-cv"), "The best of many CV scores is biased upward")
+    # 200 settings that are all truly 0.80 accurate; each CV estimate carries noise (sd 0.02).
+    rng = np.random.default_rng(14)
+    best = (0.80 + 0.02 * rng.standard_normal((2000, 200))).max(axis=1)
+    assert best.mean() == pytest.approx(0.80 + 0.02 * 2.75, abs=0.003)  # E[max of 200 N(0,1)] ≈ 2.75
+    assert np.mean(best > 0.80) == 1.0
+
+
+def test_pr_baseline_story_for_an_ap_of_0_3():
+    says(card("pr-curve-baseline"), "average precision of 0.3 can be poor on balanced data",
+         "strong at 1% positives")
+    assert 0.3 < 0.5 and 0.3 / 0.01 == pytest.approx(30)  # below one baseline, 30× the other
+
+
+def test_jarvelin_kekalainen_discount_leaves_the_top_ranks_undiscounted():
+    says(card("ndcg-why-discount"), "to a base b, often 2, with no discount before rank b")
+
+    def jk_dcg(rels, b=2):
+        return sum(r if i < b else r / math.log(i, b) for i, r in enumerate(rels, 1))
+
+    assert jk_dcg([3, 3, 0]) == 6  # rank 1 (i < b) and rank 2 (log₂ 2 = 1) both count fully
+    assert jk_dcg([0, 0, 3]) == pytest.approx(3 / math.log2(3))
+    assert dcg([3, 3, 0]) < jk_dcg([3, 3, 0])  # log₂(i + 1) already discounts rank 2

@@ -104,3 +104,118 @@ def test_label_smoothing_target_sums_to_one(cards):
         assert math.isclose(y.sum(), 1.0)
     assert "(1 − ε) on the true class and ε/K spread over all K classes" in text(
         cards["label-smoothing"])
+
+
+def test_softmax_ce_gradient_is_p_minus_y(cards):
+    # central differences of L(z) = −log softmax(z)[y] against p − y; the entries sum to zero
+    rng = np.random.default_rng(2)
+    z, y, h = rng.standard_normal(5) * 3, 2, 1e-6
+
+    def loss(v):
+        m = v.max()
+        return -(v[y] - m - math.log(np.exp(v - m).sum()))
+
+    num = np.array([(loss(z + h * e) - loss(z - h * e)) / (2 * h) for e in np.eye(5)])
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    analytic = p - np.eye(5)[y]
+    assert np.allclose(num, analytic, atol=1e-6) and abs(analytic.sum()) < 1e-12
+    # confidently wrong: the gradient on the true logit stays near −1, it does not vanish
+    z_wrong = np.array([0.0, 0.0, -20.0, 20.0, 0.0])
+    p_wrong = np.exp(z_wrong - z_wrong.max()) / np.exp(z_wrong - z_wrong.max()).sum()
+    assert p_wrong[y] - 1 < -0.999
+    assert "∂L/∂z = p − y" in text(cards["softmax-ce-gradient"])
+
+
+def test_adam_without_bias_correction_takes_steps_several_times_too_large(cards):
+    # with a constant gradient g, the uncorrected step is lr·(1 − β₁ᵗ)/√(1 − β₂ᵗ)·sign(g)
+    b1, b2 = 0.9, 0.999
+    t = np.arange(1, 201)
+    ratio = (1 - b1**t) / np.sqrt(1 - b2**t)
+    assert math.isclose(ratio[0], 0.1 / math.sqrt(0.001))           # ≈ 3.16 at the first step
+    assert ratio[:100].min() > 3 and ratio.max() < 7                # "several times too large"
+    assert (1 - b1**10_000) > 0.999 and (1 - b2**10_000) > 0.999    # factors go to 1
+    assert "several times too large" in text(cards["adam-bias-correction"])
+
+
+def test_he_init_50_layers_at_one_over_fan_in(cards):
+    # a linear layer with Var(w) = 1/fan_in keeps E[z²]; a ReLU halves it: 50 layers → 2⁻⁵⁰,
+    # so the activations' typical size (square root of the second moment) falls by 2²⁵
+    # (one random matrix per layer, so each layer's ratio is checked on average, not the product)
+    rng = np.random.default_rng(3)
+    n, x, ratios = 512, rng.standard_normal((1000, 512)), []
+    for _ in range(10):
+        y = np.maximum(x @ (rng.standard_normal((n, n)) / math.sqrt(n)), 0)
+        ratios.append(np.mean(y**2) / np.mean(x**2))
+        x = y
+    assert abs(math.exp(np.mean(np.log(ratios))) - 0.5) < 0.03
+    assert math.sqrt(2.0**50) == 2.0**25
+    t = text(cards["init-he-vs-xavier"])
+    assert "2⁵⁰" in t and "2²⁵" in t
+
+
+def test_distillation_soft_gradient_scales_as_one_over_t_squared(cards):
+    # ∂/∂z of CE(softmax(v/T), softmax(z/T)) is (q − p)/T; for large T and zero-mean logits,
+    # T² times it tends to (z − v)/N (Hinton et al. 2015, §2.1)
+    rng = np.random.default_rng(4)
+    n = 10
+    z, v = rng.standard_normal(n), rng.standard_normal(n)
+    z, v = z - z.mean(), v - v.mean()
+
+    def soft(a, temp):
+        e = np.exp(a / temp - (a / temp).max())
+        return e / e.sum()
+
+    for temp in (50.0, 200.0):
+        grad = (soft(z, temp) - soft(v, temp)) / temp
+        assert np.allclose(temp**2 * grad, (z - v) / n, atol=0.05)
+    assert "1/T²" in text(cards["distillation-temperature"]) and "T²" in text(
+        cards["distillation-temperature"])
+
+
+def test_label_smoothing_best_logit_gap_is_finite(cards):
+    # minimize the smoothed cross-entropy over the gap g between the true logit and the K − 1
+    # equal others; the minimum is at ln((1 − ε + ε/K) / (ε/K)), and with ε = 0 there is none
+    eps, k = 0.1, 10
+    target = np.full(k, eps / k)
+    target[0] += 1 - eps
+    gaps = np.linspace(0, 20, 200_001)
+    log_norm = np.log(np.exp(gaps) + (k - 1))
+    loss = -(target[0] * (gaps - log_norm) + (1 - target[0]) * (-log_norm))
+    best = gaps[loss.argmin()]
+    assert abs(best - math.log((1 - eps + eps / k) / (eps / k))) < 1e-3
+    one_hot = -(gaps - log_norm)
+    assert np.all(np.diff(one_hot) < 0)                             # keeps falling: no finite best
+    assert "finite best logit gap" in text(cards["label-smoothing"])
+
+
+def test_clip_by_norm_keeps_the_direction(cards):
+    g, c = np.array([3.0, -4.0, 12.0]), 5.0                        # ‖g‖ = 13
+    clipped = g * c / np.linalg.norm(g) if np.linalg.norm(g) > c else g
+    assert math.isclose(np.linalg.norm(clipped), c) and np.allclose(np.cross(clipped, g), 0)
+    per_component = np.clip(g, -c, c)                               # [3, −4, 5]: direction changes
+    assert not np.allclose(np.cross(per_component, g), 0)
+    assert "c · g / ‖g‖" in text(cards["gradient-clipping"])
+
+
+def test_fp16_underflow_and_lost_updates(cards):
+    # a gradient of 2⁻²⁶ is below fp16's smallest subnormal (2⁻²⁴) and becomes 0; scaled by 2¹⁰
+    # it survives. An update 2⁻¹² of a weight 1.0 is lost in fp16 (spacing 2⁻¹⁰ at 1) but not in fp32
+    assert np.float16(2.0**-26) == 0 and np.float16(2.0**-26 * 2**10) != 0
+    assert np.float16(1.0) + np.float16(2.0**-12) == np.float16(1.0)
+    assert np.float32(1.0) + np.float32(2.0**-12) != np.float32(1.0)
+    assert "fp32" in text(cards["mixed-precision-loss-scaling"])
+
+
+def test_multi_head_cost_matches_one_full_width_head(cards):
+    # h heads with d_k = d_model/h: the same projection sizes and the same n²·d_model score work
+    d_model, h, n = 512, 8, 100
+    d_k = d_model // h
+    assert h * (3 * d_model * d_k) == 3 * d_model * d_model
+    assert h * (n * n * d_k) == n * n * d_model
+    assert "d_k = d_model / h" in text(cards["attention-multi-head"])
+
+
+def test_self_attention_is_cheaper_than_recurrence_when_n_below_d(cards):
+    for n, d in ((100, 512), (512, 100)):
+        assert (n * n * d < n * d * d) == (n < d)
+    assert "O(n²·d)" in text(cards["transformer-vs-rnn"])

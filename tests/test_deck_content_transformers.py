@@ -355,6 +355,32 @@ def test_weight_tying_saving():
     assert "38.6M for a 50,257-token vocabulary at d = 768" in card("weight-tying").back
 
 
+def test_weight_tying_update_rows():
+    # Untied: the input embedding's gradient touches only the input words' rows, the output
+    # layer's gradient touches every row; a tied matrix gets gradient in every row.
+    import torch
+
+    vocab, d = 10, 4
+    tokens, target = torch.tensor([2, 7]), torch.tensor([3, 5])
+
+    def grads(tied):
+        emb = torch.nn.Embedding(vocab, d)
+        out = torch.nn.Linear(d, vocab, bias=False)
+        if tied:
+            out.weight = emb.weight
+        torch.nn.functional.cross_entropy(out(emb(tokens)), target).backward()
+        return emb.weight.grad, out.weight.grad
+
+    emb_grad, out_grad = grads(tied=False)
+    assert set(emb_grad.abs().sum(1).nonzero().flatten().tolist()) == {2, 7}
+    assert (out_grad.abs().sum(1) > 0).all()
+    tied_grad, _ = grads(tied=True)
+    assert (tied_grad.abs().sum(1) > 0).all()
+    back = card("weight-tying").back
+    assert "whose rows are all updated at every step" in back
+    assert "updates only the rows of the words in the input" in back
+
+
 # -- FLOPs -------------------------------------------------------------------------------------
 
 
@@ -614,6 +640,24 @@ def test_rope_scores_depend_only_on_the_offset():
     assert "(R_m q)ᵀ(R_n k) = qᵀ R_(n−m) k" in card("rope").back
 
 
+def test_rope_long_term_decay_bound_decays_with_oscillations():
+    # Su et al. §3.4.3: |q·k| ≤ (max |h|) · Σⱼ |Sⱼ| with Sⱼ = Σ_{k<j} e^{i·r·θ_k}, r = m − n;
+    # the card says this bound decays as r grows, not monotonically.
+    import numpy as np
+
+    d = 128
+    theta = 10000.0 ** (-2 * np.arange(d // 2) / d)
+
+    def bound(r):
+        return np.abs(np.cumsum(np.exp(1j * r * theta))).mean()
+
+    values = [bound(r) for r in range(2000)]
+    assert values[0] == pytest.approx((d // 2 + 1) / 2)  # |Sⱼ| = j at r = 0
+    assert values[100] < values[0] / 3 and values[1000] < values[0] / 7
+    assert any(b > a for a, b in zip(values, values[1:]))  # oscillates
+    assert "decays (with small oscillations)" in card("rope-long-term-decay").back
+
+
 def test_alibi_slopes():
     def slopes(n):
         start = 2 ** (-8 / n)
@@ -754,6 +798,17 @@ def test_mha_param_formula_against_torch():
         assert at(c, d=d, h=h) == n_params(torch.nn.MultiheadAttention(d, h))
 
 
+def test_mha_parameter_shapes_named_in_the_formula_card():
+    import torch
+
+    d = 24
+    shapes = {n: tuple(p.shape) for n, p in torch.nn.MultiheadAttention(d, 4).named_parameters()}
+    assert shapes == {"in_proj_weight": (3 * d, d), "in_proj_bias": (3 * d,),
+                      "out_proj.weight": (d, d), "out_proj.bias": (d,)}
+    explanation = card("mha-param-count-formula").explanation
+    assert "in_proj_weight (3d × d), in_proj_bias (3d) and out_proj (d × d + d)" in explanation
+
+
 def test_block_param_formula_against_torch():
     c = card("block-param-count-formula")
     for d in (8, 64, 96, 768):
@@ -776,6 +831,18 @@ def test_projection_flops_in_the_score_card():
     x, w = torch.randn(T, d), torch.randn(d, d)
     assert 4 * flops(lambda: x @ w) == 8 * T * d * d  # Q, K, V and O projections
     assert "the projections cost 8Td²" in card("score-flops-formula").explanation
+
+
+def test_weighted_sum_of_values_costs_as_much_as_the_scores():
+    import torch
+
+    T, h, dh = 10, 3, 4
+    q, k, v = (torch.randn(1, h, T, dh) for _ in range(3))
+    weights = torch.softmax(q @ k.transpose(-2, -1), -1)
+    scores_flops = flops(lambda: q @ k.transpose(-2, -1))
+    assert flops(lambda: weights @ v) == scores_flops == 2 * T * T * (h * dh)
+    assert "The weighted sum of the values costs the same 2T²d again" in card(
+        "score-flops-formula").explanation
 
 
 def test_forward_flops_formula():

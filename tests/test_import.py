@@ -273,7 +273,8 @@ def test_with_history_brings_reviews_and_fsrs_state(tmp_path):
     summary = json.loads(r.stdout)
     assert summary["history"] == {"reviews": 8, "already": 0, "cram": 0, "manual": 0,
                                   "from_anki": 2, "replayed": 1, "kept": 0,
-                                  "suspended": 0}
+                                  "suspended": 0, "dropped": 0, "clamped": 0,
+                                  "discarded": 0}
     cards, reviews = store_rows(tmp_path)
     anki = anki_revlog({})
     assert [(r["card_id"], r["reviewed_at"], r["rating"]) for r in reviews] == \
@@ -397,7 +398,7 @@ def test_revlog_rows_map_to_reviews():
             AnkiReview(1_000 + 2 * day, 1, -600, 9_000, 1),  # review, forgotten: a lapse
             AnkiReview(1_500 + 2 * day, 3, 2, 2_000, 2),     # relearn
             AnkiReview(1_000 + 3 * day, 4, 0, 1_000, 3)]     # filtered deck: cram
-    got, manual = records(rows)
+    got, manual = records(rows, datetime(1970, 1, 5, tzinfo=UTC))
     assert manual == 1
     assert [(int(r.state_before), int(r.rating), r.duration_ms, cram) for r, cram in got] == [
         (0, 3, 4_000, False), (1, 3, 3_000, False), (2, 1, 9_000, False),

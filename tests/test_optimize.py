@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from quizforge.cli import app
 from quizforge.errors import ConfigError
 from quizforge.scheduling import fitting
+from quizforge.store.cards import fitting_log
 from quizforge.scheduling.config import Config, load_config, save_config
 from quizforge.scheduling.scheduler import CardSchedule, Rating, ReviewRecord, Scheduler, State
 from quizforge.store import cards as store
@@ -76,7 +77,7 @@ def test_cram_and_drill_answers_are_left_out(db):
             _review(conn, rowid, T0 + timedelta(days=6), 1, 2)
         _review(conn, a, T0 + timedelta(days=3), 1, 2, cram=True)  # would split 2..6
         _review(conn, b, T0, 3, 0)
-    hs, counts = fitting.read_log(db)
+    hs, counts = fitting.log_histories(*fitting_log(db, fitting.DRILL_KINDS))
     assert counts == fitting.LogCounts(
         total=8, cram=1, drill=3, no_start=0, history_only=2, training=2, cards=1
     )
@@ -93,7 +94,7 @@ def sim_db():
 
 
 def test_fit_on_a_known_learner_beats_the_defaults(sim_db):
-    hs, counts = fitting.read_log(sim_db)
+    hs, counts = fitting.log_histories(*fitting_log(sim_db, fitting.DRILL_KINDS))
     assert counts.training > 2000
     r = fitting.fit(hs, counts)
     truth = fitting.evaluate(_items(hs), TRUE_PARAMETERS)

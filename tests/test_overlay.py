@@ -22,7 +22,7 @@ from quizforge.decks.overlay import (
 )
 from quizforge.decks.validate import parse_deck
 from quizforge.drill.parse import fold_full_width, parse_answer
-from quizforge.store.cards import compute_fingerprint
+from quizforge.decks.model import compute_fingerprint
 
 runner = CliRunner()
 

@@ -22,7 +22,9 @@ def doctor(
     fix: Annotated[
         bool,
         typer.Option(
-            "--fix", help="Delete orphaned rows and reset unscheduled cards (backs up first)."
+            "--fix",
+            help="Delete orphaned rows, reset unscheduled cards, clamp out-of-range card "
+            "states, remove unfinished backup files (backs up first).",
         ),
     ] = False,
     decks: DeckDirs = None,
@@ -72,7 +74,7 @@ def run_checks(store_path: Path, cfg_path: Path, extra_dirs: list[Path], now) ->
     findings = list(folder)
     if folder[0].text.endswith("not a folder"):
         return findings + _config(cfg_path) + _decks(extra_dirs)
-    findings += health.check_store(store_path)
+    findings += health.check_store(store_path, now)
     findings += health.check_backups(store_path, now)
     return findings + _config(cfg_path) + _decks(extra_dirs)
 
@@ -156,13 +158,16 @@ def _decks(extra_dirs: list[Path]) -> list[Finding]:
 
 
 def _fix(now) -> dict[str, int]:
+    from quizforge.paths import db_path
     from quizforge.store import open_store
-    from quizforge.store.backup import make_backup
+    from quizforge.store.backup import clean_leftovers, make_backup
     from quizforge.store.health import fix_rows
 
+    unfinished = len(clean_leftovers(db_path()))
     with open_store(write=True) as db:
         made = make_backup(db, now)
-        fixed = fix_rows(db)
+        fixed = fix_rows(db, now)
+    fixed["unfinished backup files deleted"] = unfinished
     out.print(f"Backed up first: {made.name}", highlight=False)
     return fixed
 

@@ -69,10 +69,12 @@ def import_command(
         raise ImportFileError(f"{file} has no cards quizforge can import (skipped: {skipped})")
     text = deck_text(deck, imported, file.name)
     parsed = check_deck(text, target)
+    # Everything is read and checked before anything is written.
+    plan = _plan(deck, imported, file) if with_history else None
     write_deck(text, target, force)
     history = None
-    if with_history:
-        history = _history(parsed, imported, target)
+    if plan is not None:
+        history = _history(parsed, plan, target)
     summary = {
         "deck": deck, "file": str(target), "format": imported.format, "name": imported.name,
         "cards": len(imported.cards), "skipped": dict(imported.skipped),
@@ -97,20 +99,31 @@ def _refuse_taken_id(deck: str, target: Path, out_dir: Path) -> None:
                             "choose another --deck")
 
 
-def _history(parsed, imported, target: Path) -> dict:
+def _plan(deck: str, imported, file: Path):
     from quizforge import clock
-    from quizforge.errors import QuizforgeError
-    from quizforge.importing.history import apply_history
+    from quizforge.importing.history import plan_history
     from quizforge.paths import config_path
     from quizforge.scheduling.config import load_config
     from quizforge.scheduling.scheduler import Scheduler
+
+    scheduler = Scheduler(load_config(config_path()))
+    try:
+        return plan_history(deck, imported.cards, scheduler, clock.now())
+    except (ArithmeticError, ValueError) as e:  # a value the checks did not foresee
+        raise ImportFileError(f"{file}: the review history cannot be read ({e}); "
+                              "nothing written") from None
+
+
+def _history(parsed, plan, target: Path) -> dict:
+    from quizforge import clock
+    from quizforge.errors import QuizforgeError
+    from quizforge.importing.history import apply_history
     from quizforge.store import open_store
 
     try:
         db = open_store(write=True)
         try:
-            counts = apply_history(db, parsed, imported.cards,
-                                   Scheduler(load_config(config_path())), clock.now())
+            counts = apply_history(db, parsed, plan, clock.now())
         finally:
             db.close()
     except QuizforgeError as e:
@@ -143,6 +156,14 @@ def summary_lines(s: dict, out_dir: Path, history_left: bool) -> list[str]:
                      + (f", kept for {h['kept']} reviewed here since" if h["kept"] else "")
                      + (f"; {h['suspended']} suspended as in Anki" if h["suspended"] else "")
                      + ".")
+        fixed = [f"{_plural(h['dropped'], 'review')} left out" if h["dropped"] else "",
+                 f"{_plural(h['clamped'], 'card or review')} clamped into FSRS's range"
+                 if h["clamped"] else "",
+                 f"{_plural(h['discarded'], 'Anki memory state')} unusable (replayed instead)"
+                 if h["discarded"] else ""]
+        if any(fixed):
+            lines.append("Out of range in the package: " + ", ".join(f for f in fixed if f)
+                         + ".")
     elif history_left:
         lines.append("The package has review history: add --with-history to bring it in.")
     folder = str(out_dir)

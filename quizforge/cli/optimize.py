@@ -37,13 +37,14 @@ def optimize(
     from quizforge.paths import config_path
     from quizforge.scheduling import fitting
     from quizforge.scheduling.config import load_config, save_config
+    from quizforge.store import cards as store_cards
     from quizforge.store import open_store
     from quizforge.store.db import check_data_dir
 
     path = config_path()
     cfg = load_config(path)  # a broken config.toml fails here, before the work
     with open_store() as db:
-        hs, counts = fitting.read_log(db)
+        hs, counts = fitting.log_histories(*store_cards.fitting_log(db, fitting.DRILL_KINDS))
     fitting.check_enough(counts)
     result = fitting.fit(hs, counts, cfg.parameters, len(cfg.relearning))
     saved = False

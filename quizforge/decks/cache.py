@@ -123,7 +123,7 @@ class FileSummary:
         summary = cls(deck_id, deck_id_line, tuple((p.line, p.message) for p in problems))
         if deck is None:
             return summary
-        from quizforge.store.cards import compute_fingerprint
+        from quizforge.decks.model import compute_fingerprint
 
         card_tags = dict.fromkeys(t for c in deck.cards for t in c.tags)
         return cls(

@@ -327,6 +327,31 @@ class Deck:
         return CardIndex.of(self.cards)
 
 
+def card_tags(deck: Deck, card: Card) -> tuple[str, ...]:
+    """Tags a card is filed under: its own, then its deck's."""
+    return tuple(dict.fromkeys([*card.tags, *deck.tags]))
+
+
+def deck_fingerprint(deck: Deck) -> str:
+    """Changes whenever what the store keeps of a deck (ids, types, tags) changes.
+
+    A deck from the compiled-deck cache carries it, computed when its file was read:
+    a start-up with nothing changed then need not go through every card."""
+    if isinstance(deck.cards, LazyCards):
+        return deck.cards.fingerprint
+    return compute_fingerprint(deck)
+
+
+def compute_fingerprint(deck: Deck) -> str:
+    """`deck_fingerprint`, from the deck's cards."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    for card in deck.cards:
+        h.update(f"{card.id}\0{card.type}\0{' '.join(card_tags(deck, card))}\n".encode())
+    return h.hexdigest()
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a deck file, reported as ``FILE:LINE: message``."""

@@ -1,7 +1,7 @@
 """The family registry: every module in `quizforge.drill.families` that defines `FAMILY`.
 
 A family is found by being there; nothing else lists them. Family modules are cheap to import
-(SymPy is imported inside the functions that need it; tensors are `nd` arrays), so listing
+(numpy and SymPy are imported inside the functions that need them), so listing
 families for `--help`, deck validation or the report costs little, and running one family
 (`get`) imports its module alone.
 """
@@ -28,6 +28,7 @@ class Family:
     forms: tuple[str, ...] = ("number",)
     order: int = 50  # listing order (backprop first)
     example: str = ""  # an answer as typed, for --help
+    questions: int = 3  # the most questions one problem asks (--question 0 … questions − 1)
 
     @property
     def difficulties(self) -> tuple[int, ...]:

@@ -5,8 +5,8 @@ equivalence, grading, storage, screens, JSON, `--check` — only ever talks to a
 through the methods listed in `ProblemAPI`, so a new family is one new module and no
 branch anywhere else.
 
-Values are floats for scalars and small arrays for tensors (`quizforge.drill.nd`, numpy's
-interface in pure Python, so no drill path pays numpy's start-up).
+Values are floats for scalars and small numpy arrays for tensors; numpy is never imported
+here, so scalar families stay fast to load.
 """
 
 from __future__ import annotations

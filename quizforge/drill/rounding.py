@@ -5,7 +5,7 @@ intermediate a person would write down (a forward value, a local gradient, a pro
 `band(compute)` runs it exactly, with every intermediate rounded to nearest, down and up, and
 with a fixed set of random up/down mixes, and returns the smallest and largest results,
 widened by 0.5% of the exact answer: an answer inside is right. Works on floats and on arrays
-(`nd` or numpy, element by element).
+(numpy, element by element).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def rounder(mode: str, rng: random.Random | None = None) -> Rounder:
         if mode == "exact":
             return x
         if hasattr(x, "shape") and getattr(x, "shape", ()) != ():
-            from quizforge.drill import nd as np
+            import numpy as np
 
             flat = [_scalar(v, mode, rng) for v in np.asarray(x, dtype=float).ravel()]
             return np.array(flat, dtype=float).reshape(x.shape)
@@ -72,7 +72,7 @@ def band(*computes: Callable[[Rounder], Any], mixes: int = MIXES) -> tuple[Any, 
     if len(bands) == 1:
         return bands[0]
     if hasattr(bands[0][0], "shape") and getattr(bands[0][0], "shape", ()) != ():
-        from quizforge.drill import nd as np
+        import numpy as np
 
         return (np.minimum.reduce([lo for lo, _ in bands]),
                 np.maximum.reduce([hi for _, hi in bands]))
@@ -97,7 +97,7 @@ def _band(compute: Callable[[Rounder], Any], mixes: int) -> tuple[Any, Any]:
     else:
         results = [exact]
     if hasattr(exact, "shape") and getattr(exact, "shape", ()) != ():
-        from quizforge.drill import nd as np
+        import numpy as np
 
         stack = np.stack([np.asarray(v, dtype=float) for v in results])
         margin = MARGIN * np.abs(exact) + ABS_FLOOR
@@ -109,7 +109,7 @@ def _band(compute: Callable[[Rounder], Any], mixes: int) -> tuple[Any, Any]:
 
 def _same(a: Any, b: Any) -> bool:
     if hasattr(a, "shape") or hasattr(b, "shape"):
-        from quizforge.drill import nd as np
+        import numpy as np
 
         return bool(np.array_equal(a, b))
     return float(a) == float(b)  # NaN is never equal: it falls back to the full replay
@@ -118,7 +118,7 @@ def _same(a: Any, b: Any) -> bool:
 def inside(answer: Any, lo: Any, hi: Any) -> bool:
     """Every element of `answer` lies within [lo, hi] (shapes already checked)."""
     if hasattr(lo, "shape") and getattr(lo, "shape", ()) != ():
-        from quizforge.drill import nd as np
+        import numpy as np
 
         a = np.asarray(answer, dtype=float)
         return bool(np.all(np.isfinite(a)) and np.all(a >= lo) and np.all(a <= hi))

@@ -2,7 +2,7 @@
 
 Brackets and separators are read here; every entry is a number formula read by the safe
 parser (`parse_answer` with no variables: `1/3`, `-0.25`, `2e-3`), never eval'd. The result
-is a float array (`quizforge.drill.nd`). A row of different length, an empty entry or too many entries is a
+is a numpy float array. A row of different length, an empty entry or too many entries is a
 one-line error naming where.
 """
 
@@ -142,7 +142,7 @@ def _shape(value: Any, where: str = "") -> tuple[int, ...]:
 
 def parse_tensor(text: str):
     """A float array from typed text; raises AnswerRejected with a readable reason."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     if len(text) > MAX_TENSOR_CHARS:
         raise AnswerRejected(f"the answer is too long ({len(text)} characters; the limit is "

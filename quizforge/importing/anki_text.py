@@ -56,8 +56,7 @@ def read_text(path: Path) -> Imported:
         start = i + 1
     body = lines[start:]
     sep = _separator(headers, body, path, start)
-    rows = [r for r in csv.reader(body, delimiter=sep, quotechar='"', strict=False)
-            if any(c.strip() for c in r)]
+    rows = _rows(body, sep, path, start)
     if not rows:
         raise ImportFileError(f"{path} has no notes (only headers or blank lines)")
 
@@ -113,6 +112,19 @@ def read_text(path: Path) -> Imported:
             result.name = common or path.stem
         _tag_subdecks(result, decks, spans, common)
     return result
+
+
+def _rows(body: list[str], sep: str, path: Path, start: int) -> list[list[str]]:
+    reader = csv.reader(body, delimiter=sep, quotechar='"', strict=False)
+    try:
+        return [r for r in reader if any(c.strip() for c in r)]
+    except csv.Error as e:
+        where = f"{path}:{start + reader.line_num}"
+        if "field larger than field limit" in str(e):
+            raise ImportFileError(f"{where}: a field is longer than {csv.field_size_limit():,} "
+                                  "characters (too long for a flashcard); nothing written") \
+                from None
+        raise ImportFileError(f"{where}: {e}; nothing written") from None
 
 
 def _tag_subdecks(result: Imported, decks: list[str], spans: list[tuple[int, int]],

@@ -11,11 +11,14 @@ extracted: a card names its images as ``[image: file]``.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sqlite3
+import tempfile
 import zipfile
-from collections import defaultdict
+import zlib
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from quizforge.errors import ImportFileError
@@ -26,11 +29,64 @@ from quizforge.importing.notes import NoteCards, NoteType, Template
 
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-MAX_COLLECTION_BYTES = 4 << 30  # a zstd frame that claims more is not a flashcard collection
+# A package's collection is unpacked (zip, then zstd for .anki21b) as a stream into a temporary
+# file, counting as it goes: a crafted member of a few KB can claim gigabytes. Real collections
+# unpack to 10-25 times their packed size; past CAP_RATIO times (or CAP_BYTES) it is refused.
+CAP_BYTES = 2 << 30
+CAP_RATIO = 100
+CAP_FLOOR = 16 << 20  # a tiny collection may be mostly empty pages: allow it this much anyway
+_CHUNK = 1 << 20
+
+
+try:
+    from lzma import LZMAError
+
+    _LZMA: tuple[type[Exception], ...] = (LZMAError,)
+except ImportError:  # a Python built without lzma: zipfile cannot open such members either
+    _LZMA = ()
+
+
+class _TooBig(Exception):
+    pass
+
+
+def unpack_limit(packed: int) -> int:
+    """The most bytes a collection packed in `packed` bytes may unpack to."""
+    return min(CAP_BYTES, max(CAP_RATIO * packed, CAP_FLOOR))
 
 
 def read_package(path: Path) -> Imported:
     fmt = "colpkg" if path.suffix.lower() == ".colpkg" else "apkg"
+    with tempfile.TemporaryDirectory(prefix="quizforge-import-") as tmp:
+        db_file = Path(tmp) / "collection.sqlite3"
+        inner, media_files = _unpack(path, db_file)
+        conn = _open_sqlite(db_file, path, inner)
+        try:
+            result = _read_collection(conn, path, fmt)
+        except sqlite3.Error as e:
+            raise ImportFileError(f"{path}: the collection inside is damaged ({e})") from None
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError,
+                RecursionError) as e:
+            # A field of the wrong type or a malformed JSON/protobuf config (crafted or damaged):
+            # the collection is unreadable, whatever exactly broke.
+            raise ImportFileError(f"{path}: the collection inside is damaged "
+                                  f"({_damage(e)})") from None
+        finally:
+            conn.close()
+    result.media_files = media_files
+    return result
+
+
+def _damage(e: Exception) -> str:
+    if isinstance(e, RecursionError):
+        return "a value nested too deeply"
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return f"{type(e).__name__}: {text[:120]}"
+
+
+def _unpack(path: Path, dest: Path) -> tuple[str, int]:
+    """Write the package's newest collection, unpacked, to `dest`; its member name and how
+    many media files the package holds."""
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
@@ -38,23 +94,86 @@ def read_package(path: Path) -> Imported:
             if inner is None:
                 raise ImportFileError(f"{path} is not an Anki package: it holds no "
                                       "collection.anki2, .anki21 or .anki21b")
-            data = z.read(inner)
+            info = z.getinfo(inner)
+            limit = unpack_limit(info.compress_size)
             media_files = sum(1 for n in names if n.isdigit())
+            with z.open(info) as member, dest.open("wb") as out:
+                source = _Capped(member, limit)
+                if inner.endswith("b"):
+                    _unzstd_to(source, out, limit, path)
+                else:
+                    _copy(source, out, limit)
+    except _TooBig:
+        raise ImportFileError(
+            f"{path}: {inner} unpacks to more than {_mib(limit)} from "
+            f"{info.compress_size:,} packed bytes: refused as a likely zip bomb; nothing written"
+        ) from None
     except zipfile.BadZipFile as e:
         raise ImportFileError(f"{path} is not a readable Anki package: {_zip_reason(e)}") from None
+    except (zlib.error, *_LZMA, EOFError, NotImplementedError, RuntimeError, ValueError) as e:
+        # a damaged deflate stream, a cut-off member, an unsupported or encrypted member
+        raise ImportFileError(f"{path} is not a readable Anki package: damaged zip ({e})") \
+            from None
     except OSError as e:
-        raise ImportFileError(f"cannot read {path}: {e.strerror or e}") from None
-    if inner.endswith("b"):
-        data = _unzstd(data, path)
-    conn = _open_sqlite(data, path, inner)
+        raise ImportFileError(f"cannot unpack {path}: {e.strerror or e}") from None
+    return inner, media_files
+
+
+def _mib(n: int) -> str:
+    return f"{n >> 30} GiB" if n >= 1 << 30 else f"{n >> 20} MiB"
+
+
+class _Capped(io.RawIOBase):
+    """A read-only stream that raises _TooBig once more than `limit` bytes came through."""
+
+    def __init__(self, inner, limit: int) -> None:
+        self.inner, self.limit, self.seen = inner, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.inner.read(_CHUNK if n is None or n < 0 else min(n, _CHUNK))
+        self.seen += len(data)
+        if self.seen > self.limit:
+            raise _TooBig
+        return data
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
+def _copy(source, out, limit: int) -> None:
+    total = 0
+    while chunk := source.read(_CHUNK):
+        total += len(chunk)
+        if total > limit:
+            raise _TooBig
+        out.write(chunk)
+
+
+def _unzstd_to(source, out, limit: int, path: Path) -> None:
+    import zstandard  # only Anki 2.1.50+ packages need it
+
     try:
-        result = _read_collection(conn, path, fmt)
-    except sqlite3.Error as e:
-        raise ImportFileError(f"{path}: the collection inside is damaged ({e})") from None
-    finally:
-        conn.close()
-    result.media_files = media_files
-    return result
+        # in pieces, never all at once: read(n) allocates n bytes, and a frame may claim any size
+        _copy(zstandard.ZstdDecompressor().stream_reader(source), out, limit)
+    except zstandard.ZstdError as e:
+        raise ImportFileError(f"{path}: the compressed collection is damaged ({e})") from None
+
+
+def _unzstd(data: bytes, path: Path) -> bytes:
+    """A zstd-compressed collection held in memory, unpacked (with the same cap)."""
+    out = io.BytesIO()
+    limit = unpack_limit(len(data))
+    try:
+        _unzstd_to(_Capped(io.BytesIO(data), limit), out, limit, path)
+    except _TooBig:
+        raise ImportFileError(f"{path}: the collection unpacks to more than "
+                              f"{_mib(limit)}") from None
+    return out.getvalue()
 
 
 def _zip_reason(e: zipfile.BadZipFile) -> str:
@@ -64,31 +183,17 @@ def _zip_reason(e: zipfile.BadZipFile) -> str:
     return f"damaged zip ({text})"
 
 
-def _unzstd(data: bytes, path: Path) -> bytes:
-    import zstandard  # only Anki 2.1.50+ packages need it
-
-    chunks: list[bytes] = []
-    total = 0
+def _open_sqlite(db_file: Path, path: Path, inner: str) -> sqlite3.Connection:
+    """The unpacked collection, read-only. SQLite reads it page by page through its small
+    cache: however large the file, it is never all in memory."""
+    with db_file.open("r+b") as f:
+        if f.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+            raise ImportFileError(f"{path}: {inner} is not an SQLite database "
+                                  "(damaged or truncated)")
+        f.seek(18)
+        f.write(b"\x01\x01")  # WAL in the header: read it with the rollback journal
+    conn = sqlite3.connect(f"{db_file.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     try:
-        reader = zstandard.ZstdDecompressor().stream_reader(data)
-        while chunk := reader.read(1 << 20):  # in pieces: read(n) allocates n bytes at once
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > MAX_COLLECTION_BYTES:
-                raise ImportFileError(f"{path}: the collection is larger than 4 GiB")
-    except zstandard.ZstdError as e:
-        raise ImportFileError(f"{path}: the compressed collection is damaged ({e})") from None
-    return b"".join(chunks)
-
-
-def _open_sqlite(data: bytes, path: Path, inner: str) -> sqlite3.Connection:
-    if not data.startswith(_SQLITE_MAGIC):
-        raise ImportFileError(f"{path}: {inner} is not an SQLite database (damaged or truncated)")
-    raw = bytearray(data)
-    raw[18] = raw[19] = 1  # WAL in the header: an in-memory copy must use the rollback journal
-    conn = sqlite3.connect(":memory:")
-    try:
-        conn.deserialize(bytes(raw))
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as e:
         conn.close()
@@ -172,7 +277,7 @@ def note_types(conn: sqlite3.Connection) -> dict[int, NoteType]:
 def deck_names(conn: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
     """Deck id -> its path of names ("Parent::Child" as a tuple)."""
     if "decks" in _tables(conn):
-        return {did: tuple(name.split("\x1f")) for did, name in
+        return {did: tuple(_text(name).split("\x1f")) for did, name in
                 conn.execute("SELECT id, name FROM decks")}
     decks = json.loads(conn.execute("SELECT decks FROM col").fetchone()[0] or "{}")
     return {int(did): tuple(d.get("name", "").split("::")) for did, d in decks.items()}
@@ -182,10 +287,23 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _memory(data: str) -> tuple[float | None, float | None]:
+def _text(value) -> str:
+    """A text column as text: NULL is empty, a blob or a number is read as text."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _memory(data) -> tuple[float | None, float | None]:
+    """Anki's FSRS memory state from cards.data, as it stands: the history import checks
+    the values (json reads 1e999 as infinity)."""
     try:
-        d = json.loads(data or "{}")
+        d = json.loads(_text(data) or "{}")
     except ValueError:
+        return None, None
+    if not isinstance(d, dict):
         return None, None
     s, dif = d.get("s"), d.get("d")
     if isinstance(s, int | float) and isinstance(dif, int | float) and s > 0:
@@ -202,13 +320,17 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str) -> Imported
             "SELECT id, cid, ease, ivl, time, type FROM revlog ORDER BY id"):
         reviews[cid].append(AnkiReview(rid, ease, ivl, taken, kind))
     cards: dict[int, list[tuple]] = defaultdict(list)
+    result_skipped: Counter = Counter()
     for row in conn.execute("SELECT id, nid, did, ord, type, queue, due, ivl, lapses, data,"
                             " odid FROM cards ORDER BY nid, ord"):
+        if not isinstance(row[3], int):  # no card ordinal: a damaged row
+            result_skipped["damaged card row"] += 1
+            continue
         cards[row[1]].append(row)
     used = [decks.get(r[10] or r[2], ("",)) for rows in cards.values() for r in rows]
     common = _common_prefix(used)
     name = "::".join(common) if common and common != ("Default",) else path.stem
-    result = Imported(name=name, format=fmt, has_history=bool(reviews))
+    result = Imported(name=name, format=fmt, has_history=bool(reviews), skipped=result_skipped)
     builder = NoteCards(result, html_to_text)
     for nid, guid, mid, tags, flds in conn.execute(
             "SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
@@ -219,7 +341,7 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str) -> Imported
             continue
         if not rows:
             continue
-        note_tags = [t for t in tags.split() if t]
+        note_tags = [t for t in _text(tags).split() if t]
         deck_path = decks.get(rows[0][10] or rows[0][2], ())
         sub = _slug("-".join(deck_path[len(common):]))
         if sub and sub not in note_tags:
@@ -229,7 +351,7 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str) -> Imported
             s, d = _memory(data)
             states[ord_] = AnkiCardState(ctype, queue, due, ivl, lapses, s, d, crt,
                                          tuple(reviews.get(cid, ())))
-        builder.note(guid_id(guid), kind, flds.split("\x1f"), note_tags,
+        builder.note(guid_id(_text(guid) or str(nid)), kind, _text(flds).split("\x1f"), note_tags,
                      ords=[r[3] for r in rows], states=states)
     return result
 

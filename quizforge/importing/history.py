@@ -12,6 +12,11 @@ due date. Without it (Anki ran SM-2, whose ease and interval are not FSRS quanti
 card's answers are replayed, in order and at their times, through quizforge's scheduler:
 the state is then what quizforge would hold had the reviews been done here.
 
+Every value is checked first, before the deck file is written (`plan_history`): a review
+whose date, rating or type is out of range is left out; a memory state, interval or time
+taken out of py-fsrs's range is clamped into it; a memory state that is not a finite number,
+or whose due date is out of range, is replaced by a replay. Each is counted in the summary.
+
 A card suspended in Anki is suspended here. Importing again adds only reviews the store
 does not have (same card and time), and leaves
 the schedule of a card reviewed in quizforge since Anki's last answer alone.
@@ -21,14 +26,16 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from quizforge.decks.model import Deck
 from quizforge.importing.model import AnkiCardState, AnkiReview, ImportedCard
+from quizforge.scheduling import bounds
 from quizforge.scheduling.scheduler import CardSchedule, Rating, ReviewRecord, Scheduler, State
 
 _STATE_BEFORE = {0: State.LEARNING, 1: State.REVIEW, 2: State.RELEARNING, 3: State.REVIEW}
+_MANUAL_KINDS = (4, 5)  # manual and rescheduled rows: not answers
 _DAY = 86400
 
 
@@ -42,31 +49,72 @@ class HistoryCounts:
     replayed: int = 0  # cards whose state comes from replaying their reviews
     kept: int = 0  # cards reviewed in quizforge since: their schedule left as it is
     suspended: int = 0  # cards suspended in Anki, suspended here too
+    dropped: int = 0  # reviews left out: a date, rating or type out of range
+    clamped: int = 0  # cards and reviews with a value brought into range
+    discarded: int = 0  # Anki memory states not usable (not finite, due out of range)
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
+
+
+@dataclass
+class CardPlan:
+    """What importing one card's history will write, worked out before anything is."""
+
+    card_id: str
+    answers: list[tuple[ReviewRecord, bool]] = field(default_factory=list)
+    schedule: CardSchedule | None = None  # None: no graded answer and no usable Anki state
+    from_anki: bool = False
+    last: datetime | None = None  # the last graded answer
+    suspend_new: bool = False  # never reviewed, suspended in Anki
+
+
+@dataclass
+class HistoryPlan:
+    cards: list[CardPlan]
+    counts: HistoryCounts  # what checking the values found (dropped, clamped, ...)
 
 
 def _at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def records(reviews: Sequence[AnkiReview]) -> tuple[list[tuple[ReviewRecord, bool]], int]:
-    """(record, cram) per Anki answer, and how many manual rows were left out."""
+def _int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def records(reviews: Sequence[AnkiReview], now: datetime,
+            counts: HistoryCounts | None = None) -> tuple[list[tuple[ReviewRecord, bool]], int]:
+    """(record, cram) per Anki answer, and how many manual rows were left out. Rows with a
+    value out of range are left out (`counts.dropped`); intervals and times taken beyond
+    their range are clamped (`counts.clamped`)."""
+    counts = counts if counts is not None else HistoryCounts()
+    lo, hi = bounds.date_window(now)
     out: list[tuple[ReviewRecord, bool]] = []
     manual = 0
     previous: datetime | None = None
     for r in reviews:
-        if not 1 <= r.ease <= 4 or r.kind not in _STATE_BEFORE:
+        if not all(_int(v) for v in (r.at_ms, r.ease, r.ivl, r.time_ms, r.kind)):
+            counts.dropped += 1
+            continue
+        if r.ease == 0 or r.kind in _MANUAL_KINDS:
             manual += 1
+            continue
+        if not 1 <= r.ease <= 4 or r.kind not in _STATE_BEFORE \
+                or not lo.timestamp() * 1000 <= r.at_ms <= hi.timestamp() * 1000:
+            counts.dropped += 1
             continue
         at = _at(r.at_ms)
         before = _STATE_BEFORE[r.kind]
         if r.kind == 0 and not any(not c for _, c in out):
             before = State.NEW
         interval = r.ivl if r.ivl > 0 else -r.ivl / _DAY
+        taken = min(max(0, r.time_ms), bounds.MAX_TIME_MS)
+        if interval > bounds.MAX_INTERVAL_DAYS or taken != r.time_ms and r.time_ms > 0:
+            counts.clamped += 1
+            interval = min(interval, bounds.MAX_INTERVAL_DAYS)
         out.append((ReviewRecord(
-            reviewed_at=at, rating=Rating(r.ease), duration_ms=max(0, r.time_ms),
+            reviewed_at=at, rating=Rating(r.ease), duration_ms=taken,
             state_before=before, interval_days=float(interval),
             elapsed_days=(at - previous).total_seconds() / _DAY if previous else None,
             lapse=before == State.REVIEW and r.ease == 1, became_leech=False), r.kind == 3))
@@ -74,19 +122,42 @@ def records(reviews: Sequence[AnkiReview]) -> tuple[list[tuple[ReviewRecord, boo
     return out, manual
 
 
-def anki_schedule(state: AnkiCardState, last: datetime | None, reps: int) -> CardSchedule:
-    """Anki's memory state and due date as a quizforge schedule."""
-    crt = datetime.fromtimestamp(state.crt, tz=UTC)
-    if state.type == 2 or state.due < 1_000_000_000:
-        due = crt + timedelta(days=state.due)
-    else:
-        due = datetime.fromtimestamp(state.due, tz=UTC)
+def anki_schedule(state: AnkiCardState, last: datetime | None, reps: int, now: datetime,
+                  counts: HistoryCounts | None = None) -> CardSchedule | None:
+    """Anki's memory state and due date as a quizforge schedule; None when it cannot be used
+    (a value not a finite number, a date out of range: `counts.discarded`). Stability and
+    difficulty outside py-fsrs's range are clamped into it (`counts.clamped`)."""
+    counts = counts if counts is not None else HistoryCounts()
+    lo, hi = bounds.date_window(now)
+    s, d = state.stability, state.difficulty
+    if not (bounds.finite(s) and bounds.finite(d) and _int(state.due) and _int(state.crt)
+            and state.type in (1, 2, 3)):
+        counts.discarded += 1
+        return None
+    try:
+        crt = datetime.fromtimestamp(state.crt, tz=UTC)
+        if state.type == 2 or state.due < 1_000_000_000:
+            due = crt + timedelta(days=state.due)
+        else:
+            due = datetime.fromtimestamp(state.due, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        due = None
+    if due is None or not lo <= due <= hi:
+        counts.discarded += 1
+        return None
+    ivl = state.ivl if _int(state.ivl) else 0
+    lapses = state.lapses if _int(state.lapses) else 0
+    fixed = (bounds.clamp(s, bounds.STABILITY), bounds.clamp(d, bounds.DIFFICULTY),
+             min(max(ivl, 0), bounds.MAX_INTERVAL_DAYS), min(max(lapses, 0), bounds.MAX_COUNT))
+    if fixed != (s, d, max(ivl, 0), lapses):
+        counts.clamped += 1
+    s, d, ivl, lapses = fixed
     if last is None:
-        last = due - timedelta(days=max(state.ivl, 0))
+        last = due - timedelta(days=ivl)
     return CardSchedule(
         state=State(state.type), step=0 if state.type in (1, 3) else None,
-        stability=state.stability, difficulty=state.difficulty, due=due, last_review=last,
-        reps=reps, lapses=state.lapses, suspended=state.queue == -1)
+        stability=float(s), difficulty=float(d), due=due, last_review=last,
+        reps=reps, lapses=lapses, suspended=state.queue == -1)
 
 
 def replay(scheduler: Scheduler, card_key: str, answers: list[tuple[ReviewRecord, bool]],
@@ -101,14 +172,40 @@ def replay(scheduler: Scheduler, card_key: str, answers: list[tuple[ReviewRecord
     return CardSchedule(**{**s.__dict__, "suspended": s.suspended or suspended})
 
 
-def apply_history(db, deck: Deck, cards: Sequence[ImportedCard], scheduler: Scheduler,
-                  now: datetime) -> HistoryCounts:
-    """Sync the deck into the store, then add its Anki reviews and states, in one
+def plan_history(deck_id: str, cards: Sequence[ImportedCard], scheduler: Scheduler,
+                 now: datetime) -> HistoryPlan:
+    """Check every Anki value of `cards` and work out what to write: pure, and done before
+    the deck file is written, so a package that cannot be read writes nothing."""
+    counts = HistoryCounts()
+    plans = []
+    for card in cards:
+        anki = card.anki
+        if anki is None:
+            continue
+        if not anki.reviews and anki.stability is None:
+            if anki.queue == -1:  # suspended in Anki before its first review
+                plans.append(CardPlan(card.id, suspend_new=True))
+            continue
+        answers, manual = records(anki.reviews, now, counts)
+        counts.manual += manual
+        graded = [r for r, cram in answers if not cram]
+        plan = CardPlan(card.id, answers, last=graded[-1].reviewed_at if graded else None)
+        if anki.stability is not None and anki.type != 0:
+            plan.schedule = anki_schedule(anki, plan.last, len(graded), now, counts)
+            plan.from_anki = plan.schedule is not None
+        if plan.schedule is None and graded:
+            plan.schedule = replay(scheduler, f"{deck_id}/{card.id}", answers, anki.queue == -1)
+        plans.append(plan)
+    return HistoryPlan(plans, counts)
+
+
+def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCounts:
+    """Sync the deck into the store, then add the planned Anki reviews and states, in one
     transaction."""
     from quizforge.store.cards import insert_review, sync_decks, write_schedule
     from quizforge.store.db import from_ms, to_ms
 
-    counts = HistoryCounts()
+    counts = HistoryCounts(**plan.counts.to_dict())
     sync_decks(db, [deck], now)
     with db.atomic() as conn:
         # Two queries for the whole deck, not two per card.
@@ -119,39 +216,29 @@ def apply_history(db, deck: Deck, cards: Sequence[ImportedCard], scheduler: Sche
                 "SELECT v.card, v.reviewed_at FROM revlog v JOIN cards c ON c.id = v.card"
                 " WHERE c.deck_id = ?", (deck.id,)):
             have.setdefault(rowid, set()).add(at)
-        for card in cards:
-            if card.anki is None or card.id not in rows:
+        for card in plan.cards:
+            if card.card_id not in rows:
                 continue
-            rowid, stored = rows[card.id]
-            if not card.anki.reviews and card.anki.stability is None:
-                if card.anki.queue == -1:  # suspended in Anki before its first review
-                    conn.execute("UPDATE cards SET suspended = 1 WHERE id = ?", (rowid,))
-                    counts.suspended += 1
+            rowid, stored = rows[card.card_id]
+            if card.suspend_new:
+                conn.execute("UPDATE cards SET suspended = 1 WHERE id = ?", (rowid,))
+                counts.suspended += 1
                 continue
-            answers, manual = records(card.anki.reviews)
-            counts.manual += manual
             seen = have.get(rowid, set())
-            for record, cram in answers:
+            for record, cram in card.answers:
                 if to_ms(record.reviewed_at) in seen:
                     counts.already += 1
                     continue
                 insert_review(conn, rowid, record, cram=cram)
                 counts.reviews += 1
                 counts.cram += cram
-            graded = [r for r, cram in answers if not cram]
-            last = graded[-1].reviewed_at if graded else None
-            if stored is not None and (last is None or stored > last):
+            if stored is not None and (card.last is None or stored > card.last):
                 counts.kept += 1
                 continue
-            if card.anki.stability is not None and card.anki.type != 0:
-                schedule = anki_schedule(card.anki, last, len(graded))
-                counts.from_anki += 1
-            elif graded:
-                schedule = replay(scheduler, f"{deck.id}/{card.id}", answers,
-                                  card.anki.queue == -1)
-                counts.replayed += 1
-            else:
+            if card.schedule is None:
                 continue
-            write_schedule(conn, rowid, schedule)
-            counts.suspended += schedule.suspended
+            counts.from_anki += card.from_anki
+            counts.replayed += not card.from_anki
+            write_schedule(conn, rowid, card.schedule)
+            counts.suspended += card.schedule.suspended
     return counts

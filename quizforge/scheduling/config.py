@@ -13,6 +13,13 @@ from quizforge.errors import ConfigError
 
 _STEP = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+NEW_ORDERS = ("mixed", "deck", "random")
+# Bounds that keep every date the scheduler computes from a setting inside what datetime and
+# SQLite can hold (a step of 10^11 days, or a limit of 10^23 cards, crashed every command).
+MAX_STEP = timedelta(days=365)
+MAX_LIMIT = 100_000  # new_per_day, reviews_per_day, leech_threshold
+MAX_INTERVAL = 36_500  # days (100 years), py-fsrs's own default maximum
+DATE_YEARS = 50  # interview_date within this many years of today
 
 
 def parse_steps(text: str) -> tuple[timedelta, ...]:
@@ -22,7 +29,10 @@ def parse_steps(text: str) -> tuple[timedelta, ...]:
         m = _STEP.match(tok)
         if not m:
             raise ConfigError(f"bad step {tok!r}: use a number and a unit s/m/h/d, e.g. '1m 10m'")
-        out.append(timedelta(seconds=float(m.group(1)) * _UNIT[m.group(2)]))
+        seconds = float(m.group(1)) * _UNIT[m.group(2)]
+        if not seconds <= MAX_STEP.total_seconds():
+            raise ConfigError(f"step {tok!r} is longer than a year (365d)")
+        out.append(timedelta(seconds=seconds))
     return tuple(out)
 
 
@@ -47,25 +57,34 @@ class Config:
     # Terminals in CJK set-ups often draw σ, ∂, −, · two cells wide: "2" draws the screens for
     # them, "1" as most terminals do, "auto" by the locale (wide for zh, ja, ko).
     ambiguous_width: str = "auto"
+    # The order new cards are introduced in (quizforge/study/new_order.py): "mixed" interleaves
+    # decks (core decks first, each deck's share by size and weight) and card types; "deck"
+    # takes the decks one after the other, each in file order; "random" shuffles them.
+    new_order: str = "mixed"
+    # Minutes a day the learner can study; `quizforge plan` proposes what to drop to fit
+    # them before the interview. 0: no budget.
+    daily_minutes: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", tuple(float(v) for v in self.parameters))
         problems = []
         if not 0.7 <= self.desired_retention <= 0.99:
             problems.append(f"desired_retention must be between 0.7 and 0.99, got {self.desired_retention}")
-        for name in ("maximum_interval", "leech_threshold"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("new_per_day", "reviews_per_day"):
-            if getattr(self, name) < 0:
-                problems.append(f"{name} must be 0 or more, got {getattr(self, name)}")
+        for name, lo, hi in (("maximum_interval", 1, MAX_INTERVAL),
+                             ("leech_threshold", 1, MAX_LIMIT),
+                             ("new_per_day", 0, MAX_LIMIT), ("reviews_per_day", 0, MAX_LIMIT)):
+            if not lo <= getattr(self, name) <= hi:
+                problems.append(f"{name} must be from {lo} to {hi:,}, got {getattr(self, name)}")
         if not 0 <= self.day_starts_at <= 23:
             problems.append(f"day_starts_at must be an hour 0-23, got {self.day_starts_at}")
         if self.interview_date:
             try:
-                date.fromisoformat(self.interview_date)
+                day = date.fromisoformat(self.interview_date)
             except ValueError:
                 problems.append(f"interview_date must be a date YYYY-MM-DD, got {self.interview_date!r}")
+            else:
+                if (problem := _date_problem("interview_date", day)) is not None:
+                    problems.append(problem)
         for name in ("learning_steps", "relearning_steps"):
             try:
                 parse_steps(getattr(self, name))
@@ -78,6 +97,14 @@ class Config:
             problems.append(problem)
         if self.ambiguous_width not in ("auto", "1", "2"):
             problems.append(f"ambiguous_width must be auto, 1 or 2, got {self.ambiguous_width!r}")
+        if self.new_order not in NEW_ORDERS:
+            problems.append(
+                f"new_order must be {', '.join(NEW_ORDERS[:-1])} or {NEW_ORDERS[-1]},"
+                f" got {self.new_order!r}"
+            )
+        if not 0 <= self.daily_minutes <= 1440:
+            problems.append(
+                f"daily_minutes must be 0 (no budget) to 1440, got {self.daily_minutes}")
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -114,6 +141,15 @@ class Config:
             raise ConfigError(f"unknown setting {key!r}; known: {', '.join(data)}")
         data[key] = raw
         return Config.from_dict(data)
+
+
+def _date_problem(key: str, day: date) -> str | None:
+    from quizforge import clock
+
+    today = clock.now().date()
+    if abs(day.year - today.year) > DATE_YEARS:
+        return f"{key} must be within {DATE_YEARS} years of today, got {day.isoformat()}"
+    return None
 
 
 N_PARAMETERS = 21  # FSRS-6
@@ -194,6 +230,8 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: {e}") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
+        raise ConfigError(f"{path}: values nested too deeply (no setting is nested)") from None
     try:
         return Config.from_dict(data)
     except ConfigError as e:

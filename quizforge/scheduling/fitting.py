@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from quizforge.errors import QuizforgeError
 from quizforge.scheduling.config import N_PARAMETERS
 from quizforge.scheduling.scheduler import State
-from quizforge.store.db import Database
 
 DAY_MS = 86_400_000
 # fsrs-rs (training.rs, compute_parameters) trains all 21 weights only from 64 training
@@ -168,22 +167,13 @@ def training_sequences(hs: Sequence[History]) -> list[tuple[int, list[tuple[int,
     return items
 
 
-# -- the store ------------------------------------------------------------------------------
-def read_log(db: Database) -> tuple[list[History], LogCounts]:
-    """The training histories and how the whole log splits."""
-    marks = ",".join("?" * len(DRILL_KINDS))
-    total, cram, drill = db.conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(r.cram), 0),"
-        f" COALESCE(SUM(r.cram = 0 AND c.kind IN ({marks})), 0)"
-        " FROM revlog r JOIN cards c ON c.id = r.card",
-        DRILL_KINDS,
-    ).fetchone()
-    rows = db.conn.execute(
-        "SELECT r.card, r.reviewed_at, r.rating, r.state_before FROM revlog r"
-        " JOIN cards c ON c.id = r.card"
-        f" WHERE r.cram = 0 AND c.kind NOT IN ({marks}) ORDER BY r.card, r.reviewed_at, r.id",
-        DRILL_KINDS,
-    )
+# -- the review log, as the store hands it over ---------------------------------------------
+def log_histories(totals: Sequence[int],
+                  rows: Iterable[Sequence[int]]) -> tuple[list[History], LogCounts]:
+    """The training histories and how the whole log splits, from the store's
+    `fitting_log`: `totals` is (answers, cram answers, drill answers) and `rows` the
+    non-cram answers of cards that are not drills, by card and time."""
+    total, cram, drill = totals
     hs, dropped = histories(rows)
     training = sum(len(h.label_indexes()) for h in hs)
     kept = sum(len(h.reviews) for h in hs)

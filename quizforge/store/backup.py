@@ -3,13 +3,19 @@ session ends, the newest of each of the last 7 days and of the 4 weeks before th
 
 A backup is a consistent copy made with SQLite's backup API (safe while another session
 writes) into `backups/` beside the store, as a single file in rollback-journal mode.
-Restoring checks the copy with integrity_check, keeps the current store aside as
-`replaced-….sqlite3`, and writes the copy into the store through the same API, so a
-session that has the store open sees the restored data rather than a swapped-out file.
+Restoring checks the copy with integrity_check and that the disk has room for it, keeps the
+current store aside as `replaced-….sqlite3`, and writes the copy into the store through the
+same API, so a session that has the store open sees the restored data rather than a
+swapped-out file.
+
+Every file is written under a temporary name holding the writer's process id
+(`….<pid>.tmp`) and renamed when complete: a killed backup or restore leaves only such
+files, and the next backup, restore or `doctor --fix` deletes those whose process is gone.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -26,7 +32,11 @@ from quizforge.store.db import (
     Database,
     StoreDamaged,
     connect_readonly,
+    disk_full,
+    free_bytes,
+    full_message,
     quick_check_ok,
+    size_text,
 )
 from quizforge.store.migrations import MIGRATIONS
 
@@ -34,6 +44,64 @@ DIR_NAME = "backups"
 KEEP_DAILY = 7
 KEEP_WEEKLY = 4
 _NAME = re.compile(r"^quizforge-(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d)Z\.sqlite3$")
+# What a killed backup or restore leaves: `NAME.<pid>.tmp` (and SQLite's -journal beside
+# it), `STORE.<pid>.restoring`; `NAME.tmp` from quizforge before the pid was in the name.
+_LEFTOVER = re.compile(
+    r"^(?P<name>.+?)(?:\.(?P<pid>\d+))?\.(?:tmp|restoring)(?:-journal|-wal|-shm)?$")
+STALE_AFTER_S = 3600  # a leftover without a pid: only once it is this old
+
+
+def _tmp_name(final: Path) -> Path:
+    return final.with_name(f"{final.name}.{os.getpid()}.tmp")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def leftovers(store_path: Path, now_ts: float | None = None) -> list[Path]:
+    """Files a killed backup or restore left behind (their writer is gone)."""
+    import time
+
+    now_ts = time.time() if now_ts is None else now_ts
+    found = []
+    for folder, only_store in ((backups_dir(store_path), False), (store_path.parent, True)):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            m = _LEFTOVER.match(path.name)
+            if not m or not path.is_file():
+                continue
+            if only_store and not path.name.startswith(store_path.name + "."):
+                continue
+            pid = m.group("pid")
+            if pid is not None and int(pid) != os.getpid() and _alive(int(pid)):
+                continue
+            if pid is None:
+                try:
+                    if now_ts - path.stat().st_mtime < STALE_AFTER_S:
+                        continue
+                except OSError:
+                    continue
+            found.append(path)
+    return sorted(found)
+
+
+def clean_leftovers(store_path: Path) -> list[Path]:
+    gone = []
+    for path in leftovers(store_path):
+        try:
+            path.unlink()
+            gone.append(path)
+        except OSError:
+            pass
+    return gone
 
 
 @dataclass(frozen=True)
@@ -74,11 +142,11 @@ def make_backup(db: Database, now: datetime) -> Backup:
     another process)."""
     store_path = Path(db.path)
     folder = backups_dir(store_path)
+    clean_leftovers(store_path)
+    final = folder / backup_name(now)
+    tmp = _tmp_name(final)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        final = folder / backup_name(now)
-        tmp = final.with_suffix(".tmp")
-        tmp.unlink(missing_ok=True)
         dest = sqlite3.connect(tmp)
         try:
             db.conn.backup(dest)
@@ -88,10 +156,24 @@ def make_backup(db: Database, now: datetime) -> Backup:
             dest.close()
         os.replace(tmp, final)
     except OSError as e:
+        _remove(tmp)
+        if e.errno == errno.ENOSPC:
+            raise StoreError(f"cannot write a backup: {full_message(store_path)}") from None
         raise StoreError(f"cannot write a backup in {folder}: {e.strerror or e}") from None
     except sqlite3.Error as e:
+        _remove(tmp)
+        if getattr(e, "sqlite_errorname", "").startswith("SQLITE_FULL"):
+            raise StoreError(f"cannot write a backup: {full_message(store_path)}") from None
         raise StoreError(f"cannot back up the store at {store_path}: {e}") from None
     return Backup(final, now.astimezone(UTC).replace(microsecond=0), final.stat().st_size)
+
+
+def _remove(tmp: Path) -> None:
+    for path in (tmp, Path(f"{tmp}-journal")):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def backup_due(backups: Sequence[Backup], now: datetime, starts_at: int = 4) -> bool:
@@ -204,12 +286,21 @@ def restore(store_path: Path, source: Path, now: datetime) -> Path | None:
     problems = verify(source)
     if problems:
         raise StoreError(f"cannot restore {source}: {problems[0]}; nothing was changed")
+    clean_leftovers(store_path)
+    _check_room(store_path, source)
     folder = backups_dir(store_path)
     folder.mkdir(parents=True, exist_ok=True)
     aside = None
     if store_path.exists():
         aside = _unused(folder / f"replaced-{now.astimezone(UTC):%Y-%m-%dT%H-%M-%S}Z.sqlite3")
-        _keep_aside(store_path, aside)
+        try:
+            _keep_aside(store_path, aside)
+        except OSError as e:
+            if e.errno == errno.ENOSPC:
+                raise StoreError(f"cannot restore {source}: {full_message(store_path)}; "
+                                 "nothing was changed") from None
+            raise StoreError(f"cannot keep the store aside as {aside}: {e.strerror or e}; "
+                             "nothing was changed") from None
     src = connect_readonly(source)
     try:
         try:
@@ -224,7 +315,7 @@ def restore(store_path: Path, source: Path, now: datetime) -> Path | None:
         except sqlite3.DatabaseError:
             pass
         # The store is too damaged to write through SQLite: replace the file itself.
-        tmp = store_path.with_name(store_path.name + ".restoring")
+        tmp = store_path.with_name(f"{store_path.name}.{os.getpid()}.restoring")
         shutil.copyfile(source, tmp)
         for suffix in ("-wal", "-shm"):
             Path(f"{store_path}{suffix}").unlink(missing_ok=True)
@@ -232,6 +323,21 @@ def restore(store_path: Path, source: Path, now: datetime) -> Path | None:
         return aside
     finally:
         src.close()
+
+
+def _check_room(store_path: Path, source: Path) -> None:
+    """Refuse, before touching anything, a restore the disk has no room for: the copy kept
+    aside, then the restored store (1 MB over, for SQLite's journal)."""
+    def size(p: Path) -> int:
+        return p.stat().st_size if p.exists() else 0
+
+    need = size(source) + size(store_path) + size(Path(f"{store_path}-wal")) + (1 << 20)
+    free = free_bytes(store_path.parent)
+    if free is not None and free < need:
+        raise StoreError(
+            f"cannot restore {source}: the disk holding {store_path} has {size_text(free)} "
+            f"free and the restore needs about {size_text(need)}; free some space and try "
+            "again (nothing was changed)")
 
 
 def _unused(path: Path) -> Path:
@@ -244,24 +350,35 @@ def _unused(path: Path) -> Path:
 
 
 def _keep_aside(store_path: Path, aside: Path) -> None:
+    """Copy the store to `aside`, under a temporary name until the copy is complete."""
+    tmp = _tmp_name(aside)
     try:
-        live = sqlite3.connect(f"{store_path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            dest = sqlite3.connect(aside)
+            live = sqlite3.connect(f"{store_path.resolve().as_uri()}?mode=ro", uri=True)
             try:
-                live.backup(dest)
-                dest.execute("PRAGMA journal_mode = DELETE")
+                dest = sqlite3.connect(tmp)
+                try:
+                    live.backup(dest)
+                    dest.execute("PRAGMA journal_mode = DELETE")
+                finally:
+                    dest.close()
             finally:
-                dest.close()
-        finally:
-            live.close()
-    except sqlite3.DatabaseError:
-        # A damaged store cannot be read page by page: keep its bytes (and its WAL) as they are.
-        aside.unlink(missing_ok=True)
-        shutil.copyfile(store_path, aside)
-        wal = Path(f"{store_path}-wal")
-        if wal.exists():
-            shutil.copyfile(wal, Path(f"{aside}-wal"))
+                live.close()
+        except sqlite3.DatabaseError as e:
+            if getattr(e, "sqlite_errorname", "").startswith("SQLITE_FULL") or (
+                    disk_full(store_path.parent)):
+                raise OSError(errno.ENOSPC, str(e)) from None
+            # A damaged store cannot be read page by page: keep its bytes (and its WAL) as
+            # they are.
+            _remove(tmp)
+            shutil.copyfile(store_path, tmp)
+            wal = Path(f"{store_path}-wal")
+            if wal.exists():
+                shutil.copyfile(wal, Path(f"{aside}-wal"))
+        os.replace(tmp, aside)
+    except BaseException:
+        _remove(tmp)
+        raise
 
 
 def newest_good(store_path: Path) -> Backup | None:

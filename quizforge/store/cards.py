@@ -6,13 +6,12 @@ store's own integer key, used by the review log.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from quizforge.decks.model import Deck, LazyCards
+from quizforge.decks.model import Deck, card_tags, deck_fingerprint
 from quizforge.scheduling.days import day_start
 from quizforge.scheduling.scheduler import CardSchedule, ReviewRecord, State
 from quizforge.store.db import Database, from_ms, to_ms
@@ -65,29 +64,6 @@ def _card_row(row: sqlite3.Row) -> CardRow:
 def _tags_text(tags: Iterable[str]) -> str:
     tags = list(dict.fromkeys(tags))
     return f" {' '.join(tags)} " if tags else ""
-
-
-def card_tags(deck: Deck, card) -> tuple[str, ...]:
-    """Tags a card is filed under: its own, then its deck's."""
-    return tuple(dict.fromkeys([*card.tags, *deck.tags]))
-
-
-def deck_fingerprint(deck: Deck) -> str:
-    """Changes whenever what the store keeps of a deck (ids, types, tags) changes.
-
-    A deck from the compiled-deck cache carries it, computed when its file was read:
-    a start-up with nothing changed then need not go through every card."""
-    if isinstance(deck.cards, LazyCards):
-        return deck.cards.fingerprint
-    return compute_fingerprint(deck)
-
-
-def compute_fingerprint(deck: Deck) -> str:
-    """`deck_fingerprint`, from the deck's cards."""
-    h = hashlib.blake2b(digest_size=16)
-    for card in deck.cards:
-        h.update(f"{card.id}\0{card.type}\0{' '.join(card_tags(deck, card))}\n".encode())
-    return h.hexdigest()
 
 
 def sync_decks(db: Database, decks: Sequence[Deck], now: datetime) -> dict[str, int]:
@@ -190,6 +166,44 @@ def new_cards(db: Database, deck_ids: Sequence[str], tags: Sequence[str], limit:
         [*args, limit],
     )
     return [_card_row(r) for r in rows]
+
+
+def started_counts(
+    db: Database, deck_ids: Sequence[str], tags: Sequence[str]
+) -> dict[tuple[str, str], int]:
+    """Cards already introduced (answered at least once) per (deck, card type), suspended
+    ones included: the new-card order's shares (study/new_order.py)."""
+    f, args = _filters(deck_ids, tags)
+    rows = db.conn.execute(
+        f"SELECT deck_id, kind, COUNT(*) FROM cards WHERE in_deck = 1 AND state != 0{f}"
+        " GROUP BY deck_id, kind",
+        args,
+    )
+    return {(d, k): n for d, k, n in rows}
+
+
+def plan_cards(db: Database) -> list[tuple[str, CardSchedule]]:
+    """What `quizforge plan` plays forward, with each card's deck: the cards of the
+    decks (not suspended, not drill skills), in store order."""
+    return [
+        (
+            deck_id,
+            CardSchedule(
+                state=State(state),
+                step=step,
+                stability=stab,
+                difficulty=diff,
+                due=from_ms(due),
+                last_review=from_ms(last),
+                reps=reps,
+                lapses=lapses,
+            ),
+        )
+        for deck_id, state, step, stab, diff, due, last, reps, lapses in db.conn.execute(
+            "SELECT deck_id, state, step, stability, difficulty, due, last_review, reps, lapses"
+            " FROM cards WHERE in_deck = 1 AND suspended = 0 AND kind != 'skill' ORDER BY id"
+        )
+    ]
 
 
 def all_cards(db: Database, deck_ids: Sequence[str], tags: Sequence[str]) -> list[CardRow]:
@@ -481,6 +495,11 @@ def unsynced_new(db: Database, decks: Sequence) -> int:
     last studied): `study` would add them as new. Decks whose sync fingerprint matches are
     complete; for the others, the deck's card count beyond the store's (each deck needs
     `id`, `fingerprint` and `counts()`, as DeckInfo has)."""
+    return sum(unsynced_new_by_deck(db, decks).values())
+
+
+def unsynced_new_by_deck(db: Database, decks: Sequence) -> dict[str, int]:
+    """`unsynced_new` for each deck (decks with none left out)."""
     synced = dict(db.conn.execute("SELECT deck_id, fingerprint FROM deck_sync"))
     known = dict(
         db.conn.execute(
@@ -488,8 +507,31 @@ def unsynced_new(db: Database, decks: Sequence) -> int:
             " GROUP BY deck_id"
         )
     )
-    return sum(
-        max(0, sum(d.counts().values()) - known.get(d.id, 0))
-        for d in decks
-        if synced.get(d.id) != d.fingerprint
+    out = {}
+    for d in decks:
+        if synced.get(d.id) != d.fingerprint:
+            n = max(0, sum(d.counts().values()) - known.get(d.id, 0))
+            if n:
+                out[d.id] = n
+    return out
+
+
+def fitting_log(db: Database, drill_kinds: Sequence[str]):
+    """What fitting FSRS reads (quizforge.scheduling.fitting.log_histories): the counts of
+    (all answers, cram answers, drill answers), and the rows (card, reviewed_at, rating,
+    state_before) of every non-cram answer to a card whose kind is not one of `drill_kinds`,
+    by card and time."""
+    marks = ",".join("?" * len(drill_kinds))
+    totals = db.conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(r.cram), 0),"
+        f" COALESCE(SUM(r.cram = 0 AND c.kind IN ({marks})), 0)"
+        " FROM revlog r JOIN cards c ON c.id = r.card",
+        tuple(drill_kinds),
+    ).fetchone()
+    rows = db.conn.execute(
+        "SELECT r.card, r.reviewed_at, r.rating, r.state_before FROM revlog r"
+        " JOIN cards c ON c.id = r.card"
+        f" WHERE r.cram = 0 AND c.kind NOT IN ({marks}) ORDER BY r.card, r.reviewed_at, r.id",
+        tuple(drill_kinds),
     )
+    return tuple(totals), rows

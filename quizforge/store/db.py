@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from quizforge.errors import StoreError
 from quizforge.store.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
+FULL_BELOW = 1 << 20  # bytes free: below this a disk counts as full (SQLite cannot grow a WAL)
 _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
 
@@ -67,10 +69,47 @@ def dir_writable(folder: Path) -> bool:
     return os.access(probe, os.W_OK)
 
 
+def free_bytes(folder: Path) -> int | None:
+    """Free space for an ordinary user on the disk holding `folder` (or its nearest existing
+    parent); None if it cannot be told."""
+    probe = Path(folder)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        return shutil.disk_usage(probe).free
+    except OSError:
+        return None
+
+
+def disk_full(folder: Path) -> bool:
+    free = free_bytes(folder)
+    return free is not None and free < FULL_BELOW
+
+
+def size_text(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} bytes"
+
+
+def full_message(path: Path | str) -> str:
+    free = free_bytes(Path(path).parent)
+    left = f" ({size_text(free)} free)" if free is not None else ""
+    return (f"the disk holding {path} is full{left}; free some space and try again "
+            "(the store is not damaged: do not restore a backup for this)")
+
+
 def describe_error(e: sqlite3.Error, path: Path | str) -> StoreError:
     """A one-line StoreError for an error SQLite reported on the store at `path`. Damage is
     confirmed with quick_check here, on the error path only, so opening stays fast."""
     name = getattr(e, "sqlite_errorname", "") or ""
+    # A full disk shows as SQLITE_FULL, or as a "disk I/O error" when SQLite cannot grow
+    # its -shm or -wal file: tell it by the free space, before anything else.
+    if path != ":memory:" and (name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN"))
+                               or "disk I/O error" in str(e)) and disk_full(Path(path).parent):
+        return StoreError(full_message(path))
     corrupt = name in _CORRUPT or (type(e) is sqlite3.DatabaseError and "malformed" in str(e))
     if corrupt and path != ":memory:" and not quick_check_ok(Path(path)):
         from quizforge.store.backup import damaged_message
@@ -87,7 +126,7 @@ def describe_error(e: sqlite3.Error, path: Path | str) -> StoreError:
             f"{BUSY_TIMEOUT_MS // 1000} s; try again"
         )
     if name.startswith("SQLITE_FULL"):
-        return StoreError(f"the disk holding {path} is full; free some space and try again")
+        return StoreError(full_message(path))
     return StoreError(f"cannot use the store at {path}: {e}")
 
 
@@ -152,6 +191,8 @@ class Database:
             if read_only_ok and e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
                 self._open_copy(path)  # the folder could not be made after all
                 return
+            if e.errno == errno.ENOSPC:
+                raise StoreError(full_message(path)) from None
             raise StoreError(f"cannot create the store at {path}: {e.strerror or e}") from None
         except StoreError:
             self._close_quietly()

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from quizforge.store.db import connect_readonly, dir_writable, home_label
+from quizforge.store.db import (
+    connect_readonly,
+    dir_writable,
+    disk_full,
+    free_bytes,
+    home_label,
+    size_text,
+)
 from quizforge.store.migrations import MIGRATIONS
 
 
@@ -31,6 +38,22 @@ ORPHANS = {
     " WHERE card IS NOT NULL AND card NOT IN (SELECT id FROM cards)",
 }
 UNSCHEDULED = "SELECT count(*) FROM cards WHERE state != 0 AND (due IS NULL OR stability IS NULL)"
+
+
+def _out_of_range(now: datetime) -> tuple[str, str, tuple, tuple]:
+    """(SQL for a memory state out of py-fsrs's range, SQL for dates out of sane years,
+    their parameters). A card that `study` could not schedule (an infinite stability, a
+    difficulty of -50, a due date in the year 30000), as a history import used to write."""
+    from quizforge.scheduling.bounds import DIFFICULTY, STABILITY, date_window
+
+    lo, hi = (round(t.timestamp() * 1000) for t in date_window(now))
+    state = ("state != 0 AND (stability NOT BETWEEN ? AND ? OR difficulty NOT BETWEEN ? AND ?"
+             " OR typeof(stability) NOT IN ('real', 'integer', 'null')"
+             " OR typeof(difficulty) NOT IN ('real', 'integer', 'null'))")
+    dates = ("(due IS NOT NULL AND (typeof(due) IN ('text', 'blob') OR due NOT BETWEEN ? AND ?))"
+             " OR (last_review IS NOT NULL AND (typeof(last_review) IN ('text', 'blob')"
+             " OR last_review NOT BETWEEN ? AND ?)) OR reps < 0 OR lapses < 0")
+    return state, dates, (*STABILITY, *DIFFICULTY), (lo, hi, lo, hi)
 
 
 def check_folder(folder: Path) -> list[Finding]:
@@ -56,21 +79,39 @@ def check_folder(folder: Path) -> list[Finding]:
                 f"make it writable (chmod u+w {probe}) or set QUIZFORGE_HOME to a writable folder",
             )
         ]
+    if disk_full(folder):
+        free = free_bytes(folder) or 0
+        return [
+            Finding(
+                "data folder",
+                False,
+                f"the disk holding {folder} is full ({size_text(free)} free): study, drill "
+                "and config cannot save",
+                "free some space on that disk (the store is not damaged: do not restore a "
+                "backup for this)",
+            )
+        ]
     return [Finding("data folder", True, f"{folder} is writable")]
 
 
-def check_store(path: Path) -> list[Finding]:
+def check_store(path: Path, now: datetime | None = None) -> list[Finding]:
     if not path.exists():
         return [Finding("store", True, f"no store yet at {path}: the first study creates it")]
     try:
         conn = connect_readonly(path)
     except sqlite3.Error as e:
+        if disk_full(path.parent):  # no room for the -shm file a reader needs
+            return [Finding("store", False, f"cannot open {path}: the disk is full ({e})",
+                            "free some space, then run quizforge doctor again")]
         return [Finding("store", False, f"cannot open {path}: {e}", _restore_fix(path))]
     try:
         try:
             rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         except sqlite3.DatabaseError as e:
             rows = [str(e)]
+        if rows != ["ok"] and disk_full(path.parent):
+            return [Finding("store", False, f"cannot check {path}: the disk is full ({rows[0]})",
+                            "free some space, then run quizforge doctor again")]
         if rows != ["ok"]:
             more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
             return [
@@ -84,7 +125,7 @@ def check_store(path: Path) -> list[Finding]:
         findings = [Finding("store", True, f"{path} passes integrity_check")]
         findings += _schema(conn)
         if all(f.ok for f in findings):
-            findings += _rows(conn)
+            findings += _rows(conn, now)
         return findings
     finally:
         conn.close()
@@ -126,7 +167,7 @@ def _schema(conn: sqlite3.Connection) -> list[Finding]:
     return [Finding("store", True, f"schema: up to date ({known[-1]})")]
 
 
-def _rows(conn: sqlite3.Connection) -> list[Finding]:
+def _rows(conn: sqlite3.Connection, now: datetime | None = None) -> list[Finding]:
     found = []
     for table, sql in ORPHANS.items():
         n = conn.execute(sql).fetchone()[0]
@@ -150,15 +191,45 @@ def _rows(conn: sqlite3.Connection) -> list[Finding]:
                 "quizforge doctor --fix makes them new again (their review log is kept)",
             )
         )
+    if now is not None:
+        state, dates, state_args, date_args = _out_of_range(now)
+        bad = conn.execute(f"SELECT count(*) FROM cards WHERE ({state}) OR ({dates})",
+                           (*state_args, *date_args)).fetchone()[0]
+        if bad:
+            found.append(
+                Finding(
+                    "store",
+                    False,
+                    f"{bad} card{'s' if bad != 1 else ''} with a memory state or date out of "
+                    "range (study and simulate cannot schedule them)",
+                    "quizforge doctor --fix clamps stability and difficulty into FSRS's range "
+                    "and makes a card with an impossible date new again (its review log is kept)",
+                )
+            )
     if not found:
         found.append(Finding("store", True, "no orphaned rows"))
     return found
 
 
-def fix_rows(db) -> dict[str, int]:
-    """Delete orphaned rows and reset unscheduled cards to new; returns counts."""
+def fix_rows(db, now: datetime | None = None) -> dict[str, int]:
+    """Delete orphaned rows, reset unscheduled cards and cards with impossible dates to new,
+    clamp memory states into FSRS's range; returns counts."""
     done = {}
     with db.atomic() as conn:
+        if now is not None:
+            from quizforge.scheduling.bounds import DIFFICULTY, STABILITY
+
+            _, dates, _, date_args = _out_of_range(now)
+            done["cards with impossible dates reset"] = conn.execute(
+                "UPDATE cards SET state = 0, step = NULL, stability = NULL, difficulty = NULL,"
+                f" due = NULL, last_review = NULL, reps = max(reps, 0), lapses = max(lapses, 0)"
+                f" WHERE {dates}", date_args).rowcount
+            # min/max of Inf are +-Inf in SQLite, so infinities clamp to the bounds too
+            done["memory states clamped"] = conn.execute(
+                "UPDATE cards SET stability = min(max(stability, ?), ?),"
+                " difficulty = min(max(difficulty, ?), ?) WHERE state != 0"
+                " AND (stability NOT BETWEEN ? AND ? OR difficulty NOT BETWEEN ? AND ?)",
+                (*STABILITY, *DIFFICULTY, *STABILITY, *DIFFICULTY)).rowcount
         done["revlog"] = conn.execute(
             "DELETE FROM revlog WHERE card NOT IN (SELECT id FROM cards)"
         ).rowcount
@@ -173,9 +244,26 @@ def fix_rows(db) -> dict[str, int]:
 
 
 def check_backups(store_path: Path, now: datetime) -> list[Finding]:
-    from quizforge.store.backup import list_backups
+    from quizforge.store.backup import leftovers, list_backups
 
-    found = list_backups(store_path)
+    left = leftovers(store_path)
+    extra = []
+    if left:
+        n = len(left)
+        names = ", ".join(p.name for p in left[:3]) + (", ..." if n > 3 else "")
+        extra.append(
+            Finding(
+                "backups",
+                False,
+                f"{n} unfinished file{'s' if n != 1 else ''} from an interrupted backup or "
+                f"restore ({names})",
+                "quizforge doctor --fix deletes them (the next backup does too)",
+            )
+        )
+    return _backups(store_path, now, list_backups(store_path)) + extra
+
+
+def _backups(store_path: Path, now: datetime, found) -> list[Finding]:
     if not found:
         if not store_path.exists():
             return []

@@ -2,8 +2,7 @@
 element symbols, matrices laid out side by side, and the hand computations that honest
 rounding replays (`band`). Not a family itself (the name starts with "_").
 
-Arrays are `quizforge.drill.nd` (numpy's interface in pure Python), so `--check` never
-loads numpy.
+numpy is imported inside the functions, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ SAME_RTOL = 0.005  # two values this close are the same answer to the grader
 def ints(rng: random.Random, shape: tuple[int, ...], lo: int, hi: int,
          nonzero: bool = False) -> Any:
     """A float array of small integers in [lo, hi] (never 0 when `nonzero`)."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     pool = [v for v in range(lo, hi + 1) if v != 0 or not nonzero]
     count = 1
@@ -176,7 +175,7 @@ def rsum(r: Callable[[Any], Any], terms: Sequence[Any], way: Way) -> Any:
 
 def rmatmul(r: Callable[[Any], Any], A: Any, B: Any, way: Way) -> Any:
     """A·B as a person does it: each product written down (rounded), then the sums."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     products = r(np.einsum("ik,kj->ikj", A, B))
     return rsum(r, [products[:, k, :] for k in range(products.shape[1])], way)
@@ -194,7 +193,7 @@ def rscale(r: Callable[[Any], Any], num: float, den: float, E: Any, way: Way) ->
 # -- checks on generated numbers ----------------------------------------------------------------
 def same(a: Any, b: Any) -> bool:
     """Same shape and equal within the grader's tolerance (so one cannot tell them apart)."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape:
@@ -210,7 +209,7 @@ def all_distinct(values: Sequence[Any]) -> bool:
 def keep_mistakes(value: Any, lo: Any, hi: Any,
                   candidates: Iterable[Mistake | None]) -> tuple[Mistake, ...]:
     """The candidates a grader can tell from the right answer, first of equal values kept."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     kept: list[Mistake] = []
     for m in candidates:

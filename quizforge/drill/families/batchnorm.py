@@ -59,7 +59,7 @@ LN_TITLE = "Layer norm (ε = 0)"
 # -- the hand computation ------------------------------------------------------------------------
 def _forward(r: Rounder, x: Any, axis: int) -> tuple[Any, Any, Any, Any]:
     """μ, σ², σ and x̂ with statistics along `axis` (kept as a length-1 axis)."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     n = x.shape[axis]
     mu = r(x.sum(axis=axis, keepdims=True) / n)
@@ -97,7 +97,7 @@ def _dx(r: Rounder, x: Any, g: Any, gamma: Any, axis: int) -> Any:
 
 # -- numbers that suit a whiteboard --------------------------------------------------------------
 def _nice(value: Any) -> bool:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     for v in np.asarray(value, dtype=float).ravel():
         f = Fraction(float(v)).limit_denominator(1000)
@@ -108,7 +108,7 @@ def _nice(value: Any) -> bool:
 
 def _snap(value: Any) -> Any:
     """Float noise off an exact answer: 7e-17 is 0, 0.33333333333333326 is 1/3."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     def one(v: float) -> float:
         f = Fraction(float(v)).limit_denominator(1000)
@@ -121,7 +121,7 @@ def _snap(value: Any) -> Any:
 
 def _differs(a: Any, b: Any) -> bool:
     """Different shape, or some entry further than DISTINCT of b's largest entry."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape:
@@ -174,7 +174,7 @@ class _Setup:
 
     # values in the shapes the learner sees
     def outer(self, v: Any) -> Any:
-        from quizforge.drill import nd as np
+        import numpy as np
 
         v = np.asarray(v, dtype=float)
         if not self.scalar:
@@ -187,7 +187,7 @@ class _Setup:
 
 
 def _make(rng: random.Random, difficulty: int) -> _Setup:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     def gam(k: int) -> Any:
         return np.array([rng.choice(GAMMAS) for _ in range(k)])
@@ -220,7 +220,7 @@ def _make(rng: random.Random, difficulty: int) -> _Setup:
 # -- mistakes --------------------------------------------------------------------------------------
 def _other_axis_xhat(s: _Setup) -> Any | None:
     """x̂ with the statistics taken along the other axis (None if a variance there is 0)."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     other = 1 - s.axis
     d = s.x - s.x.mean(axis=other, keepdims=True)
@@ -280,7 +280,7 @@ def _mistakes_dbeta(s: _Setup, value: Any) -> list[Mistake]:
 
 
 def _mistakes_dx(s: _Setup, value: Any) -> list[Mistake]:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     axis = s.axis
     n = s.x.shape[axis]
@@ -402,7 +402,7 @@ def _groups(s: _Setup) -> list[tuple[str, Any, Any, Any]]:
 
 
 def _forward_lines(s: _Setup) -> list[str]:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     out = []
     for name, x, _, _ in _groups(s):
@@ -423,7 +423,7 @@ def _shapes(s: _Setup) -> str:
 
 
 def _solution_dgamma(s: _Setup, value: Any) -> tuple[Lines, ...]:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     _, _, _, xhat = _forward(lambda t: t, s.x, s.axis)
     nums = []
@@ -454,7 +454,7 @@ def _solution_dbeta(s: _Setup, value: Any) -> tuple[Lines, ...]:
 
 
 def _solution_dx(s: _Setup, value: Any) -> tuple[Lines, ...]:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     if s.axis == 0:
         formula = ("μ and σ depend on every x in the batch, so three paths reach each xᵢ:",
@@ -532,7 +532,7 @@ def _loss(s: _Setup) -> str:
 
 # -- generate ----------------------------------------------------------------------------------------
 def _asked_dgamma(s: _Setup, form: str, draft: bool = False) -> Asked:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     compute = lambda r: s.outer(_dgamma(r, s.x, s.g, s.axis))
     value = _snap(compute(lambda t: t))
@@ -549,7 +549,7 @@ def _asked_dgamma(s: _Setup, form: str, draft: bool = False) -> Asked:
 
 
 def _asked_dbeta(s: _Setup, form: str, draft: bool = False) -> Asked:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     compute = lambda r: s.outer(_dbeta(r, s.g))
     value = _snap(compute(lambda t: t))
@@ -565,7 +565,7 @@ def _asked_dbeta(s: _Setup, form: str, draft: bool = False) -> Asked:
 
 
 def _asked_dx(s: _Setup, form: str, draft: bool = False) -> Asked:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     compute = lambda r: s.outer(_dx(r, s.x, s.g, s.gamma, s.axis))
     value = _snap(compute(lambda t: t))
@@ -601,7 +601,7 @@ NEEDED = {  # slips each question must be able to tell apart on the numbers chos
 
 
 def _acceptable(s: _Setup, asked: list[Asked]) -> bool:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     values = [a.target.value for a in asked]
     for i, a in enumerate(values):

@@ -75,7 +75,7 @@ class _Setup:
 
 # -- numbers ------------------------------------------------------------------------------------
 def _draw(rng: random.Random, difficulty: int) -> _Setup | None:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     if difficulty == 1:
         N, D, M = rng.choice((2, 3)), rng.choice((2, 3)), rng.choice((2, 3))
@@ -102,7 +102,7 @@ def _draw(rng: random.Random, difficulty: int) -> _Setup | None:
 def _friendly(s: _Setup) -> bool:
     """Numbers worth asking about (checked before any band is worked out): few zeros, three
     different answers, and a transpose that differs from the answer where the shape allows."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     if np.count_nonzero(s.X) < s.X.size - 1 or np.count_nonzero(s.G) < s.G.size - 1:
         return False
@@ -182,7 +182,7 @@ def _g_compute(s: _Setup, r, way: Way) -> Any:
 
 
 def _ask_dW(s: _Setup) -> Asked:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     X, G, W, N, D, M = s.X, s.G, s.W, s.N, s.D, s.M
     value = X.T @ G + s.lam * W

@@ -109,7 +109,7 @@ class _Setup:
 
 # -- numbers ------------------------------------------------------------------------------------
 def _draw(rng: random.Random, difficulty: int) -> _Setup | None:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     if difficulty == 1:
         N, D, K, M = 1, rng.choice((2, 3)), rng.choice((2, 3)), rng.choice((1, 2))
@@ -144,7 +144,7 @@ ANSWERS = {"W1": lambda s: s.X.T @ s.dZ1, "b1": lambda s: s.dZ1.sum(axis=0),
 def _friendly(s: _Setup, wrts: tuple[str, ...]) -> bool:
     """Numbers worth asking about (checked before any band is worked out): few zeros, small
     forward values, three different answers, and the ReLU mask changes dZ1."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     for x in (s.X, s.W1, s.W2):
         if np.count_nonzero(x) < x.size - 1:
@@ -257,7 +257,7 @@ def _skills(*extra: str) -> tuple[str, ...]:
 
 # -- the questions ------------------------------------------------------------------------------
 def _ask_dW1(s: _Setup) -> Asked:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     X, dZ1, N, D, K = s.X, s.dZ1, s.N, s.D, s.K
     value = X.T @ dZ1
@@ -360,7 +360,7 @@ def _ask_dX(s: _Setup) -> Asked:
 
 
 def _ask_dW2(s: _Setup) -> Asked:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     X, H, G, N, D, K, M = s.X, s.H, s.G, s.N, s.D, s.K, s.M
     value = H.T @ G

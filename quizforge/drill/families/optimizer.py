@@ -13,7 +13,7 @@ gradients are given there is no loss; the loss is then the linear functional g�
 step's gradient inline), whose gradient at θ₀ is that g₁ — honest about the one gradient it
 can stand for; later steps' gradients are in the JSON (`grads`).
 
-Vectors are `quizforge.drill.nd` arrays (numpy's interface, no numpy start-up).
+numpy is imported inside the functions: the registry imports this module at start-up.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def _one(rule, theta, g, state, hp, spec, variant):
 
 def value(world: World, spec: Spec, variant: str = ""):
     """The exact answer of `spec` (or of the slip `variant`): a float or a vector."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     hp = spec.hp
     if variant == "eps-ignored":
@@ -236,7 +236,7 @@ def _grad_slip(world, theta, variant):
 # -- the hand computation (honest rounding) -----------------------------------------------------
 def hand(world: World, spec: Spec, r):
     """`spec` worked as a person does it, r(...) on every number written down."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     hp, rule, q = spec.hp, spec.rule, spec.quantity
     lr, eps = hp.lr, hp.eps
@@ -498,7 +498,7 @@ def _ask(label: str, what: str, n: int | None) -> str:
 
 
 def _build(world: World, q: Q) -> Asked:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     exact = value(world, q.spec)
     if isinstance(exact, np.ndarray):
@@ -539,7 +539,7 @@ def _build(world: World, q: Q) -> Asked:
 def _apart(mv, lo, hi) -> bool:
     """Some entry of the slip lies clearly outside the band (typed to 3-4 figures it still
     does), so the grader can name it."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     mv, lo, hi = (np.asarray(x, dtype=float) for x in (mv, lo, hi))
     if mv.shape != lo.shape:
@@ -1039,7 +1039,7 @@ def _json_extra(world: World, qs: list[Q], base: dict) -> tuple[tuple[str, Any],
 
 
 def _close(a, b, rtol: float) -> bool:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= rtol * np.abs(b) + 1e-9))
@@ -1056,7 +1056,7 @@ def _wrap(lines: list[str]) -> list[str]:
 
 
 def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     rng = random.Random(f"optimizer/{seed}/{difficulty}")
     scenario = rng.choice(SCENARIOS[difficulty])

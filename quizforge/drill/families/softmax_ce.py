@@ -8,8 +8,8 @@ states p, above that the candidate finds p (a shared constant cancels, e^(ln a) 
 The facts drilled: ∂L/∂z = p − y (one-hot or smoothed y = (1 − ε)·onehot + ε/K); with a
 temperature, p = softmax(z/T) and ∂L/∂z = (p − y)/T; the softmax Jacobian
 ∂pᵢ/∂zⱼ = pᵢ(δᵢⱼ − pⱼ); through a linear layer, ∂L/∂W = (p − y)xᵀ, ∂L/∂b = p − y,
-∂L/∂x = Wᵀ(p − y). Arrays are `quizforge.drill.nd`
-(numpy's interface in pure Python: `--check` never loads numpy).
+∂L/∂x = Wᵀ(p − y). numpy is imported inside the functions: the registry imports this module at
+start-up.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _ln_text(a: int, c: int) -> str:
 
 
 def _np(v: Any):
-    from quizforge.drill import nd as np
+    import numpy as np
 
     return np.asarray(v, dtype=float)
 
@@ -93,7 +93,7 @@ def _weights(rng: random.Random, k: int,
 
 
 def _close(u: Any, v: Any, rtol: float) -> bool:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
     return u.shape == v.shape and bool(np.allclose(u, v, rtol=rtol, atol=1e-9))
@@ -101,7 +101,7 @@ def _close(u: Any, v: Any, rtol: float) -> bool:
 
 def _library(value: Any, lo: Any, hi: Any, candidates: list[Mistake]) -> tuple[Mistake, ...]:
     """The named mistakes that can be told apart from the answer and from each other."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     out: list[Mistake] = []
     for m in candidates:
@@ -139,7 +139,7 @@ def _softmax_loss(logits: list[str]) -> str:
 
 def _target_vector(rng: random.Random, k: int, cls: int, smoothed: bool):
     """(y, ε, the body line that defines y)."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     onehot = np.eye(k)[cls]
     if not smoothed:
@@ -178,7 +178,7 @@ def _z_mistakes(p, y, scale: Callable = _identity) -> list[Mistake]:
 def _smoothing_mistakes(p, eps: float, k: int, cls: int,
                         scale: Callable = _identity) -> list[Mistake]:
     """Wrong smoothed targets, each as the ∂L/∂z it leads to (through `scale`)."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     if eps == 0:
         return []
@@ -198,7 +198,7 @@ def _smoothing_mistakes(p, eps: float, k: int, cls: int,
 
 def _row_mistakes(p, i: int, t: float = 1.0) -> list[Mistake]:
     """Slips in row i of the softmax Jacobian, pᵢ(eᵢ − p)/T."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     e = np.eye(len(p))[i]
     row = p[i] * (e - p) / t
@@ -226,7 +226,7 @@ def _row_mistakes(p, i: int, t: float = 1.0) -> list[Mistake]:
 
 # -- difficulties 1 and 2: the logits are given ------------------------------------------------
 def _direct(rng: random.Random, difficulty: int, form: str, seed: int) -> BasicProblem:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     k = rng.choice((3, 4))
     a = _weights(rng, k)
@@ -308,7 +308,7 @@ def _direct(rng: random.Random, difficulty: int, form: str, seed: int) -> BasicP
 
 def _d_loss_d_p(p, y, cls: int, form: str) -> Asked:
     """∂L/∂p for a one-hot y: −1/p at the true class, 0 elsewhere."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     k = len(p)
 
@@ -392,7 +392,7 @@ def _t_text(t: float) -> str:
 
 
 def _temperature(rng: random.Random, form: str, seed: int) -> BasicProblem:
-    from quizforge.drill import nd as np
+    import numpy as np
 
     k = rng.choice((3, 4))
     while True:  # z = T·ln a (no shared constant: ∂L/∂T then has nothing that cancels)
@@ -534,7 +534,7 @@ def _rows(rng: random.Random, x: tuple[int, ...], targets: list[int]) -> list[tu
 def _linear(rng: random.Random, form: str, seed: int) -> BasicProblem:
     """z = W x + b or z = x W + b, with b = ln a + whole numbers and W x chosen so that the
     logits come out as (the same whole number) + ln a: p = a/Σa again."""
-    from quizforge.drill import nd as np
+    import numpy as np
 
     k, d = rng.choice(((3, 2), (3, 3), (4, 2)))
     while True:

@@ -1,0 +1,176 @@
+"""Out-of-range values in an Anki history (issue 20): every value is checked against
+py-fsrs's bounds before anything is written, and `doctor` finds and `--fix` repairs a store
+that an older import left with such cards."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import fsrs
+import pytest
+import zstandard
+from typer.testing import CliRunner
+
+from quizforge.cli import app
+from quizforge.paths import db_path
+
+FIX = Path(__file__).parent / "fixtures" / "anki"
+runner = CliRunner()
+NOW = "2026-11-20T08:00:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def _now(monkeypatch):
+    from quizforge.cli import common
+
+    monkeypatch.setenv("QUIZFORGE_NOW", NOW)
+    for console in (common.out, common.err):
+        monkeypatch.setattr(console, "width", 200)
+
+
+def guid(g: str) -> str:
+    return "anki-" + hashlib.blake2b(g.encode(), digest_size=5).hexdigest()
+
+
+def crafted(tmp_path: Path, *sql: str) -> Path:
+    """ml.apkg (new format) with `sql` run on its collection."""
+    data = zipfile.ZipFile(FIX / "ml.apkg").read("collection.anki21b")
+    raw = bytearray(zstandard.ZstdDecompressor().stream_reader(data).read())
+    raw[18] = raw[19] = 1
+    conn = sqlite3.connect(":memory:")
+    conn.deserialize(bytes(raw))
+    for statement in sql:
+        conn.execute(statement)
+    conn.commit()
+    path = tmp_path / "crafted.apkg"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("collection.anki21b", zstandard.ZstdCompressor().compress(conn.serialize()))
+    conn.close()
+    return path
+
+
+RELU = "(SELECT c.id FROM cards c JOIN notes n ON n.id = c.nid WHERE n.guid = 'qfRelu0003'" \
+       " AND c.ord = {})"
+ADAM = "(SELECT c.id FROM cards c JOIN notes n ON n.id = c.nid WHERE n.guid = 'qfAdam0001')"
+
+
+def test_out_of_range_history_is_checked_clamped_and_counted(tmp_path):
+    package = crafted(
+        tmp_path,
+        f"UPDATE cards SET data = '{{\"s\": 1e999, \"d\": 5.0}}' WHERE id = {RELU.format(0)}",
+        f"UPDATE cards SET data = '{{\"s\": 5.0, \"d\": -50}}' WHERE id = {RELU.format(1)}",
+        # a review in the year 33658 and one with a rating of 9
+        f"INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
+        f" VALUES (1000000000000000, {ADAM}, 0, 3, 1, 0, 0, 1000, 1)",
+        f"INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
+        f" VALUES (1700000000000, {ADAM}, 0, 9, 1, 0, 0, 1000, 1)",
+    )
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["import", str(package), "--deck", "h", "--out", str(out),
+                            "--with-history", "--json"])
+    assert r.exit_code == 0, r.output
+    h = json.loads(r.stdout)["history"]
+    assert (h["dropped"], h["clamped"], h["discarded"]) == (2, 1, 1)
+    assert (h["from_anki"], h["replayed"]) == (1, 2)
+    conn = sqlite3.connect(db_path())
+    rows = {cid: (s, d) for cid, s, d in
+            conn.execute("SELECT card_id, stability, difficulty FROM cards")}
+    conn.close()
+    assert rows[guid("qfRelu0003") + "-t2"] == (5.0, fsrs.scheduler.MIN_DIFFICULTY)
+    s, d = rows[guid("qfRelu0003")]  # replayed: a finite state in range
+    assert fsrs.scheduler.STABILITY_MIN <= s <= 36500 and 1 <= d <= 10
+
+    r = runner.invoke(app, ["import", str(package), "--deck", "h2", "--out", str(out),
+                            "--with-history"])
+    assert ("Out of range in the package: 2 reviews left out, 1 card or review clamped into "
+            "FSRS's range, 1 Anki memory state unusable (replayed instead).") in r.stdout
+    for command in (["simulate", "--decks", str(out), "--days", "30"],
+                    ["report", "--decks", str(out)],
+                    ["study", "--decks", str(out), "--deck", "h", "--seed", "1"]):
+        r = runner.invoke(app, command, input="\n3\nq\n")
+        assert r.exception is None or isinstance(r.exception, SystemExit), (command, r.output)
+        assert r.exit_code == 0, (command, r.output)
+
+
+def test_a_history_with_impossible_dates_is_replayed_not_a_crash(tmp_path):
+    """A review card due 10^9 days after day zero, and a collection day zero in the year
+    292 billion: the old import wrote the deck file, then crashed on them."""
+    package = crafted(
+        tmp_path,
+        f"UPDATE cards SET due = 1000000000 WHERE id = {RELU.format(0)}",
+        "UPDATE col SET crt = 9223372036854775807",
+    )
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["import", str(package), "--deck", "h", "--out", str(out),
+                            "--with-history", "--json"])
+    assert r.exit_code == 0, r.output  # states unusable: replayed from the reviews instead
+    h = json.loads(r.stdout)["history"]
+    assert h["discarded"] == 2 and h["from_anki"] == 0
+
+
+def test_the_deck_is_written_only_after_the_history_was_read(tmp_path, monkeypatch):
+    from quizforge.importing import history
+
+    def broken(*args):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(history, "plan_history", broken)
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["import", str(FIX / "ml.apkg"), "--deck", "h", "--out", str(out),
+                            "--with-history"])
+    assert r.exit_code == 1
+    assert r.stderr == (f"Error: {FIX / 'ml.apkg'}: the review history cannot be read (date "
+                        "value out of range); nothing written\n")
+    assert not out.exists() or not any(out.iterdir())
+
+
+# -- doctor ------------------------------------------------------------------------------
+
+def broken_store(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["import", str(FIX / "ml.apkg"), "--deck", "h", "--out",
+                            str(tmp_path / "out"), "--with-history"])
+    assert r.exit_code == 0, r.output
+    conn = sqlite3.connect(db_path())
+    # what the old import wrote from such a package, and worse
+    conn.execute("UPDATE cards SET stability = 9e999, difficulty = -50 WHERE card_id = ?",
+                 (guid("qfRelu0003"),))
+    conn.execute("UPDATE cards SET due = 99999999999999999 WHERE card_id = ?",
+                 (guid("qfAdam0001"),))
+    conn.commit()
+    conn.close()
+
+
+def test_doctor_finds_and_fixes_out_of_range_card_states(tmp_path):
+    broken_store(tmp_path)
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["simulate", "--decks", str(out), "--days", "30"])
+    assert r.exit_code != 0  # what the store does to study and simulate before --fix
+    r = runner.invoke(app, ["doctor", "--json"])
+    assert r.exit_code == 1
+    found = [f for f in json.loads(r.stdout)["findings"] if not f["ok"]]
+    assert [f["text"] for f in found] == [
+        "2 cards with a memory state or date out of range (study and simulate cannot "
+        "schedule them)"]
+    assert found[0]["fix"].startswith("quizforge doctor --fix clamps stability")
+
+    r = runner.invoke(app, ["doctor", "--fix"])
+    assert r.exit_code == 0, r.output
+    assert "1 cards with impossible dates reset, 1 memory states clamped" in r.stdout
+    conn = sqlite3.connect(db_path())
+    relu = conn.execute("SELECT stability, difficulty FROM cards WHERE card_id = ?",
+                        (guid("qfRelu0003"),)).fetchone()
+    adam = conn.execute("SELECT state, due, stability FROM cards WHERE card_id = ?",
+                        (guid("qfAdam0001"),)).fetchone()
+    reviews = conn.execute("SELECT count(*) FROM revlog").fetchone()[0]
+    conn.close()
+    assert relu == (36500.0, 1.0)
+    assert adam == (0, None, None)
+    assert reviews == 8  # the review log is kept
+    for command in (["simulate", "--decks", str(out), "--days", "30"],
+                    ["study", "--decks", str(out), "--deck", "h", "--seed", "1"]):
+        r = runner.invoke(app, command, input="\n3\nq\n")
+        assert r.exit_code == 0, (command, r.output)
