@@ -419,6 +419,14 @@ def test_mock_round_shows_the_card_as_typed(hostile):
         assert piece in text, (piece, text)
 
 
+def test_cards_search_and_show_print_the_card_as_typed(hostile, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")
+    text = shown(["cards", "search", "Front"])
+    assert "Front [/] [bold]B[/bold] [link=https://evil.example]L[/link] ␛" in text
+    text = shown(["cards", "show", "hostile/flash"])
+    assert "Back [/] [bold]B[/bold]" in text and "␛]8;;https://evil.example" in text
+
+
 def test_validate_prints_paths_and_problems_visibly(hostile):
     text = shown(["validate", str(hostile)], code=1)
     assert "␛]0;t␇" in text  # the folder's name, visible

@@ -11,6 +11,7 @@ import typer
 
 from quizforge.cli import app, complete
 from quizforge.cli.common import DeckDirs, JsonFlag, deck_dirs, err, out
+from quizforge.controls import visible
 from quizforge.errors import QuizforgeError
 
 
@@ -233,7 +234,7 @@ def edit(
             raise
         path, deck_id, line = hit
         card_id = ref.rpartition("/")[2]
-        err.print(f"note: {path.name} does not load (see the warnings above); opening it at "
+        err.print(f"note: {visible(path.name)} does not load (see the warnings above); opening it at "
                   f"line {line}", markup=False, highlight=False, soft_wrap=True)
     if is_bundled(path, bundled_decks_dir()):
         folder = user_decks_dir()
@@ -270,7 +271,7 @@ def edit(
             f"{path.name} has {n} problem{'s' * (n != 1)}: the deck is left out until they are "
             "fixed, and your progress is kept. Open it again with: " + shlex.join(argv))
     changed = _read(path) != before
-    out.print(f"{path.name} is valid." + ("" if changed else " (unchanged)"),
+    out.print(f"{visible(path.name)} is valid." + ("" if changed else " (unchanged)"),
               markup=False, highlight=False)
 
 

@@ -10,6 +10,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from quizforge.controls import visible
 from quizforge.decks.search import Match, card_texts
 from quizforge.reports.card import CardInfo
 from quizforge.scheduling.scheduler import RATING_LABELS, Rating, State
@@ -59,7 +60,7 @@ def _when(dt: datetime | None, now: datetime) -> str:
 def card_view(info: CardInfo, now: datetime) -> RenderableType:
     card = info.card
     title = Text.assemble((f"{info.deck.id}/{card.id}", "bold cyan"), "  ", (card.type, "dim"))
-    where = Text(f"{info.deck.path}:{card.line}", style="dim")
+    where = Text(visible(f"{info.deck.path}:{card.line}"), style="dim")  # a path is data
     parts: list[RenderableType] = [title, where]
     if info.tags:
         parts.append(Text("tags: " + ", ".join(info.tags), style="dim"))
