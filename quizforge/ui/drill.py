@@ -28,10 +28,12 @@ from quizforge.drill.model import Columns, Lines, Table, tensor_text
 from quizforge.drill.parse import SYNTAX_HELP
 
 ReadLine = Callable[[str], "str | None"]
+OnKey = Callable[[str], bool]
 MAX_TRIES = 3  # wrong answers before the solution is shown
 QUIT = ("q", "quit", "exit")
 MENU = ("", "?", "help")
 KEYS_HELP = "Enter your answer · ? or empty line: hint / reveal · q: quit"
+STUDY_KEYS_HELP = "Enter your answer · ?: hint / reveal · u: undo · s: suspend · q: quit"
 FIRST_ANSWER_HELP = "Enter your answer: the first one counts (no hints, no retry) · q: quit"
 NO_HINTS = "No hints in a mock round: type your answer (the first one counts), or q to quit."
 TENSOR_HELP = "Tensors: [[1, 2], [3, 4]] or [1 2; 3 4]; fractions like -1/3 are fine."
@@ -230,6 +232,8 @@ def run_problem_interactive(
     clock: Callable[[], float] = time.monotonic,
     heading: str | None = None,
     first_answer: bool = False,
+    on_key: OnKey | None = None,
+    keys_help: str | None = None,
 ) -> Attempt:
     """Ask one problem: show it, read answers, give feedback, then the worked solution.
 
@@ -237,12 +241,17 @@ def run_problem_interactive(
     Ctrl-C (KeyboardInterrupt) is left to the caller. A "close" answer (2 significant
     figures) is asked again and does not count as a try. With `first_answer` (interview
     conditions) the first graded answer is the only one, and there are no hints.
+    `on_key(text)` sees each typed line first and returns True when it took it as a key of
+    the screen around the problem (study's u and s): that line is not graded. It may raise
+    to leave the problem.
     """
     started = clock()
     console.print(render_problem(problem, question, heading))
-    console.print(Text(FIRST_ANSWER_HELP if first_answer else KEYS_HELP, style="dim"))
+    console.print(Text(keys_help or (FIRST_ANSWER_HELP if first_answer else KEYS_HELP),
+                       style="dim"))
     if problem.question(question).form == "steps":
-        return _run_steps(problem, console, read_line, question, clock, started, first_answer)
+        return _run_steps(problem, console, read_line, question, clock, started, first_answer,
+                          on_key)
     answers: list[str] = []
     hints = 0
 
@@ -256,6 +265,8 @@ def run_problem_interactive(
         if line is None:
             return done(quit=True)
         text = line.strip()
+        if on_key is not None and on_key(text):
+            continue
         action, hints = _not_an_answer(text, problem, question, console, read_line, hints,
                                        first_answer)
         if action == "quit":
@@ -285,7 +296,7 @@ def run_problem_interactive(
 
 def _run_steps(problem: Any, console: Console, read_line: ReadLine, question: int,
                clock: Callable[[], float], started: float,
-               first_answer: bool = False) -> Attempt:
+               first_answer: bool = False, on_key: OnKey | None = None) -> Attempt:
     steps = problem.steps(question)
     answers: list[str] = []
     right = 0
@@ -302,6 +313,8 @@ def _run_steps(problem: Any, console: Console, read_line: ReadLine, question: in
             if line is None:
                 return done(quit=True)
             text = line.strip()
+            if on_key is not None and on_key(text):
+                continue
             action, hints = _not_an_answer(text, problem, question, console, read_line, hints,
                                            first_answer)
             if action == "quit":
@@ -429,10 +442,11 @@ def render_summary(summary: DrillSummary) -> RenderableType:
 
 # -- study: a `type: generated` deck card --------------------------------------------------------------
 def run_generated_card(card: Any, console: Console, reader: Any, seed: int,
-                       first_answer: bool = False) -> Attempt:
+                       first_answer: bool = False, on_key: OnKey | None = None) -> Attempt:
     """Ask one fresh problem for `card` (a GeneratedCard) with `seed`; `reader.line(prompt)`
     reads a line (None at end of input). The caller stores it only if `attempt.attempted`.
-    `first_answer`: interview conditions (no hints, no retry)."""
+    `first_answer`: interview conditions (no hints, no retry). `on_key`: the study screen's
+    u (undo) and s (suspend), taken before an answer is graded."""
     problem = generate(card.generator, seed, card.difficulty, card.form)
     if card.prompt:
         console.print(Text(card.prompt, style="bold"))
@@ -441,4 +455,6 @@ def run_generated_card(card: Any, console: Console, reader: Any, seed: int,
         heading=f"{card.id} · {problem.family} · difficulty {problem.difficulty} · "
                 f"seed {problem.seed}",
         first_answer=first_answer,
+        on_key=on_key,
+        keys_help=STUDY_KEYS_HELP if on_key is not None else None,
     )

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the grading module pulls in the drill's parser: imported wh
 
 RATING_STYLE = {Rating.AGAIN: "red", Rating.HARD: "yellow", Rating.GOOD: "green", Rating.EASY: "cyan"}
 STATE_NAME = {State.NEW: "new", State.LEARNING: "learning", State.REVIEW: "review", State.RELEARNING: "relearning"}
+COUNTED_AS = {State.NEW: "new", State.LEARNING: "learning", State.RELEARNING: "learning", State.REVIEW: "review"}
 
 
 # -- renderables ----------------------------------------------------------------------------
@@ -320,6 +321,13 @@ class Quit(Exception):
     pass
 
 
+class _Left(Exception):
+    """A u or s typed inside a drill problem: leave it for the screen's `action`."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+
 class StudyScreen:
     """Drives a Session from the keyboard (or from piped lines)."""
 
@@ -343,6 +351,7 @@ class StudyScreen:
         self._answers_per_card: Counter[tuple[str, str]] = Counter()
         self._done: list[str] = []  # "answer" | "suspend", as the session's undo stack
         self._mid_line = False  # reading a typed line: the cursor is after the prompt
+        self._notice: Text | None = None  # "Undid …", said on the next card's screen
 
     def _prompt(self, *pairs: tuple[str, str]) -> None:
         self.console.print(keys_hint(*pairs))
@@ -372,8 +381,9 @@ class StudyScreen:
                     self.console.clear()
                 early = entry.schedule.state == State.REVIEW and entry.schedule.due > now
                 self.console.print(
-                    header(entry, self.s.queue.counts(), self.s.tally.answered, self.s.options.cram, early)
+                    header(entry, self._counts(entry), self.s.tally.answered, self.s.options.cram, early)
                 )
+                self._say_notice()
                 if (aim := self.s.aim(now)) is not None:
                     self.console.print(Text(aim, style="magenta"))
                 action = self._show(entry, card)
@@ -388,7 +398,23 @@ class StudyScreen:
             self.interrupted = True
             if self._mid_line:  # the terminal echoed ^C after the prompt: end that line
                 self.console.print()
+        self._say_notice()
         return self.summary()
+
+    def _counts(self, entry: Entry) -> dict[str, int]:
+        """The queue's counts with the card on screen among them, as home and report count
+        it (it is still to do until it is answered)."""
+        counts = self.s.queue.counts()
+        kind = "review" if self.s.options.cram else COUNTED_AS[entry.schedule.state]
+        counts[kind] += 1
+        return counts
+
+    def _say_notice(self) -> None:
+        """An undo or suspend moves to another card and the screen is cleared before it:
+        the notice is printed on that next screen, under its header."""
+        if self._notice is not None:
+            self.console.print(self._notice)
+            self._notice = None
 
     def summary(self) -> Summary:
         t = self.s.tally
@@ -414,14 +440,14 @@ class StudyScreen:
                 undone = self.s.undo()
                 if self._done.pop() == "answer":
                     self._answers_per_card[(undone.deck_id, undone.card_id)] -= 1
-                self.console.print(Text(f"Undid {undone.deck_id}/{undone.card_id}.", style="yellow"))
+                self._notice = Text(f"Undid {undone.deck_id}/{undone.card_id}.", style="yellow")
                 return "u"
             self.console.print(Text("Nothing to undo.", style="yellow"))
             return None
         if key == "s":
             self.s.suspend(entry)
             self._done.append("suspend")
-            self.console.print(Text(f"Suspended {entry.deck_id}/{entry.card_id} (u to undo).", style="yellow"))
+            self._notice = Text(f"Suspended {entry.deck_id}/{entry.card_id} (u to undo).", style="yellow")
             return "s"
         return None
 
@@ -629,8 +655,23 @@ class StudyScreen:
         if self.run_generated is None:
             self.console.print(Text("This card needs the drill engine, which is not available.", style="red"))
             return None
+        def on_key(text: str) -> bool:
+            """u and s typed as an answer are the screen's keys, as on every other card."""
+            key = text.lower()
+            if key not in ("u", "s"):
+                return False
+            act = self._control(key, entry)
+            if act is not None:
+                raise _Left(act)
+            return True  # nothing to undo: the problem goes on
+
         self._mid_line = True  # the drill reads typed answers
-        attempt = self.run_generated(card, self.console, self.reader, self.rng.randrange(2**31))
+        try:
+            attempt = self.run_generated(card, self.console, self.reader,
+                                         self.rng.randrange(2**31), on_key=on_key)
+        except _Left as left:  # undone or suspended: this problem is not stored
+            self._mid_line = False
+            return left.action
         self._mid_line = False
         if attempt is None or not attempt.attempted:  # quit before answering: nothing stored
             return "q"
