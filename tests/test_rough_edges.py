@@ -94,3 +94,50 @@ def test_unknown_name_without_variables_lists_no_empty_names():
     with pytest.raises(AnswerRejected) as e:
         parse_answer("zz", ["x"])
     assert "(use x, e, pi and functions like exp, log, σ)" in str(e.value)
+
+
+# -- one "today" on every screen -------------------------------------------------------------------
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    from helpers import utc_80_columns
+
+    d = tmp_path / "decks"
+    d.mkdir()
+    cards = "".join(f"  - id: c{i}\n    front: F{i}\n    back: B{i}\n" for i in range(6))
+    (d / "tiny.yaml").write_text(f"deck: tiny\nname: Tiny\ncards:\n{cards}")
+    monkeypatch.setenv("QUIZFORGE_DECKS", str(d))
+    with utc_80_columns(monkeypatch):
+        yield d
+
+
+def _cli(monkeypatch, now, args, input=None):
+    from typer.testing import CliRunner
+
+    from quizforge.cli import app
+
+    monkeypatch.setenv("QUIZFORGE_NOW", now)
+    r = CliRunner().invoke(app, args, input=input)
+    assert r.exit_code == 0, r.output
+    return r.stdout
+
+
+def test_home_report_and_study_agree_on_the_day_and_on_what_is_due(tiny, monkeypatch):
+    import json
+    import re
+
+    for key, value in (("new_per_day", "3"), ("reviews_per_day", "2"),
+                       ("interview_date", "2026-12-19")):
+        _cli(monkeypatch, "2026-11-20T12:00:00+00:00", ["config", "set", key, value])
+    _cli(monkeypatch, "2026-11-20T12:00:00+00:00", ["study"], input="\n4\n\n4\n\n4\n")
+    late = "2026-12-05T02:05:00+00:00"  # a Saturday, before the 4 am day start: still Friday
+    home = _cli(monkeypatch, late, [])
+    assert "Fri 04 Dec" in home and "Interview in 15 days (Sat 19 Dec)" in home
+    report = _cli(monkeypatch, late, ["report"])
+    assert "Fri 04 Dec 2026" in report and "in 15 days" in report
+    study = _cli(monkeypatch, late, ["study"], input="q\n")
+    assert "Interview in 15 days" in study
+    due_home = int(re.search(r"(\d+) due · (\d+) new today", home)[1])
+    due_report = json.loads(_cli(monkeypatch, late, ["report", "--json"]))["today"]["due_now"]
+    header = re.search(r"(\d+) new · (\d+) learning · (\d+) due · 0 done", study)
+    assert due_home == due_report == int(header[2]) + int(header[3]) == 2  # reviews_per_day
+    assert re.search(r"(\d+) due · (\d+) new today", home)[2] == header[1] == "3"

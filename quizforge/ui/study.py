@@ -381,7 +381,7 @@ class StudyScreen:
                     self.console.clear()
                 early = entry.schedule.state == State.REVIEW and entry.schedule.due > now
                 self.console.print(
-                    header(entry, self._counts(entry), self.s.tally.answered, self.s.options.cram, early)
+                    header(entry, self._counts(entry, now), self.s.tally.answered, self.s.options.cram, early)
                 )
                 self._say_notice()
                 if (aim := self.s.aim(now)) is not None:
@@ -401,10 +401,13 @@ class StudyScreen:
         self._say_notice()
         return self.summary()
 
-    def _counts(self, entry: Entry) -> dict[str, int]:
-        """The queue's counts with the card on screen among them, as home and report count
-        it (it is still to do until it is answered)."""
-        counts = self.s.queue.counts()
+    def _counts(self, entry: Entry, now: datetime) -> dict[str, int]:
+        """The queue's counts as home and report count them: with the card on screen (still
+        to do until it is answered), learning steps only once they can be shown (the
+        learn-ahead window; a step due this evening is counted this evening)."""
+        q = self.s.queue
+        counts = q.counts()
+        counts["learning"] -= sum(e.schedule.due > now + q.learn_ahead for e in q.learning)
         kind = "review" if self.s.options.cram else COUNTED_AS[entry.schedule.state]
         counts[kind] += 1
         return counts
