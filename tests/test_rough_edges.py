@@ -1,6 +1,7 @@
 """Issue 20: rough edges a newcomer hit. Each test failed before its fix."""
 
 import io
+import re
 import random
 from datetime import timedelta
 from pathlib import Path
@@ -141,3 +142,68 @@ def test_home_report_and_study_agree_on_the_day_and_on_what_is_due(tiny, monkeyp
     header = re.search(r"(\d+) new · (\d+) learning · (\d+) due · 0 done", study)
     assert due_home == due_report == int(header[2]) + int(header[3]) == 2  # reviews_per_day
     assert re.search(r"(\d+) due · (\d+) new today", home)[2] == header[1] == "3"
+
+
+def test_home_says_an_interview_date_can_be_set():
+    from datetime import date
+
+    from quizforge.cli.home import Home, home_view
+
+    def shown(h):
+        con = Console(width=80, record=True, file=io.StringIO())
+        con.print(home_view(h))
+        return con.export_text()
+
+    assert "quizforge config set interview_date YYYY-MM-DD" in shown(Home(T0, 3, 2, 0, 0, None, 3))
+    dated = shown(Home(T0, 3, 2, 0, 0, None, 3, interview=date(2026, 3, 9)))
+    assert "interview_date YYYY" not in dated and "Interview in 7 days" in dated
+
+
+# -- small things --------------------------------------------------------------------------------
+def test_imported_deck_follows_the_umask(tmp_path):
+    import os
+
+    from quizforge.importing import write_deck
+
+    old = os.umask(0o022)
+    try:
+        write_deck("deck: x\n", tmp_path / "x.yaml", force=False)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "x.yaml").stat().st_mode & 0o777 == 0o644
+
+
+def test_report_to_a_file_prints_only_where_it_went(tiny, monkeypatch, tmp_path):
+    _cli(monkeypatch, "2026-11-20T12:00:00+00:00", ["study"], input="\n3\n")
+    for option, name in (("--html", "r.html"), ("--svg", "r.svg")):
+        out = _cli(monkeypatch, "2026-11-20T13:00:00+00:00", ["report", option, str(tmp_path / name)])
+        assert out == f"Wrote {tmp_path / name}\n"
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+def _viz_frame(width, status=None):
+    from quizforge.ui.viz import FrameCache, render_frame, scene_for
+    from quizforge.viz import Settings, get_surface
+    from quizforge.viz.trajectory import trajectories
+
+    surface = get_surface()
+    settings = Settings(optimizers=("sgd", "momentum", "rmsprop", "adam"), steps=50)
+    scene = scene_for(surface, settings, trajectories(surface, settings))
+    con = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    con.print(render_frame(scene, FrameCache(scene), 50, width, 30, color=False, status=status))
+    return con.export_text()
+
+
+@pytest.mark.parametrize("width", [40, 50, 80])
+def test_viz_table_keeps_the_y_column(width):
+    lines = _viz_frame(width).splitlines()
+    head = next(line for line in lines if "loss" in line)
+    assert head.rstrip().endswith("y") and "…" not in head
+    rows = [line for line in lines[lines.index(head) + 1:] if line.strip()]
+    assert len(rows) == 4 and all(re.search(r"-?\d+\.\d{4}$", r.rstrip()) for r in rows)
+
+
+def test_viz_footer_says_what_space_does_now():
+    assert "paused · space play · → step" in _viz_frame(80, "paused")
+    assert "running · space pause" in _viz_frame(80, "running")
+    assert "done · r restart · q quit" in _viz_frame(80, "done")
