@@ -207,3 +207,32 @@ def test_viz_footer_says_what_space_does_now():
     assert "paused · space play · → step" in _viz_frame(80, "paused")
     assert "running · space pause" in _viz_frame(80, "running")
     assert "done · r restart · q quit" in _viz_frame(80, "done")
+
+
+# -- quizforge decks at 80 and 40 columns -----------------------------------------------------------
+@pytest.mark.parametrize("width", [40, 80])
+def test_decks_reads_at_80_and_40_columns(monkeypatch, tmp_path, width):
+    from typer.testing import CliRunner
+
+    from quizforge.cli import app, common
+    from quizforge.paths import bundled_decks_dir
+
+    mine = tmp_path / "a-rather-long-folder-name" / "with-more-inside" / "my-decks"
+    mine.mkdir(parents=True)
+    (mine / "own.yaml").write_text("deck: own\nname: My own deck\ncards:\n"
+                                   "  - {id: c, front: F, back: B}\n")
+    monkeypatch.setenv("QUIZFORGE_DECKS", str(mine))
+    monkeypatch.setattr(common.out, "width", width)
+    r = CliRunner().invoke(app, ["decks"])
+    assert r.exit_code == 0, r.output
+    out = [line.rstrip() for line in r.stdout.splitlines()]
+    n = len(list(bundled_decks_dir().glob("*.yaml")))
+    assert all(len(line) <= width for line in out)
+    assert "…" not in r.stdout
+    assert len(out) <= (4 if width == 40 else 2) * (n + 1) + 4
+    ids = {line.split()[0] for line in out if line and not line.startswith(" ")}
+    assert {"backprop", "transformers", "own"} <= ids  # ids whole, at the start of a line
+    text = "".join(line.strip() for line in out)
+    assert str(mine / "own.yaml") in text  # the path, broken only after a /
+    assert all(line.strip().endswith("/") for line in out
+               if line.strip().startswith(str(tmp_path)[:8]) and "own.yaml" not in line)
