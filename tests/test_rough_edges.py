@@ -236,3 +236,36 @@ def test_decks_reads_at_80_and_40_columns(monkeypatch, tmp_path, width):
     assert str(mine / "own.yaml") in text  # the path, broken only after a /
     assert all(line.strip().endswith("/") for line in out
                if line.strip().startswith(str(tmp_path)[:8]) and "own.yaml" not in line)
+
+
+# -- drill matrices at 40 columns -----------------------------------------------------------------
+def _columns_of(lines, ch):
+    return [(i, line.index(ch)) for i, line in enumerate(lines) if ch in line]
+
+
+@pytest.mark.parametrize(("family", "difficulty", "seed"), [("mlp", 2, 3), ("mlp", 3, 5),
+                                                            ("linear", 3, 2)])
+def test_matrices_stay_whole_at_40_columns(family, difficulty, seed):
+    from quizforge.drill import generate
+    from quizforge.ui.drill import render_problem, render_solution
+
+    p = generate(family, seed, difficulty)
+    con = Console(width=40, record=True, file=io.StringIO(), color_system=None)
+    con.print(render_problem(p, 0))
+    con.print(render_solution(p, 0))
+    lines = con.export_text().splitlines()
+    # every ⎡ opens a matrix whose next rows have ⎢ or ⎣ in the same column
+    for i, col in _columns_of(lines, "⎡"):
+        below = lines[i + 1][col] if col < len(lines[i + 1]) else " "
+        assert below in "⎢⎣", (family, lines[i], lines[i + 1])
+    for line in lines:
+        assert line.count("⎡") == line.count("⎤") and line.count("⎣") == line.count("⎦"), line
+
+
+def test_reflow_keeps_what_fits_and_splits_what_does_not():
+    from quizforge.ui.drill import reflow
+
+    lines = ["X = ⎡ 1  2 ⎤    W = ⎡ 3 ⎤", "    ⎣ 4  5 ⎦        ⎣ 6 ⎦", "text under it"]
+    assert reflow(lines, 40) == lines
+    assert reflow(lines, 20) == ["X = ⎡ 1  2 ⎤", "    ⎣ 4  5 ⎦", "", "W = ⎡ 3 ⎤", "    ⎣ 6 ⎦",
+                                 "text under it"]

@@ -94,10 +94,98 @@ def render_block(block: Any) -> RenderableType:
                       style="bold green" if k in block.highlight else "")
         return _Fit(t, _listed(block))
     assert isinstance(block, Lines)
-    out = Text()
-    if block.title:
-        out.append(block.title + "\n", style="bold underline")
-    out.append(minus("\n".join(block.lines)))
+    return _LinesBlock(block)
+
+
+class _LinesBlock:
+    """A Lines block. Labelled matrices a family set side by side ('X = ⎡ 1 2 ⎤    W = …')
+    are set again to the width there is: on a narrow terminal they go one under another
+    rather than wrap through each other."""
+
+    def __init__(self, block: Lines) -> None:
+        self.block = block
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        out = Text()
+        if self.block.title:
+            out.append(self.block.title + "\n", style="bold underline")
+        out.append(minus("\n".join(reflow(list(self.block.lines), options.max_width))))
+        yield out
+
+
+_BRACKETS = set("⎡⎢⎣[")
+GAP = 4  # spaces between matrices set side by side (families/_tensor.side_by_side)
+
+
+def reflow(lines: list[str], width: int) -> list[str]:
+    """`lines` with each row of side-by-side matrices wider than `width` split at its
+    gutters (columns blank on every line, GAP wide, with a 'name = ' after them) and packed
+    again, as many side by side as fit. A row of matrices starts with a line that has a
+    bracket and starts at the margin; the lines under it are indented."""
+    out: list[str] = []
+    group: list[str] = []
+    for line in [*lines, None]:
+        if line is not None and _BRACKETS & set(line) and group and line.startswith(" "):
+            group.append(line)
+            continue
+        if group:
+            out += _pack(_segments(group), width) if max(map(len, group)) > width else group
+            group = []
+        if line is not None and _BRACKETS & set(line):
+            group = [line]
+        elif line is not None:
+            out.append(line)
+    return out
+
+
+def _segments(para: list[str]) -> list[list[str]]:
+    w = max(len(p) for p in para)
+    blank = [all(c >= len(p) or p[c] == " " for p in para) for c in range(w)]
+    cuts = [0]
+    c = 0
+    while c < w:
+        if not blank[c]:
+            c += 1
+            continue
+        end = c
+        while end < w and blank[end]:
+            end += 1
+        right = [p[end:] for p in para]
+        if c > 0 and end < w and end - c >= GAP and any(" = " in r.split("⎤")[0] for r in right
+                                                          if r.strip()):
+            cuts.append(end)
+        c = end
+    cuts.append(w)
+    segs = []
+    for a, b in zip(cuts, cuts[1:]):
+        seg = [p[a:b].rstrip() for p in para]
+        while seg and not seg[-1].strip():
+            seg.pop()
+        while seg and not seg[0].strip():
+            seg.pop(0)
+        indent = min(len(s) - len(s.lstrip()) for s in seg if s.strip())
+        segs.append([s[indent:] for s in seg])
+    return segs
+
+
+def _pack(segs: list[list[str]], width: int) -> list[str]:
+    groups: list[list[list[str]]] = [[]]
+    used = 0
+    for seg in segs:
+        w = max(len(s) for s in seg)
+        if groups[-1] and used + GAP + w > width:
+            groups.append([])
+            used = 0
+        used += (GAP if groups[-1] else 0) + w
+        groups[-1].append(seg)
+    out: list[str] = []
+    for gi, group in enumerate(groups):
+        if gi:
+            out.append("")
+        widths = [max(len(s) for s in seg) for seg in group]
+        for i in range(max(len(seg) for seg in group)):
+            cells = [(seg[i] if i < len(seg) else "").ljust(w) for seg, w in zip(group, widths)]
+            out.append((" " * GAP).join(cells).rstrip())
     return out
 
 
