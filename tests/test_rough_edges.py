@@ -269,3 +269,36 @@ def test_reflow_keeps_what_fits_and_splits_what_does_not():
     assert reflow(lines, 40) == lines
     assert reflow(lines, 20) == ["X = ⎡ 1  2 ⎤", "    ⎣ 4  5 ⎦", "", "W = ⎡ 3 ⎤", "    ⎣ 6 ⎦",
                                  "text under it"]
+
+
+# -- short and resized terminals --------------------------------------------------------------------
+def test_mcq_verdict_is_also_on_the_panels_bottom_edge():
+    from quizforge.decks.model import MCQ
+    from quizforge.ui.study import mcq_result
+
+    card = MCQ("m", "Which?", ("alpha", "beta", "gamma"), (1,), explanation="Because " * 30)
+    for picked, word in (({1}, "Correct!"), ({0}, "Not quite.")):
+        con = Console(width=40, record=True, file=io.StringIO(), color_system=None)
+        con.print(mcq_result(card, [0, 1, 2], picked))
+        last = con.export_text().rstrip().splitlines()[-1]
+        assert last.startswith("╰") and word in last
+
+
+def test_a_resize_redraws_the_card_at_the_next_key(db):
+    deck = Deck("d", "D", (Flashcard("c0", "front 0", "back 0"),), Path("d.yaml"))
+    con = Console(file=io.StringIO(), width=80, height=24, force_terminal=True, color_system=None)
+
+    class Resizing(Keys):
+        def key(self):
+            k = super().key()
+            if k == " ":
+                con.size = (40, 20)  # the window shrank while the question was shown
+            return k
+
+    s = Session(db, [deck], Scheduler(Config(fuzz=False)), StudyOptions(), T0)
+    clock = iter(T0 + timedelta(seconds=i) for i in range(100))
+    StudyScreen(s, con, Resizing([" ", "q"]), lambda: next(clock)).run()
+    last = con.file.getvalue().split(CLEAR)[-1]
+    tops = [line for line in last.splitlines() if line.startswith("╭─ Question")]
+    assert tops and all(len(t) == 40 for t in tops)  # drawn again at the new width
+    assert "front 0" in last and "back 0" in last
