@@ -302,3 +302,9 @@ def test_a_resize_redraws_the_card_at_the_next_key(db):
     tops = [line for line in last.splitlines() if line.startswith("╭─ Question")]
     assert tops and all(len(t) == 40 for t in tops)  # drawn again at the new width
     assert "front 0" in last and "back 0" in last
+
+
+def test_viz_footer_at_40_columns_keeps_play_and_quit():
+    lines = _viz_frame(40, "paused").splitlines()
+    assert lines[-1] == "paused · space play · r restart · q quit"
+    assert _viz_frame(40, "running").splitlines()[-1] == "running · space pause · q quit"

@@ -45,13 +45,19 @@ CONTOUR_COLOURS = ("#4060a0", "#4a7fa8", "#4f9a9a", "#6fa06a", "#a09a50", "#a87a
 KEYS_HINT = "space pause · → step · r restart · q quit"
 
 
-def keys_hint(status: str) -> str:
-    """What the keys do now: space plays a paused run; a finished one only restarts."""
+def keys_hint(status: str, width: int | None = None) -> str:
+    """What the keys do now: space plays a paused run; a finished one only restarts. On a
+    narrow terminal (with the status in front) → step goes first, then r restart."""
+    keys = KEYS_HINT.split(" · ")
     if status == "paused":
-        return KEYS_HINT.replace("space pause", "space play")
+        keys[0] = "space play"
     if status == "done":
-        return "r restart · q quit"
-    return KEYS_HINT
+        keys = keys[2:]
+    for drop in ("→ step", "r restart"):
+        if width is None or len(f"{status} · " + " · ".join(keys)) <= width:
+            break
+        keys = [k for k in keys if k != drop]
+    return " · ".join(keys)
 Y_LABEL_WIDTH = 7  # "-10.00 " left of the plot
 
 
@@ -285,7 +291,7 @@ def render_frame(scene: Scene, cache: FrameCache, k: int, width: int, height: in
         render_table(scene, k, width),
     ]
     if status is not None:
-        parts.append(Text(f"{status} · {keys_hint(status)}", style="dim", no_wrap=True,
+        parts.append(Text(f"{status} · {keys_hint(status, width)}", style="dim", no_wrap=True,
                           overflow="ellipsis"))
     return Group(*parts)
 
