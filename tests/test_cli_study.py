@@ -34,6 +34,8 @@ def decks(tmp_path, monkeypatch):
     (d / "tiny.yaml").write_text(DECK)
     monkeypatch.setenv("QUIZFORGE_DECKS", str(d))
     monkeypatch.setenv("QUIZFORGE_NOW", "2026-03-02T12:00:00Z")
+    # These scripts answer the cards in file order; the mixed order has its own tests.
+    assert runner.invoke(app, ["config", "set", "new_order", "deck"]).exit_code == 0
     return d
 
 

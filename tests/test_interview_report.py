@@ -82,9 +82,12 @@ def test_json_and_screen(db):
     i = d["interview"]
     assert i["date"] == "2026-03-12" and i["days_left"] == 10 and i["passed"] is False
     assert i["recall_at"] == "2026-03-12T04:00:00Z"
-    assert i["total"] == {"reviewed": 4, "recall": round((1.9 + 2 * R3) / 4, 4), "below": 2, "new": 2}
+    # ready: the recall sum over every card, the 2 new ones counting 0
+    assert i["total"] == {"reviewed": 4, "recall": round((1.9 + 2 * R3) / 4, 4),
+                          "ready": round((1.9 + 2 * R3) / 6, 4), "below": 2, "new": 2}
     assert [x["deck"] for x in i["decks"]] == ["a", "b"]
-    assert i["tags"][1] == {"tag": "y", "reviewed": 2, "recall": round(R3, 4), "below": 2, "new": 0}
+    assert i["tags"][1] == {"tag": "y", "reviewed": 2, "recall": round(R3, 4),
+                            "ready": round(R3, 4), "below": 2, "new": 0}
     assert d["forecast"]["interview_date"] == "2026-03-12"
     assert not any("--ahead" in (a["command"] or "") for a in d["advice"])  # 10 days: not yet
     final = report(db, now=T0 + 5 * DAY).to_dict()["advice"]

@@ -124,7 +124,7 @@ _placeholders()
 
 def _register() -> None:
     # Each module adds its commands to `app`; import order is the order in --help.
-    for name in ("study", "mock", "drill", "report", "simulate", "decks", "cards", "config", "backup",
+    for name in ("study", "mock", "drill", "report", "plan", "simulate", "decks", "cards", "config", "backup",
                  "doctor", "viz", "export", "importing", "optimize"):
         try:
             __import__(f"quizforge.cli.{name}")

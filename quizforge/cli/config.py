@@ -34,6 +34,10 @@ DESCRIPTIONS = {
     "(zh-TW for 繁體中文; en otherwise)",
     "ambiguous_width": "cells your terminal gives σ, ∂, −, ·: 2 in many CJK set-ups, 1 elsewhere; "
     "auto guesses from the locale",
+    "new_order": "order of new cards: mixed (decks and card types interleaved, core decks "
+    "first), deck (one deck after another, file order) or random",
+    "daily_minutes": "minutes a day you can study; `quizforge plan` fits the interview into "
+    "them (0: no budget)",
     "parameters": "FSRS-6 weights fitted to your reviews by `quizforge optimize` (--json lists them)",
 }
 

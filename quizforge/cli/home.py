@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from quizforge.scheduling.plan import PlanLine
+
 
 @dataclass(frozen=True)
 class Home:
@@ -21,6 +23,7 @@ class Home:
     decks: int
     read_only: bool = False  # the store could only be read: studying would not be saved
     interview: date | None = None
+    plan: PlanLine | None = None  # does the collection fit before the interview date
     day: date | None = None  # the study day (day_starts_at): 02:00 on a Saturday is Friday
 
 
@@ -55,6 +58,11 @@ def home_view(h: Home) -> RenderableType:
         if days >= 0:
             when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
             lines.append(Text(f"Interview {when} ({h.interview:%a %d %b})", style="bold magenta"))
+            if h.plan is not None:
+                line = Text(h.plan.text, style="" if h.plan.fits else "yellow")
+                if h.plan.command:
+                    line.append("  → ").append(h.plan.command, style="bold cyan")
+                lines.append(line)
     elif h.decks:
         lines.append(Text("Interview date: quizforge config set interview_date YYYY-MM-DD",
                           style="dim"))
@@ -88,7 +96,14 @@ def gather(dirs, now: datetime) -> Home:
         t = today(db, now, Calendar(cfg.day_starts_at), Scope(), cfg)
         nd = store.next_due(db, [d.id for d in loaded], ())
         read_only = db.read_only
+        line = None
+        if cfg.interview is not None:
+            from quizforge.reports.plan import plan_from_store
+            from quizforge.scheduling.plan import plan_line
+
+            plan = plan_from_store(db, loaded, cfg, now, simulate_workload=False)
+            line = plan_line(plan) if plan is not None else None
     return Home(
-        now, t.due_now, t.new_left, t.reviews, t.streak_days, nd, len(loaded), read_only, cfg.interview,
-        day=t.date,
+        now, t.due_now, t.new_left, t.reviews, t.streak_days, nd, len(loaded), read_only,
+        cfg.interview, line, day=t.date,
     )

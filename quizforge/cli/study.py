@@ -22,7 +22,9 @@ def study(
     ] = None,
     new: Annotated[
         int | None,
-        typer.Option("--new", metavar="N", min=0, help="Today's new-card cap (default: new_per_day from config)."),
+        typer.Option("--new", metavar="N", min=0,
+                     help="Today's total of new cards, counting those already seen today: with 20 "
+                     "seen, --new 30 shows 10 more (default: new_per_day from config)."),
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", "-n", metavar="N", min=1, help="At most N cards this session.")
@@ -72,6 +74,11 @@ def study(
     and on the day, reviews come weakest-on-the-date first; --ahead N adds
     cards not yet due whose recall on the date would be below
     desired_retention (early reviews, scored as such by FSRS).
+
+    New cards come in the new_order setting's order: mixed (default: decks
+    and card types interleaved, the core deck backprop first), deck or
+    random. When nothing is left, the message says why (the day's new-card
+    limit, the reviews limit, or all done) and which command goes on.
 
     With stdin not a terminal, each prompt reads one line (flashcard: any line
     reveals, then 1-4; MCQ: the letter; q quits), so sessions can be scripted.
@@ -138,6 +145,10 @@ def study(
                 wait = nd - clock.now()
                 msg += f" Next card due in {format_interval(wait)} ({nd.astimezone():%a %d %b %H:%M})."
             out.print(msg)
+            if (idle := session.idle(clock.now())) is not None:
+                from quizforge.ui.study import idle_lines
+
+                out.print(idle_lines(idle))
             return
         screen = StudyScreen(
             session,

@@ -4,7 +4,9 @@ Definitions (also in the report's JSON under interview.definition):
 - recall on the date: the FSRS probability of recall at the start of the interview's study
   day, averaged over the cards answered at least once (as the mastery table's recall now);
 - below: those of them whose recall then will be under desired retention;
-- new: cards never answered (they are not in the recall average).
+- new: cards never answered (they are not in the recall average);
+- ready: the expected share of all the cards recalled on the date, i.e. the recall sum over
+  every card, a card never answered counting 0 (what "ready for the interview" means).
 Cards in deck files, suspended ones included (they are part of what may be asked); drill
 skills and cards removed from their deck are left out.
 """
@@ -21,7 +23,8 @@ from quizforge.store.db import Database, from_ms
 DEFINITION = (
     "recall: mean FSRS probability of recall at the start of the interview's study day over "
     "the cards answered at least once, if none is reviewed before then; below: how many of "
-    "them will be under desired retention then; new: cards never answered"
+    "them will be under desired retention then; new: cards never answered; ready: expected "
+    "share of all the cards recalled then (sum of recall over every card, never answered = 0)"
 )
 
 
@@ -38,6 +41,13 @@ class Outlook:
     @property
     def recall(self) -> float | None:
         return self.recall_sum / self.reviewed if self.reviewed else None
+
+    @property
+    def ready(self) -> float | None:
+        """Expected share of all the cards recalled on the date (never answered: 0): the
+        report's "ready for the interview"."""
+        cards = self.reviewed + self.new
+        return self.recall_sum / cards if cards else None
 
     def add(self, other: Outlook) -> None:
         for f in fields(self):

@@ -32,7 +32,9 @@ DEFINITIONS = {
     "mature": f"in review state with an interval of {MATURE_DAYS} days or more",
     "recall": "mean FSRS probability of recall now, over the cards answered at least once",
     "mastered": "mature and recall now >= desired retention; mastered_rate = mastered / cards "
-    "(all the topic's cards in their deck files, new and suspended ones included)",
+    "(all the topic's cards in their deck files, new and suspended ones included). A "
+    "long-term measure: a card needs a 21-day interval, which a few weeks of study cannot "
+    "give; readiness for an interview date is interview.total.ready",
     "true_retention": "first scheduled answer of the day of cards in review state "
     "(state_before 2, cram left out) that was Hard/Good/Easy; young/mature by the days "
     f"since the previous review (under / at least {MATURE_DAYS})",
@@ -78,6 +80,7 @@ class Report:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per section
     interview: InterviewOutlook | None = None  # with an interview date in the settings
     mock_rounds: list = field(default_factory=list)  # the last MOCK_ROUNDS mock rounds (RoundResult)
+    plan: object = None  # scheduling.plan.Plan (counts only) with an interview date
 
     @property
     def advice(self) -> list[Advice]:
@@ -143,7 +146,14 @@ def build_report(
         timings=timings,
         interview=outlook,
         mock_rounds=timed("mock_rounds", _mock_rounds, db),
+        plan=timed("plan", _plan, db, cfg, now, scope) if outlook is not None else None,
     )
+
+
+def _plan(db: Database, cfg, now: datetime, scope: Scope):
+    from quizforge.reports.plan import plan_counts
+
+    return plan_counts(db, cfg, now, scope.decks)
 
 
 def _mock_rounds(db: Database) -> list:
@@ -273,7 +283,8 @@ def _card(c: WeakCard) -> dict:
 
 
 def _outlook(o: Outlook) -> dict:
-    return {"reviewed": o.reviewed, "recall": _rate(o.recall), "below": o.below, "new": o.new}
+    return {"reviewed": o.reviewed, "recall": _rate(o.recall), "ready": _rate(o.ready),
+            "below": o.below, "new": o.new}
 
 
 def _interview(r: Report) -> dict | None:
@@ -293,6 +304,7 @@ def _interview(r: Report) -> dict | None:
             for d in o.decks
         ],
         "tags": [{"tag": t.name, **_outlook(t)} for t in o.tags],
+        "plan": r.plan.to_dict() if r.plan is not None else None,
     }
 
 

@@ -13,6 +13,7 @@ from quizforge.errors import ConfigError
 
 _STEP = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+NEW_ORDERS = ("mixed", "deck", "random")
 # Bounds that keep every date the scheduler computes from a setting inside what datetime and
 # SQLite can hold (a step of 10^11 days, or a limit of 10^23 cards, crashed every command).
 MAX_STEP = timedelta(days=365)
@@ -56,6 +57,13 @@ class Config:
     # Terminals in CJK set-ups often draw σ, ∂, −, · two cells wide: "2" draws the screens for
     # them, "1" as most terminals do, "auto" by the locale (wide for zh, ja, ko).
     ambiguous_width: str = "auto"
+    # The order new cards are introduced in (quizforge/study/new_order.py): "mixed" interleaves
+    # decks (core decks first, each deck's share by size and weight) and card types; "deck"
+    # takes the decks one after the other, each in file order; "random" shuffles them.
+    new_order: str = "mixed"
+    # Minutes a day the learner can study; `quizforge plan` proposes what to drop to fit
+    # them before the interview. 0: no budget.
+    daily_minutes: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", tuple(float(v) for v in self.parameters))
@@ -89,6 +97,14 @@ class Config:
             problems.append(problem)
         if self.ambiguous_width not in ("auto", "1", "2"):
             problems.append(f"ambiguous_width must be auto, 1 or 2, got {self.ambiguous_width!r}")
+        if self.new_order not in NEW_ORDERS:
+            problems.append(
+                f"new_order must be {', '.join(NEW_ORDERS[:-1])} or {NEW_ORDERS[-1]},"
+                f" got {self.new_order!r}"
+            )
+        if not 0 <= self.daily_minutes <= 1440:
+            problems.append(
+                f"daily_minutes must be 0 (no budget) to 1440, got {self.daily_minutes}")
         if problems:
             raise ConfigError("; ".join(problems))
 

@@ -19,7 +19,16 @@ scheduler `quizforge study` uses, so intervals, learning steps and fuzz are the 
 - "cards remembered" on a day is the sum of every card's probability of recall at that
   day's end (a card never studied counts 0); "gained" is what the reviews add to the
   last day's figure over studying nothing more (`Simulation.baseline_end`), so cards a
-  large collection already knows do not make the cheapest retention look best.
+  large collection already knows do not make the cheapest retention look best;
+- with an interview date (`interview_day`: study days from today to it), no answer given
+  before the last study day before the date is scheduled after that day, as study's
+  scheduler caps it (scheduling/interview.py): the due time becomes the start of that last
+  day or, with fuzz and load balancing on and a review interval of 3+ days, a day drawn
+  evenly from the fuzz range below it (study draws the least-loaded one); a card scheduled
+  past the date before the run comes due on the last day (study's held-over cards). Each
+  run then reports the recall predicted on the date (at the start of its study day: the
+  last day's end here), and how many cards were by then seen on two study days or more,
+  and how many never.
 
 It is pure: handed `now`, the cards and a seed; no clock, no disk, no printing. The same
 seed gives the same result, and every retention is run with the same seed, so differences
@@ -44,7 +53,11 @@ from quizforge.scheduling.scheduler import CardSchedule, State
 DAY_S = 86_400.0
 RETENTION_RANGE = (0.7, 0.99)
 DAYS_RANGE = (1, 3650)
-MAX_SAME_DAY_STEPS = 30  # a learner who fails a step forever still ends the day
+MAX_SAME_DAY_STEPS = 30
+# The interview cap is the start of the last study day before the date; a day's session takes
+# what is due by its end *inclusive*, so the cap is kept a hair after that start (a card
+# capped on the day before must not come due again the same day).
+CAP_EPSILON = 1e-6  # a learner who fails a step forever still ends the day
 
 
 class SimulationError(QuizforgeError):
@@ -141,6 +154,20 @@ class RetentionRun:
     remembered: tuple[float, ...]  # sum of probability of recall at each day's end
     backlog: int  # review cards due by the last session and not reviewed (limit reached)
     new_left: int  # new cards not started by the end
+    # With an interview date inside the simulated days (None otherwise): the sum of every
+    # card's recall on the date (never studied: 0), cards seen on 2+ study days by then,
+    # and cards never seen by then; `cards` is how many there are in all.
+    recall_on_date: float | None = None
+    seen_twice: int | None = None
+    unseen: int | None = None
+    cards: int = 0
+
+    @property
+    def recall_on_date_mean(self) -> float | None:
+        """Mean recall on the date over every card (new ones count 0)."""
+        if self.recall_on_date is None or not self.cards:
+            return None
+        return self.recall_on_date / self.cards
 
     @property
     def total(self) -> int:
@@ -177,6 +204,10 @@ class RetentionRun:
             "remembered_end": round(self.remembered_end, 2),
             "backlog": self.backlog,
             "new_left": self.new_left,
+            "recall_on_date": None if self.recall_on_date_mean is None
+            else round(self.recall_on_date_mean, 4),
+            "seen_twice_by_date": self.seen_twice,
+            "unseen_by_date": self.unseen,
             "answers_per_day": list(self.answers),
             "reviews_per_day": list(self.reviews),
             "new_per_day": list(self.new),
@@ -205,11 +236,18 @@ class Simulation:
     new: int
     behaviour: Behaviour = field(default_factory=Behaviour)
     baseline_end: float = 0.0  # cards remembered at the last day's end with no more study
+    interview_day: int | None = None  # study days from today to the interview date
+
+    @property
+    def date_inside(self) -> bool:
+        """The interview date is set and its recall falls inside the simulated days."""
+        return self.interview_day is not None and 1 <= self.interview_day <= self.days
 
     def to_dict(self) -> dict:
         choice = suggest(self.runs, self.behaviour.timed, self.baseline_end)
         return {
             "days": self.days,
+            "interview_day": self.interview_day,
             "new_per_day": self.new_per_day,
             "reviews_per_day": self.reviews_per_day,
             "scheduled_cards": self.cards,
@@ -263,16 +301,21 @@ def simulate(
     seed: int = 0,
     behaviour: Behaviour | None = None,
     new_per_day: int | None = None,
+    interview_day: int | None = None,
 ) -> Simulation:
     """Play `collection` forward `days` study days from `now` at each desired retention.
-    `day_end` is when today's study day ends (later days end 24 h apart)."""
+    `day_end` is when today's study day ends (later days end 24 h apart). `interview_day`:
+    study days from today to the interview date (1: tomorrow), or None for no date; a
+    date today or past changes nothing."""
     check_options(retentions, days, new_per_day)
     behaviour = behaviour or Behaviour()
     params = fsrs_parameters(config)
     # py-fsrs fuzzes intervals with the module-level `random`: seed it for each run, and
     # leave it as it was found.
     end0 = (day_end - now).total_seconds() / DAY_S  # today's end, in days from now
-    start = _prepare(collection, now, days, end0)
+    if interview_day is not None and interview_day < 1:
+        interview_day = None  # today or past: scheduling as usual
+    start = _prepare(collection, now, days, end0, interview_day)
     saved = random.getstate()
     try:
         runs = []
@@ -280,7 +323,7 @@ def simulate(
             random.seed(seed)
             runs.append(
                 _run(collection, start, config, params, r, days, now, end0, seed, behaviour,
-                     new_per_day)
+                     new_per_day, interview_day)
             )
     finally:
         random.setstate(saved)
@@ -293,6 +336,7 @@ def simulate(
         new=collection.new,
         behaviour=behaviour,
         baseline_end=_baseline(start, params, days - 1 + end0),
+        interview_day=interview_day,
     )
 
 
@@ -318,6 +362,7 @@ def _run(
     seed: int,
     behaviour: Behaviour,
     new_per_day: int | None,
+    interview_day: int | None = None,
 ) -> RetentionRun:
     import numpy as np
 
@@ -340,6 +385,8 @@ def _run(
     n = n_old + collection.new
     stab, last = start.stab.copy(), start.last.copy()
     lapses = list(start.lapses)
+    seen_days = list(start.seen_days)  # study days each card was answered on (before: 1)
+    last_seen = [-1] * n  # the last simulated day each card was answered
     live = list(start.live)  # each card's one valid heap key; other entries are stale
     reviews_heap = list(start.reviews_heap)  # a copy of a heap is a heap
     learning_heap = list(start.learning_heap)
@@ -353,10 +400,34 @@ def _run(
         card = cards.get(i)
         if card is None:
             card = cards[i] = _fsrs_card(i, collection.cards[i], now)
+            if start.held is not None and days_from_now(card.due) > start.held:
+                card.due = now + timedelta(days=start.held)  # held over to the last day
         return card
 
-    def schedule(i: int, card: fsrs.Card, not_before: float | None = None) -> None:
+    # The interview cap: answers before the last study day before the date are due by the
+    # start of that day (days from now), as study's scheduler makes them.
+    last_day = None if interview_day is None else interview_day - 1
+    balance_cap = config.fuzz and config.load_balance
+
+    def capped(due: float, card: fsrs.Card, day: int) -> float:
+        if last_day is None or day >= last_day:
+            return due
+        cap = end0 + last_day - 1 + CAP_EPSILON
+        if due <= cap:
+            return due
+        longest = last_day - day
+        if balance_cap and card.state == fsrs.State.Review and longest >= 3:
+            from quizforge.scheduling.balance import fuzz_range
+
+            lo, _ = fuzz_range(longest, config.maximum_interval)
+            return cap - (longest - rng.randint(max(1, lo), longest))
+        return cap
+
+    def schedule(i: int, card: fsrs.Card, day: int, not_before: float | None = None) -> None:
         due = days_from_now(card.due)
+        if (cap := capped(due, card, day)) != due:
+            due = cap
+            card.due = now + timedelta(days=cap)
         if not_before is not None:
             due = max(due, not_before)
         live[i] = due
@@ -377,6 +448,7 @@ def _run(
     seconds = [0.0] * days
     remembered = [0.0] * days
     next_new = n_old
+    on_date: tuple[float, int, int] | None = None
     decay = -params[20]
     factor = 0.9 ** (1 / decay) - 1
 
@@ -398,6 +470,9 @@ def _run(
         last[i] = days_from_now(at)
         answers[day] += 1
         seconds[day] += seconds_by[kind]
+        if last_seen[i] != day:
+            last_seen[i] = day
+            seen_days[i] += 1
         if was_review and rating == 1:
             lapses[i] += 1
             if lapses[i] >= config.leech_threshold:
@@ -406,7 +481,7 @@ def _run(
         # Same-day learning steps are answered within the session, as study does.
         for _ in range(MAX_SAME_DAY_STEPS):
             if card.state == fsrs.State.Review or days_from_now(card.due) > day + end0:
-                schedule(i, card)
+                schedule(i, card, day)
                 return
             at = max(at, card.due)
             card, _ = scheduler.review_card(card, fsrs.Rating(1 + _draw(rng, behaviour.step)), at)
@@ -415,7 +490,7 @@ def _run(
             last[i] = days_from_now(at)
             answers[day] += 1
             seconds[day] += seconds_by["step"]
-        schedule(i, card, not_before=day + 1)  # still failing its steps: tomorrow's session
+        schedule(i, card, day, not_before=day + 1)  # still failing its steps: tomorrow's session
 
     for day in range(days):
         session = now + timedelta(days=day)
@@ -444,6 +519,9 @@ def _run(
         known = ~np.isnan(stab)
         elapsed = np.maximum(0.0, np.floor(t - last[known]))
         remembered[day] = float(np.sum((1 + factor * elapsed / stab[known]) ** decay))
+        if day == last_day:  # its end is the start of the interview's study day
+            on_date = (remembered[day], sum(1 for k in seen_days if k >= 2),
+                       sum(1 for k in seen_days if k == 0))
 
     backlog = sum(1 for due, i in reviews_heap if due <= days - 1 + end0 and live[i] == due)
     return RetentionRun(
@@ -455,6 +533,10 @@ def _run(
         remembered=tuple(remembered),
         backlog=backlog,
         new_left=n - next_new,
+        recall_on_date=on_date[0] if on_date else None,
+        seen_twice=on_date[1] if on_date else None,
+        unseen=on_date[2] if on_date else None,
+        cards=n,
     )
 
 
@@ -469,10 +551,14 @@ class _Start:
     live: list[float | None]
     reviews_heap: list[tuple[float, int]]
     learning_heap: list[tuple[float, int]]
+    seen_days: list[int]
+    held: float | None = None  # with a date: the last day's start, days from now
 
 
-def _prepare(collection: Collection, now: datetime, days: int, end0: float) -> _Start:
-    """Made once per simulation; each run copies it."""
+def _prepare(collection: Collection, now: datetime, days: int, end0: float,
+             interview_day: int | None = None) -> _Start:
+    """Made once per simulation; each run copies it. With an interview date, a card due
+    after the last study day before it comes due at that day's start (now, on that day)."""
     import numpy as np
 
     n = len(collection.cards) + collection.new
@@ -482,12 +568,19 @@ def _prepare(collection: Collection, now: datetime, days: int, end0: float) -> _
     live: list[float | None] = [None] * n
     reviews: list[tuple[float, int]] = []
     learning: list[tuple[float, int]] = []
+    seen_days = [0] * n
+    held = None
+    if interview_day is not None:
+        held = end0 + interview_day - 2 + CAP_EPSILON if interview_day >= 2 else 0.0
     for i, s in enumerate(collection.cards):
         lapses[i] = s.lapses
+        seen_days[i] = 1 if s.last_review is not None else 0
         if s.stability is not None and s.last_review is not None:
             stab[i] = s.stability
             last[i] = (s.last_review - now).total_seconds() / DAY_S
         due = (s.due - now).total_seconds() / DAY_S if s.due else 0.0
+        if held is not None:
+            due = min(due, held)
         live[i] = due
         if s.state == State.REVIEW and s.stability is not None:
             if due <= days + 1:
@@ -496,7 +589,7 @@ def _prepare(collection: Collection, now: datetime, days: int, end0: float) -> _
             learning.append((due, i))
     heapq.heapify(reviews)
     heapq.heapify(learning)
-    return _Start(stab, last, lapses, live, reviews, learning)
+    return _Start(stab, last, lapses, live, reviews, learning, seen_days, held)
 
 
 def _fsrs_card(i: int, s: CardSchedule, now: datetime) -> fsrs.Card:

@@ -168,6 +168,44 @@ def new_cards(db: Database, deck_ids: Sequence[str], tags: Sequence[str], limit:
     return [_card_row(r) for r in rows]
 
 
+def started_counts(
+    db: Database, deck_ids: Sequence[str], tags: Sequence[str]
+) -> dict[tuple[str, str], int]:
+    """Cards already introduced (answered at least once) per (deck, card type), suspended
+    ones included: the new-card order's shares (study/new_order.py)."""
+    f, args = _filters(deck_ids, tags)
+    rows = db.conn.execute(
+        f"SELECT deck_id, kind, COUNT(*) FROM cards WHERE in_deck = 1 AND state != 0{f}"
+        " GROUP BY deck_id, kind",
+        args,
+    )
+    return {(d, k): n for d, k, n in rows}
+
+
+def plan_cards(db: Database) -> list[tuple[str, CardSchedule]]:
+    """What `quizforge plan` plays forward, with each card's deck: the cards of the
+    decks (not suspended, not drill skills), in store order."""
+    return [
+        (
+            deck_id,
+            CardSchedule(
+                state=State(state),
+                step=step,
+                stability=stab,
+                difficulty=diff,
+                due=from_ms(due),
+                last_review=from_ms(last),
+                reps=reps,
+                lapses=lapses,
+            ),
+        )
+        for deck_id, state, step, stab, diff, due, last, reps, lapses in db.conn.execute(
+            "SELECT deck_id, state, step, stability, difficulty, due, last_review, reps, lapses"
+            " FROM cards WHERE in_deck = 1 AND suspended = 0 AND kind != 'skill' ORDER BY id"
+        )
+    ]
+
+
 def all_cards(db: Database, deck_ids: Sequence[str], tags: Sequence[str]) -> list[CardRow]:
     """Every scheduled-or-new card in these decks (for cram), suspended ones left out."""
     f, args = _filters(deck_ids, tags)
@@ -457,6 +495,11 @@ def unsynced_new(db: Database, decks: Sequence) -> int:
     last studied): `study` would add them as new. Decks whose sync fingerprint matches are
     complete; for the others, the deck's card count beyond the store's (each deck needs
     `id`, `fingerprint` and `counts()`, as DeckInfo has)."""
+    return sum(unsynced_new_by_deck(db, decks).values())
+
+
+def unsynced_new_by_deck(db: Database, decks: Sequence) -> dict[str, int]:
+    """`unsynced_new` for each deck (decks with none left out)."""
     synced = dict(db.conn.execute("SELECT deck_id, fingerprint FROM deck_sync"))
     known = dict(
         db.conn.execute(
@@ -464,11 +507,13 @@ def unsynced_new(db: Database, decks: Sequence) -> int:
             " GROUP BY deck_id"
         )
     )
-    return sum(
-        max(0, sum(d.counts().values()) - known.get(d.id, 0))
-        for d in decks
-        if synced.get(d.id) != d.fingerprint
-    )
+    out = {}
+    for d in decks:
+        if synced.get(d.id) != d.fingerprint:
+            n = max(0, sum(d.counts().values()) - known.get(d.id, 0))
+            if n:
+                out[d.id] = n
+    return out
 
 
 def fitting_log(db: Database, drill_kinds: Sequence[str]):

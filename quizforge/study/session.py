@@ -24,6 +24,7 @@ from quizforge.scheduling.interview import (
 from quizforge.scheduling.scheduler import CardSchedule, Rating, ReviewRecord, Scheduler, State
 from quizforge.store import cards as store
 from quizforge.store.db import Database
+from quizforge.study.idle import Idle
 from quizforge.study.queue import Entry, Queue
 
 
@@ -99,6 +100,7 @@ class Session:
             if self.interview is not None
             else None
         )
+        self._limits: tuple | None = None  # (new cap, done today, reviews left): _build
         if options.cram:
             self.queue = Queue.build_cram([self._entry(r) for r in self._rows_all()], rng)
         else:
@@ -228,14 +230,58 @@ class Session:
             queued = {e.rowid for e in reviews}
             reviews += [e for e in self._ahead(now, self.options.ahead + len(queued))
                         if e.rowid not in queued][: self.options.ahead]
-        new = store.new_cards(self.db, self.deck_ids, tags, new_left)
-        new = [self._entry(r) for r in new if self._is_chosen(r)]
+        self._limits = (new_cap, done, review_left)
+        new = self._new_cards(new_left, now)
         if self.options.limit is not None:
             n = self.options.limit
             learning = learning[:n]
             reviews = reviews[: max(0, n - len(learning))]
             new = new[: max(0, n - len(learning) - len(reviews))]
         return Queue.build(learning, reviews, new, rng, key)
+
+    def _new_cards(self, n: int, now: datetime) -> list[Entry]:
+        """Up to `n` new cards in the `new_order` setting's order (study/new_order.py)."""
+        from quizforge.study.new_order import NewCard, deck_weight, order_new
+
+        order, tags = self.scheduler.config.new_order, self.options.tags
+        if order == "deck" or n == 0:  # the store's order is the decks' own
+            rows = store.new_cards(self.db, self.deck_ids, tags, n)
+            return [self._entry(r) for r in rows if self._is_chosen(r)]
+        rows = [r for r in store.new_cards(self.db, self.deck_ids, tags, -1) if self._is_chosen(r)]
+        cards = [NewCard(self._entry(r), r.deck_id, r.kind, self._chosen[r.deck_id][r.card_id])
+                 for r in rows]
+        weights = {d: deck_weight(d, self._decks[d].tags) for d in self.deck_ids}
+        started = store.started_counts(self.db, self.deck_ids, tags) if order == "mixed" else None
+        # random without --seed: the same order all day (a second session goes on with it)
+        seed = self.options.seed if self.options.seed is not None else self.day_start.toordinal()
+        return [c.item for c in order_new(cards, order, n, weights=weights, started=started,
+                                          seed=seed)]
+
+    def idle(self, now: datetime) -> Idle | None:
+        """Why this session has nothing to show (study/idle.py), for the message."""
+        if self._limits is None:  # cram: no limits apply
+            return None
+        new_cap, done, review_left = self._limits
+        tags = self.options.tags
+        new_left = sum(1 for r in store.new_cards(self.db, self.deck_ids, tags, -1)
+                       if self._is_chosen(r))
+        waiting = 0
+        if review_left == 0:
+            due = store.due_cards(self.db, self.deck_ids, tags, now, (State.REVIEW,))
+            waiting = sum(1 for r in due if self._is_chosen(r))
+        cfg = self.scheduler.config
+        return Idle(
+            new_cap=new_cap,
+            cap_from_option=self.options.new_cap is not None,
+            new_seen_today=done["new"],
+            new_left=new_left,
+            new_per_day=cfg.new_per_day,
+            reviews_cap=cfg.reviews_per_day,
+            reviews_done=done["reviews"],
+            reviews_waiting=waiting,
+            decks=self.options.decks,
+            tags=tags,
+        )
 
     # -- running --------------------------------------------------------------------------
     def next(self, now: datetime) -> tuple[Entry, Card] | None:

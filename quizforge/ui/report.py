@@ -167,13 +167,7 @@ def today_panel(r: Report) -> RenderableType:
     for name, value in figures:
         stacked.add_row(name, value)
     grid = FirstFit(side_by_side, stacked)
-    ready = Text("Ready    ", style="dim")
-    ready.append(
-        pct(total.mastered_rate), style="bold green" if total.mastered_rate >= 0.8 else "bold"
-    )
-    ready.append(
-        f" mastered ({total.mastered:,} of {total.cards:,} cards) · recall now {pct(total.recall)}"
-    )
+    ready = ready_text(r)
     todo = Table.grid(padding=(0, 1))  # long lines wrap under their own text
     todo.add_column(no_wrap=True)
     todo.add_column(overflow="fold")
@@ -187,6 +181,29 @@ def today_panel(r: Report) -> RenderableType:
         title_align="left",
         border_style="cyan",
     )
+
+
+def ready_text(r: Report) -> RenderableType:
+    """With an interview date ahead: ready = the expected share of all the cards recalled
+    on the date (never answered: 0). Mastered stays, said for what it is: long term."""
+    total = r.mastery.total
+    tail = (f" mastered for the long term ({total.mastered:,} of {total.cards:,}: interval "
+            f"≥ {MATURE_DAYS} days, recall ≥ {pct(r.desired_retention)})")
+    o = r.interview
+    text = Text("Ready    ", style="dim")
+    if o is None or o.passed or o.total.ready is None:
+        text.append(pct(total.mastered_rate),
+                    style="bold green" if total.mastered_rate >= 0.8 else "bold")
+        text.append(tail + f" · recall now {pct(total.recall)}")
+        return text
+    ready = o.total.ready
+    text.append(pct(ready), style="bold " + rate_style(ready, r.desired_retention))
+    text.append(f" for {o.date:%d %b}: expected recall then, all "
+                f"{o.total.reviewed + o.total.new:,} cards (new: 0)")
+    mastered = Text("Mastered ", style="dim")
+    mastered.append(pct(total.mastered_rate), style="bold")
+    mastered.append(tail.replace(" mastered", "", 1))
+    return Group(text, mastered)
 
 
 def mastery_table(
@@ -317,10 +334,16 @@ def interview_section(r: Report) -> RenderableType | None:
         f" · {t.below:,} of {t.reviewed:,} studied below {pct(r.desired_retention)}",
         f" · {t.new:,} new",
     )
-    parts: list[RenderableType] = [
-        summary,
-        FirstFit(*(outlook_table(o.decks, "deck", r, t, d) for d in (1, 0))),
-    ]
+    parts: list[RenderableType] = [summary]
+    if r.plan is not None:
+        from quizforge.scheduling.plan import plan_line
+
+        line = plan_line(r.plan)
+        plan = Text(line.text, style="" if line.fits else "yellow")
+        if line.command:
+            plan.append("  → ").append(command(line.command))
+        parts.append(plan)
+    parts.append(FirstFit(*(outlook_table(o.decks, "deck", r, t, d) for d in (1, 0))))
     tags = sorted(o.tags, key=lambda x: (x.recall is None, x.recall or 0, x.name))
     if tags:
         shown = tags[:TAG_ROWS]

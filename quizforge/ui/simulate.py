@@ -48,11 +48,14 @@ def summary_line(sim: Simulation, parameters_fitted: bool) -> Text:
 
 
 def runs_table(sim: Simulation, current: float, detail: int) -> Table:
-    """detail 3: every column; 2: no total and minutes; 1: the essentials for 40 columns."""
+    """detail 3: every column; 2: no total and minutes; 1: the essentials for 40 columns.
+    With the interview date inside the days, "on date" (predicted recall then) too."""
     timed = sim.behaviour.timed
+    on_date = sim.date_inside
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
     table.add_column("retention", justify="right")
-    table.add_column("answers/day" if detail > 1 else "per day", justify="right")
+    table.add_column("answers/day" if detail > 2 or (detail == 2 and not on_date) else "per day",
+                     justify="right")
     if detail >= 2:
         table.add_column("peak (day)", justify="right")
     if detail >= 3:
@@ -60,6 +63,8 @@ def runs_table(sim: Simulation, current: float, detail: int) -> Table:
         if timed:
             table.add_column("minutes", justify="right")
     table.add_column("remembered", justify="right")
+    if on_date:
+        table.add_column("on date", justify="right")
     if detail >= 2:
         table.add_column("gained", justify="right")
         table.add_column("per min" if timed else "per answer", justify="right")
@@ -74,6 +79,8 @@ def runs_table(sim: Simulation, current: float, detail: int) -> Table:
             if timed:
                 cells.append(f"{run.minutes:,.0f}")
         cells.append(number(run.remembered_end))
+        if on_date:
+            cells.append(pct(run.recall_on_date_mean or 0.0))
         if detail >= 2:
             cells += [number(run.remembered_end - sim.baseline_end),
                       ratio(efficiency(run, timed, sim.baseline_end)), f"{run.backlog:,}"]
@@ -181,7 +188,23 @@ def suggestion_lines(sim: Simulation, current: float) -> list[Text]:
     return [how, last]
 
 
-def render_simulation(sim: Simulation, current: float, parameters_fitted: bool) -> RenderableType:
+def interview_note(sim: Simulation, interview) -> Text | None:
+    """What the interview date does to the simulation, in one line."""
+    if interview is None or sim.interview_day is None:
+        return None
+    when = f"{interview:%a %d %b}"
+    if not sim.date_inside:
+        return Text(f"Interview {when} is after the {sim.days} days simulated: no review "
+                    f"is left for after it; --days {sim.interview_day} shows recall on it.",
+                    style="dim")
+    n = sim.cards + sim.new
+    return Text(f"Interview {when} (day {sim.interview_day}): no review is scheduled after the "
+                f"day before it · on date: predicted recall at the start of that day over all "
+                f"{n:,} cards (never seen: 0)", style="dim")
+
+
+def render_simulation(sim: Simulation, current: float, parameters_fitted: bool,
+                      interview=None) -> RenderableType:
     title = f"Workload over the next {sim.days} days by desired retention"
     table = FirstFit(*(runs_table(sim, current, d) for d in (3, 2, 1)))
     notes = Text(
@@ -194,12 +217,14 @@ def render_simulation(sim: Simulation, current: float, parameters_fitted: bool) 
         style="dim",
     )
     warning = limit_warning(sim)
+    note = interview_note(sim, interview)
     return Group(
         Text(title, style="bold"),
         summary_line(sim, parameters_fitted),
         Text(""),
         table,
         notes,
+        *([note] if note else []),
         *([Text(""), warning] if warning else []),
         section("Answers per day", plot(sim.runs) if any(r.total for r in sim.runs)
                 else Text("No answers in these days.", style="dim")),

@@ -712,3 +712,15 @@ class StudyScreen:
         if attempt.quit:  # answered, then quit inside the problem: keep the answer, stop
             return "q_after"
         return self._after_answer(entry)
+
+
+def idle_lines(idle) -> RenderableType:
+    """Why nothing is left (study/idle.py): a line per reason, its command below it."""
+    from quizforge.study.idle import reasons
+
+    lines: list[RenderableType] = []
+    for r in reasons(idle):
+        lines.append(Text(r.text))
+        if r.command:
+            lines.append(Text.assemble("  $ ", (r.command, "bold cyan")))
+    return Group(*lines)
