@@ -107,6 +107,10 @@ def tiny(tmp_path, monkeypatch):
     cards = "".join(f"  - id: c{i}\n    front: F{i}\n    back: B{i}\n" for i in range(6))
     (d / "tiny.yaml").write_text(f"deck: tiny\nname: Tiny\ncards:\n{cards}")
     monkeypatch.setenv("QUIZFORGE_DECKS", str(d))
+    import quizforge.paths
+
+    (tmp_path / "none").mkdir()  # no bundled decks: the counts are tiny's alone
+    monkeypatch.setattr(quizforge.paths, "bundled_decks_dir", lambda: tmp_path / "none")
     with utc_80_columns(monkeypatch):
         yield d
 
