@@ -29,11 +29,28 @@ def env_deck_dirs() -> list[Path]:
     return [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
 
 
+def user_decks_dir() -> Path:
+    """The learner's own deck folder, ``decks/`` in the data dir: where `quizforge cards edit`
+    copies a bundled deck before editing it. Searched first when it exists, so a copy there
+    takes the place of the bundled deck with the same id (progress is kept by deck and card
+    id, so it stays with the copy)."""
+    return data_dir() / "decks"
+
+
+def shadows(first: Path, later: Path) -> bool:
+    """Whether deck file `first` replaces `later` when both hold the same deck id: a copy in
+    the user's deck folder replaces the bundled deck, silently."""
+    return (first.parent.resolve() == user_decks_dir().resolve()
+            and later.parent.resolve() == bundled_decks_dir().resolve())
+
+
 def deck_search_path(extra: Iterable[Path] = ()) -> list[Path]:
-    """Bundled decks, then ``QUIZFORGE_DECKS``, then ``--decks`` folders; duplicates dropped."""
+    """The user's deck folder (if it exists), bundled decks, then ``QUIZFORGE_DECKS``, then
+    ``--decks`` folders; duplicates dropped."""
     seen: set[Path] = set()
     out: list[Path] = []
-    for p in [bundled_decks_dir(), *env_deck_dirs(), *(Path(e).expanduser() for e in extra)]:
+    user = [user_decks_dir()] if user_decks_dir().is_dir() else []
+    for p in [*user, bundled_decks_dir(), *env_deck_dirs(), *(Path(e).expanduser() for e in extra)]:
         key = p.resolve() if p.exists() else p
         if key not in seen:
             seen.add(key)

@@ -608,6 +608,7 @@ TOP_KEYS = {
     "calibration",
     "advice",
     "mock_rounds",  # added with `quizforge mock`; the keys before it are unchanged
+    "trends",  # added with the report's trends
 }
 
 
@@ -758,6 +759,7 @@ def test_timings_cover_every_section(db):
         "weak_spots",
         "calibration",
         "mock_rounds",
+        "trends",
     }
 
 

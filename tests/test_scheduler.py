@@ -149,7 +149,7 @@ def test_config_validation_reports_every_problem():
         Config(desired_retention=1.5, new_per_day=-1, learning_steps="1x")
     msg = str(e.value)
     assert "desired_retention must be between 0.7 and 0.99, got 1.5" in msg
-    assert "new_per_day must be 0 or more, got -1" in msg
+    assert "new_per_day must be from 0 to 100,000, got -1" in msg
     assert "learning_steps: bad step '1x'" in msg
 
 

@@ -149,7 +149,7 @@ def _command(f: Family):
         question: Annotated[
             int | None,
             typer.Option("--question", "-q", help="Only this question of each problem: 0 (the "
-                         "main one), 1 or 2. Default: every question in turn (for --check and "
+                         "main one), 1, 2 …. Default: every question in turn (for --check and "
                          "--dot: 0).", show_default=False),
         ] = None,
     ) -> None:
@@ -177,8 +177,9 @@ def _run(f: Family, difficulty: int, count: int, seed: int | None, form: str, do
     if form not in f.forms:
         problems_needed.append(f"--form must be {' or '.join(f.forms)} for {f.name} "
                                f"(got {form!r})")
-    if question is not None and not 0 <= question <= 2:
-        problems_needed.append(f"--question must be 0, 1 or 2 (got {question})")
+    if question is not None and not 0 <= question < f.questions:
+        choices = ", ".join(map(str, range(f.questions - 1))) + f" or {f.questions - 1}"
+        problems_needed.append(f"--question must be {choices} (got {question})")
     if check is not None and seed is None:
         problems_needed.append("--check needs --seed (and the same --difficulty and --form)")
     if problems_needed:

@@ -43,6 +43,10 @@ def report(
     --since limits the figures taken from your answers (today, streak, retention,
     activity, skills, most-missed); mastery and the forecast are always as of now.
 
+    Trends, week by week for 12 weeks: predicted recall and true retention per
+    topic, drill first-try accuracy per skill, mock round scores (sparklines;
+    plots with --html).
+
     Examples:
 
       quizforge report
@@ -88,7 +92,7 @@ def report(
         out.print(view)
     for path, kind in ((html, "html"), (svg, "svg")):
         if path is not None:
-            _export(view, path, kind, title_line(result).plain)
+            _export(view, path, kind, title_line(result).plain, _plots(result, kind))
             (err if as_json else out).print(f"Wrote {path}", highlight=False)
 
 
@@ -135,7 +139,16 @@ def _check_writable(path: Path) -> None:
     raise QuizforgeError(f"cannot write {path}: {problem}")
 
 
-def _export(renderable, path: Path, kind: str, title: str) -> None:
+def _plots(result, kind: str) -> str:
+    """The HTML report's plots (inline SVG), below the text report."""
+    if kind != "html" or result.empty:
+        return ""
+    from quizforge.ui.trend_svg import trends_html
+
+    return trends_html(result.trends)
+
+
+def _export(renderable, path: Path, kind: str, title: str, plots: str = "") -> None:
     import io
 
     from rich.console import Console
@@ -152,6 +165,8 @@ def _export(renderable, path: Path, kind: str, title: str) -> None:
         if kind == "html"
         else console.export_svg(title=title)
     )
+    if plots:
+        text = text.replace("</body>", plots + "</body>", 1)
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as e:

@@ -1,7 +1,8 @@
 """Find deck files, read them, and load every valid deck on the search path.
 
 A file with any problem is left out; the others still load. Deck ids must be unique across
-all files: the first file (in search-path order) keeps its id, later ones are problems.
+all files: the first file (in search-path order) keeps its id, later ones are problems
+(except a bundled deck copied into the user's deck folder: the copy replaces it).
 
 Given a `DeckCache`, an unchanged file is taken from it instead of being parsed, and a
 changed one is parsed and cached again (quizforge.decks.cache). A deck taken from the cache
@@ -121,6 +122,8 @@ def _unique(
 ) -> tuple[list[T], list[Problem]]:
     """The items of the files whose deck id is not taken by an earlier file, and every
     problem (a later file with a taken id is one)."""
+    from quizforge.paths import shadows
+
     items: list[T] = []
     first_file: dict[str, Path] = {}
     for path, (deck_id, deck_id_line, file_problems, item) in zip(files, entries, strict=True):
@@ -128,6 +131,8 @@ def _unique(
         if deck_id is None:
             continue
         if deck_id in first_file:
+            if shadows(first_file[deck_id], path):
+                continue  # the user's copy of a bundled deck replaces it
             message = f"duplicate deck id '{deck_id}' (also in {first_file[deck_id]})"
             problems.append(Problem(path, deck_id_line, message))
             continue

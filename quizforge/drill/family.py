@@ -28,6 +28,7 @@ class Family:
     forms: tuple[str, ...] = ("number",)
     order: int = 50  # listing order (backprop first)
     example: str = ""  # an answer as typed, for --help
+    questions: int = 3  # the most questions one problem asks (--question 0 … questions − 1)
 
     @property
     def difficulties(self) -> tuple[int, ...]:

@@ -17,6 +17,7 @@ from quizforge.reports.retention import RetentionWindow, Tally, retention
 from quizforge.reports.scope import Calendar, Scope
 from quizforge.reports.skills import DRILL_COMMAND, RECENT, Skills, skills
 from quizforge.reports.today import Today, today
+from quizforge.reports.trends import Trends, trends
 from quizforge.reports.weak import WeakCard, WeakSpots, study_command, weak_spots
 from quizforge.scheduling.interview import FINAL_DAYS
 from quizforge.scheduling.scheduler import Scheduler
@@ -81,6 +82,7 @@ class Report:
     interview: InterviewOutlook | None = None  # with an interview date in the settings
     mock_rounds: list = field(default_factory=list)  # the last MOCK_ROUNDS mock rounds (RoundResult)
     plan: object = None  # scheduling.plan.Plan (counts only) with an interview date
+    trends: Trends | None = None  # week by week (quizforge.reports.trends)
 
     @property
     def advice(self) -> list[Advice]:
@@ -147,6 +149,8 @@ def build_report(
         interview=outlook,
         mock_rounds=timed("mock_rounds", _mock_rounds, db),
         plan=timed("plan", _plan, db, cfg, now, scope) if outlook is not None else None,
+        # after the calibration: it brings the predictions trends read up to date
+        trends=timed("trends", trends, db, now, cal, scope),
     )
 
 
@@ -420,6 +424,7 @@ def report_dict(r: Report) -> dict:
         },
         "advice": [{"text": a.text, "command": a.command} for a in r.advice],
         "mock_rounds": _mock_dict(r),
+        "trends": r.trends.to_dict() if r.trends is not None else None,
     }
 
 

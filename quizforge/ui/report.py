@@ -744,7 +744,10 @@ def render_report(r: Report) -> RenderableType:
     parts.append(retention_table(r))
     parts.append(forecast_chart(r))
     parts.append(heatmap_chart(r.activity))
-    for extra in (skills_section(r), calibration_section(r), weak_section(r), mock_section(r)):
+    from quizforge.ui.trends import trends_section
+
+    for extra in (skills_section(r), calibration_section(r), weak_section(r), mock_section(r),
+                  trends_section(r.trends)):
         if extra is not None:
             parts.append(extra)
     return Group(*parts)

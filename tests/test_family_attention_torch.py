@@ -1,0 +1,48 @@
+"""The attention family's answers against PyTorch, live (runs where the `.[torch]` extra is
+installed). The same references as tests/golden/make_attention.py, which wrote the golden file
+that tests/test_family_attention.py checks without torch."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+sys.path.insert(0, str(Path(__file__).parent / "golden"))
+import make_attention as ref  # noqa: E402
+
+from quizforge.drill.family import generate  # noqa: E402
+
+
+@pytest.mark.parametrize("difficulty", (1, 2, 3))
+def test_every_answer_matches_pytorch_live(difficulty):
+    for seed in range(0, 200, 2):
+        d = json.loads(json.dumps(generate("attention", seed, difficulty).to_dict()))
+        want = ref.answers(d)  # SDPA and the written-out attention agree inside
+        for q in d["questions"]:
+            assert np.allclose(q["value"], want[q["wrt"]], rtol=1e-9, atol=1e-12), \
+                (seed, q["wrt"])
+
+
+def test_sdpa_default_scale_is_the_problems_one_over_root_d():
+    """The problems say S = Q·Kᵀ/√d_k with d_k = 4; SDPA's default scale is 1/√E."""
+    q = torch.eye(2, 4, dtype=torch.float64)
+    k = torch.ones(2, 4, dtype=torch.float64)
+    v = torch.eye(2, dtype=torch.float64)
+    scores = q @ k.T / 2
+    assert torch.allclose(torch.nn.functional.scaled_dot_product_attention(q, k, v),
+                          torch.softmax(scores, dim=-1) @ v)
+
+
+def test_the_golden_file_is_what_torch_says_now():
+    golden = json.loads((Path(__file__).parent / "golden" / "attention.json").read_text())
+    for g in golden["problems"][::25]:
+        d = json.loads(json.dumps(generate("attention", g["seed"], g["difficulty"]).to_dict()))
+        want = ref.answers(d)
+        for wrt, value in g["answers"].items():
+            assert np.allclose(want[wrt], value, rtol=1e-12, atol=1e-14), (g["seed"], wrt)
