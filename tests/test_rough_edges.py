@@ -243,27 +243,40 @@ def test_decks_reads_at_80_and_40_columns(monkeypatch, tmp_path, width):
 
 
 # -- drill matrices at 40 columns -----------------------------------------------------------------
-def _columns_of(lines, ch):
-    return [(i, line.index(ch)) for i, line in enumerate(lines) if ch in line]
-
-
-@pytest.mark.parametrize(("family", "difficulty", "seed"), [("mlp", 2, 3), ("mlp", 3, 5),
-                                                            ("linear", 3, 2)])
-def test_matrices_stay_whole_at_40_columns(family, difficulty, seed):
-    from quizforge.drill import generate
+def _matrices_whole(p, width):
     from quizforge.ui.drill import render_problem, render_solution
 
-    p = generate(family, seed, difficulty)
-    con = Console(width=40, record=True, file=io.StringIO(), color_system=None)
+    con = Console(width=width, record=True, file=io.StringIO(), color_system=None)
     con.print(render_problem(p, 0))
     con.print(render_solution(p, 0))
     lines = con.export_text().splitlines()
-    # every ⎡ opens a matrix whose next rows have ⎢ or ⎣ in the same column
-    for i, col in _columns_of(lines, "⎡"):
-        below = lines[i + 1][col] if col < len(lines[i + 1]) else " "
-        assert below in "⎢⎣", (family, lines[i], lines[i + 1])
-    for line in lines:
+    # every ⎡ opens a matrix whose next row has ⎢ or ⎣ in the same column
+    for i, line in enumerate(lines):
+        for col in [k for k, ch in enumerate(line) if ch == "⎡"]:
+            below = lines[i + 1][col] if col < len(lines[i + 1]) else " "
+            assert below in "⎢⎣", (p.family, line, lines[i + 1])
         assert line.count("⎡") == line.count("⎤") and line.count("⎣") == line.count("⎦"), line
+
+
+@pytest.mark.parametrize(("family", "difficulty", "seed"), [
+    ("mlp", 2, 3), ("mlp", 3, 5), ("linear", 3, 2),
+    ("batchnorm", 2, 0),  # labels on the middle row
+    ("attention", 3, 0),  # labels with brackets: Q[0] = ⎡
+    ("attention", 2, 0),  # one matrix too wide with its label: the label goes above it
+])
+def test_matrices_stay_whole_at_40_columns(family, difficulty, seed):
+    from quizforge.drill import generate
+
+    _matrices_whole(generate(family, seed, difficulty), 40)
+
+
+def test_every_familys_matrices_stay_whole_at_50_columns():
+    from quizforge.drill import generate
+    from quizforge.drill.family import families
+
+    for name in families():
+        for difficulty in (1, 2, 3):
+            _matrices_whole(generate(name, 1, difficulty), 50)
 
 
 def test_reflow_keeps_what_fits_and_splits_what_does_not():

@@ -114,6 +114,9 @@ class _LinesBlock:
 
 
 _BRACKETS = set("⎡⎢⎣[")
+_TOP = re.compile(r"^[^⎡⎢⎣\[]*[⎡\[]")  # a line whose first bracket opens a matrix's top row
+# a matrix's label: 'g = ∂L/∂y = ⎢', 'Q[0] = ⎡'; not '−2 ⎥    g = ⎢' (a row, then a label)
+_LABEL = re.compile(r"^(\S[^⎡⎢⎣⎤⎥⎦]*? = )[⎡⎢⎣\[]")
 GAP = 4  # spaces between matrices set side by side (families/_tensor.side_by_side)
 
 
@@ -125,7 +128,7 @@ def reflow(lines: list[str], width: int) -> list[str]:
     out: list[str] = []
     group: list[str] = []
     for line in [*lines, None]:
-        if line is not None and _BRACKETS & set(line) and group and line.startswith(" "):
+        if line is not None and group and _BRACKETS & set(line) and not _TOP.match(line):
             group.append(line)
             continue
         if group:
@@ -151,8 +154,7 @@ def _segments(para: list[str]) -> list[list[str]]:
         while end < w and blank[end]:
             end += 1
         right = [p[end:] for p in para]
-        if c > 0 and end < w and end - c >= GAP and any(" = " in r.split("⎤")[0] for r in right
-                                                          if r.strip()):
+        if c > 0 and end < w and end - c >= GAP and any(_LABEL.match(r) for r in right):
             cuts.append(end)
         c = end
     cuts.append(w)
@@ -168,7 +170,22 @@ def _segments(para: list[str]) -> list[list[str]]:
     return segs
 
 
+def _unlabel(seg: list[str], width: int) -> list[str]:
+    """A labelled matrix wider than `width` with its label on a line of its own above it
+    ('P = softmax(ln 2·E) =', then the rows), which may then fit."""
+    if max(len(s) for s in seg) <= width:
+        return seg
+    at = next((i for i, s in enumerate(seg) if _LABEL.match(s)), None)
+    if at is None:
+        return seg
+    cut = _LABEL.match(seg[at]).end(1)
+    if any(s[:cut].strip() for i, s in enumerate(seg) if i != at):
+        return seg
+    return [seg[at][:cut].rstrip(), *(s[cut:] for s in seg)]
+
+
 def _pack(segs: list[list[str]], width: int) -> list[str]:
+    segs = [_unlabel(seg, width) for seg in segs]
     groups: list[list[list[str]]] = [[]]
     used = 0
     for seg in segs:
