@@ -100,29 +100,20 @@ def test_decks_table_at_80_columns(monkeypatch, tmp_path):
     ]
 
 
-def test_decks_table_folds_long_paths_within_80_columns(monkeypatch):
+def test_decks_table_wraps_long_paths_after_a_slash_within_80_columns(monkeypatch):
     monkeypatch.setenv("QUIZFORGE_DECKS", str(GOOD))
     monkeypatch.chdir(Path(GOOD.anchor))  # nothing is shortened
     r = runner.invoke(app, ["decks"])
     out = lines(r.stdout)
-    path_column = out[0].index("Path")
-    assert out[0].split() == [
-        "Deck",
-        "Name",
-        "Flash",
-        "MCQ",
-        "Gen",
-        "f(x)",
-        "New",
-        "Due",
-        "Reviews",
-        "Path",
-    ]
-    # the bundled decks come first (their paths fold to '(bundled)' and a file name)
-    assert "(bundled)" in out[1]
-    assert any(line.startswith("ml-basics") for line in out)
+    assert out[0].split() == ["Deck", "Name", "Cards", "New", "Due", "Reviews"]
     assert all(len(line) <= 80 for line in out)
-    assert "".join(line[path_column:] for line in out).count(str(GOOD)) == 2
+    name_column = out[0].index("Name")
+    start = next(i for i, line in enumerate(out) if line.startswith("ml-basics"))
+    cells = [line[name_column:].split("  ")[0] for line in out[start + 1:start + 6]]
+    pieces = [c for c in cells[:next(i for i, c in enumerate(cells) if c.endswith(".yaml")) + 1]]
+    assert "".join(pieces) == str(GOOD / "ml-basics.yaml")
+    assert all(p.endswith("/") for p in pieces[:-1])  # never split inside a folder's name
+    assert out[-1] == "A deck without a path is one of the bundled decks."
 
 
 def test_global_decks_option_is_used_too():

@@ -122,7 +122,7 @@ def test_today_counts_answers_since_the_day_started_and_what_is_left(db):
     ids = add_deck(db, n_flash=6)
     c = ids
     schedule(db, c["c0"], 2, last=NOW - 11 * DAY, interval=10)  # overdue: due
-    schedule(db, c["c1"], 1, last=NOW, due=NOW + timedelta(minutes=5))  # learning, not yet
+    schedule(db, c["c1"], 1, last=NOW, due=NOW + timedelta(minutes=5))  # learning, in 5m
     schedule(db, c["c2"], 2, last=NOW - 3 * DAY, interval=3)  # due exactly now
     schedule(db, c["c3"], 2, last=NOW - 11 * DAY, interval=10, suspended=True)
     schedule(db, c["c5"], 2, last=NOW - 11 * DAY, interval=10)
@@ -141,7 +141,7 @@ def test_today_counts_answers_since_the_day_started_and_what_is_left(db):
     assert t.date == date(2026, 3, 2)
     assert (t.reviews, t.correct, t.seconds) == (4, 3, 7.0)
     assert t.correct_rate == 0.75
-    assert t.due_now == 2  # c0, c2
+    assert t.due_now == 3  # c0, c2, and c1: study shows a step due within 20m (learn-ahead)
     assert t.new_introduced == 2
     assert t.new_left == 1  # 5 - 2 = 3 allowed, but only c4 is still new
     assert t.streak_days == 2  # today and (03:59) yesterday

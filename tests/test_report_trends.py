@@ -207,6 +207,8 @@ def test_report_shows_sparklines_and_writes_svg_plots(studied, tmp_path):
     page = tmp_path / "r.html"
     r = runner.invoke(app, ["report", "--html", str(page)])
     assert r.exit_code == 0, r.output
+    assert r.stdout == f"Wrote {page}\n"  # the report went to the file
+    r = runner.invoke(app, ["report"])
     text = r.stdout[r.stdout.index("Trends"):]
     assert "predicted recall" in text and "true retention" in text
     assert re.search(r"all +·+[▁▂▃▄▅▆▇█]+ +\d+% +(?:[+−]\d+ +)?·+[▁▂▃▄▅▆▇█]+ +\d+%", text)

@@ -253,7 +253,7 @@ def test_live_screen_keys_in_a_pty():
                           preexec_fn=restore_sigint)
     child.expect("running · space pause")
     child.send(" ")
-    child.expect("paused · space pause")
+    child.expect("paused · space play")
     k = int(re.findall(r"step (\d+)/400", child.before)[-1])
     assert 0 < k < 400
     child.send("\x1b[C")  # →: exactly one step

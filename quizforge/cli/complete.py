@@ -99,7 +99,13 @@ def _store_rows(sql: str) -> list[tuple]:
 
 @_quiet
 def deck_ids(ctx: typer.Context) -> Candidates:
-    """Loaded decks (with their names), then decks only the store knows."""
+    """Decks on the search path (with their names): study, mock and export need the file."""
+    return sorted({deck_id: name for deck_id, name, _ in _decks_on_path(ctx)}.items())
+
+
+@_quiet
+def reported_deck_ids(ctx: typer.Context) -> Candidates:
+    """Decks on the search path, then decks only the store knows (a report reads the store)."""
     found = {deck_id: name for deck_id, name, _ in _decks_on_path(ctx)}
     for (deck_id,) in _store_rows("SELECT DISTINCT deck_id FROM cards WHERE kind != 'skill'"):
         found.setdefault(deck_id, "in your progress store")

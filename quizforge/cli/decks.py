@@ -112,29 +112,158 @@ def display_path(path: Path | str, bundled: Path | None = None) -> str:
 
 
 def decks_table(rows: Sequence[Mapping[str, Any]], bundled: Path | None = None) -> RenderableType:
-    """Every cell is a `Text`: a deck's name or folder is shown as typed, never read as
-    markup (a "[/]" in it would stop the table; "[link=…]" would make a hyperlink)."""
-    from rich.table import Table
+    """The decks as a table that fits the terminal (see `_DecksView`). Every cell is a
+    `Text`: a deck's name or folder is shown as typed, never read as markup (a "[/]" in it
+    would stop the table; "[link=…]" would make a hyperlink)."""
+    return _DecksView(rows, bundled)
+
+
+def _cells(*values: Any) -> list:
     from rich.text import Text
 
     from quizforge.controls import visible
 
-    base = {"id", "name", "path", "cards", "description", "tags"}
-    extra = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in base]
-    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
-    table.add_column("Deck", style="cyan", no_wrap=True)
-    table.add_column("Name")
-    for _, title in COUNT_COLUMNS:
-        table.add_column(title, justify="right")
-    for key in extra:
-        table.add_column(key.replace("_", " ").capitalize(), justify="right")
-    table.add_column("Path", ratio=1, overflow="fold")
-    for r in rows:
-        counts = [str(r["cards"].get(t, 0)) for t, _ in COUNT_COLUMNS]
-        more = ["" if r.get(k) is None else str(r[k]) for k in extra]
-        cells = [r["id"], r["name"], *counts, *more, display_path(r["path"], bundled)]
-        table.add_row(*(Text(visible(c)) for c in cells))
-    return table
+    return [v if isinstance(v, Text) else Text(visible(str(v))) for v in values]
+
+
+class _DecksView:
+    """The widest layout that fits, each cell on one line where it can: every column; then
+    one Cards total for the counts by type; then the name wrapped (at spaces) with the path
+    under it; at last (about 40 columns) one short block per deck. A path is never cut
+    inside a word: it wraps after a `/`, and a bundled deck named by its file says only
+    "bundled"."""
+
+    def __init__(self, rows: Sequence[Mapping[str, Any]], bundled: Path | None) -> None:
+        self.rows, self.bundled = rows, bundled
+        base = {"id", "name", "path", "cards", "description", "tags"}
+        self.extra = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in base]
+
+    def __rich_console__(self, console, options):
+        from rich.measure import Measurement
+        from rich.text import Text
+
+        width = options.max_width
+        for layout in (self._full, self._totals):
+            table = layout()
+            if Measurement.get(console, options.update_width(10_000), table).maximum <= width:
+                yield table
+                return
+        numbers = [max(len(h), *(len(c) for c in col)) for h, col in self._number_columns()]
+        deck_w = max(len("Deck"), *(len(r["id"]) for r in self.rows))
+        name_w = max(16, *(len(w) for r in self.rows for w in r["name"].split()))
+        if deck_w + sum(numbers) + len(numbers) + 1 + name_w <= width:
+            yield self._wrapped_names(width - deck_w - sum(numbers) - len(numbers) - 1)
+        else:
+            yield from self._blocks(width)
+        if any(self._path(r) == "bundled" for r in self.rows):
+            yield Text("A deck without a path is one of the bundled decks.", style="dim")
+
+    def _title(self, key: str) -> str:
+        return key.replace("_", " ").capitalize()
+
+    def _more(self, r: Mapping[str, Any]) -> list[str]:
+        return ["" if r.get(k) is None else str(r[k]) for k in self.extra]
+
+    def _number_columns(self) -> list[tuple[str, list[str]]]:
+        cols = [("Cards", [str(sum(r["cards"].values())) for r in self.rows])]
+        cols += [(self._title(k), [self._more(r)[i] for r in self.rows])
+                 for i, k in enumerate(self.extra)]
+        return cols
+
+    def _table(self):
+        from rich.table import Table
+
+        return Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
+
+    def _full(self):
+        table = self._table()
+        table.add_column("Deck", style="cyan", no_wrap=True)
+        table.add_column("Name", no_wrap=True)
+        for _, title in COUNT_COLUMNS:
+            table.add_column(title, justify="right", no_wrap=True)
+        for key in self.extra:
+            table.add_column(self._title(key), justify="right", no_wrap=True)
+        table.add_column("Path", no_wrap=True)
+        for r in self.rows:
+            counts = [str(r["cards"].get(t, 0)) for t, _ in COUNT_COLUMNS]
+            table.add_row(*_cells(r["id"], r["name"], *counts, *self._more(r),
+                                  display_path(r["path"], self.bundled)))
+        return table
+
+    def _totals(self):
+        table = self._table()
+        table.add_column("Deck", style="cyan", no_wrap=True)
+        table.add_column("Name", no_wrap=True)
+        for title, _ in self._number_columns():
+            table.add_column(title, justify="right", no_wrap=True)
+        table.add_column("Path", no_wrap=True)
+        columns = [col for _, col in self._number_columns()]
+        for i, r in enumerate(self.rows):
+            table.add_row(*_cells(r["id"], r["name"], *(col[i] for col in columns),
+                                  self._path(r)))
+        return table
+
+    def _wrapped_names(self, name_width: int):
+        from rich.text import Text
+
+        table = self._table()
+        table.add_column("Deck", style="cyan", no_wrap=True)
+        table.add_column("Name", width=name_width)
+        for title, _ in self._number_columns():
+            table.add_column(title, justify="right", no_wrap=True)
+        columns = [col for _, col in self._number_columns()]
+        for i, r in enumerate(self.rows):
+            name = _cells(r["name"])[0]
+            path = self._path(r)
+            if path != "bundled":
+                name.append("\n" + "\n".join(path_lines(path, name_width)), style="dim")
+            table.add_row(*_cells(r["id"], name, *(col[i] for col in columns)))
+        return table
+
+    def _blocks(self, width: int):
+        from rich.padding import Padding
+        from rich.text import Text
+
+        from quizforge.controls import visible
+
+        for r in self.rows:
+            yield Text(visible(r["id"]), style="bold cyan", overflow="fold")
+            facts = [plural(sum(r["cards"].values()), "card")]
+            facts += [f"{v} {self._title(k).lower()}" for k, v in zip(self.extra, self._more(r))
+                      if v]
+            lines = [Text(visible(r["name"])), Text("\n".join(_flow(facts, " · ", width - 2)))]
+            path = self._path(r)
+            if path != "bundled":
+                lines.append(Text("\n".join(path_lines(path, width - 2)), style="dim"))
+            for line in lines:
+                yield Padding(line, (0, 0, 0, 2), expand=False)
+
+    def _path(self, r: Mapping[str, Any]) -> str:
+        path = Path(r["path"])
+        if self.bundled is not None and path.parent == self.bundled and path.stem == r["id"]:
+            return "bundled"
+        return display_path(path, self.bundled)
+
+
+def path_lines(path: str, width: int) -> list[str]:
+    """`path` in lines of at most `width`, broken only after a `/` (a single part longer
+    than a line stays whole on its own line)."""
+    parts = [p + "/" for p in path.split("/")[:-1]] + [path.split("/")[-1]]
+    return _flow([p for p in parts if p], "", width)
+
+
+def _flow(items: Sequence[str], sep: str, width: int) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for item in items:
+        if line and len(line) + len(sep) + len(item) > width:
+            lines.append(line)
+            line = item
+        else:
+            line = f"{line}{sep}{item}" if line else item
+    if line:
+        lines.append(line)
+    return lines
 
 
 def plural(n: int, word: str) -> str:

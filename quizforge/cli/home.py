@@ -24,6 +24,7 @@ class Home:
     read_only: bool = False  # the store could only be read: studying would not be saved
     interview: date | None = None
     plan: PlanLine | None = None  # does the collection fit before the interview date
+    day: date | None = None  # the study day (day_starts_at): 02:00 on a Saturday is Friday
 
 
 def next_command(h: Home) -> tuple[str, str]:
@@ -39,7 +40,8 @@ def next_command(h: Home) -> tuple[str, str]:
 
 def home_view(h: Home) -> RenderableType:
     head = Text("quizforge", style="bold")
-    head.append(f"  {h.now.astimezone():%a %d %b}", style="dim")
+    day = h.day or h.now.astimezone().date()
+    head.append(f"  {day:%a %d %b}", style="dim")
     counts = Text()
     counts.append(f"{h.due} due", style="green" if h.due else "dim")
     counts.append(" · ")
@@ -52,7 +54,7 @@ def home_view(h: Home) -> RenderableType:
     )
     lines: list[RenderableType] = [head, counts, done]
     if h.interview is not None:
-        days = (h.interview - h.now.astimezone().date()).days
+        days = (h.interview - day).days  # study days, as report and study count them
         if days >= 0:
             when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
             lines.append(Text(f"Interview {when} ({h.interview:%a %d %b})", style="bold magenta"))
@@ -61,6 +63,9 @@ def home_view(h: Home) -> RenderableType:
                 if h.plan.command:
                     line.append("  → ").append(h.plan.command, style="bold cyan")
                 lines.append(line)
+    elif h.decks:
+        lines.append(Text("Interview date: quizforge config set interview_date YYYY-MM-DD",
+                          style="dim"))
     if not h.due and not h.new_left and h.next_due is not None:
         from quizforge.scheduling.scheduler import format_interval
 
@@ -100,5 +105,5 @@ def gather(dirs, now: datetime) -> Home:
             line = plan_line(plan) if plan is not None else None
     return Home(
         now, t.due_now, t.new_left, t.reviews, t.streak_days, nd, len(loaded), read_only,
-        cfg.interview, line,
+        cfg.interview, line, day=t.date,
     )

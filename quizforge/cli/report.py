@@ -16,7 +16,7 @@ def report(
     deck: Annotated[
         list[str] | None,
         typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable).",
-                     autocompletion=complete.deck_ids),
+                     autocompletion=complete.reported_deck_ids),
     ] = None,
     tag: Annotated[
         list[str] | None,
@@ -88,7 +88,7 @@ def report(
     view = render_report(result)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
+    elif html is None and svg is None:  # a file asked for: the terminal says where it went
         out.print(view)
     for path, kind in ((html, "html"), (svg, "svg")):
         if path is not None:

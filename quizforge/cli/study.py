@@ -168,9 +168,9 @@ def study(
 def _generated_runner():
     """The drill engine's hook for `type: generated` cards (imported lazily: it needs sympy)."""
 
-    def run(card, console, reader, seed):
+    def run(card, console, reader, seed, on_key=None):
         from quizforge.ui.drill import run_generated_card
 
-        return run_generated_card(card, console, reader, seed)
+        return run_generated_card(card, console, reader, seed, on_key=on_key)
 
     return run

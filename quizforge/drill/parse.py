@@ -315,8 +315,8 @@ def _resolve_name(tok: str, variables: Mapping[str, str], lowered: Mapping[str, 
     known = [*variables, *CONSTANTS, *FUNCTIONS]
     parts = _split_name(tok, known) or _split_name(low, [k.lower() for k in known])
     if not parts:
-        names = ", ".join(variables)
-        raise _reject(f"unknown name {tok!r} (use {names}, e, pi and functions like exp, log, σ)",
+        names = "".join(f"{v}, " for v in variables)  # a tensor answer has no variables
+        raise _reject(f"unknown name {tok!r} (use {names}e, pi and functions like exp, log, σ)",
                       "name")
     out = []
     for p in parts:

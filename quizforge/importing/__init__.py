@@ -140,6 +140,7 @@ def write_deck(text: str, path: Path, force: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600: a deck is as any file
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
             os.replace(tmp, path)
@@ -148,3 +149,10 @@ def write_deck(text: str, path: Path, force: bool) -> None:
             raise
     except OSError as e:
         raise ImportFileError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, so set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -8,7 +8,9 @@ from datetime import date, datetime
 from quizforge.reports.activity import streak
 from quizforge.reports.scope import Calendar, Scope
 from quizforge.scheduling.config import Config
+from quizforge.scheduling.interview import held_over_since
 from quizforge.store import cards as store
+from quizforge.study.queue import LEARN_AHEAD
 from quizforge.store.db import Database, from_ms, to_ms
 
 
@@ -18,7 +20,7 @@ class Today:
     reviews: int  # answers today, cram practice and drill skills included
     correct: int  # of those, not Again
     seconds: float
-    due_now: int  # deck cards (not drill skills) due for `quizforge study` now
+    due_now: int  # deck cards (not drill skills) `quizforge study` would show now
     new_introduced: int  # new cards seen for the first time today (every deck)
     new_left: int  # new cards `quizforge study` would still introduce today
     streak_days: int
@@ -38,13 +40,23 @@ def today(db: Database, now: datetime, cal: Calendar, scope: Scope, config: Conf
         [lo, hi, *args],
     ).fetchone()
     cf, cargs = scope.cards_sql()
-    due_now, new_available = db.conn.execute(
-        "SELECT COALESCE(SUM(state != 0 AND due <= ?), 0), COALESCE(SUM(state = 0), 0)"
+    # Counted as `quizforge study` would show them now (study.session, study.queue): learning
+    # steps due within the learn-ahead window, reviews due now (and, the day before an
+    # interview, those held over to it) up to what reviews_per_day still allows.
+    ahead = to_ms(now + LEARN_AHEAD)
+    since = held_over_since(config.interview, now, cal.starts_at, cal.tz)
+    held = to_ms(since) if since is not None else -1
+    learning, due_reviews, new_available = db.conn.execute(
+        "SELECT COALESCE(SUM(state IN (1, 3) AND due <= ?), 0),"
+        " COALESCE(SUM(state = 2 AND (due <= ? OR last_review < ?)), 0),"
+        " COALESCE(SUM(state = 0), 0)"
         f" FROM cards WHERE in_deck = 1 AND suspended = 0 AND kind != 'skill'{cf}",
-        [hi, *cargs],
+        [ahead, hi, held, *cargs],
     ).fetchone()
-    # The daily cap is shared by every deck, as in the study session.
-    introduced = store.studied_today(db, from_ms(lo))["new"]
+    # The daily caps are shared by every deck, as in the study session.
+    done = store.studied_today(db, from_ms(lo))
+    introduced = done["new"]
+    due_now = learning + min(due_reviews, max(0, config.reviews_per_day - done["reviews"]))
     return Today(
         date=day,
         reviews=reviews,

@@ -28,10 +28,12 @@ from quizforge.drill.model import Columns, Lines, Table, tensor_text
 from quizforge.drill.parse import SYNTAX_HELP
 
 ReadLine = Callable[[str], "str | None"]
+OnKey = Callable[[str], bool]
 MAX_TRIES = 3  # wrong answers before the solution is shown
 QUIT = ("q", "quit", "exit")
 MENU = ("", "?", "help")
 KEYS_HELP = "Enter your answer · ? or empty line: hint / reveal · q: quit"
+STUDY_KEYS_HELP = "Enter your answer · ?: hint / reveal · u: undo · s: suspend · q: quit"
 FIRST_ANSWER_HELP = "Enter your answer: the first one counts (no hints, no retry) · q: quit"
 NO_HINTS = "No hints in a mock round: type your answer (the first one counts), or q to quit."
 TENSOR_HELP = "Tensors: [[1, 2], [3, 4]] or [1 2; 3 4]; fractions like -1/3 are fine."
@@ -92,10 +94,115 @@ def render_block(block: Any) -> RenderableType:
                       style="bold green" if k in block.highlight else "")
         return _Fit(t, _listed(block))
     assert isinstance(block, Lines)
-    out = Text()
-    if block.title:
-        out.append(block.title + "\n", style="bold underline")
-    out.append(minus("\n".join(block.lines)))
+    return _LinesBlock(block)
+
+
+class _LinesBlock:
+    """A Lines block. Labelled matrices a family set side by side ('X = ⎡ 1 2 ⎤    W = …')
+    are set again to the width there is: on a narrow terminal they go one under another
+    rather than wrap through each other."""
+
+    def __init__(self, block: Lines) -> None:
+        self.block = block
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        out = Text()
+        if self.block.title:
+            out.append(self.block.title + "\n", style="bold underline")
+        out.append(minus("\n".join(reflow(list(self.block.lines), options.max_width))))
+        yield out
+
+
+_BRACKETS = set("⎡⎢⎣[")
+_TOP = re.compile(r"^[^⎡⎢⎣\[]*[⎡\[]")  # a line whose first bracket opens a matrix's top row
+# a matrix's label: 'g = ∂L/∂y = ⎢', 'Q[0] = ⎡'; not '−2 ⎥    g = ⎢' (a row, then a label)
+_LABEL = re.compile(r"^(\S[^⎡⎢⎣⎤⎥⎦]*? = )[⎡⎢⎣\[]")
+GAP = 4  # spaces between matrices set side by side (families/_tensor.side_by_side)
+
+
+def reflow(lines: list[str], width: int) -> list[str]:
+    """`lines` with each row of side-by-side matrices wider than `width` split at its
+    gutters (columns blank on every line, GAP wide, with a 'name = ' after them) and packed
+    again, as many side by side as fit. A row of matrices starts with a line that has a
+    bracket and starts at the margin; the lines under it are indented."""
+    out: list[str] = []
+    group: list[str] = []
+    for line in [*lines, None]:
+        if line is not None and group and _BRACKETS & set(line) and not _TOP.match(line):
+            group.append(line)
+            continue
+        if group:
+            out += _pack(_segments(group), width) if max(map(len, group)) > width else group
+            group = []
+        if line is not None and _BRACKETS & set(line):
+            group = [line]
+        elif line is not None:
+            out.append(line)
+    return out
+
+
+def _segments(para: list[str]) -> list[list[str]]:
+    w = max(len(p) for p in para)
+    blank = [all(c >= len(p) or p[c] == " " for p in para) for c in range(w)]
+    cuts = [0]
+    c = 0
+    while c < w:
+        if not blank[c]:
+            c += 1
+            continue
+        end = c
+        while end < w and blank[end]:
+            end += 1
+        right = [p[end:] for p in para]
+        if c > 0 and end < w and end - c >= GAP and any(_LABEL.match(r) for r in right):
+            cuts.append(end)
+        c = end
+    cuts.append(w)
+    segs = []
+    for a, b in zip(cuts, cuts[1:]):
+        seg = [p[a:b].rstrip() for p in para]
+        while seg and not seg[-1].strip():
+            seg.pop()
+        while seg and not seg[0].strip():
+            seg.pop(0)
+        indent = min(len(s) - len(s.lstrip()) for s in seg if s.strip())
+        segs.append([s[indent:] for s in seg])
+    return segs
+
+
+def _unlabel(seg: list[str], width: int) -> list[str]:
+    """A labelled matrix wider than `width` with its label on a line of its own above it
+    ('P = softmax(ln 2·E) =', then the rows), which may then fit."""
+    if max(len(s) for s in seg) <= width:
+        return seg
+    at = next((i for i, s in enumerate(seg) if _LABEL.match(s)), None)
+    if at is None:
+        return seg
+    cut = _LABEL.match(seg[at]).end(1)
+    if any(s[:cut].strip() for i, s in enumerate(seg) if i != at):
+        return seg
+    return [seg[at][:cut].rstrip(), *(s[cut:] for s in seg)]
+
+
+def _pack(segs: list[list[str]], width: int) -> list[str]:
+    segs = [_unlabel(seg, width) for seg in segs]
+    groups: list[list[list[str]]] = [[]]
+    used = 0
+    for seg in segs:
+        w = max(len(s) for s in seg)
+        if groups[-1] and used + GAP + w > width:
+            groups.append([])
+            used = 0
+        used += (GAP if groups[-1] else 0) + w
+        groups[-1].append(seg)
+    out: list[str] = []
+    for gi, group in enumerate(groups):
+        if gi:
+            out.append("")
+        widths = [max(len(s) for s in seg) for seg in group]
+        for i in range(max(len(seg) for seg in group)):
+            cells = [(seg[i] if i < len(seg) else "").ljust(w) for seg, w in zip(group, widths)]
+            out.append((" " * GAP).join(cells).rstrip())
     return out
 
 
@@ -230,6 +337,8 @@ def run_problem_interactive(
     clock: Callable[[], float] = time.monotonic,
     heading: str | None = None,
     first_answer: bool = False,
+    on_key: OnKey | None = None,
+    keys_help: str | None = None,
 ) -> Attempt:
     """Ask one problem: show it, read answers, give feedback, then the worked solution.
 
@@ -237,12 +346,17 @@ def run_problem_interactive(
     Ctrl-C (KeyboardInterrupt) is left to the caller. A "close" answer (2 significant
     figures) is asked again and does not count as a try. With `first_answer` (interview
     conditions) the first graded answer is the only one, and there are no hints.
+    `on_key(text)` sees each typed line first and returns True when it took it as a key of
+    the screen around the problem (study's u and s): that line is not graded. It may raise
+    to leave the problem.
     """
     started = clock()
     console.print(render_problem(problem, question, heading))
-    console.print(Text(FIRST_ANSWER_HELP if first_answer else KEYS_HELP, style="dim"))
+    console.print(Text(keys_help or (FIRST_ANSWER_HELP if first_answer else KEYS_HELP),
+                       style="dim"))
     if problem.question(question).form == "steps":
-        return _run_steps(problem, console, read_line, question, clock, started, first_answer)
+        return _run_steps(problem, console, read_line, question, clock, started, first_answer,
+                          on_key)
     answers: list[str] = []
     hints = 0
 
@@ -256,6 +370,8 @@ def run_problem_interactive(
         if line is None:
             return done(quit=True)
         text = line.strip()
+        if on_key is not None and on_key(text):
+            continue
         action, hints = _not_an_answer(text, problem, question, console, read_line, hints,
                                        first_answer)
         if action == "quit":
@@ -285,7 +401,7 @@ def run_problem_interactive(
 
 def _run_steps(problem: Any, console: Console, read_line: ReadLine, question: int,
                clock: Callable[[], float], started: float,
-               first_answer: bool = False) -> Attempt:
+               first_answer: bool = False, on_key: OnKey | None = None) -> Attempt:
     steps = problem.steps(question)
     answers: list[str] = []
     right = 0
@@ -302,6 +418,8 @@ def _run_steps(problem: Any, console: Console, read_line: ReadLine, question: in
             if line is None:
                 return done(quit=True)
             text = line.strip()
+            if on_key is not None and on_key(text):
+                continue
             action, hints = _not_an_answer(text, problem, question, console, read_line, hints,
                                            first_answer)
             if action == "quit":
@@ -429,10 +547,11 @@ def render_summary(summary: DrillSummary) -> RenderableType:
 
 # -- study: a `type: generated` deck card --------------------------------------------------------------
 def run_generated_card(card: Any, console: Console, reader: Any, seed: int,
-                       first_answer: bool = False) -> Attempt:
+                       first_answer: bool = False, on_key: OnKey | None = None) -> Attempt:
     """Ask one fresh problem for `card` (a GeneratedCard) with `seed`; `reader.line(prompt)`
     reads a line (None at end of input). The caller stores it only if `attempt.attempted`.
-    `first_answer`: interview conditions (no hints, no retry)."""
+    `first_answer`: interview conditions (no hints, no retry). `on_key`: the study screen's
+    u (undo) and s (suspend), taken before an answer is graded."""
     problem = generate(card.generator, seed, card.difficulty, card.form)
     if card.prompt:
         console.print(Text(card.prompt, style="bold"))
@@ -441,4 +560,6 @@ def run_generated_card(card: Any, console: Console, reader: Any, seed: int,
         heading=f"{card.id} · {problem.family} · difficulty {problem.difficulty} · "
                 f"seed {problem.seed}",
         first_answer=first_answer,
+        on_key=on_key,
+        keys_help=STUDY_KEYS_HELP if on_key is not None else None,
     )

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the grading module pulls in the drill's parser: imported wh
 
 RATING_STYLE = {Rating.AGAIN: "red", Rating.HARD: "yellow", Rating.GOOD: "green", Rating.EASY: "cyan"}
 STATE_NAME = {State.NEW: "new", State.LEARNING: "learning", State.REVIEW: "review", State.RELEARNING: "relearning"}
+COUNTED_AS = {State.NEW: "new", State.LEARNING: "learning", State.RELEARNING: "learning", State.REVIEW: "review"}
 
 
 # -- renderables ----------------------------------------------------------------------------
@@ -180,7 +181,11 @@ def mcq_result(card: MCQ, order: list[int], picked: set[int]) -> RenderableType:
     body: list[RenderableType] = [verdict, Text(""), table]
     if card.explanation:
         body += [Text(""), Text(card.explanation)]
-    return Panel(Group(*body), title="Answer", title_align="left", border_style="green" if ok else "red")
+    # The verdict again on the bottom edge: on a short terminal the panel's top has scrolled
+    # away by the time it is read, and the bottom is next to the prompt.
+    short = Text("Correct!" if ok else "Not quite.", style="bold green" if ok else "bold red")
+    return Panel(Group(*body), title="Answer", title_align="left", subtitle=short,
+                 subtitle_align="left", border_style="green" if ok else "red")
 
 
 def formula_question(card: FormulaCard) -> RenderableType:
@@ -320,6 +325,13 @@ class Quit(Exception):
     pass
 
 
+class _Left(Exception):
+    """A u or s typed inside a drill problem: leave it for the screen's `action`."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+
 class StudyScreen:
     """Drives a Session from the keyboard (or from piped lines)."""
 
@@ -343,9 +355,27 @@ class StudyScreen:
         self._answers_per_card: Counter[tuple[str, str]] = Counter()
         self._done: list[str] = []  # "answer" | "suspend", as the session's undo stack
         self._mid_line = False  # reading a typed line: the cursor is after the prompt
+        self._notice: Text | None = None  # "Undid …", said on the next card's screen
+        # What is on screen since it was last cleared, to draw again after a resize.
+        self._screen: list[tuple[tuple, dict]] = []
+        self._size = console.size if console.is_terminal else None
+
+    def _print(self, *objects, **kwargs) -> None:
+        self._screen.append((objects, kwargs))
+        self.console.print(*objects, **kwargs)
+
+    def _redraw_if_resized(self) -> None:
+        """A terminal resized under a card leaves its boxes broken (drawn for the old
+        width): at the next key, the card's screen is drawn again at the new size."""
+        if self._size is None or self.console.size == self._size:
+            return
+        self._size = self.console.size
+        self.console.clear()
+        for objects, kwargs in self._screen:
+            self.console.print(*objects, **kwargs)
 
     def _prompt(self, *pairs: tuple[str, str]) -> None:
-        self.console.print(keys_hint(*pairs))
+        self._print(keys_hint(*pairs))
 
     def _read(self, allowed: Callable[[str], bool]) -> str:
         """Read until a key/line passes `allowed`; u/s/q always pass. EOF quits."""
@@ -353,11 +383,12 @@ class StudyScreen:
             k = self.reader.key()
             if k is None:
                 raise Quit
+            self._redraw_if_resized()
             k2 = k.lower() if len(k) == 1 else k
             if k2 in ("q", "u", "s") or allowed(k2):
                 return k2
             if not self.reader.interactive:
-                self.console.print(Text(f"Unrecognised input {k!r}.", style="red"))
+                self._print(Text(f"Unrecognised input {k!r}.", style="red"))
 
     def run(self) -> Summary:
         try:
@@ -370,12 +401,15 @@ class StudyScreen:
                 entry, card = nxt
                 if self.console.is_terminal:
                     self.console.clear()
+                    self._size = self.console.size
+                self._screen = []
                 early = entry.schedule.state == State.REVIEW and entry.schedule.due > now
-                self.console.print(
-                    header(entry, self.s.queue.counts(), self.s.tally.answered, self.s.options.cram, early)
+                self._print(
+                    header(entry, self._counts(entry, now), self.s.tally.answered, self.s.options.cram, early)
                 )
+                self._say_notice()
                 if (aim := self.s.aim(now)) is not None:
-                    self.console.print(Text(aim, style="magenta"))
+                    self._print(Text(aim, style="magenta"))
                 action = self._show(entry, card)
                 if action == "q":  # quit before answering: the card stays in the queue
                     self.s.queue.push_front(entry)
@@ -387,8 +421,27 @@ class StudyScreen:
         except KeyboardInterrupt:
             self.interrupted = True
             if self._mid_line:  # the terminal echoed ^C after the prompt: end that line
-                self.console.print()
+                self._print()
+        self._say_notice()
         return self.summary()
+
+    def _counts(self, entry: Entry, now: datetime) -> dict[str, int]:
+        """The queue's counts as home and report count them: with the card on screen (still
+        to do until it is answered), learning steps only once they can be shown (the
+        learn-ahead window; a step due this evening is counted this evening)."""
+        q = self.s.queue
+        counts = q.counts()
+        counts["learning"] -= sum(e.schedule.due > now + q.learn_ahead for e in q.learning)
+        kind = "review" if self.s.options.cram else COUNTED_AS[entry.schedule.state]
+        counts[kind] += 1
+        return counts
+
+    def _say_notice(self) -> None:
+        """An undo or suspend moves to another card and the screen is cleared before it:
+        the notice is printed on that next screen, under its header."""
+        if self._notice is not None:
+            self._print(self._notice)
+            self._notice = None
 
     def summary(self) -> Summary:
         t = self.s.tally
@@ -414,14 +467,14 @@ class StudyScreen:
                 undone = self.s.undo()
                 if self._done.pop() == "answer":
                     self._answers_per_card[(undone.deck_id, undone.card_id)] -= 1
-                self.console.print(Text(f"Undid {undone.deck_id}/{undone.card_id}.", style="yellow"))
+                self._notice = Text(f"Undid {undone.deck_id}/{undone.card_id}.", style="yellow")
                 return "u"
-            self.console.print(Text("Nothing to undo.", style="yellow"))
+            self._print(Text("Nothing to undo.", style="yellow"))
             return None
         if key == "s":
             self.s.suspend(entry)
             self._done.append("suspend")
-            self.console.print(Text(f"Suspended {entry.deck_id}/{entry.card_id} (u to undo).", style="yellow"))
+            self._notice = Text(f"Suspended {entry.deck_id}/{entry.card_id} (u to undo).", style="yellow")
             return "s"
         return None
 
@@ -445,7 +498,7 @@ class StudyScreen:
         self._done.append("answer")
         self._answers_per_card[(entry.deck_id, entry.card_id)] += 1
         if out.record.became_leech:
-            self.console.print(
+            self._print(
                 Text(
                     f"Leech: {entry.card_id} has lapsed {out.after.lapses} times and is now "
                     "suspended. Rewrite the card or study it on its own.",
@@ -455,11 +508,11 @@ class StudyScreen:
         return out
 
     def _flashcard(self, entry: Entry, card: Flashcard, started: float) -> str | None:
-        self.console.print(flashcard_front(card))
+        self._print(flashcard_front(card))
         if self.reader.interactive:
             self._prompt(("space", "show answer"), ("s", "suspend"), ("u", "undo"), ("q", "quit"))
         else:
-            self.console.print("[dim]Press Enter to show the answer.[/]")
+            self._print("[dim]Press Enter to show the answer.[/]")
         while True:  # any key but u/s/q reveals; a u with nothing to undo reveals nothing
             k = self._read(lambda k: True)
             if k not in ("q", "u", "s"):
@@ -467,7 +520,7 @@ class StudyScreen:
             act = self._control(k, entry)
             if act is not None:
                 return act
-        self.console.print(flashcard_back(card))
+        self._print(flashcard_back(card))
         preview = {} if self.s.options.cram else self.s.preview(entry, self.clock())
         if preview:
             bar = rating_bar(preview, fuzz=self.s.scheduler.config.fuzz)
@@ -475,7 +528,7 @@ class StudyScreen:
             bar = keys_hint(*((str(int(r)), RATING_LABELS[r]) for r in Rating))
         if self.reader.interactive:
             bar.items.append(Text("u undo · s suspend · q quit", style="dim"))
-        self.console.print(bar)
+        self._print(bar)
         while True:
             k = self._read(lambda k: k in ("1", "2", "3", "4"))
             if k in ("1", "2", "3", "4"):
@@ -489,14 +542,14 @@ class StudyScreen:
         order = list(range(len(card.choices)))
         if card.shuffle:  # `shuffle: false` in the deck keeps the author's order
             self.rng.shuffle(order)
-        self.console.print(mcq_question(card, order))
+        self._print(mcq_question(card, order))
         letters = LETTERS[: len(order)]
         span = f"{letters[0]}–{letters[-1]}"
         if self.reader.interactive:
             first = (span, "pick letters, then Enter") if card.multi else (span, "answer")
             self._prompt(first, ("s", "suspend"), ("u", "undo"), ("q", "quit"))
         elif card.multi:
-            self.console.print("[dim]Type the correct letters (e.g. ac).[/]")
+            self._print("[dim]Type the correct letters (e.g. ac).[/]")
         picked: set[int] | None = None
         warned = False
         while picked is None:
@@ -506,6 +559,7 @@ class StudyScreen:
                 self._mid_line = False
                 if text is None:
                     raise Quit
+                self._redraw_if_resized()
                 text = text.lower()
             else:
                 text = self._read(lambda k: True)  # validated below, with a message
@@ -519,24 +573,24 @@ class StudyScreen:
             if not chosen or bad or (not card.multi and len(chosen) != 1):
                 if not warned:  # once: a line per stray key would push the question away
                     what = "letters" if card.multi else "one letter"
-                    self.console.print(Text(f"Choose {what} from a to {letters[-1]}.", style="red"))
+                    self._print(Text(f"Choose {what} from a to {letters[-1]}.", style="red"))
                     warned = True
                 continue
             picked = {order[letters.index(c)] for c in chosen}
         ok = picked == set(card.answer)
         self._commit(entry, Rating.GOOD if ok else Rating.AGAIN, started, ok)
-        self.console.print(mcq_result(card, order, picked))
+        self._print(mcq_result(card, order, picked))
         return self._after_answer(entry)
 
     def _formula(self, entry: Entry, card: FormulaCard, started: float) -> str | None:
         from quizforge.decks.formula import SCREEN_KEYS, give_up, grade_formula
 
-        self.console.print(formula_question(card))
+        self._print(formula_question(card))
         if self.reader.interactive:
             self._prompt(("Enter", "check"), ("empty line", "show the answer"), ("s", "suspend"),
                          ("u", "undo"), ("q", "quit"))
         else:
-            self.console.print("[dim]Type the formula (an empty line shows the answer).[/]")
+            self._print("[dim]Type the formula (an empty line shows the answer).[/]")
         while True:
             if self.reader.interactive:
                 self._mid_line = True
@@ -544,6 +598,7 @@ class StudyScreen:
                 self._mid_line = False
                 if text is None:
                     raise Quit
+                self._redraw_if_resized()
             else:
                 text = self._read(lambda k: True)
             if text.lower() in SCREEN_KEYS:  # the keys, even where q, u or s is a variable
@@ -555,9 +610,9 @@ class StudyScreen:
             if verdict.graded:
                 break
             # Unreadable or unsafe: say why and ask again; nothing is graded.
-            self.console.print(Text(f"{verdict.feedback} Not graded: try again.", style="red"))
+            self._print(Text(f"{verdict.feedback} Not graded: try again.", style="red"))
         self._commit(entry, Rating.GOOD if verdict.correct else Rating.AGAIN, started, verdict.correct)
-        self.console.print(formula_result(card, verdict))
+        self._print(formula_result(card, verdict))
         return self._after_answer(entry)
 
     def _typed(self, prompt: str) -> str:
@@ -569,17 +624,18 @@ class StudyScreen:
         self._mid_line = False
         if text is None:
             raise Quit
+        self._redraw_if_resized()
         return text.lower() if text.lower() in ("q", "u", "s") else text
 
     def _explain(self, entry: Entry, card: ExplainCard, started: float) -> str | None:
         from quizforge.study.rubric import TickError, parse_ticks, rubric_rating
 
-        self.console.print(explain_question(card))
+        self._print(explain_question(card))
         if self.reader.interactive:
             self._prompt(("Enter", "done answering"), ("s", "suspend"), ("u", "undo"),
                          ("q", "quit"))
         else:
-            self.console.print("[dim]Press Enter when done answering.[/]")
+            self._print("[dim]Press Enter when done answering.[/]")
         while True:  # a typed answer is for the learner: any line but u/s/q means done
             text = self._typed("answer> ")
             if text not in ("q", "u", "s"):
@@ -587,7 +643,7 @@ class StudyScreen:
             act = self._control(text, entry)
             if act is not None:
                 return act
-        self.console.print(explain_points(card))
+        self._print(explain_points(card))
         self._prompt(("1 3 4", "the points you covered"), ("Enter", "none"), ("u", "undo"),
                      ("s", "suspend"), ("q", "quit"))
         while True:
@@ -600,16 +656,16 @@ class StudyScreen:
             try:
                 ticked = parse_ticks(text, len(card.points))
             except TickError as e:
-                self.console.print(Text(f"{str(e)[0].upper()}{str(e)[1:]}.", style="red"))
+                self._print(Text(f"{str(e)[0].upper()}{str(e)[1:]}.", style="red"))
                 continue
             break
         rating = rubric_rating(len(ticked), len(card.points))
         preview = {} if self.s.options.cram else self.s.preview(entry, self.clock())
-        self.console.print(explain_verdict(card, ticked, rating, preview.get(rating)))
+        self._print(explain_verdict(card, ticked, rating, preview.get(rating)))
         self._commit(entry, rating, started, rating != Rating.AGAIN)
         after = explain_after(card)
         if after is not None:
-            self.console.print(after)
+            self._print(after)
         return self._after_answer(entry)
 
     def _after_answer(self, entry: Entry) -> str | None:
@@ -627,10 +683,25 @@ class StudyScreen:
 
     def _generated(self, entry: Entry, card: GeneratedCard, started: float) -> str | None:
         if self.run_generated is None:
-            self.console.print(Text("This card needs the drill engine, which is not available.", style="red"))
+            self._print(Text("This card needs the drill engine, which is not available.", style="red"))
             return None
+        def on_key(text: str) -> bool:
+            """u and s typed as an answer are the screen's keys, as on every other card."""
+            key = text.lower()
+            if key not in ("u", "s"):
+                return False
+            act = self._control(key, entry)
+            if act is not None:
+                raise _Left(act)
+            return True  # nothing to undo: the problem goes on
+
         self._mid_line = True  # the drill reads typed answers
-        attempt = self.run_generated(card, self.console, self.reader, self.rng.randrange(2**31))
+        try:
+            attempt = self.run_generated(card, self.console, self.reader,
+                                         self.rng.randrange(2**31), on_key=on_key)
+        except _Left as left:  # undone or suspended: this problem is not stored
+            self._mid_line = False
+            return left.action
         self._mid_line = False
         if attempt is None or not attempt.attempted:  # quit before answering: nothing stored
             return "q"

@@ -43,6 +43,21 @@ MARKS = {
 START, MINIMUM = "○", "✕"
 CONTOUR_COLOURS = ("#4060a0", "#4a7fa8", "#4f9a9a", "#6fa06a", "#a09a50", "#a87a48", "#a85a50")
 KEYS_HINT = "space pause · → step · r restart · q quit"
+
+
+def keys_hint(status: str, width: int | None = None) -> str:
+    """What the keys do now: space plays a paused run; a finished one only restarts. On a
+    narrow terminal (with the status in front) → step goes first, then r restart."""
+    keys = KEYS_HINT.split(" · ")
+    if status == "paused":
+        keys[0] = "space play"
+    if status == "done":
+        keys = keys[2:]
+    for drop in ("→ step", "r restart"):
+        if width is None or len(f"{status} · " + " · ".join(keys)) <= width:
+            break
+        keys = [k for k in keys if k != drop]
+    return " · ".join(keys)
 Y_LABEL_WIDTH = 7  # "-10.00 " left of the plot
 
 
@@ -209,9 +224,11 @@ def fmt(v: float) -> str:
     return f"{v:.4f}" if abs(v) < 1e6 else f"{v:.4e}"
 
 
-def render_table(scene: Scene, k: int) -> Text:
+def render_table(scene: Scene, k: int, width: int | None = None) -> Text:
     """optimizer / iter / loss / x / y, one row per optimizer, columns right-aligned (a plain
-    Text: a rich Table costs more than the whole plot at animation rates)."""
+    Text: a rich Table costs more than the whole plot at animation rates). Narrower than
+    `width` allows, iter goes first (the title has the step), then the optimizer's name
+    gives way to its mark (the legend names it): y is never cut."""
     head = ("optimizer", "iter", "loss", "x", "y")
     rows = []
     box = view_box(scene.surface, [scene.settings.start])
@@ -225,13 +242,20 @@ def render_table(scene: Scene, k: int) -> Text:
         rows.append((path.optimizer, (f"{MARKS[path.optimizer][0]} {path.optimizer}",
                                       str(p.iter), fmt(p.loss), fmt(p.x), fmt(p.y)), note))
     widths = [max(len(head[i]), *(len(r[1][i]) for r in rows)) for i in range(5)]
+    keep = [0, 1, 2, 3, 4]
+    if width is not None and sum(widths) + 2 * 4 > width:
+        keep.remove(1)
+        if sum(widths[i] for i in keep) + 2 * 3 > width:  # the mark alone names the path
+            rows = [(name, (cells[0][:1], *cells[1:]), note) for name, cells, note in rows]
+            head = ("", *head[1:])
+            widths[0] = 1
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{head[0]:<{widths[0]}}" + "".join(f"  {h:>{w}}" for h, w in
-                                                     zip(head[1:], widths[1:])), style="bold")
+    text.append(f"{head[0]:<{widths[0]}}" + "".join(f"  {head[i]:>{widths[i]}}"
+                                                     for i in keep[1:]), style="bold")
     for name, cells, note in rows:
         text.append("\n")
         text.append(f"{cells[0]:<{widths[0]}}", style=MARKS[name][2])
-        text.append("".join(f"  {c:>{w}}" for c, w in zip(cells[1:], widths[1:])))
+        text.append("".join(f"  {cells[i]:>{widths[i]}}" for i in keep[1:]))
         if note:
             text.append(f"  {note}", style="dim")
     return text
@@ -264,10 +288,10 @@ def render_frame(scene: Scene, cache: FrameCache, k: int, width: int, height: in
         _title(scene, k),
         render_plot(scene, cache, cache.raster(cols, rows), k, color),
         _legend(scene),
-        render_table(scene, k),
+        render_table(scene, k, width),
     ]
     if status is not None:
-        parts.append(Text(f"{status} · {KEYS_HINT}", style="dim", no_wrap=True,
+        parts.append(Text(f"{status} · {keys_hint(status, width)}", style="dim", no_wrap=True,
                           overflow="ellipsis"))
     return Group(*parts)
 
