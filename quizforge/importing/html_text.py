@@ -1,6 +1,8 @@
 """Anki field HTML to the plain text a deck file holds (stdlib html.parser only).
 
-`<br>` and block elements become line breaks, entities are decoded, `<img src="a.png">`
+`<br>` and block elements become line breaks, entities are decoded, a table row becomes one
+line with its cells separated by ` | `, `<sup>`/`<sub>` become Unicode super/subscripts
+(`x²`, `x₁`) or, for text that has none, `^`/`_` (`e^(-x)`), `<img src="a.png">`
 becomes `[image: a.png]`, `[sound:a.mp3]` becomes `[sound: a.mp3]`, scripts and styles are
 dropped, soft hyphens removed and runs of spaces and blank lines collapsed. Text that is not
 HTML (a CSV exported with `#html:false`) goes through `plain` instead.
@@ -16,6 +18,25 @@ _BLOCK = {"div", "p", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "
           "pre", "blockquote", "hr", "section", "dd", "dt"}
 _SKIP = {"script", "style"}
 _SOUND = re.compile(r"\[sound:([^\]]+)\]")
+_CELLS = {"td", "th"}
+_SUPER = dict(zip(
+    "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW\u2212",
+    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ⁻", strict=True))
+_SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx\u2212",
+                "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₋", strict=True))
+
+
+def script(text: str, sup: bool) -> str:
+    """`text` raised (sup) or lowered: in Unicode super/subscript characters when each one has
+    one, else after `^`/`_` (in parentheses when longer than one character)."""
+    text = text.strip()
+    table = _SUPER if sup else _SUB
+    if not text:
+        return ""
+    if all(ch in table for ch in text):
+        return "".join(table[ch] for ch in text)
+    mark = "^" if sup else "_"
+    return f"{mark}{text}" if len(text) == 1 else f"{mark}({text})"
 
 
 class _Text(HTMLParser):
@@ -24,6 +45,9 @@ class _Text(HTMLParser):
         self.parts: list[str] = []
         self.images: list[str] = []
         self._skip = 0
+        self._cells = 0  # cells begun in the current table row
+        self._tables = 0  # open <table> elements: whitespace between their tags is layout
+        self._scripts: list[int] = []  # where each open <sup>/<sub> began in `parts`
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
@@ -34,10 +58,19 @@ class _Text(HTMLParser):
             src = dict(attrs).get("src") or ""
             self.images.append(src)
             self.parts.append(f"[image: {src}]" if src else "[image]")
+        elif tag in _CELLS:
+            if self._cells:
+                self.parts.append(" | ")
+            self._cells += 1
+        elif tag in ("sup", "sub"):
+            self._scripts.append(len(self.parts))
         elif tag == "li":
             self._break()
             self.parts.append("- ")
         elif tag in _BLOCK:
+            if tag in ("tr", "table"):
+                self._cells = 0
+                self._tables += tag == "table"
             self._break()
 
     def _break(self) -> None:
@@ -52,12 +85,22 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
             self._skip = max(0, self._skip - 1)
+        elif tag in ("sup", "sub") and self._scripts:
+            start = self._scripts.pop()
+            inner = "".join(self.parts[start:])
+            del self.parts[start:]
+            self.parts.append(script(inner, tag == "sup"))
         elif tag in _BLOCK:
+            if tag in ("tr", "table"):
+                self._cells = 0
+                if tag == "table":
+                    self._tables = max(0, self._tables - 1)
             self._break()
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
+        if self._skip or self._tables and data.isspace():
+            return
+        self.parts.append(data)
 
 
 def html_to_text(source: str) -> tuple[str, list[str]]:
