@@ -227,24 +227,34 @@ def sm2(tmp_path_factory):
     notes = [add(col, "Basic", deck, [f"q{i}", f"a{i}"], f"sm2-{i:03d}") for i in range(60)]
     cids = [n.card_ids()[0] for n in notes]
     sm2_history(col, cids, random.Random(7))
-    col.export_anki_package(out_path=str(folder / "sm2.apkg"),
-                            options=ExportAnkiPackageOptions(**OPTIONS), limit=None)
     crt = col.db.scalar("SELECT crt FROM col")
     ref = {}
     for note, cid in zip(notes, cids, strict=True):
         state = col.compute_memory_state(cid)  # Anki's FSRS, from this revlog and rollover
         due = col.db.scalar("SELECT due FROM cards WHERE id = ?", cid)
         ref[guid(note.guid)] = (state.stability, state.difficulty, crt + 86400 * due)
+    col.export_anki_package(out_path=str(folder / "sm2.apkg"),
+                            options=ExportAnkiPackageOptions(**OPTIONS), limit=None)
+    col.export_collection_package(str(folder / "sm2.colpkg"), include_media=False,
+                                  legacy=False)
     col.close()
-    return folder / "sm2.apkg", ref
+    return folder, ref
 
 
-def test_sm2_replay_matches_ankis_fsrs_memory_state(tmp_path, sm2):
-    package, ref = sm2
-    run_import(package, tmp_path, "s", "--with-history")
+@pytest.mark.parametrize("name, want", [
+    # A whole collection carries its rollover hour: every card as Anki has it.
+    ("sm2.colpkg", 60),
+    # An .apkg does not (Anki writes a fresh collection's config into it): the day starts at
+    # Anki's default 4 am, so a review between 4 and 6 am may be a day off.
+    ("sm2.apkg", 57),
+])
+def test_sm2_replay_matches_ankis_fsrs_memory_state(tmp_path, sm2, name, want):
+    folder, ref = sm2
+    run_import(folder / name, tmp_path, "s", "--with-history")
     rows = store(tmp_path, "s")
     close = [abs(rows[cid]["stability"] / s - 1) <= 0.05 for cid, (s, _, _) in ref.items()]
-    assert sum(close) >= 0.95 * len(ref)  # measured: 60 of 60 here, 198 of 200 on more cards
+    # Measured: 60 of 60 from the .colpkg; 24-hour periods (before) gave 38 of 60.
+    assert sum(close) >= want
     for cid, (s, d, due) in ref.items():
         assert rows[cid]["difficulty"] == pytest.approx(d, rel=1e-4)
         assert rows[cid]["state"] == 2
