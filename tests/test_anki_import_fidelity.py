@@ -284,3 +284,24 @@ def test_study_days_count_from_the_package_rollover():
     assert same.stability != next_.stability
     assert same.last_review == at("2026-01-02T05:00").reviewed_at
     assert next_.due - next_.last_review > timedelta(days=1)
+
+
+def test_the_card_row_wins_over_the_replay():
+    """Anki says learning (its own steps), the replay says review: learning, due when Anki
+    has it due; Anki says new (Forget without a revlog row, as older Anki did): new."""
+    from quizforge.importing.history import plan_history
+    from quizforge.importing.model import AnkiCardState, AnkiReview, ImportedCard
+    from quizforge.scheduling.scheduler import Scheduler, State
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    t0 = int((now - timedelta(hours=1)).timestamp())
+    easy = (AnkiReview(t0 * 1000, 4, -3600, 2000, 0),)  # Easy on a new card
+    learning = AnkiCardState(1, 1, t0 + 3600, 0, 0, None, None, 1_700_000_000, easy)
+    new = AnkiCardState(0, 0, 5, 0, 0, None, None, 1_700_000_000, easy)
+    plan = plan_history("d", [ImportedCard("a", "f", "b", anki=learning),
+                              ImportedCard("b", "f", "b", anki=new)], Scheduler(), now)
+    a, b = (p.schedule for p in plan.cards)
+    assert (a.state, a.due) == (State.LEARNING, datetime.fromtimestamp(t0 + 3600, tz=UTC))
+    assert a.stability is not None  # the replay's memory state is kept
+    assert (b.state, b.due, b.stability) == (State.NEW, None, None)
+    assert [len(p.answers) for p in plan.cards] == [1, 1]  # the answers stay in the log

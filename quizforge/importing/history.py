@@ -204,21 +204,27 @@ def _since_reset(reviews: Sequence[AnkiReview]) -> Sequence[AnkiReview]:
 def _row_wins(schedule: CardSchedule, state: AnkiCardState, now: datetime,
               counts: HistoryCounts) -> CardSchedule:
     """The replayed schedule where the card row disagrees with it, as the row says: a card
-    new in Anki is new; a review card is a review card, due when Anki has it due."""
+    new in Anki is new; a review card is a review card, due when Anki has it due; a card
+    (re)learning in Anki is (re)learning, due when Anki has it due."""
     if state.type == 0:
         return CardSchedule(suspended=state.queue == -1)
-    if state.type != 2 or not (_int(state.due) and _int(state.crt)):
+    if state.type not in (1, 2, 3) or not (_int(state.due) and _int(state.crt)):
         return schedule
+    if state.type != 2 and schedule.state == State(state.type):
+        return schedule  # learning in both: the replay's step and due stand
     lo, hi = bounds.date_window(now)
     try:
-        due = datetime.fromtimestamp(state.crt, tz=UTC) + timedelta(days=state.due)
+        if state.type == 2 or state.due < 1_000_000_000:  # a day number
+            due = datetime.fromtimestamp(state.crt, tz=UTC) + timedelta(days=state.due)
+        else:  # (re)learning within a day: epoch seconds
+            due = datetime.fromtimestamp(state.due, tz=UTC)
     except (OverflowError, ValueError, OSError):
         return schedule
     if not lo <= due <= hi:
         counts.discarded += 1
         return schedule
-    return CardSchedule(**{**schedule.__dict__, "state": State.REVIEW, "step": None,
-                           "due": due})
+    return CardSchedule(**{**schedule.__dict__, "state": State(state.type),
+                           "step": None if state.type == 2 else 0, "due": due})
 
 
 def plan_history(deck_id: str, cards: Sequence[ImportedCard], scheduler: Scheduler,
