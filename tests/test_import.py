@@ -196,6 +196,16 @@ def test_hashcards_errors_name_the_line(tmp_path):
     ("<b>bold</b> <i>it</i><script>alert(1)</script><style>p{}</style>", "bold it", []),
     ("over&shy;fit [sound:say.mp3]", "overfit [sound: say.mp3]", []),
     ("a<br><br><br><br>b", "a\n\nb", []),
+    # A table: one line per row, cells separated; layout whitespace and a cell's own line
+    # breaks do not split a row, spaces between words in a cell stay.
+    ("<table>\n<tr>\n <td>lr</td>\n <td>0.001</td>\n</tr>\n"
+     "<tr><td><div>warm</div><div>up</div></td><td><b>1</b> <i>k</i> steps</td></tr>\n</table>"
+     "after", "lr | 0.001\nwarm up | 1 k steps\nafter", []),
+    ("<table><tr><td>a<td>b<tr><td>c<td>d</table>end", "a | b\nc | d\nend", []),
+    ("x<sup>2</sup>, β<sub>1</sub>, W<sup>T</sup>, 10<sup>−3</sup>, x<sub>i+1</sub>",
+     "x², β₁, Wᵀ, 10⁻³, xᵢ₊₁", []),
+    ("e<sup>-x/2</sup>, a<sub>q</sub>, x<sub>i,j</sub>, 2<sup>[1]</sup>",
+     "e^(-x/2), a_q, x_(i,j), 2^([1])", []),
 ])
 def test_html_to_text(source, text, images):
     assert html_to_text(source) == (text, images)

@@ -47,13 +47,14 @@ class _Text(HTMLParser):
         self._skip = 0
         self._cells = 0  # cells begun in the current table row
         self._tables = 0  # open <table> elements: whitespace between their tags is layout
+        self._in_cell = False
         self._scripts: list[int] = []  # where each open <sup>/<sub> began in `parts`
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
             self._skip += 1
         elif tag == "br":
-            self.parts.append("\n")
+            self.parts.append(" " if self._in_cell else "\n")  # a table row stays one line
         elif tag == "img":
             src = dict(attrs).get("src") or ""
             self.images.append(src)
@@ -62,6 +63,7 @@ class _Text(HTMLParser):
             if self._cells:
                 self.parts.append(" | ")
             self._cells += 1
+            self._in_cell = True
         elif tag in ("sup", "sub"):
             self._scripts.append(len(self.parts))
         elif tag == "li":
@@ -70,13 +72,16 @@ class _Text(HTMLParser):
         elif tag in _BLOCK:
             if tag in ("tr", "table"):
                 self._cells = 0
+                self._in_cell = False
                 self._tables += tag == "table"
             self._break()
 
     def _break(self) -> None:
         """A line break, unless the text already ends one (`<div>a</div><div>b</div>` is two
-        lines, not three)."""
-        if self.parts and not self.parts[-1].endswith("\n"):
+        lines, not three); a space inside a table cell (a table row stays one line)."""
+        if self._in_cell:
+            self.parts.append(" ")
+        elif self.parts and not self.parts[-1].endswith("\n"):
             self.parts.append("\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -85,6 +90,8 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
             self._skip = max(0, self._skip - 1)
+        elif tag in _CELLS:
+            self._in_cell = False
         elif tag in ("sup", "sub") and self._scripts:
             start = self._scripts.pop()
             inner = "".join(self.parts[start:])
@@ -93,12 +100,13 @@ class _Text(HTMLParser):
         elif tag in _BLOCK:
             if tag in ("tr", "table"):
                 self._cells = 0
+                self._in_cell = False
                 if tag == "table":
                     self._tables = max(0, self._tables - 1)
             self._break()
 
     def handle_data(self, data: str) -> None:
-        if self._skip or self._tables and data.isspace():
+        if self._skip or self._tables and not self._in_cell and data.isspace():
             return
         self.parts.append(data)
 
