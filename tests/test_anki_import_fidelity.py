@@ -195,7 +195,7 @@ def sm2_history(col, cids: list[int], rng: random.Random, days: int = 150) -> No
         revlog += [(stamp(day, sec), cid, 3, -600, 0, 0, 5000, 0),
                    (stamp(day, sec + 600), cid, 3, 1, -600, 2500, 4000, 0)]
         factor, ivl, lapses, reps = 2500, 1, 0, 2
-        while (nxt := day + ivl + rng.choice([0, 0, 0, 1, 2])) < days:
+        while (nxt := day + ivl + rng.choice([0, 0, 0, 1, 2])) < days - 2:  # all in the past
             ease, last, sec = rng.choices([1, 2, 3, 4], [10, 12, 68, 10])[0], ivl, \
                 rng.randrange(86400 - 600)
             if ease == 1:
