@@ -305,3 +305,19 @@ def test_the_card_row_wins_over_the_replay():
     assert a.stability is not None  # the replay's memory state is kept
     assert (b.state, b.due, b.stability) == (State.NEW, None, None)
     assert [len(p.answers) for p in plan.cards] == [1, 1]  # the answers stay in the log
+
+
+def test_text_export_parked_in_an_anki_named_filtered_deck(tmp_path):
+    """Notes parked in "Custom Study Session" (Anki's custom study) or "Filtered Deck 2":
+    no tag from it, and the common deck stays the notes' own."""
+    text = ("#separator:tab\n#html:true\n#guid column:1\n#notetype column:2\n#deck column:3\n"
+            "g1\tBasic\tML::Optim\tq1\ta1\n"
+            "g2\tBasic\tCustom Study Session\tq2\ta2\n"
+            "g3\tBasic\tFiltered Deck 2\tq3\ta3\n"
+            "g4\tBasic\tML\tq4\ta4\n")
+    source = tmp_path / "parked.txt"
+    source.write_text(text, encoding="utf-8")
+    deck = run_import(source, tmp_path, "p")
+    assert deck["name"] == "ML"
+    assert {c["id"]: c.get("tags", []) for c in deck["cards"]} == {
+        guid("g1"): ["optim"], guid("g2"): [], guid("g3"): [], guid("g4"): []}

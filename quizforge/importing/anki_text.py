@@ -42,9 +42,11 @@ STOCK_FIELDS = {
     "basic (type in the answer)": ("Front", "Back"),
     "cloze": ("Text", "Back Extra"),
 }
-# The names Anki gives new filtered decks ("Filtered Deck 1"): a note's deck column names one
-# when the note's cards sat in it at export time; it is not where the note lives.
-_FILTERED_NAME = re.compile(r"(?:.*::)?Filtered Deck \d+$", re.IGNORECASE)
+# The names Anki gives the filtered decks it makes ("Filtered Deck 1", and Custom Study's
+# "Custom Study Session"): a note's deck column names one when the note's cards sat in it at
+# export time; it is not where the note lives.
+_FILTERED_NAME = re.compile(r"(?:.*::)?(?:Filtered Deck \d+|Custom Study Session)$",
+                            re.IGNORECASE)
 KNOWN_HEADERS = {"separator", "html", "tags", "columns", "notetype", "deck", "notetype column",
                  "deck column", "tags column", "guid column", "if matches", "match scope"}
 
@@ -134,7 +136,7 @@ def _home_tree(decks: list[str]) -> str:
     which for a card parked in a filtered deck (`Cram::Exam`) is not its home: a few such
     notes must not make the common deck empty, which would tag every card with its whole deck
     path. Notes in another tree keep that deck as a tag, unless it is named like a filtered
-    deck ("Filtered Deck 1")."""
+    deck Anki made ("Filtered Deck 1", "Custom Study Session")."""
     counts: dict[str, int] = {}
     for d in decks:
         if d and not _FILTERED_NAME.match(d):
