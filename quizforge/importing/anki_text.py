@@ -33,6 +33,20 @@ SEPARATORS = {"comma": ",", "semicolon": ";", "tab": "\t", "space": " ", "pipe":
               "colon": ":"}
 _HEADER = re.compile(r"^#([a-z ]+):(.*)$")
 _LOOKS_HTML = re.compile(r"<[a-zA-Z][^>]*>|&(?:[a-z]+|#\d+);")
+# Anki's stock note types and their field names: a text export names the note type, not the
+# fields, so an extra field is labelled as Anki names it ("Back Extra: ..."), not "Field 2".
+STOCK_FIELDS = {
+    "basic": ("Front", "Back"),
+    "basic (and reversed card)": ("Front", "Back"),
+    "basic (optional reversed card)": ("Front", "Back", "Add Reverse"),
+    "basic (type in the answer)": ("Front", "Back"),
+    "cloze": ("Text", "Back Extra"),
+}
+# The names Anki gives the filtered decks it makes ("Filtered Deck 1", and Custom Study's
+# "Custom Study Session"): a note's deck column names one when the note's cards sat in it at
+# export time; it is not where the note lives.
+_FILTERED_NAME = re.compile(r"(?:.*::)?(?:Filtered Deck \d+|Custom Study Session)$",
+                            re.IGNORECASE)
 KNOWN_HEADERS = {"separator", "html", "tags", "columns", "notetype", "deck", "notetype column",
                  "deck column", "tags column", "guid column", "if matches", "match scope"}
 
@@ -91,9 +105,11 @@ def read_text(path: Path) -> Imported:
         values = [row[i] for i in field_cols]
         while len(values) > 2 and not values[-1].strip():
             values.pop()
-        labels = [names[i].strip() if i < len(names) and names[i].strip() else f"Field {n + 1}"
-                  for n, i in enumerate(field_cols)][:len(values)]
         notetype = cell(special["notetype"]) or headers.get("notetype", "")
+        stock = STOCK_FIELDS.get(notetype.strip().lower(), ())
+        labels = [names[i].strip() if i < len(names) and names[i].strip() else
+                  stock[n] if n < len(stock) else f"Field {n + 1}"
+                  for n, i in enumerate(field_cols)][:len(values)]
         if special["deck"] is not None:
             decks.append(cell(special["deck"]))
         tags = [*fixed_tags, *cell(special["tags"]).split()]
@@ -107,11 +123,26 @@ def read_text(path: Path) -> Imported:
         builder.note(base, kind, values, list(dict.fromkeys(tags)), ords=ords)
         spans.append((before, len(result.cards)))
     if decks:
-        common = _common(decks)
+        home = _home_tree(decks)
+        common = _common([d for d in decks if d.split("::")[0] == home])
         if not deck_header:
             result.name = common or path.stem
         _tag_subdecks(result, decks, spans, common)
     return result
+
+
+def _home_tree(decks: list[str]) -> str:
+    """The top-level deck most notes are in. Anki's text export names a card's current deck,
+    which for a card parked in a filtered deck (`Cram::Exam`) is not its home: a few such
+    notes must not make the common deck empty, which would tag every card with its whole deck
+    path. Notes in another tree keep that deck as a tag, unless it is named like a filtered
+    deck Anki made ("Filtered Deck 1", "Custom Study Session")."""
+    counts: dict[str, int] = {}
+    for d in decks:
+        if d and not _FILTERED_NAME.match(d):
+            top = d.split("::")[0]
+            counts[top] = counts.get(top, 0) + 1
+    return max(counts, key=lambda t: counts[t]) if counts else ""
 
 
 def _rows(body: list[str], sep: str, path: Path, start: int) -> list[list[str]]:
@@ -130,9 +161,13 @@ def _rows(body: list[str], sep: str, path: Path, start: int) -> list[list[str]]:
 def _tag_subdecks(result: Imported, decks: list[str], spans: list[tuple[int, int]],
                   common: str) -> None:
     """Cards from a sub-deck of the common deck are tagged with its name (as from a package)."""
-    depth = len(common.split("::")) if common else 0
+    parts = common.split("::") if common else []
     for deck, (a, b) in zip(decks, spans, strict=True):
-        sub = re.sub(r"[^a-z0-9]+", "-", "-".join(deck.split("::")[depth:]).lower()).strip("-")
+        path = deck.split("::")
+        if _FILTERED_NAME.match(deck):
+            continue
+        rest = path[len(parts):] if path[:len(parts)] == parts else path
+        sub = re.sub(r"[^a-z0-9]+", "-", "-".join(rest).lower()).strip("-")
         if not sub:
             continue
         for i in range(a, b):

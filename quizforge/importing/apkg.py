@@ -311,17 +311,52 @@ def _memory(data) -> tuple[float | None, float | None]:
     return None, None
 
 
+def _config(conn: sqlite3.Connection) -> dict:
+    """The collection's config: the `config` table (schema 18) or `col.conf` (JSON)."""
+    try:
+        if "config" in _tables(conn):
+            out = {}
+            for key, val in conn.execute("SELECT key, val FROM config"):
+                try:
+                    out[_text(key)] = json.loads(_text(val))
+                except ValueError:
+                    continue
+            return out
+        conf = json.loads(_text(conn.execute("SELECT conf FROM col").fetchone()[0]) or "{}")
+        return conf if isinstance(conf, dict) else {}
+    except (sqlite3.Error, ValueError, TypeError):
+        return {}
+
+
+def day_start_seconds(config: dict, crt) -> int:
+    """When the collection's study day begins, in seconds after midnight UTC: its `rollover`
+    hour in its time zone (`localOffset`, else `creationOffset`: minutes west of UTC). Without
+    them, the time of day of `crt` (Anki puts day zero at the rollover hour), else 4 am."""
+    rollover, offset = config.get("rollover"), config.get("localOffset",
+                                                           config.get("creationOffset"))
+    if isinstance(rollover, int) and 0 <= rollover < 24 and isinstance(offset, int) \
+            and abs(offset) <= 24 * 60:
+        return (rollover * 3600 + offset * 60) % 86400
+    if isinstance(crt, int) and crt > 0:
+        return crt % 86400
+    return 4 * 3600
+
+
 def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str) -> Imported:
     kinds = note_types(conn)
     decks = deck_names(conn)
     crt = conn.execute("SELECT crt FROM col").fetchone()[0] or 0
+    day_start = day_start_seconds(_config(conn), crt)
     reviews: dict[int, list[AnkiReview]] = defaultdict(list)
     for rid, cid, ease, ivl, taken, kind in conn.execute(
             "SELECT id, cid, ease, ivl, time, type FROM revlog ORDER BY id"):
         reviews[cid].append(AnkiReview(rid, ease, ivl, taken, kind))
     cards: dict[int, list[tuple]] = defaultdict(list)
     result_skipped: Counter = Counter()
-    for row in conn.execute("SELECT id, nid, did, ord, type, queue, due, ivl, lapses, data,"
+    # A card parked in a filtered deck keeps its real due date in `odue` and its home deck
+    # in `odid`: read those (its `due` there is the filtered deck's order, e.g. -100000).
+    for row in conn.execute("SELECT id, nid, did, ord, type, queue,"
+                            " CASE WHEN odid THEN odue ELSE due END, ivl, lapses, data,"
                             " odid FROM cards ORDER BY nid, ord"):
         if not isinstance(row[3], int):  # no card ordinal: a damaged row
             result_skipped["damaged card row"] += 1
@@ -350,7 +385,7 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str) -> Imported
         for cid, _nid, _did, ord_, ctype, queue, due, ivl, lapses, data, _odid in rows:
             s, d = _memory(data)
             states[ord_] = AnkiCardState(ctype, queue, due, ivl, lapses, s, d, crt,
-                                         tuple(reviews.get(cid, ())))
+                                         tuple(reviews.get(cid, ())), day_start)
         builder.note(guid_id(_text(guid) or str(nid)), kind, _text(flds).split("\x1f"), note_tags,
                      ords=[r[3] for r in rows], states=states)
     return result

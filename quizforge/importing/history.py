@@ -4,13 +4,17 @@ Each Anki revlog row becomes a review of the imported card: its time (the revlog
 rating (ease 1-4), the time taken, the state before (learn rows: new for a card's first
 answer, learning after; review; relearning) and the interval Anki gave. Filtered-deck rows
 (type 3) are kept as cram, which quizforge does not schedule from; manual reschedules
-(ease 0) are not answers and are left out.
+(ease 0) are not answers and are left out, but Anki's Forget (a manual row with a zero
+interval) resets the card to new: the replay starts after it.
 
 A card's FSRS state: Anki's own memory state when it has one (cards.data `s`/`d`, written
 when FSRS is on in Anki; they come from the learner's own fitted parameters), with Anki's
 due date. Without it (Anki ran SM-2, whose ease and interval are not FSRS quantities) the
 card's answers are replayed, in order and at their times, through quizforge's scheduler:
-the state is then what quizforge would hold had the reviews been done here.
+the state is then what quizforge would hold had the reviews been done here. Time between
+answers is counted in study days from the collection's `rollover` hour, as Anki's FSRS counts
+it, so the replayed stability is Anki's. Where the card row disagrees with the replay, the
+row wins: a card new in Anki (forgotten) is new, a review card is due when Anki has it due.
 
 Every value is checked first, before the deck file is written (`plan_history`): a review
 whose date, rating or type is out of range is left out; a memory state, interval or time
@@ -161,15 +165,66 @@ def anki_schedule(state: AnkiCardState, last: datetime | None, reps: int, now: d
 
 
 def replay(scheduler: Scheduler, card_key: str, answers: list[tuple[ReviewRecord, bool]],
-           suspended: bool) -> CardSchedule:
+           suspended: bool, day_start_s: int = 4 * 3600) -> CardSchedule:
+    """The card's answers through quizforge's scheduler, counting time between them in study
+    days as Anki does (a day begins `day_start_s` seconds after midnight UTC): 23:00 and
+    05:00 the next morning are one day apart, 05:00 and 23:00 the same day none. Each answer
+    is given to the scheduler at the start of its study day (plus one second per answer
+    before it, to keep their order), so that py-fsrs's whole 24-hour periods are study days;
+    the due date and last review are then moved back to the real times."""
     s = CardSchedule()
+    fake_last = real_last = None
+    k = 0
     for record, cram in answers:
         if cram:
             continue
+        real = record.reviewed_at
+        day = (int(real.timestamp()) - day_start_s) // _DAY
+        fake = datetime.fromtimestamp(day * _DAY + day_start_s + k, tz=UTC)
+        k += 1
         seed = zlib.crc32(f"{card_key}/{s.reps}".encode())
-        s, _ = scheduler.review(s, record.rating, record.reviewed_at, record.duration_ms,
-                                fuzz_seed=seed)
-    return CardSchedule(**{**s.__dict__, "suspended": s.suspended or suspended})
+        s, _ = scheduler.review(s, record.rating, fake, record.duration_ms, fuzz_seed=seed)
+        fake_last, real_last = fake, real
+    due = s.due if s.due is None or fake_last is None else real_last + (s.due - fake_last)
+    return CardSchedule(**{**s.__dict__, "due": due, "last_review": real_last or s.last_review,
+                           "suspended": s.suspended or suspended})
+
+
+def _since_reset(reviews: Sequence[AnkiReview]) -> Sequence[AnkiReview]:
+    """The reviews after the card's last reset to new: Anki's Forget
+    (`schedule_cards_as_new`) writes a Manual row with no ease and a zero interval, and the
+    card starts over from it (Anki's own FSRS ignores what came before too)."""
+    for i in range(len(reviews) - 1, -1, -1):
+        r = reviews[i]
+        if r.kind in _MANUAL_KINDS and r.ease == 0 and r.ivl == 0:
+            return reviews[i + 1:]
+    return reviews
+
+
+def _row_wins(schedule: CardSchedule, state: AnkiCardState, now: datetime,
+              counts: HistoryCounts) -> CardSchedule:
+    """The replayed schedule where the card row disagrees with it, as the row says: a card
+    new in Anki is new; a review card is a review card, due when Anki has it due; a card
+    (re)learning in Anki is (re)learning, due when Anki has it due."""
+    if state.type == 0:
+        return CardSchedule(suspended=state.queue == -1)
+    if state.type not in (1, 2, 3) or not (_int(state.due) and _int(state.crt)):
+        return schedule
+    if state.type != 2 and schedule.state == State(state.type):
+        return schedule  # learning in both: the replay's step and due stand
+    lo, hi = bounds.date_window(now)
+    try:
+        if state.type == 2 or state.due < 1_000_000_000:  # a day number
+            due = datetime.fromtimestamp(state.crt, tz=UTC) + timedelta(days=state.due)
+        else:  # (re)learning within a day: epoch seconds
+            due = datetime.fromtimestamp(state.due, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return schedule
+    if not lo <= due <= hi:
+        counts.discarded += 1
+        return schedule
+    return CardSchedule(**{**schedule.__dict__, "state": State(state.type),
+                           "step": None if state.type == 2 else 0, "due": due})
 
 
 def plan_history(deck_id: str, cards: Sequence[ImportedCard], scheduler: Scheduler,
@@ -194,7 +249,13 @@ def plan_history(deck_id: str, cards: Sequence[ImportedCard], scheduler: Schedul
             plan.schedule = anki_schedule(anki, plan.last, len(graded), now, counts)
             plan.from_anki = plan.schedule is not None
         if plan.schedule is None and graded:
-            plan.schedule = replay(scheduler, f"{deck_id}/{card.id}", answers, anki.queue == -1)
+            since, _ = records(_since_reset(anki.reviews), now)
+            if any(not cram for _, cram in since):
+                plan.schedule = replay(scheduler, f"{deck_id}/{card.id}", since,
+                                       anki.queue == -1, anki.day_start_s)
+            else:  # forgotten in Anki since its last answer
+                plan.schedule = CardSchedule(suspended=anki.queue == -1)
+            plan.schedule = _row_wins(plan.schedule, anki, now, counts)
         plans.append(plan)
     return HistoryPlan(plans, counts)
 

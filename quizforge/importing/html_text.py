@@ -1,6 +1,8 @@
 """Anki field HTML to the plain text a deck file holds (stdlib html.parser only).
 
-`<br>` and block elements become line breaks, entities are decoded, `<img src="a.png">`
+`<br>` and block elements become line breaks, entities are decoded, a table row becomes one
+line with its cells separated by ` | `, `<sup>`/`<sub>` become Unicode super/subscripts
+(`x²`, `x₁`) or, for text that has none, `^`/`_` (`e^(-x)`), `<img src="a.png">`
 becomes `[image: a.png]`, `[sound:a.mp3]` becomes `[sound: a.mp3]`, scripts and styles are
 dropped, soft hyphens removed and runs of spaces and blank lines collapsed. Text that is not
 HTML (a CSV exported with `#html:false`) goes through `plain` instead.
@@ -16,6 +18,25 @@ _BLOCK = {"div", "p", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "
           "pre", "blockquote", "hr", "section", "dd", "dt"}
 _SKIP = {"script", "style"}
 _SOUND = re.compile(r"\[sound:([^\]]+)\]")
+_CELLS = {"td", "th"}
+_SUPER = dict(zip(
+    "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW\u2212",
+    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ⁻", strict=True))
+_SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx\u2212",
+                "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₋", strict=True))
+
+
+def script(text: str, sup: bool) -> str:
+    """`text` raised (sup) or lowered: in Unicode super/subscript characters when each one has
+    one, else after `^`/`_` (in parentheses when longer than one character)."""
+    text = text.strip()
+    table = _SUPER if sup else _SUB
+    if not text:
+        return ""
+    if all(ch in table for ch in text):
+        return "".join(table[ch] for ch in text)
+    mark = "^" if sup else "_"
+    return f"{mark}{text}" if len(text) == 1 else f"{mark}({text})"
 
 
 class _Text(HTMLParser):
@@ -24,26 +45,43 @@ class _Text(HTMLParser):
         self.parts: list[str] = []
         self.images: list[str] = []
         self._skip = 0
+        self._cells = 0  # cells begun in the current table row
+        self._tables = 0  # open <table> elements: whitespace between their tags is layout
+        self._in_cell = False
+        self._scripts: list[int] = []  # where each open <sup>/<sub> began in `parts`
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
             self._skip += 1
         elif tag == "br":
-            self.parts.append("\n")
+            self.parts.append(" " if self._in_cell else "\n")  # a table row stays one line
         elif tag == "img":
             src = dict(attrs).get("src") or ""
             self.images.append(src)
             self.parts.append(f"[image: {src}]" if src else "[image]")
+        elif tag in _CELLS:
+            if self._cells:
+                self.parts.append(" | ")
+            self._cells += 1
+            self._in_cell = True
+        elif tag in ("sup", "sub"):
+            self._scripts.append(len(self.parts))
         elif tag == "li":
             self._break()
             self.parts.append("- ")
         elif tag in _BLOCK:
+            if tag in ("tr", "table"):
+                self._cells = 0
+                self._in_cell = False
+                self._tables += tag == "table"
             self._break()
 
     def _break(self) -> None:
         """A line break, unless the text already ends one (`<div>a</div><div>b</div>` is two
-        lines, not three)."""
-        if self.parts and not self.parts[-1].endswith("\n"):
+        lines, not three); a space inside a table cell (a table row stays one line)."""
+        if self._in_cell:
+            self.parts.append(" ")
+        elif self.parts and not self.parts[-1].endswith("\n"):
             self.parts.append("\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -52,12 +90,25 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
             self._skip = max(0, self._skip - 1)
+        elif tag in _CELLS:
+            self._in_cell = False
+        elif tag in ("sup", "sub") and self._scripts:
+            start = self._scripts.pop()
+            inner = "".join(self.parts[start:])
+            del self.parts[start:]
+            self.parts.append(script(inner, tag == "sup"))
         elif tag in _BLOCK:
+            if tag in ("tr", "table"):
+                self._cells = 0
+                self._in_cell = False
+                if tag == "table":
+                    self._tables = max(0, self._tables - 1)
             self._break()
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
+        if self._skip or self._tables and not self._in_cell and data.isspace():
+            return
+        self.parts.append(data)
 
 
 def html_to_text(source: str) -> tuple[str, list[str]]:

@@ -31,6 +31,10 @@ class AnkiCardState:
     difficulty: float | None
     crt: int  # the collection's day zero (epoch seconds): review `due` counts from it
     reviews: tuple[AnkiReview, ...] = ()
+    # When the collection's study day begins, in seconds after midnight UTC (its `rollover`
+    # hour, 4 am by default, in the collection's time zone): Anki counts days between reviews
+    # in study days, not 24-hour periods.
+    day_start_s: int = 4 * 3600
 
 
 @dataclass(frozen=True)
