@@ -159,7 +159,7 @@ def test_search_path_is_bundled_then_env_then_extra(tmp_path, monkeypatch):
 
 
 def test_bundled_decks_are_valid():
-    # How fast they load is bench/bench_deck_cache.py's to say: a test never times itself.
+    # How fast they load is bench/bench_checks.py's to say: a test never times itself.
     result = load_search_path()
     assert result.problems == []
     assert result.decks, "no bundled deck"

@@ -171,7 +171,8 @@ _ALPHABET = st.sampled_from(list("xwbyzL0123456789()+-*/^., eE_'\"[]{}:;=σ·−
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=700), st.lists(_ALPHABET, max_size=120).map("".join)))
 def test_any_input_parses_or_is_rejected_quickly(text):
-    started = time.perf_counter()
+    # CPU seconds of this process, not the wall clock: a busy machine must not fail it.
+    started = time.process_time()
     try:
         ans = parse_answer(text, NAMES)
     except AnswerRejected as e:
@@ -182,7 +183,7 @@ def test_any_input_parses_or_is_rejected_quickly(text):
             evaluate(ans.tree, ENV)
         except (ArithmeticError, ValueError):
             pass
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 @pytest.mark.parametrize(("text", "value"), [

@@ -217,7 +217,7 @@ def test_real_terminal_session_and_ctrl_c():
     p = generate("backprop", 3, 1)
     env = {**os.environ, "COLUMNS": "80", "LINES": "40", "NO_COLOR": "1"}
     child = pexpect.spawn(sys.executable, ["-m", "quizforge", "drill", "backprop", "--seed", "3",
-                                           "-n", "2"], env=env, encoding="utf-8", timeout=15,
+                                           "-n", "2"], env=env, encoding="utf-8", timeout=90,
                           dimensions=(40, 80), preexec_fn=restore_sigint)
     child.expect("answer> ")
     child.sendline("2(wx")

@@ -294,7 +294,7 @@ def test_in_a_real_terminal_ahead_cards_are_marked_and_capped(tmp_path):
     env["QUIZFORGE_NOW"] = "2026-03-03T12:00:00Z"  # nothing due; the interview is in 5 days
     child = pexpect.spawn(
         sys.executable, ["-m", "quizforge", "study", "-d", "iv", "--until", "2026-03-08", "--ahead", "3"],
-        env=env, encoding="utf-8", timeout=20, dimensions=(40, 80), preexec_fn=restore_sigint,
+        env=env, encoding="utf-8", timeout=90, dimensions=(40, 80), preexec_fn=restore_sigint,
     )
     child.expect(r"\(review, early\)")
     child.expect("Interview in 5 days \\(Sun 08 Mar\\): no review left for after it, weakest first")

@@ -294,7 +294,7 @@ def test_a_short_round_in_a_terminal(tmp_path):
            "QUIZFORGE_NOW": "2026-03-02T12:00:00Z"}
     child = pexpect.spawn(sys.executable, ["-c", LAUNCH, str(tmp_path / "none"), "mock",
                                            "--minutes", "10", "--seed", "4"],
-                          env=env, encoding="utf-8", timeout=15, dimensions=(24, 80),
+                          env=env, encoding="utf-8", timeout=90, dimensions=(24, 80),
                           preexec_fn=restore_sigint)
     child.expect("2 questions in 10 minutes")
     for n in (1, 2):

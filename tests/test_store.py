@@ -235,7 +235,7 @@ def test_processes_creating_the_store_at_once(tmp_path):
             p.start()
         for p in procs:
             p.join(30)
-        outcomes += [results.get(timeout=5) for _ in procs]
+        outcomes += [results.get(timeout=60) for _ in procs]
     assert set(outcomes) == {"ok"}
 
 

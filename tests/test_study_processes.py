@@ -46,7 +46,7 @@ def study(env, *args):
         ["-m", "quizforge", "study", "--deck", "crash", "--new", "50", *args],
         env=env,
         encoding="utf-8",
-        timeout=20,
+        timeout=90,
         dimensions=(40, 80),
         preexec_fn=restore_sigint,
     )
@@ -113,7 +113,7 @@ def test_ctrl_c_at_a_typed_answer_prompt(env, tmp_path):
     )
     child = pexpect.spawn(
         sys.executable, ["-m", "quizforge", "study", "--deck", "multi"], env=env,
-        encoding="utf-8", timeout=20, dimensions=(40, 80), preexec_fn=restore_sigint,
+        encoding="utf-8", timeout=90, dimensions=(40, 80), preexec_fn=restore_sigint,
     )
     import io
 

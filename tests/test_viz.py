@@ -249,7 +249,7 @@ def test_live_screen_keys_in_a_pty():
     pexpect = pytest.importorskip("pexpect")
     env = {**os.environ, "COLUMNS": "100", "LINES": "36", "NO_COLOR": "1"}
     child = pexpect.spawn(sys.executable, ["-m", "quizforge", "viz", "--steps", "400"],
-                          env=env, encoding="utf-8", timeout=15, dimensions=(36, 100),
+                          env=env, encoding="utf-8", timeout=90, dimensions=(36, 100),
                           preexec_fn=restore_sigint)
     child.expect("running · space pause")
     child.send(" ")

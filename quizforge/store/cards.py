@@ -34,31 +34,41 @@ class CardRow:
         return (self.deck_id, self.card_id)
 
 
-def _schedule(row: sqlite3.Row) -> CardSchedule:
-    return CardSchedule(
-        state=State(row["state"]),
-        step=row["step"],
-        stability=row["stability"],
-        difficulty=row["difficulty"],
-        due=from_ms(row["due"]),
-        last_review=from_ms(row["last_review"]),
-        reps=row["reps"],
-        lapses=row["lapses"],
-        suspended=bool(row["suspended"]),
-        leech=bool(row["leech"]),
-    )
-
-
 def _card_row(row: sqlite3.Row) -> CardRow:
-    return CardRow(
-        rowid=row["id"],
-        deck_id=row["deck_id"],
-        card_id=row["card_id"],
-        kind=row["kind"],
-        tags=tuple(row["tags"].split()),
-        in_deck=bool(row["in_deck"]),
-        schedule=_schedule(row),
-    )
+    return _card_rows([row])[0]
+
+
+_STATES = {int(s): s for s in State}
+
+
+def _card_rows(rows: Iterable[sqlite3.Row]) -> list[CardRow]:
+    """`_card_row` of each row. Rows with the same schedule share one CardSchedule (it is
+    frozen): 100,000 new cards are one object, not 100,000, and building them was most of
+    the cost of reading all the new cards at the start of a session."""
+    schedules: dict[tuple, CardSchedule] = {}
+    out = []
+    new_row = CardRow
+    for row in rows:
+        key = (row["state"], row["step"], row["stability"], row["difficulty"], row["due"],
+               row["last_review"], row["reps"], row["lapses"], row["suspended"], row["leech"])
+        schedule = schedules.get(key)
+        if schedule is None:
+            state = _STATES.get(key[0])
+            schedule = schedules[key] = CardSchedule(
+                state=State(key[0]) if state is None else state,
+                step=key[1],
+                stability=key[2],
+                difficulty=key[3],
+                due=from_ms(key[4]),
+                last_review=from_ms(key[5]),
+                reps=key[6],
+                lapses=key[7],
+                suspended=bool(key[8]),
+                leech=bool(key[9]),
+            )
+        out.append(new_row(row["id"], row["deck_id"], row["card_id"], row["kind"],
+                           tuple(row["tags"].split()), bool(row["in_deck"]), schedule))
+    return out
 
 
 def _tags_text(tags: Iterable[str]) -> str:
@@ -86,25 +96,24 @@ def sync_decks(db: Database, decks: Sequence[Deck], now: datetime) -> dict[str, 
                 )
             }
             seen = set()
+            inserts, updates = [], []  # written with executemany: one call, not one per card
+            added_at = to_ms(now)
             for card in deck.cards:
                 seen.add(card.id)
                 tags = _tags_text(card_tags(deck, card))
                 row = existing.get(card.id)
                 if row is None:
-                    conn.execute(
-                        "INSERT INTO cards (deck_id, card_id, kind, tags, added_at)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (deck.id, card.id, card.type, tags, to_ms(now)),
-                    )
-                    added += 1
+                    inserts.append((deck.id, card.id, card.type, tags, added_at))
                 elif row["kind"] != card.type or row["tags"] != tags or not row["in_deck"]:
-                    conn.execute(
-                        "UPDATE cards SET kind = ?, tags = ?, in_deck = 1 WHERE id = ?",
-                        (card.type, tags, row["id"]),
-                    )
+                    updates.append((card.type, tags, row["id"]))
+            conn.executemany(
+                "INSERT INTO cards (deck_id, card_id, kind, tags, added_at) VALUES (?, ?, ?, ?, ?)",
+                inserts,
+            )
+            added += len(inserts)
+            conn.executemany("UPDATE cards SET kind = ?, tags = ?, in_deck = 1 WHERE id = ?", updates)
             gone = [r["id"] for cid, r in existing.items() if cid not in seen and r["in_deck"]]
-            for rowid in gone:
-                conn.execute("UPDATE cards SET in_deck = 0 WHERE id = ?", (rowid,))
+            conn.executemany("UPDATE cards SET in_deck = 0 WHERE id = ?", [(i,) for i in gone])
             removed += len(gone)
             conn.execute(
                 "INSERT INTO deck_sync (deck_id, fingerprint, synced_at) VALUES (?, ?, ?)"
@@ -154,7 +163,7 @@ def due_cards(
         f" AND due <= ?{f} ORDER BY due LIMIT ?",
         [*(int(s) for s in states), to_ms(until), *args, limit],
     )
-    return [_card_row(r) for r in rows]
+    return _card_rows(rows)
 
 
 def new_cards(db: Database, deck_ids: Sequence[str], tags: Sequence[str], limit: int) -> list[CardRow]:
@@ -165,7 +174,7 @@ def new_cards(db: Database, deck_ids: Sequence[str], tags: Sequence[str], limit:
         " ORDER BY id LIMIT ?",
         [*args, limit],
     )
-    return [_card_row(r) for r in rows]
+    return _card_rows(rows)
 
 
 def started_counts(
@@ -212,7 +221,7 @@ def all_cards(db: Database, deck_ids: Sequence[str], tags: Sequence[str]) -> lis
     rows = db.conn.execute(
         f"SELECT * FROM cards WHERE in_deck = 1 AND suspended = 0{f} ORDER BY id", args
     )
-    return [_card_row(r) for r in rows]
+    return _card_rows(rows)
 
 
 def next_due(db: Database, deck_ids: Sequence[str], tags: Sequence[str]) -> datetime | None:
@@ -234,7 +243,7 @@ def held_over_cards(
         f" AND last_review < ?{f} ORDER BY due",
         [to_ms(now), to_ms(since), *args],
     )
-    return [_card_row(r) for r in rows]
+    return _card_rows(rows)
 
 
 def ahead_cards(
@@ -258,7 +267,7 @@ def ahead_cards(
         f" ORDER BY {elapsed} / stability DESC, id LIMIT ?",
         [to_ms(now), *args, m, k, m, limit],
     )
-    return [_card_row(r) for r in rows]
+    return _card_rows(rows)
 
 
 def due_counts(
@@ -438,7 +447,7 @@ def suspended_cards(db: Database) -> list[CardRow]:
     rows = db.conn.execute(
         "SELECT * FROM cards WHERE suspended = 1 AND in_deck = 1 ORDER BY deck_id, card_id"
     )
-    return [_card_row(r) for r in rows]
+    return _card_rows(rows)
 
 
 def simulation_cards(db: Database) -> tuple[list[CardSchedule], int]:
