@@ -323,6 +323,11 @@ def _ask_dX(s: _Setup) -> Asked:
 
 # -- the family ---------------------------------------------------------------------------------
 def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
+    from quizforge.drill.families import _grow
+
+    grown = _grow.draw('linear', seed, difficulty, form)  # a new kind (issue 18), or None
+    if grown is not None:
+        return grown
     rng = random.Random(f"linear/{seed}/{difficulty}")  # str seeds hash the same everywhere
     while True:  # friendly numbers come within a few draws
         s = _draw(rng, difficulty)

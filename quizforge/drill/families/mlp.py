@@ -441,6 +441,11 @@ QUESTIONS = {1: (("W1", _ask_dW1), ("b1", _ask_db1), ("W2", _ask_dW2)),
 
 # -- the family ---------------------------------------------------------------------------------
 def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
+    from quizforge.drill.families import _grow
+
+    grown = _grow.draw('mlp', seed, difficulty, form)  # a new kind (issue 18), or None
+    if grown is not None:
+        return grown
     rng = random.Random(f"mlp/{seed}/{difficulty}")  # str seeds hash the same everywhere
     while True:  # friendly numbers come within a few dozen draws
         s = _draw(rng, difficulty)
