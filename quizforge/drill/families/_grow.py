@@ -469,7 +469,7 @@ def _bn_eval(rng: random.Random, seed: int, difficulty: int, form: str):
     y = gamma * xhat + beta
     xb = (x - bmean) / math.sqrt(bvar)
     body = [f"Batch norm in eval mode, one feature, a batch of {n}; ε = 0. PyTorch's",
-            "nn.BatchNorm1d after .eval() uses its running statistics:",
+            "nn.BatchNorm1d in .eval() uses its running statistics (γ = weight, β = bias):",
             f"  x = {_vec(x)},  running_mean = {fmt_exact(mu)},  "
             f"running_var = {fmt_exact(var)}",
             f"  γ = {fmt_exact(gamma)},  β = {fmt_exact(beta)};  y = γ·(x − μ)/√(var) + β",
@@ -504,7 +504,7 @@ def _bn_eval(rng: random.Random, seed: int, difficulty: int, form: str):
                  ["With fixed μ and var, each y_i depends on x_i alone."],
                  ("batchnorm-eval",))
     dgamma = float(np.sum(g * xhat))
-    q_g = _asked(form, "gamma", "∂L/∂γ", "Give ∂L/∂γ (a number).",
+    q_g = _asked(form, "weight", "∂L/∂γ", "Give ∂L/∂γ (a number).",
                  lambda r: r(float(np.sum(r(g * r(xhat))))),
                  [("bn-batch-stats", "x̂ uses the running statistics in eval mode.",
                    float(np.sum(g * xb))),
@@ -512,9 +512,9 @@ def _bn_eval(rng: random.Random, seed: int, difficulty: int, form: str):
                  ["bn-batch-stats"],
                  [f"x̂ = {_vec(xhat)}", f"∂L/∂γ = Σ g_i·x̂_i = {fmt_exact(dgamma)}"],
                  ["∂y_i/∂γ = x̂_i."], ("batchnorm-eval",))
-    terms = " + ".join(f"({fmt_exact(g[i])})*(gamma*(x_{i} - running_mean)/sqrt(running_var)"
-                       " + beta)" for i in range(n))
-    given = {"x": x, "gamma": gamma, "beta": beta, "running_mean": mu, "running_var": var,
+    terms = " + ".join(f"({fmt_exact(g[i])})*(weight*(x_{i} - running_mean)/sqrt(running_var)"
+                       " + bias)" for i in range(n))
+    given = {"x": x, "weight": gamma, "bias": beta, "running_mean": mu, "running_var": var,
              "g": g}
     return _problem("batchnorm", "bn-eval", seed, difficulty, form, body, given, terms,
                     [q_y, q_x, q_g])
@@ -572,7 +572,7 @@ def _rmsnorm(rng: random.Random, seed: int, difficulty: int, form: str):
                  ["rms-no-sqrt"],
                  [*fwd, f"y = γ ⊙ x / {fmt_exact(rms)} = {_vec(y)}"],
                  ["Root of the mean of the squares; no mean subtraction."], ("rmsnorm",))
-    q_g = _asked(form, "gamma", "∂L/∂γ", f"Give ∂L/∂γ, a vector of {n}, as {_letters((n,))}.",
+    q_g = _asked(form, "weight", "∂L/∂γ", f"Give ∂L/∂γ, a vector of {n}, as {_letters((n,))}.",
                  lambda r: r(g * r(x / rms)),
                  [("dgamma-no-xhat", "∂y_i/∂γ_i = x_i/rms: multiply g_i by it.", g),
                   ("rms-no-sqrt", "Divide by rms, not by mean(x²).", g * x / ms)],
@@ -592,10 +592,10 @@ def _rmsnorm(rng: random.Random, seed: int, difficulty: int, form: str):
                   f"      = {_vec(dx)}"],
                  ["∂rms/∂x_j = x_j/(n·rms)."], ("rmsnorm",))
     msq = " + ".join(f"x_{i}**2" for i in range(n))
-    loss = " + ".join(f"({fmt_exact(g[i])})*gamma_{i}*x_{i}/sqrt(({msq})/{n})"
+    loss = " + ".join(f"({fmt_exact(g[i])})*weight_{i}*x_{i}/sqrt(({msq})/{n})"
                       for i in range(n))
     return _problem("batchnorm", "rmsnorm", seed, difficulty, form, body,
-                    {"x": x, "gamma": gamma, "g": g}, loss, [q_y, q_g, q_x])
+                    {"x": x, "weight": gamma, "g": g}, loss, [q_y, q_g, q_x])
 
 
 # == mlp ===========================================================================================
