@@ -552,6 +552,12 @@ def _rmsnorm(rng: random.Random, seed: int, difficulty: int, form: str):
     dx = gamma * g / rms - x * s / (n * rms ** 3)
     if s == 0:
         return None
+    from fractions import Fraction
+
+    first = gamma * g / rms
+    if any(Fraction(float(v)).limit_denominator(10**6).denominator > 64 for v in dx) or \
+            any(abs(v) < 0.25 * abs(f) for v, f in zip(dx, first)):
+        return None  # no long fractions, no near-cancellation a rounding learner would miss
     body = [f"RMSNorm over {n} features (nn.RMSNorm, eps = 0):",
             "  rms = √(mean(x²)),  y = γ ⊙ x / rms,  L = Σ g_i·y_i",
             f"  x = {_vec(x)},  γ = {_vec(gamma)},  g = ∂L/∂y = {_vec(g)}"]
