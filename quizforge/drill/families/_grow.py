@@ -90,6 +90,11 @@ def _problem(family: str, kind: str, seed: int, difficulty: int, form: str,
              extra: dict[str, Any] | None = None):
     if any(a is None for a in asked):
         return None
+    from quizforge.drill.families._tensor import same
+
+    values = [a.target.value for a in asked]
+    if any(same(values[i], values[j]) for i in range(len(values)) for j in range(i)):
+        return None  # two questions with one answer: the second teaches nothing
     blocks = (Lines("", tuple(body)),)
     if not fits_screen(blocks, asked):
         return None
@@ -112,7 +117,7 @@ def _sigmoid(z: float) -> float:
 def _pre_activation(rng: random.Random, targets: Sequence[int]):
     """x, w, b (small integers) with z = w·x + b landing on one of `targets`."""
     z = rng.choice(targets)
-    x = float(rng.choice([-2, -1, 1, 2, 3]))
+    x = float(rng.choice([-2, -1, 2, 3]))  # not 1: ∂L/∂w would repeat ∂L/∂z
     w = float(rng.choice([-2, -1, 1, 2]))
     b = z - w * x
     if abs(b) > 4:
@@ -400,8 +405,9 @@ def _focal(rng: random.Random, seed: int, difficulty: int, form: str):
     body = ["A binary classifier's logit z, p = σ(z), label y; the focal loss (Lin et al.,",
             "2017) with γ = 2 and no α weight:",
             "  p_t = p if y = 1 else 1 − p,   FL = −(1 − p_t)^γ · ln p_t",
-            f"  z = {ztext} (so p = σ(z) = {fmt_exact(p)}), y = {fmt_exact(y)};  "
-            f"given ln {fmt_exact(pt)} ≈ {_shown(lnpt)}"]
+            f"  z = {ztext} (so p = σ(z) = {fmt_exact(p)}), y = {fmt_exact(y)}",
+            "  given: " + ", ".join(f"ln({fmt_exact(v)}) ≈ {_shown(math.log(v))}"
+                                    for v in sorted({p, 1 - p}))]
     w = (1 - pt) ** 2
     q1 = _asked(form, "fl", "FL", "Give the focal loss FL (a number).",
                 lambda r: r(-r((1 - pt) ** 2) * r(lnpt)),
