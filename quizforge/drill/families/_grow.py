@@ -653,8 +653,8 @@ def _dropout(rng: random.Random, seed: int, difficulty: int, form: str):
                 ["The backward pass of a multiplication by a fixed mask and scale."],
                 ("dropout",))
     q3 = _asked(form, "y_eval", "y (eval)",
-                f"At eval time (model.eval()), give the output for the same h, a vector of "
-                f"{n}, as {_letters((n,))}.",
+                f"Give the eval-mode output (model.eval()) for the same h, as "
+                f"{_letters((n,))}.",
                 lambda r: h.copy(),
                 [("dropout-eval-scaled", "Inverted dropout already scaled at training time: "
                   "at eval, dropout is the identity.", h * k),
@@ -676,7 +676,7 @@ def _lse(rng: random.Random, seed: int, difficulty: int, form: str):
     import numpy as np
 
     n = rng.choice((3, 4))
-    M = float(rng.choice((100, 200, 500)))
+    M = float(rng.choice((12, 15, 20, 30)))  # e^12 is past float16's largest value, 65504
     d = [0.0] + [float(-rng.choice((0, 1, 1, 2, 2, 3))) for _ in range(n - 1)]
     rng.shuffle(d)
     d = np.array(d)
@@ -687,8 +687,8 @@ def _lse(rng: random.Random, seed: int, difficulty: int, form: str):
     soft = e / s
     exps = sorted({int(-v) for v in d if v < 0})
     shown = ", ".join(f"e^−{k} ≈ {_shown(math.exp(-k))}" for k in exps)
-    body = [f"Logits z = {_vec(z)}. In float32 e^{fmt_exact(M)} overflows, so compute",
-            "log Σ_j exp(z_j) with the log-sum-exp trick (torch.logsumexp):",
+    body = [f"Logits z = {_vec(z)}. In float16 (largest value 65504) e^{fmt_exact(M)}",
+            "overflows: compute log Σ_j exp(z_j) by the log-sum-exp trick (logsumexp):",
             "  m = max(z),  log Σ_j exp(z_j) = m + log Σ_j exp(z_j − m)",
             f"  given: {shown + ', ' if shown else ''}ln {_shown(s)} ≈ "
             f"{_shown(math.log(s))}"]
@@ -700,7 +700,7 @@ def _lse(rng: random.Random, seed: int, difficulty: int, form: str):
                   "log Σ exp(z − m).", M),
                  ("lse-minus-max", "Add the max back, do not subtract it.",
                   -M + math.log(s))],
-                ["lse-no-max"],
+                ["lse-no-max", "lse-max-only"],
                 [f"m = {fmt_exact(M)},  z − m = {_vec(d)}",
                  f"Σ exp(z − m) = {' + '.join(_shown(v) for v in e)} = {_shown(s)}",
                  f"log Σ exp(z) = {fmt_exact(M)} + ln {_shown(s)} ≈ {_shown(lse)}"],
