@@ -80,7 +80,7 @@ def _asked(form: str, wrt: str, label: str, ask: str, compute: Callable[[Any], A
                                          for k, m, v in filter(None, wrongs)])
     if any(not any(m.kind == k for m in kept) for k in needed):
         return None
-    sol = (Lines("Worked solution", tuple(solution)),)
+    sol = (Lines("Steps", tuple(solution)),)
     return Asked(Question(wrt, form, ask, skills, tuple(np.shape(value))),
                  Target(wrt, label, value, lo, hi, kept), sol, tuple(hints))
 
