@@ -352,7 +352,8 @@ FAMILY = Family(
     name="linear",
     summary="Y = X·W + b on a small batch: ∂L/∂W, ∂L/∂b, ∂L/∂X (the shape is part of "
             "the answer)",
-    levels={1: "G = ∂L/∂Y given: ∂L/∂W = Xᵀ·G, ∂L/∂b (sum over the batch), ∂L/∂X = G·Wᵀ",
+    levels={1: "G = ∂L/∂Y given: ∂L/∂W = Xᵀ·G, ∂L/∂b (sum over the batch), ∂L/∂X = G·Wᵀ; "
+               "or an embedding's gradient (repeated ids add up)",
             2: "mean squared error: G = 2(Y − T)/(N·M) first, then ∂L/∂W, ∂L/∂b, ∂L/∂X",
             3: "MSE plus weight decay (λ/2)·‖W‖²: ∂L/∂W gains λ·W; ∂L/∂b, ∂L/∂X"},
     generate=generate,

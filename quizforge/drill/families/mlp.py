@@ -467,8 +467,10 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
 FAMILY = Family(
     name="mlp",
     summary="Two layers with a ReLU: the δ recursion back to ∂L/∂W1, ∂L/∂b1, ∂L/∂X",
-    levels={1: "one sample, G = ∂L/∂Y given: ∂L/∂W1 and ∂L/∂b1 through the mask, ∂L/∂W2",
-            2: "a batch of 2, MSE, one output: ∂L/∂W1, ∂L/∂b1, ∂L/∂H (before the mask)",
+    levels={1: "one sample, G = ∂L/∂Y given: ∂L/∂W1 and ∂L/∂b1 through the mask, ∂L/∂W2; "
+               "or inverted dropout (p = 0.5)",
+            2: "a batch of 2, MSE, one output: ∂L/∂W1, ∂L/∂b1, ∂L/∂H (before the mask); "
+               "or inverted dropout (p = 0.2)",
             3: "a batch of 2, MSE, two outputs: ∂L/∂W1, ∂L/∂b1, ∂L/∂X"},
     generate=generate,
     forms=("number",),
