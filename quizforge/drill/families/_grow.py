@@ -28,6 +28,7 @@ from quizforge.drill.model import Lines, Mistake, Question, Target, fmt_exact, f
 from quizforge.drill.rounding import band
 
 SHARE = 0.25  # how often a family's level draws one of its new kinds
+SAME_RTOL = 0.005  # as _tensor.SAME_RTOL: two values this close are one answer to the grader
 
 
 def _ident(t: Any) -> Any:
@@ -59,29 +60,57 @@ def _letters(shape: tuple[int, ...]) -> str:
     return answer_template(shape)
 
 
+def _is_array(v: Any) -> bool:
+    return hasattr(v, "shape") and getattr(v, "shape", ()) != ()
+
+
+def _close(a: float, b: float) -> bool:  # _tensor.same for two plain numbers
+    return abs(a - b) <= SAME_RTOL * abs(b) + 1e-9
+
+
+def _keep_scalar(value: float, lo: float, hi: float, wrongs) -> tuple[Mistake, ...]:
+    """_tensor.keep_mistakes for plain numbers, without numpy (scalar kinds stay light)."""
+    kept: list[Mistake] = []
+    for k, m, v in wrongs:
+        v = float(v)
+        if _close(v, value) or lo <= v <= hi or any(_close(v, x.value) for x in kept):
+            continue
+        kept.append(Mistake(k, m, v))
+    return tuple(kept)
+
+
 def _asked(form: str, wrt: str, label: str, ask: str, compute: Callable[[Any], Any],
-           wrongs: Sequence[tuple[str, str, Any]], needed: Sequence[str],
+           wrongs: Sequence[tuple[str, str, Any] | None], needed: Sequence[str],
            solution: Sequence[str], hints: Sequence[str], skills: tuple[str, ...]):
     """One question: value, band, the mistakes a grader can tell apart (None when a needed
-    mistake cannot be told apart on these numbers: draw again)."""
-    import numpy as np
-
-    from quizforge.drill.families._tensor import keep_mistakes
-
+    mistake cannot be told apart on these numbers: draw again). A number question never
+    imports numpy."""
+    wrongs = [w for w in wrongs if w is not None]
     value = compute(_ident)
-    if isinstance(value, np.ndarray):
-        value = value.astype(float)
+    lo, hi = band(compute)
+    if _is_array(value):
+        import numpy as np
+
+        from quizforge.drill.families._tensor import keep_mistakes
+
+        value = np.asarray(value, dtype=float)
+        kept = keep_mistakes(value, lo, hi, [Mistake(k, m, np.asarray(v, dtype=float))
+                                             for k, m, v in wrongs])
+        shape = tuple(value.shape)
     else:
         value = float(value)
-    lo, hi = band(compute)
-    kept = keep_mistakes(value, lo, hi, [Mistake(k, m, (np.asarray(v, dtype=float)
-                                                      if isinstance(value, np.ndarray)
-                                                      else float(v)))
-                                         for k, m, v in filter(None, wrongs)])
+        # as in the graph problems, a flipped sign is always named "sign", checked first
+        signs = [w for w in wrongs if w[0] == "sign" and _close(float(w[2]), -value)]
+        if not signs:
+            signs = [("sign", "The size is right but the sign is flipped: check the sign of "
+                      "each factor.", -value)]
+        kept = _keep_scalar(value, float(lo), float(hi),
+                            [*signs, *(w for w in wrongs if w not in signs)])
+        shape = ()
     if any(not any(m.kind == k for m in kept) for k in needed):
         return None
     sol = (Lines("Steps", tuple(solution)),)
-    return Asked(Question(wrt, form, ask, skills, tuple(np.shape(value))),
+    return Asked(Question(wrt, form, ask, skills, shape),
                  Target(wrt, label, value, lo, hi, kept), sol, tuple(hints))
 
 
@@ -90,11 +119,16 @@ def _problem(family: str, kind: str, seed: int, difficulty: int, form: str,
              extra: dict[str, Any] | None = None):
     if any(a is None for a in asked):
         return None
-    from quizforge.drill.families._tensor import same
-
     values = [a.target.value for a in asked]
-    if any(same(values[i], values[j]) for i in range(len(values)) for j in range(i)):
-        return None  # two questions with one answer: the second teaches nothing
+    for i in range(len(values)):
+        for j in range(i):
+            if _is_array(values[i]) or _is_array(values[j]):
+                from quizforge.drill.families._tensor import same
+
+                if same(values[i], values[j]):
+                    return None
+            elif _close(values[i], values[j]):
+                return None  # two questions with one answer: the second teaches nothing
     blocks = (Lines("", tuple(body)),)
     if not fits_screen(blocks, asked):
         return None
@@ -441,7 +475,7 @@ def _focal(rng: random.Random, seed: int, difficulty: int, form: str):
                 [("bce-gradient", "p − y is the gradient of plain cross-entropy; the focal "
                   "loss changes it.", p - y),
                  ("missing-chain", "∂p_t/∂z = ±p(1 − p): multiply ∂FL/∂p_t by it.", dfl_dpt),
-                 ("pt-sign", "For y = 0, p_t = 1 − p, so ∂p_t/∂z = −p(1 − p).",
+                 ("sign", "For y = 0, p_t = 1 − p, so ∂p_t/∂z = −p(1 − p).",
                   -dfl_dz) if y == 0 else None,
                  ("focal-constant-weight", "(1 − p_t)^γ depends on z too (product rule).",
                   -(1 - pt) ** 2 / pt * dpt_dz)],
