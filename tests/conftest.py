@@ -31,7 +31,8 @@ def db():
 # the same `generate`, by tests/test_grow_families.py and the engine's contract tests.
 ORIGINAL_KINDS_ONLY = {"test_family_batchnorm", "test_family_mlp", "test_family_softmax_ce",
                        "test_family_linear", "test_drill_backprop", "test_drill_reference",
-                       "test_drill_cli", "test_drill_ui", "test_drill_check"}  # graph problems
+                       "test_drill_cli", "test_drill_ui", "test_drill_check",  # graph problems
+                       "test_grade_families"}  # branch grade-families: red-team of the originals
 
 
 @pytest.fixture(autouse=True)
