@@ -24,3 +24,20 @@ def db():
     d = Database(":memory:")
     yield d
     d.close()
+
+
+# The families' own test files check their original kinds of problem, seed by seed; the kinds
+# that grew them later (issue 18: quizforge/drill/families/_grow.py) are checked, drawn through
+# the same `generate`, by tests/test_grow_families.py and the engine's contract tests.
+ORIGINAL_KINDS_ONLY = {"test_family_batchnorm", "test_family_mlp", "test_family_softmax_ce",
+                       "test_family_linear", "test_drill_backprop", "test_drill_reference",
+                       "test_drill_cli", "test_drill_ui", "test_drill_check",  # graph problems
+                       "test_grade_families"}  # branch grade-families: red-team of the originals
+
+
+@pytest.fixture(autouse=True)
+def _original_kinds_only(request, monkeypatch):
+    if request.module.__name__.rsplit(".", 1)[-1] in ORIGINAL_KINDS_ONLY:
+        from quizforge.drill.families import _grow
+
+        monkeypatch.setattr(_grow, "SHARE", 0.0)

@@ -309,6 +309,11 @@ def _try(template: Template, rng: random.Random, form: str):
 
 def generate(seed: int, difficulty: int, form: str = "number"):
     """A fresh backprop problem; the same (seed, difficulty, form) always gives the same one."""
+    from quizforge.drill.families import _grow
+
+    grown = _grow.draw('backprop', seed, difficulty, form)  # a new kind (issue 18), or None
+    if grown is not None:
+        return grown
     from dataclasses import replace
 
     rng = random.Random(seed * 7919 + difficulty)

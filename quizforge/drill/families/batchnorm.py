@@ -630,6 +630,11 @@ def _acceptable(s: _Setup, asked: list[Asked]) -> bool:
 
 
 def generate(seed: int, difficulty: int, form: str = "number") -> BasicProblem:
+    from quizforge.drill.families import _grow
+
+    grown = _grow.draw('batchnorm', seed, difficulty, form)  # a new kind (issue 18), or None
+    if grown is not None:
+        return grown
     rng = random.Random(seed)
     while True:
         s = _make(rng, difficulty)

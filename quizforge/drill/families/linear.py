@@ -323,6 +323,11 @@ def _ask_dX(s: _Setup) -> Asked:
 
 # -- the family ---------------------------------------------------------------------------------
 def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
+    from quizforge.drill.families import _grow
+
+    grown = _grow.draw('linear', seed, difficulty, form)  # a new kind (issue 18), or None
+    if grown is not None:
+        return grown
     rng = random.Random(f"linear/{seed}/{difficulty}")  # str seeds hash the same everywhere
     while True:  # friendly numbers come within a few draws
         s = _draw(rng, difficulty)
@@ -347,7 +352,8 @@ FAMILY = Family(
     name="linear",
     summary="Y = X·W + b on a small batch: ∂L/∂W, ∂L/∂b, ∂L/∂X (the shape is part of "
             "the answer)",
-    levels={1: "G = ∂L/∂Y given: ∂L/∂W = Xᵀ·G, ∂L/∂b (sum over the batch), ∂L/∂X = G·Wᵀ",
+    levels={1: "G = ∂L/∂Y given: ∂L/∂W = Xᵀ·G, ∂L/∂b (sum over the batch), ∂L/∂X = G·Wᵀ; "
+               "or an embedding's gradient (repeated ids add up)",
             2: "mean squared error: G = 2(Y − T)/(N·M) first, then ∂L/∂W, ∂L/∂b, ∂L/∂X",
             3: "MSE plus weight decay (λ/2)·‖W‖²: ∂L/∂W gains λ·W; ∂L/∂b, ∂L/∂X"},
     generate=generate,

@@ -441,6 +441,11 @@ QUESTIONS = {1: (("W1", _ask_dW1), ("b1", _ask_db1), ("W2", _ask_dW2)),
 
 # -- the family ---------------------------------------------------------------------------------
 def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
+    from quizforge.drill.families import _grow
+
+    grown = _grow.draw('mlp', seed, difficulty, form)  # a new kind (issue 18), or None
+    if grown is not None:
+        return grown
     rng = random.Random(f"mlp/{seed}/{difficulty}")  # str seeds hash the same everywhere
     while True:  # friendly numbers come within a few dozen draws
         s = _draw(rng, difficulty)
@@ -462,8 +467,10 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
 FAMILY = Family(
     name="mlp",
     summary="Two layers with a ReLU: the δ recursion back to ∂L/∂W1, ∂L/∂b1, ∂L/∂X",
-    levels={1: "one sample, G = ∂L/∂Y given: ∂L/∂W1 and ∂L/∂b1 through the mask, ∂L/∂W2",
-            2: "a batch of 2, MSE, one output: ∂L/∂W1, ∂L/∂b1, ∂L/∂H (before the mask)",
+    levels={1: "one sample, G = ∂L/∂Y given: ∂L/∂W1 and ∂L/∂b1 through the mask, ∂L/∂W2; "
+               "or inverted dropout (p = 0.5)",
+            2: "a batch of 2, MSE, one output: ∂L/∂W1, ∂L/∂b1, ∂L/∂H (before the mask); "
+               "or inverted dropout (p = 0.2)",
             3: "a batch of 2, MSE, two outputs: ∂L/∂W1, ∂L/∂b1, ∂L/∂X"},
     generate=generate,
     forms=("number",),

@@ -666,6 +666,11 @@ def _linear(rng: random.Random, form: str, seed: int) -> BasicProblem:
 
 
 def generate(seed: int, difficulty: int, form: str = "number") -> BasicProblem:
+    from quizforge.drill.families import _grow
+
+    grown = _grow.draw('softmax-ce', seed, difficulty, form)  # a new kind (issue 18), or None
+    if grown is not None:
+        return grown
     # A string seed hashes the same on every machine; the difficulty is part of it, so seed 5
     # at d1 and at d2 do not share their logits.
     rng = random.Random(f"{NAME}/{seed}/{difficulty}")
