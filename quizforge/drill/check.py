@@ -168,12 +168,19 @@ def read_value(target: Target, text: str, others: Sequence[str] = ()) -> Any:
 
 def _named(answer: Any, target: Target, mistakes: Sequence[Mistake],
            atol: float = 0.0) -> Mistake | None:
+    """The first mistake the answer matches; with `atol`, the closest of those it matches."""
+    found = []
     for m in mistakes:
         if near(m.value, target.value, MISTAKE_RTOL) or inside_safe(m.value, target):
             continue  # on these numbers the slip gives the right answer: not a mistake here
         if near(answer, m.value, MISTAKE_RTOL, atol):
-            return m
-    return None
+            if not atol:
+                return m
+            found.append(m)
+    if not found:
+        return None
+    return min(found, key=lambda m: max(abs(x - y) for x, y in
+                                        zip(_floats(answer), _floats(m.value), strict=True)))
 
 
 def _squeezed(value: Any) -> Any:
@@ -201,11 +208,15 @@ def judge(target: Target, answer: Any) -> tuple[str, str | None, str]:
     if target.offset is not None and shape_of(answer) == target.shape:
         moved, change = _moved(target, answer)
         if not inside(answer, target.lo, target.hi):
-            # a slip typed to 4 figures of the answer (not of the change) is still named
-            typed = 6e-4 * max(abs(x) for x in _floats(target.value))
+            # a slip typed to 3 figures of the answer (not of the change) is still named
+            typed = MISTAKE_RTOL * max(abs(x) for x in _floats(target.value))
             m = _named(change, moved, moved.mistakes, typed)
             if m:
                 return "wrong", m.kind, m.message
+            if near(change, -moved.value, MISTAKE_RTOL, typed):
+                return ("wrong", "sign", "The change has the wrong sign: you moved from "
+                        f"{tensor_text(target.offset)} the other way. The step is subtracted: "
+                        "parameters move against the gradient.")
         if not all(x == 0 for x in _floats(moved.value)) and near(change, change * 0, 0):
             return ("wrong", "no-update", ("That is where you started: the answer is the "
                     f"value after the change, {target.label} = start − update; work out the "

@@ -313,7 +313,8 @@ def hand(world: World, spec: Spec, r):
                 d = r(m_hat / r(np.sqrt(r(v_hat + eps))))
             else:
                 d = r(m_hat / r(r(np.sqrt(v_hat)) + eps))
-        theta = theta - r(lr * d)  # θ − Δ with Δ written down: exact
+        # θ − Δ with Δ written down; a θ between steps is written down too (and rounded)
+        theta = theta - r(lr * d) if k == spec.steps - 1 else r(theta - r(lr * d))
     if q == "clipped":
         return clipped
     if q == "m_hat":
@@ -435,12 +436,15 @@ def _rule_key(spec: Spec) -> str:
 LATER = "(a later question)"
 
 
-def hidden_by(later: list) -> frozenset[str]:
+def hidden_by(later: list, world: World | None = None) -> frozenset[str]:
     """What a worked solution must not show yet: the values later questions ask for
     ("m_hat@2": m̂ after step 2, "grad@1": ∇f(θ₀), "clipped", "l2_grad", "buf@3:ema" …)."""
     out = set()
     for q in later:
         s = q.spec
+        if world is not None:
+            v = value(world, s)
+            out.add("text:" + (vec(v) if getattr(v, "ndim", 0) else num(v)))
         if s.quantity == "grad":
             out.add("grad@1")
         elif s.quantity == "grad_at_1":
@@ -464,7 +468,7 @@ def trace(world: World, spec: Spec, hide: frozenset[str] = frozenset()) -> list[
     out: list[str] = []
 
     def shown(key: str, text: str) -> str:
-        return LATER if key in hide else text
+        return LATER if key in hide or "text:" + text in hide else text
 
     theta, state = tuple(world.theta0), optim.init_state(rule, world.n)
     for k in range(spec.steps):
@@ -495,7 +499,7 @@ def trace(world: World, spec: Spec, hide: frozenset[str] = frozenset()) -> list[
         if rule == "adamw":
             shrunk = tuple(p - hp.lr * hp.weight_decay * p for p in theta)
             out.append(f"       decay: θ − ηλθ = {vec(theta)}·(1 − {num(hp.lr)}·"
-                       f"{num(hp.weight_decay)}) = {vec(shrunk)}")
+                       f"{num(hp.weight_decay)}) = {shown('', vec(shrunk))}")
         new_theta, state = _one(rule, theta, g, state, hp, spec, "")
         if rule in ("momentum", "nesterov"):
             name = "v" if hp.ema else "b"
@@ -511,7 +515,7 @@ def trace(world: World, spec: Spec, hide: frozenset[str] = frozenset()) -> list[
             out.append(f"       m = {vec(state['exp_avg'])},  v = {vec(state['exp_avg_sq'])}")
             out.append(f"       m̂ = m/{num(1 - b1**t)} = {shown(f'm_hat@{t}', vec(m_hat))},  "
                        f"v̂ = v/{num(1 - b2**t)} = {shown(f'v_hat@{t}', vec(v_hat))}")
-        out.append(f"       θ = {vec(new_theta)}")
+        out.append(f"       θ = {shown('', vec(new_theta))}")
         theta = new_theta
     return out
 
@@ -552,10 +556,13 @@ def _build(world: World, q: Q, later: list | tuple = ()) -> Asked:
     if offset is None:
         lo, hi = band(lambda r: hand(world, q.spec, r), mixes=MIXES)
     else:
-        lo, hi = band(lambda r: hand(world, q.spec, r) - offset, mixes=MIXES)
-        # θ itself may be typed to 3 significant figures, too
-        lo = np.minimum(lo + offset, rounder("down")(exact) - 1e-9)
-        hi = np.maximum(hi + offset, rounder("up")(exact) + 1e-9)
+        lo, hi = band(lambda r: hand(world, q.spec, _snapped(r)) - offset, mixes=MIXES)
+        # θ itself may be typed to 3 significant figures, too (to nearest)
+        lo, hi = lo + offset, hi + offset
+        near3 = rounder("nearest")
+        ends = [near3(b + k * (1e-9 * np.abs(b) + 1e-12)) for b in (lo, hi) for k in (-1, 0, 1)]
+        lo = np.minimum(lo, np.minimum.reduce(ends) - 1e-9)
+        hi = np.maximum(hi, np.maximum.reduce(ends) + 1e-9)
 
     def moved(v):
         return v - offset if offset is not None and np.shape(v) == np.shape(offset) else v
@@ -587,15 +594,28 @@ def _build(world: World, q: Q, later: list | tuple = ()) -> Asked:
     else:
         if world.surface is not None:
             numbers.append(grad_text(world))
-        numbers += trace(world, q.spec, hidden_by(list(later)))
+        numbers += trace(world, q.spec, hidden_by(list(later), world))
         if q.spec.quantity == "loss":
             x, y = value(world, replace(q.spec, quantity="params"))
             numbers.append(f"f({num(x)}, {num(y)}) = {num(world.f((x, y)))}")
     ans = fmt_exact(exact) if not shape else vec(exact)
     numbers.append(f"{q.label} = {ans}")
     sol.append(Lines("Numbers", tuple(numbers)))
-    hints = (_hint1(q), _hint2(world, q, hidden_by(list(later))))
+    hints = (_hint1(q), _hint2(world, q, hidden_by(list(later), world)))
     return Asked(question, target, tuple(sol), hints)
+
+
+def _snapped(r):
+    """r on the value a person would write: 0.1·(−0.035) is −0.0035, not the float
+    −0.0035000000000000005 that rounds "down" to −0.00351 (a band one unit too wide)."""
+    import numpy as np
+
+    def snap(x):
+        if getattr(x, "ndim", 0):
+            return r(np.array([float(f"{v:.12g}") for v in np.ravel(x)]).reshape(np.shape(x)))
+        return r(float(f"{float(x):.12g}"))
+
+    return snap
 
 
 def _full_at_end(world: World, qs: list[Q], asked: tuple[Asked, ...]) -> tuple[Asked, ...]:
@@ -603,7 +623,7 @@ def _full_at_end(world: World, qs: list[Q], asked: tuple[Asked, ...]) -> tuple[A
     their own solutions left to later questions included."""
     full = []
     for i, q in enumerate(qs[:-1]):
-        hide = hidden_by(qs[i + 1:])
+        hide = hidden_by(qs[i + 1:], world)
         lines = trace(world, q.spec, hide) if q.spec.quantity not in ("grad", "l2_grad") else []
         shown = {ln for b in asked[-1].solution if isinstance(b, Lines) for ln in b.lines}
         if LATER in " ".join(lines) and not set(trace(world, q.spec)) <= shown:
