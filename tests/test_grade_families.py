@@ -155,7 +155,11 @@ def _lr(j: dict):
 
 @pytest.mark.parametrize("difficulty", DIFFICULTIES)
 def test_a_step_off_by_one_is_refused_and_named(difficulty):
-    tally = Tally()
+    """Where the question is about the counting (StepLR and ExponentialLR epochs, "the n-th
+    epoch", the inverse square root counted from 1) lr(t ± 1) is never accepted and is named.
+    Deep in a long decay (step 2100 of a cosine) a step moves the lr by less than 3 figures
+    show; there only a neighbour more than 2% away must be refused."""
+    counting, deep = Tally(), Tally()
     noam = 0
     for seed in SEEDS:
         j = as_json("schedule", seed, difficulty)
@@ -165,12 +169,21 @@ def test_a_step_off_by_one_is_refused_and_named(difficulty):
             if not q["wrt"].startswith("lr@"):
                 continue
             t = int(q["wrt"][3:])
-            assert math.isclose(f(t), p.target(i).value, rel_tol=1e-9), (seed, i)
+            value = p.target(i).value
+            assert math.isclose(f(t), value, rel_tol=1e-9), (seed, i)
+            about_counting = (j["schedule"] in ("StepLR", "ExponentialLR", "inverse-sqrt")
+                              or re.search(r"\d(st|nd|rd|th) epoch", q["prompt"]))
             for u in (t - 1, t + 1):
                 if u >= first and (last is None or u <= last):
-                    tally.add(p, i, f(u), (seed, i, u))
-                    noam += j["schedule"] == "inverse-sqrt"
-    tally.check(100)
+                    if about_counting:
+                        counting.add(p, i, f(u), (seed, i, u))
+                        noam += j["schedule"] == "inverse-sqrt"
+                    elif abs(f(u) - value) > 0.02 * abs(value):
+                        deep.add(p, i, f(u), (seed, i, u))
+    if difficulty < 3:
+        counting.check(100)
+    if deep.applies:
+        assert deep.accepted == 0, deep.examples[:5]
     if difficulty == 2:
         assert noam >= 100  # the inverse square root is asked, and its off-by-one counts
 

@@ -124,8 +124,8 @@ def _keep(value: float, lo: float, hi: float, candidates: list[Mistake | None]) 
         slack = SAME_RTOL * abs(v)
         if lo - slack <= v <= hi + slack:
             continue  # typed to 3 significant figures it could land inside the band: right
-        if any(_same(v, k.value) for k in kept):
-            continue
+        if any(abs(v - k.value) <= 2 * SAME_RTOL * abs(v) for k in kept):
+            continue  # typed to 3 figures one could be read as the other: the first names it
         kept.append(m)
     return tuple(kept)
 
@@ -586,13 +586,14 @@ def _factor_text(v: float) -> str:
 def _noam_setup(rng: random.Random) -> _Setup:
     d = rng.choice((64, 256, 1024))
     # a short warmup, so that a step off by one changes the lr by more than 3 figures show
-    # (step_num = (m·√W)² ≤ 64 past it: 1/√step_num then moves by ≥ 0.8% per step)
-    W, m = rng.choice(((4, 2), (4, 3), (4, 4), (9, 2), (16, 2)))
+    # past it step_num = k² ≤ 25, so that 1/√step_num moves by ≥ 2% per step
+    W = rng.choice((4, 9))
     sw = math.isqrt(W)
+    k = rng.choice([k for k in (3, 4, 5) if k * k > W])
     h = rng.choice([h for h in (Fraction(1, 4), Fraction(1, 2), Fraction(3, 4), Fraction(1, 5),
                                 Fraction(2, 5), Fraction(1, 3), Fraction(2, 3))
                     if (h * W).denominator == 1])
-    t0 = (m * sw) ** 2
+    t0 = k * k
     t1 = int(h * W)
     a = d ** -0.5
     peak = a / sw
@@ -615,12 +616,12 @@ def _noam_setup(rng: random.Random) -> _Setup:
                      a / t0)],
             formula,
             (f"d_model^−0.5 = 1/√{d} = {_n(a)}",
-             f"step_num^−0.5 = 1/√{t0} = 1/{m * sw}",
+             f"step_num^−0.5 = 1/√{t0} = 1/{k}",
              f"step_num·warmup^−1.5 = {t0}/{W * sw} (larger: past the warmup)",
-             f"min = 1/{m * sw}",
-             f"lr = {_n(a)} · 1/{m * sw} = {fmt_num(f(t0))}"),
+             f"min = 1/{k}",
+             f"lr = {_n(a)} · 1/{k} = {fmt_num(f(t0))}"),
             ("Past the warmup the min is step_num^−0.5: lr = d_model^−0.5/√step_num.",
-             f"√{t0} = {m * sw} and √{d} = {math.isqrt(d)}."), t0)
+             f"√{t0} = {k} and √{d} = {math.isqrt(d)}."), t0)
     q1 = _Q(f"lr@{t1}", f"lr({t1})", _lr_ask(f"at step_num = {t1}"), ("inverse-sqrt", "warmup"),
             f(t1), lambda r: r(r(a) * r(t1 * r(w15))),
             [Mistake("forgot-warmup", f"step_num = {t1} is inside the warmup ({t1} < {W}): the "
@@ -803,9 +804,11 @@ def _one_cycle_setup(rng: random.Random) -> _Setup:
 
 # -- the family ----------------------------------------------------------------------------------
 def _off_by_one(s: _Setup, asked: tuple[Asked, ...]) -> tuple[Asked, ...] | None:
-    """Every lr asked at step t is told apart from lr(t − 1) and lr(t + 1), and those are
-    named (off-by-one) where no other mistake has their value; None when the grader could not
-    tell one of them from the answer (the generator then draws other numbers)."""
+    """lr(t − 1) and lr(t + 1) of every lr asked at step t are named (off-by-one) where no
+    other mistake has their value. None (the generator draws other numbers) when the grader
+    could not tell one of them from the answer in a question about the counting (one that
+    needs the off-by-one named, or the inverse square root, counted from 1); deep in a long
+    decay a step changes the lr by less than 3 figures show, and such a neighbour is left."""
     out = []
     first = 1 if s.counting.startswith("step_num") else 0
     for q, a in zip(s.questions, asked, strict=True):
@@ -825,7 +828,9 @@ def _off_by_one(s: _Setup, asked: tuple[Asked, ...]) -> tuple[Asked, ...] | None
                 continue  # on a plateau the neighbour has the same lr: nothing to tell apart
             slack = SAME_RTOL * abs(v)
             if target.lo - slack <= v <= target.hi + slack:
-                return None
+                if "off-by-one" in q.needs or first == 1:
+                    return None  # the question is about the counting: other numbers
+                continue  # a step hundreds into a decay: 3 figures cannot tell t from t ± 1
             if any(abs(v - m.value) <= 2 * SAME_RTOL * abs(v)
                    for m in (*target.mistakes, *extra)):
                 continue  # as good as another named slip's value: that one names it
