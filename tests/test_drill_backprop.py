@@ -154,10 +154,12 @@ def test_a_dead_relu_is_practised():
     dead = 0
     for seed in range(300):
         p = generate("backprop", seed, 1)
-        if "ReLU" in p.title and p.expected_value(0) == 0:
-            dead += 1  # the main question is the weight behind the dead ReLU: 0
-            assert p.questions[0].wrt == "w" and p.questions[1].wrt == "h"
-            assert p.expected_value(1) != 0
+        if "ReLU" in p.title and p.expected_value(1) == 0:
+            # ∂L/∂h first (it is on w's way to L, so asked before it: no solution shows a
+            # later answer), then the weight behind the dead ReLU: 0
+            dead += 1
+            assert p.questions[0].wrt == "h" and p.questions[1].wrt == "w"
+            assert p.expected_value(0) != 0
     assert dead >= 10
 
 

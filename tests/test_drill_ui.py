@@ -78,7 +78,7 @@ def test_problem_screen_lists_values_equations_and_question():
     out = text_of(render_problem(p))
     assert "Given x = " in out and "p = σ(z)" in out and "σ(t) = 1/(1 + e^−t)" in out
     assert "(so z = " in out  # the friendly argument is stated
-    assert "Compute ∂L/∂w at these values (3 significant figures, or a fraction)." in out
+    assert "Compute ∂L/∂p at these values (3 significant figures, or a fraction)." in out
 
 
 def test_solution_tables_sum_fan_out():

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from quizforge.drill.errors import AnswerRejected, CheckTimeout
@@ -99,14 +99,15 @@ def _floats(v: Any) -> list[float]:
     return [float(v)]
 
 
-def near(a: Any, b: Any, rtol: float) -> bool:
+def near(a: Any, b: Any, rtol: float, atol: float = 0.0) -> bool:
     """Same shape and every entry within rtol (relative to the entry, or to the largest entry
-    of `b` for entries that are zero)."""
+    of `b` for entries that are zero), plus atol."""
     if shape_of(a) != shape_of(b):
         return False
     fa, fb = _floats(a), _floats(b)
     scale = max((abs(x) for x in fb), default=0.0)
-    return all(math.isfinite(x) and abs(x - y) <= rtol * abs(y) + 1e-9 + 1e-4 * rtol * scale
+    return all(math.isfinite(x)
+               and abs(x - y) <= rtol * abs(y) + 1e-9 + 1e-4 * rtol * scale + atol
                for x, y in zip(fa, fb, strict=True))
 
 
@@ -165,13 +166,21 @@ def read_value(target: Target, text: str, others: Sequence[str] = ()) -> Any:
     return v if math.isfinite(v) else math.nan
 
 
-def _named(answer: Any, target: Target, mistakes: Sequence[Mistake]) -> Mistake | None:
+def _named(answer: Any, target: Target, mistakes: Sequence[Mistake],
+           atol: float = 0.0) -> Mistake | None:
+    """The first mistake the answer matches; with `atol`, the closest of those it matches."""
+    found = []
     for m in mistakes:
         if near(m.value, target.value, MISTAKE_RTOL) or inside_safe(m.value, target):
             continue  # on these numbers the slip gives the right answer: not a mistake here
-        if near(answer, m.value, MISTAKE_RTOL):
-            return m
-    return None
+        if near(answer, m.value, MISTAKE_RTOL, atol):
+            if not atol:
+                return m
+            found.append(m)
+    if not found:
+        return None
+    return min(found, key=lambda m: max(abs(x - y) for x, y in
+                                        zip(_floats(answer), _floats(m.value), strict=True)))
 
 
 def _squeezed(value: Any) -> Any:
@@ -185,8 +194,40 @@ def inside_safe(value: Any, target: Target) -> bool:
     return shape_of(value) == target.shape and inside(value, target.lo, target.hi)
 
 
+def _moved(target: Target, answer: Any) -> tuple[Target, Any]:
+    """The target and the answer measured from the target's offset (the change they make)."""
+    off = target.offset
+    mistakes = tuple(replace(m, value=m.value - off) if shape_of(m.value) == target.shape
+                     else m for m in target.mistakes)
+    return (replace(target, value=target.value - off, lo=target.lo - off, hi=target.hi - off,
+                    mistakes=mistakes, offset=None), answer - off)
+
+
 def judge(target: Target, answer: Any) -> tuple[str, str | None, str]:
     """(outcome, mistake kind, feedback) for a value: outcome is right | close | wrong."""
+    if target.offset is not None and shape_of(answer) == target.shape:
+        moved, change = _moved(target, answer)
+        if not inside(answer, target.lo, target.hi):
+            # a slip typed to 3 figures of the answer (not of the change) is still named
+            typed = MISTAKE_RTOL * max(abs(x) for x in _floats(target.value))
+            m = _named(change, moved, moved.mistakes, typed)
+            if m:
+                return "wrong", m.kind, m.message
+            if near(change, -moved.value, MISTAKE_RTOL, typed):
+                return ("wrong", "sign", "The change has the wrong sign: you moved from "
+                        f"{tensor_text(target.offset)} the other way. The step is subtracted: "
+                        "parameters move against the gradient.")
+        if not all(x == 0 for x in _floats(moved.value)) and near(change, change * 0, 0):
+            return ("wrong", "no-update", ("That is where you started: the answer is the "
+                    f"value after the change, {target.label} = start − update; work out the "
+                    "update and apply it."))
+        outcome, kind, feedback = judge(moved, change)
+        if outcome == "right":
+            feedback = f"Correct: {target.label} = {tensor_text(target.value)}."
+        elif kind == "factor":
+            feedback = feedback.replace("your answer is", "your change from the start "
+                                        f"({tensor_text(target.offset)}) is", 1)
+        return outcome, kind, feedback
     label, want = target.label, target.shape
     name = label.removeprefix("∂L/∂") if label.startswith("∂L/∂") else target.wrt
     got = shape_of(answer)

@@ -193,6 +193,10 @@ class Target:
     mistakes: tuple[Mistake, ...] = ()
     names: tuple[str, ...] = ()  # names an answer may use for their given values (scalars)
     env: dict[str, float] = field(default_factory=dict)  # their values
+    # where the answer starts from (θ₀ for "θ after a step"): when set, the grader compares
+    # the change answer − offset with value − offset, so a band, a named mistake, "close" and a
+    # factor all measure the update, not θ (lo/hi are still in the answer's own units)
+    offset: Any = None
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -259,6 +259,30 @@ def _friendly(template: Template, graph: Graph, values: dict[str, float], rng: r
     return ((bias, bias_text),), ((node_name, given),)
 
 
+def _deliberate_zero(graph: Graph, fwd: dict[str, float], target: str) -> bool:
+    """Every path from `target` to L goes through a ReLU that is off: a zero worth asking."""
+    off = {n.name for n in graph.nodes if n.op == "relu" and fwd[n.inputs[0]] < 0}
+    return bool(off) and all(any(e[0] in off for e in p) for p in graph.paths(target))
+
+
+def _outer_first(graph: Graph, chosen: list[str]) -> list[str]:
+    """The questions reordered so that a node on another question's way to L is asked first:
+    a worked solution's backward table then never shows a later question's answer."""
+    order = list(chosen)
+    for _ in range(len(order) ** 2):
+        moved = False
+        for i, t in enumerate(order):
+            on_way = graph.between(t)[:-1]
+            j = next((j for j in range(i + 1, len(order)) if order[j] in on_way), None)
+            if j is not None:
+                order.insert(i, order.pop(j))
+                moved = True
+                break
+        if not moved:
+            break
+    return order
+
+
 def _try(template: Template, rng: random.Random, form: str):
     from quizforge.drill.problem import GraphProblem, skills_for
 
@@ -288,6 +312,9 @@ def _try(template: Template, rng: random.Random, form: str):
             return None
         if all(abs(v - grad[c]) > 1e-9 for c in chosen):
             chosen.append(t)
+    if any(grad[t] == 0 and not _deliberate_zero(graph, fwd, t) for t in chosen[:3]):
+        return None  # an accidental 0 (x = y in (x − y)·z …) is a free guess
+    chosen = _outer_first(graph, chosen)
     if form == "steps":  # a question whose backward pass is the start of another's: dropped
         between = {t: graph.between(t) for t in chosen}
         chosen = [t for t in chosen if not any(

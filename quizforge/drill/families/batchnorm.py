@@ -260,8 +260,23 @@ def _mistakes_dgamma(s: _Setup, value: Any) -> list[Mistake]:
                 value / s.x.shape[0]),
         Mistake("sign", "Right size, wrong sign: ∂L/∂γ = +Σ gᵢ·x̂ᵢ; check the signs of "
                 "x̂ (x below the mean gives a negative x̂).", -value),
+        Mistake("unbiased-variance", _UNBIASED.format(n=s.x.shape[s.axis]),
+                s.outer((s.g * _unbiased_xhat(s)).sum(axis=0))),
     ]
     return out
+
+
+_UNBIASED = ("You divided the variance by N − 1 = {n} − 1. Batch norm and layer norm "
+             "normalise with the biased variance, Σ(x − μ)²/N, also in training.")
+
+
+def _unbiased_xhat(s: _Setup) -> Any:
+    """x̂ with the variance divided by N − 1 (torch.var's default, not batch norm's)."""
+    import numpy as np
+
+    n = s.x.shape[s.axis]
+    d = s.x - s.x.mean(axis=s.axis, keepdims=True)
+    return d / np.sqrt((d * d).sum(axis=s.axis, keepdims=True) / (n - 1))
 
 
 def _mistakes_dbeta(s: _Setup, value: Any) -> list[Mistake]:
@@ -275,6 +290,9 @@ def _mistakes_dbeta(s: _Setup, value: Any) -> list[Mistake]:
         Mistake("mean-not-sum", "You averaged g; the loss is a sum over the batch, so ∂L/∂β is "
                 "the plain sum Σ gᵢ (no 1/N).", value / s.x.shape[0]),
         Mistake("sign", "Wrong sign: ∂yᵢ/∂β = +1, so ∂L/∂β = +Σ gᵢ.", -value),
+        Mistake("gamma-beta-swapped", "That is ∂L/∂γ = Σ gᵢ·x̂ᵢ. β is only added, y = γ·x̂ + β, "
+                "so ∂yᵢ/∂β = 1 and ∂L/∂β = Σ gᵢ.",
+                s.outer((s.g * _forward(lambda t: t, s.x, s.axis)[3]).sum(axis=0))),
     ]
     return out
 
@@ -329,6 +347,17 @@ def _mistakes_dx(s: _Setup, value: Any) -> list[Mistake]:
                            f"taken {right}.", s.outer(np.zeros_like(s.x))))
     out.append(Mistake("sign", f"Every entry has the wrong sign: check the signs in {formula}.",
                        -value))
+    xu = _unbiased_xhat(s)
+    su = sigma * np.sqrt(n / (n - 1))
+    gm = ghat.mean(axis=axis, keepdims=True)
+    out.append(Mistake("unbiased-variance", _UNBIASED.format(n=n),
+                       s.outer((ghat - gm - xu * (ghat * xu).mean(axis=axis, keepdims=True))
+                               / su)))
+    if np.any(s.beta != s.gamma):
+        bhat = s.beta * s.g
+        out.append(Mistake("gamma-beta-swapped", "You used β where γ belongs: y = γ·x̂ + β, "
+                           "so the gradient reaching x̂ is γ·g; β does not reach x at all.",
+                           s.outer((bhat - sum(parts(bhat))) / sigma)))
     return out
 
 

@@ -26,10 +26,10 @@ from typing import Any
 
 from quizforge import optim
 from quizforge.drill.basic import Asked, BasicProblem, fits_screen
-from quizforge.drill.families._tensor import keep_mistakes, num_text
+from quizforge.drill.families._tensor import keep_mistakes, num_text, same
 from quizforge.drill.family import Family
-from quizforge.drill.model import Lines, Mistake, Question, Target, fmt_exact
-from quizforge.drill.rounding import band
+from quizforge.drill.model import Lines, Mistake, Question, Target, fmt_exact, fmt_num
+from quizforge.drill.rounding import band, rounder
 
 NAME = "optimizer"
 MIXES = 4  # random up/down mixes in the band (rounding.band's default is 24)
@@ -95,6 +95,8 @@ def _clip(g, clip, groups, variant):
             for i, v in zip(idx, part):
                 out[i] = v
         return tuple(out)
+    if variant == "clip-always":  # scaled to max_norm although ‖g‖ is below it
+        return _scale_to(g, c)
     if variant == "clip-scale":  # multiplied by ‖g‖/max_norm instead of max_norm/‖g‖
         s = optim.global_norm(g) / c
         return tuple(x * s for x in g)
@@ -109,6 +111,11 @@ def _scale_to(g, c):
 def _one(rule, theta, g, state, hp, spec, variant):
     """One update, with the slip `variant` where it changes this rule; else quizforge.optim."""
     lr, t = hp.lr, int(state["step"]) + 1
+    if rule == "momentum" and variant == "dampening":  # dampening = β: b₁ = g, then the EMA
+        mu, prev = hp.momentum, state["momentum_buffer"]
+        b = tuple(g) if t == 1 else tuple(mu * bi + (1 - mu) * x for x, bi in zip(g, prev))
+        return tuple(p - lr * bi for p, bi in zip(theta, b)), {**state, "step": t,
+                                                              "momentum_buffer": b}
     if rule in ("momentum", "nesterov") and variant in ("momentum-order", "momentum-sign"):
         mu = hp.momentum
         prev = state["momentum_buffer"]
@@ -184,7 +191,7 @@ def value(world: World, spec: Spec, variant: str = ""):
         clipped = clipped or gc
         theta, state = _one(rule, theta, gc, state, hp, spec, variant)
     if q == "clipped":
-        return np.array(clipped)
+        return -np.array(clipped) if variant == "sign" else np.array(clipped)
     if q == "loss":
         if variant == "loss-at-start":
             return float(world.f(world.theta0))
@@ -214,6 +221,8 @@ def value(world: World, spec: Spec, variant: str = ""):
             return np.sqrt(raw / (1 - b**t))
         if variant == "eps-in-v":
             return raw / (1 - b**t) + hp.eps
+        if variant == "sign":
+            return -raw / (1 - b**t)
         return raw / (1 - b**t)
     out = np.array(theta)
     if variant == "sign":
@@ -272,7 +281,7 @@ def hand(world: World, spec: Spec, r):
         if hp.weight_decay and rule != "adamw":
             g = r(g + r(hp.weight_decay * theta))
         if rule == "adamw":
-            theta = r(theta - r(lr * hp.weight_decay * theta))
+            theta = theta - r(lr * hp.weight_decay * theta)
         if rule == "sgd":
             d = g
         elif rule in ("momentum", "nesterov"):
@@ -304,7 +313,8 @@ def hand(world: World, spec: Spec, r):
                 d = r(m_hat / r(np.sqrt(r(v_hat + eps))))
             else:
                 d = r(m_hat / r(r(np.sqrt(v_hat)) + eps))
-        theta = r(theta - r(lr * d))
+        # θ − Δ with Δ written down; a θ between steps is written down too (and rounded)
+        theta = theta - r(lr * d) if k == spec.steps - 1 else r(theta - r(lr * d))
     if q == "clipped":
         return clipped
     if q == "m_hat":
@@ -370,7 +380,7 @@ def _names(world: World) -> str:
         return "θ = (x, y)"
     if world.groups:
         return "θ = (w₁, w₂, b): a weight vector W = (w₁, w₂) and a bias b"
-    return "θ = (" + ", ".join(f"θ{_sub(i + 1)}" for i in range(world.n)) + ")"
+    return "θ = (" + ", ".join(f"w{_sub(i + 1)}" for i in range(world.n)) + ")"
 
 
 def _hp_line(rule: str, hp: optim.Hyper, spec: Spec | None = None) -> str:
@@ -423,18 +433,50 @@ def _rule_key(spec: Spec) -> str:
     return spec.rule
 
 
-def trace(world: World, spec: Spec) -> list[str]:
+LATER = "(a later question)"
+
+
+def hidden_by(later: list, world: World | None = None) -> frozenset[str]:
+    """What a worked solution must not show yet: the values later questions ask for
+    ("m_hat@2": m̂ after step 2, "grad@1": ∇f(θ₀), "clipped", "l2_grad", "buf@3:ema" …)."""
+    out = set()
+    for q in later:
+        s = q.spec
+        if world is not None:
+            v = value(world, s)
+            out.add("text:" + (vec(v) if getattr(v, "ndim", 0) else num(v)))
+        if s.quantity == "grad":
+            out.add("grad@1")
+        elif s.quantity == "grad_at_1":
+            out.add("grad@2")
+        elif s.quantity in ("clipped", "l2_grad"):
+            out.add(s.quantity)
+        elif s.quantity in ("m_hat", "v_hat"):
+            out.add(f"{s.quantity}@{s.steps}")
+        elif s.quantity == "state:momentum_buffer":
+            out.add(f"buf@{s.steps}:{s.hp.ema}")
+        elif s.quantity == "state:sum":
+            out.add(f"sum@{s.steps}")
+    return frozenset(out)
+
+
+def trace(world: World, spec: Spec, hide: frozenset[str] = frozenset()) -> list[str]:
     """The exact computation, step by step (quizforge.optim's numbers); for a question about
-    the clipped gradient, only as far as the clipping."""
+    the clipped gradient, only as far as the clipping. What `hide` names (the answers of later
+    questions) is written as LATER."""
     hp, rule = spec.hp, spec.rule
     out: list[str] = []
+
+    def shown(key: str, text: str) -> str:
+        return LATER if key in hide or "text:" + text in hide else text
+
     theta, state = tuple(world.theta0), optim.init_state(rule, world.n)
     for k in range(spec.steps):
         t = k + 1
         g = world.grad(k, theta)
         line = f"t = {t}: g = {vec(g)}"
         if world.surface is not None:
-            line = f"t = {t}: θ = {vec(theta)}, g = ∇f(θ) = {vec(g)}"
+            line = f"t = {t}: θ = {vec(theta)}, g = ∇f(θ) = {shown(f'grad@{t}', vec(g))}"
         out.append(line)
         if spec.clip:
             kind, c = spec.clip
@@ -443,8 +485,8 @@ def trace(world: World, spec: Spec) -> list[str]:
                 nrm = optim.global_norm(g)
                 out.append(f"       ‖g‖ = √({' + '.join(num(x * x) for x in g)}) = "
                            f"{num(nrm)}" + (f" > {num(c)}: g ← g·{num(c)}/{num(nrm)}"
-                                            f" = {vec(gc)}" if nrm > c else f" ≤ {num(c)}: "
-                                            "no clipping"))
+                                            f" = {shown('clipped', vec(gc))}" if nrm > c
+                                            else f" ≤ {num(c)}: no clipping"))
             else:
                 out.append(f"       clip each entry to [−{num(c)}, {num(c)}]: {vec(gc)}")
             g = gc
@@ -453,26 +495,27 @@ def trace(world: World, spec: Spec) -> list[str]:
         if hp.weight_decay and rule != "adamw":
             g2 = tuple(x + hp.weight_decay * p for x, p in zip(g, theta))
             out.append(f"       g + λθ = {vec(g)} + {num(hp.weight_decay)}·{vec(theta)}"
-                       f" = {vec(g2)}")
+                       f" = {shown('l2_grad', vec(g2))}")
         if rule == "adamw":
             shrunk = tuple(p - hp.lr * hp.weight_decay * p for p in theta)
             out.append(f"       decay: θ − ηλθ = {vec(theta)}·(1 − {num(hp.lr)}·"
-                       f"{num(hp.weight_decay)}) = {vec(shrunk)}")
+                       f"{num(hp.weight_decay)}) = {shown('', vec(shrunk))}")
         new_theta, state = _one(rule, theta, g, state, hp, spec, "")
         if rule in ("momentum", "nesterov"):
             name = "v" if hp.ema else "b"
-            out.append(f"       {name} = {vec(state['momentum_buffer'])}")
+            out.append(f"       {name} = "
+                       f"{shown(f'buf@{t}:{hp.ema}', vec(state['momentum_buffer']))}")
         elif rule == "adagrad":
-            out.append(f"       sum = {vec(state['sum'])}")
+            out.append(f"       sum = {shown(f'sum@{t}', vec(state['sum']))}")
         elif rule == "rmsprop":
             out.append(f"       v = {vec(state['square_avg'])}")
         elif rule in ("adam", "adamw"):
             m_hat, v_hat = optim.bias_corrected(state, hp)
             b1, b2 = hp.betas
             out.append(f"       m = {vec(state['exp_avg'])},  v = {vec(state['exp_avg_sq'])}")
-            out.append(f"       m̂ = m/{num(1 - b1**t)} = {vec(m_hat)},  v̂ = v/"
-                       f"{num(1 - b2**t)} = {vec(v_hat)}")
-        out.append(f"       θ = {vec(new_theta)}")
+            out.append(f"       m̂ = m/{num(1 - b1**t)} = {shown(f'm_hat@{t}', vec(m_hat))},  "
+                       f"v̂ = v/{num(1 - b2**t)} = {shown(f'v_hat@{t}', vec(v_hat))}")
+        out.append(f"       θ = {shown('', vec(new_theta))}")
         theta = new_theta
     return out
 
@@ -488,6 +531,7 @@ class Q:
     slips: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, message, variant)
     formula: tuple[str, ...] = ()
     need: tuple[str, ...] = ()  # slips this question is about: the problem is redrawn without
+    unfair: list[str] = field(default_factory=list)  # slips the grader cannot tell apart
 
 
 def _ask(label: str, what: str, n: int | None) -> str:
@@ -497,24 +541,49 @@ def _ask(label: str, what: str, n: int | None) -> str:
     return f"Give {what}, {label}, as [{letters}] (a vector of {n}; fractions are fine)."
 
 
-def _build(world: World, q: Q) -> Asked:
+def _build(world: World, q: Q, later: list | tuple = ()) -> Asked:
+    """One question worked out. θ after steps is graded as the update θ − θ₀ (the target's
+    offset), with the band of the update: a 0.5% margin on θ could swallow the whole step.
+    `q.unfair` lists the slips that differ from the answer but that the grader cannot tell
+    apart from it (the generator draws again when there are any); `later` are the questions
+    after this one, whose answers its worked solution must not show."""
     import numpy as np
 
     exact = value(world, q.spec)
     if isinstance(exact, np.ndarray):
         exact = exact.astype(float)
-    lo, hi = band(lambda r: hand(world, q.spec, r), mixes=MIXES)
+    offset = np.array(world.theta0, dtype=float) if q.spec.quantity == "params" else None
+    if offset is None:
+        lo, hi = band(lambda r: hand(world, q.spec, r), mixes=MIXES)
+    else:
+        lo, hi = band(lambda r: hand(world, q.spec, _snapped(r)) - offset, mixes=MIXES)
+        # θ itself may be typed to 3 significant figures, too (to nearest)
+        lo, hi = lo + offset, hi + offset
+        near3 = rounder("nearest")
+        ends = [near3(b + k * (1e-9 * np.abs(b) + 1e-12)) for b in (lo, hi) for k in (-1, 0, 1)]
+        lo = np.minimum(lo, np.minimum.reduce(ends) - 1e-9)
+        hi = np.maximum(hi, np.maximum.reduce(ends) + 1e-9)
+
+    def moved(v):
+        return v - offset if offset is not None and np.shape(v) == np.shape(offset) else v
+
     cands = []
     for kind, msg, variant in q.slips:
         try:
             cands.append(Mistake(kind, msg, value(world, q.spec, variant)))
         except (ZeroDivisionError, ValueError):
             continue
-    mistakes = tuple(m for m in keep_mistakes(exact, lo, hi, cands) if _apart(m.value, lo, hi))
+    def apart(mv):  # typed to 3 figures of θ, not of the change, the slip stays outside
+        return _apart(moved(mv), moved(lo), moved(hi), 0.006 * np.abs(mv))
+
+    mistakes = tuple(m for m in keep_mistakes(exact, lo, hi, cands) if apart(m.value))
+    q.unfair = [m.kind for m in cands if not same(m.value, exact) and not apart(m.value)]
+    if offset is not None and not _apart(np.zeros_like(offset), moved(lo), moved(hi)):
+        q.unfair.append("no-update")  # θ₀ itself, typed to 3 figures, would be accepted
     shape = tuple(np.shape(exact))
     question = Question(q.wrt, "number", _ask(q.label, q.what, shape[0] if shape else None),
                         q.skills, shape)
-    target = Target(q.wrt, q.label, exact, lo, hi, mistakes)
+    target = Target(q.wrt, q.label, exact, lo, hi, mistakes, offset=offset)
     sol = [Lines("Convention", q.formula or RULE_LINES[_rule_key(q.spec)])]
     numbers: list[str] = []
     if q.spec.quantity == "grad":
@@ -525,18 +594,48 @@ def _build(world: World, q: Q) -> Asked:
     else:
         if world.surface is not None:
             numbers.append(grad_text(world))
-        numbers += trace(world, q.spec)
+        numbers += trace(world, q.spec, hidden_by(list(later), world))
         if q.spec.quantity == "loss":
             x, y = value(world, replace(q.spec, quantity="params"))
             numbers.append(f"f({num(x)}, {num(y)}) = {num(world.f((x, y)))}")
     ans = fmt_exact(exact) if not shape else vec(exact)
     numbers.append(f"{q.label} = {ans}")
     sol.append(Lines("Numbers", tuple(numbers)))
-    hints = (_hint1(q), _hint2(world, q))
+    hints = (_hint1(q), _hint2(world, q, hidden_by(list(later), world)))
     return Asked(question, target, tuple(sol), hints)
 
 
-def _apart(mv, lo, hi) -> bool:
+def _snapped(r):
+    """r on the value a person would write: 0.1·(−0.035) is −0.0035, not the float
+    −0.0035000000000000005 that rounds "down" to −0.00351 (a band one unit too wide)."""
+    import numpy as np
+
+    def snap(x):
+        if getattr(x, "ndim", 0):
+            return r(np.array([float(f"{v:.12g}") for v in np.ravel(x)]).reshape(np.shape(x)))
+        return r(float(f"{float(x):.12g}"))
+
+    return snap
+
+
+def _full_at_end(world: World, qs: list[Q], asked: tuple[Asked, ...]) -> tuple[Asked, ...]:
+    """The last question's solution ends with every earlier computation in full, the values
+    their own solutions left to later questions included."""
+    full = []
+    for i, q in enumerate(qs[:-1]):
+        hide = hidden_by(qs[i + 1:], world)
+        lines = trace(world, q.spec, hide) if q.spec.quantity not in ("grad", "l2_grad") else []
+        shown = {ln for b in asked[-1].solution if isinstance(b, Lines) for ln in b.lines}
+        if LATER in " ".join(lines) and not set(trace(world, q.spec)) <= shown:
+            full.append(Lines(f"Question {i + 1} ({q.label}) in full",
+                              tuple(trace(world, q.spec))))
+    if not full:
+        return asked
+    sol = asked[-1].solution
+    return asked[:-1] + (replace(asked[-1], solution=sol[:-1] + tuple(full) + sol[-1:]),)
+
+
+def _apart(mv, lo, hi, tol=None) -> bool:
     """Some entry of the slip lies clearly outside the band (typed to 3-4 figures it still
     does), so the grader can name it."""
     import numpy as np
@@ -544,7 +643,7 @@ def _apart(mv, lo, hi) -> bool:
     mv, lo, hi = (np.asarray(x, dtype=float) for x in (mv, lo, hi))
     if mv.shape != lo.shape:
         return True
-    tol = 0.006 * np.abs(mv) + 1e-9
+    tol = (0.006 * np.abs(mv) if tol is None else np.asarray(tol, dtype=float)) + 1e-9
     return bool(np.any((mv < lo - tol) | (mv > hi + tol)))
 
 
@@ -554,8 +653,11 @@ def _hint1(q: Q) -> str:
                                                        RULE_LINES[_rule_key(q.spec)]))
 
 
-def _hint2(world: World, q: Q) -> str:
+def _hint2(world: World, q: Q, hide: frozenset[str] = frozenset()) -> str:
     if world.surface is not None:
+        if "grad@1" in hide:
+            return (f"First the gradient: {grad_text(world)}, at θ₀ = {vec(world.theta0)}; "
+                    "then the step.")
         return (f"First the gradient: {grad_text(world)}, at θ₀ = {vec(world.theta0)} it is "
                 f"{vec(world.grad(0, world.theta0))}.")
     g = world.grad(0, world.theta0)
@@ -578,6 +680,13 @@ def _signs(rng, v):
     return tuple(x * rng.choice((1, -1)) for x in v)
 
 
+MHAT_SIGN = ("m̂ keeps the sign of the gradients it averages: m ← β₁m + (1 − β₁)g adds g "
+             "as it is.")
+VHAT_SIGN = "v̂ averages SQUARED gradients, so it is never negative."
+CLIP_SIGN = ("Clipping multiplies g by a positive factor (or clamps each entry): every "
+             "entry keeps its sign.")
+DAMP_MSG = ("That is dampening = β (b₁ = g, then b ← βb + (1 − β)g); this problem's rule "
+            "has no dampening.")
 SIGN_MSG = ("That moves uphill: an optimizer subtracts the update, θ ← θ − η·(…), so the "
             "parameters move against the gradient.")
 
@@ -632,6 +741,9 @@ def sc_clip(rng, groups: bool = False):
         g, theta, grp = _pyth(rng), _ints(rng, 2, -3, 3), None
     nrm = optim.global_norm(g)
     max_norm = nrm * rng.choice((0.5, 0.2, 0.25)) if nrm != 13 else rng.choice((6.5, 2.6))
+    below = rng.random() < 0.25  # ‖g‖ ≤ max_norm: nothing to clip (asked too)
+    if below:
+        max_norm = float(rng.choice([m for m in (5, 10, 15, 20, 25) if m > nrm]))
     big = sorted(abs(x) for x in g)
     cv = float(rng.choice([c for c in (1, 2, 3, 5) if c < big[-1]]))
     lr = rng.choice((0.1, 0.5, 1.0))
@@ -644,10 +756,13 @@ def sc_clip(rng, groups: bool = False):
                "over all the gradients and scales them all by the same factor.")
     conv = (f"Clip by global norm (max_norm = {num(max_norm)}): if ‖g‖ > max_norm,",
             "           g ← g·max_norm/‖g‖ (one norm over ALL entries); SGD: θ ← θ − η·g")
+    always_msg = (f"‖g‖ = {num(nrm)} is already within max_norm = {num(max_norm)}: "
+                  "clip_grad_norm_ leaves g as it is (it only ever scales down).")
     qs = [
         Q(Spec("sgd", hp, 1, "params", clip=("norm", max_norm)), "theta_1", "θ₁",
           "θ after clipping and one SGD step", ("clipping", "sgd"),
-          [("per-parameter-clipping", per_msg, "per-parameter-clipping"),
+          [("clip-always", always_msg, "clip-always"),
+           ("per-parameter-clipping", per_msg, "per-parameter-clipping"),
            ("no-clip", (f"You stepped with the raw gradient: its norm {num(nrm)} exceeds "
                        f"max_norm = {num(max_norm)}, so scale it down first."), "no-clip"),
            ("clip-scale", "The factor is max_norm/‖g‖ (at most 1), not ‖g‖/max_norm.",
@@ -657,7 +772,8 @@ def sc_clip(rng, groups: bool = False):
           "clip_by_value(g)", "the gradient clipped by value",
           ("clipping",),
           [("norm-instead", ("Clipping by value clamps each entry to [−c, c] separately; it "
-                            "does not rescale the whole vector to norm c."), "norm-instead")],
+                            "does not rescale the whole vector to norm c."), "norm-instead"),
+           ("sign", CLIP_SIGN, "sign")],
           (f"Clip by value: each entry clamped to [−{num(cv)}, {num(cv)}] separately",)),
     ]
     if groups:
@@ -666,8 +782,10 @@ def sc_clip(rng, groups: bool = False):
                        ("clipping",),
                        [("per-parameter-clipping", per_msg, "per-parameter-clipping"),
                         ("clip-scale", ("The factor is max_norm/‖g‖ (at most 1), not "
-                                       "‖g‖/max_norm."), "clip-scale")], conv))
-    qs[0].need = ("per-parameter-clipping", "no-clip")
+                                       "‖g‖/max_norm."), "clip-scale"),
+                        ("clip-always", always_msg, "clip-always"),
+                        ("sign", CLIP_SIGN, "sign")], conv))
+    qs[0].need = ("clip-always",) if below else ("per-parameter-clipping", "no-clip")
     body = [f"Parameters {_names(world)}.",
             f"θ₀ = {vec(theta)},  gradient g = {vec(g)}.",
             f"Gradient clipping by global norm with max_norm = {num(max_norm)} (as in",
@@ -703,12 +821,12 @@ def sc_adam1(rng):
         Q(Spec("adam", hp, 1, "m_hat"), "m_hat", "m̂₁", "the bias-corrected first moment",
           ("adam",), [("no-bias-correction", "That is m₁ = (1 − β₁)·g; m̂₁ divides it by "
                                              "1 − β₁¹ = " + num(1 - 0.9) + ".",
-                       "no-bias-correction")]),
+                       "no-bias-correction"), ("sign", MHAT_SIGN, "sign")]),
         Q(Spec("adam", hp, 1, "v_hat"), "v_hat", "v̂₁", "the bias-corrected second moment",
           ("adam",), [("no-bias-correction", ("That is v₁ = (1 − β₂)·g²; v̂₁ divides it by "
                                              "1 − β₂¹ = 0.001."), "no-bias-correction"),
                       ("not-squared", "v averages the SQUARED gradient: v̂₁ = g², not |g|.",
-                       "not-squared")]),
+                       "not-squared"), ("sign", VHAT_SIGN, "sign")]),
     ]
     qs[0].need = ("no-bias-correction",)
     body = [f"θ₀ = {vec(theta)},  gradient g = {vec(g)}  (the first step, t = 1).",
@@ -736,12 +854,15 @@ def sc_momentum(rng, steps: int):
                  "NEW buffer (you stepped with the previous one).")
     msign_msg = ("The gradient and the old buffer add: b ← β·b + g (you subtracted the "
                  "momentum term).")
+    damp_msg = (DAMP_MSG if not ema else "That is PyTorch's dampening = β: it sets v₁ = g; "
+                "the EMA form starts from v₀ = 0, so v₁ = (1 − β)·g.")
     qs = [
         Q(Spec("momentum", hp, steps, "params"), f"theta_{steps}", f"θ{T}",
           f"θ after {steps} momentum steps", ("momentum",),
           [("momentum-form", form_msg, "momentum-form"),
            ("momentum-order", order_msg, "momentum-order"),
            ("momentum-sign", msign_msg, "momentum-sign"),
+           ("dampening", damp_msg, "dampening"),
            ("no-momentum", ("That is plain SGD; momentum carries the buffer from step to "
                            "step."), "no-momentum"),
            ("sign", SIGN_MSG, "sign")]),
@@ -750,6 +871,7 @@ def sc_momentum(rng, steps: int):
           ("momentum",),
           [("momentum-form", form_msg, "momentum-form"),
            ("momentum-sign", msign_msg, "momentum-sign"),
+           ("dampening", damp_msg, "dampening"),
            ("lr-in-buffer", ("PyTorch keeps η out of the buffer (b ← βb + g, then θ ← θ − ηb); "
                             "you folded η into it."), "lr-in-buffer")]),
     ]
@@ -823,8 +945,27 @@ def sc_adaptive(rng):
     body = [f"Parameters θ₀ = {vec(theta)}. The gradients of 2 steps are given:", *gl,
             f"Adagrad with η = {num(lr)}; RMSprop with η = {num(lr)}, α = {num(alpha)}",
             "(PyTorch's alpha); both start from zero state; take ε = 0."]
+    roots = _roots_needed(world, Spec("rmsprop", hp, 2, "params"))
+    if roots:
+        body.append("Square roots you may need: " + ", ".join(roots) + ".")
     return world, qs, body, {"rule": "adagrad", "lr": lr, "eps": 0.0, "alpha": alpha,
                              "lr_decay": 0.0, "initial_accumulator_value": 0.0, "steps": 2}
+
+
+def _roots_needed(world: World, spec: Spec) -> list[str]:
+    """'√0.9 ≈ 0.949' for every √v of an RMSprop run that is not a short decimal: shown in
+    the problem, so that no step needs a calculator."""
+    out: list[str] = []
+    theta, state = tuple(world.theta0), optim.init_state(spec.rule, world.n)
+    for k in range(spec.steps):
+        theta, state = optim.step(spec.rule, theta, world.grad(k, theta), state, spec.hp)
+        for v in state["square_avg"]:
+            root = math.sqrt(v)
+            if abs(round(root, 3) - root) > 1e-9:
+                text = f"√{fmt_exact(v)} ≈ {fmt_num(root, 3)}"
+                if text not in out:
+                    out.append(text)
+    return out
 
 
 ADAM_PAIRS = ((5, 1), (1, -1), (5, -1), (1, 11), (1, -11), (2, -2), (10, 2), (1, 1))
@@ -850,10 +991,12 @@ def sc_adam2(rng):
            ("sign", SIGN_MSG, "sign")]),
         Q(Spec("adam", hp, 2, "m_hat"), "m_hat", "m̂₂", "the bias-corrected m after step 2",
           ("adam",), [("no-bias-correction", nbc, "no-bias-correction"),
-                      ("bias-correction-step", step, "bias-correction-step")]),
+                      ("bias-correction-step", step, "bias-correction-step"),
+                      ("sign", MHAT_SIGN, "sign")]),
         Q(Spec("adam", hp, 2, "v_hat"), "v_hat", "v̂₂", "the bias-corrected v after step 2",
           ("adam",), [("no-bias-correction", nbc, "no-bias-correction"),
-                      ("bias-correction-step", step, "bias-correction-step")]),
+                      ("bias-correction-step", step, "bias-correction-step"),
+                      ("sign", VHAT_SIGN, "sign")]),
     ]
     qs[0].need = ("no-bias-correction",)
     gl = [f"  g{_sub(k + 1)} = {vec(g)}" for k, g in enumerate(grads)]
@@ -880,6 +1023,7 @@ def sc_surface_momentum(rng):
                            "first step's buffer."), "no-momentum"),
            ("momentum-form", ("That is the EMA form v = βv + (1 − β)g; this problem uses "
                              "PyTorch's b = βb + g."), "momentum-form"),
+           ("dampening", DAMP_MSG, "dampening"),
            ("momentum-order", ("Update the buffer with the new gradient first, then step "
                               "with the new buffer."), "momentum-order"),
            ("cross-term", "Your gradient left out the cross term c·xy.", "cross-term")]),
@@ -954,11 +1098,18 @@ def sc_adamw(rng):
                              "weight_decay": lam, "steps": 1}
 
 
+# ε and gradients with g² + ε a square: 0.08² + 0.0036 = 0.1², 0.05² + 0.0144 = 0.13², …
+EPS_INSIDE = ((0.0036, (0.08, 0.045)), (0.0144, (0.05, 0.09, 0.16, 0.035)))
+
+
 def sc_eps(rng):
     n = 2
     g = _signs(rng, tuple(rng.choice((0.03, 0.04, 0.05, 0.02)) for _ in range(n)))
     eps = rng.choice((0.01, 0.02))
     inside = rng.random() < 0.4
+    if inside:  # g² + ε a perfect square: √(v̂ + ε) without a calculator
+        eps, pool = rng.choice(EPS_INSIDE)
+        g = _signs(rng, tuple(rng.choice(pool) for _ in range(n)))
     theta = _ints(rng, n, -3, 3)
     lr = rng.choice((0.1, 0.2))
     hp = optim.Hyper(lr=lr, betas=(0.9, 0.999), eps=eps)
@@ -982,7 +1133,8 @@ def sc_eps(rng):
             "no-bias-correction"),
            ("eps-in-v", "ε is not part of v̂; it only enters the update's denominator.",
             "eps-in-v"),
-           ("not-squared", "v̂ is built from squared gradients: v̂₁ = g².", "not-squared")]),
+           ("not-squared", "v̂ is built from squared gradients: v̂₁ = g².", "not-squared"),
+           ("sign", VHAT_SIGN, "sign")]),
     ]
     qs[0].need = ("eps-placement",)
     body = [f"Parameters θ₀ = {vec(theta)}, gradient g = {vec(g)} (tiny: a flat region).",
@@ -1063,7 +1215,7 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
     for _ in range(200):
         world, qs, body, base = scenario(rng)
         try:
-            asked = tuple(_build(world, q) for q in qs)
+            asked = tuple(_build(world, q, qs[i + 1:]) for i, q in enumerate(qs))
         except (ZeroDivisionError, ValueError, OverflowError):
             continue
         values = [a.target.value for a in asked]
@@ -1080,6 +1232,9 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
             continue
         if not all(a.target.mistakes for a in asked):
             continue
+        if any(q.unfair for q in qs):
+            continue  # a wrong convention the grader would accept: other numbers
+        asked = _full_at_end(world, qs, asked)
         body = _wrap(body)
         blocks = (Lines("", tuple(body)),)
         if not fits_screen(blocks, asked):

@@ -124,8 +124,8 @@ def _keep(value: float, lo: float, hi: float, candidates: list[Mistake | None]) 
         slack = SAME_RTOL * abs(v)
         if lo - slack <= v <= hi + slack:
             continue  # typed to 3 significant figures it could land inside the band: right
-        if any(_same(v, k.value) for k in kept):
-            continue
+        if any(abs(v - k.value) <= 2 * SAME_RTOL * abs(v) for k in kept):
+            continue  # typed to 3 figures one could be read as the other: the first names it
         kept.append(m)
     return tuple(kept)
 
@@ -209,6 +209,7 @@ class _Setup:
     convention: tuple[str, ...]
     questions: tuple[_Q, ...]
     counting: str  # for the JSON
+    lr_at: Callable[[float], float] | None = None  # the schedule (for off-by-one checks)
 
 
 EPOCH_COUNTING = ("Epochs are counted from 0, and scheduler.step() is called once at the end",
@@ -287,7 +288,7 @@ def _step_setup(rng: random.Random) -> _Setup:
             (f"The optimizer's lr is {_n(lr)}; StepLR multiplies it by {_n(gamma)} every {s} "
             "epochs."))
     return _Setup("StepLR", {"lr": lr, "step_size": s, "gamma": gamma}, body, EPOCH_COUNTING,
-                  (q0, _need(q1, "off-by-one"), _need(q2, "off-by-one")), "last_epoch")
+                  (q0, _need(q1, "off-by-one"), _need(q2, "off-by-one")), "last_epoch", lr_at=f)
 
 
 # -- d1: ExponentialLR ---------------------------------------------------------------------------
@@ -349,7 +350,7 @@ def _exp_setup(rng: random.Random) -> _Setup:
             f"{_n(gamma)}."))
     return _Setup("ExponentialLR", {"lr": lr, "gamma": gamma}, body, EPOCH_COUNTING,
                   (_need(q0, "exponent-off"), _need(q1, "off-by-one"),
-                   _need(q2, "off-by-one")), "last_epoch")
+                   _need(q2, "off-by-one")), "last_epoch", lr_at=f)
 
 
 # -- d1: CosineAnnealingLR -----------------------------------------------------------------------
@@ -438,7 +439,7 @@ def _cosine_setup(rng: random.Random) -> _Setup:
             f"down to {_n(eta_min)} over {T} epochs.")
     return _Setup("CosineAnnealingLR", {"lr": lr, "T_max": T, "eta_min": eta_min}, body,
                   EPOCH_COUNTING, (_need(q0, "cosine-without-half", "eta-min-ignored"), q1,
-                                   _need(q2, "off-by-one")), "last_epoch")
+                                   _need(q2, "off-by-one")), "last_epoch", lr_at=f)
 
 
 # -- d2: linear warmup, then cosine or linear decay (LambdaLR) -----------------------------------
@@ -571,7 +572,7 @@ def _warmup_setup(rng: random.Random) -> _Setup:
     params = {"lr": lr, "num_warmup_steps": W, "num_training_steps": T, "eta_min": eta_min,
               "lr_lambda": name}
     questions = tuple(_need(q, "forgot-warmup") for q in (q0, q1, q2))
-    return _Setup("LambdaLR", params, body, STEP_COUNTING, questions, "last_epoch")
+    return _Setup("LambdaLR", params, body, STEP_COUNTING, questions, "last_epoch", lr_at=f)
 
 
 def _factor_text(v: float) -> str:
@@ -584,12 +585,15 @@ def _factor_text(v: float) -> str:
 # -- d2: the Transformer's inverse square root ---------------------------------------------------
 def _noam_setup(rng: random.Random) -> _Setup:
     d = rng.choice((64, 256, 1024))
-    W = rng.choice((100, 400, 900, 1600, 2500, 3600, 10000))
+    # a short warmup, so that a step off by one changes the lr by more than 3 figures show
+    # past it step_num = k² ≤ 25, so that 1/√step_num moves by ≥ 2% per step
+    W = rng.choice((4, 9))
     sw = math.isqrt(W)
-    m = rng.choice((2, 3, 4, 5))
-    h = rng.choice((Fraction(1, 4), Fraction(1, 2), Fraction(3, 4), Fraction(1, 5),
-                    Fraction(2, 5)))
-    t0 = (m * sw) ** 2
+    k = rng.choice([k for k in (3, 4, 5) if k * k > W])
+    h = rng.choice([h for h in (Fraction(1, 4), Fraction(1, 2), Fraction(3, 4), Fraction(1, 5),
+                                Fraction(2, 5), Fraction(1, 3), Fraction(2, 3))
+                    if (h * W).denominator == 1])
+    t0 = k * k
     t1 = int(h * W)
     a = d ** -0.5
     peak = a / sw
@@ -612,12 +616,12 @@ def _noam_setup(rng: random.Random) -> _Setup:
                      a / t0)],
             formula,
             (f"d_model^−0.5 = 1/√{d} = {_n(a)}",
-             f"step_num^−0.5 = 1/√{t0} = 1/{m * sw}",
+             f"step_num^−0.5 = 1/√{t0} = 1/{k}",
              f"step_num·warmup^−1.5 = {t0}/{W * sw} (larger: past the warmup)",
-             f"min = 1/{m * sw}",
-             f"lr = {_n(a)} · 1/{m * sw} = {fmt_num(f(t0))}"),
+             f"min = 1/{k}",
+             f"lr = {_n(a)} · 1/{k} = {fmt_num(f(t0))}"),
             ("Past the warmup the min is step_num^−0.5: lr = d_model^−0.5/√step_num.",
-             f"√{t0} = {m * sw} and √{d} = {math.isqrt(d)}."), t0)
+             f"√{t0} = {k} and √{d} = {math.isqrt(d)}."), t0)
     q1 = _Q(f"lr@{t1}", f"lr({t1})", _lr_ask(f"at step_num = {t1}"), ("inverse-sqrt", "warmup"),
             f(t1), lambda r: r(r(a) * r(t1 * r(w15))),
             [Mistake("forgot-warmup", f"step_num = {t1} is inside the warmup ({t1} < {W}): the "
@@ -651,7 +655,7 @@ def _noam_setup(rng: random.Random) -> _Setup:
                   "update has step_num = 1; a LambdaLR lambda is given step_num − 1).")
     return _Setup("inverse-sqrt", {"d_model": d, "warmup_steps": W}, body, convention,
                   (_need(q0, "min-max-swapped"), _need(q1, "forgot-warmup"), q2),
-                  "step_num (from 1)")
+                  "step_num (from 1)", lr_at=f)
 
 
 # -- d3: OneCycleLR ------------------------------------------------------------------------------
@@ -795,10 +799,50 @@ def _one_cycle_setup(rng: random.Random) -> _Setup:
     params = {"max_lr": max_lr, "total_steps": T, "pct_start": pct, "div_factor": div,
               "final_div_factor": final, "anneal_strategy": "cos", "three_phase": False}
     questions = (_need(q0, "warmup-peak-off"), q1, _need(q2, "final-div-of-max"))
-    return _Setup("OneCycleLR", params, body, convention, questions, "last_epoch")
+    return _Setup("OneCycleLR", params, body, convention, questions, "last_epoch", lr_at=f)
 
 
 # -- the family ----------------------------------------------------------------------------------
+def _off_by_one(s: _Setup, asked: tuple[Asked, ...]) -> tuple[Asked, ...] | None:
+    """lr(t − 1) and lr(t + 1) of every lr asked at step t are named (off-by-one) where no
+    other mistake has their value. None (the generator draws other numbers) when the grader
+    could not tell one of them from the answer in a question about the counting (one that
+    needs the off-by-one named, or the inverse square root, counted from 1); deep in a long
+    decay a step changes the lr by less than 3 figures show, and such a neighbour is left."""
+    out = []
+    first = 1 if s.counting.startswith("step_num") else 0
+    for q, a in zip(s.questions, asked, strict=True):
+        t = q.step
+        if s.lr_at is None or t is None or not q.wrt.startswith("lr@"):
+            out.append(a)
+            continue
+        target, extra = a.target, []
+        for dt in (-1, 1):
+            if t + dt < first:
+                continue
+            try:
+                v = float(s.lr_at(t + dt))
+            except (ValueError, ZeroDivisionError, OverflowError):
+                continue
+            if not math.isfinite(v) or v < 0 or abs(v - target.value) <= 1e-9 * abs(v):
+                continue  # on a plateau the neighbour has the same lr: nothing to tell apart
+            slack = SAME_RTOL * abs(v)
+            if target.lo - slack <= v <= target.hi + slack:
+                if "off-by-one" in q.needs or first == 1:
+                    return None  # the question is about the counting: other numbers
+                continue  # a step hundreds into a decay: 3 figures cannot tell t from t ± 1
+            if any(abs(v - m.value) <= 2 * SAME_RTOL * abs(v)
+                   for m in (*target.mistakes, *extra)):
+                continue  # as good as another named slip's value: that one names it
+            extra.append(Mistake("off-by-one", (
+                f"Off by one step: that is the learning rate at step {t + dt}, not {t}. "
+                "Count the steps as the problem's Counting lines say."), v))
+        out.append(replace(a, target=replace(target, mistakes=target.mistakes + tuple(extra)))
+                   if extra else a)
+    return tuple(out)
+
+
+
 SETUPS = {1: (_step_setup, _exp_setup, _cosine_setup),
           2: (_warmup_setup, _warmup_setup, _noam_setup),
           3: (_one_cycle_setup,)}
@@ -817,6 +861,9 @@ def generate(seed: int, difficulty: int, form: str) -> BasicProblem:
         if difficulty < 3 and any(q.value < 1e-4 for q in s.questions):
             continue  # no e-notation (only a one-cycle min_lr is that small)
         asked = tuple(_asked(q, s.convention) for q in s.questions)
+        asked = _off_by_one(s, asked)
+        if asked is None:
+            continue  # a step off by one would pass as right: other numbers
         if not all(set(q.needs) <= {m.kind for m in a.target.mistakes}
                    for q, a in zip(s.questions, asked, strict=True)):
             continue  # the lesson's mistake must be there to be named

@@ -416,7 +416,8 @@ def _temperature(rng: random.Random, form: str, seed: int) -> BasicProblem:
         f"T = {_t_text(t)},  z = [" + ", ".join(
             "0" if ai == 1 else f"{'2' if t > 1 else '½'}·ln {ai}" for ai in a) + "]",
         y_line,
-        ", ".join(f"ln {q} ≈ {LN[q]}" for q in logs) + "   (for ∂L/∂T)",
+        ", ".join(f"ln {q} ≈ {LN[q]}" for q in logs) + "   (for ∂L/∂T; or keep the",
+        "logs in your answer: -0.25*ln(2) + 0.5*ln(3) is read as a number)",
     )),)
     given = {"z": z, "T": t, "y": y}
     loss = _softmax_loss([f"z_{i}/T" for i in range(k)])
@@ -490,8 +491,8 @@ def _temperature(rng: random.Random, form: str, seed: int) -> BasicProblem:
         return r(-r(float(np.sum(r(gr * r(z))))) / (t * t))
 
     q2 = Asked(
-        Question("T", form, "Give ∂L/∂T, the gradient with respect to the temperature "
-                 "(a scalar).", ("temperature",), ()),
+        Question("T", form, "Give ∂L/∂T (a scalar; ln(2), ln(3) may stay in it).",
+                 ("temperature",), ()),
         _target("T", "∂L/∂T", d_t, [
             Mistake("sign", "The sign is flipped: ∂(zᵢ/T)/∂T = −zᵢ/T² brings a minus.",
                     -d_temp),
