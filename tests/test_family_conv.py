@@ -12,42 +12,33 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections import Counter
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
 from drill_ref import (
     assert_expected_accepted,
+    assert_golden_covers_200_seeds,
     assert_rounding_learner_accepted,
+    cached_family,
     fd_float,
+    load_golden,
+    modules_loaded,
     named_mistakes,
+    registered,
 )
 
 from quizforge.drill.check import grade, near
 from quizforge.drill.families import conv as C
-from quizforge.drill.family import families, generate
+from quizforge.drill.family import generate
 from quizforge.drill.model import blocks_text, tensor_text
 
 FAMILY = "conv"
 DIFFICULTIES = (1, 2, 3)
-GOLDEN = json.loads((Path(__file__).parent / "golden" / "conv.json").read_text("utf-8"))
+GOLDEN = load_golden(FAMILY)
 SEEDS = range(200)
 SIZES = ("L_out", "H_out")
-
-
-@cache
-def problem(seed: int, difficulty: int):
-    return generate(FAMILY, seed, difficulty, "number")
-
-
-@cache
-def as_json(seed: int, difficulty: int) -> dict:
-    return json.loads(json.dumps(problem(seed, difficulty).to_dict()))
+problem, as_json = cached_family(FAMILY)
 
 
 def all_problems():
@@ -56,8 +47,7 @@ def all_problems():
 
 # -- 1. PyTorch's answers (golden file) ----------------------------------------------------------
 def test_golden_file_covers_200_seeds_per_difficulty():
-    seen = Counter(p["difficulty"] for p in GOLDEN["problems"])
-    assert seen == {1: 200, 2: 200, 3: 200}
+    assert_golden_covers_200_seeds(GOLDEN)
 
 
 def test_every_answer_matches_pytorch():
@@ -344,12 +334,7 @@ def test_no_solution_gives_away_a_later_answer():
 
 
 def test_registered_and_cheap_to_import():
-    fam = families()[FAMILY]
-    assert fam.difficulties == (1, 2, 3) and fam.forms == ("number",)
+    fam = registered(FAMILY)
     # importing the module costs nothing; generating a problem uses numpy (its arrays), never
     # SymPy
-    code = ("import sys, quizforge.drill.families.conv as c; print('numpy' in sys.modules); "
-            "c.generate(1, 3, 'number'); print('numpy' in sys.modules, 'sympy' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.split() == ["False", "True", "False"]
+    assert modules_loaded(FAMILY, 3) == (False, True, False)
