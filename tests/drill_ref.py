@@ -182,6 +182,15 @@ def registered(family: str):
     return fam
 
 
+def assert_fits_screen(problem, width: int = 78) -> None:
+    """The problem's body and every worked solution fit a screen `width` columns wide."""
+    from quizforge.drill.model import blocks_text
+
+    shown = [problem.display(), *(problem.solution(i) for i in range(len(problem.questions)))]
+    widest = max(len(line) for blocks in shown for line in blocks_text(blocks).splitlines())
+    assert widest <= width, (problem.seed, problem.difficulty, widest)
+
+
 def modules_loaded(family: str, difficulty: int) -> tuple[bool, bool, bool]:
     """In a fresh interpreter: (numpy loaded after importing the family's module, numpy and
     sympy loaded after generating one problem at `difficulty`)."""

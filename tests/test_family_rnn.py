@@ -20,6 +20,7 @@ from collections import Counter
 import numpy as np
 import pytest
 from drill_ref import (
+    assert_fits_screen,
     assert_expected_accepted,
     assert_golden_covers_200_seeds,
     assert_rounding_learner_accepted,
@@ -330,14 +331,12 @@ def test_body_and_solution_fit_the_screen_and_end_with_the_answer():
     for difficulty in DIFFICULTIES:
         for seed in SEEDS:
             p = problem(seed, difficulty)
-            lines = blocks_text(p.display()).splitlines()
             for i in range(len(p.questions)):
                 sol = blocks_text(p.solution(i)).splitlines()
                 assert sol[0] == "Formula:" and "Numbers:" in sol
                 answer = re.split(r" [=≈] ", sol[-1])[-1].replace("−", "-")
                 assert grade(p, answer, i).correct, (seed, difficulty, i, sol[-1])
-                lines += sol
-            assert max(len(line) for line in lines) <= 78, seed
+            assert_fits_screen(p)
 
 
 def test_no_solution_gives_away_a_later_answer():
