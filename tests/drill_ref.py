@@ -8,7 +8,13 @@ of the loss, never against the family's own backward code.
 from __future__ import annotations
 
 import functools
+import importlib
+import json
 import math
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import sympy as sp
@@ -128,3 +134,70 @@ def assert_expected_accepted(problems) -> None:
         for i in range(len(p.questions)):
             v = grade(p, p.expected_text(i), i)
             assert v.correct, (p.seed, p.difficulty, i, p.expected_text(i), v.feedback)
+
+
+# -- scaffolding shared by the drill family tests ---------------------------------------------------
+def cached_family(family: str):
+    """(problem, as_json) for `family`: cached `problem(seed, difficulty)` in the number form,
+    and its dict after a round trip through JSON text."""
+    from quizforge.drill.family import generate
+
+    @functools.cache
+    def problem(seed: int, difficulty: int):
+        return generate(family, seed, difficulty, "number")
+
+    @functools.cache
+    def as_json(seed: int, difficulty: int) -> dict:
+        return json.loads(json.dumps(problem(seed, difficulty).to_dict()))
+
+    return problem, as_json
+
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+
+
+def load_golden(family: str) -> dict:
+    """tests/golden/<family>.json, the answers PyTorch computed."""
+    return json.loads((GOLDEN_DIR / f"{family}.json").read_text("utf-8"))
+
+
+def golden_maker(family: str):
+    """tests/golden/make_<family>.py, the PyTorch references that wrote the golden file."""
+    if str(GOLDEN_DIR) not in sys.path:
+        sys.path.insert(0, str(GOLDEN_DIR))
+    return importlib.import_module(f"make_{family}")
+
+
+def assert_golden_covers_200_seeds(golden: dict) -> None:
+    seen = Counter(p["difficulty"] for p in golden["problems"])
+    assert seen == {1: 200, 2: 200, 3: 200}
+
+
+def registered(family: str):
+    """The family as registered: difficulties 1 to 3, number form only."""
+    from quizforge.drill.family import families
+
+    fam = families()[family]
+    assert fam.difficulties == (1, 2, 3) and fam.forms == ("number",)
+    return fam
+
+
+def assert_fits_screen(problem, width: int = 78) -> None:
+    """The problem's body and every worked solution fit a screen `width` columns wide."""
+    from quizforge.drill.model import blocks_text
+
+    shown = [problem.display(), *(problem.solution(i) for i in range(len(problem.questions)))]
+    widest = max(len(line) for blocks in shown for line in blocks_text(blocks).splitlines())
+    assert widest <= width, (problem.seed, problem.difficulty, widest)
+
+
+def modules_loaded(family: str, difficulty: int) -> tuple[bool, bool, bool]:
+    """In a fresh interpreter: (numpy loaded after importing the family's module, numpy and
+    sympy loaded after generating one problem at `difficulty`)."""
+    code = (f"import sys, quizforge.drill.families.{family} as m; "
+            "print('numpy' in sys.modules); "
+            f"m.generate(1, {difficulty}, 'number'); "
+            "print('numpy' in sys.modules, 'sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return tuple(word == "True" for word in out.stdout.split())

@@ -9,44 +9,19 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache
-from pathlib import Path
 
 import pytest
+from deck_ref import DECKS, find_card, key, load_deck, num, offers
 
 from quizforge.decks.model import MCQ, Deck, Flashcard
-from quizforge.decks.validate import parse_deck
-
-DECKS = Path(__file__).resolve().parent.parent / "decks"
 
 
-@cache
 def deck(name: str) -> Deck:
-    path = DECKS / f"{name}.yaml"
-    parsed = parse_deck(path.read_text(encoding="utf-8"), path)
-    assert parsed.deck is not None, [str(p) for p in parsed.problems]
-    return parsed.deck
+    return load_deck(DECKS / f"{name}.yaml")
 
 
 def card(name: str, card_id: str):
-    return next(c for c in deck(name).cards if c.id == card_id)
-
-
-def num(text: str) -> float:
-    """The first number in `text`, reading '−' (U+2212) as a minus sign."""
-    m = re.search(r"[−-]?\d+(?:\.\d+)?", text.replace("≈", ""))
-    assert m, text
-    return float(m.group(0).replace("−", "-"))
-
-
-def key(c: MCQ) -> str:
-    assert not c.multi
-    return c.choices[c.answer[0]]
-
-
-def has(c: MCQ, value: float, places: int) -> bool:
-    """Some choice states `value` rounded to `places` decimals."""
-    return any(round(num(x), places) == round(value, places) for x in c.choices)
+    return find_card(deck(name), card_id)
 
 
 def sigmoid(z: float) -> float:
@@ -81,7 +56,7 @@ def test_manual_neuron_mcq():
     db = 2 * (yh - y) * yh * (1 - yh)
     assert round(num(key(c)), 3) == round(db * x, 3)
     for wrong in (db, -db * x, 2 * (yh - y) * x):
-        assert has(c, wrong, 3)
+        offers(c, wrong, 3)
 
 
 def test_manual_neuron_numeric_flashcard():
@@ -189,7 +164,7 @@ def test_he_std_cards():
     c = card(IGF, "he-std-mcq")
     assert num(key(c)) == pytest.approx(math.sqrt(2 / 800))
     for wrong in (math.sqrt(1 / 800), 2 / 800, math.sqrt(2) / 800):
-        assert has(c, wrong, 4 if wrong < 0.01 else 3)
+        offers(c, wrong, 4 if wrong < 0.01 else 3)
 
 
 def test_xavier_on_relu_halves_the_variance_per_layer():
@@ -249,7 +224,7 @@ def test_leaky_relu_gain():
     c = card(IGF, "leaky-gain-mcq")
     assert num(key(c)) == pytest.approx(math.sqrt(2 / (1 + 0.2**2)), abs=5e-4)
     for wrong in (math.sqrt(2), 1.2, math.sqrt(1 + 0.2**2)):
-        assert has(c, wrong, 3)
+        offers(c, wrong, 3)
 
 
 def test_dead_relu_example():
@@ -316,7 +291,7 @@ def test_running_statistics_numbers():
     c = card(NR, "bn-running-mean-mcq")
     assert num(key(c)) == pytest.approx(0.9 * 2.0 + 0.1 * 5.0)
     for wrong in (0.1 * 2.0 + 0.9 * 5.0, (2.0 + 5.0) / 2, 5.0):
-        assert has(c, wrong, 2)
+        offers(c, wrong, 2)
 
 
 def test_batch_norm_backward_against_finite_differences():
@@ -500,7 +475,7 @@ def test_softmax_jacobian_cards():
     c = card(AA, "softmax-jacobian-mcq")
     assert num(key(c)) == pytest.approx(jac2[1, 2], abs=1e-6)
     for wrong in (-jac2[1, 2], jac2[1, 1], -p2[0] * p2[1]):
-        assert has(c, wrong, 2)
+        offers(c, wrong, 2)
     assert jac2.sum(axis=1) == pytest.approx(0, abs=1e-6) and jac2 == pytest.approx(jac2.T)
 
 
@@ -544,7 +519,7 @@ def test_lstm_parameter_counts():
         lstm_params(8, 16) - 8 * 16,
         lstm_params(8, 16) // 4,
     ):
-        assert has(c, wrong, 0)
+        offers(c, wrong, 0)
 
 
 def correlate(x, w):

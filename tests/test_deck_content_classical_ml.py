@@ -12,31 +12,22 @@ import heapq
 import math
 import random
 import re
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
+from deck_ref import assert_choices, deck_file, formula_cards, num
 
 from quizforge.decks.formula import grade_formula, read_formula
 from quizforge.decks.lint import deck_warnings
-from quizforge.decks.model import MCQ, Deck, Flashcard, FormulaCard
-from quizforge.decks.validate import parse_deck
+from quizforge.decks.model import MCQ, Flashcard, FormulaCard
 from quizforge.drill.parse import evaluate
 
 PATH = Path(__file__).resolve().parent.parent / "decks" / "classical-ml.yaml"
 LN2 = math.log(2)
 
 
-@cache
-def deck() -> Deck:
-    parsed = parse_deck(PATH.read_text(encoding="utf-8"), PATH)
-    assert parsed.deck is not None and not parsed.problems, [str(p) for p in parsed.problems]
-    return parsed.deck
-
-
-def card(card_id: str):
-    return next(c for c in deck().cards if c.id == card_id)
+deck, card = deck_file(PATH, strict=True)
 
 
 def nums(text: str) -> list[float]:
@@ -45,35 +36,13 @@ def nums(text: str) -> list[float]:
     return [float(x.replace("−", "-")) for x in found]
 
 
-def num(text: str) -> float:
-    return nums(text)[0]
-
-
 def flat(text: str) -> str:
     """`text` with every run of whitespace as one space (YAML folds long lines)."""
     return " ".join(text.split())
 
 
-def key(c: MCQ) -> str:
-    assert not c.multi
-    return c.choices[c.answer[0]]
-
-
 def choice_values(c: MCQ) -> set[float]:
     return {num(ch) for ch in c.choices}
-
-
-def close(a: float, b: float, places: int) -> bool:
-    return round(a, places) == round(b, places)
-
-
-def assert_choices(c: MCQ, right: float, wrong: list[float], places: int) -> None:
-    """The key states `right` and the other choices are exactly the `wrong` stories."""
-    assert close(num(key(c)), right, places), (key(c), right)
-    others = sorted(num(ch) for i, ch in enumerate(c.choices) if i != c.answer[0])
-    assert len(others) == len(wrong)
-    for got, want in zip(others, sorted(wrong)):
-        assert close(got, want, places), (others, wrong)
 
 
 def argmin_on_grid(f, lo: float, hi: float, n: int = 200_001) -> float:
@@ -907,7 +876,7 @@ REFERENCES = {
 
 def test_formula_cards_match_their_references():
     rng = random.Random(3)
-    for c in (c for c in deck().cards if isinstance(c, FormulaCard)):
+    for c in formula_cards(deck()):
         tree = read_formula(c.answer, c.variables).tree
         for _ in range(5):
             env = {name: rng.uniform(*c.range_of(name)) for name in c.variables}
@@ -933,7 +902,7 @@ NOTATIONS = {
 
 
 def test_formula_cards_have_notations():
-    assert {c.id for c in deck().cards if isinstance(c, FormulaCard)} == set(NOTATIONS)
+    assert {c.id for c in formula_cards(deck())} == set(NOTATIONS)
 
 
 @pytest.mark.parametrize("card_id", sorted(NOTATIONS))

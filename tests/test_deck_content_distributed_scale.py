@@ -11,13 +11,20 @@ from __future__ import annotations
 import math
 import random
 import re
-from functools import cache
 from pathlib import Path
 
 import pytest
+from deck_ref import (
+    assert_accepted,
+    assert_mistakes_listed,
+    deck_file,
+    formula_cards,
+    key,
+    keys,
+)
 
 from quizforge.decks.formula import grade_formula, read_formula
-from quizforge.decks.model import MCQ, Deck, Flashcard, FormulaCard
+from quizforge.decks.model import MCQ, Flashcard, FormulaCard
 from quizforge.decks.validate import parse_deck
 from quizforge.drill.parse import evaluate
 
@@ -26,15 +33,7 @@ PATH = Path(__file__).resolve().parent.parent / "decks" / f"{DECK}.yaml"
 GB = 1e9
 
 
-@cache
-def deck() -> Deck:
-    parsed = parse_deck(PATH.read_text(encoding="utf-8"), PATH)
-    assert parsed.deck is not None and not parsed.problems, [str(p) for p in parsed.problems]
-    return parsed.deck
-
-
-def card(card_id: str):
-    return next(c for c in deck().cards if c.id == card_id)
+deck, card = deck_file(PATH, strict=True)
 
 
 SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
@@ -52,15 +51,6 @@ def value(text: str) -> float:
 def flat(text: str) -> str:
     """`text` with every run of whitespace (line breaks included) as one space."""
     return " ".join(text.split())
-
-
-def key(c: MCQ) -> str:
-    assert not c.multi
-    return c.choices[c.answer[0]]
-
-
-def keys(c: MCQ) -> set[str]:
-    return {c.choices[i] for i in c.answer}
 
 
 def has_choice(c: MCQ, v: float, rel: float = 0.01) -> bool:
@@ -890,16 +880,12 @@ NOTATIONS = {
 }
 
 
-def formula_cards() -> list[FormulaCard]:
-    return [c for c in deck().cards if isinstance(c, FormulaCard)]
-
-
 def test_every_formula_card_has_a_reference_and_notations():
-    ids = {c.id for c in formula_cards()}
+    ids = {c.id for c in formula_cards(deck())}
     assert ids == set(REFERENCES) == set(NOTATIONS)
 
 
-@pytest.mark.parametrize("c", formula_cards(), ids=lambda c: c.id)
+@pytest.mark.parametrize("c", formula_cards(deck()), ids=lambda c: c.id)
 def test_formula_answers_match_an_independent_reference(c):
     rng = random.Random(c.id)
     answer = read_formula(c.answer, c.variables)
@@ -918,16 +904,12 @@ def test_formula_answers_match_an_independent_reference(c):
             assert not math.isclose(wrong, want, rel_tol=1e-6), (c.id, formula, env)
 
 
-@pytest.mark.parametrize("c", formula_cards(), ids=lambda c: c.id)
+@pytest.mark.parametrize("c", formula_cards(deck()), ids=lambda c: c.id)
 def test_formula_answer_accepted_mistakes_named_notations_accepted(c):
     rng = random.Random(0)
     assert grade_formula(c, c.answer, rng).correct
-    for formula, message in c.mistakes:
-        v = grade_formula(c, formula, rng)
-        assert (v.correct, v.mistake, v.feedback) == (False, "listed", message), formula
-    for text in NOTATIONS[c.id]:
-        v = grade_formula(c, text, rng)
-        assert v.correct, (text, v.feedback)
+    assert_mistakes_listed(c, rng)
+    assert_accepted(c, NOTATIONS[c.id], rng)
 
 
 def test_formula_card_worked_numbers():

@@ -11,58 +11,31 @@ import itertools
 import math
 import random
 import re
-from functools import cache
 from pathlib import Path
 
 import pytest
+from deck_ref import (
+    assert_accepted,
+    assert_choices,
+    assert_mistakes_listed,
+    deck_file,
+    formula_cards,
+    key,
+    num,
+)
 
 from quizforge.decks.formula import grade_formula, read_formula
-from quizforge.decks.model import MCQ, Deck, Flashcard, FormulaCard
-from quizforge.decks.validate import parse_deck
+from quizforge.decks.model import MCQ, Flashcard, FormulaCard
 from quizforge.drill.parse import evaluate
 
 PATH = Path(__file__).resolve().parent.parent / "decks" / "generative-post-training.yaml"
 
 
-@cache
-def deck() -> Deck:
-    parsed = parse_deck(PATH.read_text(encoding="utf-8"), PATH)
-    assert parsed.deck is not None and not parsed.problems, [str(p) for p in parsed.problems]
-    return parsed.deck
-
-
-def card(card_id: str):
-    return next(c for c in deck().cards if c.id == card_id)
-
-
-def text(c) -> str:
-    """Everything a card shows."""
-    parts = [getattr(c, f, None) for f in ("front", "back", "question", "explanation", "answer")]
-    parts += list(getattr(c, "choices", ()))
-    return " ".join(str(p) for p in parts if p)
-
-
-def num(s: str) -> float:
-    """The first number in `s`, reading '−' (U+2212) as a minus sign and ',' as a digit group."""
-    m = re.search(r"[−-]?\d[\d,]*(?:\.\d+)?", s.replace("≈", ""))
-    assert m, s
-    return float(m.group(0).replace("−", "-").replace(",", ""))
-
-
-def key(c: MCQ) -> str:
-    assert not c.multi
-    return c.choices[c.answer[0]]
+deck, card = deck_file(PATH, strict=True)
 
 
 def numbers(c: MCQ) -> list[float]:
     return [num(x) for x in c.choices]
-
-
-def assert_choices(c: MCQ, right: float, wrong: list[float], places: int) -> None:
-    """The key states `right` and the other choices state exactly the `wrong` stories."""
-    assert round(num(key(c)), places) == round(right, places), (c.id, key(c), right)
-    others = sorted(round(num(x), places) for i, x in enumerate(c.choices) if i != c.answer[0])
-    assert others == sorted(round(w, places) for w in wrong), (c.id, others, wrong)
 
 
 def flat(s: str) -> str:
@@ -646,14 +619,10 @@ NOTATIONS = {
 }
 
 
-def formula_cards() -> list[FormulaCard]:
-    return [c for c in deck().cards if isinstance(c, FormulaCard)]
-
-
 def test_every_formula_card_has_a_reference_and_notations():
-    ids = {c.id for c in formula_cards()}
+    ids = {c.id for c in formula_cards(deck())}
     assert ids == set(REFERENCES) == set(NOTATIONS)
-    for c in formula_cards():
+    for c in formula_cards(deck()):
         assert c.source and c.explanation and c.mistakes and "formulas" in c.tags, c.id
 
 
@@ -676,10 +645,6 @@ def test_formula_answer_accepted_mistakes_refused_notations_accepted(card_id):
     c = card(card_id)
     rng = random.Random(0)
     assert grade_formula(c, c.answer, rng).correct
-    for formula, message in c.mistakes:
-        v = grade_formula(c, formula, rng)
-        assert (v.correct, v.mistake, v.feedback) == (False, "listed", message), formula
+    assert_mistakes_listed(c, rng)
     assert grade_formula(c, f"−({c.answer})", rng).mistake in ("sign", "listed")
-    for typed in NOTATIONS[card_id]:
-        v = grade_formula(c, typed, rng)
-        assert v.correct, (typed, v.feedback)
+    assert_accepted(c, NOTATIONS[card_id], rng)

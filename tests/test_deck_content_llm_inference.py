@@ -12,13 +12,21 @@ from __future__ import annotations
 import math
 import random
 import re
-from functools import cache
 from pathlib import Path
 
 import pytest
+from deck_ref import (
+    assert_accepted,
+    assert_mistakes_listed,
+    deck_file,
+    formula_cards,
+    key,
+    keys,
+    num,
+)
 
 from quizforge.decks.formula import grade_formula, read_formula
-from quizforge.decks.model import MCQ, Deck, Flashcard, FormulaCard
+from quizforge.decks.model import MCQ, Flashcard, FormulaCard
 from quizforge.decks.validate import parse_deck
 from quizforge.drill.parse import evaluate
 
@@ -27,15 +35,7 @@ KiB, MiB, GiB = 2**10, 2**20, 2**30
 FP16 = 2  # bytes
 
 
-@cache
-def deck() -> Deck:
-    parsed = parse_deck(DECK.read_text(encoding="utf-8"), DECK)
-    assert parsed.deck is not None, [str(p) for p in parsed.problems]
-    return parsed.deck
-
-
-def card(card_id: str):
-    return next(c for c in deck().cards if c.id == card_id)
+deck, card = deck_file(DECK)
 
 
 def text(c) -> str:
@@ -45,24 +45,8 @@ def text(c) -> str:
     return " ".join(" ".join(p.split()) for p in parts if p)
 
 
-def key(c: MCQ) -> str:
-    assert not c.multi
-    return c.choices[c.answer[0]]
-
-
 def choices(c: MCQ) -> set[str]:
     return set(c.choices)
-
-
-def keys(c: MCQ) -> set[str]:
-    return {c.choices[i] for i in c.answer}
-
-
-def num(s: str) -> float:
-    """The first number in `s` ('−' read as minus, thousands commas dropped)."""
-    m = re.search(r"[−-]?\d[\d,]*(?:\.\d+)?", s.replace("≈", ""))
-    assert m, s
-    return float(m.group(0).replace("−", "-").replace(",", ""))
 
 
 def softmax(z, t: float = 1.0) -> list[float]:
@@ -731,24 +715,16 @@ NOTATIONS = {
 }
 
 
-def formula_cards() -> list[FormulaCard]:
-    return [c for c in deck().cards if isinstance(c, FormulaCard)]
-
-
 def test_every_formula_card_has_notations():
-    assert {c.id for c in formula_cards()} == set(NOTATIONS)
+    assert {c.id for c in formula_cards(deck())} == set(NOTATIONS)
 
 
-@pytest.mark.parametrize("formula_card", formula_cards(), ids=lambda c: c.id)
+@pytest.mark.parametrize("formula_card", formula_cards(deck()), ids=lambda c: c.id)
 def test_formula_card_grading(formula_card):
     rng = random.Random(formula_card.id)
     assert grade_formula(formula_card, formula_card.answer, rng).correct
-    for text_ in NOTATIONS[formula_card.id]:
-        v = grade_formula(formula_card, text_, rng)
-        assert v.correct, (text_, v.feedback)
-    for formula, message in formula_card.mistakes:
-        w = grade_formula(formula_card, formula, rng)
-        assert (w.correct, w.mistake, w.feedback) == (False, "listed", message), formula
+    assert_accepted(formula_card, NOTATIONS[formula_card.id], rng)
+    assert_mistakes_listed(formula_card, rng)
     assert "formulas" in formula_card.tags and formula_card.explanation
 
 

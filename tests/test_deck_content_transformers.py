@@ -13,10 +13,10 @@ import math
 import random
 import re
 from fractions import Fraction
-from functools import cache
 from pathlib import Path
 
 import pytest
+from deck_ref import assert_mistakes_listed, find_card, formula_cards, key, load_deck
 
 from quizforge.decks.formula import grade_formula, read_formula
 from quizforge.decks.lint import deck_warnings
@@ -27,11 +27,8 @@ from quizforge.drill.parse import evaluate
 DECK_FILE = Path(__file__).resolve().parent.parent / "decks" / "transformers.yaml"
 
 
-@cache
 def deck() -> Deck:
-    parsed = parse_deck(DECK_FILE.read_text(encoding="utf-8"), DECK_FILE)
-    assert parsed.deck is not None, [str(p) for p in parsed.problems]
-    return parsed.deck
+    return load_deck(DECK_FILE)
 
 
 def flat(s: str | None) -> str | None:
@@ -40,14 +37,9 @@ def flat(s: str | None) -> str | None:
 
 def card(card_id: str):
     """The card, its prose with line breaks and indentation folded to single spaces."""
-    c = next(c for c in deck().cards if c.id == card_id)
+    c = find_card(deck(), card_id)
     fields = [f for f in ("front", "back", "question", "explanation") if hasattr(c, f)]
     return dataclasses.replace(c, **{f: flat(getattr(c, f)) for f in fields})
-
-
-def key(c: MCQ) -> str:
-    assert not c.multi
-    return c.choices[c.answer[0]]
 
 
 def integer(s: str) -> int:
@@ -771,18 +763,12 @@ def test_cross_attention_weight_shape():
 
 # -- formula cards ---------------------------------------------------------------------------
 
-def formula_cards() -> list[FormulaCard]:
-    return [c for c in deck().cards if isinstance(c, FormulaCard)]
-
-
-@pytest.mark.parametrize("c", formula_cards(), ids=lambda c: c.id)
+@pytest.mark.parametrize("c", formula_cards(deck()), ids=lambda c: c.id)
 def test_formula_answer_accepted_and_mistakes_refused(c):
     for seed in range(3):
         rng = random.Random(seed)
         assert grade_formula(c, c.answer, rng).correct
-        for formula, message in c.mistakes:
-            v = grade_formula(c, formula, rng)
-            assert (v.correct, v.mistake, v.feedback) == (False, "listed", message), formula
+        assert_mistakes_listed(c, rng)
 
 
 def at(formula_card: FormulaCard, /, **env: float) -> float:
@@ -945,10 +931,10 @@ NOTATIONS = {
 
 
 def test_every_formula_card_has_notations():
-    assert set(NOTATIONS) == {c.id for c in formula_cards()}
+    assert set(NOTATIONS) == {c.id for c in formula_cards(deck())}
 
 
-@pytest.mark.parametrize("c", formula_cards(), ids=lambda c: c.id)
+@pytest.mark.parametrize("c", formula_cards(deck()), ids=lambda c: c.id)
 def test_other_notations_are_accepted(c):
     for typed in NOTATIONS[c.id]:
         v = grade_formula(c, typed, random.Random(0))

@@ -12,46 +12,37 @@
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
-from collections import Counter
 from fractions import Fraction
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
 from drill_ref import (
+    assert_fits_screen,
     assert_expected_accepted,
+    assert_golden_covers_200_seeds,
     assert_rounding_learner_accepted,
+    cached_family,
     fd_float,
+    load_golden,
+    modules_loaded,
     named_mistakes,
+    registered,
 )
 
 from quizforge.drill.check import grade, near
-from quizforge.drill.family import families, generate
+from quizforge.drill.family import generate
 from quizforge.drill.model import blocks_text, matrix_lines, tensor_text
 from quizforge.drill.rounding import round_sig
 
 FAMILY = "attention"
 DIFFICULTIES = (1, 2, 3)
-GOLDEN = json.loads((Path(__file__).parent / "golden" / "attention.json").read_text("utf-8"))
+GOLDEN = load_golden(FAMILY)
 SEEDS = range(200)
 QUESTIONS = {1: [("output", "value", "attn_weight", "scores", qk) for qk in ("query", "key")],
              2: [("output", "value", "scores", qk) for qk in ("query", "key")],
              3: [("output", "value", "scores", "key")]}
-
-
-@cache
-def problem(seed: int, difficulty: int):
-    return generate(FAMILY, seed, difficulty, "number")
-
-
-@cache
-def as_json(seed: int, difficulty: int) -> dict:
-    return json.loads(json.dumps(problem(seed, difficulty).to_dict()))
+problem, as_json = cached_family(FAMILY)
 
 
 def every():
@@ -60,8 +51,7 @@ def every():
 
 # -- 1. PyTorch's answers (golden file) ----------------------------------------------------------
 def test_golden_file_covers_200_seeds_per_difficulty():
-    seen = Counter(p["difficulty"] for p in GOLDEN["problems"])
-    assert seen == {1: 200, 2: 200, 3: 200}
+    assert_golden_covers_200_seeds(GOLDEN)
 
 
 def test_every_answer_matches_pytorch():
@@ -352,7 +342,6 @@ def test_questions_differ_and_have_hints_and_skills():
 
 def test_body_and_solution_fit_the_screen_and_end_with_the_answer():
     for p in every():
-        lines = blocks_text(p.display()).splitlines()
         for i in range(len(p.questions)):
             sol = blocks_text(p.solution(i)).splitlines()
             assert sol[0] == "Shapes:" and "Formula:" in sol and "Numbers:" in sol
@@ -361,8 +350,7 @@ def test_body_and_solution_fit_the_screen_and_end_with_the_answer():
                 assert sol[-len(p.target(i).value):][0].startswith(f"{label} = ")
             else:
                 assert any(line.startswith(f"{label}[1] = ") for line in sol)
-            lines += sol
-        assert max(len(line) for line in lines) <= 78, p.seed
+        assert_fits_screen(p)
 
 
 def test_no_solution_gives_away_a_later_answer():
@@ -379,12 +367,7 @@ def test_no_solution_gives_away_a_later_answer():
 
 
 def test_registered_and_cheap_to_import():
-    fam = families()[FAMILY]
-    assert fam.difficulties == (1, 2, 3) and fam.forms == ("number",)
+    fam = registered(FAMILY)
     assert fam.questions == max(len(p.questions) for p in every()) == 5  # --question 0…4
     # importing the module costs nothing; its problems are numpy arrays, never SymPy
-    code = ("import sys, quizforge.drill.families.attention as a; print('numpy' in sys.modules);"
-            " a.generate(1, 3, 'number'); print('numpy' in sys.modules, 'sympy' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.split() == ["False", "True", "False"]
+    assert modules_loaded(FAMILY, 3) == (False, True, False)

@@ -4,25 +4,20 @@ that tests/test_family_attention.py checks without torch."""
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from drill_ref import cached_family, golden_maker, load_golden
 
 torch = pytest.importorskip("torch")
 
-sys.path.insert(0, str(Path(__file__).parent / "golden"))
-import make_attention as ref  # noqa: E402
-
-from quizforge.drill.family import generate  # noqa: E402
+ref = golden_maker("attention")
+_, as_json = cached_family("attention")
 
 
 @pytest.mark.parametrize("difficulty", (1, 2, 3))
 def test_every_answer_matches_pytorch_live(difficulty):
     for seed in range(0, 200, 2):
-        d = json.loads(json.dumps(generate("attention", seed, difficulty).to_dict()))
+        d = as_json(seed, difficulty)
         want = ref.answers(d)  # SDPA and the written-out attention agree inside
         for q in d["questions"]:
             assert np.allclose(q["value"], want[q["wrt"]], rtol=1e-9, atol=1e-12), \
@@ -40,9 +35,9 @@ def test_sdpa_default_scale_is_the_problems_one_over_root_d():
 
 
 def test_the_golden_file_is_what_torch_says_now():
-    golden = json.loads((Path(__file__).parent / "golden" / "attention.json").read_text())
+    golden = load_golden("attention")
     for g in golden["problems"][::25]:
-        d = json.loads(json.dumps(generate("attention", g["seed"], g["difficulty"]).to_dict()))
+        d = as_json(g["seed"], g["difficulty"])
         want = ref.answers(d)
         for wrt, value in g["answers"].items():
             assert np.allclose(want[wrt], value, rtol=1e-12, atol=1e-14), (g["seed"], wrt)

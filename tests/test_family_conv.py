@@ -12,42 +12,34 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections import Counter
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
 from drill_ref import (
+    assert_fits_screen,
     assert_expected_accepted,
+    assert_golden_covers_200_seeds,
     assert_rounding_learner_accepted,
+    cached_family,
     fd_float,
+    load_golden,
+    modules_loaded,
     named_mistakes,
+    registered,
 )
 
 from quizforge.drill.check import grade, near
 from quizforge.drill.families import conv as C
-from quizforge.drill.family import families, generate
+from quizforge.drill.family import generate
 from quizforge.drill.model import blocks_text, tensor_text
 
 FAMILY = "conv"
 DIFFICULTIES = (1, 2, 3)
-GOLDEN = json.loads((Path(__file__).parent / "golden" / "conv.json").read_text("utf-8"))
+GOLDEN = load_golden(FAMILY)
 SEEDS = range(200)
 SIZES = ("L_out", "H_out")
-
-
-@cache
-def problem(seed: int, difficulty: int):
-    return generate(FAMILY, seed, difficulty, "number")
-
-
-@cache
-def as_json(seed: int, difficulty: int) -> dict:
-    return json.loads(json.dumps(problem(seed, difficulty).to_dict()))
+problem, as_json = cached_family(FAMILY)
 
 
 def all_problems():
@@ -56,8 +48,7 @@ def all_problems():
 
 # -- 1. PyTorch's answers (golden file) ----------------------------------------------------------
 def test_golden_file_covers_200_seeds_per_difficulty():
-    seen = Counter(p["difficulty"] for p in GOLDEN["problems"])
-    assert seen == {1: 200, 2: 200, 3: 200}
+    assert_golden_covers_200_seeds(GOLDEN)
 
 
 def test_every_answer_matches_pytorch():
@@ -322,13 +313,11 @@ def test_zero_answers_stay_rare():
 
 def test_body_and_solution_fit_the_screen_and_end_with_the_answer():
     for p in all_problems():
-        lines = blocks_text(p.display()).splitlines()
         for i in range(len(p.questions)):
             sol = blocks_text(p.solution(i)).splitlines()
             assert "Numbers:" in sol and "Formula:" in sol
-            lines += sol
             assert len(p.hints(i)) == 2 and p.question(i).skills
-        assert max(len(line) for line in lines) <= 78, (p.seed, p.difficulty)
+        assert_fits_screen(p)
 
 
 def test_no_solution_gives_away_a_later_answer():
@@ -344,12 +333,7 @@ def test_no_solution_gives_away_a_later_answer():
 
 
 def test_registered_and_cheap_to_import():
-    fam = families()[FAMILY]
-    assert fam.difficulties == (1, 2, 3) and fam.forms == ("number",)
+    fam = registered(FAMILY)
     # importing the module costs nothing; generating a problem uses numpy (its arrays), never
     # SymPy
-    code = ("import sys, quizforge.drill.families.conv as c; print('numpy' in sys.modules); "
-            "c.generate(1, 3, 'number'); print('numpy' in sys.modules, 'sympy' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.split() == ["False", "True", "False"]
+    assert modules_loaded(FAMILY, 3) == (False, True, False)

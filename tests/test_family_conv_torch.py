@@ -4,25 +4,20 @@ that tests/test_family_conv.py checks without torch."""
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from drill_ref import cached_family, golden_maker, load_golden
 
 torch = pytest.importorskip("torch")
 
-sys.path.insert(0, str(Path(__file__).parent / "golden"))
-import make_conv as ref  # noqa: E402
-
-from quizforge.drill.family import generate  # noqa: E402
+ref = golden_maker("conv")
+_, as_json = cached_family("conv")
 
 
 @pytest.mark.parametrize("difficulty", (1, 2, 3))
 def test_every_answer_matches_pytorch_live(difficulty):
     for seed in range(0, 200, 4):
-        d = json.loads(json.dumps(generate("conv", seed, difficulty).to_dict()))
+        d = as_json(seed, difficulty)
         want = ref.answers(d)
         for q in d["questions"]:
             assert np.array_equal(np.asarray(q["value"], dtype=float),
@@ -43,7 +38,7 @@ def test_torch_computes_cross_correlation_and_its_transpose():
 
 
 def test_the_golden_file_is_what_torch_says_now():
-    golden = json.loads((Path(__file__).parent / "golden" / "conv.json").read_text())
+    golden = load_golden("conv")
     for g in golden["problems"][::20]:
-        d = json.loads(json.dumps(generate("conv", g["seed"], g["difficulty"]).to_dict()))
+        d = as_json(g["seed"], g["difficulty"])
         assert ref.answers(d) == g["answers"]

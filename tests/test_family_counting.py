@@ -14,44 +14,38 @@ finite-difference sweep skips them.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import subprocess
-import sys
 from collections import Counter
-from functools import cache
-from pathlib import Path
 
 import pytest
-from drill_ref import assert_expected_accepted, assert_rounding_learner_accepted
+from drill_ref import (
+    assert_fits_screen,
+    assert_expected_accepted,
+    assert_golden_covers_200_seeds,
+    assert_rounding_learner_accepted,
+    cached_family,
+    load_golden,
+    modules_loaded,
+    registered,
+)
 
 from quizforge.drill.check import grade, near
 from quizforge.drill.families import counting as C
-from quizforge.drill.family import families, generate
+from quizforge.drill.family import generate
 from quizforge.drill.model import blocks_text, tensor_text
 from quizforge.drill.rounding import round_sig
 
 FAMILY = "counting"
 DIFFICULTIES = (1, 2, 3)
-GOLDEN = json.loads((Path(__file__).parent / "golden" / "counting.json").read_text("utf-8"))
+GOLDEN = load_golden(FAMILY)
 SEEDS = range(200)
-
-
-@cache
-def problem(seed: int, difficulty: int):
-    return generate(FAMILY, seed, difficulty, "number")
-
-
-@cache
-def as_json(seed: int, difficulty: int) -> dict:
-    return json.loads(json.dumps(problem(seed, difficulty).to_dict()))
+problem, as_json = cached_family(FAMILY)
 
 
 # -- 1. PyTorch's answers (golden file) ----------------------------------------------------------
 def test_golden_file_covers_200_seeds_per_difficulty():
-    seen = Counter(p["difficulty"] for p in GOLDEN["problems"])
-    assert seen == {1: 200, 2: 200, 3: 200}
+    assert_golden_covers_200_seeds(GOLDEN)
 
 
 def test_every_answer_matches_pytorch():
@@ -294,14 +288,12 @@ def test_body_and_solution_fit_the_screen_and_end_with_the_answer():
     for difficulty in DIFFICULTIES:
         for seed in SEEDS:
             p = problem(seed, difficulty)
-            lines = blocks_text(p.display()).splitlines()
             for i in range(len(p.questions)):
                 sol = blocks_text(p.solution(i)).splitlines()
                 assert sol[0] == "Formula:" and "Numbers:" in sol
                 label, _, answer = sol[-1].partition(" = ")
                 assert label == p.target(i).label and grade(p, answer, i).correct
-                lines += sol
-            assert max(len(line) for line in lines) <= 78, seed
+            assert_fits_screen(p)
 
 
 def test_no_solution_gives_away_a_later_answer():
@@ -319,10 +311,6 @@ def test_no_solution_gives_away_a_later_answer():
 
 
 def test_registered_and_cheap_to_import():
-    fam = families()[FAMILY]
-    assert fam.difficulties == (1, 2, 3) and fam.forms == ("number",)
-    code = ("import sys, quizforge.drill.families.counting as c; "
-            "c.generate(1, 3, 'number'); print('numpy' in sys.modules, 'sympy' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "False False"
+    registered(FAMILY)
+    _, numpy, sympy = modules_loaded(FAMILY, 3)
+    assert (numpy, sympy) == (False, False)

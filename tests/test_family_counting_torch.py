@@ -4,25 +4,21 @@ that tests/test_family_counting.py checks without torch."""
 
 from __future__ import annotations
 
-import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
+from drill_ref import cached_family, golden_maker, load_golden
 
 torch = pytest.importorskip("torch")
 
-sys.path.insert(0, str(Path(__file__).parent / "golden"))
-import make_counting as ref  # noqa: E402
-
-from quizforge.drill.family import generate  # noqa: E402
+ref = golden_maker("counting")
+_, as_json = cached_family("counting")
 
 
 @pytest.mark.parametrize("difficulty", (1, 2, 3))
 def test_every_answer_matches_pytorch_live(difficulty):
     for seed in range(200):
-        d = json.loads(json.dumps(generate("counting", seed, difficulty).to_dict()))
+        d = as_json(seed, difficulty)
         want = ref.answers(d)
         for q in d["questions"]:
             assert math.isclose(q["value"], want[q["wrt"]], rel_tol=1e-9), (seed, q["wrt"])
@@ -39,7 +35,7 @@ def test_the_measured_constants():
 
 
 def test_the_golden_file_is_what_torch_says_now():
-    golden = json.loads((Path(__file__).parent / "golden" / "counting.json").read_text())
+    golden = load_golden("counting")
     for g in golden["problems"][::20]:
-        d = json.loads(json.dumps(generate("counting", g["seed"], g["difficulty"]).to_dict()))
+        d = as_json(g["seed"], g["difficulty"])
         assert ref.answers(d) == pytest.approx(g["answers"], rel=1e-12)

@@ -13,50 +13,41 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import subprocess
-import sys
 from collections import Counter
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
 from drill_ref import (
+    assert_fits_screen,
     assert_expected_accepted,
+    assert_golden_covers_200_seeds,
     assert_rounding_learner_accepted,
+    cached_family,
     fd_float,
+    load_golden,
+    modules_loaded,
     named_mistakes,
+    registered,
 )
 
 from quizforge.drill.check import grade
-from quizforge.drill.family import families, generate
+from quizforge.drill.family import generate
 from quizforge.drill.model import blocks_text, fmt_exact, tensor_text
 from quizforge.drill.rounding import round_sig
 
 FAMILY = "rnn"
 DIFFICULTIES = (1, 2, 3)
-GOLDEN = json.loads((Path(__file__).parent / "golden" / "rnn.json").read_text("utf-8"))
+GOLDEN = load_golden(FAMILY)
 SEEDS = range(200)
 SOME = range(0, 200, 4)  # for the slower checks: 50 seeds per difficulty
-
-
-@cache
-def problem(seed: int, difficulty: int):
-    return generate(FAMILY, seed, difficulty, "number")
-
-
-@cache
-def as_json(seed: int, difficulty: int) -> dict:
-    return json.loads(json.dumps(problem(seed, difficulty).to_dict()))
+problem, as_json = cached_family(FAMILY)
 
 
 # -- 1. PyTorch's answers (golden file) ----------------------------------------------------------
 def test_golden_file_covers_200_seeds_per_difficulty():
-    seen = Counter(p["difficulty"] for p in GOLDEN["problems"])
-    assert seen == {1: 200, 2: 200, 3: 200}
+    assert_golden_covers_200_seeds(GOLDEN)
 
 
 def test_every_answer_matches_pytorch():
@@ -340,14 +331,12 @@ def test_body_and_solution_fit_the_screen_and_end_with_the_answer():
     for difficulty in DIFFICULTIES:
         for seed in SEEDS:
             p = problem(seed, difficulty)
-            lines = blocks_text(p.display()).splitlines()
             for i in range(len(p.questions)):
                 sol = blocks_text(p.solution(i)).splitlines()
                 assert sol[0] == "Formula:" and "Numbers:" in sol
                 answer = re.split(r" [=≈] ", sol[-1])[-1].replace("−", "-")
                 assert grade(p, answer, i).correct, (seed, difficulty, i, sol[-1])
-                lines += sol
-            assert max(len(line) for line in lines) <= 78, seed
+            assert_fits_screen(p)
 
 
 def test_no_solution_gives_away_a_later_answer():
@@ -364,11 +353,7 @@ def test_no_solution_gives_away_a_later_answer():
 
 
 def test_registered_and_cheap_to_import():
-    fam = families()[FAMILY]
-    assert fam.difficulties == (1, 2, 3) and fam.forms == ("number",)
+    registered(FAMILY)
     # importing the module costs nothing; generating a problem uses numpy, never SymPy
-    code = ("import sys, quizforge.drill.families.rnn as m; print('numpy' in sys.modules); "
-            "m.generate(1, 2, 'number'); print('sympy' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.split() == ["False", "False"]
+    numpy_on_import, _, sympy = modules_loaded(FAMILY, 2)
+    assert (numpy_on_import, sympy) == (False, False)

@@ -5,25 +5,20 @@ tests/test_family_rnn.py checks without torch."""
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from drill_ref import cached_family, golden_maker, load_golden
 
 torch = pytest.importorskip("torch")
 
-sys.path.insert(0, str(Path(__file__).parent / "golden"))
-import make_rnn as ref  # noqa: E402
-
-from quizforge.drill.family import generate  # noqa: E402
+ref = golden_maker("rnn")
+_, as_json = cached_family("rnn")
 
 
 @pytest.mark.parametrize("difficulty", (1, 2, 3))
 def test_every_answer_matches_pytorch_live(difficulty):
     for seed in range(0, 200, 2):
-        d = json.loads(json.dumps(generate("rnn", seed, difficulty).to_dict()))
+        d = as_json(seed, difficulty)
         want = ref.reference(d)
         for q in d["questions"]:
             assert np.allclose(q["value"], want["answers"][q["wrt"]], rtol=1e-9, atol=1e-12), \
@@ -48,9 +43,9 @@ def test_the_lstm_reference_reads_the_gates_back():
 
 
 def test_the_golden_file_is_what_torch_says_now():
-    golden = json.loads((Path(__file__).parent / "golden" / "rnn.json").read_text())
+    golden = load_golden("rnn")
     for g in golden["problems"][::20]:
-        d = json.loads(json.dumps(generate("rnn", g["seed"], g["difficulty"]).to_dict()))
+        d = as_json(g["seed"], g["difficulty"])
         got = ref.reference(d)
         for wrt, value in g["answers"].items():
             assert np.allclose(got["answers"][wrt], value, rtol=1e-12, atol=1e-15)
