@@ -67,8 +67,26 @@ def deck_text(deck_id: str, imported: Imported, source: str) -> str:
            "cards:"]
     for c in imported.cards:
         out.append(f"  - id: {c.id}")
-        out.append(f"    front: {scalar(c.front, 6)}")
-        out.append(f"    back: {scalar(c.back, 6)}")
+        if c.choices:
+            out.append("    type: mcq")
+            out.append(f"    question: {scalar(c.front, 6)}")
+            out.append("    choices:")
+            out.extend(f"      - {scalar(choice, 8)}" for choice in c.choices)
+            letters = [chr(ord("a") + i) for i in c.answer]
+            out.append(f"    answer: [{', '.join(letters)}]" if len(letters) > 1
+                       else f"    answer: {letters[0]}")
+            if not c.shuffle:
+                out.append("    shuffle: false")
+        elif c.generated:
+            family, difficulty, form = c.generated
+            out += ["    type: generated", f"    generator: {family}",
+                    f"    difficulty: {difficulty}"]
+            if form != "number":
+                out.append(f"    form: {form}")
+            out.append(f"    prompt: {scalar(c.front, 6)}")
+        else:
+            out.append(f"    front: {scalar(c.front, 6)}")
+            out.append(f"    back: {scalar(c.back, 6)}")
         if c.explanation:
             out.append(f"    explanation: {scalar(c.explanation, 6)}")
         if c.tags:
