@@ -47,6 +47,7 @@ def fake_viewer(tmp_path: Path, monkeypatch) -> Path:
         script.write_text(f'#!/bin/sh\necho "$1" >> {log}\n')
         script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("DISPLAY", ":0")
     return log
 
 
@@ -83,6 +84,16 @@ def test_without_a_viewer_it_says_where_the_file_is(db, tmp_path, monkeypatch):
     out = run(db, media_deck(tmp_path), ["o", " ", "3"])
     assert "No viewer to open it with:" in out
     assert "q.png" in out.replace("\n", "")
+
+
+def test_without_a_graphical_session_it_says_where_the_file_is(db, tmp_path, monkeypatch):
+    fake_viewer(tmp_path, monkeypatch)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    out = run(db, media_deck(tmp_path), ["o", " ", "3"])
+    if "Opened" in out:  # macOS or Windows: a viewer needs no DISPLAY
+        return
+    assert "No viewer to open it with:" in out
 
 
 def test_o_reveals_as_any_key_on_a_card_without_media(db, tmp_path):
