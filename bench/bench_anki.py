@@ -54,7 +54,7 @@ def anki_package(path: Path, n: int) -> bool:
     """N Basic notes, one Good answer each, exported in the current format. False without
     the `anki` package."""
     try:
-        from anki.collection import Collection, ExportAnkiPackageOptions
+        from anki.collection import AddNoteRequest, Collection, ExportAnkiPackageOptions
         from anki.decks import DeckId
         from anki.scheduler_pb2 import CardAnswer
     except ImportError:
@@ -64,12 +64,14 @@ def anki_package(path: Path, n: int) -> bool:
         did = col.decks.id("Bench")
         model = col.models.by_name("Basic")
         col.set_config("fsrs", True)
+        requests = []
         for i in range(n):
             note = col.new_note(model)
             note.fields[0] = f"Question <b>{i}</b>"
             note.fields[1] = f"Answer {i}<br>second line &amp; more"
             note.tags = [f"t{i % 10}"]
-            col.add_note(note, DeckId(did))
+            requests.append(AddNoteRequest(note=note, deck_id=DeckId(did)))
+        col.add_notes(requests)
         for cid in col.find_cards("")[:n]:
             card = col.get_card(cid)
             card.start_timer()

@@ -286,7 +286,8 @@ def write_schedule(conn: sqlite3.Connection, rowid: int, s: CardSchedule) -> Non
     conn.execute(_WRITE_SCHEDULE, _schedule_row(rowid, s))
 
 
-def write_schedules(conn: sqlite3.Connection, schedules: Iterable[tuple[int, CardSchedule]]) -> None:
+def write_schedules(conn: sqlite3.Connection,
+                    schedules: Iterable[tuple[int, CardSchedule]]) -> None:
     """`write_schedule` for many cards, in one statement run over them (executemany)."""
     conn.executemany(_WRITE_SCHEDULE, (_schedule_row(rowid, s) for rowid, s in schedules))
 

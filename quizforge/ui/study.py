@@ -151,7 +151,8 @@ def open_media(paths: list[Path]) -> Text:
     """Open each file with the system viewer (xdg-open, open, or Windows' default); when there
     is none (or, on Linux, no graphical session), say where the files are."""
     opener = ("open" if sys.platform == "darwin" else None if os.name == "nt" else "xdg-open")
-    if opener == "xdg-open" and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    graphical = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if opener == "xdg-open" and not graphical:
         opener = None  # no graphical session (ssh, a console): nothing could show it
     opened = []
     for path in paths:
