@@ -54,7 +54,7 @@ def test_every_exported_note_carries_its_decks_tags_as_anki_reads_them(tmp_path)
         col.close()
 
 
-@pytest.mark.parametrize("deck_id", ["backprop", "norm-regularization", "evaluation"])
+@pytest.mark.parametrize("deck_id", ["norm-regularization", "evaluation"])
 def test_importing_the_export_passes_strict_validation(tmp_path, deck_id):
     deck = next(d for d in load_decks([DECKS]).decks if d.id == deck_id)
     apkg = tmp_path / f"{deck_id}.apkg"
