@@ -84,3 +84,46 @@ def test_importing_the_export_passes_strict_validation(tmp_path, deck_id):
 
 def _spaced(text: str) -> str:
     return " ".join(text.split())
+
+
+def test_a_large_import_built_in_memory_equals_what_the_validator_reads(tmp_path):
+    """Past SAMPLE cards the deck comes from the cards in memory: it must be the deck the
+    validator reads from the whole written file."""
+    from dataclasses import replace
+
+    from quizforge.decks.validate import parse_deck
+    from quizforge.importing import SAMPLE, check_deck, deck_text
+    from quizforge.importing.model import Imported, ImportedCard
+
+    odd = ["plain text", "two\nlines", "key: value # not a comment", '"quoted" \\ back',
+           "yes", "σ(z)ᵢ = exp(zᵢ)", "- dash", "a\u2028b",
+           "[image: x.png] and [sound: y.ogg]", "tab\there"]
+    cards = []
+    for i in range(SAMPLE + 150):
+        text = odd[i % len(odd)]
+        if i % 7 == 0:
+            cards.append(ImportedCard(f"m{i}", f"Q {i} {text}", "", text or None, ("t",),
+                                      choices=(f"a {text}", "b", "c"), answer=(0, 2) if i % 2
+                                      else (1,), shuffle=bool(i % 3)))
+        elif i % 11 == 0:
+            cards.append(ImportedCard(f"g{i}", f"P {i} {text}", "", None, (),
+                                      generated=("softmax-ce", 1, "number")))
+        else:
+            cards.append(ImportedCard(f"c{i}", f"F {i} {text}", f"B {text}",
+                                      text if i % 2 else None, ("x-y", "z")))
+    imported = Imported(name="Big: one", format="apkg", cards=cards)
+    path = tmp_path / "big.yaml"
+    text = deck_text("big", imported, "big.apkg")
+    whole = parse_deck(text, path)
+    assert whole.deck is not None, whole.problems[:3]
+    fast = check_deck(text, path, imported, "big")
+    assert [replace(c, line=0) for c in whole.deck.cards] == list(fast.cards)
+    assert (fast.id, fast.name, fast.description, fast.tags) == \
+        (whole.deck.id, whole.deck.name, whole.deck.description, whole.deck.tags)
+
+    # Text the validator reads differently from memory (a trailing space it drops): the
+    # whole file is validated instead, and its reading wins.
+    cards[3] = replace(cards[3], back="trailing space ")
+    text = deck_text("big", imported, "big.apkg")
+    whole = parse_deck(text, path).deck
+    assert list(check_deck(text, path, imported, "big").cards) == list(whole.cards)
