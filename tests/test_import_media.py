@@ -69,6 +69,17 @@ def test_unsafe_names_are_refused_and_the_cap_holds(tmp_path):
                                         "3": "ok.png", "4": "big.png", "5": "c:\\x.png"}))
         for i in range(6):
             z.writestr(str(i), b"x" * (100 if i != 4 else 5000))
+    with zipfile.ZipFile(tmp_path / "zstd.apkg", "w") as z:  # current format, damaged file
+        import zstandard
+
+        z.writestr("collection.anki21b", b"")
+        z.writestr("media", zstandard.ZstdCompressor().compress(
+            b"\x0a\x07\x0a\x05a.png" + b"\x0a\x07\x0a\x05b.png"))
+        z.writestr("0", zstandard.ZstdCompressor().compress(b"ok"))
+        z.writestr("1", b"not zstd at all")
+    damaged = copy_media(tmp_path / "zstd.apkg", tmp_path / "z" / "z.yaml")
+    assert (damaged.copied, damaged.refused) == (1, 1)
+    assert sorted(p.name for p in damaged.folder.iterdir()) == ["a.png"]
     deck = tmp_path / "out" / "evil.yaml"
     result = copy_media(apkg, deck, cap_bytes=1000)
     assert result.folder == media_folder(deck) == tmp_path / "out" / "evil.media"

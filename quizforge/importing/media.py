@@ -20,6 +20,7 @@ from pathlib import Path
 from quizforge.errors import ImportFileError
 
 CAP_BYTES = 512 << 20  # the most media one import copies
+LIST_CAP = 64 << 20  # the most the media list (names) may unpack to
 _BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 _CHUNK = 1 << 20
 
@@ -29,8 +30,12 @@ class MediaCopy:
     folder: Path
     copied: int = 0
     bytes: int = 0
-    refused: int = 0  # names that are not plain file names
+    refused: int = 0  # names that are not plain file names, and damaged files
     over_cap: int = 0  # left out once the size cap was reached
+
+
+class _Damaged(Exception):
+    pass
 
 
 def media_folder(deck_file: Path) -> Path:
@@ -60,7 +65,12 @@ def media_map(z: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
 
     import zstandard
 
-    data = zstandard.ZstdDecompressor().decompressobj().decompress(raw)
+    try:
+        data = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)).read(LIST_CAP + 1)
+    except zstandard.ZstdError as e:
+        raise ValueError(f"not JSON nor zstd: {e}") from None
+    if len(data) > LIST_CAP:
+        raise ValueError(f"the media list unpacks to more than {LIST_CAP >> 20} MiB")
     out = {}
     for i, entry in enumerate(proto_fields(data).get(1, [])):
         name = proto_fields(bytes(entry)).get(1, [b""])[0]
@@ -87,14 +97,18 @@ def copy_media(package: Path, deck_file: Path, cap_bytes: int = CAP_BYTES) -> Me
                     result.over_cap += 1
                     continue
                 result.folder.mkdir(parents=True, exist_ok=True)
-                written = _copy_member(z, member, result.folder / safe, zstd,
-                                       cap_bytes - result.bytes)
+                try:
+                    written = _copy_member(z, member, result.folder / safe, zstd,
+                                           cap_bytes - result.bytes)
+                except _Damaged:
+                    result.refused += 1
+                    continue
                 if written is None:
                     result.over_cap += 1
                     continue
                 result.copied += 1
                 result.bytes += written
-    except (zipfile.BadZipFile, ValueError, IndexError, KeyError) as e:
+    except (zipfile.BadZipFile, ValueError, IndexError, KeyError, EOFError) as e:
         raise ImportFileError(f"{package}: its media list is damaged ({e})") from None
     except OSError as e:
         raise ImportFileError(f"cannot copy the media of {package}: {e.strerror or e}") \
@@ -107,17 +121,23 @@ def _copy_member(z: zipfile.ZipFile, member: str, dest: Path, zstd: bool,
     """Bytes written, or None (and nothing left behind) when the file passes `room`."""
     tmp = dest.with_name(f".{dest.name}.part")
     written = 0
-    with z.open(member) as src, tmp.open("wb") as out:
-        stream = src
-        if zstd:
-            import zstandard
+    try:
+        with z.open(member) as src, tmp.open("wb") as out:
+            stream = src
+            if zstd:
+                import zstandard
 
-            stream = zstandard.ZstdDecompressor().stream_reader(src)
-        while chunk := stream.read(_CHUNK):
-            written += len(chunk)
-            if written > room:
-                break
-            out.write(chunk)
+                stream = zstandard.ZstdDecompressor().stream_reader(src)
+            while chunk := stream.read(_CHUNK):
+                written += len(chunk)
+                if written > room:
+                    break
+                out.write(chunk)
+    except Exception as e:  # a damaged member (zlib, zstd): nothing of it is left behind
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise
+        raise _Damaged from None
     if written > room:
         tmp.unlink(missing_ok=True)
         return None
