@@ -92,7 +92,7 @@ def test_export_writes_every_card_of_the_chosen_decks(deck_dir, tmp_path):
     assert fields[1] == ("Expected error = bias² + variance + irreducible noise."
                          '<div class="qf-explanation">Simpler models have more bias, complex '
                          "ones more variance.</div>")
-    assert tags == "generalisation"
+    assert tags == "generalisation fixture basics"  # its own tag, then its deck's
 
     # Formula: the question escaped (not markup), the answer in its Unicode math; tags with
     # spaces joined by '-'.

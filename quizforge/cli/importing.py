@@ -68,10 +68,15 @@ def import_command(
         skipped = ", ".join(f"{n} {why}" for why, n in imported.skipped.items()) or "none"
         raise ImportFileError(f"{file} has no cards quizforge can import (skipped: {skipped})")
     text = deck_text(deck, imported, file.name)
-    parsed = check_deck(text, target)
+    parsed = check_deck(text, target, imported, deck)
     # Everything is read and checked before anything is written.
     plan = _plan(deck, imported, file) if with_history else None
     write_deck(text, target, force)
+    media = None
+    if imported.format in ("apkg", "colpkg") and imported.media_files:
+        from quizforge.importing.media import copy_media
+
+        media = copy_media(file, target)
     history = None
     if plan is not None:
         history = _history(parsed, plan, target)
@@ -79,6 +84,9 @@ def import_command(
         "deck": deck, "file": str(target), "format": imported.format, "name": imported.name,
         "cards": len(imported.cards), "skipped": dict(imported.skipped),
         "images": len(imported.images), "media_files": imported.media_files,
+        "media_copied": media.copied if media else 0,
+        "media_folder": str(media.folder) if media and media.copied else None,
+        "media_left_out": media.refused + media.over_cap if media else 0,
         "history": history,
     }
     if as_json:
@@ -142,7 +150,12 @@ def summary_lines(s: dict, out_dir: Path, history_left: bool) -> list[str]:
         total = sum(s["skipped"].values())
         lines.append(f"Skipped {_plural(total, 'card')} ("
                      + ", ".join(f"{n} {why}" for why, n in s["skipped"].items()) + ").")
-    if s["images"] or s["media_files"]:
+    if s.get("media_copied"):
+        left = (f"; {s['media_left_out']} left out (unsafe name or over the size cap)"
+                if s.get("media_left_out") else "")
+        lines.append(f"Copied {_plural(s['media_copied'], 'media file')} to "
+                     f"{s['media_folder']}{left} (press o in study to open a card's image).")
+    elif s["images"] or s["media_files"]:
         left = (f", {_plural(s['media_files'], 'media file')} left in the package"
                 if s["media_files"] else "")
         lines.append(f"Images are not imported: {_plural(s['images'], 'image')} named in cards "

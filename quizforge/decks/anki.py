@@ -33,6 +33,7 @@ from quizforge.decks.model import (
     Flashcard,
     FormulaCard,
     GeneratedCard,
+    card_tags,
 )
 from quizforge.errors import DeckError, QuizforgeError
 
@@ -115,7 +116,7 @@ def build_package(decks: Sequence[Deck]) -> genanki.Package:
         anki_deck = genanki.Deck(anki_deck_id(deck.id), f"quizforge::{deck.name}",
                                  description=_text(deck.description))
         for card in deck.cards:
-            anki_deck.add_note(card_note(deck.id, card))
+            anki_deck.add_note(card_note(deck.id, card, card_tags(deck, card)))
         anki_decks.append(anki_deck)
     return genanki.Package(anki_decks)
 
@@ -132,9 +133,11 @@ def write_package(package: genanki.Package, path: Path, timestamp: float | None 
         raise QuizforgeError(f"cannot write {path}: {e.strerror or e}") from None
 
 
-def card_note(deck_id: str, card: Card) -> genanki.Note:
+def card_note(deck_id: str, card: Card, tags: Sequence[str] | None = None) -> genanki.Note:
+    """The card's note; `tags` are the ones it is filed under (its own and its deck's,
+    `card_tags`), the card's own when not given."""
     guid = note_guid(deck_id, card.id)
-    tags = [t.replace(" ", "-") for t in card.tags]
+    tags = list(dict.fromkeys(t.replace(" ", "-") for t in (card.tags if tags is None else tags)))
     if isinstance(card, MCQ):
         return genanki.Note(model=MCQ_MODEL, fields=list(mcq_fields(card)), tags=tags, guid=guid)
     return genanki.Note(model=BASIC_MODEL, fields=list(basic_fields(deck_id, card)),

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from quizforge.errors import ImportFileError
@@ -88,8 +89,26 @@ def deck_text(deck_id: str, imported: Imported, source: str) -> str:
            "cards:"]
     for c in imported.cards:
         out.append(f"  - id: {c.id}")
-        out.append(f"    front: {scalar(c.front, 6)}")
-        out.append(f"    back: {scalar(c.back, 6)}")
+        if c.choices:
+            out.append("    type: mcq")
+            out.append(f"    question: {scalar(c.front, 6)}")
+            out.append("    choices:")
+            out.extend(f"      - {scalar(choice, 8)}" for choice in c.choices)
+            letters = [chr(ord("a") + i) for i in c.answer]
+            out.append(f"    answer: [{', '.join(letters)}]" if len(letters) > 1
+                       else f"    answer: {letters[0]}")
+            if not c.shuffle:
+                out.append("    shuffle: false")
+        elif c.generated:
+            family, difficulty, form = c.generated
+            out += ["    type: generated", f"    generator: {family}",
+                    f"    difficulty: {difficulty}"]
+            if form != "number":
+                out.append(f"    form: {form}")
+            out.append(f"    prompt: {scalar(c.front, 6)}")
+        else:
+            out.append(f"    front: {scalar(c.front, 6)}")
+            out.append(f"    back: {scalar(c.back, 6)}")
         if c.explanation:
             out.append(f"    explanation: {scalar(c.explanation, 6)}")
         if c.tags:
@@ -119,16 +138,78 @@ def scalar(text: str, indent: int, flow: bool = False) -> str:
                             json.dumps(text, ensure_ascii=False))
 
 
-def check_deck(text: str, path: Path):
+def check_deck(text: str, path: Path, imported: Imported | None = None,
+               deck_id: str | None = None):
     """The Deck the validator builds from `text`; an ImportFileError if it finds a problem
-    (that would be a bug in the importer, reported rather than written)."""
+    (that would be a bug in the importer, reported rather than written).
+
+    Given the `imported` cards the text was written from, a large deck is not read back
+    whole (composing 10,000 cards of YAML is most of an import's time): the Deck is built
+    from the cards in memory, and the validator reads a sample of the text (the header and
+    up to SAMPLE cards, spread through the deck), whose cards must equal the ones in memory;
+    when they do not, or an id or text is wrong, the whole text is validated after all."""
     from quizforge.decks.validate import parse_deck
 
-    parsed = parse_deck(text, path)
+    if imported is None or deck_id is None or len(imported.cards) <= SAMPLE:
+        return _parsed(parse_deck(text, path))
+    chunks = text.split(_CARD_START)
+    head, cards = chunks[0], chunks[1:]
+    step = max(1, len(cards) // SAMPLE)
+    picked = list(range(0, len(cards), step))[:SAMPLE]
+    sample = _parsed(parse_deck(head + "".join(_CARD_START + cards[i] for i in picked), path))
+    deck = deck_from_imported(deck_id, imported, path, sample)
+    ids = [c.id for c in deck.cards]
+    if any(replace(got, line=0) != deck.cards[i]
+           for got, i in zip(sample.cards, picked, strict=True)) \
+            or len(set(ids)) != len(ids) or not all(_ID.fullmatch(i) for i in ids) \
+            or not all(_filled(c) for c in deck.cards):
+        # The file does not read back as the cards in memory (text the validator normalizes,
+        # or a problem): the validator reads all of it and has the last word.
+        return _parsed(parse_deck(text, path))
+    return deck
+
+
+SAMPLE = 400  # cards read back by the validator on a large import
+_CARD_START = "\n  - id: "
+_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+def _parsed(parsed):
     if parsed.deck is None:
         first = "; ".join(str(p) for p in parsed.problems[:3])
         raise ImportFileError(f"the imported deck does not validate ({first}); nothing written")
     return parsed.deck
+
+
+def _filled(card) -> bool:
+    from quizforge.decks.model import MCQ, Flashcard, GeneratedCard
+
+    if isinstance(card, Flashcard):
+        return bool(card.front.strip() and card.back.strip())
+    if isinstance(card, MCQ):
+        return bool(card.question.strip() and len(card.choices) >= 2 and card.answer
+                    and all(0 <= i < len(card.choices) for i in card.answer))
+    return isinstance(card, GeneratedCard)
+
+
+def deck_from_imported(deck_id: str, imported: Imported, path: Path, header):
+    """The Deck `deck_text` describes, built from the cards in memory (name, description and
+    tags from `header`, a Deck the validator read from the same text)."""
+    from quizforge.decks.model import MCQ, Deck, Flashcard, GeneratedCard
+
+    cards = []
+    for c in imported.cards:
+        if c.choices:
+            cards.append(MCQ(c.id, c.front, c.choices, c.answer, c.explanation or None, c.tags,
+                             select_all=len(c.answer) > 1, shuffle=c.shuffle))
+        elif c.generated:
+            family, difficulty, form = c.generated
+            cards.append(GeneratedCard(c.id, family, difficulty, form, c.front, c.tags))
+        else:
+            cards.append(Flashcard(c.id, c.front, c.back, c.tags,
+                                   explanation=c.explanation or None))
+    return Deck(deck_id, header.name, tuple(cards), header.path, header.description,
+                header.tags)
 
 
 def write_deck(text: str, path: Path, force: bool) -> None:

@@ -263,7 +263,7 @@ def plan_history(deck_id: str, cards: Sequence[ImportedCard], scheduler: Schedul
 def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCounts:
     """Sync the deck into the store, then add the planned Anki reviews and states, in one
     transaction."""
-    from quizforge.store.cards import insert_review, sync_decks, write_schedule
+    from quizforge.store.cards import insert_reviews, sync_decks, write_schedules
     from quizforge.store.db import from_ms, to_ms
 
     counts = HistoryCounts(**plan.counts.to_dict())
@@ -277,6 +277,8 @@ def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCo
                 "SELECT v.card, v.reviewed_at FROM revlog v JOIN cards c ON c.id = v.card"
                 " WHERE c.deck_id = ?", (deck.id,)):
             have.setdefault(rowid, set()).add(at)
+        new_reviews: list[tuple[int, ReviewRecord, bool]] = []  # written in one executemany
+        schedules: list[tuple[int, CardSchedule]] = []
         for card in plan.cards:
             if card.card_id not in rows:
                 continue
@@ -290,7 +292,7 @@ def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCo
                 if to_ms(record.reviewed_at) in seen:
                     counts.already += 1
                     continue
-                insert_review(conn, rowid, record, cram=cram)
+                new_reviews.append((rowid, record, cram))
                 counts.reviews += 1
                 counts.cram += cram
             if stored is not None and (card.last is None or stored > card.last):
@@ -300,6 +302,8 @@ def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCo
                 continue
             counts.from_anki += card.from_anki
             counts.replayed += not card.from_anki
-            write_schedule(conn, rowid, card.schedule)
+            schedules.append((rowid, card.schedule))
             counts.suspended += card.schedule.suspended
+        insert_reviews(conn, new_reviews)
+        write_schedules(conn, schedules)
     return counts

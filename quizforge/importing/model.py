@@ -45,6 +45,14 @@ class ImportedCard:
     explanation: str | None = None
     tags: tuple[str, ...] = ()
     anki: AnkiCardState | None = None
+    # A multiple-choice card (quizforge's own "quizforge MCQ" note type read back): its
+    # choices, the indices of the right ones, and whether they are shuffled when shown.
+    choices: tuple[str, ...] = ()
+    answer: tuple[int, ...] = ()
+    shuffle: bool = True
+    # A generated card (a "quizforge Basic" note naming a `quizforge drill` command):
+    # (family, difficulty, form); the front is then its prompt.
+    generated: tuple[str, int, str] | None = None
 
 
 @dataclass

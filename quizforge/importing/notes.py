@@ -24,6 +24,16 @@ from quizforge.importing.model import AnkiCardState, Imported, ImportedCard
 CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 _REF = re.compile(r"\{\{([^}#/^!][^}]*)\}\}")
 _CLOZE_REF = re.compile(r"\{\{(?:[^}:]*:)*cloze:([^}]+)\}\}")
+_LI = re.compile(r"<li>(.*?)</li>", re.DOTALL)
+_BOLD = re.compile(r"<b>(.*?)</b>", re.DOTALL)
+# quizforge's own MCQ note type (quizforge.decks.anki), read back as MCQ cards.
+MCQ_TYPE = "quizforge MCQ"
+MCQ_FIELDS = ("Question", "Choices", "Answer", "Explanation")
+BASIC_TYPE = "quizforge Basic"
+BASIC_FIELDS = ("Front", "Back")
+_DRILL = re.compile(r"Practise fresh problems: run <code>quizforge drill ([a-z0-9-]+) -d (\d)"
+                    r"(?: --form ([a-z-]+))?</code>")
+_HEADING = re.compile(r"(.*)<br><small>[a-z0-9-]+ · difficulty \d", re.DOTALL)
 _SPECIAL = {"FrontSide", "Tags", "Deck", "Subdeck", "Card", "CardFlag", "Type"}
 
 Convert = Callable[[str], tuple[str, list[str]]]  # field HTML -> (text, images)
@@ -129,6 +139,12 @@ class NoteCards:
         table); None works them out from the fields, as Anki would on import."""
         by_name = dict(zip(kind.fields, values, strict=False))
         states = states or {}
+        if kind.name == MCQ_TYPE and kind.fields == MCQ_FIELDS \
+                and self._mcq(base_id, by_name, tags, states.get(0)):
+            return
+        if kind.name == BASIC_TYPE and kind.fields == BASIC_FIELDS \
+                and self._generated(base_id, by_name, tags, states.get(0)):
+            return
         if kind.cloze:
             self._cloze(base_id, kind, by_name, tags, ords, states)
             return
@@ -156,6 +172,46 @@ class NoteCards:
             self.add(with_suffix(base_id, "t", ord_ + 1), front,
                      by_name.get(back_name, "") if back_name else "", extra, tags,
                      states.get(ord_))
+
+    def _mcq(self, base_id: str, by_name: dict[str, str], tags: Sequence[str],
+             anki: AnkiCardState | None) -> bool:
+        """A note of quizforge's own MCQ type (`quizforge export anki`) back as an MCQ card:
+        the choices are the Choices field's list items, the right ones those the Answer field
+        names. False (read it as any note) when the fields are not as quizforge writes them."""
+        question = self.text(by_name["Question"])
+        choices = [self.text(c) for c in _LI.findall(by_name["Choices"])]
+        answer_html = by_name["Answer"]
+        named = _LI.findall(answer_html) if "<ul>" in answer_html else _BOLD.findall(answer_html)
+        right = [self.text(r) for r in named]
+        if not question or len(choices) < 2 or len(set(choices)) != len(choices) or not right \
+                or any(r not in choices for r in right):
+            return False
+        answer = tuple(sorted(choices.index(r) for r in right))
+        card = ImportedCard(self.ids.take(with_suffix(base_id, "t", 1)), question,
+                            "", self.text(by_name["Explanation"]) or None, tuple(tags), anki,
+                            choices=tuple(choices), answer=answer,
+                            shuffle="data-shuffle" in by_name["Choices"])
+        self.result.cards.append(card)
+        return True
+
+    def _generated(self, base_id: str, by_name: dict[str, str], tags: Sequence[str],
+                   anki: AnkiCardState | None) -> bool:
+        """A generated card quizforge exported (a heading, and a back naming the `quizforge
+        drill` command) back as a generated card, when this quizforge has that family."""
+        command = _DRILL.match(by_name["Back"])
+        heading = _HEADING.match(by_name["Front"])
+        if command is None or heading is None:
+            return False
+        from quizforge.drill.family import names
+
+        family, difficulty, form = command.group(1), int(command.group(2)), command.group(3)
+        if family not in names():
+            return False
+        card = ImportedCard(self.ids.take(with_suffix(base_id, "t", 1)),
+                            self.text(heading.group(1)), "", None, tuple(tags), anki,
+                            generated=(family, difficulty, form or "number"))
+        self.result.cards.append(card)
+        return True
 
     def _cloze(self, base_id: str, kind: NoteType, by_name: dict[str, str],
                tags: Sequence[str], ords: Sequence[int] | None,

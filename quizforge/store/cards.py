@@ -287,42 +287,62 @@ def due_counts(
     return {first + timedelta(days=i): count for i, count in rows}
 
 
+_WRITE_SCHEDULE = ("UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?,"
+                   " last_review = ?, reps = ?, lapses = ?, suspended = ?, leech = ? WHERE id = ?")
+
+
 def write_schedule(conn: sqlite3.Connection, rowid: int, s: CardSchedule) -> None:
-    conn.execute(
-        "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?,"
-        " last_review = ?, reps = ?, lapses = ?, suspended = ?, leech = ? WHERE id = ?",
-        (
-            int(s.state),
-            s.step,
-            s.stability,
-            s.difficulty,
-            to_ms(s.due),
-            to_ms(s.last_review),
-            s.reps,
-            s.lapses,
-            int(s.suspended),
-            int(s.leech),
-            rowid,
-        ),
+    conn.execute(_WRITE_SCHEDULE, _schedule_row(rowid, s))
+
+
+def write_schedules(conn: sqlite3.Connection,
+                    schedules: Iterable[tuple[int, CardSchedule]]) -> None:
+    """`write_schedule` for many cards, in one statement run over them (executemany)."""
+    conn.executemany(_WRITE_SCHEDULE, (_schedule_row(rowid, s) for rowid, s in schedules))
+
+
+def _schedule_row(rowid: int, s: CardSchedule) -> tuple:
+    return (
+        int(s.state),
+        s.step,
+        s.stability,
+        s.difficulty,
+        to_ms(s.due),
+        to_ms(s.last_review),
+        s.reps,
+        s.lapses,
+        int(s.suspended),
+        int(s.leech),
+        rowid,
     )
+
+
+_INSERT_REVIEW = ("INSERT INTO revlog (card, reviewed_at, rating, duration_ms, state_before,"
+                  " interval_days, elapsed_days, cram) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def insert_review(conn: sqlite3.Connection, rowid: int, r: ReviewRecord, cram: bool = False) -> int:
-    cur = conn.execute(
-        "INSERT INTO revlog (card, reviewed_at, rating, duration_ms, state_before,"
-        " interval_days, elapsed_days, cram) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            rowid,
-            to_ms(r.reviewed_at),
-            int(r.rating),
-            r.duration_ms,
-            int(r.state_before),
-            r.interval_days,
-            r.elapsed_days,
-            int(cram),
-        ),
-    )
+    cur = conn.execute(_INSERT_REVIEW, _review_row(rowid, r, cram))
     return cur.lastrowid
+
+
+def insert_reviews(conn: sqlite3.Connection,
+                   reviews: Iterable[tuple[int, ReviewRecord, bool]]) -> None:
+    """`insert_review` for many (card rowid, record, cram), in one executemany."""
+    conn.executemany(_INSERT_REVIEW, (_review_row(rowid, r, cram) for rowid, r, cram in reviews))
+
+
+def _review_row(rowid: int, r: ReviewRecord, cram: bool) -> tuple:
+    return (
+        rowid,
+        to_ms(r.reviewed_at),
+        int(r.rating),
+        r.duration_ms,
+        int(r.state_before),
+        r.interval_days,
+        r.elapsed_days,
+        int(cram),
+    )
 
 
 def delete_review(conn: sqlite3.Connection, revlog_id: int) -> None:

@@ -6,12 +6,18 @@ contain [brackets] safely.
 
 from __future__ import annotations
 
+import os
 import random
+import re
+import shutil
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -116,6 +122,56 @@ def flashcard_back(card: Flashcard) -> RenderableType:
     if card.explanation:
         body.append(Text("\n" + card.explanation, style="dim"))
     return Panel(Group(*body), title="Answer", title_align="left", border_style="green")
+
+
+# -- media: an imported card's [image: file] / [sound: file], opened with the system viewer --
+
+_MEDIA = re.compile(r"\[(?:image|sound): ([^\]\n]+)\]")
+
+
+def card_media(card: Flashcard, deck_path: Path | None, answered: bool) -> list[Path]:
+    """The media files a flashcard names that exist in its deck's media folder
+    (`<deck-file-stem>.media/`); before the answer only those on the front (and hint)."""
+    from quizforge.importing.media import media_folder, safe_name
+
+    if deck_path is None:
+        return []
+    texts = [card.front, card.hint or ""]
+    if answered:
+        texts += [card.back, card.explanation or ""]
+    folder = media_folder(deck_path)
+    out: list[Path] = []
+    for name in dict.fromkeys(m for t in texts for m in _MEDIA.findall(t)):
+        safe = safe_name(name.strip())
+        if safe and (folder / safe).is_file():
+            out.append(folder / safe)
+    return out
+
+
+def open_media(paths: list[Path]) -> Text:
+    """Open each file with the system viewer (xdg-open, open, or Windows' default); when there
+    is none (or, on Linux, no graphical session), say where the files are."""
+    opener = ("open" if sys.platform == "darwin" else None if os.name == "nt" else "xdg-open")
+    graphical = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if opener == "xdg-open" and not graphical:
+        opener = None  # no graphical session (ssh, a console): nothing could show it
+    opened = []
+    for path in paths:
+        try:
+            if os.name == "nt":
+                os.startfile(path)  # type: ignore[attr-defined]
+            elif opener and shutil.which(opener):
+                subprocess.Popen([opener, str(path)], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
+            else:
+                break
+            opened.append(path)
+        except OSError:
+            break
+    if len(opened) == len(paths):
+        return Text("Opened " + ", ".join(p.name for p in paths) + ".", style="dim")
+    return Text("No viewer to open it with: " + ", ".join(str(p) for p in paths), style="yellow")
 
 
 # py-fsrs fuzzes review intervals of 2.5 days or more; shorter ones are stored as shown.
@@ -507,30 +563,47 @@ class StudyScreen:
             )
         return out
 
+    def _deck_path(self, deck_id: str) -> Path | None:
+        deck = getattr(self.s, "_decks", {}).get(deck_id)
+        return getattr(deck, "path", None)
+
     def _flashcard(self, entry: Entry, card: Flashcard, started: float) -> str | None:
         self._print(flashcard_front(card))
+        deck_path = self._deck_path(entry.deck_id)
+        media = card_media(card, deck_path, answered=False)
         if self.reader.interactive:
-            self._prompt(("space", "show answer"), ("s", "suspend"), ("u", "undo"), ("q", "quit"))
+            self._prompt(("space", "show answer"), *([("o", "open image")] if media else []),
+                         ("s", "suspend"), ("u", "undo"), ("q", "quit"))
         else:
             self._print("[dim]Press Enter to show the answer.[/]")
-        while True:  # any key but u/s/q reveals; a u with nothing to undo reveals nothing
+        # any key but u/s/q (and o on a card with media) reveals; a u with nothing to undo
+        # reveals nothing
+        while True:
             k = self._read(lambda k: True)
+            if k == "o" and media:
+                self._print(open_media(media))
+                continue
             if k not in ("q", "u", "s"):
                 break
             act = self._control(k, entry)
             if act is not None:
                 return act
         self._print(flashcard_back(card))
+        media = card_media(card, deck_path, answered=True)
         preview = {} if self.s.options.cram else self.s.preview(entry, self.clock())
         if preview:
             bar = rating_bar(preview, fuzz=self.s.scheduler.config.fuzz)
         else:
             bar = keys_hint(*((str(int(r)), RATING_LABELS[r]) for r in Rating))
         if self.reader.interactive:
-            bar.items.append(Text("u undo · s suspend · q quit", style="dim"))
+            bar.items.append(Text(("o open image · " if media else "")
+                                  + "u undo · s suspend · q quit", style="dim"))
         self._print(bar)
         while True:
-            k = self._read(lambda k: k in ("1", "2", "3", "4"))
+            k = self._read(lambda k: k in ("1", "2", "3", "4") or (k == "o" and bool(media)))
+            if k == "o":
+                self._print(open_media(media))
+                continue
             if k in ("1", "2", "3", "4"):
                 self._commit(entry, Rating(int(k)), started)
                 return None
