@@ -214,4 +214,39 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX mock_answers_round ON mock_answers (round, position)
         """,
     ),
+    (
+        # The report's most-missed MCQs: answers and Again answers per card, kept by triggers
+        # (as deck_reviews is), so `report` reads one row per card rather than scanning the
+        # million-row log. Keyed by revlog.card, so it always equals a recount of the log
+        # (`quizforge doctor` checks it; `doctor --fix` rebuilds it). A card with no answer
+        # left has no row.
+        "0009_report_speed_card_reviews",
+        """
+        CREATE TABLE card_reviews (
+            card    INTEGER PRIMARY KEY,  -- revlog.card
+            answers INTEGER NOT NULL,     -- review-log rows, cram included
+            misses  INTEGER NOT NULL      -- of those, rated Again
+        );
+        INSERT INTO card_reviews (card, answers, misses)
+            SELECT card, COUNT(*), SUM(rating = 1) FROM revlog GROUP BY card;
+        CREATE TRIGGER card_reviews_revlog_insert AFTER INSERT ON revlog BEGIN
+            INSERT INTO card_reviews (card, answers, misses) VALUES (NEW.card, 1, NEW.rating = 1)
+                ON CONFLICT (card) DO UPDATE SET answers = answers + 1,
+                                                 misses = misses + excluded.misses;
+        END;
+        CREATE TRIGGER card_reviews_revlog_delete AFTER DELETE ON revlog BEGIN
+            UPDATE card_reviews SET answers = answers - 1, misses = misses - (OLD.rating = 1)
+                WHERE card = OLD.card;
+            DELETE FROM card_reviews WHERE card = OLD.card AND answers <= 0;
+        END;
+        CREATE TRIGGER card_reviews_revlog_update AFTER UPDATE OF card, rating ON revlog BEGIN
+            UPDATE card_reviews SET answers = answers - 1, misses = misses - (OLD.rating = 1)
+                WHERE card = OLD.card;
+            DELETE FROM card_reviews WHERE card = OLD.card AND answers <= 0;
+            INSERT INTO card_reviews (card, answers, misses) VALUES (NEW.card, 1, NEW.rating = 1)
+                ON CONFLICT (card) DO UPDATE SET answers = answers + 1,
+                                                 misses = misses + excluded.misses;
+        END
+        """,
+    ),
 ]
