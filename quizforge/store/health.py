@@ -37,6 +37,44 @@ ORPHANS = {
     "drill_attempts": "SELECT count(*) FROM drill_attempts"
     " WHERE card IS NOT NULL AND card NOT IN (SELECT id FROM cards)",
 }
+# Summary tables kept by triggers, each with the recount from the review log it must equal
+# (rows of zero left out: a count that fell to zero may keep its row).
+SUMMARIES = {
+    "deck_reviews": (
+        "SELECT deck_id, reviews FROM deck_reviews WHERE reviews != 0",
+        "SELECT c.deck_id, COUNT(*) FROM revlog v JOIN cards c ON c.id = v.card"
+        " GROUP BY c.deck_id",
+    ),
+    "card_reviews": (
+        "SELECT card, answers, misses FROM card_reviews WHERE answers != 0 OR misses != 0",
+        "SELECT card, COUNT(*), SUM(rating = 1) FROM revlog GROUP BY card",
+    ),
+}
+
+
+def stale_summaries(conn: sqlite3.Connection) -> list[str]:
+    """The summary tables that differ from a recount of the review log."""
+    stale = []
+    for table, (kept, recount) in SUMMARIES.items():
+        diff = conn.execute(
+            f"SELECT EXISTS ({kept} EXCEPT {recount}) OR EXISTS ({recount} EXCEPT {kept})"
+        ).fetchone()[0]
+        if diff:
+            stale.append(table)
+    return stale
+
+
+def rebuild_summaries(conn: sqlite3.Connection) -> list[str]:
+    """Rebuild the stale summary tables from the review log (inside the caller's
+    transaction); returns their names."""
+    stale = stale_summaries(conn)
+    for table in stale:
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        conn.execute(f"DELETE FROM {table}")
+        conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) {SUMMARIES[table][1]}")
+    return stale
+
+
 UNSCHEDULED = "SELECT count(*) FROM cards WHERE state != 0 AND (due IS NULL OR stability IS NULL)"
 
 
@@ -180,6 +218,18 @@ def _rows(conn: sqlite3.Connection, now: datetime | None = None) -> list[Finding
                     "quizforge doctor --fix deletes them (after a backup)",
                 )
             )
+    stale = stale_summaries(conn)
+    if stale:
+        found.append(
+            Finding(
+                "store",
+                False,
+                f"summary table{'s' if len(stale) != 1 else ''} {', '.join(stale)} differ"
+                f"{'s' if len(stale) == 1 else ''} from a recount of the review log"
+                " (report would show wrong counts)",
+                "quizforge doctor --fix rebuilds them from the review log",
+            )
+        )
     n = conn.execute(UNSCHEDULED).fetchone()[0]
     if n:
         found.append(
@@ -207,7 +257,7 @@ def _rows(conn: sqlite3.Connection, now: datetime | None = None) -> list[Finding
                 )
             )
     if not found:
-        found.append(Finding("store", True, "no orphaned rows"))
+        found.append(Finding("store", True, "no orphaned rows; summary tables match the review log"))
     return found
 
 
@@ -240,6 +290,8 @@ def fix_rows(db, now: datetime | None = None) -> dict[str, int]:
             "UPDATE cards SET state = 0, step = NULL, stability = NULL, difficulty = NULL,"
             " due = NULL WHERE state != 0 AND (due IS NULL OR stability IS NULL)"
         ).rowcount
+        # last: the deletions above keep the summaries by their triggers
+        done["summary tables rebuilt"] = len(rebuild_summaries(conn))
     return done
 
 
