@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from quizforge.reports import Calendar, Scope, build_report
+from quizforge.reports import days as days_module
 from quizforge.reports import weak as weak_module
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import Rating, ReviewRecord, Scheduler, State
@@ -25,8 +26,8 @@ from quizforge.store.health import SUMMARIES, fix_rows, stale_summaries
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from make_store import END, build  # noqa: E402
 
-SCOPES = [Scope(), Scope(decks=("synth-cnn", "synth-rnn")), Scope(tags=("gotcha",)),
-          Scope(decks=("synth-svm",), tags=("synth-svm-math",))]
+SCOPES = [Scope(), Scope(decks=("synth-cnn", "synth-rnn"), since=(END - timedelta(days=20)).date()),
+          Scope(tags=("gotcha", "synth-svm-math"))]
 
 
 @pytest.fixture(scope="module")
@@ -61,15 +62,17 @@ def check(db: Database) -> None:
     assert stale_summaries(db.conn) == []
     for scope in SCOPES:
         assert report_json(db, scope, True) == report_json(db, scope, False), scope
+    assert db.conn.execute("SELECT COUNT(*) FROM study_days_done").fetchone()[0] >= 84
+    assert stale_summaries(db.conn) == []  # the days the reports just kept
 
 
 def report_json(db: Database, scope: Scope, summaries: bool) -> dict:
-    old = weak_module.USE_SUMMARIES
-    weak_module.USE_SUMMARIES = summaries
+    old = weak_module.USE_SUMMARIES, days_module.USE_SUMMARIES
+    weak_module.USE_SUMMARIES = days_module.USE_SUMMARIES = summaries
     try:
         return build_report(db, END, Scheduler(Config()), scope, Calendar(4, UTC)).to_dict()
     finally:
-        weak_module.USE_SUMMARIES = old
+        weak_module.USE_SUMMARIES, days_module.USE_SUMMARIES = old
 
 
 def test_built_store_matches_recount_and_report_is_unchanged(db):

@@ -49,6 +49,23 @@ SUMMARIES = {
         "SELECT card, answers, misses FROM card_reviews WHERE answers != 0 OR misses != 0",
         "SELECT card, COUNT(*), SUM(rating = 1) FROM revlog GROUP BY card",
     ),
+    # the study days counted so far (quizforge.reports.days; 21: reports.mastery.MATURE_DAYS)
+    "study_days": (
+        "SELECT lo, hi, deck_id, tags, pred_n, ROUND(pred_sum, 6), young, young_passed,"
+        " mature, mature_passed FROM study_days",
+        "WITH per AS (SELECT d.lo AS lo, d.hi AS hi, r.card AS card, MIN(r.reviewed_at),"
+        " r.state_before AS sb, r.rating AS rating, r.elapsed_days AS elapsed,"
+        " COUNT(p.id) AS pn, TOTAL(p.predicted) AS ps FROM study_days_done d"
+        " JOIN revlog r ON r.reviewed_at >= d.lo AND r.reviewed_at < d.hi"
+        " LEFT JOIN recall_predictions p ON p.id = r.id AND p.predicted >= 0"
+        " WHERE r.cram = 0 GROUP BY d.lo, d.hi, r.card)"
+        " SELECT lo, hi, c.deck_id, c.tags, SUM(pn), ROUND(TOTAL(ps), 6),"
+        " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= 21, 0)), 0),"
+        " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= 21, 0) AND rating > 1), 0),"
+        " COALESCE(SUM(sb = 2 AND elapsed >= 21), 0),"
+        " COALESCE(SUM(sb = 2 AND elapsed >= 21 AND rating > 1), 0)"
+        " FROM per JOIN cards c ON c.id = per.card GROUP BY lo, hi, c.deck_id, c.tags",
+    ),
 }
 
 
@@ -57,7 +74,8 @@ def stale_summaries(conn: sqlite3.Connection) -> list[str]:
     stale = []
     for table, (kept, recount) in SUMMARIES.items():
         diff = conn.execute(
-            f"SELECT EXISTS ({kept} EXCEPT {recount}) OR EXISTS ({recount} EXCEPT {kept})"
+            f"SELECT EXISTS (SELECT * FROM ({kept}) EXCEPT SELECT * FROM ({recount}))"
+            f" OR EXISTS (SELECT * FROM ({recount}) EXCEPT SELECT * FROM ({kept}))"
         ).fetchone()[0]
         if diff:
             stale.append(table)
@@ -69,6 +87,10 @@ def rebuild_summaries(conn: sqlite3.Connection) -> list[str]:
     transaction); returns their names."""
     stale = stale_summaries(conn)
     for table in stale:
+        if table == "study_days":  # counted again, for the days it needs, by the next report
+            conn.execute("DELETE FROM study_days")
+            conn.execute("DELETE FROM study_days_done")
+            continue
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
         conn.execute(f"DELETE FROM {table}")
         conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) {SUMMARIES[table][1]}")
