@@ -115,7 +115,6 @@ def trends(db: Database, now: datetime, cal: Calendar, scope: Scope,
     quizforge.reports.calibration.refresh first (build_report does)."""
     grid = week_grid(now, cal, weeks)
     n = len(grid)
-    f, fargs = scope.revlog_sql(cal)
     wanted = (lambda t: t in scope.tags) if scope.tags else (lambda t: True)
 
     pred_n: dict[str, list[int]] = defaultdict(lambda: [0] * n)
@@ -123,12 +122,17 @@ def trends(db: Database, now: datetime, cal: Calendar, scope: Scope,
     kept: dict[str, list[Tally]] = defaultdict(lambda: [Tally()] * n)
     # The weeks' study days, per (deck, tag list), as kept in the store (reports.days):
     # reading the answers is most of the time, and retention() reads the same rows.
+    weekly: dict[tuple[int, str], list] = {}  # (week, tag list) -> [pn, ps, reviews, passed]
     for r in day_rows(db, cal.grid(grid.first, 7 * n), scope, cal):
-        i = r.i // 7
-        reviews, passed = r.young + r.mature, r.young_passed + r.mature_passed
-        for name in ("", *(t for t in r.tags.split() if wanted(t))):
-            pred_n[name][i] += r.pred_n
-            pred_s[name][i] += r.pred_sum
+        w = weekly.setdefault((r.i // 7, r.tags), [0, 0.0, 0, 0])
+        w[0] += r.pred_n
+        w[1] += r.pred_sum
+        w[2] += r.young + r.mature
+        w[3] += r.young_passed + r.mature_passed
+    for (i, tags), (count, total, reviews, passed) in weekly.items():
+        for name in ("", *(t for t in tags.split() if wanted(t))):
+            pred_n[name][i] += count
+            pred_s[name][i] += total
             kept[name][i] = kept[name][i] + Tally(reviews, passed)
 
     def topic(name: str, label: str) -> TopicTrend:
