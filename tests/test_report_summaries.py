@@ -204,3 +204,16 @@ def test_doctor_finds_and_rebuilds_stale_summaries(db):
     done = fix_rows(db)
     assert done["summary tables rebuilt"] == 2
     check(db)
+
+
+def test_new_parameters_repredict_and_days_follow(db):
+    """Calibration replays every answer when the FSRS parameters change: the kept days,
+    which count predictions, follow (and the report with the old parameters again)."""
+    from quizforge.reports.calibration import refresh
+
+    report_json(db, Scope(), True)
+    params = list(Scheduler(Config()).parameters)
+    params[0] *= 1.5
+    refresh(db, params)
+    assert stale_summaries(db.conn) == []
+    check(db)

@@ -300,7 +300,9 @@ MIGRATIONS: list[tuple[str, str]] = [
             DELETE FROM study_days WHERE lo > NEW.reviewed_at - 259200000
                 AND lo <= NEW.reviewed_at AND hi > NEW.reviewed_at;
         END;
-        CREATE TRIGGER study_days_prediction_insert AFTER INSERT ON recall_predictions BEGIN
+        CREATE TRIGGER study_days_prediction_insert AFTER INSERT ON recall_predictions
+            WHEN EXISTS (SELECT 1 FROM study_days_done)
+        BEGIN
             DELETE FROM study_days_done WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = NEW.id) - 259200000
                 AND lo <= (SELECT reviewed_at FROM revlog WHERE id = NEW.id)
                 AND hi > (SELECT reviewed_at FROM revlog WHERE id = NEW.id);
@@ -308,7 +310,9 @@ MIGRATIONS: list[tuple[str, str]] = [
                 AND lo <= (SELECT reviewed_at FROM revlog WHERE id = NEW.id)
                 AND hi > (SELECT reviewed_at FROM revlog WHERE id = NEW.id);
         END;
-        CREATE TRIGGER study_days_prediction_delete AFTER DELETE ON recall_predictions BEGIN
+        CREATE TRIGGER study_days_prediction_delete AFTER DELETE ON recall_predictions
+            WHEN EXISTS (SELECT 1 FROM study_days_done)
+        BEGIN
             DELETE FROM study_days_done WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = OLD.id) - 259200000
                 AND lo <= (SELECT reviewed_at FROM revlog WHERE id = OLD.id)
                 AND hi > (SELECT reviewed_at FROM revlog WHERE id = OLD.id);
@@ -316,7 +320,9 @@ MIGRATIONS: list[tuple[str, str]] = [
                 AND lo <= (SELECT reviewed_at FROM revlog WHERE id = OLD.id)
                 AND hi > (SELECT reviewed_at FROM revlog WHERE id = OLD.id);
         END;
-        CREATE TRIGGER study_days_prediction_update AFTER UPDATE ON recall_predictions BEGIN
+        CREATE TRIGGER study_days_prediction_update AFTER UPDATE ON recall_predictions
+            WHEN EXISTS (SELECT 1 FROM study_days_done)
+        BEGIN
             DELETE FROM study_days_done WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = OLD.id) - 259200000
                 AND lo <= (SELECT reviewed_at FROM revlog WHERE id = OLD.id)
                 AND hi > (SELECT reviewed_at FROM revlog WHERE id = OLD.id);
