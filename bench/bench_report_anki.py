@@ -18,6 +18,9 @@ Which of these the issue's "Anki's stats" (2.09 s) was is not written down there
 last two take about that long on this data, the first well under a second.
 
 The collection is built once in bench/out/anki (several minutes) and reused.
+
+Each figure is the median CPU time (user + system) of the process, with the wall time
+beside it: on a shared machine wall time mostly measures the other processes (issue 23).
 """
 
 from __future__ import annotations
