@@ -132,7 +132,7 @@ def simulate(sched: Scheduler, start: datetime, hardness: float, rng: random.Ran
 def build(path: Path, n_cards: int, n_reviews: int, seed: int) -> dict:
     rng = random.Random(seed)
     sched = Scheduler(Config(fuzz=False))
-    skill_sched = Scheduler(Config(fuzz=False, leech_threshold=10**6))  # skills never leech
+    skill_sched = Scheduler(Config(fuzz=False, leech_threshold=100_000))  # skills never leech
     start = END - SPAN
     # The files end with n_cards cards; the store also saw the ones deleted since.
     decks = make_decks(n_cards + n_cards // REMOVED_SHARE, rng)

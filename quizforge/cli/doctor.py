@@ -24,7 +24,8 @@ def doctor(
         typer.Option(
             "--fix",
             help="Delete orphaned rows, reset unscheduled cards, clamp out-of-range card "
-            "states, remove unfinished backup files (backs up first).",
+            "states, rebuild summary tables that differ from the review log, remove "
+            "unfinished backup files (backs up first).",
         ),
     ] = False,
     decks: DeckDirs = None,

@@ -205,6 +205,10 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
             kept = None if full else _kept_bins(state)
             old = Calibration(())
             if full:
+                # every kept study day counts predictions: drop them all at once (the
+                # triggers that would drop them one prediction at a time then do nothing)
+                conn.execute("DELETE FROM study_days")
+                conn.execute("DELETE FROM study_days_done")
                 conn.execute("DELETE FROM recall_predictions")
             else:
                 mine = "SELECT id FROM revlog WHERE card IN (SELECT id FROM replay_cards)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from quizforge.reports.mastery import MATURE_DAYS
+from quizforge.reports.days import day_rows
 from quizforge.reports.scope import Calendar, Scope
 from quizforge.store.db import Database
 
@@ -48,19 +48,10 @@ def retention(
     longest = max(windows)
     today = cal.day_of(now)
     grid = cal.grid(today - timedelta(days=longest - 1), longest)
-    days, args = grid.cte()
-    f, fargs = scope.revlog_sql(cal)
-    # MIN(reviewed_at) with bare columns: SQLite takes them from the row holding the minimum.
-    rows = db.conn.execute(
-        f"WITH {days}, firsts AS ("
-        " SELECT days.i AS i, MIN(r.reviewed_at), r.state_before AS sb, r.rating AS rating,"
-        " r.elapsed_days AS elapsed FROM days"
-        " JOIN revlog r ON r.reviewed_at >= days.lo AND r.reviewed_at < days.hi"
-        f" WHERE r.cram = 0{f} GROUP BY days.i, r.card)"
-        " SELECT i, elapsed >= ? AS mature, COUNT(*), SUM(rating > 1) FROM firsts"
-        " WHERE sb = 2 GROUP BY i, mature",
-        [*args, *fargs, MATURE_DAYS],
-    ).fetchall()
+    # the days as kept in the store (reports.days), which trends() reads too
+    rows = []
+    for r in day_rows(db, grid, scope, cal):
+        rows += [(r.i, False, r.young, r.young_passed), (r.i, True, r.mature, r.mature_passed)]
     out = []
     for n in windows:
         first = longest - n

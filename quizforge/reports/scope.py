@@ -117,7 +117,7 @@ class Scope:
         sql, args = "", []
         if self.decks or self.tags:
             f, args = self.cards_sql()
-            sql += f" AND {alias}card IN (SELECT id FROM cards WHERE 1{f})"
+            sql += f" AND +{alias}card IN (SELECT id FROM cards WHERE 1{f})"
         if self.since is not None:
             sql += f" AND {alias}reviewed_at >= ?"
             args.append(cal.start_ms(self.since))

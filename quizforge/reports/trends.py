@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from quizforge.reports.days import day_rows
 from quizforge.reports.retention import Tally
 from quizforge.reports.scope import Calendar, DayGrid, Scope
 from quizforge.store.db import Database
@@ -114,30 +115,21 @@ def trends(db: Database, now: datetime, cal: Calendar, scope: Scope,
     quizforge.reports.calibration.refresh first (build_report does)."""
     grid = week_grid(now, cal, weeks)
     n = len(grid)
-    f, fargs = scope.revlog_sql(cal)
     wanted = (lambda t: t in scope.tags) if scope.tags else (lambda t: True)
 
     pred_n: dict[str, list[int]] = defaultdict(lambda: [0] * n)
     pred_s: dict[str, list[float]] = defaultdict(lambda: [0.0] * n)
     kept: dict[str, list[Tally]] = defaultdict(lambda: [Tally()] * n)
-    days_cte, dargs = cal.grid(grid.first, 7 * n).cte()
-    # One pass over the weeks' answers (reading them is most of the time): per card and
-    # study day, its predictions and its first answer; then per week and tag list. MIN with
-    # bare columns: SQLite takes sb and rating from the row holding the minimum (as
-    # retention() does).
-    rows = db.conn.execute(
-        f"WITH {days_cte}, per AS ("
-        " SELECT days.i AS i, r.card AS card, MIN(r.reviewed_at), r.state_before AS sb,"
-        " r.rating AS rating, COUNT(p.id) AS pn, TOTAL(p.predicted) AS ps FROM days"
-        " JOIN revlog r ON r.reviewed_at >= days.lo AND r.reviewed_at < days.hi"
-        " LEFT JOIN recall_predictions p ON p.id = r.id AND p.predicted >= 0"
-        f" WHERE r.cram = 0{f} GROUP BY days.i, r.card)"
-        " SELECT per.i / 7 AS w, c.tags, SUM(pn), TOTAL(ps), SUM(sb = 2),"
-        " SUM(sb = 2 AND rating > 1) FROM per JOIN cards c ON c.id = per.card"
-        " GROUP BY w, c.tags",
-        [*dargs, *fargs],
-    ).fetchall()
-    for i, tags, count, total, reviews, passed in rows:
+    # The weeks' study days, per (deck, tag list), as kept in the store (reports.days):
+    # reading the answers is most of the time, and retention() reads the same rows.
+    weekly: dict[tuple[int, str], list] = {}  # (week, tag list) -> [pn, ps, reviews, passed]
+    for r in day_rows(db, cal.grid(grid.first, 7 * n), scope, cal):
+        w = weekly.setdefault((r.i // 7, r.tags), [0, 0.0, 0, 0])
+        w[0] += r.pred_n
+        w[1] += r.pred_sum
+        w[2] += r.young + r.mature
+        w[3] += r.young_passed + r.mature_passed
+    for (i, tags), (count, total, reviews, passed) in weekly.items():
         for name in ("", *(t for t in tags.split() if wanted(t))):
             pred_n[name][i] += count
             pred_s[name][i] += total

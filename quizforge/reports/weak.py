@@ -15,6 +15,9 @@ from quizforge.store import cards as store
 from quizforge.store.db import Database, to_ms
 
 LIMIT = 5
+# Read the per-card counts kept by triggers (card_reviews) when every answer counts (no
+# --since); False recounts from the review log (tests compare the two).
+USE_SUMMARIES = True
 
 
 @dataclass(frozen=True)
@@ -99,23 +102,38 @@ def weak_spots(
         )
     ]
     lowest = [c for c in lowest if c.recall < scheduler.config.desired_retention]
+    if scope.since is None and USE_SUMMARIES:
+        # Every answer counts: read the per-card counts the store keeps (card_reviews,
+        # kept by triggers), one row per answered card instead of the million-row log.
+        rows = db.conn.execute(
+            "SELECT s.card, s.misses, s.answers FROM card_reviews s"
+            " WHERE s.misses > 0"
+            f" AND s.card IN (SELECT id FROM cards WHERE kind = 'mcq' AND {deck_cards})"
+            " ORDER BY s.misses DESC, 1.0 * s.misses / s.answers DESC, s.card LIMIT ?",
+            [*fargs, limit],
+        ).fetchall()
+    else:
+        rows = _missed_since(db, cal, scope, deck_cards, fargs, limit)
+    missed = [card(rowid, misses, answers, cram=True) for rowid, misses, answers in rows]
+    return WeakSpots(leech_count, leeches, lowest, missed)
+
+
+def _missed_since(db: Database, cal: Calendar, scope: Scope, deck_cards: str, fargs: list,
+                  limit: int) -> list[tuple[int, int, int]]:
+    """(card, misses, answers) of the most-missed MCQs since --since, from the log."""
     # Misses are ~15% of the log: count them in one sequential scan (NOT INDEXED: probing
     # revlog_card per MCQ card, the planner's pick, fetches scattered rows and is 5x
     # slower), then count all answers only for the cards tied at or above the cut-off.
     # (SQLite materializes a CTE used twice, so the scan runs once.)
     rf, rargs = Scope(since=scope.since).revlog_sql(cal)  # the cards are filtered here
-    missed = [
-        card(rowid, misses, answers, cram=True)
-        for rowid, misses, answers in db.conn.execute(
-            "WITH misses AS (SELECT r.card AS card, COUNT(*) AS n"
-            " FROM revlog r NOT INDEXED WHERE r.rating = 1"
-            f" AND r.card IN (SELECT id FROM cards WHERE kind = 'mcq' AND {deck_cards}){rf}"
-            " GROUP BY r.card)"
-            " SELECT card, n, (SELECT COUNT(*) FROM revlog r WHERE r.card = misses.card"
-            f"{rf}) AS answers FROM misses"
-            " WHERE n >= COALESCE((SELECT n FROM misses ORDER BY n DESC LIMIT 1 OFFSET ?), 1)"
-            " ORDER BY n DESC, 1.0 * n / answers DESC, card LIMIT ?",
-            [*fargs, *rargs, *rargs, limit - 1, limit],
-        )
-    ]
-    return WeakSpots(leech_count, leeches, lowest, missed)
+    return db.conn.execute(
+        "WITH misses AS (SELECT r.card AS card, COUNT(*) AS n"
+        " FROM revlog r NOT INDEXED WHERE r.rating = 1"
+        f" AND r.card IN (SELECT id FROM cards WHERE kind = 'mcq' AND {deck_cards}){rf}"
+        " GROUP BY r.card)"
+        " SELECT card, n, (SELECT COUNT(*) FROM revlog r WHERE r.card = misses.card"
+        f"{rf}) AS answers FROM misses"
+        " WHERE n >= COALESCE((SELECT n FROM misses ORDER BY n DESC LIMIT 1 OFFSET ?), 1)"
+        " ORDER BY n DESC, 1.0 * n / answers DESC, card LIMIT ?",
+        [*fargs, *rargs, *rargs, limit - 1, limit],
+    ).fetchall()

@@ -37,6 +37,64 @@ ORPHANS = {
     "drill_attempts": "SELECT count(*) FROM drill_attempts"
     " WHERE card IS NOT NULL AND card NOT IN (SELECT id FROM cards)",
 }
+# Summary tables kept by triggers, each with the recount from the review log it must equal
+# (rows of zero left out: a count that fell to zero may keep its row).
+SUMMARIES = {
+    "deck_reviews": (
+        "SELECT deck_id, reviews FROM deck_reviews WHERE reviews != 0",
+        "SELECT c.deck_id, COUNT(*) FROM revlog v JOIN cards c ON c.id = v.card"
+        " GROUP BY c.deck_id",
+    ),
+    "card_reviews": (
+        "SELECT card, answers, misses FROM card_reviews WHERE answers != 0 OR misses != 0",
+        "SELECT card, COUNT(*), SUM(rating = 1) FROM revlog GROUP BY card",
+    ),
+    # the study days counted so far (quizforge.reports.days; 21: reports.mastery.MATURE_DAYS)
+    "study_days": (
+        "SELECT lo, hi, deck_id, tags, pred_n, ROUND(pred_sum, 6), young, young_passed,"
+        " mature, mature_passed FROM study_days",
+        "WITH per AS (SELECT d.lo AS lo, d.hi AS hi, r.card AS card, MIN(r.reviewed_at),"
+        " r.state_before AS sb, r.rating AS rating, r.elapsed_days AS elapsed,"
+        " COUNT(p.id) AS pn, TOTAL(p.predicted) AS ps FROM study_days_done d"
+        " CROSS JOIN revlog r INDEXED BY revlog_time"
+        " ON r.reviewed_at >= d.lo AND r.reviewed_at < d.hi"
+        " LEFT JOIN recall_predictions p ON p.id = r.id AND p.predicted >= 0"
+        " WHERE r.cram = 0 GROUP BY d.lo, d.hi, r.card)"
+        " SELECT lo, hi, c.deck_id, c.tags, SUM(pn), ROUND(TOTAL(ps), 6),"
+        " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= 21, 0)), 0),"
+        " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= 21, 0) AND rating > 1), 0),"
+        " COALESCE(SUM(sb = 2 AND elapsed >= 21), 0),"
+        " COALESCE(SUM(sb = 2 AND elapsed >= 21 AND rating > 1), 0)"
+        " FROM per JOIN cards c ON c.id = per.card GROUP BY lo, hi, c.deck_id, c.tags",
+    ),
+}
+
+
+def stale_summaries(conn: sqlite3.Connection) -> list[str]:
+    """The summary tables that differ from a recount of the review log."""
+    stale = []
+    for table, (kept, recount) in SUMMARIES.items():
+        # compared here: each side is computed once (EXCEPT both ways would count twice)
+        if set(map(tuple, conn.execute(kept))) != set(map(tuple, conn.execute(recount))):
+            stale.append(table)
+    return stale
+
+
+def rebuild_summaries(conn: sqlite3.Connection) -> list[str]:
+    """Rebuild the stale summary tables from the review log (inside the caller's
+    transaction); returns their names."""
+    stale = stale_summaries(conn)
+    for table in stale:
+        if table == "study_days":  # counted again, for the days it needs, by the next report
+            conn.execute("DELETE FROM study_days")
+            conn.execute("DELETE FROM study_days_done")
+            continue
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        conn.execute(f"DELETE FROM {table}")
+        conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) {SUMMARIES[table][1]}")
+    return stale
+
+
 UNSCHEDULED = "SELECT count(*) FROM cards WHERE state != 0 AND (due IS NULL OR stability IS NULL)"
 
 
@@ -180,6 +238,18 @@ def _rows(conn: sqlite3.Connection, now: datetime | None = None) -> list[Finding
                     "quizforge doctor --fix deletes them (after a backup)",
                 )
             )
+    stale = stale_summaries(conn)
+    if stale:
+        found.append(
+            Finding(
+                "store",
+                False,
+                f"summary table{'s' if len(stale) != 1 else ''} {', '.join(stale)} differ"
+                f"{'s' if len(stale) == 1 else ''} from a recount of the review log"
+                " (report would show wrong counts)",
+                "quizforge doctor --fix rebuilds them from the review log",
+            )
+        )
     n = conn.execute(UNSCHEDULED).fetchone()[0]
     if n:
         found.append(
@@ -207,7 +277,7 @@ def _rows(conn: sqlite3.Connection, now: datetime | None = None) -> list[Finding
                 )
             )
     if not found:
-        found.append(Finding("store", True, "no orphaned rows"))
+        found.append(Finding("store", True, "no orphaned rows; summary tables match the review log"))
     return found
 
 
@@ -240,6 +310,8 @@ def fix_rows(db, now: datetime | None = None) -> dict[str, int]:
             "UPDATE cards SET state = 0, step = NULL, stability = NULL, difficulty = NULL,"
             " due = NULL WHERE state != 0 AND (due IS NULL OR stability IS NULL)"
         ).rowcount
+        # last: the deletions above keep the summaries by their triggers
+        done["summary tables rebuilt"] = len(rebuild_summaries(conn))
     return done
 
 

@@ -214,4 +214,144 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX mock_answers_round ON mock_answers (round, position)
         """,
     ),
+    (
+        # The report's most-missed MCQs: answers and Again answers per card, kept by triggers
+        # (as deck_reviews is), so `report` reads one row per card rather than scanning the
+        # million-row log. Keyed by revlog.card, so it always equals a recount of the log
+        # (`quizforge doctor` checks it; `doctor --fix` rebuilds it). A card with no answer
+        # left has no row.
+        "0009_report_speed_card_reviews",
+        """
+        CREATE TABLE card_reviews (
+            card    INTEGER PRIMARY KEY,  -- revlog.card
+            answers INTEGER NOT NULL,     -- review-log rows, cram included
+            misses  INTEGER NOT NULL      -- of those, rated Again
+        );
+        INSERT INTO card_reviews (card, answers, misses)
+            SELECT card, COUNT(*), SUM(rating = 1) FROM revlog GROUP BY card;
+        CREATE TRIGGER card_reviews_revlog_insert AFTER INSERT ON revlog BEGIN
+            INSERT INTO card_reviews (card, answers, misses) VALUES (NEW.card, 1, NEW.rating = 1)
+                ON CONFLICT (card) DO UPDATE SET answers = answers + 1,
+                                                 misses = misses + excluded.misses;
+        END;
+        CREATE TRIGGER card_reviews_revlog_delete AFTER DELETE ON revlog BEGIN
+            UPDATE card_reviews SET answers = answers - 1, misses = misses - (OLD.rating = 1)
+                WHERE card = OLD.card;
+            DELETE FROM card_reviews WHERE card = OLD.card AND answers <= 0;
+        END;
+        CREATE TRIGGER card_reviews_revlog_update AFTER UPDATE OF card, rating ON revlog BEGIN
+            UPDATE card_reviews SET answers = answers - 1, misses = misses - (OLD.rating = 1)
+                WHERE card = OLD.card;
+            DELETE FROM card_reviews WHERE card = OLD.card AND answers <= 0;
+            INSERT INTO card_reviews (card, answers, misses) VALUES (NEW.card, 1, NEW.rating = 1)
+                ON CONFLICT (card) DO UPDATE SET answers = answers + 1,
+                                                 misses = misses + excluded.misses;
+        END
+        """,
+    ),
+    (
+        # `report`'s trends and true retention per study day: for each day and (deck, tag
+        # list), the predictions of the day's scheduled answers and the first scheduled
+        # answer of the day of each card (young/mature, passed). A day is keyed by its exact
+        # bounds (lo, hi), so a change of day_starts_at or time zone simply misses; reports
+        # fill the days they need (quizforge.reports.days) and triggers drop a day whenever
+        # anything it was counted from changes (an answer, its prediction, a card's deck or
+        # tags), so what is kept always equals a recount from the review log.
+        "0010_report_speed_study_days",
+        """
+        CREATE TABLE study_days (
+            lo            INTEGER NOT NULL,  -- the study day's start and end (ms)
+            hi            INTEGER NOT NULL,
+            deck_id       TEXT NOT NULL,
+            tags          TEXT NOT NULL,     -- cards.tags of the cards counted
+            pred_n        INTEGER NOT NULL,  -- scheduled answers with a prediction
+            pred_sum      REAL NOT NULL,
+            young         INTEGER NOT NULL,  -- first answers of the day in review state
+            young_passed  INTEGER NOT NULL,
+            mature        INTEGER NOT NULL,
+            mature_passed INTEGER NOT NULL,
+            PRIMARY KEY (lo, hi, deck_id, tags)
+        ) WITHOUT ROWID;
+        -- the days counted (a day with no answer has no study_days row but is listed here)
+        CREATE TABLE study_days_done (
+            lo INTEGER NOT NULL,
+            hi INTEGER NOT NULL,
+            PRIMARY KEY (lo, hi)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER study_days_revlog_insert AFTER INSERT ON revlog BEGIN
+            DELETE FROM study_days_done WHERE lo > NEW.reviewed_at - 259200000
+                AND lo <= NEW.reviewed_at AND hi > NEW.reviewed_at;
+            DELETE FROM study_days WHERE lo > NEW.reviewed_at - 259200000
+                AND lo <= NEW.reviewed_at AND hi > NEW.reviewed_at;
+        END;
+        CREATE TRIGGER study_days_revlog_delete AFTER DELETE ON revlog BEGIN
+            DELETE FROM study_days_done WHERE lo > OLD.reviewed_at - 259200000
+                AND lo <= OLD.reviewed_at AND hi > OLD.reviewed_at;
+            DELETE FROM study_days WHERE lo > OLD.reviewed_at - 259200000
+                AND lo <= OLD.reviewed_at AND hi > OLD.reviewed_at;
+        END;
+        CREATE TRIGGER study_days_revlog_update AFTER UPDATE ON revlog BEGIN
+            DELETE FROM study_days_done WHERE lo > OLD.reviewed_at - 259200000
+                AND lo <= OLD.reviewed_at AND hi > OLD.reviewed_at;
+            DELETE FROM study_days WHERE lo > OLD.reviewed_at - 259200000
+                AND lo <= OLD.reviewed_at AND hi > OLD.reviewed_at;
+            DELETE FROM study_days_done WHERE lo > NEW.reviewed_at - 259200000
+                AND lo <= NEW.reviewed_at AND hi > NEW.reviewed_at;
+            DELETE FROM study_days WHERE lo > NEW.reviewed_at - 259200000
+                AND lo <= NEW.reviewed_at AND hi > NEW.reviewed_at;
+        END;
+        CREATE TRIGGER study_days_prediction_insert AFTER INSERT ON recall_predictions
+            WHEN EXISTS (SELECT 1 FROM study_days_done)
+        BEGIN
+            DELETE FROM study_days_done WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = NEW.id) - 259200000
+                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = NEW.id)
+                AND hi > (SELECT reviewed_at FROM revlog WHERE id = NEW.id);
+            DELETE FROM study_days WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = NEW.id) - 259200000
+                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = NEW.id)
+                AND hi > (SELECT reviewed_at FROM revlog WHERE id = NEW.id);
+        END;
+        CREATE TRIGGER study_days_prediction_delete AFTER DELETE ON recall_predictions
+            WHEN EXISTS (SELECT 1 FROM study_days_done)
+        BEGIN
+            DELETE FROM study_days_done WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = OLD.id) - 259200000
+                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = OLD.id)
+                AND hi > (SELECT reviewed_at FROM revlog WHERE id = OLD.id);
+            DELETE FROM study_days WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = OLD.id) - 259200000
+                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = OLD.id)
+                AND hi > (SELECT reviewed_at FROM revlog WHERE id = OLD.id);
+        END;
+        CREATE TRIGGER study_days_prediction_update AFTER UPDATE ON recall_predictions
+            WHEN EXISTS (SELECT 1 FROM study_days_done)
+        BEGIN
+            DELETE FROM study_days_done WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = OLD.id) - 259200000
+                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = OLD.id)
+                AND hi > (SELECT reviewed_at FROM revlog WHERE id = OLD.id);
+            DELETE FROM study_days WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = OLD.id) - 259200000
+                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = OLD.id)
+                AND hi > (SELECT reviewed_at FROM revlog WHERE id = OLD.id);
+            DELETE FROM study_days_done WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = NEW.id) - 259200000
+                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = NEW.id)
+                AND hi > (SELECT reviewed_at FROM revlog WHERE id = NEW.id);
+            DELETE FROM study_days WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = NEW.id) - 259200000
+                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = NEW.id)
+                AND hi > (SELECT reviewed_at FROM revlog WHERE id = NEW.id);
+        END;
+        CREATE TRIGGER study_days_cards_update AFTER UPDATE OF id, deck_id, tags ON cards
+            WHEN OLD.id IS NOT NEW.id OR OLD.deck_id IS NOT NEW.deck_id OR OLD.tags IS NOT NEW.tags
+        BEGIN
+            DELETE FROM study_days_done;
+            DELETE FROM study_days;
+        END;
+        CREATE TRIGGER study_days_cards_delete AFTER DELETE ON cards BEGIN
+            DELETE FROM study_days_done;
+            DELETE FROM study_days;
+        END;
+        CREATE TRIGGER study_days_cards_insert AFTER INSERT ON cards
+            WHEN EXISTS (SELECT 1 FROM revlog WHERE card = NEW.id)
+        BEGIN
+            DELETE FROM study_days_done;
+            DELETE FROM study_days;
+        END
+        """,
+    ),
 ]

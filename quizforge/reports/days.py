@@ -1,0 +1,104 @@
+"""Per study day figures that trends and true retention share, kept in the store.
+
+For each study day (exact bounds lo, hi) and (deck, tag list): the predictions of the day's
+scheduled answers (recall_predictions, predicted >= 0) and, per card, the day's first
+scheduled answer when the card was in review state (young/mature by elapsed_days, passed
+when Hard, Good or Easy). Computed from the review log for the days not yet kept, then read
+back: store.migrations' triggers drop a kept day whenever anything it was counted from
+changes, so the rows always equal a recount (tests/test_report_summaries.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from quizforge.reports.mastery import MATURE_DAYS
+from quizforge.reports.scope import Calendar, DayGrid, Scope
+from quizforge.store.db import Database
+
+# answers counted without the kept rows (tests compare the two)
+USE_SUMMARIES = True
+
+
+@dataclass(frozen=True)
+class DayRow:
+    i: int  # index of the day in the grid
+    deck_id: str
+    tags: str  # cards.tags (' a b ')
+    pred_n: int
+    pred_sum: float
+    young: int
+    young_passed: int
+    mature: int
+    mature_passed: int
+
+
+def _count(db: Database, grid: DayGrid, days: list[int], scope: Scope = Scope()) -> list[tuple]:
+    """The rows of `days` (indexes into grid) from the review log: (i, deck, tags, ...),
+    of the cards in `scope` (its decks and tags)."""
+    f, fargs = scope.cards_sql("c.")
+    rows = ",".join("(?,?,?)" for _ in days)
+    args: list = []
+    for i in days:
+        args += [i, grid.bounds[i], grid.bounds[i + 1]]
+    # MIN(reviewed_at) with bare columns: SQLite takes them from the row holding the minimum.
+    return db.conn.execute(
+        f"WITH days(i, lo, hi) AS (VALUES {rows}), per AS ("
+        " SELECT days.i AS i, r.card AS card, MIN(r.reviewed_at), r.state_before AS sb,"
+        " r.rating AS rating, r.elapsed_days AS elapsed, COUNT(p.id) AS pn,"
+        " TOTAL(p.predicted) AS ps FROM days"
+        " JOIN revlog r ON r.reviewed_at >= days.lo AND r.reviewed_at < days.hi"
+        " LEFT JOIN recall_predictions p ON p.id = r.id AND p.predicted >= 0"
+        " WHERE r.cram = 0 GROUP BY days.i, r.card)"
+        " SELECT per.i, c.deck_id, c.tags, SUM(pn), TOTAL(ps),"
+        " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= ?, 0)), 0),"
+        " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= ?, 0) AND rating > 1), 0),"
+        " COALESCE(SUM(sb = 2 AND elapsed >= ?), 0),"
+        " COALESCE(SUM(sb = 2 AND elapsed >= ? AND rating > 1), 0)"
+        f" FROM per JOIN cards c ON c.id = per.card WHERE 1{f} GROUP BY per.i, c.deck_id, c.tags",
+        [*args, MATURE_DAYS, MATURE_DAYS, MATURE_DAYS, MATURE_DAYS, *fargs],
+    ).fetchall()
+
+
+def day_rows(db: Database, grid: DayGrid, scope: Scope, cal: Calendar) -> list[DayRow]:
+    """The (day, deck, tag list) rows of the grid's days for the scope's cards and from its
+    --since day on (a day start, so whole days), cram left out."""
+    n = len(grid)
+    since = scope.since_ms(cal)
+    wanted = [i for i in range(n) if grid.bounds[i] >= since]
+    if not USE_SUMMARIES:
+        return [DayRow(*r) for r in _count(db, grid, wanted, scope)]
+    index = {(grid.bounds[i], grid.bounds[i + 1]): i for i in range(n)}
+    lo, hi = grid.bounds[0], grid.bounds[-1]
+    done = {
+        index[(a, b)]
+        for a, b in db.conn.execute(
+            "SELECT lo, hi FROM study_days_done WHERE lo >= ? AND lo < ?", (lo, hi))
+        if (a, b) in index
+    }
+    missing = [i for i in range(n) if i not in done]
+    if missing:
+        with db.atomic() as conn:  # counted and kept in one transaction: no answer between
+            counted = _count(db, grid, missing)
+            for i in missing:
+                a, b = grid.bounds[i], grid.bounds[i + 1]
+                conn.execute("DELETE FROM study_days WHERE lo = ? AND hi = ?", (a, b))
+                conn.execute("INSERT OR REPLACE INTO study_days_done (lo, hi) VALUES (?, ?)",
+                             (a, b))
+            conn.executemany(
+                "INSERT OR REPLACE INTO study_days (lo, hi, deck_id, tags, pred_n, pred_sum,"
+                " young, young_passed, mature, mature_passed) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(grid.bounds[r[0]], grid.bounds[r[0] + 1], *r[1:]) for r in counted],
+            )
+    # the scope's decks and tags as for cards: study_days has their columns, deck_id and tags
+    f, fargs = scope.cards_sql()
+    out = []
+    for a, b, *rest in db.conn.execute(
+        "SELECT lo, hi, deck_id, tags, pred_n, pred_sum, young, young_passed, mature,"
+        f" mature_passed FROM study_days WHERE lo >= ? AND lo < ?{f}",
+        (max(lo, since), hi, *fargs),
+    ):
+        i = index.get((a, b))
+        if i is not None:
+            out.append(DayRow(i, *rest))
+    return out

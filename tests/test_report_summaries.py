@@ -1,0 +1,219 @@
+"""The summary tables `report` reads (kept by triggers) against a recount of the review log,
+through every write path, and the report's JSON computed with and without them (issue 23).
+
+The store is bench/make_store.py's synthetic one at 20k answers (2,000 cards), built once."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from quizforge.reports import Calendar, Scope, build_report
+from quizforge.reports import days as days_module
+from quizforge.reports import weak as weak_module
+from quizforge.scheduling.config import Config
+from quizforge.scheduling.scheduler import Rating, ReviewRecord, Scheduler, State
+from quizforge.store import cards as store
+from quizforge.store.backup import make_backup, restore
+from quizforge.store.db import Database
+from quizforge.store.health import SUMMARIES, fix_rows, stale_summaries
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from make_store import END, build  # noqa: E402
+
+SCOPES = [Scope(), Scope(decks=("synth-cnn", "synth-rnn"), since=(END - timedelta(days=20)).date()),
+          Scope(tags=("gotcha", "synth-svm-math"))]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("store") / "store.sqlite3"
+    info = build(path, 2000, 20_000, 3)
+    assert info["reviews"] == 20_000
+    return path
+
+
+@pytest.fixture
+def db(built, tmp_path):
+    path = tmp_path / "quizforge.sqlite3"
+    shutil.copy(built, path)
+    with Database(path) as d:
+        yield d
+
+
+def recount(conn: sqlite3.Connection, table: str) -> set[tuple]:
+    return {tuple(r) for r in conn.execute(SUMMARIES[table][1])}
+
+
+def kept(conn: sqlite3.Connection, table: str) -> set[tuple]:
+    return {tuple(r) for r in conn.execute(SUMMARIES[table][0])}
+
+
+def check(db: Database) -> None:
+    """Every summary equals its recount, and the report's figures are the same with and
+    without the summaries, in every scope."""
+    for table in SUMMARIES:
+        assert kept(db.conn, table) == recount(db.conn, table), table
+    assert stale_summaries(db.conn) == []
+    for scope in SCOPES:
+        assert report_json(db, scope, True) == report_json(db, scope, False), scope
+    assert db.conn.execute("SELECT COUNT(*) FROM study_days_done").fetchone()[0] >= 84
+    assert stale_summaries(db.conn) == []  # the days the reports just kept
+
+
+def report_json(db: Database, scope: Scope, summaries: bool) -> dict:
+    old = weak_module.USE_SUMMARIES, days_module.USE_SUMMARIES
+    weak_module.USE_SUMMARIES = days_module.USE_SUMMARIES = summaries
+    try:
+        return build_report(db, END, Scheduler(Config()), scope, Calendar(4, UTC)).to_dict()
+    finally:
+        weak_module.USE_SUMMARIES, days_module.USE_SUMMARIES = old
+
+
+def test_built_store_matches_recount_and_report_is_unchanged(db):
+    n = tuple(db.conn.execute("SELECT SUM(answers), SUM(misses) FROM card_reviews").fetchone())
+    assert n == tuple(db.conn.execute("SELECT COUNT(*), SUM(rating = 1) FROM revlog").fetchone())
+    assert n[0] == 20_000
+    report = report_json(db, Scope(), True)
+    assert report["weak_spots"]["most_missed_mcq"]  # the figure the summary serves is there
+    check(db)
+
+
+def answer(db: Database, rowid: int, at: datetime, rating: Rating, cram: bool = False) -> int:
+    rec = ReviewRecord(at, rating, 5_000, State.REVIEW, 3.0, 2.0, False, False)
+    with db.atomic() as conn:
+        return store.insert_review(conn, rowid, rec, cram=cram)
+
+
+def test_answers_and_undo(db):
+    mcq = db.conn.execute("SELECT id FROM cards WHERE kind = 'mcq' AND in_deck = 1"
+                          " ORDER BY id LIMIT 1").fetchone()[0]
+    ids = [answer(db, mcq, END - timedelta(minutes=m), Rating.AGAIN) for m in range(60)]
+    ids.append(answer(db, mcq, END, Rating.GOOD, cram=True))
+    check(db)
+    missed = report_json(db, Scope(), True)["weak_spots"]["most_missed_mcq"]
+    assert any(c["card"] == store.get_card(db, mcq).card_id and c["misses"] >= 60
+               for c in missed)
+    with db.atomic() as conn:  # undo, as the study session does
+        for i in ids:
+            store.delete_review(conn, i)
+    check(db)
+
+
+def test_card_with_no_answer_left_has_no_row(db):
+    rowid = db.conn.execute("SELECT id FROM cards WHERE reps = 0 AND kind = 'mcq'"
+                            " AND id NOT IN (SELECT card FROM revlog) LIMIT 1").fetchone()[0]
+    i = answer(db, rowid, END, Rating.AGAIN)
+    assert tuple(db.conn.execute("SELECT answers, misses FROM card_reviews WHERE card = ?",
+                                 (rowid,)).fetchone()) == (1, 1)
+    with db.atomic() as conn:
+        store.delete_review(conn, i)
+    assert db.conn.execute("SELECT 1 FROM card_reviews WHERE card = ?", (rowid,)).fetchone() is None
+
+
+def test_rating_or_card_changed_in_place(db):
+    """A repair that rewrites a log row (rating or card) moves its counts."""
+    a, b = [r[0] for r in db.conn.execute("SELECT DISTINCT card FROM revlog ORDER BY card LIMIT 2")]
+    with db.atomic() as conn:
+        conn.execute("UPDATE revlog SET rating = 1 WHERE card = ?", (a,))
+        conn.execute("UPDATE revlog SET card = ? WHERE id = (SELECT MIN(id) FROM revlog"
+                     " WHERE card = ?)", (b, a))
+    check(db)
+
+
+def test_deck_deleted_from_files(db):
+    """A deck file deleted: its cards leave the decks (history kept); the report's figures
+    and the summaries follow."""
+    with db.atomic() as conn:
+        conn.execute("UPDATE cards SET in_deck = 0 WHERE deck_id = 'synth-cnn'")
+    check(db)
+    with db.atomic() as conn:  # and a tool that deletes the cards and their log outright
+        conn.execute("DELETE FROM revlog WHERE card IN (SELECT id FROM cards"
+                     " WHERE deck_id = 'synth-rnn')")
+        conn.execute("DELETE FROM cards WHERE deck_id = 'synth-rnn'")
+    check(db)
+
+
+def test_deck_removed_by_sync(db, built):
+    """sync_decks with a deck gone from the files (the way `quizforge` sees a deleted file)."""
+    from quizforge.decks.loader import load_search_path
+
+    files = built.parent / "decks"
+    result = load_search_path([files])
+    kept_decks = [d for d in result.decks if d.id.startswith("synth-") and d.id != "synth-cnn"]
+    store.sync_decks(db, kept_decks, END)
+    check(db)
+
+
+def test_import_with_history(db):
+    """History written the way `import --with-history` writes it (insert_review per row,
+    out of time order, cram rows included) into new cards."""
+    from quizforge.decks.model import MCQ, Deck
+
+    deck = Deck("imported", "Imported", tuple(MCQ(f"q{i}", f"q{i}?", ("a", "b"), (0,))
+                                             for i in range(20)), Path("imported.yaml"))
+    store.sync_decks(db, [deck], END - timedelta(days=100))
+    rows = [r[0] for r in db.conn.execute("SELECT id FROM cards WHERE deck_id = 'imported'")]
+    with db.atomic() as conn:
+        for k, rowid in enumerate(rows):
+            for j in range(k % 7 + 1):
+                at = END - timedelta(days=90 - 3 * j, hours=k)
+                rec = ReviewRecord(at, Rating.AGAIN if (j + k) % 2 else Rating.GOOD, 4_000,
+                                   State.REVIEW, 2.0, 1.0, False, False)
+                store.insert_review(conn, rowid, rec, cram=j == 3)
+    check(db)
+
+
+def test_restore_backups_old_and_new(db, tmp_path):
+    now = END + timedelta(hours=1)
+    made = make_backup(db, now)  # a backup with the summaries in it
+    mcq = db.conn.execute("SELECT id FROM cards WHERE kind = 'mcq' LIMIT 1").fetchone()[0]
+    for m in range(5):
+        answer(db, mcq, END - timedelta(minutes=m), Rating.AGAIN)
+    path = db.path
+    db.close()
+    restore(path, made.path, now)
+    with Database(path) as d:
+        check(d)
+    # A backup from before the summaries existed: migration 0009 fills them on open.
+    old = tmp_path / "old.sqlite3"
+    shutil.copy(made.path, old)
+    conn = sqlite3.connect(old)
+    conn.execute("DROP TABLE card_reviews")
+    for kind in ("insert", "delete", "update"):
+        conn.execute(f"DROP TRIGGER card_reviews_revlog_{kind}")
+    conn.execute("DELETE FROM migrations WHERE name = '0009_report_speed_card_reviews'")
+    conn.commit()
+    conn.close()
+    restore(path, old, now + timedelta(minutes=1))
+    with Database(path) as d:
+        check(d)
+
+
+def test_doctor_finds_and_rebuilds_stale_summaries(db):
+    with db.atomic() as conn:
+        conn.execute("UPDATE card_reviews SET misses = misses + 1 WHERE card ="
+                     " (SELECT MIN(card) FROM card_reviews)")
+        conn.execute("DELETE FROM deck_reviews WHERE deck_id = 'synth-cnn'")
+    assert stale_summaries(db.conn) == ["deck_reviews", "card_reviews"]
+    done = fix_rows(db)
+    assert done["summary tables rebuilt"] == 2
+    check(db)
+
+
+def test_new_parameters_repredict_and_days_follow(db):
+    """Calibration replays every answer when the FSRS parameters change: the kept days,
+    which count predictions, follow (and the report with the old parameters again)."""
+    from quizforge.reports.calibration import refresh
+
+    report_json(db, Scope(), True)
+    params = list(Scheduler(Config()).parameters)
+    params[0] *= 1.5
+    refresh(db, params)
+    assert stale_summaries(db.conn) == []
+    check(db)
