@@ -142,6 +142,7 @@ def test_dot_product_variance_and_the_std_mcq():
 
 
 def test_softmax_saturation_numbers():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     z = torch.tensor([8.0, 0.0], dtype=torch.float64, requires_grad=True)
@@ -158,7 +159,9 @@ def test_softmax_saturation_numbers():
 
 
 def test_qkv_shapes_through_pytorch():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch.nn.functional as F
 
     B, T, d, h = 2, 5, 12, 3
@@ -183,7 +186,9 @@ def test_qkv_shapes_through_pytorch():
 
 
 def test_causal_mask_before_softmax_and_the_mcq_stories():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch.nn.functional as F
 
     T, d = 4, 3
@@ -205,7 +210,9 @@ def test_causal_mask_before_softmax_and_the_mcq_stories():
 
 
 def test_boolean_mask_conventions():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch.nn.functional as F
 
     torch.manual_seed(0)
@@ -227,7 +234,9 @@ def test_boolean_mask_conventions():
 
 
 def test_fully_masked_row_gives_nan():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch.nn.functional as F
 
     assert torch.isnan(torch.softmax(torch.full((3,), float("-inf")), 0)).all()
@@ -253,6 +262,7 @@ def test_fully_masked_row_gives_nan():
 
 
 def test_padding_mask_shapes():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     B, T, d = 3, 5, 8
@@ -270,6 +280,7 @@ def test_padding_mask_shapes():
 
 
 def test_mha_param_count_mcq_against_torch():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     d, h = 512, 8
@@ -284,6 +295,7 @@ def test_mha_param_count_mcq_against_torch():
 
 
 def test_mha_param_select_all_against_torch():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     c = card("mha-params-select-all")
@@ -301,6 +313,7 @@ def test_mha_param_select_all_against_torch():
 
 def gpt2_block(d: int):
     """A GPT-2 block from torch modules: two LayerNorms, attention with biases, MLP d→4d→d."""
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch.nn as nn
 
     return nn.ModuleList([
@@ -310,6 +323,7 @@ def gpt2_block(d: int):
 
 
 def test_block_param_count_mcq():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch.nn as nn
 
     d = 1024
@@ -325,6 +339,7 @@ def test_block_param_count_mcq():
 
 
 def test_gpt2_small_count():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch.nn as nn
 
     d, layers, vocab, context = 768, 12, 50_257, 1024
@@ -340,6 +355,7 @@ def test_gpt2_small_count():
 
 
 def test_weight_tying_saving():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch.nn as nn
 
     untied = n_params(nn.Linear(768, 50_257, bias=False))
@@ -350,6 +366,7 @@ def test_weight_tying_saving():
 def test_weight_tying_update_rows():
     # Untied: the input embedding's gradient touches only the input words' rows, the output
     # layer's gradient touches every row; a tied matrix gets gradient in every row.
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     vocab, d = 10, 4
@@ -377,6 +394,7 @@ def test_weight_tying_update_rows():
 
 
 def flops(fn) -> int:
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     from torch.utils.flop_counter import FlopCounterMode
 
     with FlopCounterMode(display=False) as counter:
@@ -385,6 +403,7 @@ def flops(fn) -> int:
 
 
 def test_weight_flops_per_token_are_2n():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     d, layers = 16, 3
@@ -402,6 +421,7 @@ def test_weight_flops_per_token_are_2n():
 
 
 def test_backward_costs_twice_the_forward():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     # A training step on the weights: forward 2N, backward 4N (grads for inputs and weights).
@@ -419,6 +439,7 @@ def test_backward_costs_twice_the_forward():
 
 
 def test_one_query_against_the_context():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     T, d = 32, 16
@@ -457,6 +478,7 @@ def test_training_flops_mcq():
 
 
 def test_score_memory_mcq():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     c = card("score-memory-mcq")
@@ -488,6 +510,7 @@ def test_quadratic_in_t_select_all():
 
 
 def test_kv_cache_size_mcq():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     c = card("kv-cache-size-mcq")
@@ -510,7 +533,9 @@ def test_gqa_cache_ratio():
 
 
 def test_gqa_select_all_with_sdpa():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch.nn.functional as F
 
     B, h, g, T, dh, d = 1, 8, 2, 6, 4, 32
@@ -536,6 +561,7 @@ def test_gqa_select_all_with_sdpa():
 
 
 def test_rmsnorm_mcq_against_torch():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     x = torch.tensor([1.0, 2.0, 3.0, 6.0], dtype=torch.float64)
@@ -570,6 +596,7 @@ def test_pre_ln_mcq_key():
 
 
 def test_attention_without_positions_is_permutation_equivariant():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     torch.manual_seed(1)
@@ -698,6 +725,7 @@ def test_byte_level_base_vocabulary():
 
 
 def test_output_layer_flops_per_token():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     d, vocab = 16, 100
@@ -724,6 +752,7 @@ def test_swiglu_width_and_params():
 
 
 def test_gelu_definition_and_minimum():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     x = torch.linspace(-3, 1, 400_001, dtype=torch.float64)
@@ -735,6 +764,7 @@ def test_gelu_definition_and_minimum():
 
 
 def test_position_wise_ffn_numbers():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch.nn as nn
 
     d, d_ff = 512, 2048
@@ -747,6 +777,7 @@ def test_position_wise_ffn_numbers():
 
 
 def test_cross_attention_weight_shape():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     B, h, t_dec, t_src, d = 2, 8, 20, 50, 16
@@ -777,6 +808,7 @@ def at(formula_card: FormulaCard, /, **env: float) -> float:
 
 
 def test_mha_param_formula_against_torch():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     c = card("mha-param-count-formula")
@@ -785,6 +817,7 @@ def test_mha_param_formula_against_torch():
 
 
 def test_mha_parameter_shapes_named_in_the_formula_card():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     d = 24
@@ -802,6 +835,7 @@ def test_block_param_formula_against_torch():
 
 
 def test_score_flops_formula_against_the_flop_counter():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     c = card("score-flops-formula")
@@ -811,6 +845,7 @@ def test_score_flops_formula_against_the_flop_counter():
 
 
 def test_projection_flops_in_the_score_card():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     T, d = 12, 16
@@ -820,6 +855,7 @@ def test_projection_flops_in_the_score_card():
 
 
 def test_weighted_sum_of_values_costs_as_much_as_the_scores():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     T, h, dh = 10, 3, 4
@@ -856,6 +892,7 @@ def test_dot_product_variance_formula_by_sampling():
 
 
 def test_kv_cache_bytes_formula_against_real_tensors():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
     import torch
 
     c = card("kv-cache-bytes-per-token-formula")
