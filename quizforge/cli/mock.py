@@ -38,8 +38,7 @@ def mock(
     as_json: JsonFlag = False,
     decks: DeckDirs = None,
 ) -> None:
-    """A mock interview round: a timed mix of explain questions, multiple choice,
-    flashcards, formulas and drill problems, then a scorecard.
+    """A timed mock interview round (explain, MCQ, flashcards, formulas, drills) with a scorecard.
 
     Questions lean toward your weak spots (the report's forgotten cards, leeches,
     missed MCQs, weak or due drill skills) and toward the decks and tags named.
