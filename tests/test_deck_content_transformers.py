@@ -9,6 +9,7 @@ run through PyTorch, BPE counted on the toy corpus, never the card's own arithme
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import random
 import re
@@ -25,6 +26,10 @@ from quizforge.decks.validate import parse_deck
 from quizforge.drill.parse import evaluate
 
 DECK_FILE = Path(__file__).resolve().parent.parent / "decks" / "transformers.yaml"
+# What torch computed (tests/golden/make_transformers_deck.py); the torch-free tests at the end
+# check the card numbers against it, the live tests recompute it with torch.
+GOLDEN_FILE = Path(__file__).resolve().parent / "golden" / "transformers_deck.json"
+GOLDEN = json.loads(GOLDEN_FILE.read_text(encoding="utf-8"))
 
 
 def deck() -> Deck:
@@ -976,3 +981,269 @@ def test_other_notations_are_accepted(c):
     for typed in NOTATIONS[c.id]:
         v = grade_formula(c, typed, random.Random(0))
         assert v.correct, (typed, v.feedback)
+
+
+# -- the card numbers against the golden file (no torch needed) ---------------------------------
+# Each test below checks, against tests/golden/transformers_deck.json, what the live test of the
+# same name above checks against torch; the last one checks that the file is what torch says now.
+
+P, FL, MEM = GOLDEN["params"], GOLDEN["flops"], GOLDEN["memory"]
+
+
+def test_golden_softmax_saturation():
+    g = GOLDEN["softmax_saturation"]
+    assert round(g["p"], 5) == 0.99966 and round(g["grad"], 5) == 0.00034
+    assert g["grad"] == pytest.approx(g["p"] * (1 - g["p"])) and g["grad_at_zero"] == 0.25
+    assert round(g["grad_at_zero"] / g["grad"], -1) == 750
+    back = card("softmax-saturation").back
+    assert "≈ 0.99966" in back and "3.4 × 10⁻⁴" in back and "750 times" in back
+
+
+def test_golden_qkv_shapes():
+    g = GOLDEN["qkv_shapes"]
+    B, T, d, h = g["B"], g["T"], g["d"], g["h"]
+    assert g["q"] == g["sdpa_out"] == [B, h, T, d // h]
+    assert g["scores"] == [B, h, T, T] and g["merged"] == [B, T, d]
+    back = card("qkv-shapes").back
+    for shape in ("(B, h, T, d_head)", "(B, h, T, T)", "(B, T, d_model)"):
+        assert shape in back
+
+
+def test_golden_causal_mask():
+    assert all(GOLDEN["causal_mask"].values()), GOLDEN["causal_mask"]
+    assert key(card("causal-mask-mcq")).startswith("Add −∞ to the scores of later keys")
+
+
+def test_golden_boolean_mask_conventions():
+    assert all(GOLDEN["bool_masks"].values()), GOLDEN["bool_masks"]
+    assert '"not allowed to attend"' in card("pytorch-bool-mask-conventions").back
+    assert key(card("sdpa-bool-mask-mcq")) == "Query i may attend to key j"
+
+
+def test_golden_fully_masked_row():
+    assert all(GOLDEN["fully_masked"].values()), GOLDEN["fully_masked"]
+    assert GOLDEN["torch"].startswith("2.13")
+    back = card("fully-masked-row").back
+    assert "default need_weights=True returns NaN" in back
+    assert "F.scaled_dot_product_attention returns zeros" in back
+    assert "PyTorch 2.13" in back
+
+
+def test_golden_padding_mask_shapes():
+    g = GOLDEN["padding_mask"]
+    B, T = g["B"], g["T"]
+    assert g["pad"] == [B, T] and g["weights"] == [B, 2, T, T]
+    assert g["broadcast"] == [B, 1, 1, T] and g["pads_get_zero_weight"]
+    assert "(B, 1, 1, T)" in card("padding-mask").back
+
+
+def test_golden_mha_param_count_mcq():
+    c = card("mha-param-count-mcq")
+    assert "embed_dim=512" in c.question and "num_heads=8" in c.question
+    full = P["mha_512_8"]
+    assert integer(key(c)) == full == 1_050_624
+    stories = {P["mha_512_8_no_bias"], full - P["mha_512_8_out_proj"], 8 * full}
+    assert {integer(x) for x in c.choices} == {full} | stories
+
+
+def test_golden_mha_param_select_all():
+    c = card("mha-params-select-all")
+    base = P["mha_64_4"]
+    changes = {
+        "Doubling embed_dim": P["mha_128_4"] != base,
+        "Doubling num_heads, with embed_dim fixed": P["mha_64_8"] != base,
+        "Passing bias=False": P["mha_64_4_no_bias"] != base,
+        "Setting dropout=0.1": P["mha_64_4_dropout"] != base,
+    }
+    assert {c.choices[i] for i in c.answer} == {k for k, v in changes.items() if v}
+
+
+def test_golden_block_param_count_mcq():
+    d = 1024
+    c = card("block-param-count-mcq")
+    assert "d_model = 1024" in c.question
+    attention, mlp = P["mha_1024_16_no_bias"], P["mlp_1024_no_bias"]
+    assert integer(key(c)) == attention + mlp
+    assert {integer(x) for x in c.choices} == {attention + mlp, attention, mlp,
+                                               attention - d * d + mlp}
+    assert mlp / (attention + mlp) == pytest.approx(2 / 3)
+
+
+def test_golden_gpt2_small_count():
+    layers = 12
+    block = P["gpt2_block"]["768"]
+    wte, wpe, ln_f = P["embedding_50257_768"], P["embedding_1024_768"], P["layernorm_768"]
+    total = layers * block + wte + wpe + ln_f
+    back = card("gpt2-small-count").back
+    for value in (block, layers * block, wte, wpe, ln_f, total):
+        assert f"{value:,}" in back, value
+    assert f"about {round(100 * wte / total)}%" in back
+    assert "12 layers, d = 768, vocabulary 50,257, context 1024" in card("gpt2-small-count").front
+    assert f"{block:,}" in card("block-param-count-formula").explanation
+
+
+def test_golden_weight_tying():
+    untied = P["linear_768_50257_no_bias"]
+    assert f"{untied / 1e6:.1f}M" == "38.6M"
+    back = card("weight-tying").back
+    assert "38.6M for a 50,257-token vocabulary at d = 768" in back
+    g = GOLDEN["weight_tying_rows"]
+    assert g["untied_embedding_rows_updated"] == sorted(g["input_tokens"])
+    assert g["untied_output_rows_updated"] == g["tied_rows_updated"] == g["vocab"]
+    assert "whose rows are all updated at every step" in back
+    assert "updates only the rows of the words in the input" in back
+
+
+def test_golden_weight_flops_and_backward():
+    w = FL["weights_per_token"]
+    assert w["n"] == 12 * w["layers"] * w["d"] ** 2 and w["flops"] == 2 * w["n"]
+    t = FL["training_step"]
+    assert t["forward"] == 2 * t["tokens"] * t["n"] and t["step"] == 3 * t["forward"]
+    back = card("flops-per-token").back
+    assert "Backward costs about twice the forward" in back and "6N per token" in back
+    assert "about 4N backward" in card("training-flops-mcq").explanation
+
+
+def test_golden_one_query_against_the_context():
+    g = FL["one_query"]
+    assert g["qk"] == g["weighted_v"] == 2 * g["T"] * g["d"]
+    back = card("flops-per-token").back
+    assert "2N + 2·n_layer·n_ctx·d FLOPs per token" in back and "n_ctx/2 keys on average" in back
+
+
+def test_golden_score_memory_mcq():
+    c = card("score-memory-mcq")
+    B, h = 8, 12
+    assert f"Batch {B}, {h} heads, T = 4096" in c.question
+    per_head = MEM["score_matrix_fp16_4096"]
+    assert nbytes(key(c)) == B * h * per_head
+    assert {nbytes(x) for x in c.choices} == {B * h * per_head, per_head, h * per_head,
+                                              2 * B * h * per_head}
+
+
+def test_golden_kv_cache_size_mcq():
+    c = card("kv-cache-size-mcq")
+    assert "32 layers, 32 heads of d_head = 128" in c.question and "4096" in c.question
+    per_layer = 2 * MEM["kv_k_one_layer_fp16_32x4096x128"]
+    total = 32 * per_layer
+    assert nbytes(key(c)) == total == 2**31
+    assert {nbytes(x) for x in c.choices} == {total, total // 2, 2 * total, per_layer}
+
+
+def test_golden_gqa_select_all():
+    g = GOLDEN["gqa"]
+    assert g["sdpa_enable_gqa_equals_repeat"]
+    reduced = {
+        "The size of the KV cache": g["cache_numel_gqa"] < g["cache_numel_mha"],
+        "The number of query heads": False,
+        "The parameters of the K and V projections": g["kv_proj_params_gqa"]
+        < g["kv_proj_params_mha"],
+        "The FLOPs of computing QKᵀ": g["score_flops_gqa"] < g["score_flops_mha"],
+    }
+    c = card("gqa-saves-select-all")
+    assert {c.choices[i] for i in c.answer} == {k for k, v in reduced.items() if v}
+
+
+def test_golden_rmsnorm_mcq():
+    g = GOLDEN["rmsnorm"]
+    c = card("rmsnorm-value-mcq")
+    assert "x = (1, 2, 3, 6)" in c.question and g["x"] == [1, 2, 3, 6]
+    want = round(g["rmsnorm_last"], 3)
+    assert float(key(c)) == want
+    stories = {round(g["layernorm_last"], 3), round(6 / g["mean"], 3), round(6 / g["l2"], 3)}
+    assert {float(s) for s in c.choices} == {want} | stories
+    assert "≈ 3.536" in c.explanation and f"{g['rms']:.3f}" == "3.536"
+    assert f"{g['std']:.3f}" == "1.871"
+
+
+def test_golden_permutation_equivariance():
+    assert GOLDEN["permutation"]["outputs_permuted_the_same_way"]
+    assert "permutes the outputs in the same way" in card("why-positions").back
+
+
+def test_golden_output_layer_flops():
+    g = FL["output_layer"]
+    assert g["flops"] == 2 * g["d"] * g["vocab"]
+    assert "2·d·V FLOPs per token" in card("vocab-size-tradeoff").back
+
+
+def test_golden_gelu():
+    g = GOLDEN["gelu"]
+    assert g["equals_x_phi"] and round(g["min"], 2) == -0.17
+    assert "about −0.17" in card("gelu-mlp").back
+
+
+def test_golden_position_wise_ffn():
+    back = card("position-wise-ffn").back
+    assert "d_model = 512 and d_ff = 2048, four times wider" in back
+    ffn, attention = P["ffn_512_2048_no_bias"], P["mha_512_8_no_bias"]
+    assert Fraction(ffn, ffn + attention) == Fraction(2, 3)
+    assert "two thirds of an encoder layer's weights" in back
+
+
+def test_golden_cross_attention_shape():
+    g = GOLDEN["cross_attention"]
+    h, t_dec, t_src = g["h"], g["t_dec"], g["t_src"]
+    assert g["weights"] == [g["B"], h, t_dec, t_src]
+    c = card("cross-attention-shape-mcq")
+    assert key(c) == f"(B, {h}, {t_dec}, {t_src})"
+    stories = {f"(B, {h}, {t_src}, {t_dec})", f"(B, {h}, {t_dec}, {t_dec})",
+               f"(B, {h}, {t_dec + t_src}, {t_dec + t_src})"}
+    assert set(c.choices) == {key(c)} | stories
+
+
+def test_golden_mha_formula_and_shapes():
+    c = card("mha-param-count-formula")
+    for point in P["mha_formula_points"]:
+        assert at(c, d=point["d"], h=point["h"]) == point["params"]
+    d = 24
+    assert P["mha_shapes_24_4"] == {"in_proj_weight": [3 * d, d], "in_proj_bias": [3 * d],
+                                    "out_proj.weight": [d, d], "out_proj.bias": [d]}
+    assert "in_proj_weight (3d × d), in_proj_bias (3d) and out_proj (d × d + d)" in c.explanation
+
+
+def test_golden_block_param_formula():
+    c = card("block-param-count-formula")
+    for d, count in P["gpt2_block"].items():
+        assert at(c, d=int(d)) == count
+
+
+def test_golden_score_flops_formula():
+    c = card("score-flops-formula")
+    for g in FL["score_flops"]:
+        assert at(c, T=g["T"], d=g["d"], h=g["h"]) == g["flops"]
+    p = FL["projection"]
+    assert 4 * p["one"] == 8 * p["T"] * p["d"] ** 2
+    assert "the projections cost 8Td²" in c.explanation
+    w = FL["weighted_sum"]
+    assert w["values"] == w["scores"] == 2 * w["T"] ** 2 * (w["h"] * w["dh"])
+    assert "The weighted sum of the values costs the same 2T²d again" in c.explanation
+
+
+def test_golden_kv_cache_bytes_formula():
+    c = card("kv-cache-bytes-per-token-formula")
+    for g in MEM["kv_cache_per_token"]:
+        assert at(c, L=g["L"], g=g["g"], h=g["h"], dh=g["dh"]) == g["bytes"]
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, float):
+        return b == pytest.approx(a, rel=1e-9)
+    return a == b
+
+
+def test_the_golden_file_is_what_torch_says_now():
+    pytest.importorskip("torch")  # the live check needs the .[torch] extra
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_transformers_deck", GOLDEN_FILE.with_name("make_transformers_deck.py"))
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    now = json.loads(json.dumps(maker.golden()))
+    now.pop("torch")
+    assert _same({k: v for k, v in GOLDEN.items() if k != "torch"}, now)
