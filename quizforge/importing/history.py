@@ -296,14 +296,15 @@ def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCo
                 conn.execute("UPDATE cards SET suspended = 1 WHERE id = ?", (rowid,))
                 counts.suspended += 1
                 continue
-            seen = have.get(rowid, set())
-            for record, cram in card.answers:
-                if to_ms(record.reviewed_at) in seen:
-                    counts.already += 1
-                    continue
-                new_reviews.append((rowid, record, cram))
-                counts.reviews += 1
-                counts.cram += cram
+            seen = have.get(rowid)
+            if seen:  # imported before: only the answers the store does not have
+                answers = [(r, c) for r, c in card.answers if to_ms(r.reviewed_at) not in seen]
+                counts.already += len(card.answers) - len(answers)
+            else:  # the usual case: every answer is new (no time conversion per row)
+                answers = card.answers
+            new_reviews.extend([(rowid, record, cram) for record, cram in answers])
+            counts.reviews += len(answers)
+            counts.cram += sum(cram for _, cram in answers)
             if stored is not None and (card.last is None or stored > card.last):
                 counts.kept += 1
                 continue
