@@ -41,6 +41,7 @@ from quizforge.scheduling.scheduler import CardSchedule, Rating, ReviewRecord, S
 _STATE_BEFORE = {0: State.LEARNING, 1: State.REVIEW, 2: State.RELEARNING, 3: State.REVIEW}
 _MANUAL_KINDS = (4, 5)  # manual and rescheduled rows: not answers
 _DAY = 86400
+_RATINGS = {int(r): r for r in Rating}  # a dict look-up, not an enum call per row
 
 
 @dataclass
@@ -94,34 +95,42 @@ def records(reviews: Sequence[AnkiReview], now: datetime,
     their range are clamped (`counts.clamped`)."""
     counts = counts if counts is not None else HistoryCounts()
     lo, hi = bounds.date_window(now)
+    lo_ms, hi_ms = lo.timestamp() * 1000, hi.timestamp() * 1000  # once, not once per row
     out: list[tuple[ReviewRecord, bool]] = []
+    append = out.append
     manual = 0
     previous: datetime | None = None
+    answered = False  # a non-cram answer kept already (a later learn row is not the first)
     for r in reviews:
-        if not all(_int(v) for v in (r.at_ms, r.ease, r.ivl, r.time_ms, r.kind)):
+        at_ms, ease, ivl, time_ms, kind = r.at_ms, r.ease, r.ivl, r.time_ms, r.kind
+        # Plain ints (what SQLite gives) pass at once; anything else gets the full check.
+        if not (type(at_ms) is int and type(ease) is int and type(ivl) is int
+                and type(time_ms) is int and type(kind) is int) \
+                and not all(_int(v) for v in (at_ms, ease, ivl, time_ms, kind)):
             counts.dropped += 1
             continue
-        if r.ease == 0 or r.kind in _MANUAL_KINDS:
+        if ease == 0 or kind in _MANUAL_KINDS:
             manual += 1
             continue
-        if not 1 <= r.ease <= 4 or r.kind not in _STATE_BEFORE \
-                or not lo.timestamp() * 1000 <= r.at_ms <= hi.timestamp() * 1000:
+        before = _STATE_BEFORE.get(kind)
+        if not 1 <= ease <= 4 or before is None or not lo_ms <= at_ms <= hi_ms:
             counts.dropped += 1
             continue
-        at = _at(r.at_ms)
-        before = _STATE_BEFORE[r.kind]
-        if r.kind == 0 and not any(not c for _, c in out):
+        at = _at(at_ms)
+        if kind == 0 and not answered:
             before = State.NEW
-        interval = r.ivl if r.ivl > 0 else -r.ivl / _DAY
-        taken = min(max(0, r.time_ms), bounds.MAX_TIME_MS)
-        if interval > bounds.MAX_INTERVAL_DAYS or taken != r.time_ms and r.time_ms > 0:
+        interval = ivl if ivl > 0 else -ivl / _DAY
+        taken = min(max(0, time_ms), bounds.MAX_TIME_MS)
+        if interval > bounds.MAX_INTERVAL_DAYS or taken != time_ms and time_ms > 0:
             counts.clamped += 1
             interval = min(interval, bounds.MAX_INTERVAL_DAYS)
-        out.append((ReviewRecord(
-            reviewed_at=at, rating=Rating(r.ease), duration_ms=taken,
+        cram = kind == 3
+        append((ReviewRecord(
+            reviewed_at=at, rating=_RATINGS[ease], duration_ms=taken,
             state_before=before, interval_days=float(interval),
             elapsed_days=(at - previous).total_seconds() / _DAY if previous else None,
-            lapse=before == State.REVIEW and r.ease == 1, became_leech=False), r.kind == 3))
+            lapse=before == State.REVIEW and ease == 1, became_leech=False), cram))
+        answered = answered or not cram
         previous = at
     return out, manual
 
@@ -287,14 +296,15 @@ def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCo
                 conn.execute("UPDATE cards SET suspended = 1 WHERE id = ?", (rowid,))
                 counts.suspended += 1
                 continue
-            seen = have.get(rowid, set())
-            for record, cram in card.answers:
-                if to_ms(record.reviewed_at) in seen:
-                    counts.already += 1
-                    continue
-                new_reviews.append((rowid, record, cram))
-                counts.reviews += 1
-                counts.cram += cram
+            seen = have.get(rowid)
+            if seen:  # imported before: only the answers the store does not have
+                answers = [(r, c) for r, c in card.answers if to_ms(r.reviewed_at) not in seen]
+                counts.already += len(card.answers) - len(answers)
+            else:  # the usual case: every answer is new (no time conversion per row)
+                answers = card.answers
+            new_reviews.extend([(rowid, record, cram) for record, cram in answers])
+            counts.reviews += len(answers)
+            counts.cram += sum(cram for _, cram in answers)
             if stored is not None and (card.last is None or stored > card.last):
                 counts.kept += 1
                 continue
