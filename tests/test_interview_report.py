@@ -134,3 +134,29 @@ def test_cli_report_json_with_a_date(tmp_path):
     r = runner.invoke(app, ["report", "--json"], env=env)
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["interview"]["days_left"] == 10
+
+
+def test_plan_counts_match_the_plan_from_the_store(db):
+    """The report's plan line counts per deck in SQL (reports/plan.py plan_counts); the
+    same figures as plan_from_store builds from a schedule per card: suspended cards left
+    out of new and studied, a deck whose only card is suspended still listed, removed cards
+    not counted, --deck honored."""
+    from types import SimpleNamespace
+
+    from quizforge.reports.plan import plan_counts, plan_from_store
+
+    setup(db)
+    a = make_deck("a", n_flash=4, card_tags={"c0": ("x",), "c1": ("x",), "c2": ("y",)})
+    b = make_deck("b", n_flash=2, card_tags={"c0": ("y",)})
+    store.sync_decks(db, [a, b, make_deck("c", n_flash=1)], T0)  # deck c: one card, suspended
+    with db.atomic() as conn:
+        conn.execute("UPDATE cards SET suspended = 1 WHERE deck_id = 'c'")
+    cfg = Config(fuzz=False, interview_date=INTERVIEW.isoformat())
+    ids = ["a", "b", "c"]
+    for only in ((), ("b",), ("a", "c")):
+        fast = plan_counts(db, cfg, T0, only).to_dict()
+        slow = plan_from_store(db, [SimpleNamespace(id=d, tags=()) for d in ids], cfg, T0, only=only,
+                               simulate_workload=False).to_dict()
+        assert fast == slow
+    assert [(d["deck"], d["new"], d["studied"]) for d in fast["decks"]] == [
+        ("a", 1, 3), ("c", 0, 0)]

@@ -92,6 +92,20 @@ class DeckCards:
     scheduled: tuple[CardSchedule, ...]
     new: int
 
+    @property
+    def studied(self) -> int:
+        return len(self.scheduled)
+
+
+@dataclass(frozen=True)
+class DeckCounts:
+    """One deck's counts only (the report's line: nothing simulated, no schedules)."""
+
+    deck_id: str
+    weight: float
+    studied: int
+    new: int
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -138,7 +152,7 @@ class Plan:
     needed: int | None  # new cards a day so every card is seen twice; None: too late
     budget: int  # daily_minutes; 0 = none
     pace: Pace
-    decks: tuple[DeckCards, ...] = ()
+    decks: tuple[DeckCards | DeckCounts, ...] = ()  # DeckCounts: counts only, not simulated
     full: Workload | None = None  # every deck
     drop: tuple[str, ...] = ()  # decks to leave out to fit the budget, in order
     kept: Workload | None = None  # what is left after dropping them
@@ -179,7 +193,7 @@ class Plan:
             "fits_daily_minutes": self.fits_time,
             "pace": {**self.pace.to_dict(), "source": self.pace.source},
             "decks": [{"deck": d.deck_id, "weight": d.weight, "new": d.new,
-                       "studied": len(d.scheduled)} for d in self.decks],
+                       "studied": d.studied} for d in self.decks],
             "workload": self.full.to_dict() if self.full else None,
             "drop": list(self.drop),
             "after_drop": self.kept.to_dict() if self.kept else None,
