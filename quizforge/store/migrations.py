@@ -3,6 +3,17 @@
 Times are integer milliseconds since the epoch, UTC.
 """
 
+def _drop_days(at: str) -> str:
+    """SQL dropping the counted study days (quizforge.reports.days) that hold the moment `at`
+    (a day is at most 3 days long: 259,200,000 ms), so the next report counts them again."""
+    return "\n            ".join(
+        f"DELETE FROM {table} WHERE lo > {at} - 259200000 AND lo <= {at} AND hi > {at};"
+        for table in ("study_days_done", "study_days"))
+
+
+# When the answer a recall prediction belongs to was given.
+_ANSWERED = "(SELECT reviewed_at FROM revlog WHERE id = {}.id)"
+
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "0001_cards_and_revlog",
@@ -258,7 +269,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         # anything it was counted from changes (an answer, its prediction, a card's deck or
         # tags), so what is kept always equals a recount from the review log.
         "0010_report_speed_study_days",
-        """
+        f"""
         CREATE TABLE study_days (
             lo            INTEGER NOT NULL,  -- the study day's start and end (ms)
             hi            INTEGER NOT NULL,
@@ -279,62 +290,30 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (lo, hi)
         ) WITHOUT ROWID;
         CREATE TRIGGER study_days_revlog_insert AFTER INSERT ON revlog BEGIN
-            DELETE FROM study_days_done WHERE lo > NEW.reviewed_at - 259200000
-                AND lo <= NEW.reviewed_at AND hi > NEW.reviewed_at;
-            DELETE FROM study_days WHERE lo > NEW.reviewed_at - 259200000
-                AND lo <= NEW.reviewed_at AND hi > NEW.reviewed_at;
+            {_drop_days("NEW.reviewed_at")}
         END;
         CREATE TRIGGER study_days_revlog_delete AFTER DELETE ON revlog BEGIN
-            DELETE FROM study_days_done WHERE lo > OLD.reviewed_at - 259200000
-                AND lo <= OLD.reviewed_at AND hi > OLD.reviewed_at;
-            DELETE FROM study_days WHERE lo > OLD.reviewed_at - 259200000
-                AND lo <= OLD.reviewed_at AND hi > OLD.reviewed_at;
+            {_drop_days("OLD.reviewed_at")}
         END;
         CREATE TRIGGER study_days_revlog_update AFTER UPDATE ON revlog BEGIN
-            DELETE FROM study_days_done WHERE lo > OLD.reviewed_at - 259200000
-                AND lo <= OLD.reviewed_at AND hi > OLD.reviewed_at;
-            DELETE FROM study_days WHERE lo > OLD.reviewed_at - 259200000
-                AND lo <= OLD.reviewed_at AND hi > OLD.reviewed_at;
-            DELETE FROM study_days_done WHERE lo > NEW.reviewed_at - 259200000
-                AND lo <= NEW.reviewed_at AND hi > NEW.reviewed_at;
-            DELETE FROM study_days WHERE lo > NEW.reviewed_at - 259200000
-                AND lo <= NEW.reviewed_at AND hi > NEW.reviewed_at;
+            {_drop_days("OLD.reviewed_at")}
+            {_drop_days("NEW.reviewed_at")}
         END;
         CREATE TRIGGER study_days_prediction_insert AFTER INSERT ON recall_predictions
             WHEN EXISTS (SELECT 1 FROM study_days_done)
         BEGIN
-            DELETE FROM study_days_done WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = NEW.id) - 259200000
-                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = NEW.id)
-                AND hi > (SELECT reviewed_at FROM revlog WHERE id = NEW.id);
-            DELETE FROM study_days WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = NEW.id) - 259200000
-                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = NEW.id)
-                AND hi > (SELECT reviewed_at FROM revlog WHERE id = NEW.id);
+            {_drop_days(_ANSWERED.format("NEW"))}
         END;
         CREATE TRIGGER study_days_prediction_delete AFTER DELETE ON recall_predictions
             WHEN EXISTS (SELECT 1 FROM study_days_done)
         BEGIN
-            DELETE FROM study_days_done WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = OLD.id) - 259200000
-                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = OLD.id)
-                AND hi > (SELECT reviewed_at FROM revlog WHERE id = OLD.id);
-            DELETE FROM study_days WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = OLD.id) - 259200000
-                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = OLD.id)
-                AND hi > (SELECT reviewed_at FROM revlog WHERE id = OLD.id);
+            {_drop_days(_ANSWERED.format("OLD"))}
         END;
         CREATE TRIGGER study_days_prediction_update AFTER UPDATE ON recall_predictions
             WHEN EXISTS (SELECT 1 FROM study_days_done)
         BEGIN
-            DELETE FROM study_days_done WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = OLD.id) - 259200000
-                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = OLD.id)
-                AND hi > (SELECT reviewed_at FROM revlog WHERE id = OLD.id);
-            DELETE FROM study_days WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = OLD.id) - 259200000
-                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = OLD.id)
-                AND hi > (SELECT reviewed_at FROM revlog WHERE id = OLD.id);
-            DELETE FROM study_days_done WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = NEW.id) - 259200000
-                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = NEW.id)
-                AND hi > (SELECT reviewed_at FROM revlog WHERE id = NEW.id);
-            DELETE FROM study_days WHERE lo > (SELECT reviewed_at FROM revlog WHERE id = NEW.id) - 259200000
-                AND lo <= (SELECT reviewed_at FROM revlog WHERE id = NEW.id)
-                AND hi > (SELECT reviewed_at FROM revlog WHERE id = NEW.id);
+            {_drop_days(_ANSWERED.format("OLD"))}
+            {_drop_days(_ANSWERED.format("NEW"))}
         END;
         CREATE TRIGGER study_days_cards_update AFTER UPDATE OF id, deck_id, tags ON cards
             WHEN OLD.id IS NOT NEW.id OR OLD.deck_id IS NOT NEW.deck_id OR OLD.tags IS NOT NEW.tags
