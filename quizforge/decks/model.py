@@ -78,6 +78,19 @@ class GeneratedCard:
     type = "generated"
 
 
+def _with_optional(d: dict[str, Any], card: Any, names: Sequence[str]) -> dict[str, Any]:
+    """`d` with the card's optional text fields that are set, then its tags and line, as a
+    deck file (and the deck cache) writes them."""
+    for name in names:
+        if getattr(card, name) is not None:
+            d[name] = getattr(card, name)
+    if card.tags:
+        d["tags"] = list(card.tags)
+    if card.line:
+        d["line"] = card.line
+    return d
+
+
 # Where a formula card's answer is compared when its `domain` does not say: wide enough to
 # tell most wrong formulas apart, small enough that exp() and friends stay finite.
 DEFAULT_DOMAIN = (-2.0, 2.0)
@@ -129,14 +142,7 @@ class FormulaCard:
             d["domain"] = {n: [lo, hi] for n, lo, hi in self.domain}
         if self.mistakes:
             d["mistakes"] = [{"answer": a, "message": m} for a, m in self.mistakes]
-        for name in ("explanation", "source"):
-            if getattr(self, name) is not None:
-                d[name] = getattr(self, name)
-        if self.tags:
-            d["tags"] = list(self.tags)
-        if self.line:
-            d["line"] = self.line
-        return d
+        return _with_optional(d, self, ("explanation", "source"))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FormulaCard:
@@ -187,14 +193,7 @@ class ExplainCard:
         """The card as the deck file writes it."""
         d: dict[str, Any] = {"id": self.id, "type": self.type, "question": self.question,
                              "points": list(self.points)}
-        for name in ("follow_up", "hint", "explanation", "source"):
-            if getattr(self, name) is not None:
-                d[name] = getattr(self, name)
-        if self.tags:
-            d["tags"] = list(self.tags)
-        if self.line:
-            d["line"] = self.line
-        return d
+        return _with_optional(d, self, ("follow_up", "hint", "explanation", "source"))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ExplainCard:
