@@ -81,13 +81,19 @@ def test_no_interval_crosses_the_date(card, rating, hours, until, fuzz, balanced
         card, rating, now, fuzz_seed=seed, due_counts=counts
     )
     today = study_day(now, starts_at)
-    if today < interview - DAY:
+    before = study_day(card.last_review, starts_at)
+    answered_in_final_week = interview - 7 * DAY <= before < today
+    if today < interview - DAY and not answered_in_final_week:
         # due by the start of the study day before the date, and never due again today
         assert after.due <= start_of(interview - DAY, starts_at)
         assert after.due == plain.due or study_day(after.due, starts_at) > today
         assert after.due <= plain.due
+        if after.due != plain.due:  # brought back into the final week, at a day's start
+            assert study_day(after.due, starts_at) >= interview - 7 * DAY
+            assert after.due == start_of(study_day(after.due, starts_at), starts_at)
     else:
-        # on the last day before the date, on it, and after it: scheduling as usual
+        # on the last day before the date, on it, after it, and for a card already answered
+        # on an earlier day of the final week: scheduling as usual
         assert after == plain
     # the memory state is FSRS's whatever the due date
     assert (after.stability, after.difficulty, after.state) == (plain.stability, plain.difficulty, plain.state)
@@ -96,20 +102,25 @@ def test_no_interval_crosses_the_date(card, rating, hours, until, fuzz, balanced
 
 def test_a_learner_who_reviews_when_due_reviews_every_card_before_the_date():
     """Many cards, random ratings, each reviewed the moment it is due: every card's last
-    review before the date is on a study day before it, and the next one is due on or
-    before the last study day before the date."""
+    review before the date is on a study day before it, every card is reviewed in the final
+    week, and the next review is due on or before the last study day before the date unless
+    the card was already answered on an earlier day of the final week."""
     interview = date(2026, 4, 20)
     s = sched(interview_date=interview.isoformat())
     rng = random.Random(7)
     for i in range(150):
         card, now = CardSchedule(), T0 + timedelta(minutes=rng.randrange(0, 5000))
+        week = interview - 7 * DAY
         while study_day(now) < interview:
             rating = rng.choice([Rating.AGAIN, Rating.HARD, Rating.GOOD, Rating.GOOD, Rating.EASY])
+            before = card.last_review
             card, _ = s.review(card, rating, now, fuzz_seed=i * 1000 + card.reps)
-            if study_day(now) < interview - DAY:
+            if study_day(now) < interview - DAY and not (
+                    before is not None and week <= study_day(before) < study_day(now)):
                 assert study_day(card.due) <= interview - DAY
             now = max(card.due, now + timedelta(minutes=1))
         assert card.last_review is not None and study_day(card.last_review) < interview
+        assert study_day(card.last_review) >= week
 
 
 def test_the_cap_is_the_start_of_the_study_day_before_the_date():
@@ -238,8 +249,8 @@ def test_load_balancing_avoids_a_busy_day():
 
 
 def test_capped_reviews_spread_over_the_last_days():
-    """Cards whose interval crosses the date are spread over the fuzz range below the last
-    study day before it, never after it."""
+    """Cards whose interval crosses the date are spread evenly over the final week (the
+    seven study days before it), never after it."""
     interview = date(2026, 4, 1)
     s = sched(interview_date=interview.isoformat())
     load: Counter = Counter()
@@ -250,8 +261,8 @@ def test_capped_reviews_spread_over_the_last_days():
         d = study_day(after.due)
         assert d <= interview - DAY and after.due == start_of(d)
         load[d] += 1
-    assert len(load) > 1 and max(load.values()) < 200
-    assert all(d >= study_day(T0) + timedelta(days=balance.fuzz_range(29, 36500)[0]) for d in load)
+    assert set(load) == {interview - k * DAY for k in range(1, 8)}
+    assert max(load.values()) <= 200 / 7 * 1.25  # a weighted draw toward the least loaded day
 
 
 def test_without_due_counts_nothing_changes():

@@ -93,27 +93,28 @@ def test_on_the_day_itself_weakest_now_first(stocked):
     db, deck = stocked
     s = Session(db, [deck], scheduler(interview_date="2026-03-02"), StudyOptions(), T0)
     assert s.final_days
-    # also every card not answered since the last day before it began (1 March, 4 am)
-    held = held_over(datetime(2026, 3, 1, 4, tzinfo=UTC))
-    assert held == {"c4", "c6", "c7"}
+    # also every card not answered since the final week began (23 February, 4 am)
+    held = held_over(datetime(2026, 2, 23, 4, tzinfo=UTC))
+    assert held == {"c6"}
     due = [cid for cid, *_rest, until in CARDS if until <= 0] + sorted(held)
     assert order(s) == sorted(due, key=lambda c: reference_recall(schedules(db)[c], T0))
 
 
 @pytest.mark.parametrize(("interview", "held"), [
-    ("2026-03-03", {"c4", "c5", "c6", "c7"}),  # today is the last day before it (from 4 am)
+    ("2026-03-03", {"c6"}),  # today is the last day before it (from 4 am)
     ("2026-03-04", set()),  # two days before: due dates as they are
     ("2026-03-01", set()),  # after the date: normal scheduling
 ])
 def test_cards_scheduled_past_the_date_come_back_on_the_last_day(stocked, interview, held):
     """A card scheduled past the date before the date was set is due on the last day before
-    it (and on the day), unless it was answered on that day already."""
+    it (and on the day), unless it was answered in the final week already (c4, c5 and c7
+    were answered one to three days ago: that was their review in the final week)."""
     db, deck = stocked
     s = Session(db, [deck], scheduler(interview_date=interview), StudyOptions(), T0)
     due = {cid for cid, *_rest, until in CARDS if until <= 0}
     assert set(order(s)) == due | held
     if held:
-        assert held == held_over(datetime(2026, 3, 2, 4, tzinfo=UTC))
+        assert held == held_over(datetime(2026, 2, 24, 4, tzinfo=UTC))
 
 
 def test_before_the_final_days_most_overdue_first(stocked):
@@ -164,7 +165,7 @@ def test_an_early_review_is_recorded_honestly(stocked):
     """A card pulled forward is answered as py-fsrs answers an early review: recall at the
     real elapsed time (higher, so a smaller stability gain), and the log says how early."""
     db, deck = stocked
-    s = Session(db, [deck], scheduler(interview_date="2026-03-06", fuzz=False), StudyOptions(ahead=10), T0)
+    s = Session(db, [deck], scheduler(interview_date="2026-03-09", fuzz=False), StudyOptions(ahead=10), T0)
     entry = next(e for e in s._ahead(T0, 10) if e.card_id == "c5")
     before = entry.schedule
     out = s.answer(entry, Rating.GOOD, T0, 1000)
@@ -186,7 +187,7 @@ def test_an_early_review_is_recorded_honestly(stocked):
     ).fetchone()
     assert row[0] == 2 and row[1] == pytest.approx(1.0)  # 1 day after the last review, not 2
     # and the date still holds: due by the start of the day before it
-    assert out.after.due <= datetime(2026, 3, 5, 4, tzinfo=UTC)
+    assert out.after.due <= datetime(2026, 3, 8, 4, tzinfo=UTC)
     assert row[2] == pytest.approx((out.after.due - T0).total_seconds() / 86400)
 
 
@@ -291,13 +292,13 @@ def test_in_a_real_terminal_ahead_cards_are_marked_and_capped(tmp_path):
     env["QUIZFORGE_NOW"] = "2026-03-02T12:00:00Z"
     r = runner.invoke(app, ["study", "--deck", "iv"], env=env, input="\n3\n\n3\n\n3\n\n3\n" * 2)
     assert r.exit_code == 0, r.output
-    env["QUIZFORGE_NOW"] = "2026-03-03T12:00:00Z"  # nothing due; the interview is in 5 days
+    env["QUIZFORGE_NOW"] = "2026-03-03T12:00:00Z"  # nothing due; the interview is in 7 days (the cards were answered before its final week)
     child = pexpect.spawn(
-        sys.executable, ["-m", "quizforge", "study", "-d", "iv", "--until", "2026-03-08", "--ahead", "3"],
+        sys.executable, ["-m", "quizforge", "study", "-d", "iv", "--until", "2026-03-10", "--ahead", "3"],
         env=env, encoding="utf-8", timeout=90, dimensions=(40, 80), preexec_fn=restore_sigint,
     )
     child.expect(r"\(review, early\)")
-    child.expect("Interview in 5 days \\(Sun 08 Mar\\): no review left for after it, weakest first")
+    child.expect("Interview in 7 days \\(Tue 10 Mar\\): no review left for after it, weakest first")
     child.expect("show answer")
     child.send(" ")
     child.expect("Good")
@@ -314,4 +315,4 @@ def test_in_a_real_terminal_ahead_cards_are_marked_and_capped(tmp_path):
     assert len(rows) == 1
     state_before, elapsed, due = rows[0]
     assert state_before == 2 and 0.9 < elapsed < 1.1
-    assert due <= int(datetime(2026, 3, 7, 4, tzinfo=UTC).timestamp() * 1000)
+    assert due <= int(datetime(2026, 3, 9, 4, tzinfo=UTC).timestamp() * 1000)

@@ -16,7 +16,7 @@ import fsrs
 from quizforge.scheduling import balance
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.days import day_start, study_day
-from quizforge.scheduling.interview import latest_due
+from quizforge.scheduling.interview import final_week_start, latest_due
 
 
 class State(IntEnum):
@@ -153,7 +153,8 @@ class Scheduler:
         _check_utc(now)
         rating = Rating(rating)
         card = self._answer(s, rating, now, fuzz_seed, due_counts)
-        cap = latest_due(self.config.interview, now, self.config.day_starts_at, self.tz)
+        cap = latest_due(self.config.interview, now, self.config.day_starts_at, self.tz,
+                         s.last_review)
         if cap is not None and card.due > cap:
             card.due = self._capped(card, now, cap, fuzz_seed, due_counts)
         lapse = s.state == State.REVIEW and rating == Rating.AGAIN
@@ -245,18 +246,19 @@ class Scheduler:
         due_counts: balance.DueCounts | None,
     ) -> datetime:
         """The due time of a review that would land after the interview date: the start of
-        the last study day before it or, load balancing, of a less busy day inside the fuzz
-        range below that (never today)."""
+        the last study day before it or, load balancing, of the least loaded study day of
+        the final week still ahead (never today), so that the final week's reviews are
+        spread over it rather than piled on its last day."""
         if not (self._balancing(due_counts) and card.state == fsrs.State.Review):
             return cap
         starts, tz = self.config.day_starts_at, self.tz
         today = study_day(now, starts, tz)
         last = study_day(cap, starts, tz)
         longest = (last - today).days
-        if longest < 3:
+        if longest < 2:
             return cap
-        lo, _ = balance.fuzz_range(longest, self.config.maximum_interval)
-        ivls = list(range(max(1, lo), longest + 1))
+        first = (final_week_start(self.config.interview) - today).days
+        ivls = list(range(max(1, first), longest + 1))
         days = [today + timedelta(days=i) for i in ivls]
         chosen = self._least_loaded(ivls, days, fuzz_seed, due_counts)
         return day_start(today + timedelta(days=chosen), starts, tz)
@@ -265,7 +267,8 @@ class Scheduler:
         """The interval each rating would give right now (unfuzzed)."""
         _check_utc(now)
         base = self._to_fsrs(s, now)
-        cap = latest_due(self.config.interview, now, self.config.day_starts_at, self.tz)
+        cap = latest_due(self.config.interview, now, self.config.day_starts_at, self.tz,
+                         s.last_review)
         out = {}
         for r in Rating:
             card, _ = self._preview.review_card(base, fsrs.Rating(int(r)), now)

@@ -23,9 +23,11 @@ scheduler `quizforge study` uses, so intervals, learning steps and fuzz are the 
 - with an interview date (`interview_day`: study days from today to it), no answer given
   before the last study day before the date is scheduled after that day, as study's
   scheduler caps it (scheduling/interview.py): the due time becomes the start of that last
-  day or, with fuzz and load balancing on and a review interval of 3+ days, a day drawn
-  evenly from the fuzz range below it (study draws the least-loaded one); a card scheduled
-  past the date before the run comes due on the last day (study's held-over cards). Each
+  day or, with fuzz and load balancing on and a review card, a day drawn evenly from the
+  final week still ahead (study draws the least-loaded one); a card already answered on an
+  earlier day of the final week keeps FSRS's interval; a card scheduled past the date before
+  the run and not answered in the final week comes due on the last day (study's held-over
+  cards). Each
   run then reports the recall predicted on the date (at the start of its study day: the
   last day's end here), and how many cards were by then seen on two study days or more,
   and how many never.
@@ -48,6 +50,7 @@ import fsrs
 
 from quizforge.errors import QuizforgeError
 from quizforge.scheduling.config import Config
+from quizforge.scheduling.interview import FINAL_DAYS
 from quizforge.scheduling.scheduler import CardSchedule, State
 
 DAY_S = 86_400.0
@@ -387,6 +390,8 @@ def _run(
     lapses = list(start.lapses)
     seen_days = list(start.seen_days)  # study days each card was answered on (before: 1)
     last_seen = [-1] * n  # the last simulated day each card was answered
+    # the day each card was answered on before today (None: never), for the final-week rule
+    prev_day: list[int | None] = [None] * n
     live = list(start.live)  # each card's one valid heap key; other entries are stale
     reviews_heap = list(start.reviews_heap)  # a copy of a heap is a heap
     learning_heap = list(start.learning_heap)
@@ -400,32 +405,33 @@ def _run(
         card = cards.get(i)
         if card is None:
             card = cards[i] = _fsrs_card(i, collection.cards[i], now)
-            if start.held is not None and days_from_now(card.due) > start.held:
+            if start.held is not None and days_from_now(card.due) > start.held and (
+                    math.isnan(start.stab[i]) or start.last[i] < start.week):
                 card.due = now + timedelta(days=start.held)  # held over to the last day
         return card
 
     # The interview cap: answers before the last study day before the date are due by the
     # start of that day (days from now), as study's scheduler makes them.
     last_day = None if interview_day is None else interview_day - 1
+    week = None if interview_day is None else interview_day - FINAL_DAYS  # its first day
     balance_cap = config.fuzz and config.load_balance
 
-    def capped(due: float, card: fsrs.Card, day: int) -> float:
+    def capped(due: float, card: fsrs.Card, day: int, before: int | None) -> float:
         if last_day is None or day >= last_day:
             return due
+        if before is not None and week <= before < day:
+            return due  # answered on an earlier day of the final week: FSRS's interval
         cap = end0 + last_day - 1 + CAP_EPSILON
         if due <= cap:
             return due
         longest = last_day - day
-        if balance_cap and card.state == fsrs.State.Review and longest >= 3:
-            from quizforge.scheduling.balance import fuzz_range
-
-            lo, _ = fuzz_range(longest, config.maximum_interval)
-            return cap - (longest - rng.randint(max(1, lo), longest))
+        if balance_cap and card.state == fsrs.State.Review and longest >= 2:
+            return cap - (longest - rng.randint(max(1, week - day), longest))
         return cap
 
     def schedule(i: int, card: fsrs.Card, day: int, not_before: float | None = None) -> None:
         due = days_from_now(card.due)
-        if (cap := capped(due, card, day)) != due:
+        if (cap := capped(due, card, day, prev_day[i])) != due:
             due = cap
             card.due = now + timedelta(days=cap)
         if not_before is not None:
@@ -454,6 +460,8 @@ def _run(
 
     def answer(i: int, day: int, at: datetime) -> None:
         card = card_of(i)
+        if last_seen[i] != day:  # the first answer today: when was it answered before?
+            prev_day[i] = None if math.isnan(stab[i]) else math.floor(last[i] - end0) + 1
         if card.state == fsrs.State.Review:
             kind = "review"
             if rng.random() < scheduler.get_card_retrievability(card, at):
@@ -553,6 +561,7 @@ class _Start:
     learning_heap: list[tuple[float, int]]
     seen_days: list[int]
     held: float | None = None  # with a date: the last day's start, days from now
+    week: float = 0.0  # with a date: the final week's start, days from now
 
 
 def _prepare(collection: Collection, now: datetime, days: int, end0: float,
@@ -569,9 +578,10 @@ def _prepare(collection: Collection, now: datetime, days: int, end0: float,
     reviews: list[tuple[float, int]] = []
     learning: list[tuple[float, int]] = []
     seen_days = [0] * n
-    held = None
+    held, week = None, 0.0
     if interview_day is not None:
         held = end0 + interview_day - 2 + CAP_EPSILON if interview_day >= 2 else 0.0
+        week = end0 + interview_day - FINAL_DAYS - 1
     for i, s in enumerate(collection.cards):
         lapses[i] = s.lapses
         seen_days[i] = 1 if s.last_review is not None else 0
@@ -579,8 +589,8 @@ def _prepare(collection: Collection, now: datetime, days: int, end0: float,
             stab[i] = s.stability
             last[i] = (s.last_review - now).total_seconds() / DAY_S
         due = (s.due - now).total_seconds() / DAY_S if s.due else 0.0
-        if held is not None:
-            due = min(due, held)
+        if held is not None and (math.isnan(stab[i]) or last[i] < week):
+            due = min(due, held)  # not answered in the final week: held over to its last day
         live[i] = due
         if s.state == State.REVIEW and s.stability is not None:
             if due <= days + 1:
@@ -589,7 +599,7 @@ def _prepare(collection: Collection, now: datetime, days: int, end0: float,
             learning.append((due, i))
     heapq.heapify(reviews)
     heapq.heapify(learning)
-    return _Start(stab, last, lapses, live, reviews, learning, seen_days, held)
+    return _Start(stab, last, lapses, live, reviews, learning, seen_days, held, week)
 
 
 def _fsrs_card(i: int, s: CardSchedule, now: datetime) -> fsrs.Card:

@@ -27,7 +27,7 @@ def item(*parts, style: str = "") -> RenderableType:
 def workload_lines(w: Workload, reviews_per_day: int) -> list[RenderableType]:
     lines = [
         item(f"{w.reviews_mean:,.0f} reviews a day on average, {w.reviews_peak:,} on the busiest "
-             "day (the last one before the date takes every review that would fall after it)"),
+             "day (every card you started gets a review in the final week before the date)"),
         item(f"about {_minutes(w.minutes_mean)} a day on average, "
              f"{_minutes(w.minutes_peak)} on the busiest day"),
     ]
