@@ -256,7 +256,7 @@ def test_cli_bad_dates_are_one_line_errors(args, message):
 def test_cli_until_is_for_this_session_only():
     r = runner.invoke(app, ["study", "--until", "2026-03-06"], env=NOW, input="q\n")
     assert r.exit_code == 0, r.output
-    assert "Interview in 4 days (Fri 06 Mar): each card reviewed in the week before it, weakest first\n" in r.output
+    assert "Interview in 4 days (Fri 06 Mar): reviews aimed at it, weakest first\n" in r.output
     shown = runner.invoke(app, ["config", "--json"], env=NOW)
     assert '"interview_date": ""' in shown.output  # not saved
     r = runner.invoke(app, ["study"], env=NOW, input="q\n")
@@ -298,7 +298,7 @@ def test_in_a_real_terminal_ahead_cards_are_marked_and_capped(tmp_path):
         env=env, encoding="utf-8", timeout=90, dimensions=(40, 80), preexec_fn=restore_sigint,
     )
     child.expect(r"\(review, early\)")
-    child.expect("Interview in 7 days \\(Tue 10 Mar\\): each card reviewed in the week before it, weakest first")
+    child.expect("Interview in 7 days \\(Tue 10 Mar\\): reviews aimed at it, weakest first")
     child.expect("show answer")
     child.send(" ")
     child.expect("Good")

@@ -163,7 +163,7 @@ class Session:
         if n < 0:
             return None
         when = {0: "today", 1: "tomorrow"}.get(n, f"in {n} days")
-        text = f"Interview {when} ({self.interview:%a %d %b}): each card reviewed in the week before it"
+        text = f"Interview {when} ({self.interview:%a %d %b}): reviews aimed at it"
         return text + (", weakest first" if self.final_days else "")
 
     def recall_on_date(self, entry: Entry) -> float:
