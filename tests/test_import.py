@@ -327,7 +327,7 @@ def test_with_history_brings_reviews_and_fsrs_state(tmp_path):
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     assert summary["history"] == {"reviews": 8, "already": 0, "cram": 0, "manual": 0,
-                                  "from_anki": 2, "replayed": 1, "kept": 0,
+                                  "from_anki": 2, "replayed": 1, "set_due": 0, "kept": 0,
                                   "suspended": 0, "dropped": 0, "clamped": 0,
                                   "discarded": 0}
     cards, reviews = store_rows(tmp_path)

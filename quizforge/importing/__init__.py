@@ -24,10 +24,12 @@ SUFFIXES = {".apkg": "package", ".colpkg": "package", ".csv": "text", ".tsv": "t
             ".txt": "text", ".md": "hashcards", ".markdown": "hashcards"}
 
 
-def read_source(path: Path) -> Imported:
+def read_source(path: Path, history: bool = True) -> Imported:
     """The cards of `path`, their text with every control character made visible (an
-    escape sequence in a card would otherwise be written into the deck, then shown)."""
-    return _visible(_read_source(path))
+    escape sequence in a card would otherwise be written into the deck, then shown).
+    `history=False`: an Anki package's review log and card states are not read (only
+    whether it has a review log)."""
+    return _visible(_read_source(path, history))
 
 
 def _visible(imported: Imported) -> Imported:
@@ -45,7 +47,7 @@ def _visible(imported: Imported) -> Imported:
     return imported
 
 
-def _read_source(path: Path) -> Imported:
+def _read_source(path: Path, history: bool = True) -> Imported:
     if not path.exists():
         raise ImportFileError(f"no such file: {path}")
     if path.is_dir():
@@ -57,7 +59,7 @@ def _read_source(path: Path) -> Imported:
     if kind == "package":
         from quizforge.importing.apkg import read_package
 
-        return read_package(path)
+        return read_package(path, history)
     if kind == "text":
         from quizforge.importing.anki_text import read_text
 

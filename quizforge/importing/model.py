@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class AnkiReview:
-    """One row of Anki's revlog, as Anki wrote it."""
+class AnkiReview(NamedTuple):
+    """One row of Anki's revlog, as Anki wrote it. A tuple: the package reader keeps the
+    rows SQLite gives, (id, ease, ivl, time, type), without an object per row."""
 
     at_ms: int  # revlog id: when the answer was given, ms since the epoch
     ease: int  # 1 Again .. 4 Easy; 0 for a manual reschedule
@@ -30,7 +31,7 @@ class AnkiCardState:
     stability: float | None  # FSRS memory state, when Anki had FSRS on
     difficulty: float | None
     crt: int  # the collection's day zero (epoch seconds): review `due` counts from it
-    reviews: tuple[AnkiReview, ...] = ()
+    reviews: tuple[AnkiReview, ...] = ()  # or plain tuples in the same order
     # When the collection's study day begins, in seconds after midnight UTC (its `rollover`
     # hour, 4 am by default, in the collection's time zone): Anki counts days between reviews
     # in study days, not 24-hour periods.
