@@ -166,7 +166,7 @@ def summary_lines(s: dict, out_dir: Path, history_left: bool) -> list[str]:
                      + (f" ({h['already']} already in the store)" if h["already"] else "")
                      + f"; FSRS state from Anki for {_plural(h['from_anki'], 'card')}, "
                      f"replayed for {h['replayed']}"
-                     + (f", from Anki's due date for {h['set_due']} never answered"
+                     + (f", due as Anki set it for {h['set_due']} with no answer to replay"
                         if h.get("set_due") else "")
                      + (f", kept for {h['kept']} reviewed here since" if h["kept"] else "")
                      + (f"; {h['suspended']} suspended as in Anki" if h["suspended"] else "")

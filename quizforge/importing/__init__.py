@@ -33,17 +33,17 @@ def read_source(path: Path, history: bool = True) -> Imported:
 
 
 def _visible(imported: Imported) -> Imported:
-    from dataclasses import replace
-
-    from quizforge.controls import visible
+    from quizforge.controls import has_controls, visible
 
     imported.name = visible(imported.name)
-    imported.cards = [
-        replace(c, front=visible(c.front), back=visible(c.back),
+    cards = imported.cards
+    for i, c in enumerate(cards):
+        # One search over the card's text; a copy only of a card that has a control.
+        if has_controls("\n".join((c.front, c.back, c.explanation or "", *c.tags))):
+            cards[i] = replace(
+                c, front=visible(c.front), back=visible(c.back),
                 explanation=None if c.explanation is None else visible(c.explanation),
                 tags=tuple(visible(t) for t in c.tags))
-        for c in imported.cards
-    ]
     return imported
 
 

@@ -175,39 +175,41 @@ def _record(row: Row) -> ReviewRecord:
 
 
 def anki_schedule(state: AnkiCardState, last: datetime | None, reps: int, now: datetime,
-                  counts: HistoryCounts | None = None) -> CardSchedule | None:
+                  counts: HistoryCounts | None = None,
+                  window: tuple[datetime, datetime] | None = None) -> CardSchedule | None:
     """Anki's memory state and due date as a quizforge schedule; None when it cannot be used
     (a value not a finite number, a date out of range: `counts.discarded`). Stability and
-    difficulty outside py-fsrs's range are clamped into it (`counts.clamped`)."""
+    difficulty outside py-fsrs's range are clamped into it (`counts.clamped`). `window`:
+    bounds.date_window(now), when the caller has it."""
     counts = counts if counts is not None else HistoryCounts()
-    lo, hi = bounds.date_window(now)
-    s, d = state.stability, state.difficulty
+    lo, hi = window or bounds.date_window(now)
+    s, d, kind = state.stability, state.difficulty, state.type
     if not (bounds.finite(s) and bounds.finite(d) and _int(state.due) and _int(state.crt)
-            and state.type in (1, 2, 3)):
+            and kind in (1, 2, 3)):
         counts.discarded += 1
         return None
-    try:
-        crt = datetime.fromtimestamp(state.crt, tz=UTC)
-        if state.type == 2 or state.due < 1_000_000_000:
-            due = crt + timedelta(days=state.due)
-        else:
-            due = datetime.fromtimestamp(state.due, tz=UTC)
-    except (OverflowError, ValueError, OSError):
-        due = None
+    due = _anki_due(state)
     if due is None or not lo <= due <= hi:
         counts.discarded += 1
         return None
     ivl = state.ivl if _int(state.ivl) else 0
     lapses = state.lapses if _int(state.lapses) else 0
-    fixed = (bounds.clamp(s, bounds.STABILITY), bounds.clamp(d, bounds.DIFFICULTY),
-             min(max(ivl, 0), bounds.MAX_INTERVAL_DAYS), min(max(lapses, 0), bounds.MAX_COUNT))
-    if fixed != (s, d, max(ivl, 0), lapses):
-        counts.clamped += 1
-    s, d, ivl, lapses = fixed
+    s_lo, s_hi = bounds.STABILITY
+    d_lo, d_hi = bounds.DIFFICULTY
+    if s_lo <= s <= s_hi and d_lo <= d <= d_hi and 0 <= ivl <= bounds.MAX_INTERVAL_DAYS \
+            and 0 <= lapses <= bounds.MAX_COUNT:
+        ivl = max(ivl, 0)  # the usual case: every value in range, nothing clamped
+    else:
+        fixed = (bounds.clamp(s, bounds.STABILITY), bounds.clamp(d, bounds.DIFFICULTY),
+                 min(max(ivl, 0), bounds.MAX_INTERVAL_DAYS),
+                 min(max(lapses, 0), bounds.MAX_COUNT))
+        if fixed != (s, d, max(ivl, 0), lapses):
+            counts.clamped += 1
+        s, d, ivl, lapses = fixed
     if last is None:
         last = due - timedelta(days=ivl)
     return CardSchedule(
-        state=State(state.type), step=0 if state.type in (1, 3) else None,
+        state=_STATES[kind], step=0 if kind in (1, 3) else None,
         stability=float(s), difficulty=float(d), due=due, last_review=last,
         reps=reps, lapses=lapses, suspended=state.queue == -1)
 
@@ -256,8 +258,9 @@ def _anki_due(state: AnkiCardState) -> datetime | None:
     if not (_int(state.due) and _int(state.crt)):
         return None
     try:
+        crt = datetime.fromtimestamp(state.crt, tz=UTC)  # a usable day zero either way
         if state.type == 2 or state.due < 1_000_000_000:  # a day number
-            return datetime.fromtimestamp(state.crt, tz=UTC) + timedelta(days=state.due)
+            return crt + timedelta(days=state.due)
         return datetime.fromtimestamp(state.due, tz=UTC)  # (re)learning within a day
     except (OverflowError, ValueError, OSError):
         return None
@@ -311,7 +314,9 @@ def set_due_schedule(state: AnkiCardState, set_at_ms: int | None, scheduler: Sch
     decay = -w[20]
     factor = 0.9 ** (1 / decay) - 1
     retention = scheduler.config.desired_retention
-    stability = days * factor / (retention ** (1 / decay) - 1)
+    # FSRS's interval at retention r is S·(r^(1/decay) − 1)/factor: S itself at 90%
+    scale = 1.0 if retention == 0.9 else factor / (retention ** (1 / decay) - 1)
+    stability = days * scale
     difficulty = w[4] - math.exp(w[5] * (Rating.GOOD - 1)) + 1
     lapses = state.lapses if _int(state.lapses) else 0
     return CardSchedule(
@@ -326,7 +331,8 @@ def plan_history(deck_id: str, cards: Sequence[ImportedCard], scheduler: Schedul
     """Check every Anki value of `cards` and work out what to write: pure, and done before
     the deck file is written, so a package that cannot be read writes nothing."""
     counts = HistoryCounts()
-    window = _window_ms(now)
+    dates = bounds.date_window(now)
+    window = dates[0].timestamp() * 1000, dates[1].timestamp() * 1000
     plans = []
     for card in cards:
         anki = card.anki
@@ -341,7 +347,7 @@ def plan_history(deck_id: str, cards: Sequence[ImportedCard], scheduler: Schedul
         plan = CardPlan(card.id, answers, last=None if last_ms is None else _at(last_ms),
                         cram=len(answers) - graded)
         if anki.stability is not None and anki.type != 0:
-            plan.schedule = anki_schedule(anki, plan.last, graded, now, counts)
+            plan.schedule = anki_schedule(anki, plan.last, graded, now, counts, dates)
             plan.from_anki = plan.schedule is not None
 
         def set_due(anki=anki, plan=plan) -> CardSchedule | None:
