@@ -400,7 +400,7 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
             for cid, _nid, _did, ord_, ctype, queue, due, ivl, lapses, data, _odid in rows:
                 s, d = _memory(data)
                 states[ord_] = AnkiCardState(ctype, queue, due, ivl, lapses, s, d, crt,
-                                             tuple(reviews.get(cid, no_reviews)), day_start)
+                                             reviews.get(cid, no_reviews), day_start)
         builder.note(guid_id(_text(guid) or str(nid)), kind, _text(flds).split("\x1f"), note_tags,
                      ords=[r[3] for r in rows], states=states)
     return result
