@@ -15,6 +15,12 @@ the state is then what quizforge would hold had the reviews been done here. Time
 answers is counted in study days from the collection's `rollover` hour, as Anki's FSRS counts
 it, so the replayed stability is Anki's. Where the card row disagrees with the replay, the
 row wins: a card new in Anki (forgotten) is new, a review card is due when Anki has it due.
+A card Anki has in review with no answer to replay (Set Due Date on a new or forgotten card)
+is a review card due when Anki has it due, with the stability for which FSRS gives its
+interval (`set_due_schedule`); a card Anki has (re)learning with none stays new.
+
+The answers are written as the store's revlog rows, built straight from Anki's (`review_rows`:
+a tuple per answer, no object), in one executemany (`store.cards.insert_review_rows`).
 
 Every value is checked first, before the deck file is written (`plan_history`): a review
 whose date, rating or type is out of range is left out; a memory state, interval or time
