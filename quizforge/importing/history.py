@@ -150,9 +150,11 @@ def review_rows(reviews: Sequence[tuple], window: tuple[float, float],
         if interval > max_ivl or taken != time_ms and time_ms > 0:
             clamped += 1
             interval = min(interval, max_ivl)
-        # (at - previous) in days as timedelta.total_seconds() / 86400 gives it, bit for bit
+        # (at - previous) in days as timedelta.total_seconds() / 86400 gives it, bit for bit;
+        # cram as an int, not a bool (SQLite binds a bool through the adapter look-up)
         append((at_ms, ease, taken, before, float(interval),
-                None if previous is None else (at_ms - previous) / 1000 / _DAY, kind == 3))
+                None if previous is None else (at_ms - previous) / 1000 / _DAY,
+                1 if kind == 3 else 0))
         if kind != 3:
             answered = True
             graded += 1
@@ -381,13 +383,20 @@ def plan_history(deck_id: str, cards: Sequence[ImportedCard], scheduler: Schedul
 
 def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCounts:
     """Sync the deck into the store, then add the planned Anki reviews and states, in one
-    transaction."""
+    transaction. A card the sync adds gets its planned schedule in its new row."""
     from quizforge.store.cards import insert_review_rows, sync_decks, write_schedules
     from quizforge.store.db import from_ms
 
     counts = HistoryCounts(**plan.counts.to_dict())
-    sync_decks(db, [deck], now)
+    initial: dict[str, CardSchedule] = {}
+    for card in plan.cards:
+        if card.suspend_new:
+            initial[card.card_id] = _SUSPENDED_NEW
+        elif card.schedule is not None:
+            initial[card.card_id] = card.schedule
+    added: set[str] = set()
     with db.atomic() as conn:
+        sync_decks(db, [deck], now, initial, added)
         # Two queries for the whole deck, not two per card.
         rows = {card_id: (rowid, from_ms(last)) for rowid, card_id, last in conn.execute(
             "SELECT id, card_id, last_review FROM cards WHERE deck_id = ?", (deck.id,))}
@@ -402,8 +411,10 @@ def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCo
             if card.card_id not in rows:
                 continue
             rowid, stored = rows[card.card_id]
+            fresh = card.card_id in added  # its schedule came with its new row
             if card.suspend_new:
-                conn.execute("UPDATE cards SET suspended = 1 WHERE id = ?", (rowid,))
+                if not fresh:
+                    conn.execute("UPDATE cards SET suspended = 1 WHERE id = ?", (rowid,))
                 counts.suspended += 1
                 continue
             seen = have.get(rowid)
@@ -416,7 +427,7 @@ def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCo
                 counts.cram += card.cram
             new_reviews += [(rowid, *r) for r in answers]
             counts.reviews += len(answers)
-            if stored is not None and (card.last is None or stored > card.last):
+            if not fresh and stored is not None and (card.last is None or stored > card.last):
                 counts.kept += 1
                 continue
             if card.schedule is None:
@@ -424,8 +435,12 @@ def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCo
             counts.from_anki += card.from_anki
             counts.set_due += card.set_due
             counts.replayed += not (card.from_anki or card.set_due)
-            schedules.append((rowid, card.schedule))
+            if not fresh:
+                schedules.append((rowid, card.schedule))
             counts.suspended += card.schedule.suspended
         insert_review_rows(conn, new_reviews)
         write_schedules(conn, schedules)
     return counts
+
+
+_SUSPENDED_NEW = CardSchedule(suspended=True)  # never reviewed, suspended in Anki

@@ -7,7 +7,7 @@ store's own integer key, used by the review log.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -71,14 +71,23 @@ def _card_rows(rows: Iterable[sqlite3.Row]) -> list[CardRow]:
     return out
 
 
+_NEW = CardSchedule()  # a new card's schedule: the cards table's column defaults
+
+
 def _tags_text(tags: Iterable[str]) -> str:
     tags = list(dict.fromkeys(tags))
     return f" {' '.join(tags)} " if tags else ""
 
 
-def sync_decks(db: Database, decks: Sequence[Deck], now: datetime) -> dict[str, int]:
+def sync_decks(db: Database, decks: Sequence[Deck], now: datetime,
+               initial: Mapping[str, CardSchedule] | None = None,
+               inserted: set[str] | None = None) -> dict[str, int]:
     """Make the store match the loaded decks: new cards appear as new, edited cards keep
-    their progress (same id), removed cards stop being scheduled but keep their history."""
+    their progress (same id), removed cards stop being scheduled but keep their history.
+
+    `initial`: card id -> the schedule a card gets if this sync adds it (an import with
+    history: written with the new row, not by an UPDATE after it); the ids of the cards it
+    adds go into `inserted`."""
     added = removed = 0
     with db.atomic() as conn:
         for deck in decks:
@@ -103,11 +112,21 @@ def sync_decks(db: Database, decks: Sequence[Deck], now: datetime) -> dict[str, 
                 tags = _tags_text(card_tags(deck, card))
                 row = existing.get(card.id)
                 if row is None:
-                    inserts.append((deck.id, card.id, card.type, tags, added_at))
+                    if initial is None:
+                        inserts.append((deck.id, card.id, card.type, tags, added_at))
+                    else:
+                        start = initial.get(card.id) or _NEW
+                        inserts.append((deck.id, card.id, card.type, tags, added_at,
+                                        *_schedule_row(0, start)[:-1]))
+                    if inserted is not None:
+                        inserted.add(card.id)
                 elif row["kind"] != card.type or row["tags"] != tags or not row["in_deck"]:
                     updates.append((card.type, tags, row["id"]))
             conn.executemany(
-                "INSERT INTO cards (deck_id, card_id, kind, tags, added_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO cards (deck_id, card_id, kind, tags, added_at) VALUES (?, ?, ?, ?, ?)"
+                if initial is None else
+                f"INSERT INTO cards (deck_id, card_id, kind, tags, added_at, {_SCHED_COLS})"
+                f" VALUES (?, ?, ?, ?, ?, {', '.join('?' * 10)})",
                 inserts,
             )
             added += len(inserts)
