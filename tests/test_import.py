@@ -516,3 +516,33 @@ def test_cards_suspended_in_anki_are_suspended_here(tmp_path):
     cards, _ = store_rows(tmp_path)
     assert {cid for cid, row in cards.items() if row["suspended"]} == \
         {guid("qfAdam0001"), guid("qfCurve002")}
+
+
+def test_replay_without_fuzz_before_the_last_answer_gives_the_same_schedule():
+    """The history replay sends every answer but the last through a fuzz-free twin of the
+    scheduler (fuzz only moves a due date, and only the last one is kept): the schedule is
+    the one the fuzzing scheduler gives for every answer, with leeches and an interview date
+    too."""
+    import random
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from quizforge.importing.history import replay, unfuzzed_twin
+    from quizforge.scheduling.config import Config
+    from quizforge.scheduling.scheduler import Rating, ReviewRecord, Scheduler, State
+
+    rng = random.Random(11)
+    for config in (Config(), replace(Config(), desired_retention=0.85, leech_threshold=3),
+                   replace(Config(), interview_date="2026-03-20")):
+        scheduler = Scheduler(config)
+        twin = unfuzzed_twin(scheduler)
+        for i in range(150):
+            t = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=rng.randrange(2000))
+            answers = []
+            for _ in range(rng.randrange(1, 14)):
+                t += timedelta(hours=rng.choice([0.2, 5, 20, 30, 80, 300, 900]))
+                record = ReviewRecord(t, Rating(rng.choice([1, 2, 3, 3, 3, 4])), 3000,
+                                      State.REVIEW, 1.0, None, False, False)
+                answers.append((record, rng.random() < 0.1))
+            assert replay(scheduler, f"k{i}", answers, False, 4 * 3600, twin) == \
+                replay(scheduler, f"k{i}", answers, False, 4 * 3600), (config, i)

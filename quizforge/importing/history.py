@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from quizforge.decks.model import Deck
@@ -223,29 +223,42 @@ def anki_schedule(state: AnkiCardState, last: datetime | None, reps: int, now: d
 
 
 def replay(scheduler: Scheduler, card_key: str, answers: list[tuple[ReviewRecord, bool]],
-           suspended: bool, day_start_s: int = 4 * 3600) -> CardSchedule:
+           suspended: bool, day_start_s: int = 4 * 3600,
+           unfuzzed: Scheduler | None = None) -> CardSchedule:
     """The card's answers through quizforge's scheduler, counting time between them in study
     days as Anki does (a day begins `day_start_s` seconds after midnight UTC): 23:00 and
     05:00 the next morning are one day apart, 05:00 and 23:00 the same day none. Each answer
     is given to the scheduler at the start of its study day (plus one second per answer
     before it, to keep their order), so that py-fsrs's whole 24-hour periods are study days;
-    the due date and last review are then moved back to the real times."""
+    the due date and last review are then moved back to the real times.
+
+    Only the last answer's due date is kept, and fuzz moves nothing but a due date (py-fsrs
+    never reads the due date it is given): every answer before the last goes through
+    `unfuzzed` (`scheduler` with fuzz off, `unfuzzed_twin`), which skips seeding the fuzz's
+    random draw, and the last through `scheduler` with its seed, as before."""
+    graded = [(record.reviewed_at, record.rating, record.duration_ms)
+              for record, cram in answers if not cram]
     s = CardSchedule()
     fake_last = real_last = None
-    k = 0
-    for record, cram in answers:
-        if cram:
-            continue
-        real = record.reviewed_at
+    for k, (real, rating, duration_ms) in enumerate(graded):
         day = (int(real.timestamp()) - day_start_s) // _DAY
         fake = datetime.fromtimestamp(day * _DAY + day_start_s + k, tz=UTC)
-        k += 1
-        seed = zlib.crc32(f"{card_key}/{s.reps}".encode())
-        s, _ = scheduler.review(s, record.rating, fake, record.duration_ms, fuzz_seed=seed)
+        if unfuzzed is not None and k < len(graded) - 1:
+            s, _ = unfuzzed.review(s, rating, fake, duration_ms)
+        else:
+            seed = zlib.crc32(f"{card_key}/{s.reps}".encode())
+            s, _ = scheduler.review(s, rating, fake, duration_ms, fuzz_seed=seed)
         fake_last, real_last = fake, real
     due = s.due if s.due is None or fake_last is None else real_last + (s.due - fake_last)
     return CardSchedule(**{**s.__dict__, "due": due, "last_review": real_last or s.last_review,
                            "suspended": s.suspended or suspended})
+
+
+def unfuzzed_twin(scheduler: Scheduler) -> Scheduler:
+    """`scheduler` with fuzz off (the same parameters, steps, limits and time zone)."""
+    twin = Scheduler(replace(scheduler.config, fuzz=False))
+    twin.tz = scheduler.tz
+    return twin
 
 
 def _since_reset(reviews: Sequence[tuple]) -> Sequence[tuple]:
@@ -341,6 +354,7 @@ def plan_history(deck_id: str, cards: Sequence[ImportedCard], scheduler: Schedul
     counts = HistoryCounts()
     dates = bounds.date_window(now)
     window = dates[0].timestamp() * 1000, dates[1].timestamp() * 1000
+    unfuzzed: Scheduler | None = None  # made for the first card replayed
     plans = []
     for card in cards:
         anki = card.anki
@@ -370,8 +384,10 @@ def plan_history(deck_id: str, cards: Sequence[ImportedCard], scheduler: Schedul
         if plan.schedule is None and graded:
             since, _ = records(_since_reset(anki.reviews), now)
             if any(not cram for _, cram in since):
+                if unfuzzed is None:
+                    unfuzzed = unfuzzed_twin(scheduler)
                 plan.schedule = replay(scheduler, f"{deck_id}/{card.id}", since,
-                                       anki.queue == -1, anki.day_start_s)
+                                       anki.queue == -1, anki.day_start_s, unfuzzed)
             else:  # forgotten in Anki since its last answer
                 plan.schedule = CardSchedule(suspended=anki.queue == -1)
             plan.schedule = _row_wins(plan.schedule, anki, now, counts, set_due)
