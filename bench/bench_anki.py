@@ -16,7 +16,8 @@ Writes a deck of N flashcards (with HTML-worthy text, tags and an explanation), 
   card)", so 13,000 cards for 10,000 notes) with 10 review rows per note (100,000) and an FSRS
   memory state on every card, made by the real backend; then Anki's own import of it into a
   fresh collection (`import_anki_package`, in a child process), and `quizforge import` of it
-  without and with --with-history (a fresh store each run, the deck cache warm). The ratios quizforge / Anki are printed from CPU time of
+  without and with --with-history (a fresh store each run, the deck cache and quizforge's
+  bytecode warm). The ratios quizforge / Anki are printed from CPU time of
   the process (the machine may be shared: the wall clock also counts waiting for a core),
   with the wall-clock ratio beside it.
 
