@@ -222,6 +222,16 @@ def test_import_rows_in_bulk_rolled_back(db):
     check(db)
 
 
+def test_import_rows_in_bulk_need_a_transaction(db):
+    """Outside a transaction the triggers' DROP would be committed on its own: refused."""
+    before = _triggers(db.conn)
+    rowid = db.conn.execute("SELECT MIN(card) FROM revlog").fetchone()[0]
+    with pytest.raises(RuntimeError):
+        store.insert_review_rows(db.conn, [(rowid, round(END.timestamp() * 1000), 3, 1000, 2,
+                                            3.0, 1.0, 0)])
+    assert _triggers(db.conn) == before
+
+
 def test_restore_backups_old_and_new(db, tmp_path):
     now = END + timedelta(hours=1)
     made = make_backup(db, now)  # a backup with the summaries in it

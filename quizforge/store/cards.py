@@ -367,6 +367,8 @@ def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     A trigger on revlog inserts not named in _REVLOG_INSERT_TRIGGERS keeps firing per row."""
     if not rows:
         return
+    if not conn.in_transaction:  # the DROP TRIGGER would be committed on its own
+        raise RuntimeError("insert_review_rows needs a transaction (db.atomic())")
     marks = ",".join("?" * len(_REVLOG_INSERT_TRIGGERS))
     triggers = conn.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
