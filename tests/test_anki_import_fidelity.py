@@ -6,6 +6,7 @@ own FSRS memory state), tables, super/subscripts and the text export's decks and
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -321,3 +322,72 @@ def test_text_export_parked_in_an_anki_named_filtered_deck(tmp_path):
     assert deck["name"] == "ML"
     assert {c["id"]: c.get("tags", []) for c in deck["cards"]} == {
         guid("g1"): ["optim"], guid("g2"): [], guid("g3"): [], guid("g4"): []}
+
+
+# -- Set Due Date on a card never answered ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def set_due(tmp_path_factory):
+    """Anki's Set Due Date on cards with no answer to learn from: a new card under SM-2
+    ("5": interval 5 days), a new card with FSRS on ("3-7!": Anki writes interval 0), and a
+    card answered, then forgotten (Forget), then given a due date ("9"). Anki makes each a
+    review card (type 2) due on that day and writes a Manual revlog row, no answer."""
+    folder = tmp_path_factory.mktemp("setdue")
+    col = Collection(str(folder / "collection.anki2"))
+    deck = col.decks.id("Due")
+    sm2, fsrs_, forgot, plain = (add(col, "Basic", deck, [f"q{i}", f"a{i}"], f"due{i}")
+                                 for i in range(4))
+    cid = {n.guid: n.card_ids()[0] for n in (sm2, fsrs_, forgot, plain)}
+    for _ in range(2):
+        answer(col, cid["due2"], CardAnswer.GOOD)
+    col.sched.schedule_cards_as_new([cid["due2"]], restore_position=True, reset_counts=False)
+    col.sched.set_due_date([cid["due0"]], "5")
+    col.sched.set_due_date([cid["due2"]], "9")
+    col.set_config("fsrs", True)
+    col.sched.set_due_date([cid["due1"]], "3-7!")
+    rows = {g: col.db.first(f"SELECT type, due, ivl FROM cards WHERE id = {c}")
+            for g, c in cid.items()}
+    assert [rows[f"due{i}"][0] for i in range(4)] == [2, 2, 2, 0]  # review cards, as intended
+    assert rows["due1"][2] == 0  # FSRS on: no interval in the card row
+    manual = {g: col.db.scalar(f"SELECT max(id) FROM revlog WHERE cid = {c} AND type = 4")
+              for g, c in cid.items()}
+    crt = col.db.scalar("SELECT crt FROM col")
+    col.export_anki_package(out_path=str(folder / "due.apkg"),
+                            options=ExportAnkiPackageOptions(**OPTIONS), limit=None)
+    col.close()
+    return folder / "due.apkg", {g: (crt + 86400 * due, ivl, manual[g])
+                                 for g, (_, due, ivl) in rows.items()}
+
+
+def test_set_due_date_on_a_card_never_answered_makes_it_a_review_card(tmp_path, set_due):
+    """Each is a review card due the day Anki has it due (the card row wins), with the
+    stability FSRS gives that interval at the desired retention (0.9: the interval itself),
+    the interval counting back from the due date: Anki's `ivl` when it has one, else the
+    days from the Set Due Date to the due date. `doctor` finds nothing to fix."""
+    package, anki = set_due
+    r = runner.invoke(app, ["import", str(package), "--deck", "d", "--out",
+                            str(tmp_path / "out"), "--with-history", "--json"])
+    assert r.exit_code == 0, r.output
+    history = json.loads(r.stdout)["history"]
+    assert history["set_due"] == 3 and history["reviews"] == 2  # due2's two answers
+    rows = store(tmp_path, "d")
+    for g in ("due0", "due1", "due2"):
+        due, ivl, set_at = anki[g]
+        row = rows[guid(g)]
+        days = ivl or round((due * 1000 - set_at) / 86_400_000)
+        assert (row["state"], row["due"], row["reps"]) == (2, due * 1000, 0), g
+        assert row["last_review"] == (due - 86400 * max(days, 1)) * 1000, g
+        assert row["stability"] == pytest.approx(max(days, 1)), g
+        assert 1 <= row["difficulty"] <= 10
+    assert anki["due0"][1] == 5
+    assert (rows[guid("due3")]["state"], rows[guid("due3")]["due"]) == (0, None)
+    r = runner.invoke(app, ["doctor", "--json"])
+    found = [f["text"] for f in json.loads(r.stdout)["findings"]
+             if not f["ok"] and f["area"] == "store"]
+    assert found == []
+    # Importing it again adds nothing and keeps the same schedules (not "reviewed since").
+    r = runner.invoke(app, ["import", str(package), "--deck", "d", "--out",
+                            str(tmp_path / "out"), "--with-history", "--force", "--json"])
+    again = json.loads(r.stdout)["history"]
+    assert (again["reviews"], again["already"], again["kept"], again["set_due"]) == (0, 2, 0, 3)
+    assert store(tmp_path, "d") == rows

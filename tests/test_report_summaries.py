@@ -169,6 +169,69 @@ def test_import_with_history(db):
     check(db)
 
 
+def _triggers(conn: sqlite3.Connection) -> list[tuple]:
+    return sorted(tuple(r) for r in conn.execute("SELECT name, tbl_name, sql FROM sqlite_master"
+                                                 " WHERE type = 'trigger'"))
+
+
+def test_import_rows_in_bulk(db):
+    """History written the way `import --with-history` writes it now (insert_review_rows: one
+    executemany, the summaries brought up to date once, not by the triggers per row) into old
+    and new cards, out of time order, cram rows included, on days the report has counted."""
+    from quizforge.decks.model import MCQ, Deck
+
+    report_json(db, Scope(), True)  # counts the study days: the import must drop its own
+    done = db.conn.execute("SELECT COUNT(*) FROM study_days_done").fetchone()[0]
+    assert done >= 84
+    deck = Deck("bulk", "Bulk", tuple(MCQ(f"q{i}", f"q{i}?", ("a", "b"), (0,))
+                                      for i in range(30)), Path("bulk.yaml"))
+    store.sync_decks(db, [deck], END - timedelta(days=100))
+    new = [r[0] for r in db.conn.execute("SELECT id FROM cards WHERE deck_id = 'bulk'")]
+    old = [r[0] for r in db.conn.execute("SELECT DISTINCT card FROM revlog ORDER BY card"
+                                         " LIMIT 20")]
+    rows = []
+    for k, rowid in enumerate(new + old):
+        for j in range(k % 9 + 1):
+            at = END - timedelta(days=60 - 5 * j, hours=k)
+            rows.append((rowid, round(at.timestamp() * 1000), 1 + (j + k) % 4, 4_000, 2,
+                         2.0, None if j == 0 else 5.0, int(j == 3)))
+    before = _triggers(db.conn)
+    with db.atomic() as conn:
+        store.insert_review_rows(conn, rows)
+    assert _triggers(db.conn) == before  # dropped for the insert, back as they were
+    left = db.conn.execute("SELECT COUNT(*) FROM study_days_done").fetchone()[0]
+    assert 0 < left < done  # the days holding a new answer were dropped, the others kept
+    check(db)
+
+
+def test_import_rows_in_bulk_rolled_back(db):
+    """A failure inside the import's transaction leaves the triggers and the summaries as
+    they were (the DROP TRIGGER is rolled back with the rows)."""
+    before = _triggers(db.conn)
+    kept_before = {t: kept(db.conn, t) for t in SUMMARIES}
+    rowid = db.conn.execute("SELECT MIN(card) FROM revlog").fetchone()[0]
+    rows = [(rowid, round((END - timedelta(days=3, minutes=m)).timestamp() * 1000), 3, 1000, 2,
+             3.0, 1.0, 0) for m in range(200)]
+    rows.append((rowid, round(END.timestamp() * 1000), 9, 1000, 2, 3.0, 1.0, 0))  # rating 9
+    with pytest.raises(sqlite3.IntegrityError), db.atomic() as conn:
+        store.insert_review_rows(conn, rows)
+    assert _triggers(db.conn) == before
+    assert {t: kept(db.conn, t) for t in SUMMARIES} == kept_before
+    # and the triggers still work: one answer the usual way
+    answer(db, rowid, END, Rating.AGAIN)
+    check(db)
+
+
+def test_import_rows_in_bulk_need_a_transaction(db):
+    """Outside a transaction the triggers' DROP would be committed on its own: refused."""
+    before = _triggers(db.conn)
+    rowid = db.conn.execute("SELECT MIN(card) FROM revlog").fetchone()[0]
+    with pytest.raises(RuntimeError):
+        store.insert_review_rows(db.conn, [(rowid, round(END.timestamp() * 1000), 3, 1000, 2,
+                                            3.0, 1.0, 0)])
+    assert _triggers(db.conn) == before
+
+
 def test_restore_backups_old_and_new(db, tmp_path):
     now = END + timedelta(hours=1)
     made = make_backup(db, now)  # a backup with the summaries in it

@@ -60,7 +60,7 @@ def import_command(
     if target.exists() and not force:
         raise ImportFileError(f"{target} exists; pass --force to replace it")
     _refuse_taken_id(deck, target, out_dir)
-    imported = read_source(file)
+    imported = read_source(file, history=with_history)
     if with_history and imported.format not in ("apkg", "colpkg"):
         raise ImportFileError(f"--with-history needs an Anki package (.apkg or .colpkg): "
                               f"{file.name} holds no review history")
@@ -166,6 +166,8 @@ def summary_lines(s: dict, out_dir: Path, history_left: bool) -> list[str]:
                      + (f" ({h['already']} already in the store)" if h["already"] else "")
                      + f"; FSRS state from Anki for {_plural(h['from_anki'], 'card')}, "
                      f"replayed for {h['replayed']}"
+                     + (f", due as Anki set it for {h['set_due']} with no answer to replay"
+                        if h.get("set_due") else "")
                      + (f", kept for {h['kept']} reviewed here since" if h["kept"] else "")
                      + (f"; {h['suspended']} suspended as in Anki" if h["suspended"] else "")
                      + ".")

@@ -24,28 +24,30 @@ SUFFIXES = {".apkg": "package", ".colpkg": "package", ".csv": "text", ".tsv": "t
             ".txt": "text", ".md": "hashcards", ".markdown": "hashcards"}
 
 
-def read_source(path: Path) -> Imported:
+def read_source(path: Path, history: bool = True) -> Imported:
     """The cards of `path`, their text with every control character made visible (an
-    escape sequence in a card would otherwise be written into the deck, then shown)."""
-    return _visible(_read_source(path))
+    escape sequence in a card would otherwise be written into the deck, then shown).
+    `history=False`: an Anki package's review log and card states are not read (only
+    whether it has a review log)."""
+    return _visible(_read_source(path, history))
 
 
 def _visible(imported: Imported) -> Imported:
-    from dataclasses import replace
-
-    from quizforge.controls import visible
+    from quizforge.controls import has_controls, visible
 
     imported.name = visible(imported.name)
-    imported.cards = [
-        replace(c, front=visible(c.front), back=visible(c.back),
+    cards = imported.cards
+    for i, c in enumerate(cards):
+        # One search over the card's text; a copy only of a card that has a control.
+        if has_controls("\n".join((c.front, c.back, c.explanation or "", *c.tags))):
+            cards[i] = replace(
+                c, front=visible(c.front), back=visible(c.back),
                 explanation=None if c.explanation is None else visible(c.explanation),
                 tags=tuple(visible(t) for t in c.tags))
-        for c in imported.cards
-    ]
     return imported
 
 
-def _read_source(path: Path) -> Imported:
+def _read_source(path: Path, history: bool = True) -> Imported:
     if not path.exists():
         raise ImportFileError(f"no such file: {path}")
     if path.is_dir():
@@ -57,7 +59,7 @@ def _read_source(path: Path) -> Imported:
     if kind == "package":
         from quizforge.importing.apkg import read_package
 
-        return read_package(path)
+        return read_package(path, history)
     if kind == "text":
         from quizforge.importing.anki_text import read_text
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from quizforge.errors import ImportFileError
 from quizforge.importing.html_text import html_to_text
 from quizforge.importing.ids import guid_id
-from quizforge.importing.model import AnkiCardState, AnkiReview, Imported
+from quizforge.importing.model import AnkiCardState, Imported
 from quizforge.importing.notes import NoteCards, NoteType, Template
 
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
@@ -55,14 +55,16 @@ def unpack_limit(packed: int) -> int:
     return min(CAP_BYTES, max(CAP_RATIO * packed, CAP_FLOOR))
 
 
-def read_package(path: Path) -> Imported:
+def read_package(path: Path, history: bool = True) -> Imported:
+    """The package's cards; with `history`, each card's Anki state and review log too
+    (without, only whether it has one)."""
     fmt = "colpkg" if path.suffix.lower() == ".colpkg" else "apkg"
     with tempfile.TemporaryDirectory(prefix="quizforge-import-") as tmp:
         db_file = Path(tmp) / "collection.sqlite3"
         inner, media_files = _unpack(path, db_file)
         conn = _open_sqlite(db_file, path, inner)
         try:
-            result = _read_collection(conn, path, fmt)
+            result = _read_collection(conn, path, fmt, history)
         except sqlite3.Error as e:
             raise ImportFileError(f"{path}: the collection inside is damaged ({e})") from None
         except (ValueError, TypeError, AttributeError, IndexError, KeyError,
@@ -342,15 +344,25 @@ def day_start_seconds(config: dict, crt) -> int:
     return 4 * 3600
 
 
-def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str) -> Imported:
+def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
+                     history: bool = True) -> Imported:
     kinds = note_types(conn)
     decks = deck_names(conn)
-    crt = conn.execute("SELECT crt FROM col").fetchone()[0] or 0
-    day_start = day_start_seconds(_config(conn), crt)
-    reviews: dict[int, list[AnkiReview]] = defaultdict(list)
-    for rid, cid, ease, ivl, taken, kind in conn.execute(
-            "SELECT id, cid, ease, ivl, time, type FROM revlog ORDER BY id"):
-        reviews[cid].append(AnkiReview(rid, ease, ivl, taken, kind))
+    reviews: dict[int, list[tuple]] = {}
+    if history:
+        crt = conn.execute("SELECT crt FROM col").fetchone()[0] or 0
+        day_start = day_start_seconds(_config(conn), crt)
+        # Plain tuples in AnkiReview's order, not an object per row (100,000 rows).
+        for rid, cid, ease, ivl, taken, kind in conn.execute(
+                "SELECT id, cid, ease, ivl, time, type FROM revlog ORDER BY id"):
+            mine = reviews.get(cid)
+            if mine is None:
+                reviews[cid] = [(rid, ease, ivl, taken, kind)]
+            else:
+                mine.append((rid, ease, ivl, taken, kind))
+        has_history = bool(reviews)
+    else:
+        has_history = conn.execute("SELECT EXISTS (SELECT 1 FROM revlog)").fetchone()[0] == 1
     cards: dict[int, list[tuple]] = defaultdict(list)
     result_skipped: Counter = Counter()
     # A card parked in a filtered deck keeps its real due date in `odue` and its home deck
@@ -365,8 +377,9 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str) -> Imported
     used = [decks.get(r[10] or r[2], ("",)) for rows in cards.values() for r in rows]
     common = _common_prefix(used)
     name = "::".join(common) if common and common != ("Default",) else path.stem
-    result = Imported(name=name, format=fmt, has_history=bool(reviews), skipped=result_skipped)
+    result = Imported(name=name, format=fmt, has_history=has_history, skipped=result_skipped)
     builder = NoteCards(result, html_to_text)
+    no_reviews = ()
     for nid, guid, mid, tags, flds in conn.execute(
             "SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
         kind = kinds.get(mid)
@@ -381,11 +394,13 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str) -> Imported
         sub = _slug("-".join(deck_path[len(common):]))
         if sub and sub not in note_tags:
             note_tags.append(sub)
-        states = {}
-        for cid, _nid, _did, ord_, ctype, queue, due, ivl, lapses, data, _odid in rows:
-            s, d = _memory(data)
-            states[ord_] = AnkiCardState(ctype, queue, due, ivl, lapses, s, d, crt,
-                                         tuple(reviews.get(cid, ())), day_start)
+        states = None
+        if history:
+            states = {}
+            for cid, _nid, _did, ord_, ctype, queue, due, ivl, lapses, data, _odid in rows:
+                s, d = _memory(data)
+                states[ord_] = AnkiCardState(ctype, queue, due, ivl, lapses, s, d, crt,
+                                             reviews.get(cid, no_reviews), day_start)
         builder.note(guid_id(_text(guid) or str(nid)), kind, _text(flds).split("\x1f"), note_tags,
                      ords=[r[3] for r in rows], states=states)
     return result

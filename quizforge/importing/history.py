@@ -15,6 +15,12 @@ the state is then what quizforge would hold had the reviews been done here. Time
 answers is counted in study days from the collection's `rollover` hour, as Anki's FSRS counts
 it, so the replayed stability is Anki's. Where the card row disagrees with the replay, the
 row wins: a card new in Anki (forgotten) is new, a review card is due when Anki has it due.
+A card Anki has in review with no answer to replay (Set Due Date on a new or forgotten card)
+is a review card due when Anki has it due, with the stability for which FSRS gives its
+interval (`set_due_schedule`); a card Anki has (re)learning with none stays new.
+
+The answers are written as the store's revlog rows, built straight from Anki's (`review_rows`:
+a tuple per answer, no object), in one executemany (`store.cards.insert_review_rows`).
 
 Every value is checked first, before the deck file is written (`plan_history`): a review
 whose date, rating or type is out of range is left out; a memory state, interval or time
@@ -28,20 +34,26 @@ the schedule of a card reviewed in quizforge since Anki's last answer alone.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from quizforge.decks.model import Deck
-from quizforge.importing.model import AnkiCardState, AnkiReview, ImportedCard
+from quizforge.importing.model import AnkiCardState, ImportedCard
 from quizforge.scheduling import bounds
 from quizforge.scheduling.scheduler import CardSchedule, Rating, ReviewRecord, Scheduler, State
 
-_STATE_BEFORE = {0: State.LEARNING, 1: State.REVIEW, 2: State.RELEARNING, 3: State.REVIEW}
+# Anki's revlog type -> quizforge's state before the answer (0 new, 1 learning, 2 review,
+# 3 relearning): learn rows are learning (new for a card's first answer), filtered-deck rows
+# review. Plain ints: they go straight into the store's revlog rows.
+_STATE_BEFORE = {0: int(State.LEARNING), 1: int(State.REVIEW), 2: int(State.RELEARNING),
+                 3: int(State.REVIEW)}
 _MANUAL_KINDS = (4, 5)  # manual and rescheduled rows: not answers
 _DAY = 86400
 _RATINGS = {int(r): r for r in Rating}  # a dict look-up, not an enum call per row
+_STATES = {int(s): s for s in State}
 
 
 @dataclass
@@ -52,6 +64,7 @@ class HistoryCounts:
     manual: int = 0  # manual reschedules left out
     from_anki: int = 0  # cards whose FSRS state is Anki's memory state
     replayed: int = 0  # cards whose state comes from replaying their reviews
+    set_due: int = 0  # cards Anki put in review with no answer (Set Due Date): due as in Anki
     kept: int = 0  # cards reviewed in quizforge since: their schedule left as it is
     suspended: int = 0  # cards suspended in Anki, suspended here too
     dropped: int = 0  # reviews left out: a date, rating or type out of range
@@ -62,16 +75,24 @@ class HistoryCounts:
         return dict(self.__dict__)
 
 
+# A review as the store's revlog row holds it, less the card: (reviewed_at ms, rating,
+# duration_ms, state_before, interval_days, elapsed_days, cram). Built straight from Anki's
+# row, with no object per review: a package may hold a million.
+Row = tuple[int, int, int, int, float, float | None, int]
+
+
 @dataclass
 class CardPlan:
     """What importing one card's history will write, worked out before anything is."""
 
     card_id: str
-    answers: list[tuple[ReviewRecord, bool]] = field(default_factory=list)
+    answers: list[Row] = field(default_factory=list)
     schedule: CardSchedule | None = None  # None: no graded answer and no usable Anki state
     from_anki: bool = False
     last: datetime | None = None  # the last graded answer
     suspend_new: bool = False  # never reviewed, suspended in Anki
+    cram: int = 0  # answers of `answers` given in a filtered deck
+    set_due: bool = False  # a review card with no answer: due and stability from the row
 
 
 @dataclass
@@ -88,147 +109,203 @@ def _int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def records(reviews: Sequence[AnkiReview], now: datetime,
-            counts: HistoryCounts | None = None) -> tuple[list[tuple[ReviewRecord, bool]], int]:
-    """(record, cram) per Anki answer, and how many manual rows were left out. Rows with a
-    value out of range are left out (`counts.dropped`); intervals and times taken beyond
-    their range are clamped (`counts.clamped`)."""
-    counts = counts if counts is not None else HistoryCounts()
+def _window_ms(now: datetime) -> tuple[float, float]:
     lo, hi = bounds.date_window(now)
-    lo_ms, hi_ms = lo.timestamp() * 1000, hi.timestamp() * 1000  # once, not once per row
-    out: list[tuple[ReviewRecord, bool]] = []
+    return lo.timestamp() * 1000, hi.timestamp() * 1000
+
+
+def review_rows(reviews: Sequence[tuple], window: tuple[float, float],
+                counts: HistoryCounts | None = None) -> tuple[list[Row], int, int, int | None]:
+    """The store's revlog rows (less the card) for a card's Anki answers, oldest first, with
+    how many manual rows were left out, how many rows are graded (not cram) and when the last
+    graded one was given (ms). `reviews`: (id, ease, ivl, time, type) as in Anki's revlog
+    (AnkiReview or a plain tuple). Rows with a value out of range are left out
+    (`counts.dropped`); intervals and times taken beyond their range are clamped
+    (`counts.clamped`). `window`: the dates allowed (bounds.date_window in ms)."""
+    lo_ms, hi_ms = window
+    out: list[Row] = []
     append = out.append
-    manual = 0
-    previous: datetime | None = None
+    manual = dropped = clamped = graded = 0
+    previous = last = None
     answered = False  # a non-cram answer kept already (a later learn row is not the first)
-    for r in reviews:
-        at_ms, ease, ivl, time_ms, kind = r.at_ms, r.ease, r.ivl, r.time_ms, r.kind
+    max_ivl, max_time = bounds.MAX_INTERVAL_DAYS, bounds.MAX_TIME_MS
+    for at_ms, ease, ivl, time_ms, kind in reviews:
         # Plain ints (what SQLite gives) pass at once; anything else gets the full check.
         if not (type(at_ms) is int and type(ease) is int and type(ivl) is int
                 and type(time_ms) is int and type(kind) is int) \
                 and not all(_int(v) for v in (at_ms, ease, ivl, time_ms, kind)):
-            counts.dropped += 1
+            dropped += 1
             continue
-        if ease == 0 or kind in _MANUAL_KINDS:
+        if ease == 0 or kind == 4 or kind == 5:  # _MANUAL_KINDS
             manual += 1
             continue
         before = _STATE_BEFORE.get(kind)
         if not 1 <= ease <= 4 or before is None or not lo_ms <= at_ms <= hi_ms:
-            counts.dropped += 1
+            dropped += 1
             continue
-        at = _at(at_ms)
         if kind == 0 and not answered:
-            before = State.NEW
+            before = 0  # State.NEW
         interval = ivl if ivl > 0 else -ivl / _DAY
-        taken = min(max(0, time_ms), bounds.MAX_TIME_MS)
-        if interval > bounds.MAX_INTERVAL_DAYS or taken != time_ms and time_ms > 0:
-            counts.clamped += 1
-            interval = min(interval, bounds.MAX_INTERVAL_DAYS)
-        cram = kind == 3
-        append((ReviewRecord(
-            reviewed_at=at, rating=_RATINGS[ease], duration_ms=taken,
-            state_before=before, interval_days=float(interval),
-            elapsed_days=(at - previous).total_seconds() / _DAY if previous else None,
-            lapse=before == State.REVIEW and ease == 1, became_leech=False), cram))
-        answered = answered or not cram
-        previous = at
-    return out, manual
+        taken = time_ms if 0 <= time_ms <= max_time else min(max(0, time_ms), max_time)
+        if interval > max_ivl or taken != time_ms and time_ms > 0:
+            clamped += 1
+            interval = min(interval, max_ivl)
+        # (at - previous) in days as timedelta.total_seconds() / 86400 gives it, bit for bit;
+        # cram as an int, not a bool (SQLite binds a bool through the adapter look-up)
+        append((at_ms, ease, taken, before, float(interval),
+                None if previous is None else (at_ms - previous) / 1000 / _DAY,
+                1 if kind == 3 else 0))
+        if kind != 3:
+            answered = True
+            graded += 1
+            last = at_ms
+        previous = at_ms
+    if counts is not None:
+        counts.dropped += dropped
+        counts.clamped += clamped
+    return out, manual, graded, last
+
+
+def records(reviews: Sequence[tuple], now: datetime,
+            counts: HistoryCounts | None = None) -> tuple[list[tuple[ReviewRecord, bool]], int]:
+    """(record, cram) per Anki answer, and how many manual rows were left out (as
+    `review_rows`, as objects: what `replay` takes)."""
+    rows, manual, _, _ = review_rows(reviews, _window_ms(now), counts)
+    return [(_record(r), bool(r[6])) for r in rows], manual
+
+
+def _record(row: Row) -> ReviewRecord:
+    at_ms, rating, taken, before, interval, elapsed, _cram = row
+    return ReviewRecord(
+        reviewed_at=_at(at_ms), rating=_RATINGS[rating], duration_ms=taken,
+        state_before=_STATES[before], interval_days=interval, elapsed_days=elapsed,
+        lapse=before == State.REVIEW and rating == 1, became_leech=False)
 
 
 def anki_schedule(state: AnkiCardState, last: datetime | None, reps: int, now: datetime,
-                  counts: HistoryCounts | None = None) -> CardSchedule | None:
+                  counts: HistoryCounts | None = None,
+                  window: tuple[datetime, datetime] | None = None) -> CardSchedule | None:
     """Anki's memory state and due date as a quizforge schedule; None when it cannot be used
     (a value not a finite number, a date out of range: `counts.discarded`). Stability and
-    difficulty outside py-fsrs's range are clamped into it (`counts.clamped`)."""
+    difficulty outside py-fsrs's range are clamped into it (`counts.clamped`). `window`:
+    bounds.date_window(now), when the caller has it."""
     counts = counts if counts is not None else HistoryCounts()
-    lo, hi = bounds.date_window(now)
-    s, d = state.stability, state.difficulty
+    lo, hi = window or bounds.date_window(now)
+    s, d, kind = state.stability, state.difficulty, state.type
     if not (bounds.finite(s) and bounds.finite(d) and _int(state.due) and _int(state.crt)
-            and state.type in (1, 2, 3)):
+            and kind in (1, 2, 3)):
         counts.discarded += 1
         return None
-    try:
-        crt = datetime.fromtimestamp(state.crt, tz=UTC)
-        if state.type == 2 or state.due < 1_000_000_000:
-            due = crt + timedelta(days=state.due)
-        else:
-            due = datetime.fromtimestamp(state.due, tz=UTC)
-    except (OverflowError, ValueError, OSError):
-        due = None
+    due = _anki_due(state)
     if due is None or not lo <= due <= hi:
         counts.discarded += 1
         return None
     ivl = state.ivl if _int(state.ivl) else 0
     lapses = state.lapses if _int(state.lapses) else 0
-    fixed = (bounds.clamp(s, bounds.STABILITY), bounds.clamp(d, bounds.DIFFICULTY),
-             min(max(ivl, 0), bounds.MAX_INTERVAL_DAYS), min(max(lapses, 0), bounds.MAX_COUNT))
-    if fixed != (s, d, max(ivl, 0), lapses):
-        counts.clamped += 1
-    s, d, ivl, lapses = fixed
+    s_lo, s_hi = bounds.STABILITY
+    d_lo, d_hi = bounds.DIFFICULTY
+    if s_lo <= s <= s_hi and d_lo <= d <= d_hi and 0 <= ivl <= bounds.MAX_INTERVAL_DAYS \
+            and 0 <= lapses <= bounds.MAX_COUNT:
+        ivl = max(ivl, 0)  # the usual case: every value in range, nothing clamped
+    else:
+        fixed = (bounds.clamp(s, bounds.STABILITY), bounds.clamp(d, bounds.DIFFICULTY),
+                 min(max(ivl, 0), bounds.MAX_INTERVAL_DAYS),
+                 min(max(lapses, 0), bounds.MAX_COUNT))
+        if fixed != (s, d, max(ivl, 0), lapses):
+            counts.clamped += 1
+        s, d, ivl, lapses = fixed
     if last is None:
         last = due - timedelta(days=ivl)
     return CardSchedule(
-        state=State(state.type), step=0 if state.type in (1, 3) else None,
+        state=_STATES[kind], step=0 if kind in (1, 3) else None,
         stability=float(s), difficulty=float(d), due=due, last_review=last,
         reps=reps, lapses=lapses, suspended=state.queue == -1)
 
 
 def replay(scheduler: Scheduler, card_key: str, answers: list[tuple[ReviewRecord, bool]],
-           suspended: bool, day_start_s: int = 4 * 3600) -> CardSchedule:
+           suspended: bool, day_start_s: int = 4 * 3600,
+           unfuzzed: Scheduler | None = None) -> CardSchedule:
     """The card's answers through quizforge's scheduler, counting time between them in study
     days as Anki does (a day begins `day_start_s` seconds after midnight UTC): 23:00 and
     05:00 the next morning are one day apart, 05:00 and 23:00 the same day none. Each answer
     is given to the scheduler at the start of its study day (plus one second per answer
     before it, to keep their order), so that py-fsrs's whole 24-hour periods are study days;
-    the due date and last review are then moved back to the real times."""
+    the due date and last review are then moved back to the real times.
+
+    Only the last answer's due date is kept, and fuzz moves nothing but a due date (py-fsrs
+    never reads the due date it is given): every answer before the last goes through
+    `unfuzzed` (`scheduler` with fuzz off, `unfuzzed_twin`), which skips seeding the fuzz's
+    random draw, and the last through `scheduler` with its seed, as before."""
+    graded = [(record.reviewed_at, record.rating, record.duration_ms)
+              for record, cram in answers if not cram]
     s = CardSchedule()
     fake_last = real_last = None
-    k = 0
-    for record, cram in answers:
-        if cram:
-            continue
-        real = record.reviewed_at
+    for k, (real, rating, duration_ms) in enumerate(graded):
         day = (int(real.timestamp()) - day_start_s) // _DAY
         fake = datetime.fromtimestamp(day * _DAY + day_start_s + k, tz=UTC)
-        k += 1
-        seed = zlib.crc32(f"{card_key}/{s.reps}".encode())
-        s, _ = scheduler.review(s, record.rating, fake, record.duration_ms, fuzz_seed=seed)
+        if unfuzzed is not None and k < len(graded) - 1:
+            s, _ = unfuzzed.review(s, rating, fake, duration_ms)
+        else:
+            seed = zlib.crc32(f"{card_key}/{s.reps}".encode())
+            s, _ = scheduler.review(s, rating, fake, duration_ms, fuzz_seed=seed)
         fake_last, real_last = fake, real
     due = s.due if s.due is None or fake_last is None else real_last + (s.due - fake_last)
     return CardSchedule(**{**s.__dict__, "due": due, "last_review": real_last or s.last_review,
                            "suspended": s.suspended or suspended})
 
 
-def _since_reset(reviews: Sequence[AnkiReview]) -> Sequence[AnkiReview]:
+def unfuzzed_twin(scheduler: Scheduler) -> Scheduler:
+    """`scheduler` with fuzz off (the same parameters, steps, limits and time zone)."""
+    twin = Scheduler(replace(scheduler.config, fuzz=False))
+    twin.tz = scheduler.tz
+    return twin
+
+
+def _since_reset(reviews: Sequence[tuple]) -> Sequence[tuple]:
     """The reviews after the card's last reset to new: Anki's Forget
     (`schedule_cards_as_new`) writes a Manual row with no ease and a zero interval, and the
     card starts over from it (Anki's own FSRS ignores what came before too)."""
     for i in range(len(reviews) - 1, -1, -1):
-        r = reviews[i]
-        if r.kind in _MANUAL_KINDS and r.ease == 0 and r.ivl == 0:
+        _at_ms, ease, ivl, _time, kind = reviews[i]
+        if kind in _MANUAL_KINDS and ease == 0 and ivl == 0:
             return reviews[i + 1:]
     return reviews
 
 
+def _anki_due(state: AnkiCardState) -> datetime | None:
+    """When Anki has the card due: a day number counted from the collection's day zero
+    (review cards, and learning cards due on a later day), else epoch seconds; None when
+    it is not a date."""
+    if not (_int(state.due) and _int(state.crt)):
+        return None
+    try:
+        crt = datetime.fromtimestamp(state.crt, tz=UTC)  # a usable day zero either way
+        if state.type == 2 or state.due < 1_000_000_000:  # a day number
+            return crt + timedelta(days=state.due)
+        return datetime.fromtimestamp(state.due, tz=UTC)  # (re)learning within a day
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
 def _row_wins(schedule: CardSchedule, state: AnkiCardState, now: datetime,
-              counts: HistoryCounts) -> CardSchedule:
+              counts: HistoryCounts, set_due=None) -> CardSchedule:
     """The replayed schedule where the card row disagrees with it, as the row says: a card
     new in Anki is new; a review card is a review card, due when Anki has it due; a card
-    (re)learning in Anki is (re)learning, due when Anki has it due."""
+    (re)learning in Anki is (re)learning, due when Anki has it due. A card with nothing to
+    replay since Anki's Forget stays new unless Anki has it in review (Set Due Date after
+    the Forget): then `set_due()` gives its schedule."""
     if state.type == 0:
         return CardSchedule(suspended=state.queue == -1)
-    if state.type not in (1, 2, 3) or not (_int(state.due) and _int(state.crt)):
+    if state.type not in (1, 2, 3):
         return schedule
+    if schedule.state == State.NEW:  # no answer since a reset: nothing learnt to keep
+        return schedule if state.type != 2 or set_due is None else set_due() or schedule
     if state.type != 2 and schedule.state == State(state.type):
         return schedule  # learning in both: the replay's step and due stand
-    lo, hi = bounds.date_window(now)
-    try:
-        if state.type == 2 or state.due < 1_000_000_000:  # a day number
-            due = datetime.fromtimestamp(state.crt, tz=UTC) + timedelta(days=state.due)
-        else:  # (re)learning within a day: epoch seconds
-            due = datetime.fromtimestamp(state.due, tz=UTC)
-    except (OverflowError, ValueError, OSError):
+    due = _anki_due(state)
+    if due is None:
         return schedule
+    lo, hi = bounds.date_window(now)
     if not lo <= due <= hi:
         counts.discarded += 1
         return schedule
@@ -236,48 +313,106 @@ def _row_wins(schedule: CardSchedule, state: AnkiCardState, now: datetime,
                            "step": None if state.type == 2 else 0, "due": due})
 
 
+def set_due_schedule(state: AnkiCardState, set_at_ms: int | None, scheduler: Scheduler,
+                     now: datetime, counts: HistoryCounts) -> CardSchedule | None:
+    """A card Anki has in review with no answer to learn from (Anki's Set Due Date on a new
+    or forgotten card): a review card due when Anki has it due, as though answered Good when
+    its interval began. The interval is Anki's (`ivl`); Anki with FSRS on writes 0 there, and
+    then it is the days from the Set Due Date (its Manual revlog row) to the due date, at
+    least one. The stability is the one for which FSRS gives that interval at the desired
+    retention (the interval itself at 90%); the difficulty FSRS's first one for Good. None
+    when the due date is not usable (`counts.discarded`)."""
+    due = _anki_due(state)
+    lo, hi = bounds.date_window(now)
+    if due is None or not lo <= due <= hi:
+        counts.discarded += 1
+        return None
+    days = state.ivl if _int(state.ivl) and state.ivl > 0 else 0
+    if not days and set_at_ms is not None:
+        days = round((due.timestamp() * 1000 - set_at_ms) / 86_400_000)
+    days = min(max(days, 1), bounds.MAX_INTERVAL_DAYS)
+    w = scheduler.parameters
+    decay = -w[20]
+    factor = 0.9 ** (1 / decay) - 1
+    retention = scheduler.config.desired_retention
+    # FSRS's interval at retention r is S·(r^(1/decay) − 1)/factor: S itself at 90%
+    scale = 1.0 if retention == 0.9 else factor / (retention ** (1 / decay) - 1)
+    stability = days * scale
+    difficulty = w[4] - math.exp(w[5] * (Rating.GOOD - 1)) + 1
+    lapses = state.lapses if _int(state.lapses) else 0
+    return CardSchedule(
+        state=State.REVIEW, stability=bounds.clamp(stability, bounds.STABILITY),
+        difficulty=bounds.clamp(difficulty, bounds.DIFFICULTY), due=due,
+        last_review=due - timedelta(days=days), reps=0,
+        lapses=min(max(lapses, 0), bounds.MAX_COUNT), suspended=state.queue == -1)
+
+
 def plan_history(deck_id: str, cards: Sequence[ImportedCard], scheduler: Scheduler,
                  now: datetime) -> HistoryPlan:
     """Check every Anki value of `cards` and work out what to write: pure, and done before
     the deck file is written, so a package that cannot be read writes nothing."""
     counts = HistoryCounts()
+    dates = bounds.date_window(now)
+    window = dates[0].timestamp() * 1000, dates[1].timestamp() * 1000
+    unfuzzed: Scheduler | None = None  # made for the first card replayed
     plans = []
     for card in cards:
         anki = card.anki
         if anki is None:
             continue
-        if not anki.reviews and anki.stability is None:
+        if not anki.reviews and anki.stability is None and anki.type != 2:
             if anki.queue == -1:  # suspended in Anki before its first review
                 plans.append(CardPlan(card.id, suspend_new=True))
             continue
-        answers, manual = records(anki.reviews, now, counts)
+        answers, manual, graded, last_ms = review_rows(anki.reviews, window, counts)
         counts.manual += manual
-        graded = [r for r, cram in answers if not cram]
-        plan = CardPlan(card.id, answers, last=graded[-1].reviewed_at if graded else None)
+        plan = CardPlan(card.id, answers, last=None if last_ms is None else _at(last_ms),
+                        cram=len(answers) - graded)
         if anki.stability is not None and anki.type != 0:
-            plan.schedule = anki_schedule(anki, plan.last, len(graded), now, counts)
+            plan.schedule = anki_schedule(anki, plan.last, graded, now, counts, dates)
             plan.from_anki = plan.schedule is not None
+
+        def set_due(anki=anki, plan=plan) -> CardSchedule | None:
+            manual_at = [r[0] for r in anki.reviews if r[4] in _MANUAL_KINDS and _int(r[0])]
+            schedule = set_due_schedule(anki, manual_at[-1] if manual_at else None,
+                                        scheduler, now, counts)
+            if schedule is not None:  # importing it again: not "reviewed here since"
+                plan.set_due, plan.last = True, max(plan.last or schedule.last_review,
+                                                    schedule.last_review)
+            return schedule
+
         if plan.schedule is None and graded:
             since, _ = records(_since_reset(anki.reviews), now)
             if any(not cram for _, cram in since):
+                if unfuzzed is None:
+                    unfuzzed = unfuzzed_twin(scheduler)
                 plan.schedule = replay(scheduler, f"{deck_id}/{card.id}", since,
-                                       anki.queue == -1, anki.day_start_s)
+                                       anki.queue == -1, anki.day_start_s, unfuzzed)
             else:  # forgotten in Anki since its last answer
                 plan.schedule = CardSchedule(suspended=anki.queue == -1)
-            plan.schedule = _row_wins(plan.schedule, anki, now, counts)
+            plan.schedule = _row_wins(plan.schedule, anki, now, counts, set_due)
+        elif plan.schedule is None and anki.type == 2:  # in review, never answered
+            plan.schedule = set_due()
         plans.append(plan)
     return HistoryPlan(plans, counts)
 
 
 def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCounts:
     """Sync the deck into the store, then add the planned Anki reviews and states, in one
-    transaction."""
-    from quizforge.store.cards import insert_reviews, sync_decks, write_schedules
-    from quizforge.store.db import from_ms, to_ms
+    transaction. A card the sync adds gets its planned schedule in its new row."""
+    from quizforge.store.cards import insert_review_rows, sync_decks, write_schedules
+    from quizforge.store.db import from_ms
 
     counts = HistoryCounts(**plan.counts.to_dict())
-    sync_decks(db, [deck], now)
+    initial: dict[str, CardSchedule] = {}
+    for card in plan.cards:
+        if card.suspend_new:
+            initial[card.card_id] = _SUSPENDED_NEW
+        elif card.schedule is not None:
+            initial[card.card_id] = card.schedule
+    added: set[str] = set()
     with db.atomic() as conn:
+        sync_decks(db, [deck], now, initial, added)
         # Two queries for the whole deck, not two per card.
         rows = {card_id: (rowid, from_ms(last)) for rowid, card_id, last in conn.execute(
             "SELECT id, card_id, last_review FROM cards WHERE deck_id = ?", (deck.id,))}
@@ -286,34 +421,42 @@ def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCo
                 "SELECT v.card, v.reviewed_at FROM revlog v JOIN cards c ON c.id = v.card"
                 " WHERE c.deck_id = ?", (deck.id,)):
             have.setdefault(rowid, set()).add(at)
-        new_reviews: list[tuple[int, ReviewRecord, bool]] = []  # written in one executemany
+        new_reviews: list[tuple] = []  # the revlog rows, written in one executemany
         schedules: list[tuple[int, CardSchedule]] = []
         for card in plan.cards:
             if card.card_id not in rows:
                 continue
             rowid, stored = rows[card.card_id]
+            fresh = card.card_id in added  # its schedule came with its new row
             if card.suspend_new:
-                conn.execute("UPDATE cards SET suspended = 1 WHERE id = ?", (rowid,))
+                if not fresh:
+                    conn.execute("UPDATE cards SET suspended = 1 WHERE id = ?", (rowid,))
                 counts.suspended += 1
                 continue
             seen = have.get(rowid)
             if seen:  # imported before: only the answers the store does not have
-                answers = [(r, c) for r, c in card.answers if to_ms(r.reviewed_at) not in seen]
+                answers = [r for r in card.answers if r[0] not in seen]
                 counts.already += len(card.answers) - len(answers)
-            else:  # the usual case: every answer is new (no time conversion per row)
+                counts.cram += sum(r[6] for r in answers)
+            else:  # the usual case: every answer is new
                 answers = card.answers
-            new_reviews.extend([(rowid, record, cram) for record, cram in answers])
+                counts.cram += card.cram
+            new_reviews += [(rowid, *r) for r in answers]
             counts.reviews += len(answers)
-            counts.cram += sum(cram for _, cram in answers)
-            if stored is not None and (card.last is None or stored > card.last):
+            if not fresh and stored is not None and (card.last is None or stored > card.last):
                 counts.kept += 1
                 continue
             if card.schedule is None:
                 continue
             counts.from_anki += card.from_anki
-            counts.replayed += not card.from_anki
-            schedules.append((rowid, card.schedule))
+            counts.set_due += card.set_due
+            counts.replayed += not (card.from_anki or card.set_due)
+            if not fresh:
+                schedules.append((rowid, card.schedule))
             counts.suspended += card.schedule.suspended
-        insert_reviews(conn, new_reviews)
+        insert_review_rows(conn, new_reviews)
         write_schedules(conn, schedules)
     return counts
+
+
+_SUSPENDED_NEW = CardSchedule(suspended=True)  # never reviewed, suspended in Anki

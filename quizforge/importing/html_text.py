@@ -119,34 +119,44 @@ def html_to_text(source: str) -> tuple[str, list[str]]:
     """The field as plain text, and the image files it names (in order)."""
     if "<" not in source:  # no tags: entities and spacing only (most fields, and fast)
         return tidy(html.unescape(source)), []
+    text = _simple(source)
+    if text is not None:
+        return tidy(text), []
     parser = _Text()
-    if not _simple(source, parser):
-        parser = _Text()
-        parser.feed(source)
-        parser.close()
+    parser.feed(source)
+    parser.close()
     return tidy("".join(parser.parts)), parser.images
 
 
-def _simple(source: str, parser: _Text) -> bool:
-    """Feed `parser` a field whose tags are all `_SIMPLE_TAG`s, as html.parser would (text
-    between tags entity-decoded, then the tag's handler); False, having fed nothing, for any
-    other field."""
+def _simple(source: str) -> str | None:
+    """The text `_Text` (html.parser) gives for a field whose tags are all `_SIMPLE_TAG`s,
+    before `tidy`, worked out without a parser: text between tags entity-decoded, a line
+    break for `<br>`, `<sup>`/`<sub>` through `script`, the other tags dropped (no tables,
+    no images: `_Text`'s state stays as it starts). None for any other field."""
     pieces = _SIMPLE_TAG.split(source)  # text, then (slash, tag, self-closing br) per tag
-    if any("<" in text for text in pieces[::4]):
-        return False
+    for text in pieces[::4]:
+        if "<" in text:
+            return None
+    unescape = html.unescape
+    parts: list[str] = []
+    scripts: list[int] = []  # where each open <sup>/<sub> began in `parts`
     for k in range(0, len(pieces) - 1, 4):
-        if pieces[k]:
-            parser.handle_data(html.unescape(pieces[k]))
-        slash, tag, closed = pieces[k + 1:k + 4]
-        if closed:
-            parser.handle_startendtag(closed, [])
-        elif slash:
-            parser.handle_endtag(tag)
-        else:
-            parser.handle_starttag(tag, [])
+        text, slash, tag, closed = pieces[k:k + 4]
+        if text:
+            parts.append(unescape(text) if "&" in text else text)
+        if closed or tag == "br" and not slash:  # <br/>, <br />, <br>; </br> is nothing
+            parts.append("\n")
+        elif tag == "sup" or tag == "sub":
+            if not slash:
+                scripts.append(len(parts))
+            elif scripts:
+                start = scripts.pop()
+                inner = "".join(parts[start:])
+                del parts[start:]
+                parts.append(script(inner, tag == "sup"))
     if pieces[-1]:
-        parser.handle_data(html.unescape(pieces[-1]))
-    return True
+        parts.append(unescape(pieces[-1]))
+    return "".join(parts)
 
 
 def plain(source: str) -> tuple[str, list[str]]:

@@ -4,12 +4,14 @@ package) each card's review history and Anki's own scheduling state."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class AnkiReview:
-    """One row of Anki's revlog, as Anki wrote it."""
+class AnkiReview(NamedTuple):
+    """One row of Anki's revlog, as Anki wrote it. A tuple: the package reader keeps the
+    rows SQLite gives, (id, ease, ivl, time, type), without an object per row."""
 
     at_ms: int  # revlog id: when the answer was given, ms since the epoch
     ease: int  # 1 Again .. 4 Easy; 0 for a manual reschedule
@@ -18,9 +20,8 @@ class AnkiReview:
     kind: int  # 0 learn, 1 review, 2 relearn, 3 filtered, 4 manual, 5 rescheduled
 
 
-@dataclass(frozen=True)
-class AnkiCardState:
-    """A card's scheduling as Anki left it."""
+class AnkiCardState(NamedTuple):
+    """A card's scheduling as Anki left it (a tuple: one per card of a large package)."""
 
     type: int  # 0 new, 1 learning, 2 review, 3 relearning
     queue: int  # -1 suspended, -2/-3 buried, else as type
@@ -30,7 +31,7 @@ class AnkiCardState:
     stability: float | None  # FSRS memory state, when Anki had FSRS on
     difficulty: float | None
     crt: int  # the collection's day zero (epoch seconds): review `due` counts from it
-    reviews: tuple[AnkiReview, ...] = ()
+    reviews: Sequence[AnkiReview] = ()  # or plain tuples in the same order
     # When the collection's study day begins, in seconds after midnight UTC (its `rollover`
     # hour, 4 am by default, in the collection's time zone): Anki counts days between reviews
     # in study days, not 24-hour periods.

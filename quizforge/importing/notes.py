@@ -107,10 +107,17 @@ class NoteCards:
         self.result = result
         self.convert = convert
         self.ids = UniqueIds()
+        self._texts: dict[str, str] = {}  # field -> text, for fields without images
 
     def text(self, source: str) -> str:
+        text = self._texts.get(source)
+        if text is not None:  # the same field seen before (a shared back, a note's
+            return text       # fields on its reverse card): converted once
         text, images = self.convert(source)
-        self.result.images.update(i for i in images if i)
+        if images:
+            self.result.images.update(i for i in images if i)
+        elif len(self._texts) < 100_000:
+            self._texts[source] = text
         return text
 
     def add(self, base_id: str, front_src: str, back_src: str, extra: list[tuple[str, str]],

@@ -7,7 +7,7 @@ store's own integer key, used by the review log.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -71,14 +71,23 @@ def _card_rows(rows: Iterable[sqlite3.Row]) -> list[CardRow]:
     return out
 
 
+_NEW = CardSchedule()  # a new card's schedule: the cards table's column defaults
+
+
 def _tags_text(tags: Iterable[str]) -> str:
     tags = list(dict.fromkeys(tags))
     return f" {' '.join(tags)} " if tags else ""
 
 
-def sync_decks(db: Database, decks: Sequence[Deck], now: datetime) -> dict[str, int]:
+def sync_decks(db: Database, decks: Sequence[Deck], now: datetime,
+               initial: Mapping[str, CardSchedule] | None = None,
+               inserted: set[str] | None = None) -> dict[str, int]:
     """Make the store match the loaded decks: new cards appear as new, edited cards keep
-    their progress (same id), removed cards stop being scheduled but keep their history."""
+    their progress (same id), removed cards stop being scheduled but keep their history.
+
+    `initial`: card id -> the schedule a card gets if this sync adds it (an import with
+    history: written with the new row, not by an UPDATE after it); the ids of the cards it
+    adds go into `inserted`."""
     added = removed = 0
     with db.atomic() as conn:
         for deck in decks:
@@ -103,11 +112,21 @@ def sync_decks(db: Database, decks: Sequence[Deck], now: datetime) -> dict[str, 
                 tags = _tags_text(card_tags(deck, card))
                 row = existing.get(card.id)
                 if row is None:
-                    inserts.append((deck.id, card.id, card.type, tags, added_at))
+                    if initial is None:
+                        inserts.append((deck.id, card.id, card.type, tags, added_at))
+                    else:
+                        start = initial.get(card.id) or _NEW
+                        inserts.append((deck.id, card.id, card.type, tags, added_at,
+                                        *_schedule_row(0, start)[:-1]))
+                    if inserted is not None:
+                        inserted.add(card.id)
                 elif row["kind"] != card.type or row["tags"] != tags or not row["in_deck"]:
                     updates.append((card.type, tags, row["id"]))
             conn.executemany(
-                "INSERT INTO cards (deck_id, card_id, kind, tags, added_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO cards (deck_id, card_id, kind, tags, added_at) VALUES (?, ?, ?, ?, ?)"
+                if initial is None else
+                f"INSERT INTO cards (deck_id, card_id, kind, tags, added_at, {_SCHED_COLS})"
+                f" VALUES (?, ?, ?, ?, ?, {', '.join('?' * 10)})",
                 inserts,
             )
             added += len(inserts)
@@ -326,10 +345,70 @@ def insert_review(conn: sqlite3.Connection, rowid: int, r: ReviewRecord, cram: b
     return cur.lastrowid
 
 
-def insert_reviews(conn: sqlite3.Connection,
-                   reviews: Iterable[tuple[int, ReviewRecord, bool]]) -> None:
-    """`insert_review` for many (card rowid, record, cram), in one executemany."""
-    conn.executemany(_INSERT_REVIEW, (_review_row(rowid, r, cram) for rowid, r, cram in reviews))
+# The triggers that keep the summary tables (migrations 0007, 0009, 0010) as each revlog row
+# is inserted. `insert_review_rows` does their work once for all its rows instead.
+_REVLOG_INSERT_TRIGGERS = ("deck_reviews_revlog_insert", "card_reviews_revlog_insert",
+                           "study_days_revlog_insert")
+
+
+def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
+    """Many answers at once (an import's history): `rows` are the revlog's columns
+    (card rowid, reviewed_at ms, rating, duration_ms, state_before, interval_days,
+    elapsed_days, cram), written in one executemany, in order. Call it inside a transaction
+    (`db.atomic()`).
+
+    The summary tables are brought up to date with one grouped statement each, not by the
+    revlog triggers once per row (which was most of the time of a 100,000-row import):
+    the triggers are dropped for the insert and created again from their own SQL, inside
+    the same transaction. No other connection ever sees the store without them (SQLite has
+    one writer at a time, readers see the last commit), and a failure rolls all of it back.
+    What the triggers would have done: deck_reviews and card_reviews count the new rows;
+    the counted study days that hold a new answer are dropped (a report counts them again).
+    A trigger on revlog inserts not named in _REVLOG_INSERT_TRIGGERS keeps firing per row."""
+    if not rows:
+        return
+    if not conn.in_transaction:  # the DROP TRIGGER would be committed on its own
+        raise RuntimeError("insert_review_rows needs a transaction (db.atomic())")
+    marks = ",".join("?" * len(_REVLOG_INSERT_TRIGGERS))
+    triggers = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+        _REVLOG_INSERT_TRIGGERS).fetchall()
+    before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM revlog").fetchone()[0]
+    for name, _ in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    conn.executemany(_INSERT_REVIEW, rows)
+    # New rows take the ids after the largest (unless that is SQLite's largest integer):
+    # `v.id > before` picks them; otherwise the summaries are counted again whole.
+    fresh = conn.execute("SELECT COUNT(*) FROM revlog WHERE id > ?",
+                         (before,)).fetchone()[0] == len(rows)
+    new = "v.id > ?" if fresh else "1"
+    args = (before,) if fresh else ()
+    for name, sql in triggers:
+        if name == "deck_reviews_revlog_insert":
+            if not fresh:
+                conn.execute("DELETE FROM deck_reviews")
+            conn.execute(
+                "INSERT INTO deck_reviews (deck_id, reviews) SELECT c.deck_id, COUNT(*)"
+                f" FROM revlog v JOIN cards c ON c.id = v.card WHERE {new} GROUP BY c.deck_id"
+                " ON CONFLICT (deck_id) DO UPDATE SET reviews = reviews + excluded.reviews",
+                args)
+        elif name == "card_reviews_revlog_insert":
+            if not fresh:
+                conn.execute("DELETE FROM card_reviews")
+            conn.execute(
+                "INSERT INTO card_reviews (card, answers, misses) SELECT v.card, COUNT(*),"
+                f" SUM(v.rating = 1) FROM revlog v WHERE {new} GROUP BY v.card"
+                " ON CONFLICT (card) DO UPDATE SET answers = answers + excluded.answers,"
+                " misses = misses + excluded.misses", args)
+        elif name == "study_days_revlog_insert":
+            for table in ("study_days_done", "study_days"):
+                # the trigger's condition (migrations._drop_days), for any new row
+                conn.execute(
+                    f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM revlog v INDEXED BY"
+                    f" revlog_time WHERE v.reviewed_at >= {table}.lo AND v.reviewed_at <"
+                    f" {table}.hi AND v.reviewed_at < {table}.lo + 259200000 AND {new})",
+                    args)
+        conn.execute(sql)
 
 
 def _review_row(rowid: int, r: ReviewRecord, cram: bool) -> tuple:
