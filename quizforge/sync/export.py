@@ -110,6 +110,37 @@ def _allocate(conn, me: Device) -> None:
     conn.execute("UPDATE sync_device SET next_n = ?", (n,))
 
 
+def _drop_stale_temps(folder: Path) -> None:
+    """Temporary files a killed sync left in this device's own folder: only this store
+    writes there; a temp file whose process is alive and that is younger than a minute
+    may belong to a sync running now, and is left."""
+    import time
+
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(".seg-") and name.endswith(".tmp"):
+            path = folder / name
+            try:
+                if time.time() - path.stat().st_mtime > 60 or not _pid_alive(name):
+                    path.unlink()
+            except OSError:
+                pass
+
+
+def _pid_alive(name: str) -> bool:
+    try:
+        pid = int(name.rsplit(".", 2)[-2])
+        os.kill(pid, 0)
+    except (ValueError, IndexError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def own_segments_on_disk(folder: Path) -> dict[int, str]:
     out = {}
     try:
@@ -132,6 +163,7 @@ def export(db: Database, root: Path, me: Device, now: datetime, values: dict,
         note_settings(conn, me, synced_settings(values), defaults, now_ms)
         note_suspensions(conn, me, now_ms)
         _allocate(conn, me)
+    _drop_stale_temps(folder)
     on_disk = own_segments_on_disk(folder)
     recorded = {seq for (seq,) in db.conn.execute(
         "SELECT seq FROM sync_files WHERE device = ? AND status = 'own'", (me.device,))}
