@@ -121,7 +121,7 @@ def _drop_stale_temps(folder: Path) -> None:
     except OSError:
         return
     for name in names:
-        if name.startswith(".seg-") and name.endswith(".tmp"):
+        if name.startswith(".") and name.endswith(".tmp"):
             path = folder / name
             try:
                 if time.time() - path.stat().st_mtime > 60 or not _pid_alive(name):
@@ -177,7 +177,7 @@ def export(db: Database, root: Path, me: Device, now: datetime, values: dict,
     header = {"device": me.device, "seq": seq, "written_at": now_ms, "name": me.name}
     data = segment.encode(header, records)
     path = folder / segment.segment_name(seq)
-    segment.write_atomic(path, data)
+    segment.write_atomic(path, data, "before-rename")
     segment.pause("after-rename")
     st = path.stat()
     with db.atomic() as conn:

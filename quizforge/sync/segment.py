@@ -128,7 +128,7 @@ def decode(data: bytes) -> Segment:
     return Segment(header, out[1:])
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, pause_point: str | None = None) -> None:
     """Write `data` to `path` through a hidden temporary file in the same folder: flushed,
     fsynced and renamed into place, so the name never holds a partial file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -137,7 +137,8 @@ def write_atomic(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        _pause("before-rename")
+        if pause_point:
+            _pause(pause_point)
         os.replace(tmp, path)
     except BaseException:
         try:
