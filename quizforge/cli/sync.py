@@ -75,7 +75,10 @@ def run_sync(db, folder: Path, now, config):
     def save(cfg) -> None:
         save_config(cfg, config_path())
 
-    waiting = db.conn.execute("SELECT 1 FROM sync_pending LIMIT 1").fetchone()
+    # A store's first sync, or one with answers waiting for cards: the cards of the decks
+    # here go into the store first (study would add them), so answers land on them.
+    first = db.conn.execute("SELECT 1 FROM sync_device").fetchone() is None
+    waiting = first or db.conn.execute("SELECT 1 FROM sync_pending LIMIT 1").fetchone()
     if waiting:
         _add_decks(db, now)
     result = do_sync(db, folder, now, config, save)

@@ -257,13 +257,16 @@ class Records:
         """The newest scheduled answer of each of these cards: its record carries the card
         row as it is now (exact due; right even where the answer was written before its
         schedule, as `import --with-history` does)."""
+        if not card_ids:
+            return set()
         conn = self.conn
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_cards (id INTEGER PRIMARY KEY)")
         conn.execute("DELETE FROM sync_cards")
         conn.executemany("INSERT OR IGNORE INTO sync_cards (id) VALUES (?)", ((c,) for c in card_ids))
         newest = {}
         for card, rid in conn.execute(
-                "SELECT r.card, r.id FROM revlog r JOIN sync_cards s ON s.id = r.card"
+                # CROSS JOIN: from the few cards to their answers, never a scan of the log
+                "SELECT r.card, r.id FROM sync_cards s CROSS JOIN revlog r ON r.card = s.id"
                 " WHERE r.cram = 0 ORDER BY r.card, r.reviewed_at, r.id"):
             newest[card] = rid
         conn.execute("DELETE FROM sync_cards")

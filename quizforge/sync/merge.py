@@ -131,6 +131,11 @@ def import_all(db: Database, root: Path, me: Device, now: datetime, scheduler: S
     device changed later than this one; it returns the scheduler to replay with."""
     reads, notes = scan(db, root, me, now)
     result = ImportResult(notes=notes + _skew_notes(reads, now))
+    if not any(r.segment is not None for r in reads) and not _waiting_cards(db):
+        if reads:  # incomplete ones: remember them as seen, so they are not read again
+            with db.atomic() as conn:
+                _record_files(conn, reads)
+        return result
     with db.atomic() as conn:
         conn.execute("INSERT INTO sync_importing (x) VALUES (1)")
         try:
@@ -147,11 +152,8 @@ def import_all(db: Database, root: Path, me: Device, now: datetime, scheduler: S
             result.cards_updated = merger.cards_updated
             result.settings = settings
             segment.pause("import-before-commit")
+            _record_files(conn, reads)
             for r in reads:
-                conn.execute(
-                    "INSERT OR REPLACE INTO sync_files (device, name, size, mtime_ns, seq, status)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (r.device, r.name, r.size, r.mtime_ns, r.seq, r.status))
                 if r.segment is not None and segment.SEGMENT.match(r.name):
                     h = r.segment.header
                     idx = device_idx(conn, h["device"], str(h.get("name") or ""))
@@ -163,6 +165,20 @@ def import_all(db: Database, root: Path, me: Device, now: datetime, scheduler: S
         finally:
             conn.execute("DELETE FROM sync_importing")
     return result
+
+
+def _record_files(conn, reads: list[_Read]) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO sync_files (device, name, size, mtime_ns, seq, status)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(r.device, r.name, r.size, r.mtime_ns, r.seq, r.status) for r in reads])
+
+
+def _waiting_cards(db: Database) -> bool:
+    """Whether a review waits for a card that the store now has."""
+    return db.conn.execute(
+        "SELECT 1 FROM sync_pending p JOIN cards c ON c.deck_id = p.deck_id"
+        " AND c.card_id = p.card_id LIMIT 1").fetchone() is not None
 
 
 class _Merger:
