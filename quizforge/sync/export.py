@@ -354,11 +354,14 @@ class Records:
         return {"t": "setting", "key": s[0], "value": json.loads(s[1]), "at": s[2]}
 
     def record_sent(self, conn, seq: int) -> None:
+        ivls = self.intervals
         conn.executemany(
-            "INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg) VALUES (?, ?, ?, ?, ?)",
-            ((udev, un, tbl, row, seq) for tbl, row, udev, un in self.outbox))
+            "INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg, ivl_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            ((udev, un, tbl, row, seq, ivls.get(un) if tbl == "revlog" else None)
+             for tbl, row, udev, un in self.outbox))
+        resent = {n for _, _, n, _ in self.resend}
         conn.executemany("UPDATE sync_map SET ivl_ms = ? WHERE dev = ? AND n = ?",
-                         ((ivl, self.me.idx, n) for n, ivl in self.intervals.items()))
+                         ((ivls[n], self.me.idx, n) for n in resent if n in ivls))
         conn.executemany("DELETE FROM sync_outbox WHERE tbl = ? AND row = ? AND un = ?",
                          ((tbl, row, un) for tbl, row, _, un in self.outbox))
         conn.executemany("UPDATE sync_events SET seg = ? WHERE dev = ? AND n = ?",
