@@ -370,3 +370,21 @@ def test_in_a_git_work_tree_sync_commits_its_own_folder(folder, homes):
     st = subprocess.run(["git", "-C", str(folder), "status", "--porcelain"], capture_output=True,
                         text=True, check=True).stdout
     assert st == ""
+
+
+def test_a_big_import_sets_the_triggers_aside_and_keeps_every_summary(folder, homes, monkeypatch):
+    from quizforge.store.health import stale_summaries
+    from quizforge.sync import merge
+
+    monkeypatch.setattr(merge, "BULK", 1)  # the million-review path, on a few reviews
+    a, b = homes("a"), homes("b")
+    study(a, T0, [Rating.GOOD, Rating.AGAIN, Rating.GOOD, Rating.EASY], limit=3)
+    study(b, T0, [Rating.AGAIN], limit=1)
+    sync_all(folder, T0 + timedelta(hours=1), a, b)
+    assert table(a) == table(b) and revlog(a) == revlog(b)
+    assert stale_summaries(a.conn) == [] and stale_summaries(b.conn) == []
+    triggers = "SELECT name FROM sqlite_master WHERE type IN ('trigger', 'index') ORDER BY 1"
+    fresh = Database(":memory:")
+    assert [r[0] for r in b.conn.execute(triggers)] == [r[0] for r in fresh.conn.execute(triggers)]
+    # and the rows imported in bulk are not sent back
+    assert b.conn.execute("SELECT COUNT(*) FROM sync_outbox").fetchone()[0] == 0

@@ -75,14 +75,20 @@ def run_sync(db, folder: Path, now, config):
     def save(cfg) -> None:
         save_config(cfg, config_path())
 
-    # A store's first sync, or one with answers waiting for cards: the cards of the decks
-    # here go into the store first (study would add them), so answers land on them.
+    # A store's first sync, or answers waiting for a deck this store has never met: the
+    # cards of the decks here go into the store first (study would add them), so answers
+    # land on them. (A card added to a deck the store knows arrives with the next study.)
+    def new_deck_waiting() -> bool:
+        return db.conn.execute(
+            "SELECT 1 FROM sync_pending p WHERE NOT EXISTS"
+            " (SELECT 1 FROM deck_sync d WHERE d.deck_id = p.deck_id) LIMIT 1").fetchone() is not None
+
     first = db.conn.execute("SELECT 1 FROM sync_device").fetchone() is None
-    waiting = first or db.conn.execute("SELECT 1 FROM sync_pending LIMIT 1").fetchone()
+    waiting = first or new_deck_waiting()
     if waiting:
         _add_decks(db, now)
     result = do_sync(db, folder, now, config, save)
-    if result.pending and not waiting:  # answers arrived for cards of a deck not studied here
+    if result.pending and not waiting and new_deck_waiting():  # for a deck not met here yet
         _add_decks(db, now)
         again = do_sync(db, folder, now, config, save)
         result.cards_updated += again.cards_updated
