@@ -72,7 +72,8 @@ def main() -> None:
     db.close()
     seg = next((folder / "quizforge-sync").glob("*/seg-*.jsonl"))
     print(f"other device: migration {t_migrate:.2f} s; export of {r.sent:,} records"
-          f" {t_export:.2f} s wall, {c_export:.2f} s CPU; segment {seg.stat().st_size / 1e6:.0f} MB")
+          f" {t_export:.2f} s wall, {c_export:.2f} s CPU;"
+          f" segment {seg.stat().st_size / 1e6:.0f} MB")
 
     cmd = [sys.executable, "-m", "quizforge", "sync", str(folder)]
     # A fresh home's first sync adds the 100k cards of the deck files to its store first

@@ -12,7 +12,7 @@ from helpers import T0, make_deck
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import Rating, Scheduler
 from quizforge.store import cards as store
-from quizforge.store.db import Database, from_ms
+from quizforge.store.db import Database
 from quizforge.study.session import Session, StudyOptions
 from quizforge.sync import SyncError, segment, sync
 from quizforge.sync.merge import replay
@@ -73,8 +73,8 @@ def table(db):
 
 def revlog(db):
     return sorted(tuple(r) for r in db.conn.execute(
-        "SELECT c.deck_id, c.card_id, v.reviewed_at, v.rating, v.duration_ms, v.state_before, v.cram"
-        " FROM revlog v JOIN cards c ON c.id = v.card"))
+        "SELECT c.deck_id, c.card_id, v.reviewed_at, v.rating, v.duration_ms, v.state_before,"
+        " v.cram FROM revlog v JOIN cards c ON c.id = v.card"))
 
 
 def sync_all(folder, now, *dbs, rounds=2):
@@ -308,7 +308,8 @@ def test_drill_attempts_and_mock_rounds_travel(folder, homes):
                   T0 + timedelta(minutes=1), 5000)
     rounds.finish_round(a, rid, T0 + timedelta(minutes=20), "done")
     sync_all(folder, T0 + timedelta(hours=1), a, b)
-    q_att = "SELECT attempted_at, generator, difficulty, seed, skills, correct, score FROM drill_attempts"
+    q_att = ("SELECT attempted_at, generator, difficulty, seed, skills, correct, score"
+             " FROM drill_attempts")
     assert [tuple(r) for r in b.conn.execute(q_att)] == [tuple(r) for r in a.conn.execute(q_att)]
     ra, rb = rounds.load_rounds(a), rounds.load_rounds(b)
     assert [(r.started_at, r.ended, r.answers) for r in ra] == [(r.started_at, r.ended, r.answers)

@@ -68,7 +68,8 @@ def test_two_homes_study_offline_then_sync_both_ways(tmp_path):
     folder.mkdir()
     study(a, 3)
     study(b, 2, now=LATER, rating="1")
-    assert run(a, "sync", str(folder)).stdout == "sent 3, received 0 from 0 devices, cards updated 0\n"
+    assert run(a, "sync", str(folder)).stdout == \
+        "sent 3, received 0 from 0 devices, cards updated 0\n"
     assert run(b, "sync", str(folder), now=LATER).stdout == \
         "sent 2, received 3 from 1 device, cards updated 3\n"  # f0, f1 merged; f2 new here
     assert run(a, "sync", str(folder), now=LATER).stdout == \
@@ -108,7 +109,8 @@ def test_errors_are_one_line(tmp_path):
         f"Error: sync folder {tmp_path / 'nope'} does not exist")
     (tmp_path / "f").write_text("")
     r = runner.invoke(app, ["config", "set", "sync_dir", str(tmp_path / "f")])
-    assert r.exit_code == 1 and r.stderr == f"Error: sync folder {tmp_path / 'f'} is not a directory\n"
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: sync folder {tmp_path / 'f'} is not a directory\n"
     r = runner.invoke(app, ["sync", "--status", str(tmp_path / "f")])
     assert r.exit_code == 1 and "is not a directory" in r.stderr
 

@@ -79,9 +79,10 @@ def run_sync(db, folder: Path, now, config):
     # cards of the decks here go into the store first (study would add them), so answers
     # land on them. (A card added to a deck the store knows arrives with the next study.)
     def new_deck_waiting() -> bool:
-        return db.conn.execute(
+        row = db.conn.execute(
             "SELECT 1 FROM sync_pending p WHERE NOT EXISTS"
-            " (SELECT 1 FROM deck_sync d WHERE d.deck_id = p.deck_id) LIMIT 1").fetchone() is not None
+            " (SELECT 1 FROM deck_sync d WHERE d.deck_id = p.deck_id) LIMIT 1").fetchone()
+        return row is not None
 
     first = db.conn.execute("SELECT 1 FROM sync_device").fetchone() is None
     waiting = first or new_deck_waiting()

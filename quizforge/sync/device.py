@@ -83,8 +83,8 @@ def claim_folder(db: Database, root: Path, me: Device, now: datetime) -> Device:
             # anew under the new id (the old id's folder is the other store's)
             conn.execute("UPDATE sync_outbox SET udev = NULL, un = NULL")
             # what this store wrote under the old id counts as read from that device now
-            conn.execute("UPDATE sync_files SET status = 'read' WHERE device = ? AND status = 'own'",
-                         (old,))
+            conn.execute("UPDATE sync_files SET status = 'read'"
+                         " WHERE device = ? AND status = 'own'", (old,))
             idx = device_idx(conn, new_id, hostname())
         me = Device(new_id, nonce, hostname(), idx, renamed_from=old)
         folder = root / me.device

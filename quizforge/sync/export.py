@@ -50,7 +50,8 @@ def note_settings(conn, me: Device, values: dict, defaults: dict, now_ms: int) -
         if text != known[key]:
             conn.execute("UPDATE sync_settings SET value = ?, at = ?, device = ? WHERE key = ?",
                          (text, now_ms, me.device, key))
-            rowid = conn.execute("SELECT rowid FROM sync_settings WHERE key = ?", (key,)).fetchone()[0]
+            rowid = conn.execute("SELECT rowid FROM sync_settings WHERE key = ?",
+                                 (key,)).fetchone()[0]
             conn.execute("INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('setting', ?)",
                          (rowid,))
 
@@ -90,7 +91,8 @@ def _next_n(conn) -> int:
 def _allocate(conn, me: Device) -> None:
     """Give every outbox row a uid: the one it was sent with before (a mock round that went
     on, a setting changed again), else the next number."""
-    rows = conn.execute("SELECT tbl, row FROM sync_outbox WHERE un IS NULL ORDER BY tbl, row").fetchall()
+    rows = conn.execute(
+        "SELECT tbl, row FROM sync_outbox WHERE un IS NULL ORDER BY tbl, row").fetchall()
     if not rows:
         return
     first = conn.execute("SELECT next_n FROM sync_device").fetchone()[0]
@@ -262,7 +264,8 @@ class Records:
         conn = self.conn
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_cards (id INTEGER PRIMARY KEY)")
         conn.execute("DELETE FROM sync_cards")
-        conn.executemany("INSERT OR IGNORE INTO sync_cards (id) VALUES (?)", ((c,) for c in card_ids))
+        conn.executemany("INSERT OR IGNORE INTO sync_cards (id) VALUES (?)",
+                         ((c,) for c in card_ids))
         newest = {}
         for card, rid in conn.execute(
                 # CROSS JOIN: from the few cards to their answers, never a scan of the log
@@ -330,7 +333,8 @@ class Records:
             return None
         answers = []
         for a in self.conn.execute(
-                "SELECT a.*, c.deck_id, c.card_id, d.device, m.n AS un, o.un AS on_ FROM mock_answers a"
+                "SELECT a.*, c.deck_id, c.card_id, d.device, m.n AS un, o.un AS on_"
+                " FROM mock_answers a"
                 " JOIN cards c ON c.id = a.card"
                 " LEFT JOIN sync_map m ON m.tbl = 'revlog' AND m.row = a.revlog"
                 " LEFT JOIN sync_devices d ON d.idx = m.dev"
@@ -356,7 +360,8 @@ class Records:
     def record_sent(self, conn, seq: int) -> None:
         ivls = self.intervals
         conn.executemany(
-            "INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg, ivl_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg, ivl_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             ((udev, un, tbl, row, seq, ivls.get(un) if tbl == "revlog" else None)
              for tbl, row, udev, un in self.outbox))
         resent = {n for _, _, n, _ in self.resend}

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler, State
+from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler
 from quizforge.store.cards import ensure_card
 from quizforge.store.db import Database, from_ms, to_ms
 from quizforge.sync import segment
-from quizforge.sync.device import Device, device_idx, read_device_json
+from quizforge.sync.device import Device, device_idx
 from quizforge.sync.export import remember_suspensions
 
 SKEW = timedelta(hours=1)  # a device's time this far ahead of ours is worth a warning
@@ -115,7 +115,8 @@ def _skew_notes(reads: list[_Read], now: datetime) -> list[str]:
         h = r.segment.header
         dev = h["device"]
         latest = max([h.get("written_at") or 0,
-                      *(rec.get("at") or 0 for rec in r.segment.records if rec.get("t") == "review")])
+                      *(rec.get("at") or 0 for rec in r.segment.records
+                        if rec.get("t") == "review")])
         if latest > now_ms + skew:
             ahead[dev] = max(ahead.get(dev, 0), latest - now_ms)
         elif r.mtime_ns // 1_000_000 + skew < (h.get("written_at") or 0):
@@ -342,8 +343,8 @@ class _Merger:
                     undos.append(rec["uid"])
                 elif t in ("suspend", "unsuspend"):
                     cur = conn.execute(
-                        "INSERT OR IGNORE INTO sync_events (dev, n, deck_id, card_id, suspended, at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        "INSERT OR IGNORE INTO sync_events"
+                        " (dev, n, deck_id, card_id, suspended, at) VALUES (?, ?, ?, ?, ?, ?)",
                         (di, rec["n"], rec["deck"], rec["card"], int(t == "suspend"), rec["at"]))
                     if cur.rowcount:
                         self.received += 1
@@ -371,8 +372,8 @@ class _Merger:
                 "INSERT INTO revlog (id, card, reviewed_at, rating, duration_ms, state_before,"
                 " interval_days, elapsed_days, cram) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 revlog_rows)
-        conn.executemany("INSERT INTO sync_map (dev, n, tbl, row, ivl_ms) VALUES (?, ?, 'revlog', ?, ?)",
-                         map_rows)
+        conn.executemany("INSERT INTO sync_map (dev, n, tbl, row, ivl_ms)"
+                         " VALUES (?, ?, 'revlog', ?, ?)", map_rows)
         conn.executemany("INSERT OR IGNORE INTO sync_pending (dev, n, deck_id, card_id, record)"
                          " VALUES (?, ?, ?, ?, ?)", pending_rows)
         undone_cards = self._undo(undos)
@@ -409,7 +410,8 @@ class _Merger:
             self.devices_with_news.add(device)
             if row is not None and row[1] is not None:
                 if row[0] == "revlog":
-                    card = conn.execute("SELECT card FROM revlog WHERE id = ?", (row[1],)).fetchone()
+                    card = conn.execute("SELECT card FROM revlog WHERE id = ?",
+                                        (row[1],)).fetchone()
                     conn.execute("DELETE FROM revlog WHERE id = ?", (row[1],))
                     if card is not None:
                         cards.add(card[0])
@@ -434,7 +436,8 @@ class _Merger:
 
     def _attempt(self, dev, di, rec, cards) -> None:
         conn = self.conn
-        if conn.execute("SELECT 1 FROM sync_map WHERE dev = ? AND n = ?", (di, rec["n"])).fetchone():
+        if conn.execute("SELECT 1 FROM sync_map WHERE dev = ? AND n = ?",
+                        (di, rec["n"])).fetchone():
             return
         cur = conn.execute(
             "INSERT INTO drill_attempts (attempted_at, generator, difficulty, form, seed, skills,"
@@ -478,7 +481,8 @@ class _Merger:
                 review = m[0] if m else None
             conn.execute(
                 "INSERT INTO mock_answers (round, position, card, kind, topics, skills, score,"
-                " rating, answered_at, duration_ms, revlog) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " rating, answered_at, duration_ms, revlog)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rid, a["position"], cards[(a["deck"], a["card"])][0], a["kind"], a["topics"],
                  a["skills"], a["score"], a["rating"], a["at"], a["ms"], review))
         conn.execute("INSERT OR REPLACE INTO sync_map (dev, n, tbl, row) VALUES (?, ?, 'mock', ?)",

@@ -45,7 +45,8 @@ def status(db: Database, root: Path) -> Status:
     me = row[0] if row else None
     names = {d: (n, seq, at) for d, n, seq, at in db.conn.execute(
         "SELECT device, name, last_seq, last_at FROM sync_devices")}
-    files = {(d, n): s for d, n, s in db.conn.execute("SELECT device, name, status FROM sync_files")}
+    files = {(d, n): s for d, n, s in db.conn.execute(
+        "SELECT device, name, status FROM sync_files")}
     devices, copies, incomplete = [], [], []
     unread = 0
     for folder in device_folders(root):
