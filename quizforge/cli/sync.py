@@ -15,28 +15,31 @@ from quizforge.cli.common import JsonFlag, err, out
 @app.command()
 def sync(
     folder: Annotated[Path | None, typer.Argument(
-        metavar="[DIR]", help="The synced folder (default: the sync_dir setting).",
+        metavar="DIR", help="The synced folder (default: the sync_dir setting).",
         show_default=False)] = None,
     status: Annotated[bool, typer.Option(
         "--status", help="Show the devices seen, what is waiting, and anything odd.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Sync answers, suspensions, drill attempts, mock rounds and settings with your other
-    machines through a folder they already keep in step (Syncthing, Dropbox, iCloud Drive,
-    a network share, a git repository). No server.
+    """Sync answers with your other machines through a folder they already
+    keep in step (Syncthing, Dropbox, iCloud Drive, a network share, a git
+    repository). No server. Suspensions, undos, drill attempts, mock rounds
+    and settings travel too.
 
-    Each machine writes only its own files, in DIR/quizforge-sync/<device>/; every card ends
-    with the same schedule on every machine. Decks are not synced: keep their folders in
-    step as you like (an answer to a card this machine does not have yet waits for it).
+    Each machine writes only its own files, in DIR/quizforge-sync/<device>/,
+    and every card ends with the same schedule on every machine. Decks are
+    not synced: keep their folders in step as you like (an answer to a card
+    this machine does not have yet waits for it).
 
-    With `config set sync_dir DIR`, study, drill and mock sync at start and at exit.
-    In a git work tree, sync commits this machine's folder; push and pull yourself.
+    With `config set sync_dir DIR`, study, drill and mock sync at start and
+    at exit. In a git work tree, sync commits this machine's folder; push
+    and pull yourself.
 
     Examples:
 
       quizforge sync ~/Sync/quizforge
 
-      quizforge config set sync_dir ~/Dropbox/quizforge && quizforge sync
+      quizforge config set sync_dir ~/Dropbox/quizforge
 
       quizforge sync --status
     """
