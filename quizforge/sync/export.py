@@ -245,8 +245,8 @@ class Records:
                 rec = self._attempt(row, n)
                 if rec is not None:
                     yield rec
-            elif tbl == "mock":
-                rec = self._mock(row, n)
+            elif tbl in ("mock", "setting"):
+                rec = self._mock(row, n) if tbl == "mock" else self._setting(row)
                 if rec is not None:
                     yield rec
         for n, deck, card, value, at in self.events:
