@@ -198,10 +198,11 @@ def _bulk(conn, rows: list[tuple], deck_of: dict[int, str]):
     triggers = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'revlog'"
         " AND sql LIKE '%AFTER INSERT ON revlog%'").fetchall()
-    # the log's indexes too: built again from the whole table (a sort) rather than grown
-    # a row at a time in random order
+    # the indexes of the log and of the uid map too: built again from the whole table (a
+    # sort) rather than grown a row at a time
     indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"
-                           " AND tbl_name = 'revlog' AND sql IS NOT NULL").fetchall()
+                           " AND tbl_name IN ('revlog', 'sync_map') AND sql IS NOT NULL"
+                           ).fetchall()
     for name, _ in triggers:
         conn.execute(f"DROP TRIGGER {name}")
     for name, _ in indexes:
@@ -372,8 +373,8 @@ class _Merger:
                 "INSERT INTO revlog (id, card, reviewed_at, rating, duration_ms, state_before,"
                 " interval_days, elapsed_days, cram) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 revlog_rows)
-        conn.executemany("INSERT INTO sync_map (dev, n, tbl, row, ivl_ms)"
-                         " VALUES (?, ?, 'revlog', ?, ?)", map_rows)
+            conn.executemany("INSERT INTO sync_map (dev, n, tbl, row, ivl_ms)"
+                             " VALUES (?, ?, 'revlog', ?, ?)", map_rows)
         conn.executemany("INSERT OR IGNORE INTO sync_pending (dev, n, deck_id, card_id, record)"
                          " VALUES (?, ?, ?, ?, ?)", pending_rows)
         undone_cards = self._undo(undos)
