@@ -333,4 +333,148 @@ MIGRATIONS: list[tuple[str, str]] = [
         END
         """,
     ),
+    (
+        # `quizforge sync` (quizforge/sync/): this store's device id and the bookkeeping of
+        # what it sent to and read from the sync folder. The outbox lists rows written here
+        # and not yet exported (triggers fill it; rows imported from another device are not
+        # added, sync_importing holds one row while an import runs); with each answer it
+        # keeps the card's schedule right after it (the answer's own write comes first in
+        # one transaction). sync_map ties every exported or imported row to its global uid
+        # (device, n); a row deleted after it was exported (undo) keeps its uid, marked
+        # undone, for the export to send an `undo` record.
+        "0011_sync_log",
+        """
+        CREATE TABLE sync_device (
+            id         INTEGER PRIMARY KEY CHECK (id = 1),
+            device     TEXT NOT NULL,              -- uuid4 hex, this store's device id
+            nonce      TEXT NOT NULL,              -- uuid4 hex, this copy of the store
+            name       TEXT NOT NULL,              -- hostname when it was made
+            location   TEXT NOT NULL,              -- host, path and inode of the store file:
+                                                   -- when they change, the nonce does
+            created_at INTEGER NOT NULL,
+            next_n     INTEGER NOT NULL DEFAULT 1  -- the next uid number to give out
+        );
+        CREATE TABLE sync_devices (
+            idx       INTEGER PRIMARY KEY,
+            device    TEXT NOT NULL UNIQUE,
+            name      TEXT NOT NULL DEFAULT '',
+            last_seq  INTEGER NOT NULL DEFAULT 0,  -- highest segment read (own: written)
+            last_at   INTEGER                      -- its latest segment's written-at
+        );
+        CREATE TABLE sync_importing (x INTEGER);
+        CREATE TABLE sync_outbox (
+            tbl        TEXT NOT NULL,              -- revlog | attempt | mock
+            row        INTEGER NOT NULL,
+            udev       INTEGER,                    -- uid given out before the file was written
+            un         INTEGER,
+            state      INTEGER,
+            step       INTEGER,
+            stability  REAL,
+            difficulty REAL,
+            due        INTEGER,
+            reps       INTEGER,
+            lapses     INTEGER,
+            leech      INTEGER,
+            PRIMARY KEY (tbl, row)
+        ) WITHOUT ROWID;
+        CREATE TABLE sync_map (
+            dev       INTEGER NOT NULL,            -- sync_devices.idx
+            n         INTEGER NOT NULL,
+            tbl       TEXT NOT NULL,
+            row       INTEGER,                     -- NULL once undone
+            undone    INTEGER NOT NULL DEFAULT 0,
+            undo_sent INTEGER NOT NULL DEFAULT 1,
+            seg       INTEGER,                     -- own rows: the segment that carried it
+            ivl_ms    INTEGER,                     -- reviews: the interval sent, exactly
+            PRIMARY KEY (dev, n)
+        ) WITHOUT ROWID;
+        CREATE INDEX sync_map_row ON sync_map (tbl, row);
+        CREATE INDEX sync_map_unsent ON sync_map (undo_sent) WHERE undo_sent = 0;
+        CREATE INDEX sync_map_seg ON sync_map (seg) WHERE seg IS NOT NULL;
+        CREATE TABLE sync_pending (
+            dev     INTEGER NOT NULL,
+            n       INTEGER NOT NULL,
+            deck_id TEXT NOT NULL,
+            card_id TEXT NOT NULL,
+            record  TEXT NOT NULL,                 -- the review record as read (JSON)
+            PRIMARY KEY (dev, n)
+        ) WITHOUT ROWID;
+        CREATE TABLE sync_events (
+            dev       INTEGER NOT NULL,
+            n         INTEGER NOT NULL,
+            deck_id   TEXT NOT NULL,
+            card_id   TEXT NOT NULL,
+            suspended INTEGER NOT NULL,
+            at        INTEGER NOT NULL,
+            seg       INTEGER,
+            PRIMARY KEY (dev, n)
+        ) WITHOUT ROWID;
+        CREATE INDEX sync_events_card ON sync_events (deck_id, card_id);
+        -- the cards suspended when the last sync ended: a difference is a suspend event
+        CREATE TABLE sync_suspended (card INTEGER PRIMARY KEY);
+        CREATE TABLE sync_settings (
+            key    TEXT PRIMARY KEY,
+            value  TEXT NOT NULL,                  -- JSON
+            at     INTEGER NOT NULL,
+            device TEXT NOT NULL
+        );
+        CREATE TABLE sync_files (
+            device   TEXT NOT NULL,
+            name     TEXT NOT NULL,
+            size     INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            seq      INTEGER,
+            status   TEXT NOT NULL,                -- read | incomplete | bad
+            PRIMARY KEY (device, name)
+        ) WITHOUT ROWID;
+        INSERT INTO sync_outbox (tbl, row) SELECT 'revlog', id FROM revlog;
+        INSERT INTO sync_outbox (tbl, row) SELECT 'attempt', id FROM drill_attempts;
+        INSERT INTO sync_outbox (tbl, row) SELECT 'mock', id FROM mock_rounds;
+        INSERT INTO sync_suspended (card) SELECT id FROM cards WHERE suspended = 1;
+        CREATE TRIGGER sync_revlog_insert AFTER INSERT ON revlog
+            WHEN NOT EXISTS (SELECT 1 FROM sync_importing)
+        BEGIN
+            INSERT OR REPLACE INTO sync_outbox (tbl, row, state, step, stability, difficulty, due,
+                                                reps, lapses, leech)
+                SELECT 'revlog', NEW.id, state, step, stability, difficulty, due, reps, lapses,
+                       leech FROM cards WHERE id = NEW.card;
+        END;
+        CREATE TRIGGER sync_revlog_delete AFTER DELETE ON revlog BEGIN
+            INSERT OR IGNORE INTO sync_map (dev, n, tbl, row, undone, undo_sent)
+                SELECT udev, un, 'revlog', NULL, 1, 0 FROM sync_outbox
+                 WHERE tbl = 'revlog' AND row = OLD.id AND un IS NOT NULL;
+            DELETE FROM sync_outbox WHERE tbl = 'revlog' AND row = OLD.id;
+            UPDATE sync_map SET row = NULL, undone = 1, undo_sent = 0
+             WHERE tbl = 'revlog' AND row = OLD.id;
+        END;
+        CREATE TRIGGER sync_attempt_insert AFTER INSERT ON drill_attempts
+            WHEN NOT EXISTS (SELECT 1 FROM sync_importing)
+        BEGIN
+            INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('attempt', NEW.id);
+        END;
+        CREATE TRIGGER sync_attempt_delete AFTER DELETE ON drill_attempts BEGIN
+            INSERT OR IGNORE INTO sync_map (dev, n, tbl, row, undone, undo_sent)
+                SELECT udev, un, 'attempt', NULL, 1, 0 FROM sync_outbox
+                 WHERE tbl = 'attempt' AND row = OLD.id AND un IS NOT NULL;
+            DELETE FROM sync_outbox WHERE tbl = 'attempt' AND row = OLD.id;
+            UPDATE sync_map SET row = NULL, undone = 1, undo_sent = 0
+             WHERE tbl = 'attempt' AND row = OLD.id;
+        END;
+        CREATE TRIGGER sync_round_insert AFTER INSERT ON mock_rounds
+            WHEN NOT EXISTS (SELECT 1 FROM sync_importing)
+        BEGIN
+            INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('mock', NEW.id);
+        END;
+        CREATE TRIGGER sync_round_update AFTER UPDATE ON mock_rounds
+            WHEN NOT EXISTS (SELECT 1 FROM sync_importing)
+        BEGIN
+            INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('mock', NEW.id);
+        END;
+        CREATE TRIGGER sync_round_answer AFTER INSERT ON mock_answers
+            WHEN NOT EXISTS (SELECT 1 FROM sync_importing)
+        BEGIN
+            INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('mock', NEW.round);
+        END
+        """,
+    ),
 ]
