@@ -2,8 +2,8 @@
 
     python bench/bench_sync.py [STORE] [--keep DIR]
 
-STORE defaults to /work/benchdata/report-out/store.sqlite3 (bench/make_store.py's 100k-card,
-1M-review store; its deck files are beside it in decks/). It is copied, never modified.
+STORE defaults to bench/out/store.sqlite3, the 100k-card, 1M-review store bench/make_store.py
+builds (its deck files are beside it in decks/). It is copied, never modified.
 
 1. "Another device": the copy is opened (migration 0011 lists its rows to send) and synced
    to a fresh folder in-process: one segment of 1M review records (+ drill attempts).
@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from make_store import END  # noqa: E402
 
-DEFAULT = Path("/work/benchdata/report-out/store.sqlite3")
+DEFAULT = HERE / "out" / "store.sqlite3"
 
 
 def child_cpu() -> float:

@@ -20,10 +20,6 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-try:  # much faster on the million-line case; optional (the standard json is the fallback)
-    import orjson as _orjson
-except ImportError:  # pragma: no cover
-    _orjson = None
 import json
 
 FORMAT = 1
@@ -49,14 +45,10 @@ def copy_seq(name: str) -> int | None:
 
 
 def dumps(obj) -> bytes:
-    if _orjson is not None:
-        return _orjson.dumps(obj)
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def loads(raw: bytes):
-    if _orjson is not None:
-        return _orjson.loads(raw)
     return json.loads(raw)
 
 
