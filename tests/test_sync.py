@@ -389,3 +389,26 @@ def test_a_big_import_sets_the_triggers_aside_and_keeps_every_summary(folder, ho
     assert [r[0] for r in b.conn.execute(triggers)] == [r[0] for r in fresh.conn.execute(triggers)]
     # and the rows imported in bulk are not sent back
     assert b.conn.execute("SELECT COUNT(*) FROM sync_outbox").fetchone()[0] == 0
+
+
+def test_the_same_answers_held_by_two_stores_are_kept_once(folder, homes):
+    """Two machines that imported the same Anki history each hold its answers as their
+    own, under different uids: the same card, millisecond and rating is one answer, on
+    them and on a third machine that receives both copies."""
+    a, b, c = homes("a"), homes("b"), homes("c")
+    for db in (a, b):  # the same answers, at the same moments, on both machines
+        answer(db, "d", "c0", Rating.GOOD, T0)
+        answer(db, "d", "c0", Rating.AGAIN, T0 + timedelta(days=3))
+        answer(db, "d", "c1", Rating.EASY, T0 + timedelta(hours=1))
+    later = T0 + timedelta(days=4)
+    sync_all(folder, later, a, b, c)
+    for db in (a, b, c):
+        assert len(revlog(db)) == 3
+        assert revlog(db) == revlog(a)
+        assert table(db) == table(a)
+    # one more answer on b reaches both others once, and the replay counts each answer once
+    answer(b, "d", "c0", Rating.GOOD, later)
+    sync_all(folder, later + timedelta(minutes=5), a, b, c)
+    for db in (a, b, c):
+        assert len(revlog(db)) == 4 and table(db) == table(b)
+    assert dict((r[1], r[9]) for r in table(a))["c0"] == 3  # reps: three answers, not five

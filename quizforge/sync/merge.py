@@ -300,6 +300,7 @@ class _Merger:
         cards = {(d, c): (rowid, kind) for rowid, d, c, kind in conn.execute(
             "SELECT id, deck_id, card_id, kind FROM cards")}
         had_reviews = {r[0] for r in conn.execute("SELECT card FROM card_reviews")}
+        self._had, self._held = had_reviews, {}
         next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM revlog").fetchone()[0]
         revlog_rows, map_rows, pending_rows = [], [], []
         fresh: dict[int, list[tuple]] = defaultdict(list)  # card -> (key, record)
@@ -309,7 +310,7 @@ class _Merger:
             di = self.idx(dev)
             seen = {n for (n,) in conn.execute("SELECT n FROM sync_map WHERE dev = ?", (di,))}
             seen |= {n for (n,) in conn.execute("SELECT n FROM sync_pending WHERE dev = ?", (di,))}
-            seen_add, cards_get = seen.add, cards.get
+            seen_add, cards_get, known = seen.add, cards.get, self._known
             add_revlog, add_map = revlog_rows.append, map_rows.append
             reviews = 0
             for rec in records:
@@ -332,6 +333,10 @@ class _Merger:
                         continue
                     # _add_review, inline: this loop runs a million times on a first sync
                     at, ivl, cram, card = rec["at"], rec["ivl_ms"], rec["cram"], hit[0]
+                    same = known(card, at, rec["rating"], next_id)
+                    if same is not None:  # this store holds that answer already
+                        add_map((di, n, same, ivl))
+                        continue
                     add_revlog((next_id, card, at, rec["rating"], rec["ms"], rec["before"],
                                 ivl / 86_400_000, rec["elapsed"], cram))
                     add_map((di, n, next_id, ivl))
@@ -364,6 +369,12 @@ class _Merger:
                 " JOIN cards c ON c.deck_id = p.deck_id AND c.card_id = p.card_id").fetchall():
             rec = segment.loads(text)
             dev = conn.execute("SELECT device FROM sync_devices WHERE idx = ?", (di,)).fetchone()[0]
+            rowid = cards[(deck, card)][0]
+            same = self._known(rowid, rec["at"], rec["rating"], next_id)
+            if same is not None:
+                map_rows.append((di, n, same, rec["ivl_ms"]))
+                conn.execute("DELETE FROM sync_pending WHERE dev = ? AND n = ?", (di, n))
+                continue
             self._add_review(cards[(deck, card)][0], dev, di, rec, next_id, revlog_rows, map_rows,
                              fresh)
             next_id += 1
@@ -383,6 +394,22 @@ class _Merger:
         for dev, di, rec in mocks:
             self._mock(dev, di, rec, cards)
         self._merge_cards(fresh, had_reviews, undone_cards, touched_events, cards)
+
+    def _known(self, card: int, at: int, rating: int, rid: int) -> int | None:
+        """The review-log id of an answer to `card` at `at` (ms) rated `rating` that the
+        store holds already, else None (and `rid`, the id the new answer will take, is
+        noted). Two devices that imported the same Anki history each hold its answers as
+        their own, under different uids: the same card, millisecond and rating is the same
+        answer, kept once."""
+        held = self._held.get(card)
+        if held is None:
+            held = self._held[card] = {} if card not in self._had else {
+                (a, r): i for i, a, r in self.conn.execute(
+                    "SELECT id, reviewed_at, rating FROM revlog WHERE card = ?", (card,))}
+        same = held.get((at, rating))
+        if same is None:
+            held[(at, rating)] = rid
+        return same
 
     def _add_review(self, rowid, dev, di, rec, rid, revlog_rows, map_rows, fresh) -> None:
         revlog_rows.append((rid, rowid, rec["at"], rec["rating"], rec["ms"], rec["before"],
@@ -549,8 +576,10 @@ class _Merger:
         return {k: bool(v[2]) for k, v in last.items()}
 
     def _answers(self, card: int) -> list[tuple]:
-        """Every scheduled answer of the card in the store, keyed (time, device, number)."""
-        out = []
+        """Every scheduled answer of the card in the store, keyed (time, device, number).
+        An answer two devices both hold as their own (the same Anki history imported on
+        each: see `_known`) has two uids; it is keyed by the smaller, on every device."""
+        best: dict[int, tuple] = {}
         for rid, at, rating, ms, device, n, ivl, interval_days in self.conn.execute(
                 "SELECT r.id, r.reviewed_at, r.rating, r.duration_ms, d.device, m.n, m.ivl_ms,"
                 " r.interval_days FROM revlog r"
@@ -561,9 +590,10 @@ class _Merger:
                 device, n = self.me.device, _LOCAL_LAST + rid
             if ivl is None:
                 ivl = round(interval_days * 86_400_000)
-            out.append(((at, device, n), {"at": at, "rating": rating, "ms": ms, "ivl_ms": ivl}))
-        out.sort(key=lambda x: x[0])
-        return out
+            pair = ((at, device, n), {"at": at, "rating": rating, "ms": ms, "ivl_ms": ivl})
+            if rid not in best or pair[0] < best[rid][0]:
+                best[rid] = pair
+        return sorted(best.values(), key=_first_key)
 
     def _schedule(self, answers: list[tuple], just_read: list[tuple]) -> tuple:
         """The card's schedule columns (state, step, stability, difficulty, due,
