@@ -63,11 +63,63 @@ def _count(db: Database, grid: DayGrid, days: list[int], scope: Scope = Scope())
 def day_rows(db: Database, grid: DayGrid, scope: Scope, cal: Calendar) -> list[DayRow]:
     """The (day, deck, tag list) rows of the grid's days for the scope's cards and from its
     --since day on (a day start, so whole days), cram left out."""
-    n = len(grid)
     since = scope.since_ms(cal)
-    wanted = [i for i in range(n) if grid.bounds[i] >= since]
     if not USE_SUMMARIES:
+        wanted = [i for i in range(len(grid)) if grid.bounds[i] >= since]
         return [DayRow(*r) for r in _count(db, grid, wanted, scope)]
+    index = _keep(db, grid)
+    # the scope's decks and tags as for cards: study_days has their columns, deck_id and tags
+    f, fargs = scope.cards_sql()
+    out = []
+    for a, b, *rest in db.conn.execute(
+        "SELECT lo, hi, deck_id, tags, pred_n, pred_sum, young, young_passed, mature,"
+        f" mature_passed FROM study_days WHERE lo >= ? AND lo < ?{f}",
+        (max(grid.bounds[0], since), grid.bounds[-1], *fargs),
+    ):
+        i = index.get((a, b))
+        if i is not None:
+            out.append(DayRow(i, *rest))
+    return out
+
+
+def day_sums(db: Database, grid: DayGrid, scope: Scope, cal: Calendar, per: int = 1,
+             by_tags: bool = True) -> list[tuple]:
+    """day_rows summed over decks, and over each run of `per` days (day i in run i // per):
+    (run, tags, pred_n, pred_sum, young, young_passed, mature, mature_passed), or without
+    tags (the tag list '') unless `by_tags`. Summed in SQLite from the kept rows: a few
+    thousand rows come back rather than a row per day, deck and tag list."""
+    if not USE_SUMMARIES:
+        sums: dict[tuple[int, str], list] = {}
+        for r in day_rows(db, grid, scope, cal):
+            row = sums.setdefault((r.i // per, r.tags if by_tags else ""), [0, 0.0, 0, 0, 0, 0])
+            for k, x in enumerate((r.pred_n, r.pred_sum, r.young, r.young_passed, r.mature,
+                                   r.mature_passed)):
+                row[k] += x
+        return [(*key, *row) for key, row in sums.items()]
+    _keep(db, grid)
+    since = scope.since_ms(cal)
+    wanted = [i for i in range(len(grid)) if grid.bounds[i] >= since]
+    if not wanted:
+        return []
+    days = ",".join("(?,?,?)" for _ in wanted)
+    args: list = []
+    for i in wanted:
+        args += [i // per, grid.bounds[i], grid.bounds[i + 1]]
+    f, fargs = scope.cards_sql("s.")
+    tags = "s.tags" if by_tags else "''"
+    return db.conn.execute(
+        f"WITH days(k, lo, hi) AS (VALUES {days}) SELECT days.k, {tags}, SUM(s.pred_n),"
+        " TOTAL(s.pred_sum), SUM(s.young), SUM(s.young_passed), SUM(s.mature),"
+        " SUM(s.mature_passed) FROM days JOIN study_days s ON s.lo = days.lo AND s.hi = days.hi"
+        f" WHERE 1{f} GROUP BY 1, 2",
+        [*args, *fargs],
+    ).fetchall()
+
+
+def _keep(db: Database, grid: DayGrid) -> dict[tuple[int, int], int]:
+    """Count and keep the grid's days the store does not hold yet; the grid's index of each
+    day's (start, end)."""
+    n = len(grid)
     index = {(grid.bounds[i], grid.bounds[i + 1]): i for i in range(n)}
     lo, hi = grid.bounds[0], grid.bounds[-1]
     done = {
@@ -90,15 +142,4 @@ def day_rows(db: Database, grid: DayGrid, scope: Scope, cal: Calendar) -> list[D
                 " young, young_passed, mature, mature_passed) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [(grid.bounds[r[0]], grid.bounds[r[0] + 1], *r[1:]) for r in counted],
             )
-    # the scope's decks and tags as for cards: study_days has their columns, deck_id and tags
-    f, fargs = scope.cards_sql()
-    out = []
-    for a, b, *rest in db.conn.execute(
-        "SELECT lo, hi, deck_id, tags, pred_n, pred_sum, young, young_passed, mature,"
-        f" mature_passed FROM study_days WHERE lo >= ? AND lo < ?{f}",
-        (max(lo, since), hi, *fargs),
-    ):
-        i = index.get((a, b))
-        if i is not None:
-            out.append(DayRow(i, *rest))
-    return out
+    return index

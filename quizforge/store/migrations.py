@@ -333,4 +333,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         END
         """,
     ),
+    (
+        # The report's per-card figures (mastery, the interview outlook, today's counts,
+        # weak spots) group the cards by (deck, tag list): an index in that order holding
+        # every column they read lets SQLite walk it once instead of sorting 100k table rows
+        # (issue 23: mastery at 100k cards 0.15 s -> 0.08 s; about 8 MB per 100k cards).
+        "0011_report_fast_cards_groups",
+        """
+        CREATE INDEX cards_groups ON cards (deck_id, tags, in_deck, kind, state, suspended,
+                                            leech, due, last_review, stability)
+        """,
+    ),
 ]
