@@ -61,10 +61,14 @@ class Heatmap:
 def heatmap(
     db: Database, now: datetime, cal: Calendar, scope: Scope, weeks: int = HEATMAP_WEEKS
 ) -> Heatmap:
+    from quizforge.reports import days
+
     today = cal.day_of(now)
     start = today - timedelta(days=today.weekday(), weeks=weeks - 1)
     grid = cal.grid(start, (today - start).days + 1)
-    counts = daily_reviews(db, grid, cal, scope)
+    # the days' counts as kept in the store (reports.days), not the log's rows counted again
+    counts = (days.day_answers(db, grid, scope, cal) if days.USE_SUMMARIES
+              else daily_reviews(db, grid, cal, scope))
     return Heatmap(start, today, [DayCount(grid.day(i), n) for i, n in enumerate(counts)])
 
 

@@ -1,9 +1,10 @@
 """Per study day figures that trends and true retention share, kept in the store.
 
 For each study day (exact bounds lo, hi) and (deck, tag list): the predictions of the day's
-scheduled answers (recall_predictions, predicted >= 0) and, per card, the day's first
+scheduled answers (recall_predictions, predicted >= 0); per card, the day's first
 scheduled answer when the card was in review state (young/mature by elapsed_days, passed
-when Hard, Good or Easy). Computed from the review log for the days not yet kept, then read
+when Hard, Good or Easy); and how many answers there were (the calendar's count, cram
+included) and how many of them scheduled. Computed from the review log for the days not yet kept, then read
 back: store.migrations' triggers drop a kept day whenever anything it was counted from
 changes, so the rows always equal a recount (tests/test_report_summaries.py).
 """
@@ -18,6 +19,7 @@ from quizforge.store.db import Database
 
 # answers counted without the kept rows (tests compare the two)
 USE_SUMMARIES = True
+CHUNK_DAYS = 14  # days counted per query when the store does not hold them yet
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class DayRow:
     young_passed: int
     mature: int
     mature_passed: int
+    answers: int = 0  # every review-log row of the day, cram included (the calendar's count)
+    scheduled: int = 0  # of those, not cram: a row with none has only `answers`
 
 
 def _count(db: Database, grid: DayGrid, days: list[int], scope: Scope = Scope()) -> list[tuple]:
@@ -42,6 +46,8 @@ def _count(db: Database, grid: DayGrid, days: list[int], scope: Scope = Scope())
     for i in days:
         args += [i, grid.bounds[i], grid.bounds[i + 1]]
     # MIN(reviewed_at) with bare columns: SQLite takes them from the row holding the minimum.
+    # `per`: each card's first scheduled answer of the day (cram left out); then one row per
+    # answer, cram included, for the day's counts.
     return db.conn.execute(
         f"WITH days(i, lo, hi) AS (VALUES {rows}), per AS ("
         " SELECT days.i AS i, r.card AS card, MIN(r.reviewed_at), r.state_before AS sb,"
@@ -49,13 +55,17 @@ def _count(db: Database, grid: DayGrid, days: list[int], scope: Scope = Scope())
         " TOTAL(p.predicted) AS ps FROM days"
         " JOIN revlog r ON r.reviewed_at >= days.lo AND r.reviewed_at < days.hi"
         " LEFT JOIN recall_predictions p ON p.id = r.id AND p.predicted >= 0"
-        " WHERE r.cram = 0 GROUP BY days.i, r.card)"
-        " SELECT per.i, c.deck_id, c.tags, SUM(pn), TOTAL(ps),"
+        " WHERE r.cram = 0 GROUP BY days.i, r.card),"
+        " rows AS (SELECT i, card, pn, ps, sb, rating, elapsed, 0 AS n, 0 AS sn FROM per"
+        " UNION ALL SELECT days.i, r.card, 0, 0.0, NULL, NULL, NULL, 1, r.cram = 0 FROM days"
+        " JOIN revlog r ON r.reviewed_at >= days.lo AND r.reviewed_at < days.hi)"
+        " SELECT rows.i, c.deck_id, c.tags, SUM(pn), TOTAL(ps),"
         " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= ?, 0)), 0),"
         " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= ?, 0) AND rating > 1), 0),"
         " COALESCE(SUM(sb = 2 AND elapsed >= ?), 0),"
-        " COALESCE(SUM(sb = 2 AND elapsed >= ? AND rating > 1), 0)"
-        f" FROM per JOIN cards c ON c.id = per.card WHERE 1{f} GROUP BY per.i, c.deck_id, c.tags",
+        " COALESCE(SUM(sb = 2 AND elapsed >= ? AND rating > 1), 0), SUM(n), SUM(sn)"
+        f" FROM rows JOIN cards c ON c.id = rows.card WHERE 1{f}"
+        " GROUP BY rows.i, c.deck_id, c.tags",
         [*args, MATURE_DAYS, MATURE_DAYS, MATURE_DAYS, MATURE_DAYS, *fargs],
     ).fetchall()
 
@@ -66,14 +76,15 @@ def day_rows(db: Database, grid: DayGrid, scope: Scope, cal: Calendar) -> list[D
     since = scope.since_ms(cal)
     if not USE_SUMMARIES:
         wanted = [i for i in range(len(grid)) if grid.bounds[i] >= since]
-        return [DayRow(*r) for r in _count(db, grid, wanted, scope)]
+        return [DayRow(*r) for r in _count(db, grid, wanted, scope) if r[-1]]
     index = _keep(db, grid)
     # the scope's decks and tags as for cards: study_days has their columns, deck_id and tags
     f, fargs = scope.cards_sql()
     out = []
     for a, b, *rest in db.conn.execute(
         "SELECT lo, hi, deck_id, tags, pred_n, pred_sum, young, young_passed, mature,"
-        f" mature_passed FROM study_days WHERE lo >= ? AND lo < ?{f}",
+        f" mature_passed, answers, scheduled FROM study_days WHERE lo >= ? AND lo < ?"
+        f" AND scheduled > 0{f}",
         (max(grid.bounds[0], since), grid.bounds[-1], *fargs),
     ):
         i = index.get((a, b))
@@ -111,9 +122,27 @@ def day_sums(db: Database, grid: DayGrid, scope: Scope, cal: Calendar, per: int 
         f"WITH days(k, lo, hi) AS (VALUES {days}) SELECT days.k, {tags}, SUM(s.pred_n),"
         " TOTAL(s.pred_sum), SUM(s.young), SUM(s.young_passed), SUM(s.mature),"
         " SUM(s.mature_passed) FROM days JOIN study_days s ON s.lo = days.lo AND s.hi = days.hi"
-        f" WHERE 1{f} GROUP BY 1, 2",
+        f" WHERE s.scheduled > 0{f} GROUP BY 1, 2",
         [*args, *fargs],
     ).fetchall()
+
+
+def day_answers(db: Database, grid: DayGrid, scope: Scope, cal: Calendar) -> list[int]:
+    """Review-log rows (cram included) on each day of `grid` for the scope's cards, from its
+    --since day on: the kept days' `answers` summed per day, not the log's rows counted."""
+    _keep(db, grid)
+    since = scope.since_ms(cal)
+    days, args = grid.cte()
+    f, fargs = scope.cards_sql("s.")
+    out = [0] * len(grid)
+    for i, n in db.conn.execute(
+        f"WITH {days} SELECT days.i, SUM(s.answers) FROM days"
+        " JOIN study_days s ON s.lo = days.lo AND s.hi = days.hi"
+        f" WHERE days.lo >= ?{f} GROUP BY 1",
+        [*args, since, *fargs],
+    ):
+        out[i] = n
+    return out
 
 
 def _keep(db: Database, grid: DayGrid) -> dict[tuple[int, int], int]:
@@ -131,7 +160,10 @@ def _keep(db: Database, grid: DayGrid) -> dict[tuple[int, int], int]:
     missing = [i for i in range(n) if i not in done]
     if missing:
         with db.atomic() as conn:  # counted and kept in one transaction: no answer between
-            counted = _count(db, grid, missing)
+            # a few days per query: SQLite's sort of months of answers at once slows down
+            # much faster than the days grow (182 days: 20 s at once, 3 s two weeks at a time)
+            counted = [r for k in range(0, len(missing), CHUNK_DAYS)
+                       for r in _count(db, grid, missing[k:k + CHUNK_DAYS])]
             for i in missing:
                 a, b = grid.bounds[i], grid.bounds[i + 1]
                 conn.execute("DELETE FROM study_days WHERE lo = ? AND hi = ?", (a, b))
@@ -139,7 +171,8 @@ def _keep(db: Database, grid: DayGrid) -> dict[tuple[int, int], int]:
                              (a, b))
             conn.executemany(
                 "INSERT OR REPLACE INTO study_days (lo, hi, deck_id, tags, pred_n, pred_sum,"
-                " young, young_passed, mature, mature_passed) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " young, young_passed, mature, mature_passed, answers, scheduled)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(grid.bounds[r[0]], grid.bounds[r[0] + 1], *r[1:]) for r in counted],
             )
     return index

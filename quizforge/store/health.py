@@ -52,20 +52,24 @@ SUMMARIES = {
     # the study days counted so far (quizforge.reports.days; 21: reports.mastery.MATURE_DAYS)
     "study_days": (
         "SELECT lo, hi, deck_id, tags, pred_n, ROUND(pred_sum, 6), young, young_passed,"
-        " mature, mature_passed FROM study_days",
+        " mature, mature_passed, answers, scheduled FROM study_days",
         "WITH per AS (SELECT d.lo AS lo, d.hi AS hi, r.card AS card, MIN(r.reviewed_at),"
         " r.state_before AS sb, r.rating AS rating, r.elapsed_days AS elapsed,"
         " COUNT(p.id) AS pn, TOTAL(p.predicted) AS ps FROM study_days_done d"
         " CROSS JOIN revlog r INDEXED BY revlog_time"
         " ON r.reviewed_at >= d.lo AND r.reviewed_at < d.hi"
         " LEFT JOIN recall_predictions p ON p.id = r.id AND p.predicted >= 0"
-        " WHERE r.cram = 0 GROUP BY d.lo, d.hi, r.card)"
+        " WHERE r.cram = 0 GROUP BY d.lo, d.hi, r.card),"
+        " rows AS (SELECT lo, hi, card, pn, ps, sb, rating, elapsed, 0 AS n, 0 AS sn FROM per"
+        " UNION ALL SELECT d.lo, d.hi, r.card, 0, 0.0, NULL, NULL, NULL, 1, r.cram = 0"
+        " FROM study_days_done d CROSS JOIN revlog r INDEXED BY revlog_time"
+        " ON r.reviewed_at >= d.lo AND r.reviewed_at < d.hi)"
         " SELECT lo, hi, c.deck_id, c.tags, SUM(pn), ROUND(TOTAL(ps), 6),"
         " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= 21, 0)), 0),"
         " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= 21, 0) AND rating > 1), 0),"
         " COALESCE(SUM(sb = 2 AND elapsed >= 21), 0),"
-        " COALESCE(SUM(sb = 2 AND elapsed >= 21 AND rating > 1), 0)"
-        " FROM per JOIN cards c ON c.id = per.card GROUP BY lo, hi, c.deck_id, c.tags",
+        " COALESCE(SUM(sb = 2 AND elapsed >= 21 AND rating > 1), 0), SUM(n), SUM(sn)"
+        " FROM rows JOIN cards c ON c.id = rows.card GROUP BY lo, hi, c.deck_id, c.tags",
     ),
 }
 

@@ -344,4 +344,16 @@ MIGRATIONS: list[tuple[str, str]] = [
                                             leech, due, last_review, stability)
         """,
     ),
+    (
+        # The calendar's answers per day, kept with the other study-day figures: every
+        # review-log row (cram included) and how many were scheduled (a row of cram answers
+        # only counts for the calendar). The kept days are counted again, by the next report.
+        "0012_report_fast_study_days_answers",
+        """
+        ALTER TABLE study_days ADD COLUMN answers INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE study_days ADD COLUMN scheduled INTEGER NOT NULL DEFAULT 0;
+        DELETE FROM study_days;
+        DELETE FROM study_days_done;
+        """,
+    ),
 ]
