@@ -339,13 +339,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         # every column they read lets SQLite walk it once instead of sorting 100k table rows
         # (issue 23: mastery at 100k cards 0.15 s -> 0.08 s; about 8 MB per 100k cards).
         # The weak spots: leeches by lapses (a few thousand rows, not the 100k cards), and
-        # the most-missed cards walked from the most misses down, not sorted.
+        # the most-missed cards walked from the most misses down, not sorted; a drill
+        # level's attempts found by its card, not by reading every attempt.
         "0011_report_fast_indexes",
         """
         CREATE INDEX cards_groups ON cards (deck_id, tags, in_deck, kind, state, suspended,
                                             leech, due, last_review, stability);
         CREATE INDEX cards_leech ON cards (lapses) WHERE leech = 1;
-        CREATE INDEX card_reviews_misses ON card_reviews (misses)
+        CREATE INDEX card_reviews_misses ON card_reviews (misses);
+        CREATE INDEX drill_attempts_card ON drill_attempts (card)
         """,
     ),
     (
