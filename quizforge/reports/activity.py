@@ -102,3 +102,4 @@ def streak(db: Database, now: datetime, cal: Calendar, scope: Scope, chunk: int 
                 return n
             n += 1
         end -= timedelta(days=chunk)
+        chunk *= 2  # a long streak: fewer, longer reads (each reads the scope's cards once)

@@ -206,9 +206,12 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
             old = Calibration(())
             if full:
                 # every kept study day counts predictions: drop them all at once (the
-                # triggers that would drop them one prediction at a time then do nothing)
+                # triggers that would drop them one prediction at a time then do nothing);
+                # the same for the predictions per (deck, tag list)
                 conn.execute("DELETE FROM study_days")
                 conn.execute("DELETE FROM study_days_done")
+                conn.execute("DELETE FROM recall_groups_done")
+                conn.execute("DELETE FROM recall_groups")
                 conn.execute("DELETE FROM recall_predictions")
             else:
                 mine = "SELECT id FROM revlog WHERE card IN (SELECT id FROM replay_cards)"
@@ -312,8 +315,38 @@ def calibration_in_store(db: Database, scope: Scope, cal: Calendar) -> Calibrati
         kept = _kept_bins(db.conn.execute("SELECT parameters, bins FROM recall_state").fetchone())
         if kept is not None:
             return kept
+    elif scope.since is None and USE_SUMMARIES and _groups_kept(db):
+        # a --deck or --tag selection of every answer: the kept per-(deck, tag list) steps
+        g, gargs = scope.cards_sql()
+        return _bins(db.conn.execute(
+            "SELECT step, SUM(n), TOTAL(predicted), SUM(recalled) FROM recall_groups"
+            f" WHERE 1{g} GROUP BY step", gargs))
     return _count_bins(db, f, args)
 
+
+def _groups_kept(db: Database) -> bool:
+    """recall_groups holds every stored prediction, built now if it did not (not in a
+    read-only store: the caller counts from the log instead)."""
+    if db.conn.execute("SELECT 1 FROM recall_groups_done").fetchone():
+        return True
+    if db.read_only:
+        return False
+    with db.atomic() as conn:
+        conn.execute("DELETE FROM recall_groups")
+        conn.execute(
+            f"INSERT INTO recall_groups (deck_id, tags, step, n, predicted, recalled)"
+            f" SELECT c.deck_id, c.tags, MIN(CAST(p.predicted * {STEPS} AS INTEGER),"
+            f" {STEPS - 1}) AS step, COUNT(*), TOTAL(p.predicted), SUM(p.recalled)"
+            " FROM recall_predictions p JOIN revlog r ON r.id = p.id"
+            " JOIN cards c ON c.id = r.card WHERE p.predicted >= 0"
+            " GROUP BY 1, 2, 3")  # (cards has a column `step` of its own)
+        conn.execute("INSERT OR REPLACE INTO recall_groups_done (id) VALUES (1)")
+    return True
+
+
+# Read the predictions per (deck, tag list) kept in recall_groups for a --deck or --tag
+# selection; False counts them from the log (tests compare the two).
+USE_SUMMARIES = True
 
 # EDGES are multiples of 1/STEPS: SQLite groups by step (one cheap expression per answer),
 # and the steps are added up into the bins here.
@@ -321,12 +354,16 @@ STEPS = 20
 
 
 def _count_bins(db: Database, f: str, args: list) -> Calibration:
-    rows = db.conn.execute(
+    return _bins(db.conn.execute(
         f"SELECT MIN(CAST(p.predicted * {STEPS} AS INTEGER), {STEPS - 1}) AS step, COUNT(*),"
         " TOTAL(p.predicted), TOTAL(p.recalled) FROM revlog r"
         f" JOIN recall_predictions p ON p.id = r.id WHERE p.predicted >= 0{f} GROUP BY step",
         args,
-    ).fetchall()
+    ).fetchall())
+
+
+def _bins(rows) -> Calibration:
+    """(step, answers, predicted sum, recalled) rows added up into the EDGES bins."""
     n = [0] * (len(EDGES) - 1)
     s = [0.0] * len(n)
     k = [0] * len(n)

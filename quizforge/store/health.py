@@ -71,6 +71,17 @@ SUMMARIES = {
         " COALESCE(SUM(sb = 2 AND elapsed >= 21 AND rating > 1), 0), SUM(n), SUM(sn)"
         " FROM rows JOIN cards c ON c.id = rows.card GROUP BY lo, hi, c.deck_id, c.tags",
     ),
+    # the predictions per (deck, tag list) and step of 1/20 (quizforge.reports.calibration),
+    # once a report has built them
+    "recall_groups": (
+        "SELECT deck_id, tags, step, n, ROUND(predicted, 6), recalled FROM recall_groups"
+        " WHERE n != 0",
+        "SELECT c.deck_id, c.tags, MIN(CAST(p.predicted * 20 AS INTEGER), 19) AS step,"
+        " COUNT(*), ROUND(TOTAL(p.predicted), 6), SUM(p.recalled) FROM recall_predictions p"
+        " JOIN revlog r ON r.id = p.id JOIN cards c ON c.id = r.card"
+        " WHERE p.predicted >= 0 AND EXISTS (SELECT 1 FROM recall_groups_done)"
+        " GROUP BY 1, 2, 3",
+    ),
 }
 
 
@@ -89,9 +100,9 @@ def rebuild_summaries(conn: sqlite3.Connection) -> list[str]:
     transaction); returns their names."""
     stale = stale_summaries(conn)
     for table in stale:
-        if table == "study_days":  # counted again, for the days it needs, by the next report
-            conn.execute("DELETE FROM study_days")
-            conn.execute("DELETE FROM study_days_done")
+        if table in ("study_days", "recall_groups"):  # counted again by the next report
+            conn.execute(f"DELETE FROM {table}")
+            conn.execute(f"DELETE FROM {table}_done")
             continue
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
         conn.execute(f"DELETE FROM {table}")

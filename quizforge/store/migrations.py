@@ -14,6 +14,13 @@ def _drop_days(at: str) -> str:
 # When the answer a recall prediction belongs to was given.
 _ANSWERED = "(SELECT reviewed_at FROM revlog WHERE id = {}.id)"
 
+
+def _drop_recall_groups_if(condition: str) -> str:
+    """Drop the recall_groups summary (built again when next needed) when `condition`."""
+    return (f"DELETE FROM recall_groups_done WHERE {condition};"
+            f" DELETE FROM recall_groups WHERE {condition};")
+
+
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "0001_cards_and_revlog",
@@ -360,6 +367,75 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE study_days ADD COLUMN scheduled INTEGER NOT NULL DEFAULT 0;
         DELETE FROM study_days;
         DELETE FROM study_days_done;
+        """,
+    ),
+    (
+        # The calibration of a --deck or --tag selection: the stored predictions counted per
+        # (deck, tag list) and step of 1/20 (reports.calibration), not the review log's
+        # half million rows of the selection joined again. Built by the first report that
+        # needs it (recall_groups_done then holds its one row) and kept by these triggers;
+        # what they cannot follow (an answer deleted, a card moved or retagged) drops it,
+        # to be built again.
+        "0013_report_fast_recall_groups",
+        f"""
+        CREATE TABLE recall_groups (
+            deck_id   TEXT NOT NULL,
+            tags      TEXT NOT NULL,
+            step      INTEGER NOT NULL,  -- MIN(CAST(predicted * 20 AS INTEGER), 19)
+            n         INTEGER NOT NULL,
+            predicted REAL NOT NULL,     -- sum
+            recalled  INTEGER NOT NULL,  -- sum
+            PRIMARY KEY (deck_id, tags, step)
+        ) WITHOUT ROWID;
+        CREATE TABLE recall_groups_done (id INTEGER PRIMARY KEY CHECK (id = 1));
+        CREATE TRIGGER recall_groups_prediction_insert AFTER INSERT ON recall_predictions
+            WHEN NEW.predicted >= 0 AND EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            INSERT INTO recall_groups (deck_id, tags, step, n, predicted, recalled)
+                SELECT c.deck_id, c.tags, MIN(CAST(NEW.predicted * 20 AS INTEGER), 19), 1,
+                       NEW.predicted, NEW.recalled
+                FROM revlog r JOIN cards c ON c.id = r.card WHERE r.id = NEW.id
+                ON CONFLICT (deck_id, tags, step) DO UPDATE SET n = n + 1,
+                    predicted = predicted + excluded.predicted,
+                    recalled = recalled + excluded.recalled;
+        END;
+        CREATE TRIGGER recall_groups_prediction_delete AFTER DELETE ON recall_predictions
+            WHEN OLD.predicted >= 0 AND EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            UPDATE recall_groups SET n = n - 1, predicted = predicted - OLD.predicted,
+                                     recalled = recalled - OLD.recalled
+                WHERE step = MIN(CAST(OLD.predicted * 20 AS INTEGER), 19)
+                  AND (deck_id, tags) = (SELECT c.deck_id, c.tags FROM revlog r
+                                         JOIN cards c ON c.id = r.card WHERE r.id = OLD.id);
+            {_drop_recall_groups_if("NOT EXISTS (SELECT 1 FROM revlog WHERE id = OLD.id)")}
+        END;
+        CREATE TRIGGER recall_groups_prediction_update AFTER UPDATE ON recall_predictions
+            WHEN EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            {_drop_recall_groups_if("1")}
+        END;
+        CREATE TRIGGER recall_groups_revlog_update AFTER UPDATE OF id, card ON revlog
+            WHEN EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            {_drop_recall_groups_if("1")}
+        END;
+        CREATE TRIGGER recall_groups_cards_update AFTER UPDATE OF id, deck_id, tags ON cards
+            WHEN (OLD.id IS NOT NEW.id OR OLD.deck_id IS NOT NEW.deck_id
+                  OR OLD.tags IS NOT NEW.tags) AND EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            {_drop_recall_groups_if("1")}
+        END;
+        CREATE TRIGGER recall_groups_cards_delete AFTER DELETE ON cards
+            WHEN EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            {_drop_recall_groups_if("1")}
+        END;
+        CREATE TRIGGER recall_groups_cards_insert AFTER INSERT ON cards
+            WHEN EXISTS (SELECT 1 FROM recall_groups_done)
+                 AND EXISTS (SELECT 1 FROM revlog WHERE card = NEW.id)
+        BEGIN
+            {_drop_recall_groups_if("1")}
+        END
         """,
     ),
 ]
