@@ -145,6 +145,29 @@ def day_answers(db: Database, grid: DayGrid, scope: Scope, cal: Calendar) -> lis
     return out
 
 
+def kept_active(db: Database, grid: DayGrid, scope: Scope, cal: Calendar
+                ) -> tuple[set[int], set[int]]:
+    """The days of `grid` the store holds (none counted here), and which of them have an
+    answer (cram included) of the scope's cards from its --since day on."""
+    index = {(grid.bounds[i], grid.bounds[i + 1]): i for i in range(len(grid))}
+    lo, hi = grid.bounds[0], grid.bounds[-1]
+    kept = {
+        index[(a, b)]
+        for a, b in db.conn.execute(
+            "SELECT lo, hi FROM study_days_done WHERE lo >= ? AND lo < ?", (lo, hi))
+        if (a, b) in index
+    }
+    f, fargs = scope.cards_sql()
+    active = {
+        index[(a, b)]
+        for a, b in db.conn.execute(
+            "SELECT DISTINCT lo, hi FROM study_days WHERE lo >= ? AND lo < ? AND answers > 0"
+            f"{f}", (max(lo, scope.since_ms(cal)), hi, *fargs))
+        if (a, b) in index and index[(a, b)] in kept
+    }
+    return kept, active
+
+
 def _keep(db: Database, grid: DayGrid) -> dict[tuple[int, int], int]:
     """Count and keep the grid's days the store does not hold yet; the grid's index of each
     day's (start, end)."""
