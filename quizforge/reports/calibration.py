@@ -24,10 +24,13 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from quizforge.reports.scope import Calendar, Scope
-from quizforge.scheduling.fitting import DRILL_KINDS, History, histories
 from quizforge.store.db import Database
+
+if TYPE_CHECKING:
+    from quizforge.scheduling.fitting import History
 
 # Predictions cluster above 0.8 (cards come due near the desired retention), so the bins
 # are finer there.
@@ -248,6 +251,10 @@ def _replay(db: Database, full: bool, cards: set[int], parameters: Sequence[floa
     """Read and replay what `refresh` must predict: (revlog rows, (id, recalled, predicted)
     for each, their calibration). Only reads the store (the card list goes to a temporary
     table, which is the connection's own)."""
+    # only when something is replayed: a report that finds the predictions up to date
+    # does not load the optimizer's history code
+    from quizforge.scheduling.fitting import DRILL_KINDS, histories
+
     marks = ",".join("?" * len(DRILL_KINDS))
     drill = f"card IN (SELECT id FROM cards WHERE kind IN ({marks}))"
     where = ""
