@@ -93,14 +93,12 @@ def weak_spots(
         )
     ]
     key, kargs = RecallCurve.of(scheduler).overdue_sql(to_ms(now))
-    # The key is computed for every studied card anyway: one pass over cards_groups, which
-    # holds every column read (the planner's pick, cards_due, looks up a row per card: ~6x
-    # slower at 100k cards; the table itself is wider)
+    # The key is computed for every studied card anyway: the planner reads cards_groups,
+    # which holds every column read (and, with --deck, the deck's range of it)
     lowest = [
         card(r[0])
         for r in db.conn.execute(
-            "SELECT id FROM cards INDEXED BY cards_groups"
-            " WHERE suspended = 0 AND state != 0 AND stability > 0"
+            "SELECT id FROM cards WHERE suspended = 0 AND state != 0 AND stability > 0"
             f" AND {deck_cards} ORDER BY {key} DESC, id LIMIT ?",
             [*fargs, *kargs, limit],
         )
@@ -112,7 +110,7 @@ def weak_spots(
         # from the most misses down (card_reviews_misses) until `limit` cards in scope.
         rows = db.conn.execute(
             "SELECT s.card, s.misses, s.answers FROM card_reviews s"
-            " INDEXED BY card_reviews_misses WHERE s.misses > 0 AND EXISTS (SELECT 1 FROM"
+            " WHERE s.misses > 0 AND EXISTS (SELECT 1 FROM"
             f" cards WHERE id = s.card AND kind = 'mcq' AND {deck_cards})"
             " ORDER BY s.misses DESC, 1.0 * s.misses / s.answers DESC, s.card LIMIT ?",
             [*fargs, limit],
