@@ -347,14 +347,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         # (issue 23: mastery at 100k cards 0.15 s -> 0.08 s; about 8 MB per 100k cards).
         # The weak spots: leeches by lapses (a few thousand rows, not the 100k cards), and
         # the most-missed cards walked from the most misses down, not sorted; a drill
-        # level's attempts found by its card, not by reading every attempt.
+        # level's attempts found by its card, not by reading every attempt. cards_due
+        # (0005) gains `kind`: today's counts of deck cards (not drill skills) then read
+        # the index alone.
         "0011_report_fast_indexes",
         """
         CREATE INDEX cards_groups ON cards (deck_id, tags, in_deck, kind, state, suspended,
                                             leech, due, last_review, stability);
         CREATE INDEX cards_leech ON cards (lapses) WHERE leech = 1;
         CREATE INDEX card_reviews_misses ON card_reviews (misses);
-        CREATE INDEX drill_attempts_card ON drill_attempts (card)
+        CREATE INDEX drill_attempts_card ON drill_attempts (card);
+        DROP INDEX cards_due;
+        CREATE INDEX cards_due ON cards (state, due, suspended, in_deck, kind)
         """,
     ),
     (
