@@ -1,5 +1,6 @@
-"""The summary tables `report` reads (kept by triggers) against a recount of the review log,
-through every write path, and the report's JSON computed with and without them (issue 23).
+"""The summary tables `report` reads (kept by triggers) against a recount of the review log
+and the cards, through every write path, and the report's JSON computed with and without
+them (issue 23).
 
 The store is bench/make_store.py's synthetic one at 20k answers (2,000 cards), built once."""
 
@@ -16,6 +17,7 @@ import pytest
 from quizforge.reports import Calendar, Scope, build_report
 from quizforge.reports import calibration as calibration_module
 from quizforge.reports import days as days_module
+from quizforge.reports import mastery as mastery_module
 from quizforge.reports import weak as weak_module
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import Rating, ReviewRecord, Scheduler, State
@@ -72,7 +74,7 @@ def check(db: Database) -> None:
 
 
 def report_json(db: Database, scope: Scope, summaries: bool) -> dict:
-    modules = (weak_module, days_module, calibration_module)
+    modules = (weak_module, days_module, calibration_module, mastery_module)
     old = [m.USE_SUMMARIES for m in modules]
     for m in modules:
         m.USE_SUMMARIES = summaries

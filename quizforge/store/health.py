@@ -71,6 +71,19 @@ SUMMARIES = {
         " COALESCE(SUM(sb = 2 AND elapsed >= 21 AND rating > 1), 0), SUM(n), SUM(sn)"
         " FROM rows JOIN cards c ON c.id = rows.card GROUP BY lo, hi, c.deck_id, c.tags",
     ),
+    # the mastery table's counts per (deck, tag list) (quizforge.reports.mastery)
+    "card_groups": (
+        "SELECT deck_id, tags, cards, new_cards, learning, young, mature, suspended, leeches,"
+        " reviewed FROM card_groups WHERE cards != 0 OR new_cards != 0 OR learning != 0"
+        " OR young != 0 OR mature != 0 OR suspended != 0 OR leeches != 0 OR reviewed != 0",
+        "SELECT deck_id, tags, COUNT(*), SUM(COALESCE(state = 0, 0)),"
+        " SUM(COALESCE(state IN (1, 3), 0)),"
+        " SUM(COALESCE(state = 2 AND due - last_review < 1814400000, 0)),"
+        " SUM(COALESCE(state = 2 AND due - last_review >= 1814400000, 0)),"
+        " SUM(COALESCE(suspended, 0)), SUM(COALESCE(leech, 0)),"
+        " SUM(COALESCE(state != 0 AND stability > 0, 0))"
+        " FROM cards WHERE in_deck = 1 AND kind != 'skill' GROUP BY deck_id, tags",
+    ),
     # the predictions per (deck, tag list) and step of 1/20 (quizforge.reports.calibration),
     # once a report has built them
     "recall_groups": (

@@ -21,6 +21,42 @@ def _drop_recall_groups_if(condition: str) -> str:
             f" DELETE FROM recall_groups WHERE {condition};")
 
 
+# What a card adds to each count of card_groups (`row`: NEW or OLD, or '' in a SELECT).
+_GROUP_COUNTS = (
+    ("new_cards", "{r}state = 0"),
+    ("learning", "{r}state IN (1, 3)"),
+    ("young", "{r}state = 2 AND {r}due - {r}last_review < 1814400000"),
+    ("mature", "{r}state = 2 AND {r}due - {r}last_review >= 1814400000"),
+    ("suspended", "{r}suspended"),
+    ("leeches", "{r}leech"),
+    ("reviewed", "{r}state != 0 AND {r}stability > 0"),
+)
+
+
+def _group_sums(agg: str, row: str) -> str:
+    """The counts as `agg`(COALESCE(condition, 0)), of `row`'s columns."""
+    r = f"{row}." if row else ""
+    return ", ".join(f"{agg}(COALESCE({c.format(r=r)}, 0))" for _, c in _GROUP_COUNTS)
+
+
+def _group_add(row: str) -> str:
+    names = ", ".join(n for n, _ in _GROUP_COUNTS)
+    values = ", ".join(f"COALESCE({c.format(r=row + '.')}, 0)" for _, c in _GROUP_COUNTS)
+    sets = ", ".join(f"{n} = {n} + excluded.{n}" for n, _ in _GROUP_COUNTS)
+    return (f"INSERT INTO card_groups (deck_id, tags, cards, {names})"
+            f" SELECT {row}.deck_id, {row}.tags, 1, {values}"
+            f" WHERE {row}.in_deck = 1 AND {row}.kind != 'skill'"
+            f" ON CONFLICT (deck_id, tags) DO UPDATE SET cards = cards + 1, {sets};")
+
+
+def _group_sub(row: str) -> str:
+    sets = ", ".join(f"{n} = {n} - COALESCE({c.format(r=row + '.')}, 0)"
+                     for n, c in _GROUP_COUNTS)
+    return (f"UPDATE card_groups SET cards = cards - 1, {sets}"
+            f" WHERE deck_id = {row}.deck_id AND tags = {row}.tags"
+            f" AND {row}.in_deck = 1 AND {row}.kind != 'skill';")
+
+
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "0001_cards_and_revlog",
@@ -439,6 +475,46 @@ MIGRATIONS: list[tuple[str, str]] = [
                  AND EXISTS (SELECT 1 FROM revlog WHERE card = NEW.id)
         BEGIN
             {_drop_recall_groups_if("1")}
+        END
+        """,
+    ),
+    (
+        # The mastery table's counts per (deck, tag list) of the cards in deck files (drill
+        # skills left out), kept by triggers as each card changes: the report then computes
+        # only recall, which depends on the time, card by card (issue 23). 21 days:
+        # reports.mastery.MATURE_DAYS. A group whose cards all left keeps a row of zeros.
+        "0014_report_fast_card_groups",
+        f"""
+        CREATE TABLE card_groups (
+            deck_id   TEXT NOT NULL,
+            tags      TEXT NOT NULL,
+            cards     INTEGER NOT NULL,
+            new_cards INTEGER NOT NULL,
+            learning  INTEGER NOT NULL,
+            young     INTEGER NOT NULL,
+            mature    INTEGER NOT NULL,
+            suspended INTEGER NOT NULL,
+            leeches   INTEGER NOT NULL,
+            reviewed  INTEGER NOT NULL,  -- answered at least once, with a stability
+            PRIMARY KEY (deck_id, tags)
+        ) WITHOUT ROWID;
+        INSERT INTO card_groups SELECT deck_id, tags, COUNT(*), {_group_sums("SUM", "")}
+            FROM cards WHERE in_deck = 1 AND kind != 'skill' GROUP BY deck_id, tags;
+        CREATE TRIGGER card_groups_insert AFTER INSERT ON cards
+            WHEN NEW.in_deck = 1 AND NEW.kind != 'skill'
+        BEGIN
+            {_group_add("NEW")}
+        END;
+        CREATE TRIGGER card_groups_delete AFTER DELETE ON cards
+            WHEN OLD.in_deck = 1 AND OLD.kind != 'skill'
+        BEGIN
+            {_group_sub("OLD")}
+        END;
+        CREATE TRIGGER card_groups_update AFTER UPDATE OF deck_id, tags, in_deck, kind, state,
+            due, last_review, stability, suspended, leech ON cards
+        BEGIN
+            {_group_sub("OLD")}
+            {_group_add("NEW")}
         END
         """,
     ),
