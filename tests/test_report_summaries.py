@@ -273,3 +273,24 @@ def test_a_day_of_cram_answers_only_counts_in_the_calendar(db):
     assert "lonely" not in [t["topic"] for t in after["trends"]["topics"]]
     assert after["retention"] == before["retention"]
     check(db)
+
+
+def test_interview_outlook_the_same_with_and_without_summaries(db):
+    """With an interview date: the outlook per deck and tag (counts from card_groups)."""
+    cfg = Config(interview_date=(END + timedelta(days=11)).date().isoformat())
+    modules = (days_module, mastery_module)
+
+    def outlook(summaries: bool) -> dict:
+        old = [m.USE_SUMMARIES for m in modules]
+        for m in modules:
+            m.USE_SUMMARIES = summaries
+        try:
+            return build_report(db, END, Scheduler(cfg), Scope(tags=("gotcha",)),
+                                Calendar(4, UTC)).to_dict()["interview"]
+        finally:
+            for m, value in zip(modules, old, strict=True):
+                m.USE_SUMMARIES = value
+
+    kept = outlook(True)
+    assert kept["total"]["reviewed"] > 0 and kept["decks"]
+    assert kept == outlook(False)
