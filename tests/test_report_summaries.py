@@ -294,3 +294,16 @@ def test_interview_outlook_the_same_with_and_without_summaries(db):
     kept = outlook(True)
     assert kept["total"]["reviewed"] > 0 and kept["decks"]
     assert kept == outlook(False)
+
+
+def test_doctor_rebuilds_card_and_recall_groups(db):
+    with db.atomic() as conn:
+        conn.execute("UPDATE card_groups SET mature = mature + 1"
+                     " WHERE (deck_id, tags) = (SELECT deck_id, tags FROM card_groups LIMIT 1)")
+        conn.execute("UPDATE recall_groups SET n = n + 1"
+                     " WHERE (deck_id, tags, step) = (SELECT deck_id, tags, step"
+                     " FROM recall_groups LIMIT 1)")
+    assert stale_summaries(db.conn) == ["card_groups", "recall_groups"]
+    assert fix_rows(db)["summary tables rebuilt"] == 2
+    assert not groups_done(db)  # built again by the next --deck or --tag report
+    check(db)
