@@ -116,4 +116,4 @@ def streak(db: Database, now: datetime, cal: Calendar, scope: Scope, chunk: int 
                 return n
             n += 1
         end -= timedelta(days=chunk)
-        chunk *= 4  # a long streak: fewer, longer reads (each reads the scope's cards once)
+        chunk *= 2  # a long streak: fewer, longer reads (each reads the scope's cards once)
