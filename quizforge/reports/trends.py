@@ -119,22 +119,24 @@ def trends(db: Database, now: datetime, cal: Calendar, scope: Scope,
 
     pred_n: dict[str, list[int]] = defaultdict(lambda: [0] * n)
     pred_s: dict[str, list[float]] = defaultdict(lambda: [0.0] * n)
-    kept: dict[str, list[Tally]] = defaultdict(lambda: [Tally()] * n)
+    reviews: dict[str, list[int]] = defaultdict(lambda: [0] * n)  # true retention, as
+    passed: dict[str, list[int]] = defaultdict(lambda: [0] * n)  # Tally once at the end
     # The weeks' study days as kept in the store (reports.days), summed per (week, tag list)
     # there: reading the answers is most of the time, and retention() reads the same rows.
     for i, tags, count, total, young, young_passed, mature, mature_passed in day_sums(
         db, cal.grid(grid.first, 7 * n), scope, cal, per=7
     ):
-        tally = Tally(young + mature, young_passed + mature_passed)
         for name in ("", *(t for t in tags.split() if wanted(t))):
             pred_n[name][i] += count
             pred_s[name][i] += total
-            kept[name][i] = kept[name][i] + tally
+            reviews[name][i] += young + mature
+            passed[name][i] += young_passed + mature_passed
 
     def topic(name: str, label: str) -> TopicTrend:
-        return TopicTrend(label, tuple(pred_n[name]), tuple(pred_s[name]), tuple(kept[name]))
+        return TopicTrend(label, tuple(pred_n[name]), tuple(pred_s[name]),
+                          tuple(map(Tally, reviews[name], passed[name])))
 
-    names = sorted({*pred_n, *kept} - {""})
+    names = sorted({*pred_n, *reviews} - {""})
     return Trends(
         tuple(grid.day(0) + timedelta(days=7 * k) for k in range(n)),
         topic("", "all"),
