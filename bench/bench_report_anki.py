@@ -145,8 +145,8 @@ from quizforge.store import cards as store
 from quizforge.store.db import Database
 now = datetime.fromisoformat(sys.argv[2]) - timedelta(seconds=int(sys.argv[3]))
 with Database(sys.argv[1]) as db:
-    rowid = db.conn.execute("SELECT id FROM cards WHERE state = 2 AND suspended = 0"
-                            " AND in_deck = 1 AND kind != 'skill' ORDER BY due LIMIT 1").fetchone()[0]
+    rowid = db.conn.execute("SELECT id FROM cards WHERE state = 2 AND suspended = 0 AND"
+                            " in_deck = 1 AND kind != 'skill' ORDER BY due LIMIT 1").fetchone()[0]
     with db.atomic() as conn:
         before = store.get_card(db, rowid).schedule
         after, record = Scheduler(Config()).review(before, Rating.GOOD, now, 8000, rowid)
@@ -201,8 +201,9 @@ def main() -> None:
         env.pop("QUIZFORGE_DECKS", None)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         report = [sys.executable, "-m", "quizforge", "report"]
-        where = subprocess.run([sys.executable, "-c", "import quizforge; print(quizforge.__file__)"],
-                               env=env, check=True, capture_output=True, text=True).stdout.strip()
+        where = subprocess.run(
+            [sys.executable, "-c", "import quizforge; print(quizforge.__file__)"],
+            env=env, check=True, capture_output=True, text=True).stdout.strip()
         print(f"timing {Path(where).parent}", flush=True)
         anki_cmds = {name: [sys.executable, "-c", ANKI_STATS, str(COLLECTION), arg]
                 for name, arg in ANKI_CASES.items()}

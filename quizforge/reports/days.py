@@ -4,9 +4,10 @@ For each study day (exact bounds lo, hi) and (deck, tag list): the predictions o
 scheduled answers (recall_predictions, predicted >= 0); per card, the day's first
 scheduled answer when the card was in review state (young/mature by elapsed_days, passed
 when Hard, Good or Easy); and how many answers there were (the calendar's count, cram
-included) and how many of them scheduled. Computed from the review log for the days not yet kept, then read
-back: store.migrations' triggers drop a kept day whenever anything it was counted from
-changes, so the rows always equal a recount (tests/test_report_summaries.py).
+included) and how many of them scheduled. Computed from the review log for the days not
+yet kept, then read back: store.migrations' triggers drop a kept day whenever anything it
+was counted from changes, so the rows always equal a recount
+(tests/test_report_summaries.py).
 """
 
 from __future__ import annotations
