@@ -370,3 +370,46 @@ def test_doctor_rebuilds_card_and_recall_groups(db):
     assert fix_rows(db)["summary tables rebuilt"] == 2
     assert not groups_done(db)  # built again by the next --deck or --tag report
     check(db)
+
+
+def _big_deck(deck_id: str, n: int):
+    from quizforge.decks.model import MCQ, Deck
+
+    return Deck(deck_id, deck_id, tuple(MCQ(f"q{i}", f"q{i}?", ("a", "b"), (0,))
+                                        for i in range(n)), Path(f"{deck_id}.yaml"))
+
+
+def test_cards_in_bulk(db):
+    """A sync that adds BULK_CARDS cards or more does the cards' insert triggers' work once
+    for all of them (store._insert_cards): the summaries equal a recount, the triggers are
+    back as they were, and answers to the new cards are counted as usual afterwards."""
+    report_json(db, Scope(), True)
+    before = _triggers(db.conn)
+    n = store.BULK_CARDS + 500
+    store.sync_decks(db, [_big_deck("bulk", n)], END - timedelta(days=1))
+    assert _triggers(db.conn) == before
+    assert tuple(db.conn.execute("SELECT cards, new_cards FROM card_groups WHERE deck_id = 'bulk'"
+                           ).fetchone()) == (n, n)
+    check(db)
+    rowid = db.conn.execute("SELECT MIN(id) FROM cards WHERE deck_id = 'bulk'").fetchone()[0]
+    answer(db, rowid, END, Rating.GOOD)
+    check(db)
+
+
+def test_cards_in_bulk_taking_rowids_that_have_answers(db):
+    """Review rows already naming the rowids the new cards take (as the per-row triggers
+    allow for) are counted for their deck, and the counted days are dropped."""
+    report_json(db, Scope(), True)
+    top = db.conn.execute("SELECT MAX(id) FROM cards").fetchone()[0]
+    db.conn.execute("PRAGMA foreign_keys = OFF")
+    with db.atomic() as conn:
+        for k in range(1, 4):
+            conn.execute("INSERT INTO revlog (card, reviewed_at, rating, duration_ms,"
+                         " state_before, interval_days, elapsed_days, cram)"
+                         " VALUES (?, ?, 3, 1000, 0, 1.0, NULL, 0)",
+                         (top + k, round((END - timedelta(days=2)).timestamp() * 1000)))
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    store.sync_decks(db, [_big_deck("bulk", store.BULK_CARDS)], END - timedelta(days=1))
+    assert tuple(db.conn.execute("SELECT reviews FROM deck_reviews WHERE deck_id = 'bulk'"
+                           ).fetchone()) == (3,)
+    check(db)
