@@ -365,8 +365,21 @@ def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     What the triggers would have done: deck_reviews and card_reviews count the new rows;
     the counted study days that hold a new answer are dropped (a report counts them again).
     A trigger on revlog inserts not named in _REVLOG_INSERT_TRIGGERS keeps firing per row."""
-    if not rows:
-        return
+    if rows:
+        _bulk_revlog(conn, lambda: conn.executemany(_INSERT_REVIEW, rows).rowcount)
+
+
+def insert_review_select(conn: sqlite3.Connection, select: str, args) -> int:
+    """`insert_review_rows` for the rows `select` gives (run with `args`): the same columns,
+    in order, written by one INSERT ... SELECT. How many rows it wrote."""
+    return _bulk_revlog(conn, lambda: conn.execute(
+        "INSERT INTO revlog (card, reviewed_at, rating, duration_ms, state_before,"
+        f" interval_days, elapsed_days, cram) {select}", args).rowcount)
+
+
+def _bulk_revlog(conn: sqlite3.Connection, write) -> int:
+    """Run `write()` (it inserts revlog rows and returns how many) with the summary tables
+    brought up to date once for all its rows (see insert_review_rows)."""
     if not conn.in_transaction:  # the DROP TRIGGER would be committed on its own
         raise RuntimeError("insert_review_rows needs a transaction (db.atomic())")
     marks = ",".join("?" * len(_REVLOG_INSERT_TRIGGERS))
@@ -376,11 +389,11 @@ def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM revlog").fetchone()[0]
     for name, _ in triggers:
         conn.execute(f"DROP TRIGGER {name}")
-    conn.executemany(_INSERT_REVIEW, rows)
+    written = write()
     # New rows take the ids after the largest (unless that is SQLite's largest integer):
     # `v.id > before` picks them; otherwise the summaries are counted again whole.
     fresh = conn.execute("SELECT COUNT(*) FROM revlog WHERE id > ?",
-                         (before,)).fetchone()[0] == len(rows)
+                         (before,)).fetchone()[0] == written
     new = "v.id > ?" if fresh else "1"
     args = (before,) if fresh else ()
     for name, sql in triggers:
@@ -409,6 +422,7 @@ def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
                     f" {table}.hi AND v.reviewed_at < {table}.lo + 259200000 AND {new})",
                     args)
         conn.execute(sql)
+    return written
 
 
 def _review_row(rowid: int, r: ReviewRecord, cram: bool) -> tuple:
