@@ -219,7 +219,8 @@ _ANSWERS = (
     " r.type = 3"
     f" FROM {_MAP} m JOIN {_PKG}.revlog r ON r.cid = m.cid"
     f" WHERE {_sql(_CID)} AND {_sql(_KEPT)}")
-_NOT_HAD = " AND NOT EXISTS (SELECT 1 FROM main.revlog v WHERE v.card = m.card AND v.reviewed_at = r.id)"
+_NOT_HAD = (" AND NOT EXISTS (SELECT 1 FROM main.revlog v WHERE v.card = m.card"
+            " AND v.reviewed_at = r.id)")
 
 
 def package_summaries(package, window: tuple[float, float]) -> dict:
