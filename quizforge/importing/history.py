@@ -202,25 +202,28 @@ _SUMMARY = (
 
 # The store's revlog rows for the cards of the map table (seq, cid, card): the columns of
 # `review_rows`, in the order it gives them (the cards in plan order, each oldest first).
-# The state before a learn row, and the time since the answer before, come from the card's
-# earlier kept rows (correlated look-ups on Anki's revlog (cid) index: 20% faster here than
-# the same with window functions).
+# The time since the answer before is LAG over the card's kept rows; the state before a learn
+# row looks up an earlier graded row of the card on Anki's revlog (cid) index. (Measured on
+# 100,000 rows: 0.24 s; the answer before by a look-up too, 0.26 s; both as window
+# functions, 0.29 s; neither, 0.17 s.) Rows the store has already (an earlier import) are
+# left out after: they still count as the answer before.
 _PKG = "quizforge_pkg"
-_MMAP = 1 << 30  # the collection read through memory mapping, not a read() per page
 _MAP = "temp.quizforge_import_map"
 _EARLIER = (f"FROM {_PKG}.revlog p WHERE p.cid = m.cid AND {_sql(_CID, 'p')}"
             f" AND p.id < r.id AND {_sql(_KEPT, 'p')}")
 _ANSWERS = (
-    f"SELECT m.card, r.id, r.ease, MIN(MAX(r.time, 0), {bounds.MAX_TIME_MS}),"
+    "SELECT card, at, rating, taken, before, interval, elapsed, cram FROM ("
+    f"SELECT m.seq AS seq, m.card AS card, r.id AS at, r.ease AS rating,"
+    f" MIN(MAX(r.time, 0), {bounds.MAX_TIME_MS}) AS taken,"
     f" CASE r.type WHEN 0 THEN EXISTS (SELECT 1 {_EARLIER} AND p.type != 3)"
-    " WHEN 2 THEN 3 ELSE 2 END,"
-    f" CAST(MIN({_sql(_INTERVAL)}, {bounds.MAX_INTERVAL_DAYS}) AS REAL),"
-    f" (r.id - (SELECT p.id {_EARLIER} ORDER BY p.id DESC LIMIT 1)) / 1000.0 / 86400.0,"
-    " r.type = 3"
+    " WHEN 2 THEN 3 ELSE 2 END AS before,"
+    f" CAST(MIN({_sql(_INTERVAL)}, {bounds.MAX_INTERVAL_DAYS}) AS REAL) AS interval,"
+    " (r.id - LAG(r.id) OVER (PARTITION BY m.seq ORDER BY r.id)) / 1000.0 / 86400.0"
+    " AS elapsed, r.type = 3 AS cram"
     f" FROM {_MAP} m JOIN {_PKG}.revlog r ON r.cid = m.cid"
-    f" WHERE {_sql(_CID)} AND {_sql(_KEPT)}")
-_NOT_HAD = (" AND NOT EXISTS (SELECT 1 FROM main.revlog v WHERE v.card = m.card"
-            " AND v.reviewed_at = r.id)")
+    f" WHERE {_sql(_CID)} AND {_sql(_KEPT)}) x")
+_NOT_HAD = (" WHERE NOT EXISTS (SELECT 1 FROM main.revlog v WHERE v.card = x.card"
+            " AND v.reviewed_at = x.at)")
 
 
 def package_summaries(package, window: tuple[float, float]) -> dict:
@@ -505,7 +508,6 @@ def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCo
         return _apply(db, deck, plan, now)
     # Attached outside the transaction (SQLite refuses an ATTACH inside one), read-only.
     db.conn.execute(f"ATTACH DATABASE ? AS {_PKG}", (package.uri,))
-    db.conn.execute(f"PRAGMA {_PKG}.mmap_size = {_MMAP}")
     try:
         return _apply(db, deck, plan, now)
     finally:
@@ -607,7 +609,7 @@ def _insert_from_package(conn, plan: HistoryPlan, by_sql: list[tuple[int, int, i
             counts.reviews -= already
             counts.cram -= cram
         if counts.reviews:
-            insert_review_select(conn, select + " ORDER BY m.seq, r.id", args)
+            insert_review_select(conn, select + " ORDER BY seq, at", args)
         conn.execute(f"DROP TABLE {_MAP}")
     except sqlite3.DatabaseError as e:
         if "quizforge_pkg" in str(e) or getattr(e, "sqlite_errorname", "") in (
