@@ -204,6 +204,30 @@ def test_import_rows_in_bulk(db):
     check(db)
 
 
+def test_sync_many_new_cards_in_bulk(db, monkeypatch):
+    """Many new card rows at once (an import of a large deck) are written with their
+    insert triggers dropped and their work done once: the deck's deck_reviews row exists
+    (0 reviews), the counted study days are kept (no new card has an answer), the triggers
+    are back as they were, and a new card answered the usual way is counted."""
+    from quizforge.decks.model import MCQ, Deck
+
+    monkeypatch.setattr(store, "BULK_CARDS", 5)
+    report_json(db, Scope(), True)
+    done = db.conn.execute("SELECT COUNT(*) FROM study_days_done").fetchone()[0]
+    before = _triggers(db.conn)
+    deck = Deck("many", "Many", tuple(MCQ(f"q{i}", f"q{i}?", ("a", "b"), (0,))
+                                      for i in range(40)), Path("many.yaml"))
+    store.sync_decks(db, [deck], END - timedelta(days=100))
+    assert _triggers(db.conn) == before
+    assert db.conn.execute("SELECT reviews FROM deck_reviews WHERE deck_id = 'many'"
+                           ).fetchone()[0] == 0
+    assert db.conn.execute("SELECT COUNT(*) FROM study_days_done").fetchone()[0] == done
+    check(db)
+    rowid = db.conn.execute("SELECT MIN(id) FROM cards WHERE deck_id = 'many'").fetchone()[0]
+    answer(db, rowid, END, Rating.GOOD)
+    check(db)
+
+
 def test_import_rows_in_bulk_rolled_back(db):
     """A failure inside the import's transaction leaves the triggers and the summaries as
     they were (the DROP TRIGGER is rolled back with the rows)."""

@@ -122,7 +122,8 @@ def sync_decks(db: Database, decks: Sequence[Deck], now: datetime,
                         inserted.add(card.id)
                 elif row["kind"] != card.type or row["tags"] != tags or not row["in_deck"]:
                     updates.append((card.type, tags, row["id"]))
-            conn.executemany(
+            _insert_cards(
+                conn,
                 "INSERT INTO cards (deck_id, card_id, kind, tags, added_at) VALUES (?, ?, ?, ?, ?)"
                 if initial is None else
                 f"INSERT INTO cards (deck_id, card_id, kind, tags, added_at, {_SCHED_COLS})"
@@ -141,6 +142,47 @@ def sync_decks(db: Database, decks: Sequence[Deck], now: datetime,
                 (deck.id, fingerprint, to_ms(now)),
             )
     return {"added": added, "removed": removed}
+
+
+# The triggers that keep the summary tables as each card row is inserted (migrations 0007,
+# 0010). `_insert_cards` does their work once for many rows instead.
+_CARDS_INSERT_TRIGGERS = ("deck_reviews_cards_insert", "study_days_cards_insert")
+BULK_CARDS = 1000  # from this many new card rows at once (an import), the triggers wait
+
+
+def _insert_cards(conn: sqlite3.Connection, sql: str, rows: list[tuple]) -> None:
+    """`rows` into the cards table. Many of them (an import of a large deck) are written
+    with the triggers named in _CARDS_INSERT_TRIGGERS dropped and created again from their
+    own SQL (as insert_review_rows does; inside the caller's transaction), their work done
+    once: the deck's row in deck_reviews counts the review log rows of the new cards (none,
+    unless a card id is reused), and the counted study days are dropped if any new card has
+    a review. Half the time of writing 13,000 card rows went to the triggers."""
+    before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM cards").fetchone()[0]
+    # New rows take the ids after the largest, unless that is near SQLite's largest integer.
+    if len(rows) < BULK_CARDS or before > (1 << 63) - 1 - len(rows) - 1:
+        conn.executemany(sql, rows)
+        return
+    marks = ",".join("?" * len(_CARDS_INSERT_TRIGGERS))
+    triggers = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+        _CARDS_INSERT_TRIGGERS).fetchall()
+    for name, _ in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    conn.executemany(sql, rows)
+    for name, trigger_sql in triggers:
+        if name == "deck_reviews_cards_insert":
+            conn.execute(
+                "INSERT INTO deck_reviews (deck_id, reviews) SELECT c.deck_id,"
+                " SUM((SELECT COUNT(*) FROM revlog v WHERE v.card = c.id)) FROM cards c"
+                " WHERE c.id > ? GROUP BY c.deck_id"
+                " ON CONFLICT (deck_id) DO UPDATE SET reviews = reviews + excluded.reviews",
+                (before,))
+        elif name == "study_days_cards_insert":
+            if conn.execute("SELECT EXISTS (SELECT 1 FROM revlog WHERE card > ?)",
+                            (before,)).fetchone()[0]:
+                conn.execute("DELETE FROM study_days_done")
+                conn.execute("DELETE FROM study_days")
+        conn.execute(trigger_sql)
 
 
 def get_card(db: Database, rowid: int) -> CardRow:
