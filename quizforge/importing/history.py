@@ -587,8 +587,9 @@ def _apply(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCounts:
 def _insert_from_package(conn, plan: HistoryPlan, by_sql: list[tuple[int, int, int]],
                          had: bool, counts: HistoryCounts) -> None:
     """The answers of the `by_sql` cards, straight from the attached package's revlog into
-    the store's, in one INSERT ... SELECT (`counts.reviews` and `cram` hold every kept
-    answer of these cards: those the store had already are taken off)."""
+    the store's, in one INSERT ... SELECT. `counts.reviews` and `cram` come in holding every
+    kept answer of these cards (as planned): those the store had already are taken off, and
+    `reviews` ends as the rows written."""
     from quizforge.store.cards import insert_review_select
 
     lo, hi = plan.window
@@ -609,13 +610,22 @@ def _insert_from_package(conn, plan: HistoryPlan, by_sql: list[tuple[int, int, i
             counts.reviews -= already
             counts.cram -= cram
         if counts.reviews:
-            insert_review_select(conn, select + " ORDER BY seq, at", args)
+            expected = counts.reviews
+            counts.reviews += insert_review_select(conn, select + " ORDER BY seq, at",
+                                                   args) - expected
         conn.execute(f"DROP TABLE {_MAP}")
     except sqlite3.DatabaseError as e:
-        if "quizforge_pkg" in str(e) or getattr(e, "sqlite_errorname", "") in (
-                "SQLITE_CORRUPT", "SQLITE_NOTADB"):
+        if not _sound(conn):  # the package's collection, not the store
             raise plan.package.damaged(e) from None
         raise
+
+
+def _sound(conn) -> bool:
+    """Whether the attached package passes SQLite's quick_check."""
+    try:
+        return [r[0] for r in conn.execute(f"PRAGMA {_PKG}.quick_check")] == ["ok"]
+    except sqlite3.DatabaseError:
+        return False
 
 
 _SUSPENDED_NEW = CardSchedule(suspended=True)  # never reviewed, suspended in Anki
