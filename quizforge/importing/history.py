@@ -19,8 +19,12 @@ A card Anki has in review with no answer to replay (Set Due Date on a new or for
 is a review card due when Anki has it due, with the stability for which FSRS gives its
 interval (`set_due_schedule`); a card Anki has (re)learning with none stays new.
 
-The answers are written as the store's revlog rows, built straight from Anki's (`review_rows`:
-a tuple per answer, no object), in one executemany (`store.cards.insert_review_rows`).
+The answers are written as the store's revlog rows. From a package kept open
+(`read_package(keep=True)`, what `quizforge import` does) they never come into Python: one
+grouped query checks and counts them per card (`package_summaries`), and one INSERT ...
+SELECT from the collection, attached read-only, writes them (`_ANSWERS`: the values
+`review_rows` gives, a test compares them). Otherwise `review_rows` builds them (a tuple per
+answer, no object), written in one executemany (`store.cards.insert_review_rows`).
 
 Every value is checked first, before the deck file is written (`plan_history`): a review
 whose date, rating or type is out of range is left out; a memory state, interval or time
@@ -180,7 +184,6 @@ _INTS = ("typeof({r}.id) = 'integer' AND typeof({r}.ease) = 'integer' AND typeof
          " 'integer' AND typeof({r}.time) = 'integer' AND typeof({r}.type) = 'integer'")
 _KEPT = ("(" + _INTS + " AND {r}.ease BETWEEN 1 AND 4 AND {r}.type BETWEEN 0 AND 3"
          " AND {r}.id >= :lo AND {r}.id <= :hi)")
-_MANUAL = "(" + _INTS + " AND ({r}.ease = 0 OR {r}.type IN (4, 5)))"
 _CID = "typeof({r}.cid) IN ('integer', 'real')"  # as a dict keyed by the card's id matches it
 _INTERVAL = "(CASE WHEN {r}.ivl > 0 THEN {r}.ivl ELSE -{r}.ivl / 86400.0 END)"
 
