@@ -124,7 +124,8 @@ _placeholders()
 def _register() -> None:
     # Each module adds its commands to `app`; import order is the order in --help.
     for name in ("study", "mock", "drill", "report", "plan", "simulate", "decks", "cards", "config", "backup",
-                 "doctor", "viz", "export", "importing", "optimize"):
+                 "doctor", "viz", "export", "importing", "optimize",
+                 "sync"):
         try:
             __import__(f"quizforge.cli.{name}")
         except ModuleNotFoundError as e:  # a command module not written yet

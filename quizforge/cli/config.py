@@ -38,6 +38,8 @@ DESCRIPTIONS = {
     "first), deck (one deck after another, file order) or random",
     "daily_minutes": "minutes a day you can study; `quizforge plan` fits the interview into "
     "them (0: no budget)",
+    "sync_dir": "a folder your machines keep in step (Syncthing, Dropbox, git): `quizforge sync` "
+    "and study, drill and mock sync reviews through it",
     "parameters": "FSRS-6 weights fitted to your reviews by `quizforge optimize` (--json lists them)",
 }
 
@@ -103,6 +105,13 @@ def set_(
 
     path = config_path()
     check_data_dir(path.parent)
+    if key == "sync_dir" and value:
+        from pathlib import Path
+
+        from quizforge.sync.run import sync_root
+
+        sync_root(Path(value))  # a folder that exists and can be written, or a one-line error
+        value = str(Path(value).expanduser().resolve())
     cfg = load_config(path).with_value(key, value)
     save_config(cfg, path)
     out.print(f"{key} = {shown_value(cfg.to_dict()[key])}", highlight=False)

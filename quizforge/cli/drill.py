@@ -251,6 +251,9 @@ def _interactive(problems, question: int | None, count: int) -> None:
 
     from quizforge.ui.width import ambiguous_is_wide
 
+    from quizforge.cli.sync import quiet_sync
+
+    quiet_sync()
     scheduler = Scheduler(load_config(config_path()))
     out.draw_ambiguous_wide(ambiguous_is_wide(scheduler.config.ambiguous_width))
     with open_store() as db:
@@ -265,5 +268,7 @@ def _interactive(problems, question: int | None, count: int) -> None:
         if summary.attempted:
             backup_after_session(db, scheduler)
     out.print(render_summary(summary))
+    if summary.attempted:
+        quiet_sync()
     if summary.interrupted:
         raise typer.Exit(130)

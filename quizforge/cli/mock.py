@@ -100,6 +100,9 @@ def mock(
     focus = core.focus_of(loaded, deck or (), tag or ())
     n = questions or core.default_questions(minutes)
     seed = random.randrange(2**31) if seed is None else seed
+    from quizforge.cli.sync import quiet_sync
+
+    quiet_sync()
     scheduler = Scheduler(config)
     by_id = {d.id: d for d in loaded}
     with open_store(write=True) as db:
@@ -128,6 +131,7 @@ def mock(
         previous = core.history(db, core.COMPARE_ROUNDS, before=round_id)
         backup_after_session(db, scheduler)
     out.print(scorecard(result, core.compare(result, previous)))
+    quiet_sync()
     if outcome.ended == "interrupted":
         raise typer.Exit(130)
 

@@ -133,6 +133,9 @@ def study(
         seed=seed,
         ahead=ahead,
     )
+    from quizforge.cli.sync import quiet_sync
+
+    quiet_sync()  # with sync_dir set: what the other machines answered, before choosing cards
     scheduler = Scheduler(config)
     with open_store(write=True) as db:
         session = Session(db, loaded, scheduler, options, clock.now())
@@ -161,6 +164,7 @@ def study(
         summary = screen.run()
         backup_after_session(db, scheduler)
         out.print(summary_panel(summary, clock.now()))
+    quiet_sync()
     if summary.interrupted:
         raise typer.Exit(130)  # as a shell expects of Ctrl-C (drill exits 130 too)
 

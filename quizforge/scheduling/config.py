@@ -64,6 +64,9 @@ class Config:
     # Minutes a day the learner can study; `quizforge plan` proposes what to drop to fit
     # them before the interview. 0: no budget.
     daily_minutes: int = 0
+    # A folder kept in step between machines (Syncthing, Dropbox, a git repository):
+    # `quizforge sync` uses it, and study, drill and mock sync through it quietly. "": none.
+    sync_dir: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", tuple(float(v) for v in self.parameters))

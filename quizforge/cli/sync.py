@@ -1,0 +1,191 @@
+"""`quizforge sync`: the review log through a folder the learner's machines keep in step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from quizforge.cli import app
+from quizforge.cli.common import JsonFlag, err, out
+
+
+@app.command()
+def sync(
+    folder: Annotated[Path | None, typer.Argument(
+        metavar="DIR", help="The synced folder (default: the sync_dir setting).",
+        show_default=False)] = None,
+    status: Annotated[bool, typer.Option(
+        "--status", help="Show the devices seen, what is waiting, and anything odd.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Sync answers with your other machines through a folder they already
+    keep in step (Syncthing, Dropbox, iCloud Drive, a network share, a git
+    repository). No server. Suspensions, undos, drill attempts, mock rounds
+    and settings travel too.
+
+    Each machine writes only its own files, in DIR/quizforge-sync/<device>/,
+    and every card ends with the same schedule on every machine. Decks are
+    not synced: keep their folders in step as you like (an answer to a card
+    this machine does not have yet waits for it).
+
+    With `config set sync_dir DIR`, study, drill and mock sync at start and
+    at exit. In a git work tree, sync commits this machine's folder; push
+    and pull yourself.
+
+    Examples:
+
+      quizforge sync ~/Sync/quizforge
+
+      quizforge config set sync_dir ~/Dropbox/quizforge
+
+      quizforge sync --status
+    """
+    from quizforge import clock
+    from quizforge.paths import config_path
+    from quizforge.scheduling.config import load_config
+    from quizforge.store import open_store
+    from quizforge.sync import SyncError
+
+    config = load_config(config_path())
+    if folder is None:
+        if not config.sync_dir:
+            raise SyncError("no sync folder: pass DIR, or set one with"
+                            " `quizforge config set sync_dir DIR`")
+        folder = Path(config.sync_dir)
+    if status:
+        _status(folder, as_json)
+        return
+    with open_store(write=True) as db:
+        result = run_sync(db, folder, clock.now(), config)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        out.print(result.line(), highlight=False)
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+
+
+def run_sync(db, folder: Path, now, config):
+    """One sync; settings another machine changed later are saved to config.toml. Cards
+    answered elsewhere whose deck is here but not yet in the store are added first."""
+    from quizforge.paths import config_path
+    from quizforge.scheduling.config import save_config
+    from quizforge.sync import sync as do_sync
+
+    def save(cfg) -> None:
+        save_config(cfg, config_path())
+
+    # A store's first sync, or answers waiting for a deck this store has never met: the
+    # cards of the decks here go into the store first (study would add them), so answers
+    # land on them. (A card added to a deck the store knows arrives with the next study.)
+    def new_deck_waiting() -> bool:
+        row = db.conn.execute(
+            "SELECT 1 FROM sync_pending p WHERE NOT EXISTS"
+            " (SELECT 1 FROM deck_sync d WHERE d.deck_id = p.deck_id) LIMIT 1").fetchone()
+        return row is not None
+
+    first = db.conn.execute("SELECT 1 FROM sync_device").fetchone() is None
+    waiting = first or new_deck_waiting()
+    if waiting:
+        _add_decks(db, now)
+    result = do_sync(db, folder, now, config, save)
+    if result.pending and not waiting and new_deck_waiting():  # for a deck not met here yet
+        _add_decks(db, now)
+        again = do_sync(db, folder, now, config, save)
+        result.cards_updated += again.cards_updated
+        result.pending = again.pending
+    return result
+
+
+def _add_decks(db, now) -> None:
+    from quizforge.cli.common import deck_dirs
+    from quizforge.cli.decks import load_decks_or_warn
+    from quizforge.store.cards import sync_decks
+
+    decks = load_decks_or_warn(deck_dirs())
+    if decks:
+        sync_decks(db, decks, now)
+
+
+def _status(folder: Path, as_json: bool) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from quizforge.store import open_store
+    from quizforge.sync.run import sync_root
+    from quizforge.sync.status import status
+
+    root = sync_root(folder, write=False)
+    with open_store() as db:
+        st = status(db, root)
+    if as_json:
+        print(json.dumps(st.to_dict(), indent=2))
+        return
+    out.print(Text(f"Sync folder {st.folder}"))
+    if not st.devices:
+        out.print("No device has synced to this folder yet.")
+    else:
+        table = Table(box=None, padding=(0, 1), title_justify="left")
+        for col in ("device", "name", "segments", "last sync"):
+            table.add_column(col)
+        for d in st.devices:
+            when = (_when(d.last_at) if d.last_at is not None
+                    else "nothing sent yet" if d.this else "not read yet")
+            table.add_row(Text(d.device[:8] + (" (this)" if d.this else "")), Text(d.name),
+                          str(d.segments), when)
+        out.print(table)
+    unsent = ", ".join(f"{n} {k}" for k, n in st.unsent.items()) or "nothing"
+    out.print(Text(f"Not sent yet: {unsent}"))
+    if st.waiting:
+        decks = ", ".join(f"{n} for {d}" for d, n in st.waiting.items())
+        out.print(Text(f"Answers waiting for cards this machine does not have: {decks}"
+                       " (applied once the deck is here)"))
+    if st.unread:
+        out.print(Text(f"Segments not read yet: {st.unread} (the next sync reads them)"))
+    for d in st.devices:
+        if d.missing:
+            who = "this device" if d.this else f"device {d.device[:8]}"
+            seqs = ", ".join(str(s) for s in d.missing[:10])
+            fix = ("the next sync writes them again" if d.this
+                   else "that device writes them again at its next sync")
+            out.print(Text(f"Missing segments of {who}: {seqs} ({fix})"))
+    if st.conflict_copies:
+        out.print(Text(f"Conflict copies (read as extra segments, nothing doubled; delete them"
+                       f" if you like): {', '.join(st.conflict_copies)}"))
+    if st.incomplete:
+        out.print(Text(f"Incomplete segments (still being copied; read when whole):"
+                       f" {', '.join(st.incomplete)}"))
+
+
+def _when(ms: int) -> str:
+    from quizforge.store.db import from_ms
+
+    return f"{from_ms(ms).astimezone():%Y-%m-%d %H:%M}"
+
+
+def quiet_sync() -> None:
+    """Study, drill and mock sync at start and at exit when sync_dir is set: nothing is
+    printed unless something is wrong, and a failure is a one-line warning (studying goes
+    on)."""
+    import sqlite3
+
+    from quizforge import clock
+    from quizforge.errors import QuizforgeError
+    from quizforge.paths import config_path
+    from quizforge.scheduling.config import load_config
+    from quizforge.store import open_store
+
+    try:
+        config = load_config(config_path())
+        if not config.sync_dir:
+            return
+        with open_store(write=True) as db:
+            result = run_sync(db, Path(config.sync_dir), clock.now(), config)
+    except (QuizforgeError, OSError, sqlite3.Error) as e:
+        err.print(f"warning: sync skipped: {e}", markup=False, highlight=False, soft_wrap=True)
+        return
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)

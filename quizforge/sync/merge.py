@@ -1,0 +1,639 @@
+"""Import: other devices' segments into this store, and the merge of each card by replay.
+
+Everything one import changes in the store is one transaction. A foreign review goes into
+the local review log (reports, summaries and their triggers see it) with its uid in
+sync_map, so reading a segment twice, or a conflict copy of it, adds nothing. A review for a
+card this store does not have yet waits in sync_pending and is applied once the card exists.
+
+Each card that gained reviews or lost some (undo) gets its schedule from the union of every
+device's scheduled answers, ordered by (time, device id, number): a total order, the same on
+every device whatever the clocks said. When all of them come from one device and the last
+one carries the schedule it left (every export sends it), that schedule is the card's: it is
+what that device has. Otherwise they are replayed through the scheduler (fixed fuzz seed, no
+load balancing) for state, step, stability, difficulty, reps, lapses and leech, and the due
+time is the last answer's time plus the interval its device gave it (sent in ms, exactly).
+Suspension is the last suspend/unsuspend event by (time, device), on every device.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler
+from quizforge.store.cards import ensure_card
+from quizforge.store.db import Database, from_ms, to_ms
+from quizforge.sync import segment
+from quizforge.sync.device import Device, device_idx
+from quizforge.sync.export import remember_suspensions
+
+SKEW = timedelta(hours=1)  # a device's time this far ahead of ours is worth a warning
+_LOCAL_LAST = 1 << 62  # orders this store's unsent answers after every sent one at a time
+
+
+@dataclass
+class ImportResult:
+    received: int = 0  # records new to this store
+    devices: int = 0  # devices they came from
+    cards_updated: int = 0
+    pending: int = 0  # reviews waiting for a card this store does not have
+    notes: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)  # settings another device changed later
+
+
+@dataclass
+class _Read:
+    device: str
+    name: str
+    size: int
+    mtime_ns: int
+    seq: int | None
+    status: str
+    segment: segment.Segment | None = None
+
+
+def device_folders(root: Path) -> list[Path]:
+    try:
+        return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []
+
+
+def scan(db: Database, root: Path, me: Device, now: datetime) -> tuple[list[_Read], list[str]]:
+    """The foreign segments (and conflict copies) changed since they were last read, read
+    and checked; with a note for each incomplete one."""
+    known = {(d, n): (size, mt, status) for d, n, size, mt, status in db.conn.execute(
+        "SELECT device, name, size, mtime_ns, status FROM sync_files")}
+    out, notes = [], []
+    for folder in device_folders(root):
+        if folder.name == me.device:
+            continue
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for name in names:
+            canonical = segment.SEGMENT.match(name)
+            if not canonical and not segment.is_conflict_copy(name):
+                continue
+            path = folder / name
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            was = known.get((folder.name, name))
+            if was is not None and was[:2] == (st.st_size, st.st_mtime_ns):
+                continue  # unchanged since it was read (or found incomplete)
+            seq = int(canonical.group(1)) if canonical else segment.copy_seq(name)
+            try:
+                data = path.read_bytes()
+                seg = segment.decode(data)
+            except OSError as e:
+                notes.append(f"cannot read {folder.name[:8]}/{name}: {e.strerror or e}")
+                continue
+            except segment.Incomplete as e:
+                notes.append(f"segment {folder.name[:8]}/{name} is not complete yet ({e}): "
+                             "skipped, read at the next sync")
+                out.append(_Read(folder.name, name, st.st_size, st.st_mtime_ns, seq, "incomplete"))
+                continue
+            out.append(_Read(folder.name, name, st.st_size, st.st_mtime_ns, seq, "read", seg))
+    return out, notes
+
+
+def _skew_notes(reads: list[_Read], now: datetime) -> list[str]:
+    now_ms, skew = to_ms(now), SKEW.total_seconds() * 1000
+    out = []
+    ahead: dict[str, int] = {}
+    for r in reads:
+        if r.segment is None:
+            continue
+        h = r.segment.header
+        dev = h["device"]
+        latest = max([h.get("written_at") or 0,
+                      *(rec.get("at") or 0 for rec in r.segment.records
+                        if rec.get("t") == "review")])
+        if latest > now_ms + skew:
+            ahead[dev] = max(ahead.get(dev, 0), latest - now_ms)
+        elif r.mtime_ns // 1_000_000 + skew < (h.get("written_at") or 0):
+            ahead[dev] = max(ahead.get(dev, 0), h["written_at"] - r.mtime_ns // 1_000_000)
+    for dev, ms in sorted(ahead.items()):
+        out.append(f"device {dev[:8]}'s clock looks {ms / 3_600_000:.1f} hours ahead of this"
+                   " one (answers in the future): kept, ordered by their own times")
+    return out
+
+
+def import_all(db: Database, root: Path, me: Device, now: datetime, scheduler: Scheduler,
+               apply_settings=None) -> ImportResult:
+    """Read every foreign segment not read yet and merge it into the store (one
+    transaction). `apply_settings(changes)` is called inside it with the settings another
+    device changed later than this one; it returns the scheduler to replay with."""
+    # A million records are a million live dicts: the cyclic collector would walk them all
+    # again and again while they are made (none of them holds a cycle). Off for the import.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _import_all(db, root, me, now, scheduler, apply_settings)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _import_all(db, root, me, now, scheduler, apply_settings) -> ImportResult:
+    reads, notes = scan(db, root, me, now)
+    result = ImportResult(notes=notes + _skew_notes(reads, now))
+    if not any(r.segment is not None for r in reads) and not _waiting_cards(db):
+        if reads:  # incomplete ones: remember them as seen, so they are not read again
+            with db.atomic() as conn:
+                _record_files(conn, reads)
+        return result
+    with db.atomic() as conn:
+        conn.execute("INSERT INTO sync_importing (x) VALUES (1)")
+        try:
+            merger = _Merger(conn, me, scheduler)
+            for r in reads:
+                if r.segment is not None:
+                    merger.add_segment(r.segment)
+            settings = merger.settings_changes()
+            if settings and apply_settings is not None:
+                merger.scheduler = apply_settings(settings) or merger.scheduler
+            merger.apply()
+            result.received = merger.received
+            result.devices = len(merger.devices_with_news)
+            result.cards_updated = merger.cards_updated
+            result.settings = settings
+            segment.pause("import-before-commit")
+            _record_files(conn, reads)
+            for r in reads:
+                if r.segment is not None and segment.SEGMENT.match(r.name):
+                    h = r.segment.header
+                    idx = device_idx(conn, h["device"], str(h.get("name") or ""))
+                    conn.execute(
+                        "UPDATE sync_devices SET last_seq = MAX(last_seq, ?),"
+                        " last_at = MAX(COALESCE(last_at, 0), ?) WHERE idx = ?",
+                        (h.get("seq") or 0, h.get("written_at") or 0, idx))
+            result.pending = conn.execute("SELECT COUNT(*) FROM sync_pending").fetchone()[0]
+        finally:
+            conn.execute("DELETE FROM sync_importing")
+    return result
+
+
+BULK = 20_000  # reviews in one import from which the log's insert triggers are set aside
+
+
+@contextmanager
+def _bulk(conn, rows: list[tuple], deck_of: dict[int, str]):
+    """Many reviews at once (a first sync): the review log's insert triggers are dropped
+    for the insert and made again after it, and the counts they keep are added from the
+    rows in one statement per table: the same tables, in a fraction of the time. All inside
+    the import's transaction: a kill rolls the triggers back too."""
+    if len(rows) < BULK:
+        yield
+        return
+
+    triggers = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'revlog'"
+        " AND sql LIKE '%AFTER INSERT ON revlog%'").fetchall()
+    # the indexes of the log and of the uid map too: built again from the whole table (a
+    # sort) rather than grown a row at a time
+    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                           " AND tbl_name IN ('revlog', 'sync_map') AND sql IS NOT NULL"
+                           ).fetchall()
+    for name, _ in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX {name}")
+    yield
+    for _, sql in (*indexes, *triggers):
+        conn.execute(sql)
+    # what the triggers on revlog insert do, for all the rows at once (migrations 0007,
+    # 0009, 0010; sync's own outbox trigger is not wanted for imported rows)
+    answers: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        a = answers[row[1]]
+        a[0] += 1
+        a[1] += row[3] == 1
+    conn.executemany(
+        "INSERT INTO card_reviews (card, answers, misses) VALUES (?, ?, ?) ON CONFLICT (card)"
+        " DO UPDATE SET answers = answers + excluded.answers, misses = misses + excluded.misses",
+        [(card, a, m) for card, (a, m) in answers.items()])
+    per_deck: dict[str, int] = defaultdict(int)
+    for card, (a, _) in answers.items():
+        per_deck[deck_of[card]] += a
+    conn.executemany(
+        "INSERT INTO deck_reviews (deck_id, reviews) VALUES (?, ?) ON CONFLICT (deck_id)"
+        " DO UPDATE SET reviews = reviews + excluded.reviews", list(per_deck.items()))
+    conn.execute("DELETE FROM study_days")  # counted again, for the days it needs, by report
+    conn.execute("DELETE FROM study_days_done")
+
+
+def _record_files(conn, reads: list[_Read]) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO sync_files (device, name, size, mtime_ns, seq, status)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(r.device, r.name, r.size, r.mtime_ns, r.seq, r.status) for r in reads])
+
+
+def _waiting_cards(db: Database) -> bool:
+    """Whether a review waits for a card that the store now has."""
+    return db.conn.execute(
+        "SELECT 1 FROM sync_pending p JOIN cards c ON c.deck_id = p.deck_id"
+        " AND c.card_id = p.card_id LIMIT 1").fetchone() is not None
+
+
+class _Merger:
+    def __init__(self, conn, me: Device, scheduler: Scheduler) -> None:
+        self.conn, self.me, self.scheduler = conn, me, scheduler
+        self.received = 0
+        self.cards_updated = 0
+        self.devices_with_news: set[str] = set()
+        self.by_device: dict[str, list[dict]] = defaultdict(list)
+        self._idx: dict[str, int] = {}
+        self._names: dict[str, str] = {}
+
+    def add_segment(self, seg: segment.Segment) -> None:
+        dev = seg.header["device"]
+        self._names[dev] = str(seg.header.get("name") or "")
+        if dev == self.me.device:
+            return  # a copy of this store's own segment: it has all of it
+        self.by_device[dev].extend(seg.records)
+
+    def idx(self, device: str) -> int:
+        if device not in self._idx:
+            self._idx[device] = device_idx(self.conn, device, self._names.get(device, ""))
+        return self._idx[device]
+
+    # -- settings --------------------------------------------------------------------------
+    def settings_changes(self) -> dict:
+        import json
+
+        conn = self.conn
+        changes = {}
+        for dev, records in self.by_device.items():
+            for rec in records:
+                if rec.get("t") != "setting":
+                    continue
+                key, at = rec["key"], rec["at"]
+                row = conn.execute("SELECT at, device FROM sync_settings WHERE key = ?",
+                                   (key,)).fetchone()
+                if row is not None and (at, dev) <= (row[0], row[1]):
+                    continue
+                text = json.dumps(rec["value"])
+                if row is None:
+                    conn.execute("INSERT INTO sync_settings (key, value, at, device)"
+                                 " VALUES (?, ?, ?, ?)", (key, text, at, dev))
+                else:
+                    conn.execute("UPDATE sync_settings SET value = ?, at = ?, device = ?"
+                                 " WHERE key = ?", (text, at, dev, key))
+                changes[key] = rec["value"]
+                self.received += 1
+                self.devices_with_news.add(dev)
+        return changes
+
+    # -- records ---------------------------------------------------------------------------
+    def apply(self) -> None:
+        conn = self.conn
+        cards = {(d, c): (rowid, kind) for rowid, d, c, kind in conn.execute(
+            "SELECT id, deck_id, card_id, kind FROM cards")}
+        had_reviews = {r[0] for r in conn.execute("SELECT card FROM card_reviews")}
+        self._had, self._held = had_reviews, {}
+        next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM revlog").fetchone()[0]
+        revlog_rows, map_rows, pending_rows = [], [], []
+        fresh: dict[int, list[tuple]] = defaultdict(list)  # card -> (key, record)
+        touched_events: set[tuple[str, str]] = set()
+        undos, attempts, mocks = [], [], []
+        for dev, records in self.by_device.items():
+            di = self.idx(dev)
+            seen = {n for (n,) in conn.execute("SELECT n FROM sync_map WHERE dev = ?", (di,))}
+            seen |= {n for (n,) in conn.execute("SELECT n FROM sync_pending WHERE dev = ?", (di,))}
+            seen_add, cards_get, known = seen.add, cards.get, self._known
+            add_revlog, add_map = revlog_rows.append, map_rows.append
+            reviews = 0
+            for rec in records:
+                t = rec["t"]
+                if t == "review":
+                    n = rec["n"]
+                    if n in seen:
+                        continue
+                    seen_add(n)
+                    reviews += 1
+                    key = (rec["deck"], rec["card"])
+                    hit = cards_get(key)
+                    if hit is None and rec.get("kind") == "skill":
+                        rowid = ensure_card(conn, rec["deck"], rec["card"], "skill",
+                                            from_ms(rec["at"]))
+                        hit = cards[key] = (rowid, "skill")
+                    if hit is None:
+                        pending_rows.append((di, n, rec["deck"], rec["card"],
+                                             segment.dumps(rec).decode()))
+                        continue
+                    # _add_review, inline: this loop runs a million times on a first sync
+                    at, ivl, cram, card = rec["at"], rec["ivl_ms"], rec["cram"], hit[0]
+                    same = known(card, at, rec["rating"], next_id)
+                    if same is not None:  # this store holds that answer already
+                        add_map((di, n, same, ivl))
+                        continue
+                    add_revlog((next_id, card, at, rec["rating"], rec["ms"], rec["before"],
+                                ivl / 86_400_000, rec["elapsed"], cram))
+                    add_map((di, n, next_id, ivl))
+                    next_id += 1
+                    if cram:
+                        fresh.setdefault(card, [])
+                        continue
+                    fresh[card].append(((at, dev, n), rec))
+                elif t == "undo":
+                    undos.append(rec["uid"])
+                elif t in ("suspend", "unsuspend"):
+                    cur = conn.execute(
+                        "INSERT OR IGNORE INTO sync_events"
+                        " (dev, n, deck_id, card_id, suspended, at) VALUES (?, ?, ?, ?, ?, ?)",
+                        (di, rec["n"], rec["deck"], rec["card"], int(t == "suspend"), rec["at"]))
+                    if cur.rowcount:
+                        self.received += 1
+                        self.devices_with_news.add(dev)
+                        touched_events.add((rec["deck"], rec["card"]))
+                elif t == "attempt":
+                    attempts.append((dev, di, rec))
+                elif t == "mock":
+                    mocks.append((dev, di, rec))
+            self.received += reviews
+            if reviews:
+                self.devices_with_news.add(dev)
+        # reviews that waited for their card, now that it exists
+        for di, n, deck, card, text in conn.execute(
+                "SELECT p.dev, p.n, p.deck_id, p.card_id, p.record FROM sync_pending p"
+                " JOIN cards c ON c.deck_id = p.deck_id AND c.card_id = p.card_id").fetchall():
+            rec = segment.loads(text)
+            dev = conn.execute("SELECT device FROM sync_devices WHERE idx = ?", (di,)).fetchone()[0]
+            rowid = cards[(deck, card)][0]
+            same = self._known(rowid, rec["at"], rec["rating"], next_id)
+            if same is not None:
+                map_rows.append((di, n, same, rec["ivl_ms"]))
+                conn.execute("DELETE FROM sync_pending WHERE dev = ? AND n = ?", (di, n))
+                continue
+            self._add_review(cards[(deck, card)][0], dev, di, rec, next_id, revlog_rows, map_rows,
+                             fresh)
+            next_id += 1
+            conn.execute("DELETE FROM sync_pending WHERE dev = ? AND n = ?", (di, n))
+        with _bulk(conn, revlog_rows, {rowid: d for (d, _), (rowid, _) in cards.items()}):
+            conn.executemany(
+                "INSERT INTO revlog (id, card, reviewed_at, rating, duration_ms, state_before,"
+                " interval_days, elapsed_days, cram) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                revlog_rows)
+            conn.executemany("INSERT INTO sync_map (dev, n, tbl, row, ivl_ms)"
+                             " VALUES (?, ?, 'revlog', ?, ?)", map_rows)
+        conn.executemany("INSERT OR IGNORE INTO sync_pending (dev, n, deck_id, card_id, record)"
+                         " VALUES (?, ?, ?, ?, ?)", pending_rows)
+        undone_cards = self._undo(undos)
+        for dev, di, rec in attempts:
+            self._attempt(dev, di, rec, cards)
+        for dev, di, rec in mocks:
+            self._mock(dev, di, rec, cards)
+        self._merge_cards(fresh, had_reviews, undone_cards, touched_events, cards)
+
+    def _known(self, card: int, at: int, rating: int, rid: int) -> int | None:
+        """The review-log id of an answer to `card` at `at` (ms) rated `rating` that the
+        store holds already, else None (and `rid`, the id the new answer will take, is
+        noted). Two devices that imported the same Anki history each hold its answers as
+        their own, under different uids: the same card, millisecond and rating is the same
+        answer, kept once."""
+        held = self._held.get(card)
+        if held is None:
+            held = self._held[card] = {} if card not in self._had else {
+                (a, r): i for i, a, r in self.conn.execute(
+                    "SELECT id, reviewed_at, rating FROM revlog WHERE card = ?", (card,))}
+        same = held.get((at, rating))
+        if same is None:
+            held[(at, rating)] = rid
+        return same
+
+    def _add_review(self, rowid, dev, di, rec, rid, revlog_rows, map_rows, fresh) -> None:
+        revlog_rows.append((rid, rowid, rec["at"], rec["rating"], rec["ms"], rec["before"],
+                            rec["ivl_ms"] / 86_400_000, rec["elapsed"], rec["cram"]))
+        map_rows.append((di, rec["n"], rid, rec["ivl_ms"]))
+        if not rec["cram"]:
+            fresh[rowid].append(((rec["at"], dev, rec["n"]), rec))
+        else:
+            fresh.setdefault(rowid, [])
+
+    def _undo(self, uids: list[str]) -> set[int]:
+        conn = self.conn
+        cards = set()
+        for uid in uids:
+            device, _, n = uid.partition("/")
+            try:
+                n = int(n)
+            except ValueError:
+                continue
+            di = self.idx(device)
+            row = conn.execute("SELECT tbl, row, undone FROM sync_map WHERE dev = ? AND n = ?",
+                               (di, n)).fetchone()
+            if row is not None and row[2]:
+                continue  # undone already
+            self.received += 1
+            self.devices_with_news.add(device)
+            if row is not None and row[1] is not None:
+                if row[0] == "revlog":
+                    card = conn.execute("SELECT card FROM revlog WHERE id = ?",
+                                        (row[1],)).fetchone()
+                    conn.execute("DELETE FROM revlog WHERE id = ?", (row[1],))
+                    if card is not None:
+                        cards.add(card[0])
+                elif row[0] == "attempt":
+                    conn.execute("DELETE FROM drill_attempts WHERE id = ?", (row[1],))
+                conn.execute("UPDATE sync_map SET row = NULL, undone = 1, undo_sent = 1"
+                             " WHERE dev = ? AND n = ?", (di, n))
+            else:
+                conn.execute("DELETE FROM sync_pending WHERE dev = ? AND n = ?", (di, n))
+                conn.execute("INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, undone, undo_sent)"
+                             " VALUES (?, ?, 'revlog', NULL, 1, 1)", (di, n))
+        return cards
+
+    def _card_for(self, rec, cards) -> int | None:
+        if not rec.get("deck"):
+            return None
+        hit = cards.get((rec["deck"], rec["card"]))
+        if hit is None and rec.get("kind") == "skill":
+            rowid = ensure_card(self.conn, rec["deck"], rec["card"], "skill", from_ms(rec["at"]))
+            hit = cards[(rec["deck"], rec["card"])] = (rowid, "skill")
+        return hit[0] if hit else None
+
+    def _attempt(self, dev, di, rec, cards) -> None:
+        conn = self.conn
+        if conn.execute("SELECT 1 FROM sync_map WHERE dev = ? AND n = ?",
+                        (di, rec["n"])).fetchone():
+            return
+        cur = conn.execute(
+            "INSERT INTO drill_attempts (attempted_at, generator, difficulty, form, seed, skills,"
+            " correct, score, duration_ms, card, solved, tries, hints, revealed, rating)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (rec["at"], rec["generator"], rec["difficulty"], rec["form"], rec["seed"],
+             rec["skills"], rec["correct"], rec["score"], rec["ms"], self._card_for(rec, cards),
+             rec["solved"], rec["tries"], rec["hints"], rec["revealed"], rec["rating"]))
+        conn.execute("INSERT INTO sync_map (dev, n, tbl, row) VALUES (?, ?, 'attempt', ?)",
+                     (di, rec["n"], cur.lastrowid))
+        self.received += 1
+        self.devices_with_news.add(dev)
+
+    def _mock(self, dev, di, rec, cards) -> None:
+        """A mock round as its device last sent it (a round sent again when it went on
+        replaces the copy read before)."""
+        conn = self.conn
+        row = conn.execute("SELECT row FROM sync_map WHERE dev = ? AND n = ?",
+                           (di, rec["n"])).fetchone()
+        answers = [a for a in rec["answers"] if (a["deck"], a["card"]) in cards]
+        if row is not None and row[0] is not None:
+            have = conn.execute(
+                "SELECT (SELECT COUNT(*) FROM mock_answers WHERE round = r.id), r.ended"
+                " FROM mock_rounds r WHERE r.id = ?", (row[0],)).fetchone()
+            if have is not None and (have[0], have[1]) == (len(answers), rec["ended"]):
+                return
+            conn.execute("DELETE FROM mock_answers WHERE round = ?", (row[0],))
+            conn.execute("DELETE FROM mock_rounds WHERE id = ?", (row[0],))
+        cur = conn.execute(
+            "INSERT INTO mock_rounds (started_at, ended_at, minutes, planned, seed, decks, tags,"
+            " ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (rec["started_at"], rec["ended_at"], rec["minutes"], rec["planned"], rec["seed"],
+             rec["decks"], rec["tags"], rec["ended"]))
+        rid = cur.lastrowid
+        for a in answers:
+            review = None
+            if a.get("review"):
+                d, _, n = a["review"].partition("/")
+                m = conn.execute("SELECT m.row FROM sync_map m JOIN sync_devices s ON s.idx = m.dev"
+                                 " WHERE s.device = ? AND m.n = ?", (d, int(n))).fetchone()
+                review = m[0] if m else None
+            conn.execute(
+                "INSERT INTO mock_answers (round, position, card, kind, topics, skills, score,"
+                " rating, answered_at, duration_ms, revlog)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (rid, a["position"], cards[(a["deck"], a["card"])][0], a["kind"], a["topics"],
+                 a["skills"], a["score"], a["rating"], a["at"], a["ms"], review))
+        conn.execute("INSERT OR REPLACE INTO sync_map (dev, n, tbl, row) VALUES (?, ?, 'mock', ?)",
+                     (di, rec["n"], rid))
+        self.received += 1
+        self.devices_with_news.add(dev)
+
+    # -- cards -----------------------------------------------------------------------------
+    def _merge_cards(self, fresh, had_reviews, undone_cards, touched_events, cards) -> None:
+        conn = self.conn
+        changed_cards = set(fresh) | undone_cards
+        by_rowid = {rowid: key for key, (rowid, _) in cards.items()}
+        keys = {by_rowid[c] for c in changed_cards if c in by_rowid} | touched_events
+        suspended = self._suspensions(keys)
+        olds = self._rows(changed_cards | {cards[k][0] for k in touched_events if k in cards})
+        rows = []
+        first_key = _first_key
+        for card in changed_cards:
+            key = by_rowid.get(card)
+            if key is None:
+                continue
+            just_read = fresh.get(card, [])
+            if card not in had_reviews and card not in undone_cards:
+                just_read.sort(key=first_key)  # only what was just read
+                answers = just_read
+            else:
+                answers = self._answers(card)
+            row = self._schedule(answers, just_read)
+            rows.append((*row, int(suspended.get(key, False)), card))
+        conn.executemany("UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?,"
+                         " due = ?, last_review = ?, reps = ?, lapses = ?, leech = ?,"
+                         " suspended = ? WHERE id = ?", rows)
+        for key in touched_events - {by_rowid[c] for c in changed_cards if c in by_rowid}:
+            if key in cards:
+                conn.execute("UPDATE cards SET suspended = ? WHERE id = ?",
+                             (int(suspended.get(key, False)), cards[key][0]))
+        news = self._rows(set(olds))
+        self.cards_updated += sum(news[c] != old for c, old in olds.items())
+        if olds:
+            remember_suspensions(conn)
+
+    def _rows(self, ids: set[int]) -> dict[int, tuple]:
+        """The schedule columns of these cards (one pass over the table when they are many)."""
+        sql = ("SELECT id, state, step, stability, difficulty, due, last_review, reps, lapses,"
+               " suspended, leech FROM cards")
+        if len(ids) > 2000:
+            return {r[0]: tuple(r[1:]) for r in self.conn.execute(sql) if r[0] in ids}
+        return {i: tuple(self.conn.execute(sql + " WHERE id = ?", (i,)).fetchone()[1:])
+                for i in ids}
+
+    def _suspensions(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], bool]:
+        """The last suspend/unsuspend event of each card, by (time, device): on every
+        device the same."""
+        if not keys:
+            return {}
+        last: dict[tuple[str, str], tuple] = {}
+        for deck, card, value, at, device in self.conn.execute(
+                "SELECT e.deck_id, e.card_id, e.suspended, e.at, d.device FROM sync_events e"
+                " JOIN sync_devices d ON d.idx = e.dev"):
+            key = (deck, card)
+            if key in keys and (key not in last or (at, device) > last[key][:2]):
+                last[key] = (at, device, value)
+        return {k: bool(v[2]) for k, v in last.items()}
+
+    def _answers(self, card: int) -> list[tuple]:
+        """Every scheduled answer of the card in the store, keyed (time, device, number).
+        An answer two devices both hold as their own (the same Anki history imported on
+        each: see `_known`) has two uids; it is keyed by the smaller, on every device."""
+        best: dict[int, tuple] = {}
+        for rid, at, rating, ms, device, n, ivl, interval_days in self.conn.execute(
+                "SELECT r.id, r.reviewed_at, r.rating, r.duration_ms, d.device, m.n, m.ivl_ms,"
+                " r.interval_days FROM revlog r"
+                " LEFT JOIN sync_map m ON m.tbl = 'revlog' AND m.row = r.id"
+                " LEFT JOIN sync_devices d ON d.idx = m.dev WHERE r.card = ? AND r.cram = 0",
+                (card,)):
+            if device is None:  # written here after this sync's export began
+                device, n = self.me.device, _LOCAL_LAST + rid
+            if ivl is None:
+                ivl = round(interval_days * 86_400_000)
+            pair = ((at, device, n), {"at": at, "rating": rating, "ms": ms, "ivl_ms": ivl})
+            if rid not in best or pair[0] < best[rid][0]:
+                best[rid] = pair
+        return sorted(best.values(), key=_first_key)
+
+    def _schedule(self, answers: list[tuple], just_read: list[tuple]) -> tuple:
+        """The card's schedule columns (state, step, stability, difficulty, due,
+        last_review, reps, lapses, leech). `answers`: ((time, device, n), record) in order;
+        `just_read`: the same pairs for the answers this import read (their records carry
+        the schedule their device left)."""
+        if not answers:
+            return (0, None, None, None, None, None, 0, 0, 0)
+        key, last = answers[-1]
+        at, dev, n = key
+        after = None
+        if just_read and just_read[-1][0] == key:
+            after = just_read[-1][1].get("after")
+        elif just_read:
+            after = dict(just_read).get(key, {}).get("after")
+        if after is not None and all(k[1] == dev for k, _ in answers):
+            state, step, stab, diff, _due, reps, lapses, leech = after
+            return (state, step, stab, diff, at + last["ivl_ms"], at, reps, lapses, int(leech))
+        s = replay(self.scheduler, [rec for _, rec in answers])
+        return (int(s.state), s.step, s.stability, s.difficulty, to_ms(s.due),
+                to_ms(s.last_review), s.reps, s.lapses, int(s.leech))
+
+
+def _first_key(pair: tuple):
+    return pair[0]
+
+
+def replay(scheduler: Scheduler, answers: list[dict]) -> CardSchedule:
+    """The card's scheduled answers (in order) through the scheduler; the due time is the
+    last answer's time plus the interval its device gave it."""
+    s = CardSchedule()
+    for rec in answers:
+        s, _ = scheduler.review(s, Rating(rec["rating"]), from_ms(rec["at"]), rec["ms"],
+                                fuzz_seed=0)
+    last = answers[-1]
+    return _with(s, due=from_ms(last["at"] + last["ivl_ms"]), last_review=from_ms(last["at"]),
+                 suspended=False)
+
+
+def _with(s: CardSchedule, **changes) -> CardSchedule:
+    from dataclasses import replace
+
+    return replace(s, **changes)

@@ -1,0 +1,414 @@
+"""`quizforge sync` through the library: two and three stores against one folder."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+from helpers import T0, make_deck
+
+from quizforge.scheduling.config import Config
+from quizforge.scheduling.scheduler import Rating, Scheduler
+from quizforge.store import cards as store
+from quizforge.store.db import Database
+from quizforge.study.session import Session, StudyOptions
+from quizforge.sync import SyncError, segment, sync
+from quizforge.sync.merge import replay
+
+DECK = make_deck("d", 8)
+CFG = Config()
+CARD_ROWS = ("SELECT deck_id, card_id, kind, state, step, stability, difficulty, due, last_review,"
+             " reps, lapses, suspended, leech FROM cards ORDER BY deck_id, card_id")
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "Sync"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def homes(tmp_path):
+    opened = []
+
+    def make(name):
+        db = Database(tmp_path / f"{name}.sqlite3")
+        opened.append(db)
+        store.sync_decks(db, [DECK], T0)  # the deck files are on every machine
+        return db
+
+    yield make
+    for db in opened:
+        db.close()
+
+
+def study(db, now, ratings, decks=(DECK,), limit=None, card=None):
+    """Answer the session's cards in order with `ratings`, 30 s apart. Returns the session
+    (for undo) and the time after the last answer."""
+    s = Session(db, list(decks), Scheduler(CFG), StudyOptions(limit=limit), now)
+    for r in ratings:
+        nxt = s.next(now)
+        if nxt is None:
+            break
+        s.answer(nxt[0], r, now, 4000)
+        now += timedelta(seconds=30)
+    return s, now
+
+
+def answer(db, deck_id, card_id, rating, now):
+    """Answer one named card, as study does (schedule, then log, one transaction)."""
+    s = Session(db, [DECK], Scheduler(CFG), StudyOptions(), now)
+    row = store.find_card(db, deck_id, card_id)
+    from quizforge.study.queue import Entry
+
+    return s, s.answer(Entry(row.rowid, deck_id, card_id, row.schedule), rating, now, 3000)
+
+
+def table(db):
+    return [tuple(r) for r in db.conn.execute(CARD_ROWS)]
+
+
+def revlog(db):
+    return sorted(tuple(r) for r in db.conn.execute(
+        "SELECT c.deck_id, c.card_id, v.reviewed_at, v.rating, v.duration_ms, v.state_before,"
+        " v.cram FROM revlog v JOIN cards c ON c.id = v.card"))
+
+
+def sync_all(folder, now, *dbs, rounds=2):
+    out = []
+    for _ in range(rounds):
+        for db in dbs:
+            out.append(sync(db, folder, now, CFG))
+    return out
+
+
+def test_different_cards_offline_then_both_ways_give_equal_card_tables(folder, homes):
+    a, b = homes("a"), homes("b")
+    study(a, T0, [Rating.GOOD, Rating.AGAIN, Rating.EASY], limit=3)
+    study(b, T0 + timedelta(hours=2), [Rating.HARD] * 2, decks=(DECK,), limit=2)
+    # b's session took its first new cards too: make b answer other cards
+    answer(b, "d", "c6", Rating.GOOD, T0 + timedelta(hours=3))
+    answer(b, "d", "c7", Rating.AGAIN, T0 + timedelta(hours=3, minutes=1))
+    first = sync(a, folder, T0 + timedelta(hours=4), CFG)
+    assert (first.sent, first.received) == (3, 0)
+    second = sync(b, folder, T0 + timedelta(hours=4), CFG)
+    assert (second.sent, second.received, second.devices) == (4, 3, 1)
+    third = sync(a, folder, T0 + timedelta(hours=4), CFG)
+    assert (third.sent, third.received, third.devices) == (0, 4, 1)
+    assert table(a) == table(b)
+    assert revlog(a) == revlog(b) and len(revlog(a)) == 7
+    again = sync_all(folder, T0 + timedelta(hours=5), a, b)
+    assert all((r.sent, r.received, r.cards_updated) == (0, 0, 0) for r in again)
+
+
+def test_interleaved_answers_to_one_card_three_homes(folder, homes):
+    a, b, c = homes("a"), homes("b"), homes("c")
+    t = T0
+    for db in (a, b, c):
+        store.sync_decks(db, [DECK], t)
+    answer(a, "d", "c0", Rating.GOOD, t)
+    answer(b, "d", "c0", Rating.AGAIN, t + timedelta(minutes=1))
+    answer(a, "d", "c0", Rating.GOOD, t + timedelta(minutes=12))
+    answer(c, "d", "c0", Rating.EASY, t + timedelta(minutes=13))
+    answer(b, "d", "c0", Rating.GOOD, t + timedelta(days=1))
+    answer(c, "d", "c1", Rating.HARD, t + timedelta(days=1))
+    sync_all(folder, t + timedelta(days=2), a, b, c)
+    assert table(a) == table(b) == table(c)
+    assert len(revlog(a)) == 6
+    # the merged schedule is the replay of all five answers to c0 in time order
+    row = store.find_card(a, "d", "c0").schedule
+    assert row.reps == 5 and row.last_review == t + timedelta(days=1)
+    # then each answers again on top of the merged state, offline, and syncs once more
+    answer(a, "d", "c0", Rating.GOOD, t + timedelta(days=5))
+    answer(c, "d", "c0", Rating.HARD, t + timedelta(days=5, hours=1))
+    sync_all(folder, t + timedelta(days=6), a, b, c)
+    assert table(a) == table(b) == table(c)
+
+
+def test_a_local_answer_replays_to_what_the_scheduler_gave(folder, homes):
+    a = homes("a")
+    s, now = study(a, T0, [Rating.GOOD, Rating.AGAIN, Rating.GOOD, Rating.EASY, Rating.HARD,
+                           Rating.GOOD, Rating.GOOD], limit=3)
+    for row in store.all_cards(a, ["d"], ()):
+        answers = [{"at": at, "rating": r, "ms": ms, "ivl_ms": 0} for at, r, ms in a.conn.execute(
+            "SELECT reviewed_at, rating, duration_ms FROM revlog WHERE card = ? AND cram = 0"
+            " ORDER BY reviewed_at, id", (row.rowid,))]
+        if not answers:
+            continue
+        got = replay(Scheduler(CFG), answers)
+        mine = row.schedule
+        assert (got.state, got.step, got.stability, got.difficulty, got.reps, got.lapses,
+                got.leech, got.last_review) == (mine.state, mine.step, mine.stability,
+                                                mine.difficulty, mine.reps, mine.lapses,
+                                                mine.leech, mine.last_review)
+
+
+def test_undo_of_a_synced_answer_propagates(folder, homes):
+    a, b = homes("a"), homes("b")
+    s, now = study(a, T0, [Rating.GOOD, Rating.GOOD], limit=2)
+    sync_all(folder, now, a, b)
+    assert len(revlog(b)) == 2
+    assert s.undo() is not None  # the second answer, already in the folder
+    assert len(revlog(a)) == 1
+    r = sync(a, folder, now + timedelta(minutes=1), CFG)
+    assert r.sent == 1  # the undo record
+    r = sync(b, folder, now + timedelta(minutes=1), CFG)
+    assert r.received == 1 and r.cards_updated == 1
+    assert revlog(a) == revlog(b) and table(a) == table(b)
+    assert store.find_card(b, "d", "c1").schedule.reps == 0
+
+
+def test_suspension_propagates_last_event_wins(folder, homes):
+    a, b = homes("a"), homes("b")
+    s, now = study(a, T0, [Rating.GOOD], limit=1)
+    sync_all(folder, now, a, b)
+    row = store.find_card(a, "d", "c0")
+    s.suspend(s._entry(row))
+    sync_all(folder, now + timedelta(minutes=1), a, b)
+    assert store.find_card(b, "d", "c0").schedule.suspended
+    store.set_suspended(b, store.find_card(b, "d", "c0").rowid, False)
+    sync_all(folder, now + timedelta(minutes=2), b, a)
+    assert not store.find_card(a, "d", "c0").schedule.suspended
+    assert table(a) == table(b)
+
+
+def test_half_written_segment_is_skipped_then_read(folder, homes, tmp_path):
+    a, b = homes("a"), homes("b")
+    study(a, T0, [Rating.GOOD] * 3, limit=3)
+    r = sync(a, folder, T0 + timedelta(hours=1), CFG)
+    path = folder / segment.ROOT / r.device / r.segment
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) * 2 // 3])  # the sync tool copied part of it
+    r = sync(b, folder, T0 + timedelta(hours=1), CFG)
+    assert r.received == 0 and len(r.notes) == 1
+    assert r.notes[0].startswith(f"segment {r.notes[0].split()[1]} is not complete yet")
+    again = sync(b, folder, T0 + timedelta(hours=1), CFG)
+    assert again.received == 0 and again.notes == []  # unchanged: not read again
+    path.write_bytes(whole)
+    r = sync(b, folder, T0 + timedelta(hours=2), CFG)
+    assert r.received == 3 and r.notes == []
+    assert table(a) == table(b)
+
+
+def test_conflict_copies_do_not_double_anything(folder, homes):
+    from quizforge.sync.status import status
+
+    a, b = homes("a"), homes("b")
+    study(a, T0, [Rating.GOOD] * 3, limit=3)
+    r = sync(a, folder, T0 + timedelta(hours=1), CFG)
+    own = folder / segment.ROOT / r.device
+    seg = own / r.segment
+    names = ["seg-00000001.sync-conflict-20260302-130000-ABCDEFG.jsonl",
+             "seg-00000001 (conflicted copy 2026-03-02).jsonl", "seg-00000001 (1).jsonl"]
+    for name in names:
+        shutil.copy(seg, own / name)
+    got = sync(b, folder, T0 + timedelta(hours=1), CFG)
+    assert got.received == 3
+    assert len(revlog(b)) == 3 and table(a) == table(b)
+    st = status(b, folder / segment.ROOT)
+    assert sorted(st.conflict_copies) == sorted(f"{r.device[:8]}/{n}" for n in names)
+    assert all(p.exists() for p in own.iterdir())  # never deleted
+
+
+def test_deleted_own_segment_is_written_again_with_the_same_uids(folder, homes):
+    a, b, c = homes("a"), homes("b"), homes("c")
+    study(a, T0, [Rating.GOOD] * 3, limit=3)
+    first = sync(a, folder, T0 + timedelta(hours=1), CFG)
+    sync(b, folder, T0 + timedelta(hours=1), CFG)  # b read it before it was deleted
+    (folder / segment.ROOT / first.device / first.segment).unlink()
+    r = sync(a, folder, T0 + timedelta(hours=2), CFG)
+    assert r.sent == 3 and r.segment == "seg-00000002.jsonl"
+    assert any("were missing from the sync folder" in n for n in r.notes)
+    for db in (b, c):
+        sync(db, folder, T0 + timedelta(hours=2), CFG)
+    assert len(revlog(b)) == len(revlog(c)) == 3
+    assert table(a) == table(b) == table(c)
+
+
+def test_clock_hours_ahead_is_noted_and_the_result_identical(folder, homes):
+    a, b = homes("a"), homes("b")
+    skewed = T0 + timedelta(hours=5)  # b's clock is five hours ahead
+    study(a, T0, [Rating.GOOD, Rating.AGAIN], limit=2)
+    answer(b, "d", "c0", Rating.EASY, skewed)
+    sync(b, folder, skewed, CFG)
+    r = sync(a, folder, T0 + timedelta(minutes=5), CFG)
+    assert any("clock looks 4.9 hours ahead" in n for n in r.notes), r.notes
+    sync_all(folder, T0 + timedelta(minutes=6), b, a)
+    assert table(a) == table(b)
+    assert len(revlog(a)) == 3
+
+
+def test_a_copied_store_takes_a_new_device_id(folder, homes, tmp_path):
+    a = homes("a")
+    study(a, T0, [Rating.GOOD] * 2, limit=2)
+    first = sync(a, folder, T0 + timedelta(hours=1), CFG)
+    a.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(tmp_path / "a.sqlite3", tmp_path / "c.sqlite3")
+    c = homes("c")
+    answer(c, "d", "c5", Rating.GOOD, T0 + timedelta(hours=2))
+    r = sync(c, folder, T0 + timedelta(hours=3), CFG)
+    assert r.device != first.device
+    assert any(n.startswith(f"this store is a copy of device {first.device[:8]}") for n in r.notes)
+    assert r.sent == 1  # only the answer made since the copy
+    r = sync(a, folder, T0 + timedelta(hours=3), CFG)
+    assert r.received == 1
+    sync(c, folder, T0 + timedelta(hours=3), CFG)
+    assert revlog(a) == revlog(c) and len(revlog(a)) == 3
+    assert table(a) == table(c)
+    # the original keeps its id
+    assert sync(a, folder, T0 + timedelta(hours=4), CFG).device == first.device
+
+
+def test_a_review_for_a_card_not_here_waits_for_it(folder, homes):
+    other = make_deck("e", 2)
+    a, b = homes("a"), homes("b")
+    study(a, T0, [Rating.GOOD], decks=(other,), limit=1)
+    sync(a, folder, T0 + timedelta(hours=1), CFG)
+    store.sync_decks(b, [DECK], T0)
+    r = sync(b, folder, T0 + timedelta(hours=1), CFG)
+    assert (r.received, r.pending) == (1, 1) and len(revlog(b)) == 0
+    store.sync_decks(b, [other], T0 + timedelta(hours=2))  # the deck arrives
+    r = sync(b, folder, T0 + timedelta(hours=2), CFG)
+    assert r.pending == 0 and r.cards_updated == 1
+    assert revlog(a) == revlog(b)
+    ea = [t for t in table(a) if t[0] == "e"]
+    assert ea == [t for t in table(b) if t[0] == "e"]
+
+
+def test_settings_last_writer_wins(folder, homes):
+    a, b = homes("a"), homes("b")
+    sync_all(folder, T0, a, b)
+    saved = []
+    tuned = Config(desired_retention=0.85, sync_dir="/here")
+    r = sync(a, folder, T0 + timedelta(hours=1), tuned)
+    assert r.sent == 1  # desired_retention; sync_dir stays on its machine
+    r = sync(b, folder, T0 + timedelta(hours=2), Config(sync_dir="/there"), saved.append)
+    assert r.settings == {"desired_retention": 0.85}
+    assert saved[0].desired_retention == 0.85 and saved[0].sync_dir == "/there"
+
+
+def test_drill_attempts_and_mock_rounds_travel(folder, homes):
+    from quizforge.store import rounds
+    from quizforge.study.mastery import record_drill_attempt
+
+    a, b = homes("a"), homes("b")
+    store.sync_decks(a, [DECK], T0)
+    store.sync_decks(b, [DECK], T0)
+    att = store.Attempt(T0, "backprop", 2, "number", 7, ("chain-rule",), True, 1.0, 9000)
+    record_drill_attempt(a, Scheduler(CFG), att, T0)
+    rid = rounds.start_round(a, T0, 20, 2, 5, ("d",))
+    from quizforge.study.mock import Candidate, commit_answer
+
+    row = store.find_card(a, "d", "c3")
+    cand = Candidate(row.rowid, "d", "c3", "flashcard", row.schedule)
+    commit_answer(a, Scheduler(CFG), rid, 1, cand, Rating.GOOD, 1.0, ["t"], ["explaining"],
+                  T0 + timedelta(minutes=1), 5000)
+    rounds.finish_round(a, rid, T0 + timedelta(minutes=20), "done")
+    sync_all(folder, T0 + timedelta(hours=1), a, b)
+    q_att = ("SELECT attempted_at, generator, difficulty, seed, skills, correct, score"
+             " FROM drill_attempts")
+    assert [tuple(r) for r in b.conn.execute(q_att)] == [tuple(r) for r in a.conn.execute(q_att)]
+    ra, rb = rounds.load_rounds(a), rounds.load_rounds(b)
+    assert [(r.started_at, r.ended, r.answers) for r in ra] == [(r.started_at, r.ended, r.answers)
+                                                               for r in rb]
+    assert table(a) == table(b)
+
+
+def test_summaries_after_sync_equal_a_recount(folder, homes):
+    from quizforge.store.health import stale_summaries
+
+    a, b = homes("a"), homes("b")
+    s, now = study(a, T0, [Rating.GOOD, Rating.AGAIN, Rating.GOOD], limit=3)
+    study(b, T0, [Rating.EASY], limit=1)
+    sync_all(folder, now, a, b)
+    s.undo()
+    sync_all(folder, now + timedelta(minutes=1), a, b)
+    assert stale_summaries(a.conn) == [] and stale_summaries(b.conn) == []
+
+
+def test_segment_format_checks_every_line():
+    data = segment.encode({"device": "x" * 32, "seq": 1, "written_at": 0, "name": "h"},
+                          [{"t": "undo", "uid": "y/1"}])
+    seg = segment.decode(data)
+    assert seg.records == [{"t": "undo", "uid": "y/1"}]
+    for bad in (data[:-1], data[:-40], data.replace(b"y/1", b"y/2")):
+        with pytest.raises(segment.Incomplete):
+            segment.decode(bad)
+    first = data.split(b"\n")[1]
+    assert segment.line_ok(first) and not segment.line_ok(first.replace(b"undo", b"oops"))
+
+
+def test_bad_folders_are_one_line_errors(tmp_path, homes):
+    a = homes("a")
+    with pytest.raises(SyncError, match="does not exist"):
+        sync(a, tmp_path / "nope", T0, CFG)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SyncError, match="is not a directory"):
+        sync(a, tmp_path / "file", T0, CFG)
+
+
+def test_in_a_git_work_tree_sync_commits_its_own_folder(folder, homes):
+    if shutil.which("git") is None:
+        pytest.skip("no git")
+    env = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    subprocess.run(["git", "-C", str(folder), *env, "commit", "-q", "--allow-empty", "-m", "start"],
+                   check=True)
+    subprocess.run(["git", "-C", str(folder), "config", "user.name", "t"], check=True)
+    subprocess.run(["git", "-C", str(folder), "config", "user.email", "t@example.com"], check=True)
+    a = homes("a")
+    study(a, T0, [Rating.GOOD], limit=1)
+    r = sync(a, folder, T0 + timedelta(hours=1), CFG)
+    assert r.notes == []
+    log = subprocess.run(["git", "-C", str(folder), "log", "--format=%s", "--name-only", "-1"],
+                         capture_output=True, text=True, check=True).stdout
+    assert f"({r.device[:8]}) segment 1" in log
+    assert f"quizforge-sync/{r.device}/seg-00000001.jsonl" in log
+    assert f"quizforge-sync/{r.device}/device.json" in log
+    st = subprocess.run(["git", "-C", str(folder), "status", "--porcelain"], capture_output=True,
+                        text=True, check=True).stdout
+    assert st == ""
+
+
+def test_a_big_import_sets_the_triggers_aside_and_keeps_every_summary(folder, homes, monkeypatch):
+    from quizforge.store.health import stale_summaries
+    from quizforge.sync import merge
+
+    monkeypatch.setattr(merge, "BULK", 1)  # the million-review path, on a few reviews
+    a, b = homes("a"), homes("b")
+    study(a, T0, [Rating.GOOD, Rating.AGAIN, Rating.GOOD, Rating.EASY], limit=3)
+    study(b, T0, [Rating.AGAIN], limit=1)
+    sync_all(folder, T0 + timedelta(hours=1), a, b)
+    assert table(a) == table(b) and revlog(a) == revlog(b)
+    assert stale_summaries(a.conn) == [] and stale_summaries(b.conn) == []
+    triggers = "SELECT name FROM sqlite_master WHERE type IN ('trigger', 'index') ORDER BY 1"
+    fresh = Database(":memory:")
+    assert [r[0] for r in b.conn.execute(triggers)] == [r[0] for r in fresh.conn.execute(triggers)]
+    # and the rows imported in bulk are not sent back
+    assert b.conn.execute("SELECT COUNT(*) FROM sync_outbox").fetchone()[0] == 0
+
+
+def test_the_same_answers_held_by_two_stores_are_kept_once(folder, homes):
+    """Two machines that imported the same Anki history each hold its answers as their
+    own, under different uids: the same card, millisecond and rating is one answer, on
+    them and on a third machine that receives both copies."""
+    a, b, c = homes("a"), homes("b"), homes("c")
+    for db in (a, b):  # the same answers, at the same moments, on both machines
+        answer(db, "d", "c0", Rating.GOOD, T0)
+        answer(db, "d", "c0", Rating.AGAIN, T0 + timedelta(days=3))
+        answer(db, "d", "c1", Rating.EASY, T0 + timedelta(hours=1))
+    later = T0 + timedelta(days=4)
+    sync_all(folder, later, a, b, c)
+    for db in (a, b, c):
+        assert len(revlog(db)) == 3
+        assert revlog(db) == revlog(a)
+        assert table(db) == table(a)
+    # one more answer on b reaches both others once, and the replay counts each answer once
+    answer(b, "d", "c0", Rating.GOOD, later)
+    sync_all(folder, later + timedelta(minutes=5), a, b, c)
+    for db in (a, b, c):
+        assert len(revlog(db)) == 4 and table(db) == table(b)
+    assert dict((r[1], r[9]) for r in table(a))["c0"] == 3  # reps: three answers, not five
