@@ -413,3 +413,34 @@ def test_cards_in_bulk_taking_rowids_that_have_answers(db):
     assert tuple(db.conn.execute("SELECT reviews FROM deck_reviews WHERE deck_id = 'bulk'"
                            ).fetchone()) == (3,)
     check(db)
+
+
+def test_bulk_rows_leave_the_store_as_rows_one_by_one(built, tmp_path):
+    """insert_review_rows (the revlog triggers set aside, their work done once, the sync
+    outbox's included) leaves every table as the same rows inserted one by one with the
+    triggers firing: old and new cards, out of time order, cram rows included."""
+    rows = None
+    tables = {}
+    for bulk in (False, True):
+        path = tmp_path / f"{bulk}.sqlite3"
+        shutil.copy(built, path)
+        with Database(path) as d:
+            report_json(d, Scope(), True)  # counted study days, for the import to drop
+            if rows is None:
+                cards = [r[0] for r in d.conn.execute("SELECT id FROM cards ORDER BY id"
+                                                      " LIMIT 40")]
+                rows = [(rowid, round((END - timedelta(days=50 - 4 * j, hours=k))
+                                      .timestamp() * 1000), 1 + (j + k) % 4, 3_000, 2, 2.0,
+                         None if j == 0 else 4.0, int(j == 2))
+                        for k, rowid in enumerate(cards) for j in range(k % 5 + 1)]
+            with d.atomic() as conn:
+                if bulk:
+                    store.insert_review_rows(conn, rows)
+                else:
+                    conn.executemany(store._INSERT_REVIEW, rows)
+            names = [r[0] for r in d.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'migrations'"
+                " ORDER BY name")]
+            tables[bulk] = {t: sorted(map(tuple, d.conn.execute(f"SELECT * FROM {t}")),
+                                      key=repr) for t in names}
+    assert tables[True]["sync_outbox"] and tables[True] == tables[False]

@@ -441,17 +441,35 @@ def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     the same transaction. No other connection ever sees the store without them (SQLite has
     one writer at a time, readers see the last commit), and a failure rolls all of it back.
     What the triggers would have done: deck_reviews and card_reviews count the new rows;
-    the counted study days that hold a new answer are dropped (a report counts them again).
-    A trigger on revlog inserts not named in _REVLOG_INSERT_TRIGGERS keeps firing per row."""
-    if not rows:
-        return
-    triggers = _set_aside(conn, _REVLOG_INSERT_TRIGGERS)
+    the counted study days that hold a new answer are dropped (a report counts them again);
+    the sync outbox gets each new answer with its card's schedule (unless an import from
+    another machine is running: sync_importing). A trigger on revlog inserts not named in
+    _REVLOG_INSERT_TRIGGERS (or sync_revlog_insert) keeps firing per row."""
+    if rows:
+        _bulk_revlog(conn, lambda: conn.executemany(_INSERT_REVIEW, rows).rowcount)
+
+
+def insert_review_select(conn: sqlite3.Connection, select: str, args) -> int:
+    """`insert_review_rows` for the rows `select` gives (run with `args`): the same columns,
+    in order, written by one INSERT ... SELECT. How many rows it wrote."""
+    return _bulk_revlog(conn, lambda: conn.execute(
+        "INSERT INTO revlog (card, reviewed_at, rating, duration_ms, state_before,"
+        f" interval_days, elapsed_days, cram) {select}", args).rowcount)
+
+
+def _bulk_revlog(conn: sqlite3.Connection, write) -> int:
+    """Run `write()` (it inserts revlog rows and returns how many) with the summary tables
+    brought up to date once for all its rows (see insert_review_rows)."""
     before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM revlog").fetchone()[0]
-    conn.executemany(_INSERT_REVIEW, rows)
+    # The sync outbox's trigger can wait only when the new rows are sure to be `id > before`
+    # (far below SQLite's largest integer): it has no recount to fall back on.
+    names = _REVLOG_INSERT_TRIGGERS + (("sync_revlog_insert",) if before < 1 << 62 else ())
+    triggers = _set_aside(conn, names)
+    written = write()
     # New rows take the ids after the largest (unless that is SQLite's largest integer):
     # `v.id > before` picks them; otherwise the summaries are counted again whole.
     fresh = conn.execute("SELECT COUNT(*) FROM revlog WHERE id > ?",
-                         (before,)).fetchone()[0] == len(rows)
+                         (before,)).fetchone()[0] == written
     new = "v.id > ?" if fresh else "1"
     args = (before,) if fresh else ()
     for name, sql in triggers:
@@ -479,7 +497,17 @@ def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
                     f" revlog_time WHERE v.reviewed_at >= {table}.lo AND v.reviewed_at <"
                     f" {table}.hi AND v.reviewed_at < {table}.lo + 259200000 AND {new})",
                     args)
+        elif name == "sync_revlog_insert":
+            # each new answer into the outbox with its card's schedule as it is now (nothing
+            # changes a card during the insert): the trigger's statement, for all of them
+            conn.execute(
+                "INSERT OR REPLACE INTO sync_outbox (tbl, row, state, step, stability,"
+                " difficulty, due, reps, lapses, leech) SELECT 'revlog', v.id, c.state, c.step,"
+                " c.stability, c.difficulty, c.due, c.reps, c.lapses, c.leech FROM revlog v"
+                " JOIN cards c ON c.id = v.card WHERE v.id > ?"
+                " AND NOT EXISTS (SELECT 1 FROM sync_importing) ORDER BY v.id", (before,))
         conn.execute(sql)
+    return written
 
 
 def _review_row(rowid: int, r: ReviewRecord, cram: bool) -> tuple:
