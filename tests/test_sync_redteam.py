@@ -151,8 +151,11 @@ def home_db(home: Path):
 
 
 def q(home: Path, sql: str):
-    with home_db(home) as c:
+    c = sqlite3.connect(f"file:{home / 'quizforge.sqlite3'}?mode=ro", uri=True)
+    try:
         return c.execute(sql).fetchall()
+    finally:
+        c.close()
 
 
 def no_traceback(r) -> None:
@@ -599,3 +602,165 @@ def test_device_json_damaged_loses_nothing(tmp_path, folder, honest, damage):
     assert (again.sent, again.received) == (0, 0) and again.notes == []
     with Database(b / "quizforge.sqlite3") as bdb:
         assert table(bdb) == table(honest)
+
+
+# -- processes: at the same moment, interrupted, while study runs --------------------------
+def popen(home, *args, now=NOW, env=None, **kw):
+    e = {**os.environ, "QUIZFORGE_HOME": str(home), "QUIZFORGE_NOW": now, "COLUMNS": "80",
+         "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.Popen([sys.executable, "-m", "quizforge", *map(str, args)], env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_two_stores_sync_at_the_same_moment(tmp_path, folder):
+    a, b = tmp_path / "a", tmp_path / "b"
+    cli_study(a, 3)
+    cli_study(b, 2, now=LATER, rating="1")
+    for _ in range(2):  # twice: the second time each reads what the other wrote meanwhile
+        ps = [popen(h, "sync", folder, now=LATER) for h in (a, b)]
+        outs = [p.communicate(timeout=120) for p in ps]
+        assert [p.returncode for p in ps] == [0, 0], outs
+        assert all("Traceback" not in e for _, e in outs)
+    assert q(a, CARD_ROWS) == q(b, CARD_ROWS)
+    assert q(a, "SELECT COUNT(*) FROM revlog") == q(b, "SELECT COUNT(*) FROM revlog") == [(5,)]
+
+
+def test_one_store_synced_twice_at_the_same_moment(tmp_path, folder):
+    """Two terminals on one machine: `sync` typed in both. One segment, nothing twice."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    cli_study(a, 3)
+    ps = [popen(a, "sync", folder) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in ps]
+    assert all("Traceback" not in e for _, e in outs), outs
+    assert sorted(p.returncode for p in ps)[0] == 0
+    cli(b, "sync", folder)
+    assert q(b, "SELECT COUNT(*) FROM revlog") == [(3,)]
+    segs = list((folder / segment.ROOT).glob("*/seg-*"))
+    assert len(segs) == 1, segs
+
+
+@pytest.mark.parametrize("point", ["before-rename", "after-rename", "import-before-commit"])
+def test_ctrl_c_during_sync(tmp_path, folder, point):
+    a, b = tmp_path / "a", tmp_path / "b"
+    cli_study(a, 3)
+    cli_study(b, 1, now=LATER)
+    if point == "import-before-commit":
+        cli(a, "sync", folder)
+        home = b
+    else:
+        home = a
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    p = popen(home, "sync", folder, now=LATER,
+              env={"QUIZFORGE_SYNC_PAUSE": f"{point}:{fifo}"})
+    with open(fifo) as f:
+        assert f.read() == "paused"
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and "Traceback" not in err, err
+    assert not [n for n in os.listdir(folder / segment.ROOT / os.listdir(folder / segment.ROOT)[0])
+                if n.endswith(".tmp")]
+    for h in (a, b, a):
+        assert cli(h, "sync", folder, now=LATER).exit_code == 0
+    assert q(a, CARD_ROWS) == q(b, CARD_ROWS)
+    assert q(a, "SELECT COUNT(*) FROM revlog") == q(b, "SELECT COUNT(*) FROM revlog") == [(4,)]
+
+
+def test_sync_while_study_holds_the_store(tmp_path, folder):
+    a, b = tmp_path / "a", tmp_path / "b"
+    cli_study(b, 2, now=LATER)
+    cli(b, "sync", folder, now=LATER)
+    cli(a, "config", "set", "sync_dir", folder)
+    p = popen(a, "study", "--deck", "d", "--limit", "3", stdin=subprocess.PIPE)
+    p.stdin.write("\n3\n")  # one card answered; study waits for the next
+    p.stdin.flush()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+            (a / "quizforge.sqlite3").exists() and q(a, "SELECT COUNT(*) FROM revlog")[0][0] >= 3):
+        time.sleep(0.05)  # (polling for the other process, not a fixed sleep)
+    r = proc(a, "sync", check=False, now=LATER)  # another terminal, same machine
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    out, err = p.communicate("\n1\nq\n", timeout=120)
+    assert p.returncode == 0 and "Traceback" not in err, err
+    cli(b, "sync", folder, now=LATER)
+    cli(a, "sync", folder, now=LATER)
+    assert q(a, "SELECT COUNT(*) FROM revlog") == q(b, "SELECT COUNT(*) FROM revlog")
+    assert q(a, CARD_ROWS) == q(b, CARD_ROWS)
+
+
+# -- the store cannot be written -----------------------------------------------------------
+def test_store_read_only_is_one_line(tmp_path, folder, monkeypatch):
+    from quizforge.store import db as dbmod
+
+    a = tmp_path / "a"
+    cli_study(a, 1)
+    monkeypatch.setattr(dbmod, "dir_writable", lambda f: False)
+    r = cli(a, "sync", folder)
+    no_traceback(r)
+    assert r.exit_code == 1 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "read-only" in r.stderr
+    st = cli(a, "sync", "--status", folder)  # reading works
+    assert st.exit_code == 0 and "Not sent yet: 1 answers" in st.stdout
+
+
+def test_store_full_during_the_import_keeps_nothing_half(tmp_path, folder, honest, homes):
+    for i in range(200):  # enough to need new pages in b
+        answer(honest, f"c{i % 5}", Rating.GOOD, T0 + timedelta(minutes=i))
+    sync(honest, folder, T0 + timedelta(hours=4), CFG)
+    b = homes("b")
+    answer(b, "c6", Rating.GOOD, T0)
+    before = answers(b)
+    b.conn.execute("VACUUM")  # no free page left
+    pages = b.conn.execute("PRAGMA page_count").fetchone()[0]
+    b.conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL at the first new page
+    with pytest.raises(Exception) as e:
+        sync(b, folder, T0 + timedelta(hours=1), CFG)
+    assert "full" in str(e.value)
+    assert answers(b) == before
+    b.conn.execute("PRAGMA max_page_count = 1073741823")
+    r = sync(b, folder, T0 + timedelta(hours=5), CFG)
+    # the export was committed before the import failed: sent then, not again now
+    assert len(answers(b)) == 204 and (r.sent, r.received) == (0, 203)
+    sync(honest, folder, T0 + timedelta(hours=5), CFG)
+    assert table(honest) == table(b)
+
+
+def test_store_full_at_the_cli_is_one_line(tmp_path, folder, honest, monkeypatch):
+    from quizforge.store import db as dbmod
+
+    b = tmp_path / "b"
+    cli_study(b, 1)
+    real = dbmod.Database.__init__
+
+    def small(self, *a, **k):
+        real(self, *a, **k)
+        self.conn.execute("VACUUM")
+        n = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        self.conn.execute(f"PRAGMA max_page_count = {n}")
+
+    monkeypatch.setattr(dbmod.Database, "__init__", small)
+    r = cli(b, "sync", folder)
+    no_traceback(r)
+    assert r.exit_code == 1 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "full" in r.stderr
+
+
+def test_sync_folder_full_loses_nothing(tmp_path, folder, honest, homes, monkeypatch):
+    import errno
+
+    b = homes("b")
+    answer(b, "c6", Rating.GOOD, T0)
+    real = os.replace
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(SyncError, match="No space left on device"):
+        sync(b, folder, T0 + timedelta(hours=1), CFG)
+    monkeypatch.setattr(os, "replace", real)
+    assert not [p for p in folder.rglob("*.tmp")]
+    r = sync(b, folder, T0 + timedelta(hours=1), CFG)
+    assert r.sent == 1 and r.received == 3
+    sync(honest, folder, T0 + timedelta(hours=1), CFG)
+    assert table(honest) == table(b) and len(answers(b)) == 4
