@@ -764,3 +764,277 @@ def test_sync_folder_full_loses_nothing(tmp_path, folder, honest, homes, monkeyp
     assert r.sent == 1 and r.received == 3
     sync(honest, folder, T0 + timedelta(hours=1), CFG)
     assert table(honest) == table(b) and len(answers(b)) == 4
+
+
+# -- two machines used as a learner uses them ----------------------------------------------
+def test_a_clock_hours_behind_loses_nothing(folder, homes):
+    """A's clock is 4 hours slow (README: this cannot be detected). Its answers are ordered
+    by their own times: nothing is lost, and both machines end equal, even when A answers a
+    card whose last answer is, by A's clock, in the future."""
+    a, b = homes("a"), homes("b")
+    slow = timedelta(hours=4)
+    answer(b, "c0", Rating.GOOD, T0)
+    answer(a, "c0", Rating.AGAIN, T0 + timedelta(hours=1) - slow)
+    answer(a, "c1", Rating.GOOD, T0 + timedelta(hours=1) - slow)
+    rb = sync(b, folder, T0 + timedelta(hours=1), CFG)
+    ra = sync(a, folder, T0 + timedelta(hours=1) - slow, CFG)
+    # the slow machine sees the other one as ahead (all it can know): one note, nothing more
+    assert not rb.notes and len(ra.notes) == 1 and "hours ahead" in ra.notes[0]
+    sync(b, folder, T0 + timedelta(hours=2), CFG)
+    assert table(a) == table(b) and len(answers(a)) == len(answers(b)) == 3
+    c0 = store.find_card(a, "d", "c0").schedule
+    assert c0.reps == 2 and c0.last_review == T0  # B's answer, later by the clocks, last
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="merge.py: a local answer"
+                   " older (by its time) than the card's newest answer from another device"
+                   " is not merged here: this store keeps its own schedule, the others replay")
+def test_a_slow_clock_answering_a_card_merged_from_a_later_answer(folder, homes):
+    a, b = homes("a"), homes("b")
+    slow = timedelta(hours=4)
+    answer(b, "c0", Rating.GOOD, T0)
+    for db, t in ((b, T0), (a, T0 - slow), (b, T0)):
+        sync(db, folder, t + timedelta(minutes=1), CFG)
+    answer(a, "c0", Rating.GOOD, T0 + timedelta(hours=1) - slow)  # before B's, by A's clock
+    assert insane(a) == {}
+    sync(a, folder, T0 + timedelta(hours=1) - slow, CFG)
+    sync(b, folder, T0 + timedelta(hours=2), CFG)
+    assert len(answers(b)) == 2 and insane(b) == {}
+    assert table(a) == table(b)
+
+
+def test_undo_after_sync_then_sync_then_answer_again(folder, homes):
+    a, b = homes("a"), homes("b")
+    s = answer(a, "c0", Rating.GOOD, T0)
+    sync(a, folder, T0, CFG)
+    sync(b, folder, T0, CFG)
+    assert s.undo() is not None  # taken back after it went out
+    sync(a, folder, T0 + timedelta(minutes=1), CFG)
+    sync(b, folder, T0 + timedelta(minutes=1), CFG)
+    assert answers(b) == [] and table(b) == table(a) == []
+    s2 = answer(a, "c0", Rating.EASY, T0 + timedelta(minutes=2))  # answered again
+    sync(a, folder, T0 + timedelta(minutes=3), CFG)
+    sync(b, folder, T0 + timedelta(minutes=3), CFG)
+    assert answers(b) == answers(a) and len(answers(b)) == 1 and table(a) == table(b)
+    for db in (a, b):  # the same stores sync once more: nothing comes back to life
+        assert sync(db, folder, T0 + timedelta(minutes=4), CFG).received == 0
+    assert s2.undo() is not None  # and taken back again
+    for db in (a, b, a):
+        sync(db, folder, T0 + timedelta(minutes=5), CFG)
+    assert answers(a) == answers(b) == [] and table(a) == table(b) == []
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="merge.py _schedule: a card"
+                   " whose answers all come from one device takes that device's schedule"
+                   " ('after'), even when it was built on an answer another device has undone")
+def test_undo_on_a_while_b_answers_on_top_of_the_undone_answer(folder, homes):
+    a, b = homes("a"), homes("b")
+    s = answer(a, "c0", Rating.EASY, T0)
+    for db in (a, b):
+        sync(db, folder, T0, CFG)
+    s.undo()  # A takes its answer back...
+    answer(b, "c0", Rating.HARD, T0 + timedelta(minutes=4))  # ...B answered on top of it
+    for db in (a, b, a):
+        sync(db, folder, T0 + timedelta(minutes=5), CFG)
+    assert answers(a) == answers(b) == [("d", "c0", to_ms(T0 + timedelta(minutes=4)), 2)]
+    assert table(a) == table(b)
+
+
+def to_ms(t):
+    return int(t.timestamp() * 1000)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="study/session.py Session.undo:"
+                   " undo restores the schedule from before the answer even when a sync"
+                   " (another terminal) merged other answers into the card meanwhile")
+def test_undo_in_a_session_after_a_sync_merged_the_card(folder, homes):
+    a, b = homes("a"), homes("b")
+    answer(b, "c0", Rating.GOOD, T0 - timedelta(hours=1))
+    sync(b, folder, T0, CFG)
+    s = answer(a, "c0", Rating.AGAIN, T0)  # A's study session is open
+    sync(a, folder, T0 + timedelta(minutes=1), CFG)  # `quizforge sync` in another terminal
+    s.undo()  # then A takes its answer back in the session
+    sync(a, folder, T0 + timedelta(minutes=2), CFG)
+    sync(b, folder, T0 + timedelta(minutes=2), CFG)
+    assert answers(a) == answers(b) and len(answers(a)) == 1
+    assert table(a) == table(b)
+
+
+def test_suspension_on_a_and_answer_on_b_at_once(folder, homes):
+    a, b = homes("a"), homes("b")
+    answer(a, "c0", Rating.GOOD, T0 - timedelta(days=1))
+    sync_both = lambda t: [sync(db, folder, t, CFG) for db in (a, b, a)]  # noqa: E731
+    sync_both(T0 - timedelta(days=1))
+    s = Session(a, a.test_decks, Scheduler(CFG), StudyOptions(), T0)
+    row = store.find_card(a, "d", "c0")
+    s.suspend(Entry(row.rowid, "d", "c0", row.schedule))
+    answer(b, "c0", Rating.HARD, T0)
+    sync_both(T0 + timedelta(minutes=1))
+    assert table(a) == table(b)
+    assert store.find_card(b, "d", "c0").schedule.suspended
+    assert store.find_card(a, "d", "c0").schedule.reps == 2
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="export.py note_suspensions:"
+                   " a suspension is stamped with the time of the sync that sends it, not"
+                   " the time it was made: an older change synced later wins")
+def test_suspension_the_one_made_last_wins_not_the_one_synced_last(folder, homes):
+    a, b = homes("a"), homes("b")
+    answer(a, "c0", Rating.GOOD, T0 - timedelta(days=1))
+    for db in (a, b, a):
+        sync(db, folder, T0 - timedelta(days=1), CFG)
+    row = store.find_card(a, "d", "c0")
+    store.set_suspended(a, row.rowid, True)  # A suspends at 09:00 (`cards suspend`), offline
+    store.set_suspended(b, store.find_card(b, "d", "c0").rowid, True)
+    sync(b, folder, T0 - timedelta(hours=3), CFG)
+    store.set_suspended(b, store.find_card(b, "d", "c0").rowid, False)  # B: unsuspend, 12:00
+    sync(b, folder, T0, CFG)
+    sync(a, folder, T0 + timedelta(hours=6), CFG)  # A syncs only in the evening
+    sync(b, folder, T0 + timedelta(hours=6), CFG)
+    assert table(a) == table(b)
+    assert not store.find_card(a, "d", "c0").schedule.suspended  # B's unsuspend was last
+
+
+def config_value(home, key):
+    r = cli(home, "config", "--json")
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)["settings"][key]
+
+
+def test_settings_changed_on_both_sides(tmp_path, folder):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for home in (a, b):
+        assert cli(home, "config", "set", "sync_dir", folder).exit_code == 0
+    cli(a, "config", "set", "new_per_day", "7")
+    cli(a, "config", "set", "desired_retention", "0.85")
+    cli(a, "sync", now=NOW)
+    cli(b, "config", "set", "new_per_day", "9")
+    r = cli(b, "sync", now=LATER)
+    assert r.exit_code == 0, r.output
+    cli(a, "sync", now=LATER)
+    for home in (a, b):
+        assert config_value(home, "new_per_day") == 9  # B's, changed (and synced) last
+        assert config_value(home, "desired_retention") == 0.85
+        assert config_value(home, "sync_dir") == str(folder)  # each machine its own
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="export.py note_settings: a"
+                   " setting is stamped with the time of the sync that sends it, not the"
+                   " time it was changed: the change synced last wins, not the one made last")
+def test_settings_the_one_changed_last_wins(tmp_path, folder):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for home in (a, b):
+        cli(home, "sync", folder, now=NOW)
+    cli(a, "config", "set", "new_per_day", "7", now="2026-03-02T13:00:00+00:00")
+    cli(b, "config", "set", "new_per_day", "9", now="2026-03-02T14:00:00+00:00")
+    cli(b, "sync", folder, now="2026-03-02T14:00:00+00:00")
+    cli(a, "sync", folder, now="2026-03-02T20:00:00+00:00")  # A syncs in the evening
+    cli(b, "sync", folder, now="2026-03-02T20:00:00+00:00")
+    assert config_value(a, "new_per_day") == config_value(b, "new_per_day") == 9
+
+
+def test_a_deck_removed_on_one_machine(tmp_path, folder, _decks):
+    """B has deck e, A had it and removed its file: B's answers to e wait on A (listed by
+    --status), and land when the deck file comes back. Nothing lost either way."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    (_decks / "e.yaml").write_text(EXTRA)
+    cli(a, "sync", folder)  # A's first sync: both decks go into its store
+    (_decks / "e.yaml").unlink()
+    other = tmp_path / "decks-b"
+    other.mkdir()
+    (other / "d.yaml").write_text(DECK)
+    (other / "e.yaml").write_text(EXTRA)
+    r = runner.invoke(app, ["study", "--deck", "e", "--limit", "2"], input="\n3\n" * 2 + "q\n",
+                      env={"QUIZFORGE_HOME": str(b), "QUIZFORGE_NOW": NOW,
+                           "QUIZFORGE_DECKS": str(other)})
+    assert r.exit_code == 0, r.output
+    runner.invoke(app, ["sync", str(folder)], env={"QUIZFORGE_HOME": str(b),
+                                                   "QUIZFORGE_NOW": NOW,
+                                                   "QUIZFORGE_DECKS": str(other)})
+    r = cli(a, "sync", folder, now=LATER)
+    assert r.exit_code == 0, r.output
+    got = q(a, "SELECT COUNT(*) FROM revlog")[0][0] + q(a, "SELECT COUNT(*) FROM sync_pending")[0][0]
+    assert got == 2  # kept: on the cards still in A's store, or waiting
+    (_decks / "e.yaml").write_text(EXTRA)
+    cli(a, "study", "--deck", "e", "--limit", "0", input="q\n", now=LATER)
+    cli(a, "sync", folder, now=LATER)
+    assert q(a, "SELECT COUNT(*) FROM revlog") == [(2,)]
+
+
+def test_an_answer_for_a_card_that_never_appears_is_listed(tmp_path, folder, honest):
+    base = next(r for r in real_records(folder) if r.get("t") == "review")
+    forge(folder, [hostile_review(base, deck="gone", card="nowhere"),
+                   hostile_review(base, deck="gone", card="else", n=1001)])
+    b, r = b_gets_a(tmp_path, folder)
+    assert r.exit_code == 0 and r.stdout.startswith("sent 0, received 5 from 2 devices")
+    st = cli(b, "sync", "--status", folder).stdout
+    assert "Answers waiting for cards this machine does not have: 2 for gone" in st
+    js = json.loads(cli(b, "sync", "--status", "--json", folder).stdout)
+    assert js["waiting"] == {"gone": 2}
+    r = cli(b, "sync", folder)  # still waiting, still there, not counted again
+    assert r.stdout.startswith("sent 0, received 0") and q(b, "SELECT COUNT(*) FROM sync_pending") == [(2,)]
+
+
+@pytest.mark.parametrize("kind", ["file", "missing", "relative", "tilde", "empty"])
+def test_config_set_sync_dir(tmp_path, folder, monkeypatch, kind):
+    a = tmp_path / "a"
+    if kind == "file":
+        (tmp_path / "f").write_text("")
+        r = cli(a, "config", "set", "sync_dir", tmp_path / "f")
+        assert r.exit_code == 1 and r.stderr == f"Error: sync folder {tmp_path / 'f'} is not a directory\n"
+    elif kind == "missing":
+        r = cli(a, "config", "set", "sync_dir", tmp_path / "nope")
+        assert r.exit_code == 1 and len(r.stderr.splitlines()) == 1
+        assert "does not exist" in r.stderr
+    elif kind == "relative":
+        monkeypatch.chdir(tmp_path)
+        r = cli(a, "config", "set", "sync_dir", "Sync")
+        assert r.exit_code == 0 and r.stdout == f"sync_dir = {folder}\n", r.output
+        monkeypatch.chdir(a.parent / "decks")  # later, from another folder
+        cli_study(a, 1)
+        assert list((folder / segment.ROOT).glob("*/seg-*"))
+    elif kind == "tilde":
+        monkeypatch.setenv("HOME", str(tmp_path))
+        r = cli(a, "config", "set", "sync_dir", "~/Sync")
+        assert r.exit_code == 0 and r.stdout == f"sync_dir = {folder}\n", r.output
+    else:
+        cli(a, "config", "set", "sync_dir", folder)
+        r = cli(a, "config", "set", "sync_dir", "")
+        assert r.exit_code == 0
+        r = cli(a, "sync")
+        assert r.exit_code == 1 and r.stderr.startswith("Error: no sync folder")
+    no_traceback(r)
+
+
+def test_sync_json_shape(tmp_path, folder, honest):
+    b = tmp_path / "b"
+    cli_study(b, 1, now=LATER)
+    r = cli(b, "sync", "--json", folder, now=LATER)
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    assert set(data) >= {"sent", "received", "devices", "cards_updated", "pending", "device",
+                         "segment", "notes", "settings"}
+    assert (data["sent"], data["received"], data["devices"]) == (1, 3, 1)
+    assert data["segment"] == "seg-00000001.jsonl" and len(data["device"]) == 32
+    st = json.loads(cli(b, "sync", "--status", "--json", folder).stdout)
+    assert {d["this"] for d in st["devices"]} == {True, False}
+    assert st["unsent"] == {} and st["waiting"] == {}
+    # an error with --json is still one line on stderr, nothing half-written on stdout
+    r = cli(b, "sync", "--json", tmp_path / "nope")
+    assert r.exit_code == 1 and r.stdout == "" and len(r.stderr.splitlines()) == 1
+
+
+def test_status_at_80_columns_with_5_devices(tmp_path, folder, monkeypatch):
+    names = ["laptop", "desktop", "a-very-long-host-name-from-a-cloud-vm-ec2-203-0-113-7",
+             "\x1b[31mred\x1b[0m", "[bold]markup[/bold]"]
+    for i, name in enumerate(names):
+        home = tmp_path / f"h{i}"
+        cli_study(home, 1)
+        r = proc(home, "sync", folder, env={"QUIZFORGE_SYNC_NAME": name})
+    r = proc(tmp_path / "h0", "sync", "--status", folder)
+    lines = r.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), r.stdout
+    visible(r.stdout)
+    assert "[bold]markup" in r.stdout  # markup shown as text
+    rows = [line for line in lines if re.match(r"^ [0-9a-f]{8}", line)]
+    assert len(rows) == 5
