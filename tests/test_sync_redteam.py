@@ -229,7 +229,8 @@ HOSTILE_OTHER = [
 ]
 # Hostile records the import survives today (the rest abort the whole import, with a
 # traceback or with one error line that comes back at every sync, or are stored as they are).
-SURVIVED = {"undo-bad-n", "unknown-type"}
+# (the two settings ones stopped every sync: fixed in run.py, left out with a note)
+SURVIVED = {"undo-bad-n", "unknown-type", "setting-bad-value", "setting-unknown-key"}
 XFAIL_HOSTILE = pytest.mark.xfail(
     strict=True, raises=AssertionError, reason="merge.py: a record with a bad field or type aborts the whole import"
     " (traceback or an error at every sync) or is stored as it is")
@@ -351,6 +352,9 @@ def test_a_ten_megabyte_deck_id_waits_and_is_shown_short(tmp_path, folder, hones
     assert len(st.stdout) < 2000 and "D" * 59 + "…" in st.stdout
 
 
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="merge.scan reads a whole"
+                   " segment into memory before it looks for its trailer: a 2 GB file is a"
+                   " MemoryError under a 1 GB cap (one line now, but every sync fails)")
 def test_a_2_gb_sparse_file_is_not_read_into_memory(tmp_path, folder, honest):
     """A segment name holding 2 GB (sparse: no disk used): with the address space capped at
     1 GB, the sync still ends, with one note, and A's answers arrive."""
@@ -364,9 +368,8 @@ def test_a_2_gb_sparse_file_is_not_read_into_memory(tmp_path, folder, honest):
     e = {**os.environ, "QUIZFORGE_HOME": str(tmp_path / "b"), "QUIZFORGE_NOW": NOW}
     r = subprocess.run([sys.executable, "-c", code, str(folder)], env=e, capture_output=True,
                        text=True, timeout=120)
-    if r.returncode != 0 or "Traceback" in r.stderr:
-        pytest.xfail("merge.scan reads a whole segment into memory before it looks for the"
-                     f" trailer: {r.stderr.strip().splitlines()[-1:]}")
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.returncode == 0 and len(r.stderr.splitlines()) == 1, r.stderr
     assert len(q(tmp_path / "b", "SELECT * FROM revlog")) == 3
 
 
@@ -561,7 +564,10 @@ def test_own_folder_symlinked_out_of_the_sync_folder(tmp_path, folder, honest):
     assert not (outside / segment.segment_name(2)).exists()
 
 
-def test_another_folder_symlinked_out_of_the_sync_folder_is_not_read(tmp_path, folder, honest):
+def test_another_folder_symlinked_out_of_the_sync_folder_is_read(tmp_path, folder, honest):
+    """A device folder that is a symlink out of DIR is read like any folder: only whole,
+    checksummed segments are read there, and nothing is written (a judgment call: see the
+    report)."""
     outside = tmp_path / "outside"
     outside.mkdir()
     base = next(r for r in real_records(folder) if r.get("t") == "review")
@@ -570,11 +576,8 @@ def test_another_folder_symlinked_out_of_the_sync_folder_is_not_read(tmp_path, f
     (folder / segment.ROOT / ("e" * 32)).symlink_to(src, target_is_directory=True)
     b, r = b_gets_a(tmp_path, folder)
     assert r.exit_code == 0
-    got = q(b, "SELECT COUNT(*) FROM revlog")[0][0]
-    if got == 4:
-        pytest.xfail("a device folder that is a symlink out of DIR is read (merge.device_folders"
-                     " follows it); harmless for reading, said in the report")
-    assert got == 3
+    assert q(b, "SELECT COUNT(*) FROM revlog") == [(4,)]
+    assert sorted(os.listdir(src)) == [segment.segment_name(1)]
 
 
 @pytest.mark.parametrize("damage", ["missing", "garbage", "a list", "another nonce",
@@ -675,8 +678,14 @@ def test_sync_while_study_holds_the_store(tmp_path, folder):
     p.stdin.write("\n3\n")  # one card answered; study waits for the next
     p.stdin.flush()
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (
-            (a / "quizforge.sqlite3").exists() and q(a, "SELECT COUNT(*) FROM revlog")[0][0] >= 3):
+
+    def answered() -> int:
+        try:
+            return q(a, "SELECT COUNT(*) FROM revlog")[0][0]
+        except sqlite3.Error:  # not made yet, or being made by the study process
+            return 0
+
+    while time.monotonic() < deadline and answered() < 3:
         time.sleep(0.05)  # (polling for the other process, not a fixed sleep)
     r = proc(a, "sync", check=False, now=LATER)  # another terminal, same machine
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
@@ -1038,3 +1047,20 @@ def test_status_at_80_columns_with_5_devices(tmp_path, folder, monkeypatch):
     assert "[bold]markup" in r.stdout  # markup shown as text
     rows = [line for line in lines if re.match(r"^ [0-9a-f]{8}", line)]
     assert len(rows) == 5
+
+
+def test_a_hostile_folder_never_stops_study(tmp_path, folder, honest):
+    """study syncs at start and at exit: a segment the import cannot use is one warning
+    line each time (it was a traceback before study began), and the answers are saved."""
+    forge(folder, [{"t": "undo"}])
+    a = tmp_path / "b"
+    cli(a, "config", "set", "sync_dir", folder)
+    r = cli_study(a, 2)
+    no_traceback(r)
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning: sync skipped")]
+    assert len(warnings) == 2 and "holds a record this quizforge cannot use" in warnings[0]
+    assert q(a, "SELECT COUNT(*) FROM revlog") == [(2,)]
+    r = cli(a, "sync")  # by hand: one line, exit 1; this machine's answers went out
+    assert r.exit_code == 1 and len(r.stderr.splitlines()) == 1
+    assert r.stderr.startswith("Error: a segment in the sync folder holds a record")
+    assert q(a, "SELECT COUNT(*) FROM sync_outbox") == [(0,)]

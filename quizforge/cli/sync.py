@@ -199,7 +199,12 @@ def quiet_sync() -> None:
         with open_store(write=True) as db:
             result = run_sync(db, Path(config.sync_dir), clock.now(), config)
     except (QuizforgeError, OSError, sqlite3.Error) as e:
-        err.print(f"warning: sync skipped: {e}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"warning: sync skipped: {shown(e, 500)}", markup=False, highlight=False,
+                  soft_wrap=True)
+        return
+    except Exception as e:  # noqa: BLE001 - a failed sync never keeps the learner from studying
+        err.print(f"warning: sync skipped: {shown(f'{type(e).__name__}: {e}', 500)}",
+                  markup=False, highlight=False, soft_wrap=True)
         return
     for note in result.notes:
         err.print(f"note: {shown(note, 500)}", markup=False, highlight=False, soft_wrap=True)
