@@ -1064,3 +1064,29 @@ def test_a_hostile_folder_never_stops_study(tmp_path, folder, honest):
     assert r.exit_code == 1 and len(r.stderr.splitlines()) == 1
     assert r.stderr.startswith("Error: a segment in the sync folder holds a record")
     assert q(a, "SELECT COUNT(*) FROM sync_outbox") == [(0,)]
+
+
+def test_settings_synced_at_study_start_apply_to_that_session(tmp_path, folder):
+    """(study read its settings before its start sync: a limit changed on the other
+    machine came in, but this session still used the old one. Fixed.)"""
+    a, b = tmp_path / "a", tmp_path / "b"
+    cli(a, "config", "set", "new_per_day", "1")
+    cli(a, "sync", folder)
+    cli(b, "config", "set", "sync_dir", folder)
+    r = cli(b, "study", "--deck", "d", "--limit", "3", input="\n3\n" * 3 + "q\n", now=LATER)
+    assert r.exit_code == 0, r.output
+    assert q(b, "SELECT COUNT(DISTINCT card) FROM revlog") == [(1,)]  # one new card
+
+
+def test_a_start_warning_is_said_again_after_the_session(tmp_path, folder, monkeypatch):
+    """The study screen clears the terminal: a warning of the start sync would be gone. It
+    is printed again after the session, once, unless the exit sync said the same."""
+    from quizforge.cli import sync as cli_sync
+
+    said = iter([["warning: sync skipped: first"], ["warning: sync skipped: second"]])
+    monkeypatch.setattr(cli_sync, "_quiet_sync", lambda: next(said))
+    a = tmp_path / "a"
+    r = cli_study(a, 1)
+    assert r.stderr.splitlines() == ["warning: sync skipped: first",
+                                     "warning: sync skipped: first",
+                                     "warning: sync skipped: second"]

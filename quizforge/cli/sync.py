@@ -180,10 +180,21 @@ def _when(ms: int) -> str:
     return f"{from_ms(ms).astimezone():%Y-%m-%d %H:%M}"
 
 
-def quiet_sync() -> None:
+def quiet_sync(start: list[str] | None = None) -> list[str]:
     """Study, drill and mock sync at start and at exit when sync_dir is set: nothing is
     printed unless something is wrong, and a failure is a one-line warning (studying goes
-    on)."""
+    on). Returns the lines printed. A screen that clears the terminal hides what the start
+    sync printed: the exit sync is given those lines (`start`) and prints again the ones
+    it did not print itself, so each shows once after the session."""
+    lines = _quiet_sync()
+    if start:
+        lines = [line for line in start if line not in lines] + lines
+    for line in lines:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    return lines
+
+
+def _quiet_sync() -> list[str]:
     import sqlite3
 
     from quizforge import clock
@@ -195,16 +206,11 @@ def quiet_sync() -> None:
     try:
         config = load_config(config_path())
         if not config.sync_dir:
-            return
+            return []
         with open_store(write=True) as db:
             result = run_sync(db, Path(config.sync_dir), clock.now(), config)
     except (QuizforgeError, OSError, sqlite3.Error) as e:
-        err.print(f"warning: sync skipped: {shown(e, 500)}", markup=False, highlight=False,
-                  soft_wrap=True)
-        return
+        return [f"warning: sync skipped: {shown(e, 500)}"]
     except Exception as e:  # noqa: BLE001 - a failed sync never keeps the learner from studying
-        err.print(f"warning: sync skipped: {shown(f'{type(e).__name__}: {e}', 500)}",
-                  markup=False, highlight=False, soft_wrap=True)
-        return
-    for note in result.notes:
-        err.print(f"note: {shown(note, 500)}", markup=False, highlight=False, soft_wrap=True)
+        return [f"warning: sync skipped: {shown(f'{type(e).__name__}: {e}', 500)}"]
+    return [f"note: {shown(note, 500)}" for note in result.notes]
