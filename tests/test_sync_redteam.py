@@ -123,10 +123,10 @@ def insane(db) -> dict:
 
 
 # -- the CLI: homes as folders --------------------------------------------------------------
-def cli(home: Path, *args, now=NOW, input=None):
+def cli(home: Path, *args, now=NOW, input=None, env=None):
     """`quizforge ARGS` in process (fast), in `home`, at `now`."""
     return runner.invoke(app, [str(a) for a in args], input=input,
-                         env={"QUIZFORGE_HOME": str(home), "QUIZFORGE_NOW": now})
+                         env={"QUIZFORGE_HOME": str(home), "QUIZFORGE_NOW": now, **(env or {})})
 
 
 def proc(home: Path, *args, now=NOW, stdin=None, env=None, check=True):
@@ -1042,7 +1042,7 @@ def test_status_at_80_columns_with_5_devices(tmp_path, folder, monkeypatch):
     for i, name in enumerate(names):
         home = tmp_path / f"h{i}"
         cli_study(home, 1)
-        r = proc(home, "sync", folder, env={"QUIZFORGE_SYNC_NAME": name})
+        assert cli(home, "sync", folder, env={"QUIZFORGE_SYNC_NAME": name}).exit_code == 0
     r = proc(tmp_path / "h0", "sync", "--status", folder)
     lines = r.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines), r.stdout
