@@ -17,7 +17,7 @@ from quizforge.reports.retention import RetentionWindow, Tally, retention
 from quizforge.reports.scope import Calendar, Scope
 from quizforge.reports.skills import DRILL_COMMAND, RECENT, Skills, skills
 from quizforge.reports.today import Today, today
-from quizforge.reports.trends import Trends, trends
+from quizforge.reports.trends import Trends, any_mock_answer, trends
 from quizforge.reports.weak import LIMIT, WeakCard, WeakSpots, study_command, weak_spots
 from quizforge.scheduling.interview import FINAL_DAYS
 from quizforge.scheduling.scheduler import Scheduler
@@ -164,6 +164,8 @@ def _plan(db: Database, cfg, now: datetime, scope: Scope):
 
 
 def _mock_rounds(db: Database) -> list:
+    if not any_mock_answer(db):  # most stores: the mock module is not even imported
+        return []
     from quizforge.study.mock import history
 
     return history(db, MOCK_ROUNDS)
