@@ -101,8 +101,8 @@ def weak_spots(
         )
     ]
     key, kargs = RecallCurve.of(scheduler).overdue_sql(to_ms(now))
-    # The lowest `limit` keys are each at least the limit-th highest group maximum (those
-    # maxima are `limit` distinct cards), so only the groups reaching it can hold them: a
+    # The `limit` highest keys (lowest recall) are each at least the limit-th highest group
+    # maximum (those maxima are `limit` distinct cards): only the groups reaching it hold them, a
     # few hundred cards read through cards_groups' (deck_id, tags) prefix. Without the
     # maxima, or with fewer groups than `limit`, every studied card: the planner reads
     # cards_groups, which holds every column read (with --deck, the deck's range of it).
