@@ -327,3 +327,23 @@ def test_narrow_report_drops_columns_instead_of_cutting_cells(studied, width):
     drill = "quizforge drill backprop -d 1"
     assert sum(drill in line for line in lines) == 2  # the advice and the level, whole
     assert ("Due now  0" in text) and ("New left 0 of 20/day" in text)
+
+
+def test_first_fit_width_check_equals_rich_measure():
+    """FirstFit's shortcut for a table's natural width gives what rich measures, for the
+    report's tables at every detail level (an empty one, a wide name and a total row)."""
+    import io
+
+    from rich.console import Console
+
+    from quizforge.reports.mastery import Mastery
+    from quizforge.ui.report import _natural_width, mastery_table
+
+    rows = [Mastery("a-very-long-deck-name-that-is-cut", 12_345, 3, 4, 5, 6, 0, 1, 2, 9, 4.5),
+            Mastery("x", 1, 1)]
+    console = Console(file=io.StringIO(), width=80)
+    options = console.options.update_width(10_000)
+    for table in [mastery_table([], "deck"), *(mastery_table(rows, "tag", Mastery("all", 5), d)
+                                              for d in (2, 1, 0))]:
+        assert _natural_width(console, options, table) == console.measure(
+            table, options=options).maximum

@@ -444,3 +444,19 @@ def test_bulk_rows_leave_the_store_as_rows_one_by_one(built, tmp_path):
             tables[bulk] = {t: sorted(map(tuple, d.conn.execute(f"SELECT * FROM {t}")),
                                       key=repr) for t in names}
     assert tables[True]["sync_outbox"] and tables[True] == tables[False]
+
+
+@pytest.mark.parametrize("days", [0, 40, 400])
+def test_weak_spots_from_the_mastery_pass_equal_a_full_scan(db, days):
+    """The lowest recall read from the groups the mastery pass points at (and the leech
+    count it holds) equal a pass over every card, as more cards fall below the target."""
+    from quizforge.reports.mastery import mastery
+    from quizforge.reports.recall import RecallCurve
+    from quizforge.reports.weak import weak_spots
+
+    scheduler, cal, now = Scheduler(Config()), Calendar(4, UTC), END + timedelta(days=days)
+    for scope in [*SCOPES, Scope(decks=("synth-cnn",), tags=("gotcha",))]:
+        table = mastery(db, now, scope, RecallCurve.of(scheduler), 0.9)
+        for limit in (1, 5, 40):
+            assert (weak_spots(db, now, cal, scope, scheduler, limit, table)
+                    == weak_spots(db, now, cal, scope, scheduler, limit)), (scope, limit)

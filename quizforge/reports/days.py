@@ -131,18 +131,20 @@ def day_sums(db: Database, grid: DayGrid, scope: Scope, cal: Calendar, per: int 
 def day_answers(db: Database, grid: DayGrid, scope: Scope, cal: Calendar) -> list[int]:
     """Review-log rows (cram included) on each day of `grid` for the scope's cards, from its
     --since day on: the kept days' `answers` summed per day, not the log's rows counted."""
-    _keep(db, grid)
+    index = _keep(db, grid)
     since = scope.since_ms(cal)
-    days, args = grid.cte()
-    f, fargs = scope.cards_sql("s.")
+    f, fargs = scope.cards_sql()
     out = [0] * len(grid)
-    for i, n in db.conn.execute(
-        f"WITH {days} SELECT days.i, SUM(s.answers) FROM days"
-        " JOIN study_days s ON s.lo = days.lo AND s.hi = days.hi"
-        f" WHERE days.lo >= ?{f} GROUP BY 1",
-        [*args, since, *fargs],
+    # One range of the primary key (lo, hi, ...), already in (lo, hi) order: no join with
+    # the grid's days and no sort; a kept day that is not one of the grid's is skipped.
+    for lo, hi, n in db.conn.execute(
+        "SELECT lo, hi, SUM(answers) FROM study_days WHERE lo >= ? AND lo < ?"
+        f"{f} GROUP BY lo, hi",
+        [max(grid.bounds[0], since), grid.bounds[-1], *fargs],
     ):
-        out[i] = n
+        i = index.get((lo, hi))
+        if i is not None:
+            out[i] = n
     return out
 
 

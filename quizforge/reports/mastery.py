@@ -61,6 +61,9 @@ class MasteryTable:
     total: Mastery
     decks: list[Mastery] = field(default_factory=list)  # by deck id
     tags: list[Mastery] = field(default_factory=list)  # by tag name
+    # per (deck, tag list) in scope: the highest RecallCurve.overdue_sql key (lowest recall)
+    # of its unsuspended answered cards, read in the same pass; weak spots start from it
+    most_overdue: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def mastery(
@@ -72,6 +75,8 @@ def mastery(
     now_ms = to_ms(now)
     recall, rargs = curve.sql(now_ms)  # evaluated once per card: pow is the costly part
     holds, hargs = curve.at_least_sql(now_ms, desired_retention)
+    key, kargs = curve.overdue_sql(now_ms)
+    unsuspended_key = f"CASE WHEN suspended = 0 THEN {key} END"
     f, fargs = scope.cards_sql()
     # Damaged rows (a card in review with no stability or no due date) make these NULL:
     # such a card counts by its state, with unknown recall, and is never mastered.
@@ -88,14 +93,15 @@ def mastery(
             (r[0], r[1]): r[2:]
             for r in db.conn.execute(
                 f"SELECT deck_id, tags, {count(f'{mature} AND {holds}')},"
-                f" COALESCE(SUM({recall}), 0) FROM cards WHERE in_deck = 1 AND kind != 'skill'"
-                f" AND {reviewed}{f} GROUP BY deck_id, tags",
-                [*hargs, *rargs, *fargs],
+                f" COALESCE(SUM({recall}), 0), MAX({unsuspended_key}) FROM cards WHERE in_deck = 1"
+                f" AND kind != 'skill' AND {reviewed}{f} GROUP BY deck_id, tags",
+                [*hargs, *rargs, *kargs, *fargs],
             )
         }
+        most_overdue = {g: r[2] for g, r in now_rows.items() if r[2] is not None}
         rows = [
             (deck_id, tags, *counts[:7], *now_rows.get((deck_id, tags), (0, 0))[:1],
-             counts[7], *now_rows.get((deck_id, tags), (0, 0))[1:])
+             counts[7], *now_rows.get((deck_id, tags), (0, 0))[1:2])
             for deck_id, tags, *counts in db.conn.execute(
                 "SELECT deck_id, tags, cards, new_cards, learning, young, mature, suspended,"
                 f" leeches, reviewed FROM card_groups WHERE cards > 0{f}"
@@ -109,10 +115,13 @@ def mastery(
             f" {count(f'state = 2 AND due - last_review < {MATURE_DAYS * DAY_MS}')},"
             f" {count(mature)}, {count('suspended')}, {count('leech')},"
             f" {count(f'{mature} AND {reviewed} AND {holds}')}, {count(reviewed)},"
-            f" COALESCE(SUM(CASE WHEN {reviewed} THEN {recall} END), 0)"
+            f" COALESCE(SUM(CASE WHEN {reviewed} THEN {recall} END), 0),"
+            f" MAX(CASE WHEN {reviewed} THEN {unsuspended_key} END)"
             f" FROM cards WHERE in_deck = 1 AND kind != 'skill'{f} GROUP BY deck_id, tags",
-            [*hargs, *rargs, *fargs],
+            [*hargs, *rargs, *kargs, *fargs],
         ).fetchall()
+        most_overdue = {(r[0], r[1]): r[-1] for r in rows if r[-1] is not None}
+        rows = [r[:-1] for r in rows]
     total = Mastery("all")
     decks: dict[str, Mastery] = {}
     tags: dict[str, Mastery] = {}
@@ -127,4 +136,5 @@ def mastery(
         total,
         sorted(decks.values(), key=lambda m: m.name),
         sorted(tags.values(), key=lambda m: m.name),
+        most_overdue,
     )

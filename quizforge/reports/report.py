@@ -17,8 +17,8 @@ from quizforge.reports.retention import RetentionWindow, Tally, retention
 from quizforge.reports.scope import Calendar, Scope
 from quizforge.reports.skills import DRILL_COMMAND, RECENT, Skills, skills
 from quizforge.reports.today import Today, today
-from quizforge.reports.trends import Trends, trends
-from quizforge.reports.weak import WeakCard, WeakSpots, study_command, weak_spots
+from quizforge.reports.trends import Trends, any_mock_answer, trends
+from quizforge.reports.weak import LIMIT, WeakCard, WeakSpots, study_command, weak_spots
 from quizforge.scheduling.interview import FINAL_DAYS
 from quizforge.scheduling.scheduler import Scheduler
 from quizforge.store.db import Database
@@ -131,6 +131,7 @@ def build_report(
             curve,
             cfg.desired_retention,
         )
+    table = timed("mastery", mastery, db, now, scope, curve, cfg.desired_retention)
     return Report(
         now=now,
         scope=scope,
@@ -139,12 +140,12 @@ def build_report(
         day_starts_at=cal.starts_at,
         empty=timed("empty", _nothing_studied, db, scope),
         today=timed("today", today, db, now, cal, scope, cfg),
-        mastery=timed("mastery", mastery, db, now, scope, curve, cfg.desired_retention),
+        mastery=table,
         retention=timed("retention", retention, db, now, cal, scope),
         forecast=timed("forecast", forecast, db, now, cal, scope),
         activity=timed("activity", heatmap, db, now, cal, scope),
         skills=timed("skills", skills, db, now, cal, scope, scheduler),
-        weak=timed("weak_spots", weak_spots, db, now, cal, scope, scheduler),
+        weak=timed("weak_spots", weak_spots, db, now, cal, scope, scheduler, LIMIT, table),
         calibration=calibration,
         fitted_parameters=bool(cfg.parameters),
         deck_titles=dict(deck_titles or {}),
@@ -163,6 +164,8 @@ def _plan(db: Database, cfg, now: datetime, scope: Scope):
 
 
 def _mock_rounds(db: Database) -> list:
+    if not any_mock_answer(db):  # most stores: the mock module is not even imported
+        return []
     from quizforge.study.mock import history
 
     return history(db, MOCK_ROUNDS)

@@ -164,7 +164,15 @@ def _skills(db: Database, grid: DayGrid, cal: Calendar, scope: Scope) -> tuple[S
     return tuple(SkillTrend(s, tuple(w)) for s, w in sorted(by_skill.items()))
 
 
+def any_mock_answer(db: Database) -> bool:
+    """Whether a mock round has an answer (study.mock.history lists only such rounds): if
+    none, the mock module is not even imported."""
+    return db.conn.execute("SELECT 1 FROM mock_answers LIMIT 1").fetchone() is not None
+
+
 def _mock(db: Database) -> tuple[MockPoint, ...]:
+    if not any_mock_answer(db):
+        return ()
     from quizforge.study.mock import history
 
     return tuple(MockPoint(r.id, r.started_at, r.score) for r in history(db, MOCK_POINTS)

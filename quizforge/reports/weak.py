@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from quizforge.reports.mastery import MasteryTable
 from quizforge.reports.recall import RecallCurve
 from quizforge.reports.scope import Calendar, Scope
 from quizforge.scheduling.scheduler import Scheduler
@@ -16,7 +17,8 @@ from quizforge.store.db import Database, to_ms
 
 LIMIT = 5
 # Read the per-card counts kept by triggers (card_reviews) when every answer counts (no
-# --since); False recounts from the review log (tests compare the two).
+# --since), and the leech count and the most overdue card per group from the mastery
+# table; False recounts from the review log and the cards (tests compare the two).
 USE_SUMMARIES = True
 
 
@@ -58,9 +60,15 @@ def weak_spots(
     scope: Scope,
     scheduler: Scheduler,
     limit: int = LIMIT,
+    table: MasteryTable | None = None,
 ) -> WeakSpots:
+    """`table`: the mastery table for the same `now` and scope, if computed already: its
+    leech count, and its most overdue card per (deck, tag list), which lets the lowest
+    recall read a few groups instead of every studied card."""
     f, fargs = scope.cards_sql()
     deck_cards = f"in_deck = 1 AND kind != 'skill'{f}"
+    if not USE_SUMMARIES:
+        table = None
 
     def card(rowid: int, misses: int = 0, answers: int = 0, cram: bool = False) -> WeakCard:
         row = store.get_card(db, rowid)
@@ -81,7 +89,7 @@ def weak_spots(
             else study_command([row.deck_id], row.tags[:1], cram),
         )
 
-    leech_count = db.conn.execute(
+    leech_count = table.total.leeches if table is not None else db.conn.execute(
         f"SELECT COUNT(*) FROM cards WHERE leech = 1 AND {deck_cards}", fargs
     ).fetchone()[0]
     leeches = [
@@ -93,14 +101,27 @@ def weak_spots(
         )
     ]
     key, kargs = RecallCurve.of(scheduler).overdue_sql(to_ms(now))
-    # The key is computed for every studied card anyway: the planner reads cards_groups,
-    # which holds every column read (and, with --deck, the deck's range of it)
+    # The `limit` highest keys (lowest recall) are each at least the limit-th highest group
+    # maximum (those maxima are `limit` distinct cards): only the groups reaching it hold them, a
+    # few hundred cards read through cards_groups' (deck_id, tags) prefix. Without the
+    # maxima, or with fewer groups than `limit`, every studied card: the planner reads
+    # cards_groups, which holds every column read (with --deck, the deck's range of it).
+    most_overdue = table.most_overdue if table is not None else {}
+    top = sorted(most_overdue.values(), reverse=True)
+    if len(top) >= limit:
+        groups = [g for g, k in most_overdue.items() if k >= top[limit - 1]]
+        values = ",".join("(?,?)" for _ in groups)
+        lowest_sql = (f"WITH g(d, t) AS (VALUES {values}) SELECT id FROM g JOIN cards"
+                      " ON cards.deck_id = g.d AND cards.tags = g.t WHERE")
+        largs = [x for g in groups for x in g]
+    else:
+        lowest_sql, largs = "SELECT id FROM cards WHERE", []
     lowest = [
         card(r[0])
         for r in db.conn.execute(
-            "SELECT id FROM cards WHERE suspended = 0 AND state != 0 AND stability > 0"
+            f"{lowest_sql} suspended = 0 AND state != 0 AND stability > 0"
             f" AND {deck_cards} ORDER BY {key} DESC, id LIMIT ?",
-            [*fargs, *kargs, limit],
+            [*largs, *fargs, *kargs, limit],
         )
     ]
     lowest = [c for c in lowest if c.recall < scheduler.config.desired_retention]
