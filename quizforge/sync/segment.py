@@ -5,7 +5,9 @@
 
 A segment is written to a hidden temporary name in the same folder, flushed to disk and
 renamed into place, and never changed after. Its first line is a header, then one record per
-line, then a trailer. Every line but the trailer ends with `"c":"xxxxxxxx"`: the CRC-32 (hex)
+line, then a trailer. Answers travel many to a line: a `reviews` record names its columns
+(REVIEW_COLUMNS) and holds up to BATCH rows, so that a million of them are parsed and
+written as a few hundred big JSON arrays. Every line but the trailer ends with `"c":"xxxxxxxx"`: the CRC-32 (hex)
 of the line's bytes before `,"c":`. The trailer counts the lines before it and gives the
 SHA-256 of their bytes. A file whose last line is not a valid trailer is not complete yet (a
 sync tool copied it mid-write): readers skip it and read it once it is.
@@ -14,10 +16,11 @@ sync tool copied it mid-write): readers skip it and read it once it is.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import json
@@ -26,6 +29,17 @@ FORMAT = 1
 ROOT = "quizforge-sync"
 SEGMENT = re.compile(r"^seg-(\d{8})\.jsonl$")
 _SEQ_IN_COPY = re.compile(r"^seg-(\d{8})")
+
+
+# One answer in a `reviews` record: its uid number, card, time (ms), rating, duration (ms),
+# state before, the interval its device gave it (ms), elapsed days, cram (0/1), and
+# `after`: the schedule its device left (state, step, stability, difficulty, due, reps,
+# lapses, leech), sent only with the last answer of each card in the segment (the only one
+# a reader can use), else null.
+REVIEW_COLUMNS = ("n", "deck", "card", "kind", "at", "rating", "ms", "before", "ivl_ms",
+                  "elapsed", "cram", "after")
+BATCH = 2000  # answers in one `reviews` line
+_MAX = 1 << 53  # larger integers are no time, count or uid this program writes
 
 
 def segment_name(seq: int) -> str:
@@ -68,9 +82,13 @@ def line_ok(raw: bytes) -> bool:
         return False
 
 
-def encode(header: dict, records) -> bytes:
-    """A whole segment: header, records (any iterable of dicts), trailer."""
+def encode(header: dict, records, reviews=()) -> bytes:
+    """A whole segment: header, the answers in `reviews` (rows of REVIEW_COLUMNS) as
+    `reviews` lines of BATCH rows, the other records (any iterable of dicts), trailer."""
     lines = [line({"t": "segment", "format": FORMAT, **header})]
+    cols = list(REVIEW_COLUMNS)
+    lines += [line({"t": "reviews", "cols": cols, "rows": reviews[i:i + BATCH]})
+              for i in range(0, len(reviews), BATCH)]
     lines += [line(r) for r in records]
     body = b"\n".join(lines) + b"\n"
     trailer = dumps({"t": "end", "count": len(lines),
@@ -82,10 +100,16 @@ class Incomplete(Exception):
     """The file is not (yet) a whole segment."""
 
 
+class Bad(Exception):
+    """The file is a whole segment (its checksum matches) but a record in it is not one this
+    quizforge can read: nothing of it is applied."""
+
+
 @dataclass
 class Segment:
     header: dict
-    records: list[dict]
+    records: list[dict]  # every record but the answers
+    reviews: list[list] = field(default_factory=list)  # answers: rows of REVIEW_COLUMNS
 
 
 def decode(data: bytes) -> Segment:
@@ -107,18 +131,76 @@ def decode(data: bytes) -> Segment:
         raise Incomplete("line count does not match")
     # The SHA-256 of the whole body matched: every line is as written, and each line's own
     # CRC (there for a line read on its own) need not be checked again.
-    out = []
+    out, reviews = [], []
     append = out.append
-    for raw in lines:
-        rec = loads(raw)
+    for i, raw in enumerate(lines):
+        try:
+            rec = loads(raw)
+        except ValueError:
+            raise Bad(f"line {i + 1} is not JSON") from None
+        if not isinstance(rec, dict) or not isinstance(rec.get("t"), str):
+            raise Bad(f"line {i + 1} is not a record")
         rec.pop("c", None)
-        append(rec)
-    header = out[0]
+        if rec["t"] == "reviews":
+            reviews += check_reviews(rec, i + 1)
+        else:
+            append(rec)
+    header = out[0] if out else {}
     if header.get("t") != "segment" or not isinstance(header.get("device"), str):
         raise Incomplete("no header")
     if header.get("format") != FORMAT:
         raise Incomplete(f"format {header.get('format')} (this quizforge reads {FORMAT})")
-    return Segment(header, out[1:])
+    return Segment(header, out[1:], reviews)
+
+
+_INT, _STR, _NUM = {int}, {str}, {int, float}
+# column -> (types allowed, may be null, lowest, highest)
+_CHECKS = (("n", _INT, False, 1, _MAX), ("deck", _STR, False, None, None),
+           ("card", _STR, False, None, None), ("kind", _STR, True, None, None),
+           ("at", _INT, False, -_MAX, _MAX), ("rating", _INT, False, 1, 4),
+           ("ms", _INT, False, -_MAX, _MAX), ("before", _INT, False, 0, 3),
+           ("ivl_ms", _INT, False, -_MAX, _MAX), ("elapsed", _NUM, True, -_MAX, _MAX),
+           ("cram", _INT, False, 0, 1))
+_AFTER = (_INT, _INT, _NUM, _NUM, _INT, _INT, _INT, _INT)  # may be null: step, stab, diff, due
+
+
+def check_reviews(rec: dict, where: int) -> list[list]:
+    """The rows of a `reviews` record, after checking every value's type and range a column
+    at a time (a million rows in a fraction of a second); Bad names what is wrong."""
+    cols, rows = rec.get("cols"), rec.get("rows")
+    if cols != list(REVIEW_COLUMNS):
+        raise Bad(f"line {where}: reviews with columns {str(cols)[:80]} (this quizforge reads"
+                  f" {', '.join(REVIEW_COLUMNS)})")
+    if not isinstance(rows, list) or not rows:
+        raise Bad(f"line {where}: reviews without rows")
+    if set(map(type, rows)) != {list} or set(map(len, rows)) != {len(cols)}:
+        raise Bad(f"line {where}: a review row that is not {len(cols)} values")
+    columns = list(zip(*rows))
+    for (name, types, nullable, lo, hi), col in zip(_CHECKS, columns):
+        _check(col, types, nullable, lo, hi, where, name)
+    afters = [a for a in columns[-1] if a is not None]
+    if afters:
+        if set(map(type, afters)) != {list} or set(map(len, afters)) != {len(_AFTER)}:
+            raise Bad(f"line {where}: an 'after' that is not a list of {len(_AFTER)} values")
+        for j, (types, col) in enumerate(zip(_AFTER, zip(*afters))):
+            _check(col, types, j in (1, 2, 3, 4), -_MAX, _MAX, where, f"after[{j}]")
+    return rows
+
+
+def _check(col, types, nullable, lo, hi, where, name) -> None:
+    got = set(map(type, col))
+    if nullable and type(None) in got:
+        col = [v for v in col if v is not None]
+        got.discard(type(None))
+    if not got <= types:
+        wrong = " or ".join(sorted(t.__name__ for t in got - types))
+        raise Bad(f"line {where}: a review's {name} is {wrong}")
+    if lo is None or not col:
+        return
+    if float in got and not all(map(math.isfinite, col)):
+        raise Bad(f"line {where}: a review's {name} is not a finite number")
+    if min(col) < lo or max(col) > hi:
+        raise Bad(f"line {where}: a review's {name} is out of range")
 
 
 def write_atomic(path: Path, data: bytes, pause_point: str | None = None) -> None:
