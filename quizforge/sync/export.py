@@ -313,8 +313,6 @@ class Records:
         if that answer is the card's newest, else the one the outbox kept when it was
         written; every other answer carries none (a reader never uses it)."""
         conn = self.conn
-        info = {i: (d, c, k) for i, d, c, k in conn.execute(
-            "SELECT id, deck_id, card_id, kind FROM cards")} if len(rows) > 2000 else None
         last: dict[int, tuple] = {}
         for r in rows:
             if not r[8]:
@@ -322,31 +320,36 @@ class Records:
                 if r[1] not in last or key > last[r[1]][0]:
                     last[r[1]] = (key, r[0])
         newest = self._newest(last)
+        lasts = {rid for _, rid in last.values()}
+        ids = {r[1] for r in rows}
+        sql = "SELECT id, deck_id, card_id, kind FROM cards"
+        if len(ids) <= 2000:
+            sql += " WHERE id IN (%s)" % ",".join(map(str, ids))
+        info = {i: (d, c, k) for i, d, c, k in conn.execute(sql)}
+        day = 86_400_000
+        # every answer, as it goes out when it is no card's last here (one comprehension:
+        # a million of them); the interval sent is its due minus its time where the outbox
+        # kept the schedule it left, else the log's interval in ms
+        out = [[n, *info[card], at, rating, ms, before,
+                due - at if snap and due is not None and not cram else round(ivl_days * day),
+                elapsed, cram, None]
+               for rid, card, at, rating, ms, before, ivl_days, elapsed, cram, n, snap, due in rows]
         states = self._card_states({r[1] for r in rows if r[0] in newest})
-        exact, out = self.exact, []
-        append = out.append
-        for rid, card, at, rating, ms, before, ivl_days, elapsed, cram, n, snap, due in rows:
-            if info is not None:
-                deck, cid, kind = info[card]
-            else:
-                deck, cid, kind = conn.execute("SELECT deck_id, card_id, kind FROM cards"
-                                               " WHERE id = ?", (card,)).fetchone()
-            after = None
-            if rid in newest:
-                after = states[card]
-                due = after[4]
-            elif not snap or cram:
-                due = None
-            elif last.get(card, (0, None))[1] == rid:
-                after = list(conn.execute(
+        for i, r in enumerate(rows):
+            rid = r[0]
+            if rid not in lasts and rid not in newest:
+                continue
+            row = out[i]
+            if rid in newest:  # the card's newest answer: the card row as it is now
+                row[11] = states[r[1]]
+                due = row[11][4]
+                row[8] = due - r[2] if due is not None else round(r[6] * day)
+            elif r[10] and not r[8]:  # the last here: the schedule the outbox kept
+                row[11] = list(conn.execute(
                     "SELECT state, step, stability, difficulty, due, reps, lapses, leech"
                     " FROM sync_outbox WHERE tbl = 'revlog' AND row = ?", (rid,)).fetchone())
-            if due is not None and not cram:
-                ivl = due - at
-                exact.append((ivl, n))
-            else:
-                ivl = round(ivl_days * 86_400_000)
-            append([n, deck, cid, kind, at, rating, ms, before, ivl, elapsed, cram, after])
+        # the map of sent answers keeps an interval only where it is not the log's
+        self.exact = [(o[8], o[0]) for o, r in zip(out, rows) if o[8] != round(r[6] * day)]
         return out
 
     def _card_states(self, ids: set[int]) -> dict[int, list]:
