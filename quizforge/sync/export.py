@@ -8,6 +8,7 @@ again, with the same uids, next time: readers drop what they already have.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from dataclasses import dataclass
@@ -166,6 +167,18 @@ def own_segments_on_disk(folder: Path) -> dict[int, str]:
 def export(db: Database, root: Path, me: Device, now: datetime, values: dict,
            defaults: dict) -> ExportResult:
     """Write this store's unsent records to a new segment in `root/<device>/`."""
+    # A first sync sends a million answers: a million rows and lists alive at once, which
+    # the cyclic collector would walk again and again (none holds a cycle). Off meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _export(db, root, me, now, values, defaults)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _export(db, root, me, now, values, defaults) -> ExportResult:
     now_ms = to_ms(now)
     folder = root / me.device
     with db.atomic() as conn:
@@ -313,15 +326,18 @@ class Records:
         if that answer is the card's newest, else the one the outbox kept when it was
         written; every other answer carries none (a reader never uses it)."""
         conn = self.conn
-        last: dict[int, tuple] = {}
-        for r in rows:
-            if not r[8]:
-                key = (r[2], r[9])
-                if r[1] not in last or key > last[r[1]][0]:
-                    last[r[1]] = (key, r[0])
-        newest = self._newest(last)
-        lasts = {rid for _, rid in last.values()}
         ids = {r[1] for r in rows}
+        newest = self._newest(ids)
+        # A card whose newest answer goes out in this segment: that answer is its last here.
+        # For the others, the last here by (time, number), found among their rows only.
+        covered = {r[1] for r in rows if r[0] in newest}
+        rest = ids - covered
+        last: dict[int, tuple] = {}
+        for r in ([r for r in rows if r[1] in rest and not r[8]] if rest else ()):
+            key = (r[2], r[9])
+            if r[1] not in last or key > last[r[1]][0]:
+                last[r[1]] = (key, r[0])
+        lasts = {rid for _, rid in last.values()}
         sql = "SELECT id, deck_id, card_id, kind FROM cards"
         if len(ids) <= 2000:
             sql += " WHERE id IN (%s)" % ",".join(map(str, ids))
@@ -334,12 +350,11 @@ class Records:
                 due - at if snap and due is not None and not cram else round(ivl_days * day),
                 elapsed, cram, None]
                for rid, card, at, rating, ms, before, ivl_days, elapsed, cram, n, snap, due in rows]
-        states = self._card_states({r[1] for r in rows if r[0] in newest})
-        for i, r in enumerate(rows):
-            rid = r[0]
-            if rid not in lasts and rid not in newest:
-                continue
-            row = out[i]
+        states = self._card_states(covered)
+        special = newest | lasts
+        for i in [i for i, r in enumerate(rows) if r[0] in special]:
+            r = rows[i]
+            rid, row = r[0], out[i]
             if rid in newest:  # the card's newest answer: the card row as it is now
                 row[11] = states[r[1]]
                 due = row[11][4]
