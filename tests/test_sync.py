@@ -415,27 +415,30 @@ def test_the_same_answers_held_by_two_stores_are_kept_once(folder, homes):
 
 
 def test_answers_travel_many_to_a_line():
-    rows = [[i + 1, "d", f"c{i % 3}", "flashcard", 1000 * i, 3, 4000, 2, 86_400_000, 1.5, 0,
-             None] for i in range(segment.BATCH + 5)]
+    cards = [["d", f"c{i}", "flashcard"] for i in range(3)]
+    rows = [[i + 1, i % 3, 1000 * i, 3, 4000, 2, 86_400_000, 1.5, 0, None]
+            for i in range(segment.BATCH + 5)]
     rows[-1][-1] = [2, None, 12.25, 5.5, 99_000_000, 4, 0, 0]
     data = segment.encode({"device": "x" * 32, "seq": 1, "written_at": 0, "name": "h"},
-                          [{"t": "undo", "uid": "y/1"}], rows)
+                          [{"t": "undo", "uid": "y/1"}], rows, cards)
     lines = data.split(b"\n")
-    assert len(lines) == 1 + 2 + 1 + 1 + 1  # header, two reviews lines, undo, trailer, ""
+    assert len(lines) == 1 + 1 + 2 + 1 + 1 + 1  # header, cards, 2 reviews, undo, trailer, ""
     assert all(segment.line_ok(raw) for raw in lines[:-2])
     seg = segment.decode(data)
-    assert seg.reviews == rows and seg.records == [{"t": "undo", "uid": "y/1"}]
+    assert seg.reviews == rows and seg.cards == cards
+    assert seg.records == [{"t": "undo", "uid": "y/1"}]
 
 
 @pytest.mark.parametrize("change, why", [
-    (lambda r: r.append(1), "not 12 values"),
+    (lambda r: r.append(1), "not 10 values"),
     (lambda r: r.__setitem__(0, "7"), "n is str"),
-    (lambda r: r.__setitem__(4, 10 ** 30), "at is out of range"),
-    (lambda r: r.__setitem__(5, 9), "rating is out of range"),
-    (lambda r: r.__setitem__(9, float("inf")), "elapsed is not a finite number"),
-    (lambda r: r.__setitem__(10, True), "cram is bool"),
-    (lambda r: r.__setitem__(11, [1, 2]), "not a list of 8 values"),
-    (lambda r: r.__setitem__(11, [2, None, "x", 5.5, 9, 4, 0, 0]), "after[2] is str"),
+    (lambda r: r.__setitem__(1, 3), "names card 3 of the 3 listed"),
+    (lambda r: r.__setitem__(2, 10 ** 30), "at is out of range"),
+    (lambda r: r.__setitem__(3, 9), "rating is out of range"),
+    (lambda r: r.__setitem__(7, float("inf")), "elapsed is not a finite number"),
+    (lambda r: r.__setitem__(8, True), "cram is bool"),
+    (lambda r: r.__setitem__(9, [1, 2]), "not a list of 8 values"),
+    (lambda r: r.__setitem__(9, [2, None, "x", 5.5, 9, 4, 0, 0]), "after[2] is str"),
 ])
 def test_a_malformed_reviews_line_makes_the_segment_bad(folder, homes, change, why):
     """A whole segment (its checksum matches) with a review row no quizforge writes: one
@@ -449,15 +452,16 @@ def test_a_malformed_reviews_line_makes_the_segment_bad(folder, homes, change, w
     lines = path.read_bytes().split(b"\n")[:-2]
     recs = [json.loads(raw[:raw.rindex(b',"c":')] + b"}") for raw in lines]
     batch = next(x for x in recs if x["t"] == "reviews")
+    cards = next(x for x in recs if x["t"] == "cards")["rows"]
     change(batch["rows"][-1])
     path.write_bytes(segment.encode({k: v for k, v in recs[0].items()
                                      if k not in ("t", "format")},
-                                    [x for x in recs[1:] if x["t"] != "reviews"],
-                                    batch["rows"]))
+                                    [x for x in recs[1:] if x["t"] not in ("reviews", "cards")],
+                                    batch["rows"], cards))
     got = sync(b, folder, T0 + timedelta(hours=1), CFG)
     assert got.received == 0 and revlog(b) == []
     assert len(got.notes) == 1 and why in got.notes[0], got.notes
-    assert got.notes[0].startswith(f"segment {r.device[:8]}/{r.segment} cannot be read (line 2:")
+    assert got.notes[0].startswith(f"segment {r.device[:8]}/{r.segment} cannot be read (line 3:")
     assert b.conn.execute("SELECT status FROM sync_files WHERE name = ?",
                           (r.segment,)).fetchone()[0] == "bad"
     assert sync(b, folder, T0 + timedelta(hours=2), CFG).notes == []  # unchanged: not again

@@ -198,7 +198,7 @@ def _export(db, root, me, now, values, defaults) -> ExportResult:
     last = max([0, *recorded, *on_disk])
     seq = last + 1
     header = {"device": me.device, "seq": seq, "written_at": now_ms, "name": me.name}
-    data = segment.encode(header, records, reviews)
+    data = segment.encode(header, records, reviews, parts.cards)
     path = folder / segment.segment_name(seq)
     segment.write_atomic(path, data, "before-rename")
     segment.pause("after-rename")
@@ -222,6 +222,10 @@ _REVIEW_SQL = (
 )
 
 
+_IVL = segment.REVIEW_COLUMNS.index("ivl_ms")
+_AFTER = segment.REVIEW_COLUMNS.index("after")
+
+
 class Records:
     """The records of one export: the outbox, unsent suspension events and undos, and the
     contents of own segments found missing (same uids)."""
@@ -229,6 +233,7 @@ class Records:
     def __init__(self, db: Database, me: Device, missing: list[int]) -> None:
         self.db, self.me, self.missing = db, me, missing
         self.conn = db.conn
+        self.cards: list[list] = []  # [deck, card, kind] the answers' rows point to
         self.exact: list[tuple[int, int]] = []  # (uid number, interval) of answers whose
         # interval sent is a due time minus the answer's (not the log's interval in days)
         self.outbox = self.conn.execute(
@@ -341,12 +346,15 @@ class Records:
         sql = "SELECT id, deck_id, card_id, kind FROM cards"
         if len(ids) <= 2000:
             sql += " WHERE id IN (%s)" % ",".join(map(str, ids))
-        info = {i: (d, c, k) for i, d, c, k in conn.execute(sql)}
+        info = {i: [d, c, k] for i, d, c, k in conn.execute(sql)}
+        order = sorted(ids)
+        self.cards = [info[c] for c in order]  # the segment's card list
+        place = {c: i for i, c in enumerate(order)}
         day = 86_400_000
         # every answer, as it goes out when it is no card's last here (one comprehension:
         # a million of them); the interval sent is its due minus its time where the outbox
         # kept the schedule it left, else the log's interval in ms
-        out = [[n, *info[card], at, rating, ms, before,
+        out = [[n, place[card], at, rating, ms, before,
                 due - at if snap and due is not None and not cram else round(ivl_days * day),
                 elapsed, cram, None]
                for rid, card, at, rating, ms, before, ivl_days, elapsed, cram, n, snap, due in rows]
@@ -356,15 +364,15 @@ class Records:
             r = rows[i]
             rid, row = r[0], out[i]
             if rid in newest:  # the card's newest answer: the card row as it is now
-                row[11] = states[r[1]]
-                due = row[11][4]
-                row[8] = due - r[2] if due is not None else round(r[6] * day)
+                row[_AFTER] = states[r[1]]
+                due = row[_AFTER][4]
+                row[_IVL] = due - r[2] if due is not None else round(r[6] * day)
             elif r[10] and not r[8]:  # the last here: the schedule the outbox kept
-                row[11] = list(conn.execute(
+                row[_AFTER] = list(conn.execute(
                     "SELECT state, step, stability, difficulty, due, reps, lapses, leech"
                     " FROM sync_outbox WHERE tbl = 'revlog' AND row = ?", (rid,)).fetchone())
         # the map of sent answers keeps an interval only where it is not the log's
-        self.exact = [(o[8], o[0]) for o, r in zip(out, rows) if o[8] != round(r[6] * day)]
+        self.exact = [(o[_IVL], o[0]) for o, r in zip(out, rows) if o[_IVL] != round(r[6] * day)]
         return out
 
     def _card_states(self, ids: set[int]) -> dict[int, list]:

@@ -258,7 +258,8 @@ class _Merger:
         self.cards_updated = 0
         self.devices_with_news: set[str] = set()
         self.by_device: dict[str, list[dict]] = defaultdict(list)  # records but answers
-        self.reviews: dict[str, list[list]] = defaultdict(list)  # answers (REVIEW_COLUMNS)
+        # answers: (the segment's card list, its rows of REVIEW_COLUMNS), segment by segment
+        self.reviews: dict[str, list[tuple[list, list]]] = defaultdict(list)
         self._idx: dict[str, int] = {}
         self._names: dict[str, str] = {}
 
@@ -268,7 +269,8 @@ class _Merger:
         if dev == self.me.device:
             return  # a copy of this store's own segment: it has all of it
         self.by_device[dev].extend(seg.records)
-        self.reviews[dev].extend(seg.reviews)
+        if seg.reviews:
+            self.reviews[dev].append((seg.cards, seg.reviews))
 
     def idx(self, device: str) -> int:
         if device not in self._idx:
@@ -323,37 +325,42 @@ class _Merger:
             add_revlog, add_map = revlog_rows.append, map_rows.append
             reviews = 0
             # the answers: rows of segment.REVIEW_COLUMNS; this loop runs a million times on
-            # a first sync, so _known and _add_review are written out in it
-            for row in self.reviews.get(dev, ()):
-                n, deck, card_id, kind, at, rating, ms, before, ivl, elapsed, cram, _ = row
-                if n in seen:
-                    continue
-                seen_add(n)
-                reviews += 1
-                hit = cards_get((deck, card_id))
-                if hit is None and kind == "skill":
-                    rowid = ensure_card(conn, deck, card_id, "skill", from_ms(at))
-                    hit = cards[(deck, card_id)] = (rowid, "skill")
-                if hit is None:
-                    pending_rows.append((di, n, deck, card_id, _pending_text(row)))
-                    continue
-                card = hit[0]
-                same_card = held_get(card)
-                if same_card is None:
-                    same_card = self._held_answers(card)
-                same = same_card.get((at, rating))
-                if same is not None:  # this store holds that answer already
-                    add_map((di, n, same, ivl))
-                    continue
-                same_card[(at, rating)] = next_id
-                add_revlog((next_id, card, at, rating, ms, before, ivl / 86_400_000, elapsed,
-                            cram))
-                add_map((di, n, next_id, ivl))
-                next_id += 1
-                if cram:
-                    fresh.setdefault(card, [])
-                    continue
-                fresh[card].append((at, dev, n, row))
+            # a first sync, so _known and _add_review are written out in it. Each card of a
+            # segment is looked up once.
+            for seg_cards, rows in self.reviews.get(dev, ()):
+                hits = [cards_get((deck, card_id)) for deck, card_id, _ in seg_cards]
+                for row in rows:
+                    n, place, at, rating, ms, before, ivl, elapsed, cram, _ = row
+                    if n in seen:
+                        continue
+                    seen_add(n)
+                    reviews += 1
+                    hit = hits[place]
+                    if hit is None:
+                        deck, card_id, kind = seg_cards[place]
+                        if kind != "skill":
+                            pending_rows.append((di, n, deck, card_id,
+                                                 _pending_text(row, seg_cards[place])))
+                            continue
+                        rowid = ensure_card(conn, deck, card_id, "skill", from_ms(at))
+                        hit = hits[place] = cards[(deck, card_id)] = (rowid, "skill")
+                    card = hit[0]
+                    same_card = held_get(card)
+                    if same_card is None:
+                        same_card = self._held_answers(card)
+                    same = same_card.get((at, rating))
+                    if same is not None:  # this store holds that answer already
+                        add_map((di, n, same, ivl))
+                        continue
+                    same_card[(at, rating)] = next_id
+                    add_revlog((next_id, card, at, rating, ms, before, ivl / 86_400_000,
+                                elapsed, cram))
+                    add_map((di, n, next_id, ivl))
+                    next_id += 1
+                    if cram:
+                        fresh.setdefault(card, [])
+                        continue
+                    fresh[card].append((at, dev, n, row))
             for rec in self.by_device.get(dev, ()):
                 t = rec["t"]
                 if t == "undo":
@@ -381,9 +388,9 @@ class _Merger:
             row = _pending_row(text)
             dev = conn.execute("SELECT device FROM sync_devices WHERE idx = ?", (di,)).fetchone()[0]
             rowid = cards[(deck, card)][0]
-            same = self._known(rowid, row[4], row[5], next_id)
+            same = self._known(rowid, row[_AT_], row[_RATING], next_id)
             if same is not None:
-                map_rows.append((di, n, same, row[8]))
+                map_rows.append((di, n, same, row[_IVL]))
                 conn.execute("DELETE FROM sync_pending WHERE dev = ? AND n = ?", (di, n))
                 continue
             self._add_review(rowid, dev, di, row, next_id, revlog_rows, map_rows, fresh)
@@ -428,7 +435,7 @@ class _Merger:
         return held
 
     def _add_review(self, rowid, dev, di, row, rid, revlog_rows, map_rows, fresh) -> None:
-        n, _, _, _, at, rating, ms, before, ivl, elapsed, cram, _ = row
+        n, _, at, rating, ms, before, ivl, elapsed, cram, _ = row
         revlog_rows.append((rid, rowid, at, rating, ms, before, ivl / 86_400_000, elapsed, cram))
         map_rows.append((di, n, rid, ivl))
         if not cram:
@@ -606,8 +613,7 @@ class _Merger:
                 device, n = self.me.device, _LOCAL_LAST + rid
             if ivl is None:
                 ivl = round(interval_days * 86_400_000)
-            entry = (at, device, n, (n, None, None, None, at, rating, ms, None, ivl, None, 0,
-                                     None))
+            entry = (at, device, n, _row(n, at, rating, ms, ivl))
             if rid not in best or entry[:3] < best[rid][:3]:
                 best[rid] = entry
         return sorted(best.values(), key=_key)
@@ -642,9 +648,18 @@ _N, _AT_, _RATING, _MS, _IVL, _AFTER = (segment.REVIEW_COLUMNS.index(c) for c in
     "n", "at", "rating", "ms", "ivl_ms", "after"))
 
 
-def _pending_text(row: list) -> str:
+def _row(n, at, rating, ms, ivl) -> list:
+    """An answer as a row of REVIEW_COLUMNS with what a replay uses."""
+    row = [None] * len(segment.REVIEW_COLUMNS)
+    row[_N], row[_AT_], row[_RATING], row[_MS], row[_IVL] = n, at, rating, ms, ivl
+    return row
+
+
+def _pending_text(row: list, card: list) -> str:
     """An answer that waits for its card, as sync_pending keeps it (a JSON object)."""
-    return segment.dumps(dict(zip(segment.REVIEW_COLUMNS, row))).decode()
+    rec = dict(zip(segment.REVIEW_COLUMNS, row))
+    rec.update(zip(segment.CARD_COLUMNS, card))
+    return segment.dumps(rec).decode()
 
 
 def _pending_row(text: str) -> list:
@@ -656,12 +671,8 @@ def replay(scheduler: Scheduler, answers: list[dict]) -> CardSchedule:
     """The card's scheduled answers (in order: dicts with at, rating, ms, ivl_ms) through
     the scheduler; the due time is the last answer's time plus the interval its device
     gave it."""
-    rows = []
-    for a in answers:
-        row = [None] * len(segment.REVIEW_COLUMNS)
-        row[_AT_], row[_RATING], row[_MS], row[_IVL] = a["at"], a["rating"], a["ms"], a["ivl_ms"]
-        rows.append(row)
-    return _replay(scheduler, rows)
+    return _replay(scheduler, [_row(None, a["at"], a["rating"], a["ms"], a["ivl_ms"])
+                               for a in answers])
 
 
 def _replay(scheduler: Scheduler, rows) -> CardSchedule:
