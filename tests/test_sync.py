@@ -465,3 +465,6 @@ def test_a_malformed_reviews_line_makes_the_segment_bad(folder, homes, change, w
     assert b.conn.execute("SELECT status FROM sync_files WHERE name = ?",
                           (r.segment,)).fetchone()[0] == "bad"
     assert sync(b, folder, T0 + timedelta(hours=2), CFG).notes == []  # unchanged: not again
+    from quizforge.sync.status import status
+
+    assert status(b, folder / segment.ROOT).bad == [f"{r.device[:8]}/{r.segment}"]
