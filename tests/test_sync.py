@@ -468,3 +468,16 @@ def test_a_malformed_reviews_line_makes_the_segment_bad(folder, homes, change, w
     from quizforge.sync.status import status
 
     assert status(b, folder / segment.ROOT).bad == [f"{r.device[:8]}/{r.segment}"]
+
+
+@pytest.mark.parametrize("cards, why", [
+    ([["d", 7, "flashcard"]], "a card's card is int"),
+    ([["d", "c0"]], "a card row that is not 3 values"),
+    ([], "names card 0 of the 0 listed"),
+])
+def test_a_malformed_cards_line_is_bad(cards, why):
+    rows = [[1, 0, 1000, 3, 4000, 2, 86_400_000, 1.5, 0, None]]
+    data = segment.encode({"device": "x" * 32, "seq": 1, "written_at": 0, "name": "h"}, [],
+                          rows, cards)
+    with pytest.raises(segment.Bad, match=why):
+        segment.decode(data)
