@@ -8,7 +8,10 @@ FSRS on: one Basic note per card in a deck per quizforge deck, each card's state
 interval and FSRS memory (stability, difficulty), and every review-log row (time, rating,
 interval, duration, kind). Then times, as real processes run back to back:
 
-- quizforge: `quizforge report` on the same store (QUIZFORGE_NOW at its last day);
+- quizforge: `quizforge report` on the same store (QUIZFORGE_NOW at its last day), run
+  again as it is, and run after one answer was recorded (as `quizforge study` does, not timed):
+  the user's path, study then report, where what the store keeps for the report is recounted
+  for the day the answer changed;
 - Anki, each a process that opens the collection, computes, closes:
   - the Stats window's data as it opens (the backend's `graphs`, whole collection, 1 year),
   - the same over the whole history (`graphs`, 10 years: the window's "all history"),
@@ -38,6 +41,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent  # the checkout whose quizforge is timed
 sys.path.insert(0, str(HERE))
 
 from make_store import END
@@ -129,6 +133,26 @@ done = time.perf_counter()
 col.close(downgrade=False)
 print(f"{opened - t:.3f} {done - opened:.3f}")
 """
+# One answer, as `quizforge study` records it (schedule and log row in one transaction), to the
+# card due first, n seconds before the bench's `now`: a report after it recounts what the
+# answer changed (the summaries' triggers drop the day it fell on) instead of reading it kept.
+ANSWER = """
+import sys
+from datetime import datetime, timedelta
+from quizforge.scheduling.config import Config
+from quizforge.scheduling.scheduler import Rating, Scheduler
+from quizforge.store import cards as store
+from quizforge.store.db import Database
+now = datetime.fromisoformat(sys.argv[2]) - timedelta(seconds=int(sys.argv[3]))
+with Database(sys.argv[1]) as db:
+    rowid = db.conn.execute("SELECT id FROM cards WHERE state = 2 AND suspended = 0 AND"
+                            " in_deck = 1 AND kind != 'skill' ORDER BY due LIMIT 1").fetchone()[0]
+    with db.atomic() as conn:
+        before = store.get_card(db, rowid).schedule
+        after, record = Scheduler(Config()).review(before, Rating.GOOD, now, 8000, rowid)
+        store.write_schedule(conn, rowid, after)
+        store.insert_review(conn, rowid, record)
+"""
 ANKI_CASES = {
     "Anki Stats window, 1 year (graphs)": "365",
     "Anki Stats window, all history (graphs)": "3650",
@@ -167,19 +191,35 @@ def main() -> None:
         import shutil
 
         shutil.copy(STORE, Path(home) / "quizforge.sqlite3")
+        # This checkout's quizforge first, whatever the environment has installed; and its
+        # bytecode kept (PYTHONDONTWRITEBYTECODE off), as in an installed package: otherwise
+        # every run compiles every module from source, and Anki's site-packages never does.
         env = {**os.environ, "QUIZFORGE_HOME": home, "QUIZFORGE_NOW": END.isoformat(),
-               "COLUMNS": "80"}
+               "COLUMNS": "80",
+               "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [
+                   os.environ.get("PYTHONPATH")])])}
         env.pop("QUIZFORGE_DECKS", None)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         report = [sys.executable, "-m", "quizforge", "report"]
+        where = subprocess.run(
+            [sys.executable, "-c", "import quizforge; print(quizforge.__file__)"],
+            env=env, check=True, capture_output=True, text=True).stdout.strip()
+        print(f"timing {Path(where).parent}", flush=True)
         anki_cmds = {name: [sys.executable, "-c", ANKI_STATS, str(COLLECTION), arg]
                 for name, arg in ANKI_CASES.items()}
         timed(report, env)  # migrations and the calibration's one-off fill
         for cmd in anki_cmds.values():
             timed(cmd)
-        times: dict[str, list[float]] = {"quizforge report": [], **{n: [] for n in anki_cmds}}
+        fresh = "quizforge report after an answer"
+        times: dict[str, list[float]] = {"quizforge report": [], fresh: [],
+                                         **{n: [] for n in anki_cmds}}
         inner: dict[str, list[float]] = {n: [] for n in anki_cmds}
-        for _ in range(runs):  # back to back, so that the machine's load hits all alike
+        answer = [sys.executable, "-c", ANSWER, str(Path(home) / "quizforge.sqlite3"),
+                  END.isoformat()]
+        for run in range(runs):  # back to back, so that the machine's load hits all alike
             times["quizforge report"].append(timed(report, env, "quizforge report")[0])
+            timed([*answer, str(600 - run)], env)  # not timed: the user's study, then report
+            times[fresh].append(timed(report, env, fresh)[0])
             for name, cmd in anki_cmds.items():
                 seconds, out = timed(cmd, name=name)
                 times[name].append(seconds)
@@ -188,12 +228,14 @@ def main() -> None:
     # figure, wall time beside it; the ratios are quizforge's over each Anki figure.
     q = statistics.median(times["quizforge report"])
     qc = statistics.median(CPU["quizforge report"])
+    fc = statistics.median(CPU[fresh])
     for name, xs in times.items():
         med, cpu = statistics.median(xs), statistics.median(CPU[name])
         more = ""
         if name in inner:
             more = (f"\n{'':<42} (wall computing {statistics.median(inner[name]):.3f} s in"
-                    f" process; quizforge ÷ this: CPU {qc / cpu:.2f}, wall {q / med:.2f})")
+                    f" process; quizforge ÷ this: CPU {qc / cpu:.2f}, after an answer"
+                    f" {fc / cpu:.2f}; wall {q / med:.2f})")
         print(f"{name:<42} CPU median {cpu:.3f} s  wall median {med:.3f} s"
               f" min {min(xs):.3f} s{more}")
     print("target (issue 23): quizforge report ≤ 0.5 × Anki's Stats window, 1 year")

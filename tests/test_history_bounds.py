@@ -174,3 +174,53 @@ def test_doctor_finds_and_fixes_out_of_range_card_states(tmp_path):
                     ["study", "--decks", str(out), "--deck", "h", "--seed", "1"]):
         r = runner.invoke(app, command, input="\n3\nq\n")
         assert r.exit_code == 0, (command, r.output)
+
+
+def test_history_written_by_sql_equals_the_python_rows(tmp_path):
+    """The review log written by SQL from the package (the import's path) against the rows
+    `review_rows` builds in Python from the same revlog: odd types, manual and Forget rows,
+    cram, out-of-range dates, ratings and values, a first learn row after a cram one."""
+    from datetime import UTC, datetime
+
+    from quizforge.importing import check_deck, deck_text
+    from quizforge.importing.apkg import read_package
+    from quizforge.importing.history import apply_history, plan_history
+    from quizforge.scheduling.scheduler import Scheduler
+    from quizforge.store.db import Database
+
+    base = 1_760_000_000_000
+    # (id, ease, ivl, time, type) as SQL literals: text and blob values too
+    odd = [(base + 10, "'3'", 1, 1000, 1), (base + 20, 3, 1.5, 1000, 1),
+           (base + 30, 3, 1, "X'3132'", 1), (base + 40, 9, 1, 1000, 1),
+           (base + 50, 3, 1, 1000, 7), (10**15, 3, 1, 1000, 1), (base + 60, 3, 10**9, 10**12, 1),
+           (base + 5, 2, -600, -5, 3), (base + 70, 2, -600, -5, 0), (base + 80, 0, 0, 0, 4),
+           (base + 90, 3, 3, 4000, 3), (base + 100, 1, -60, 700000, 2), (base + 110, 4, 12, 3, 1),
+           (base + 120, 0, 5, 0, 5), (base + 130, 2, 0, 2000, 0)]
+    values = ", ".join(f"({at}, {ADAM}, -1, {e}, {i}, 0, 2500, {t}, {k})"
+                       for at, e, i, t, k in odd)
+    path = crafted(tmp_path, "INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor,"
+                   f" time, type) VALUES {values}")
+    now = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    scheduler = Scheduler()
+    written = []
+    for keep in (False, True):
+        imported = read_package(path, True, keep=keep)
+        try:
+            deck = check_deck(deck_text("ml", imported, "x"), tmp_path / "ml.yaml")
+            plan = plan_history("ml", imported.cards, scheduler, now, imported.package)
+            assert (plan.package is not None) == keep
+            db = Database(":memory:")
+            for again in (False, True):  # again: the store has some of the answers already
+                counts = apply_history(db, deck, plan, now)
+                written.append((again, counts.to_dict(), [tuple(r) for r in db.conn.execute(
+                    "SELECT id, card, reviewed_at, rating, duration_ms, state_before,"
+                    " interval_days, elapsed_days, cram FROM revlog ORDER BY id")]))
+                with db.atomic() as conn:
+                    conn.execute("DELETE FROM revlog WHERE id % 3 = 0")
+            db.close()
+        finally:
+            imported.close()
+    python, sql = written[:2], written[2:]
+    assert python[0][1]["dropped"] >= 5 and python[0][1]["clamped"] >= 1
+    assert python[1][1]["already"] > 0 and python[1][1]["reviews"] > 0
+    assert sql == python

@@ -1,5 +1,6 @@
-"""The summary tables `report` reads (kept by triggers) against a recount of the review log,
-through every write path, and the report's JSON computed with and without them (issue 23).
+"""The summary tables `report` reads (kept by triggers) against a recount of the review log
+and the cards, through every write path, and the report's JSON computed with and without
+them (issue 23).
 
 The store is bench/make_store.py's synthetic one at 20k answers (2,000 cards), built once."""
 
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from quizforge.reports import Calendar, Scope, build_report
+from quizforge.reports import calibration as calibration_module
 from quizforge.reports import days as days_module
+from quizforge.reports import mastery as mastery_module
 from quizforge.reports import weak as weak_module
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import Rating, ReviewRecord, Scheduler, State
@@ -35,6 +38,10 @@ def built(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("store") / "store.sqlite3"
     info = build(path, 2000, 20_000, 3)
     assert info["reviews"] == 20_000
+    with Database(path) as d:  # the summaries a report builds, there before every write
+        for scope in SCOPES:
+            report_json(d, scope, True)
+        assert d.conn.execute("SELECT COUNT(*) FROM recall_groups_done").fetchone()[0] == 1
     return path
 
 
@@ -67,12 +74,15 @@ def check(db: Database) -> None:
 
 
 def report_json(db: Database, scope: Scope, summaries: bool) -> dict:
-    old = weak_module.USE_SUMMARIES, days_module.USE_SUMMARIES
-    weak_module.USE_SUMMARIES = days_module.USE_SUMMARIES = summaries
+    modules = (weak_module, days_module, calibration_module, mastery_module)
+    old = [m.USE_SUMMARIES for m in modules]
+    for m in modules:
+        m.USE_SUMMARIES = summaries
     try:
         return build_report(db, END, Scheduler(Config()), scope, Calendar(4, UTC)).to_dict()
     finally:
-        weak_module.USE_SUMMARIES, days_module.USE_SUMMARIES = old
+        for m, value in zip(modules, old, strict=True):
+            m.USE_SUMMARIES = value
 
 
 def test_built_store_matches_recount_and_report_is_unchanged(db):
@@ -280,3 +290,157 @@ def test_new_parameters_repredict_and_days_follow(db):
     refresh(db, params)
     assert stale_summaries(db.conn) == []
     check(db)
+
+
+def groups_done(db: Database) -> bool:
+    return db.conn.execute("SELECT 1 FROM recall_groups_done").fetchone() is not None
+
+
+def test_recall_groups_follow_answers_and_drop_on_undo_or_retag(db):
+    """The predictions per (deck, tag list) a --deck or --tag calibration reads: kept through
+    new answers (and their predictions), dropped and built again after what the triggers
+    cannot follow (an answer deleted, a card retagged)."""
+    from quizforge.reports.calibration import refresh
+
+    tag = Scope(tags=("gotcha",))
+    assert groups_done(db)
+    rowid = db.conn.execute("SELECT id FROM cards WHERE state = 2 AND tags LIKE '% gotcha %'"
+                            " ORDER BY id LIMIT 1").fetchone()[0]
+    ids = [answer(db, rowid, END - timedelta(hours=h), Rating.GOOD) for h in (30, 2)]
+    refresh(db, Scheduler(Config()).parameters)  # predicts the new answers
+    assert groups_done(db) and stale_summaries(db.conn) == []
+    assert report_json(db, tag, True) == report_json(db, tag, False)
+    with db.atomic() as conn:  # undo
+        store.delete_review(conn, ids[-1])
+    assert not groups_done(db)
+    check(db)
+    assert groups_done(db)
+    with db.atomic() as conn:
+        conn.execute("UPDATE cards SET tags = ' gotcha retagged ' WHERE id = ?", (rowid,))
+    assert not groups_done(db)
+    check(db)
+
+
+def test_a_day_of_cram_answers_only_counts_in_the_calendar(db):
+    """Cram answers are activity (the calendar) but not scheduled reviews: a card answered
+    only in cram on a day adds to that day's count and to no trend or retention figure."""
+    rowid = db.conn.execute("SELECT id FROM cards WHERE reps = 0 AND id NOT IN"
+                            " (SELECT card FROM revlog) ORDER BY id LIMIT 1").fetchone()[0]
+    with db.atomic() as conn:  # a tag of its own: only its answers could bring it in
+        conn.execute("UPDATE cards SET tags = ' lonely ' WHERE id = ?", (rowid,))
+    before = report_json(db, Scope(), True)
+    for m in range(3):
+        answer(db, rowid, END - timedelta(days=10, minutes=m), Rating.GOOD, cram=True)
+    after = report_json(db, Scope(), True)
+    assert after["activity"]["total"] == before["activity"]["total"] + 3
+    assert "lonely" not in [t["topic"] for t in after["trends"]["topics"]]
+    assert after["retention"] == before["retention"]
+    check(db)
+
+
+def test_interview_outlook_the_same_with_and_without_summaries(db):
+    """With an interview date: the outlook per deck and tag (counts from card_groups)."""
+    cfg = Config(interview_date=(END + timedelta(days=11)).date().isoformat())
+    modules = (days_module, mastery_module)
+
+    def outlook(summaries: bool) -> dict:
+        old = [m.USE_SUMMARIES for m in modules]
+        for m in modules:
+            m.USE_SUMMARIES = summaries
+        try:
+            return build_report(db, END, Scheduler(cfg), Scope(tags=("gotcha",)),
+                                Calendar(4, UTC)).to_dict()["interview"]
+        finally:
+            for m, value in zip(modules, old, strict=True):
+                m.USE_SUMMARIES = value
+
+    kept = outlook(True)
+    assert kept["total"]["reviewed"] > 0 and kept["decks"]
+    assert kept == outlook(False)
+
+
+def test_doctor_rebuilds_card_and_recall_groups(db):
+    with db.atomic() as conn:
+        conn.execute("UPDATE card_groups SET mature = mature + 1"
+                     " WHERE (deck_id, tags) = (SELECT deck_id, tags FROM card_groups LIMIT 1)")
+        conn.execute("UPDATE recall_groups SET n = n + 1"
+                     " WHERE (deck_id, tags, step) = (SELECT deck_id, tags, step"
+                     " FROM recall_groups LIMIT 1)")
+    assert stale_summaries(db.conn) == ["card_groups", "recall_groups"]
+    assert fix_rows(db)["summary tables rebuilt"] == 2
+    assert not groups_done(db)  # built again by the next --deck or --tag report
+    check(db)
+
+
+def _big_deck(deck_id: str, n: int):
+    from quizforge.decks.model import MCQ, Deck
+
+    return Deck(deck_id, deck_id, tuple(MCQ(f"q{i}", f"q{i}?", ("a", "b"), (0,))
+                                        for i in range(n)), Path(f"{deck_id}.yaml"))
+
+
+def test_cards_in_bulk(db):
+    """A sync that adds BULK_CARDS cards or more does the cards' insert triggers' work once
+    for all of them (store._insert_cards): the summaries equal a recount, the triggers are
+    back as they were, and answers to the new cards are counted as usual afterwards."""
+    report_json(db, Scope(), True)
+    before = _triggers(db.conn)
+    n = store.BULK_CARDS + 500
+    store.sync_decks(db, [_big_deck("bulk", n)], END - timedelta(days=1))
+    assert _triggers(db.conn) == before
+    assert tuple(db.conn.execute("SELECT cards, new_cards FROM card_groups WHERE deck_id = 'bulk'"
+                           ).fetchone()) == (n, n)
+    check(db)
+    rowid = db.conn.execute("SELECT MIN(id) FROM cards WHERE deck_id = 'bulk'").fetchone()[0]
+    answer(db, rowid, END, Rating.GOOD)
+    check(db)
+
+
+def test_cards_in_bulk_taking_rowids_that_have_answers(db):
+    """Review rows already naming the rowids the new cards take (as the per-row triggers
+    allow for) are counted for their deck, and the counted days are dropped."""
+    report_json(db, Scope(), True)
+    top = db.conn.execute("SELECT MAX(id) FROM cards").fetchone()[0]
+    db.conn.execute("PRAGMA foreign_keys = OFF")
+    with db.atomic() as conn:
+        for k in range(1, 4):
+            conn.execute("INSERT INTO revlog (card, reviewed_at, rating, duration_ms,"
+                         " state_before, interval_days, elapsed_days, cram)"
+                         " VALUES (?, ?, 3, 1000, 0, 1.0, NULL, 0)",
+                         (top + k, round((END - timedelta(days=2)).timestamp() * 1000)))
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    store.sync_decks(db, [_big_deck("bulk", store.BULK_CARDS)], END - timedelta(days=1))
+    assert tuple(db.conn.execute("SELECT reviews FROM deck_reviews WHERE deck_id = 'bulk'"
+                           ).fetchone()) == (3,)
+    check(db)
+
+
+def test_bulk_rows_leave_the_store_as_rows_one_by_one(built, tmp_path):
+    """insert_review_rows (the revlog triggers set aside, their work done once, the sync
+    outbox's included) leaves every table as the same rows inserted one by one with the
+    triggers firing: old and new cards, out of time order, cram rows included."""
+    rows = None
+    tables = {}
+    for bulk in (False, True):
+        path = tmp_path / f"{bulk}.sqlite3"
+        shutil.copy(built, path)
+        with Database(path) as d:
+            report_json(d, Scope(), True)  # counted study days, for the import to drop
+            if rows is None:
+                cards = [r[0] for r in d.conn.execute("SELECT id FROM cards ORDER BY id"
+                                                      " LIMIT 40")]
+                rows = [(rowid, round((END - timedelta(days=50 - 4 * j, hours=k))
+                                      .timestamp() * 1000), 1 + (j + k) % 4, 3_000, 2, 2.0,
+                         None if j == 0 else 4.0, int(j == 2))
+                        for k, rowid in enumerate(cards) for j in range(k % 5 + 1)]
+            with d.atomic() as conn:
+                if bulk:
+                    store.insert_review_rows(conn, rows)
+                else:
+                    conn.executemany(store._INSERT_REVIEW, rows)
+            names = [r[0] for r in d.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'migrations'"
+                " ORDER BY name")]
+            tables[bulk] = {t: sorted(map(tuple, d.conn.execute(f"SELECT * FROM {t}")),
+                                      key=repr) for t in names}
+    assert tables[True]["sync_outbox"] and tables[True] == tables[False]

@@ -52,7 +52,7 @@ def import_command(
     import re
 
     from quizforge.decks.validate import ID_PATTERN, _suggest_id
-    from quizforge.importing import check_deck, deck_text, read_source, write_deck
+    from quizforge.importing import read_source
 
     if not re.match(ID_PATTERN, deck):
         raise DeckError(f"invalid deck id '{deck}': use only a-z, 0-9 and '-'{_suggest_id(deck)}")
@@ -60,7 +60,17 @@ def import_command(
     if target.exists() and not force:
         raise ImportFileError(f"{target} exists; pass --force to replace it")
     _refuse_taken_id(deck, target, out_dir)
-    imported = read_source(file, history=with_history)
+    imported = read_source(file, history=with_history, keep=with_history)
+    try:
+        _import(imported, file, deck, target, with_history, force, as_json, out_dir)
+    finally:
+        imported.close()
+
+
+def _import(imported, file: Path, deck: str, target: Path, with_history: bool, force: bool,
+            as_json: bool, out_dir: Path) -> None:
+    from quizforge.importing import check_deck, deck_text, write_deck
+
     if with_history and imported.format not in ("apkg", "colpkg"):
         raise ImportFileError(f"--with-history needs an Anki package (.apkg or .colpkg): "
                               f"{file.name} holds no review history")
@@ -116,7 +126,7 @@ def _plan(deck: str, imported, file: Path):
 
     scheduler = Scheduler(load_config(config_path()))
     try:
-        return plan_history(deck, imported.cards, scheduler, clock.now())
+        return plan_history(deck, imported.cards, scheduler, clock.now(), imported.package)
     except (ArithmeticError, ValueError) as e:  # a value the checks did not foresee
         raise ImportFileError(f"{file}: the review history cannot be read ({e}); "
                               "nothing written") from None

@@ -89,6 +89,9 @@ def mock(
     from quizforge.ui.mock import MockScreen, scorecard
     from quizforge.ui.width import ambiguous_is_wide
 
+    from quizforge.cli.sync import quiet_sync
+
+    synced = quiet_sync()  # before the settings are read: another machine may have changed them
     config = load_config(config_path())
     if language is not None:
         config = replace(config, language=language)
@@ -100,9 +103,6 @@ def mock(
     focus = core.focus_of(loaded, deck or (), tag or ())
     n = questions or core.default_questions(minutes)
     seed = random.randrange(2**31) if seed is None else seed
-    from quizforge.cli.sync import quiet_sync
-
-    quiet_sync()
     scheduler = Scheduler(config)
     by_id = {d.id: d for d in loaded}
     with open_store(write=True) as db:
@@ -131,7 +131,7 @@ def mock(
         previous = core.history(db, core.COMPARE_ROUNDS, before=round_id)
         backup_after_session(db, scheduler)
     out.print(scorecard(result, core.compare(result, previous)))
-    quiet_sync()
+    quiet_sync(synced)  # the screen was cleared: what the start sync said is said again
     if outcome.ended == "interrupted":
         raise typer.Exit(130)
 

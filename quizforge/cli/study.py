@@ -110,6 +110,11 @@ def study(
     from quizforge.ui.keys import make_reader
     from quizforge.ui.study import StudyScreen, summary_panel
 
+    from quizforge.cli.sync import quiet_sync
+
+    # with sync_dir set: what the other machines answered (and settings they changed),
+    # before the settings are read and cards chosen
+    synced = quiet_sync()
     config = load_config(config_path())
     if until is not None:  # this session only, as --new is for new_per_day
         day = parse_until(until, clock.now(), config.day_starts_at)
@@ -133,9 +138,6 @@ def study(
         seed=seed,
         ahead=ahead,
     )
-    from quizforge.cli.sync import quiet_sync
-
-    quiet_sync()  # with sync_dir set: what the other machines answered, before choosing cards
     scheduler = Scheduler(config)
     with open_store(write=True) as db:
         session = Session(db, loaded, scheduler, options, clock.now())
@@ -164,7 +166,7 @@ def study(
         summary = screen.run()
         backup_after_session(db, scheduler)
         out.print(summary_panel(summary, clock.now()))
-    quiet_sync()
+    quiet_sync(synced)  # the screen was cleared: what the start sync said is said again
     if summary.interrupted:
         raise typer.Exit(130)  # as a shell expects of Ctrl-C (drill exits 130 too)
 

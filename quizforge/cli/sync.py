@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -65,7 +66,18 @@ def sync(
     else:
         out.print(result.line(), highlight=False)
     for note in result.notes:
-        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"note: {shown(note, 500)}", markup=False, highlight=False, soft_wrap=True)
+
+
+def shown(text, limit: int = 60) -> str:
+    """Text from the sync folder (device names, deck ids, file names: another machine, or
+    anyone, wrote them) as the terminal may show it: control characters (escape sequences)
+    made visible, and cut to `limit` characters."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def run_sync(db, folder: Path, now, config):
@@ -133,34 +145,36 @@ def _status(folder: Path, as_json: bool) -> None:
             table.add_column(col)
         for d in st.devices:
             when = (_when(d.last_at) if d.last_at is not None
-                    else "nothing sent yet" if d.this else "not read yet")
-            table.add_row(Text(d.device[:8] + (" (this)" if d.this else "")), Text(d.name),
-                          str(d.segments), when)
+                    else "nothing sent yet" if d.this or not d.segments else "not read yet")
+            table.add_row(Text(shown(d.device[:8], 40) + (" (this)" if d.this else "")),
+                          Text(shown(d.name, 24)), str(d.segments), when)
         out.print(table)
     unsent = ", ".join(f"{n} {k}" for k, n in st.unsent.items()) or "nothing"
     out.print(Text(f"Not sent yet: {unsent}"))
     if st.waiting:
-        decks = ", ".join(f"{n} for {d}" for d, n in st.waiting.items())
+        decks = ", ".join(f"{n} for {shown(d)}" for d, n in list(st.waiting.items())[:10])
+        if len(st.waiting) > 10:
+            decks += f" and {len(st.waiting) - 10} more decks"
         out.print(Text(f"Answers waiting for cards this machine does not have: {decks}"
                        " (applied once the deck is here)"))
     if st.unread:
         out.print(Text(f"Segments not read yet: {st.unread} (the next sync reads them)"))
     for d in st.devices:
         if d.missing:
-            who = "this device" if d.this else f"device {d.device[:8]}"
+            who = "this device" if d.this else f"device {shown(d.device[:8], 40)}"
             seqs = ", ".join(str(s) for s in d.missing[:10])
             fix = ("the next sync writes them again" if d.this
                    else "that device writes them again at its next sync")
             out.print(Text(f"Missing segments of {who}: {seqs} ({fix})"))
     if st.conflict_copies:
         out.print(Text(f"Conflict copies (read as extra segments, nothing doubled; delete them"
-                       f" if you like): {', '.join(st.conflict_copies)}"))
+                       f" if you like): {', '.join(shown(c, 80) for c in st.conflict_copies)}"))
     if st.incomplete:
         out.print(Text(f"Incomplete segments (still being copied; read when whole):"
-                       f" {', '.join(st.incomplete)}"))
+                       f" {', '.join(shown(c, 80) for c in st.incomplete)}"))
     if st.bad:
         out.print(Text(f"Segments this quizforge cannot read (nothing of them applied; read"
-                       f" again if they change): {', '.join(st.bad)}"))
+                       f" again if they change): {', '.join(shown(c, 80) for c in st.bad)}"))
 
 
 def _when(ms: int) -> str:
@@ -169,10 +183,21 @@ def _when(ms: int) -> str:
     return f"{from_ms(ms).astimezone():%Y-%m-%d %H:%M}"
 
 
-def quiet_sync() -> None:
+def quiet_sync(start: list[str] | None = None) -> list[str]:
     """Study, drill and mock sync at start and at exit when sync_dir is set: nothing is
     printed unless something is wrong, and a failure is a one-line warning (studying goes
-    on)."""
+    on). Returns the lines printed. A screen that clears the terminal hides what the start
+    sync printed: the exit sync is given those lines (`start`) and prints again the ones
+    it did not print itself, so each shows once after the session."""
+    lines = _quiet_sync()
+    if start:
+        lines = [line for line in start if line not in lines] + lines
+    for line in lines:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    return lines
+
+
+def _quiet_sync() -> list[str]:
     import sqlite3
 
     from quizforge import clock
@@ -184,11 +209,11 @@ def quiet_sync() -> None:
     try:
         config = load_config(config_path())
         if not config.sync_dir:
-            return
+            return []
         with open_store(write=True) as db:
             result = run_sync(db, Path(config.sync_dir), clock.now(), config)
     except (QuizforgeError, OSError, sqlite3.Error) as e:
-        err.print(f"warning: sync skipped: {e}", markup=False, highlight=False, soft_wrap=True)
-        return
-    for note in result.notes:
-        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+        return [f"warning: sync skipped: {shown(e, 500)}"]
+    except Exception as e:  # noqa: BLE001 - a failed sync never keeps the learner from studying
+        return [f"warning: sync skipped: {shown(f'{type(e).__name__}: {e}', 500)}"]
+    return [f"note: {shown(note, 500)}" for note in result.notes]

@@ -24,12 +24,13 @@ SUFFIXES = {".apkg": "package", ".colpkg": "package", ".csv": "text", ".tsv": "t
             ".txt": "text", ".md": "hashcards", ".markdown": "hashcards"}
 
 
-def read_source(path: Path, history: bool = True) -> Imported:
+def read_source(path: Path, history: bool = True, keep: bool = False) -> Imported:
     """The cards of `path`, their text with every control character made visible (an
     escape sequence in a card would otherwise be written into the deck, then shown).
     `history=False`: an Anki package's review log and card states are not read (only
-    whether it has a review log)."""
-    return _visible(_read_source(path, history))
+    whether it has a review log). `keep`: an Anki package's collection stays open for the
+    history import (`read_package`); call the result's close()."""
+    return _visible(_read_source(path, history, keep))
 
 
 def _visible(imported: Imported) -> Imported:
@@ -47,7 +48,7 @@ def _visible(imported: Imported) -> Imported:
     return imported
 
 
-def _read_source(path: Path, history: bool = True) -> Imported:
+def _read_source(path: Path, history: bool = True, keep: bool = False) -> Imported:
     if not path.exists():
         raise ImportFileError(f"no such file: {path}")
     if path.is_dir():
@@ -59,7 +60,7 @@ def _read_source(path: Path, history: bool = True) -> Imported:
     if kind == "package":
         from quizforge.importing.apkg import read_package
 
-        return read_package(path, history)
+        return read_package(path, history, keep)
     if kind == "text":
         from quizforge.importing.anki_text import read_text
 

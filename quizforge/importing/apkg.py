@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 import zlib
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from quizforge.errors import ImportFileError
@@ -55,16 +56,25 @@ def unpack_limit(packed: int) -> int:
     return min(CAP_BYTES, max(CAP_RATIO * packed, CAP_FLOOR))
 
 
-def read_package(path: Path, history: bool = True) -> Imported:
+def read_package(path: Path, history: bool = True, keep: bool = False) -> Imported:
     """The package's cards; with `history`, each card's Anki state and review log too
-    (without, only whether it has one)."""
+    (without, only whether it has one).
+
+    `keep` (with `history`): the unpacked collection stays open as `result.package` (a
+    PackageCollection, closed by `result.close()`), and each card's review log is read from
+    it only when asked for: the history import writes the review log with SQL straight from
+    the collection, and reads in Python only the cards it replays."""
     fmt = "colpkg" if path.suffix.lower() == ".colpkg" else "apkg"
-    with tempfile.TemporaryDirectory(prefix="quizforge-import-") as tmp:
-        db_file = Path(tmp) / "collection.sqlite3"
+    keep = keep and history
+    tmp = tempfile.TemporaryDirectory(prefix="quizforge-import-")
+    conn = None
+    try:
+        db_file = Path(tmp.name) / "collection.sqlite3"
         inner, media_files = _unpack(path, db_file)
         conn = _open_sqlite(db_file, path, inner)
+        package = PackageCollection(path, tmp, db_file, conn) if keep else None
         try:
-            result = _read_collection(conn, path, fmt, history)
+            result = _read_collection(conn, path, fmt, history, package)
         except sqlite3.Error as e:
             raise ImportFileError(f"{path}: the collection inside is damaged ({e})") from None
         except (ValueError, TypeError, AttributeError, IndexError, KeyError,
@@ -73,10 +83,71 @@ def read_package(path: Path, history: bool = True) -> Imported:
             # the collection is unreadable, whatever exactly broke.
             raise ImportFileError(f"{path}: the collection inside is damaged "
                                   f"({_damage(e)})") from None
-        finally:
+    except BaseException:
+        if conn is not None:
             conn.close()
+        tmp.cleanup()
+        raise
+    if package is None:
+        conn.close()
+        tmp.cleanup()
+    result.package = package
     result.media_files = media_files
     return result
+
+
+class PackageCollection:
+    """An unpacked package's collection kept open after reading (read_package(keep=True)):
+    its file (in a private temporary folder, removed by `close`) and a read-only connection.
+    `quizforge.importing.history` reads the review log from it with SQL."""
+
+    def __init__(self, source: Path, tmp, file: Path, conn: sqlite3.Connection) -> None:
+        self.source, self._tmp, self.file, self.conn = source, tmp, file, conn
+
+    @property
+    def uri(self) -> str:
+        """The file as a read-only URI (for ATTACH)."""
+        return f"{self.file.resolve().as_uri()}?mode=ro&immutable=1"
+
+    def reviews(self, cid) -> list[tuple]:
+        """A card's revlog rows, (id, ease, ivl, time, type), oldest first."""
+        try:
+            return self.conn.execute(
+                "SELECT id, ease, ivl, time, type FROM revlog WHERE cid = ?"
+                " AND typeof(cid) IN ('integer', 'real') ORDER BY id", (cid,)).fetchall()
+        except sqlite3.Error as e:
+            raise self.damaged(e) from None
+
+    def damaged(self, e: Exception) -> ImportFileError:
+        return ImportFileError(f"{self.source}: the collection inside is damaged ({e})")
+
+    def close(self) -> None:
+        self.conn.close()
+        self._tmp.cleanup()
+
+
+class PackageReviews(Sequence):
+    """A card's review log in a kept collection, read on first use (most cards' rows are
+    only ever written by SQL): its length is known from the start."""
+
+    __slots__ = ("_package", "_cid", "_n", "_rows")
+
+    def __init__(self, package: PackageCollection, cid, n: int) -> None:
+        self._package, self._cid, self._n, self._rows = package, cid, n, None
+
+    def _loaded(self) -> list[tuple]:
+        if self._rows is None:
+            self._rows = self._package.reviews(self._cid)
+        return self._rows
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        return self._loaded()[i]
+
+    def __iter__(self):
+        return iter(self._loaded())
 
 
 def _damage(e: Exception) -> str:
@@ -345,13 +416,20 @@ def day_start_seconds(config: dict, crt) -> int:
 
 
 def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
-                     history: bool = True) -> Imported:
+                     history: bool = True,
+                     package: PackageCollection | None = None) -> Imported:
     kinds = note_types(conn)
     decks = deck_names(conn)
-    reviews: dict[int, list[tuple]] = {}
+    reviews: dict = {}
     if history:
         crt = conn.execute("SELECT crt FROM col").fetchone()[0] or 0
         day_start = day_start_seconds(_config(conn), crt)
+    if package is not None:  # each card's rows read when asked for: only their number now
+        reviews = {cid: PackageReviews(package, cid, n) for cid, n in conn.execute(
+            "SELECT cid, COUNT(*) FROM revlog WHERE typeof(cid) IN ('integer', 'real')"
+            " GROUP BY cid")}
+        has_history = conn.execute("SELECT EXISTS (SELECT 1 FROM revlog)").fetchone()[0] == 1
+    elif history:
         # Plain tuples in AnkiReview's order, not an object per row (100,000 rows).
         for rid, cid, ease, ivl, taken, kind in conn.execute(
                 "SELECT id, cid, ease, ivl, time, type FROM revlog ORDER BY id"):
@@ -400,7 +478,7 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
             for cid, _nid, _did, ord_, ctype, queue, due, ivl, lapses, data, _odid in rows:
                 s, d = _memory(data)
                 states[ord_] = AnkiCardState(ctype, queue, due, ivl, lapses, s, d, crt,
-                                             reviews.get(cid, no_reviews), day_start)
+                                             reviews.get(cid, no_reviews), day_start, cid)
         builder.note(guid_id(_text(guid) or str(nid)), kind, _text(flds).split("\x1f"), note_tags,
                      ords=[r[3] for r in rows], states=states)
     return result

@@ -36,6 +36,7 @@ class AnkiCardState(NamedTuple):
     # hour, 4 am by default, in the collection's time zone): Anki counts days between reviews
     # in study days, not 24-hour periods.
     day_start_s: int = 4 * 3600
+    cid: int | None = None  # Anki's card id (its revlog rows' `cid`)
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,11 @@ class Imported:
     images: set[str] = field(default_factory=set)  # media files the cards name
     media_files: int = 0  # files the package carries (none are imported)
     has_history: bool = False
+    # The unpacked collection, kept open for the history import (apkg.PackageCollection):
+    # closed by close().
+    package: object | None = None
+
+    def close(self) -> None:
+        if self.package is not None:
+            self.package.close()
+            self.package = None

@@ -61,25 +61,43 @@ class Heatmap:
 def heatmap(
     db: Database, now: datetime, cal: Calendar, scope: Scope, weeks: int = HEATMAP_WEEKS
 ) -> Heatmap:
+    from quizforge.reports import days
+
     today = cal.day_of(now)
     start = today - timedelta(days=today.weekday(), weeks=weeks - 1)
     grid = cal.grid(start, (today - start).days + 1)
-    counts = daily_reviews(db, grid, cal, scope)
+    # the days' counts as kept in the store (reports.days), not the log's rows counted again
+    counts = (days.day_answers(db, grid, scope, cal) if days.USE_SUMMARIES
+              else daily_reviews(db, grid, cal, scope))
     return Heatmap(start, today, [DayCount(grid.day(i), n) for i, n in enumerate(counts)])
 
 
 def active_days(db: Database, grid: DayGrid, cal: Calendar, scope: Scope) -> list[bool]:
-    """Whether each day of `grid` has an answer: stops at the first row found per day."""
-    days, args = grid.cte()
-    f, fargs = scope.revlog_sql(cal)
-    active = {
-        i
-        for (i,) in db.conn.execute(
-            f"WITH {days} SELECT days.i FROM days WHERE EXISTS (SELECT 1 FROM revlog r"
-            f" WHERE r.reviewed_at >= days.lo AND r.reviewed_at < days.hi{f})",
-            [*args, *fargs],
-        )
-    }
+    """Whether each day of `grid` has an answer: stops at the first row found per day.
+    With --deck or --tag, the days the store keeps (reports.days) are read from there:
+    looking for a row of a few cards among each day's answers takes longer."""
+    from quizforge.reports import days as kept_days
+
+    active: set[int] = set()
+    todo = list(range(len(grid)))
+    if (scope.decks or scope.tags) and kept_days.USE_SUMMARIES:
+        kept, active = kept_days.kept_active(db, grid, scope, cal)
+        todo = [i for i in todo if i not in kept]
+    if todo:
+        f, fargs = scope.revlog_sql(cal)
+        rows = ",".join("(?,?,?)" for _ in todo)
+        args: list[int] = []
+        for i in todo:
+            args += [i, grid.bounds[i], grid.bounds[i + 1]]
+        active |= {
+            i
+            for (i,) in db.conn.execute(
+                f"WITH days(i, lo, hi) AS (VALUES {rows}) SELECT days.i FROM days"
+                " WHERE EXISTS (SELECT 1 FROM revlog r"
+                f" WHERE r.reviewed_at >= days.lo AND r.reviewed_at < days.hi{f})",
+                [*args, *fargs],
+            )
+        }
     return [i in active for i in range(len(grid))]
 
 
@@ -98,3 +116,4 @@ def streak(db: Database, now: datetime, cal: Calendar, scope: Scope, chunk: int 
                 return n
             n += 1
         end -= timedelta(days=chunk)
+        chunk *= 2  # a long streak: fewer, longer reads (each reads the scope's cards once)

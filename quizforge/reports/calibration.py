@@ -24,10 +24,13 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from quizforge.reports.scope import Calendar, Scope
-from quizforge.scheduling.fitting import DRILL_KINDS, History, histories
 from quizforge.store.db import Database
+
+if TYPE_CHECKING:
+    from quizforge.scheduling.fitting import History
 
 # Predictions cluster above 0.8 (cards come due near the desired retention), so the bins
 # are finer there.
@@ -206,16 +209,28 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
             old = Calibration(())
             if full:
                 # every kept study day counts predictions: drop them all at once (the
-                # triggers that would drop them one prediction at a time then do nothing)
+                # triggers that would drop them one prediction at a time then do nothing);
+                # the same for the predictions per (deck, tag list)
                 conn.execute("DELETE FROM study_days")
                 conn.execute("DELETE FROM study_days_done")
+                conn.execute("DELETE FROM recall_groups_done")
+                conn.execute("DELETE FROM recall_groups")
                 conn.execute("DELETE FROM recall_predictions")
             else:
+                # Only the predictions that changed are rewritten (most often the new
+                # answer's alone): each one written drops the kept study day it counts in.
                 mine = "SELECT id FROM revlog WHERE card IN (SELECT id FROM replay_cards)"
-                old = calibration(conn.execute(
-                    f"SELECT predicted, recalled FROM recall_predictions WHERE id IN ({mine})"
-                    " AND predicted >= 0"))
-                conn.execute(f"DELETE FROM recall_predictions WHERE id IN ({mine})")
+                stored = {i: (k, p) for i, k, p in conn.execute(
+                    f"SELECT id, recalled, predicted FROM recall_predictions WHERE id IN ({mine})")}
+                replayed = {v[0] for v in values}
+                values = [v for v in values if stored.get(v[0]) != (v[1], v[2])]
+                gone = [v[0] for v in values if v[0] in stored]
+                gone += [i for i in stored if i not in replayed]
+                old = calibration((stored[i][1], stored[i][0]) for i in gone
+                                  if stored[i][1] >= 0)
+                conn.executemany("DELETE FROM recall_predictions WHERE id = ?",
+                                 [(i,) for i in gone])
+                new = calibration((v[2], v[1]) for v in values if v[2] >= 0)
             conn.executemany(
                 "INSERT INTO recall_predictions (id, recalled, predicted) VALUES (?, ?, ?)",
                 values)
@@ -236,15 +251,22 @@ def refresh(db: Database, parameters: Sequence[float]) -> int:
 
 
 def _log_mark(db: Database) -> tuple:
-    """Changes whenever a scheduled answer is added or removed."""
+    """Changes whenever an answer is added or removed: the log's last id and its number of
+    rows as deck_reviews keeps it (counting a million rows took a tenth of a second, run
+    twice per report after every answer)."""
     return tuple(db.conn.execute(
-        "SELECT COALESCE(MAX(id), 0), COUNT(*) FROM revlog WHERE cram = 0").fetchone())
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM revlog),"
+        " (SELECT COALESCE(SUM(reviews), 0) FROM deck_reviews)").fetchone())
 
 
 def _replay(db: Database, full: bool, cards: set[int], parameters: Sequence[float]):
     """Read and replay what `refresh` must predict: (revlog rows, (id, recalled, predicted)
     for each, their calibration). Only reads the store (the card list goes to a temporary
     table, which is the connection's own)."""
+    # only when something is replayed: a report that finds the predictions up to date
+    # does not load the optimizer's history code
+    from quizforge.scheduling.fitting import DRILL_KINDS, histories
+
     marks = ",".join("?" * len(DRILL_KINDS))
     drill = f"card IN (SELECT id FROM cards WHERE kind IN ({marks}))"
     where = ""
@@ -312,8 +334,38 @@ def calibration_in_store(db: Database, scope: Scope, cal: Calendar) -> Calibrati
         kept = _kept_bins(db.conn.execute("SELECT parameters, bins FROM recall_state").fetchone())
         if kept is not None:
             return kept
+    elif scope.since is None and USE_SUMMARIES and _groups_kept(db):
+        # a --deck or --tag selection of every answer: the kept per-(deck, tag list) steps
+        g, gargs = scope.cards_sql()
+        return _bins(db.conn.execute(
+            "SELECT step, SUM(n), TOTAL(predicted), SUM(recalled) FROM recall_groups"
+            f" WHERE 1{g} GROUP BY step", gargs))
     return _count_bins(db, f, args)
 
+
+def _groups_kept(db: Database) -> bool:
+    """recall_groups holds every stored prediction, built now if it did not (not in a
+    read-only store: the caller counts from the log instead)."""
+    if db.conn.execute("SELECT 1 FROM recall_groups_done").fetchone():
+        return True
+    if db.read_only:
+        return False
+    with db.atomic() as conn:
+        conn.execute("DELETE FROM recall_groups")
+        conn.execute(
+            f"INSERT INTO recall_groups (deck_id, tags, step, n, predicted, recalled)"
+            f" SELECT c.deck_id, c.tags, MIN(CAST(p.predicted * {STEPS} AS INTEGER),"
+            f" {STEPS - 1}) AS step, COUNT(*), TOTAL(p.predicted), SUM(p.recalled)"
+            " FROM recall_predictions p JOIN revlog r ON r.id = p.id"
+            " JOIN cards c ON c.id = r.card WHERE p.predicted >= 0"
+            " GROUP BY 1, 2, 3")  # (cards has a column `step` of its own)
+        conn.execute("INSERT OR REPLACE INTO recall_groups_done (id) VALUES (1)")
+    return True
+
+
+# Read the predictions per (deck, tag list) kept in recall_groups for a --deck or --tag
+# selection; False counts them from the log (tests compare the two).
+USE_SUMMARIES = True
 
 # EDGES are multiples of 1/STEPS: SQLite groups by step (one cheap expression per answer),
 # and the steps are added up into the bins here.
@@ -321,12 +373,16 @@ STEPS = 20
 
 
 def _count_bins(db: Database, f: str, args: list) -> Calibration:
-    rows = db.conn.execute(
+    return _bins(db.conn.execute(
         f"SELECT MIN(CAST(p.predicted * {STEPS} AS INTEGER), {STEPS - 1}) AS step, COUNT(*),"
         " TOTAL(p.predicted), TOTAL(p.recalled) FROM revlog r"
         f" JOIN recall_predictions p ON p.id = r.id WHERE p.predicted >= 0{f} GROUP BY step",
         args,
-    ).fetchall()
+    ).fetchall())
+
+
+def _bins(rows) -> Calibration:
+    """(step, answers, predicted sum, recalled) rows added up into the EDGES bins."""
     n = [0] * (len(EDGES) - 1)
     s = [0.0] * len(n)
     k = [0] * len(n)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
+from quizforge.reports import mastery
 from quizforge.reports.recall import RecallCurve, ensure_pow
 from quizforge.reports.scope import Calendar, Scope
 from quizforge.store.db import Database, from_ms
@@ -89,13 +90,35 @@ def interview_outlook(
     holds, hargs = curve.at_least_sql(moment, desired_retention)
     f, fargs = scope.cards_sql()
     reviewed = "state != 0 AND stability > 0"
-    rows = db.conn.execute(
-        f"SELECT deck_id, tags, SUM(COALESCE({reviewed}, 0)),"
-        f" COALESCE(SUM(CASE WHEN {reviewed} THEN {recall} END), 0),"
-        f" SUM(COALESCE({reviewed} AND NOT ({holds}), 0)), SUM(state = 0)"
-        f" FROM cards WHERE in_deck = 1 AND kind != 'skill'{f} GROUP BY deck_id, tags",
-        [*rargs, *hargs, *fargs],
-    ).fetchall()
+    if mastery.USE_SUMMARIES:
+        # the counts as kept (card_groups, as the mastery table reads them); recall on the
+        # date card by card over the answered cards only
+        on_date = {
+            (r[0], r[1]): r[2:]
+            for r in db.conn.execute(
+                f"SELECT deck_id, tags, COALESCE(SUM({recall}), 0),"
+                f" SUM(COALESCE(NOT ({holds}), 0)) FROM cards"
+                f" WHERE in_deck = 1 AND kind != 'skill' AND {reviewed}{f}"
+                " GROUP BY deck_id, tags",
+                [*rargs, *hargs, *fargs],
+            )
+        }
+        rows = [
+            (deck_id, tags, n, *on_date.get((deck_id, tags), (0, 0)), new)
+            for deck_id, tags, n, new in db.conn.execute(
+                f"SELECT deck_id, tags, reviewed, new_cards FROM card_groups WHERE cards > 0{f}"
+                " ORDER BY deck_id, tags",
+                fargs,
+            )
+        ]
+    else:
+        rows = db.conn.execute(
+            f"SELECT deck_id, tags, SUM(COALESCE({reviewed}, 0)),"
+            f" COALESCE(SUM(CASE WHEN {reviewed} THEN {recall} END), 0),"
+            f" SUM(COALESCE({reviewed} AND NOT ({holds}), 0)), SUM(state = 0)"
+            f" FROM cards WHERE in_deck = 1 AND kind != 'skill'{f} GROUP BY deck_id, tags",
+            [*rargs, *hargs, *fargs],
+        ).fetchall()
     decks: dict[str, Outlook] = {}
     tags: dict[str, Outlook] = {}
     for deck_id, tag_text, *counts in rows:

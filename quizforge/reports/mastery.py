@@ -22,6 +22,8 @@ from quizforge.reports.scope import DAY_MS, Scope
 from quizforge.store.db import Database, to_ms
 
 MATURE_DAYS = 21
+# Read the counts kept by triggers (card_groups); False counts the cards (tests compare).
+USE_SUMMARIES = True
 
 
 @dataclass
@@ -79,15 +81,38 @@ def mastery(
     def count(condition: str) -> str:
         return f"SUM(COALESCE({condition}, 0))"
 
-    rows = db.conn.execute(
-        f"SELECT deck_id, tags, COUNT(*), {count('state = 0')}, {count('state IN (1, 3)')},"
-        f" {count(f'state = 2 AND due - last_review < {MATURE_DAYS * DAY_MS}')},"
-        f" {count(mature)}, {count('suspended')}, {count('leech')},"
-        f" {count(f'{mature} AND {reviewed} AND {holds}')}, {count(reviewed)},"
-        f" COALESCE(SUM(CASE WHEN {reviewed} THEN {recall} END), 0)"
-        f" FROM cards WHERE in_deck = 1 AND kind != 'skill'{f} GROUP BY deck_id, tags",
-        [*hargs, *rargs, *fargs],
-    ).fetchall()
+    if USE_SUMMARIES:
+        # The counts as the store keeps them (card_groups, kept by triggers); recall, which
+        # depends on `now`, card by card over the answered cards only.
+        now_rows = {
+            (r[0], r[1]): r[2:]
+            for r in db.conn.execute(
+                f"SELECT deck_id, tags, {count(f'{mature} AND {holds}')},"
+                f" COALESCE(SUM({recall}), 0) FROM cards WHERE in_deck = 1 AND kind != 'skill'"
+                f" AND {reviewed}{f} GROUP BY deck_id, tags",
+                [*hargs, *rargs, *fargs],
+            )
+        }
+        rows = [
+            (deck_id, tags, *counts[:7], *now_rows.get((deck_id, tags), (0, 0))[:1],
+             counts[7], *now_rows.get((deck_id, tags), (0, 0))[1:])
+            for deck_id, tags, *counts in db.conn.execute(
+                "SELECT deck_id, tags, cards, new_cards, learning, young, mature, suspended,"
+                f" leeches, reviewed FROM card_groups WHERE cards > 0{f}"
+                " ORDER BY deck_id, tags",
+                fargs,
+            )
+        ]
+    else:
+        rows = db.conn.execute(
+            f"SELECT deck_id, tags, COUNT(*), {count('state = 0')}, {count('state IN (1, 3)')},"
+            f" {count(f'state = 2 AND due - last_review < {MATURE_DAYS * DAY_MS}')},"
+            f" {count(mature)}, {count('suspended')}, {count('leech')},"
+            f" {count(f'{mature} AND {reviewed} AND {holds}')}, {count(reviewed)},"
+            f" COALESCE(SUM(CASE WHEN {reviewed} THEN {recall} END), 0)"
+            f" FROM cards WHERE in_deck = 1 AND kind != 'skill'{f} GROUP BY deck_id, tags",
+            [*hargs, *rargs, *fargs],
+        ).fetchall()
     total = Mastery("all")
     decks: dict[str, Mastery] = {}
     tags: dict[str, Mastery] = {}

@@ -115,6 +115,9 @@ def build_report(
         return result
 
     curve = RecallCurve.of(scheduler)
+    # First: bringing the predictions up to date drops the kept study days they count in,
+    # which retention, the calendar and trends then count again once, not twice.
+    calibration = timed("calibration", _calibration, db, scope, cal, scheduler)
     outlook = None
     if cfg.interview is not None:
         outlook = timed(
@@ -142,14 +145,13 @@ def build_report(
         activity=timed("activity", heatmap, db, now, cal, scope),
         skills=timed("skills", skills, db, now, cal, scope, scheduler),
         weak=timed("weak_spots", weak_spots, db, now, cal, scope, scheduler),
-        calibration=timed("calibration", _calibration, db, scope, cal, scheduler),
+        calibration=calibration,
         fitted_parameters=bool(cfg.parameters),
         deck_titles=dict(deck_titles or {}),
         timings=timings,
         interview=outlook,
         mock_rounds=timed("mock_rounds", _mock_rounds, db),
         plan=timed("plan", _plan, db, cfg, now, scope) if outlook is not None else None,
-        # after the calibration: it brings the predictions trends read up to date
         trends=timed("trends", trends, db, now, cal, scope),
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from quizforge.reports.days import day_rows
+from quizforge.reports.days import day_sums
 from quizforge.reports.scope import Calendar, Scope
 from quizforge.store.db import Database
 
@@ -50,8 +50,10 @@ def retention(
     grid = cal.grid(today - timedelta(days=longest - 1), longest)
     # the days as kept in the store (reports.days), which trends() reads too
     rows = []
-    for r in day_rows(db, grid, scope, cal):
-        rows += [(r.i, False, r.young, r.young_passed), (r.i, True, r.mature, r.mature_passed)]
+    for i, _tags, _n, _sum, young, young_passed, mature, mature_passed in day_sums(
+        db, grid, scope, cal, by_tags=False
+    ):
+        rows += [(i, False, young, young_passed), (i, True, mature, mature_passed)]
     out = []
     for n in windows:
         first = longest - n

@@ -95,28 +95,29 @@ def skills(
 ) -> Skills:
     if not scope.includes_drill:
         return Skills([], [], [], [])
-    # Fan the padded ' a b ' skill lists out to one row per skill, then rank each skill's
-    # attempts newest first; all in SQLite. The newest attempt (n = 1) gives the family
-    # and difficulty that exercise the skill (difficulty 1 of a family may never do).
-    rows = db.conn.execute(
-        "WITH RECURSIVE split(id, at, correct, family, difficulty, skill, rest) AS ("
-        " SELECT id, attempted_at, correct, generator, difficulty, '', ltrim(skills)"
-        " FROM drill_attempts WHERE attempted_at >= :since AND attempted_at <= :now"
-        " UNION ALL SELECT id, at, correct, family, difficulty,"
-        " substr(rest, 1, instr(rest, ' ') - 1),"
-        " ltrim(substr(rest, instr(rest, ' '))) FROM split WHERE rest != ''),"
-        " ranked AS (SELECT skill, at, correct, family, difficulty,"
-        " ROW_NUMBER() OVER (PARTITION BY skill ORDER BY at DESC, id DESC) AS n"
-        " FROM split WHERE skill != '')"
-        " SELECT skill, COUNT(*), SUM(correct),"
-        " SUM(n <= :r), COALESCE(SUM(CASE WHEN n <= :r THEN correct END), 0),"
-        " SUM(n > :r AND n <= 2 * :r),"
-        " COALESCE(SUM(CASE WHEN n > :r AND n <= 2 * :r THEN correct END), 0),"
-        " MAX(at), MAX(CASE WHEN n = 1 THEN family END),"
-        " MAX(CASE WHEN n = 1 THEN difficulty END)"
-        " FROM ranked GROUP BY skill ORDER BY skill",
-        {"since": scope.since_ms(cal), "now": to_ms(now), "r": RECENT},
-    ).fetchall()
+    # One row per attempt (a few thousand); fanned out to its skills (the padded ' a b '
+    # list) and ranked newest first per skill here: SQLite's recursive split and window
+    # over the same rows took several times as long. The newest attempt (n = 1) gives the
+    # family and difficulty that exercise the skill (difficulty 1 of a family may never do).
+    per_skill: dict[str, list[tuple]] = {}
+    for row in db.conn.execute(
+        "SELECT attempted_at, id, correct, generator, difficulty, skills FROM drill_attempts"
+        " WHERE attempted_at >= ? AND attempted_at <= ?",
+        (scope.since_ms(cal), to_ms(now)),
+    ):
+        for name in row[5].split(" "):
+            if name:
+                per_skill.setdefault(name, []).append(row)
+    rows = []
+    for name in sorted(per_skill):
+        ranked = sorted(per_skill[name], key=lambda r: (r[0], r[1]), reverse=True)
+        recent, previous = ranked[:RECENT], ranked[RECENT:2 * RECENT]
+        rows.append((
+            name, len(ranked), sum(r[2] for r in ranked),
+            len(recent), sum(r[2] for r in recent),
+            len(previous), sum(r[2] for r in previous),
+            ranked[0][0], ranked[0][3], ranked[0][4],
+        ))
     stats = [
         SkillStats(
             name, n, ok, Tally(rn, rok), Tally(pn, pok), from_ms(last), family_command(fam, d)

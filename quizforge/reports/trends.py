@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from quizforge.reports.days import day_rows
+from quizforge.reports.days import day_sums
 from quizforge.reports.retention import Tally
 from quizforge.reports.scope import Calendar, DayGrid, Scope
 from quizforge.store.db import Database
@@ -119,26 +119,24 @@ def trends(db: Database, now: datetime, cal: Calendar, scope: Scope,
 
     pred_n: dict[str, list[int]] = defaultdict(lambda: [0] * n)
     pred_s: dict[str, list[float]] = defaultdict(lambda: [0.0] * n)
-    kept: dict[str, list[Tally]] = defaultdict(lambda: [Tally()] * n)
-    # The weeks' study days, per (deck, tag list), as kept in the store (reports.days):
-    # reading the answers is most of the time, and retention() reads the same rows.
-    weekly: dict[tuple[int, str], list] = {}  # (week, tag list) -> [pn, ps, reviews, passed]
-    for r in day_rows(db, cal.grid(grid.first, 7 * n), scope, cal):
-        w = weekly.setdefault((r.i // 7, r.tags), [0, 0.0, 0, 0])
-        w[0] += r.pred_n
-        w[1] += r.pred_sum
-        w[2] += r.young + r.mature
-        w[3] += r.young_passed + r.mature_passed
-    for (i, tags), (count, total, reviews, passed) in weekly.items():
+    reviews: dict[str, list[int]] = defaultdict(lambda: [0] * n)  # true retention, as
+    passed: dict[str, list[int]] = defaultdict(lambda: [0] * n)  # Tally once at the end
+    # The weeks' study days as kept in the store (reports.days), summed per (week, tag list)
+    # there: reading the answers is most of the time, and retention() reads the same rows.
+    for i, tags, count, total, young, young_passed, mature, mature_passed in day_sums(
+        db, cal.grid(grid.first, 7 * n), scope, cal, per=7
+    ):
         for name in ("", *(t for t in tags.split() if wanted(t))):
             pred_n[name][i] += count
             pred_s[name][i] += total
-            kept[name][i] = kept[name][i] + Tally(reviews, passed)
+            reviews[name][i] += young + mature
+            passed[name][i] += young_passed + mature_passed
 
     def topic(name: str, label: str) -> TopicTrend:
-        return TopicTrend(label, tuple(pred_n[name]), tuple(pred_s[name]), tuple(kept[name]))
+        return TopicTrend(label, tuple(pred_n[name]), tuple(pred_s[name]),
+                          tuple(map(Tally, reviews[name], passed[name])))
 
-    names = sorted({*pred_n, *kept} - {""})
+    names = sorted({*pred_n, *reviews} - {""})
     return Trends(
         tuple(grid.day(0) + timedelta(days=7 * k) for k in range(n)),
         topic("", "all"),

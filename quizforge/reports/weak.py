@@ -93,12 +93,12 @@ def weak_spots(
         )
     ]
     key, kargs = RecallCurve.of(scheduler).overdue_sql(to_ms(now))
-    # NOT INDEXED: the key is computed for every studied card anyway; one sequential scan
-    # beats the planner's pick, cards_due (a row lookup per card: ~6x slower at 100k cards)
+    # The key is computed for every studied card anyway: the planner reads cards_groups,
+    # which holds every column read (and, with --deck, the deck's range of it)
     lowest = [
         card(r[0])
         for r in db.conn.execute(
-            f"SELECT id FROM cards NOT INDEXED WHERE suspended = 0 AND state != 0 AND stability > 0"
+            "SELECT id FROM cards WHERE suspended = 0 AND state != 0 AND stability > 0"
             f" AND {deck_cards} ORDER BY {key} DESC, id LIMIT ?",
             [*fargs, *kargs, limit],
         )
@@ -106,11 +106,12 @@ def weak_spots(
     lowest = [c for c in lowest if c.recall < scheduler.config.desired_retention]
     if scope.since is None and USE_SUMMARIES:
         # Every answer counts: read the per-card counts the store keeps (card_reviews,
-        # kept by triggers), one row per answered card instead of the million-row log.
+        # kept by triggers), one row per answered card instead of the million-row log,
+        # from the most misses down (card_reviews_misses) until `limit` cards in scope.
         rows = db.conn.execute(
             "SELECT s.card, s.misses, s.answers FROM card_reviews s"
-            " WHERE s.misses > 0"
-            f" AND s.card IN (SELECT id FROM cards WHERE kind = 'mcq' AND {deck_cards})"
+            " WHERE s.misses > 0 AND EXISTS (SELECT 1 FROM"
+            f" cards WHERE id = s.card AND kind = 'mcq' AND {deck_cards})"
             " ORDER BY s.misses DESC, 1.0 * s.misses / s.answers DESC, s.card LIMIT ?",
             [*fargs, limit],
         ).fetchall()

@@ -122,7 +122,8 @@ def sync_decks(db: Database, decks: Sequence[Deck], now: datetime,
                         inserted.add(card.id)
                 elif row["kind"] != card.type or row["tags"] != tags or not row["in_deck"]:
                     updates.append((card.type, tags, row["id"]))
-            conn.executemany(
+            _insert_cards(
+                conn,
                 "INSERT INTO cards (deck_id, card_id, kind, tags, added_at) VALUES (?, ?, ?, ?, ?)"
                 if initial is None else
                 f"INSERT INTO cards (deck_id, card_id, kind, tags, added_at, {_SCHED_COLS})"
@@ -351,6 +352,83 @@ _REVLOG_INSERT_TRIGGERS = ("deck_reviews_revlog_insert", "card_reviews_revlog_in
                            "study_days_revlog_insert")
 
 
+def _set_aside(conn: sqlite3.Connection, names: Sequence[str]) -> list[tuple[str, str]]:
+    """Drop these triggers (those that exist) and return their (name, SQL), for a bulk write
+    that does their work in one grouped statement each and then creates them again from
+    that SQL. Inside the caller's transaction only: no other connection ever sees the store
+    without them (one writer at a time; readers see the last commit), and a failure rolls
+    the drop back with the rest."""
+    if not conn.in_transaction:  # the DROP TRIGGER would be committed on its own
+        raise RuntimeError("a bulk write needs a transaction (db.atomic())")
+    marks = ",".join("?" * len(names))
+    triggers = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+        tuple(names)).fetchall()
+    for name, _ in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    return triggers
+
+
+# Inserting this many cards at once (a first sync of a big folder, an import) sets the
+# cards' insert triggers aside (_insert_cards): per row they cost ~17 µs of 23.
+BULK_CARDS = 2000
+_CARD_INSERT_TRIGGERS = ("deck_reviews_cards_insert", "study_days_cards_insert",
+                         "recall_groups_cards_insert", "card_groups_insert")
+
+
+def _insert_cards(conn: sqlite3.Connection, sql: str, rows: Sequence[tuple]) -> None:
+    """`rows` into cards with `sql`; from BULK_CARDS rows on, the insert triggers' work is
+    done once for all the new rows (one grouped statement each) instead of once per row:
+    deck_reviews counts the new cards' answers (a reused rowid may have some), the counted
+    study days and recall groups are dropped if a new card has answers, and card_groups
+    adds the new cards' counts. A trigger not named in _CARD_INSERT_TRIGGERS keeps firing."""
+    if len(rows) < BULK_CARDS:
+        conn.executemany(sql, rows)
+        return
+    from quizforge.store.health import SUMMARIES  # the recount of card_groups
+
+    triggers = _set_aside(conn, _CARD_INSERT_TRIGGERS)
+    before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM cards").fetchone()[0]
+    conn.executemany(sql, rows)
+    fresh = conn.execute("SELECT COUNT(*) FROM cards WHERE id > ?",
+                         (before,)).fetchone()[0] == len(rows)
+    if not fresh:  # ids reused below the largest: count again whole
+        before = None
+    new, args = ("c.id > ?", (before,)) if fresh else ("1", ())
+    answered = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM revlog v JOIN cards c ON c.id = v.card WHERE {new})",
+        args).fetchone()[0]
+    for name, trigger_sql in triggers:
+        if name == "deck_reviews_cards_insert" and answered:
+            if not fresh:
+                conn.execute("DELETE FROM deck_reviews")
+            conn.execute(
+                "INSERT INTO deck_reviews (deck_id, reviews) SELECT c.deck_id, COUNT(*)"
+                f" FROM revlog v JOIN cards c ON c.id = v.card WHERE {new} GROUP BY c.deck_id"
+                " ON CONFLICT (deck_id) DO UPDATE SET reviews = reviews + excluded.reviews",
+                args)
+        elif name == "study_days_cards_insert" and answered:
+            conn.execute("DELETE FROM study_days_done")
+            conn.execute("DELETE FROM study_days")
+        elif name == "recall_groups_cards_insert" and answered:
+            conn.execute("DELETE FROM recall_groups_done")
+            conn.execute("DELETE FROM recall_groups")
+        elif name == "card_groups_insert":
+            columns = ("cards", "new_cards", "learning", "young", "mature", "suspended",
+                       "leeches", "reviewed")
+            recount = SUMMARIES["card_groups"][1]  # "... FROM cards WHERE ... GROUP BY ..."
+            assert recount.count(" FROM cards WHERE ") == 1
+            if fresh:
+                recount = recount.replace(" FROM cards WHERE ", " FROM cards WHERE id > ? AND ")
+            else:
+                conn.execute("DELETE FROM card_groups")
+            conn.execute(
+                f"INSERT INTO card_groups (deck_id, tags, {', '.join(columns)}) {recount}"
+                " ON CONFLICT (deck_id, tags) DO UPDATE SET "
+                + ", ".join(f"{c} = {c} + excluded.{c}" for c in columns), args)
+        conn.execute(trigger_sql)
+
+
 def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     """Many answers at once (an import's history): `rows` are the revlog's columns
     (card rowid, reviewed_at ms, rating, duration_ms, state_before, interval_days,
@@ -363,24 +441,35 @@ def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     the same transaction. No other connection ever sees the store without them (SQLite has
     one writer at a time, readers see the last commit), and a failure rolls all of it back.
     What the triggers would have done: deck_reviews and card_reviews count the new rows;
-    the counted study days that hold a new answer are dropped (a report counts them again).
-    A trigger on revlog inserts not named in _REVLOG_INSERT_TRIGGERS keeps firing per row."""
-    if not rows:
-        return
-    if not conn.in_transaction:  # the DROP TRIGGER would be committed on its own
-        raise RuntimeError("insert_review_rows needs a transaction (db.atomic())")
-    marks = ",".join("?" * len(_REVLOG_INSERT_TRIGGERS))
-    triggers = conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
-        _REVLOG_INSERT_TRIGGERS).fetchall()
+    the counted study days that hold a new answer are dropped (a report counts them again);
+    the sync outbox gets each new answer with its card's schedule (unless an import from
+    another machine is running: sync_importing). A trigger on revlog inserts not named in
+    _REVLOG_INSERT_TRIGGERS (or sync_revlog_insert) keeps firing per row."""
+    if rows:
+        _bulk_revlog(conn, lambda: conn.executemany(_INSERT_REVIEW, rows).rowcount)
+
+
+def insert_review_select(conn: sqlite3.Connection, select: str, args) -> int:
+    """`insert_review_rows` for the rows `select` gives (run with `args`): the same columns,
+    in order, written by one INSERT ... SELECT. How many rows it wrote."""
+    return _bulk_revlog(conn, lambda: conn.execute(
+        "INSERT INTO revlog (card, reviewed_at, rating, duration_ms, state_before,"
+        f" interval_days, elapsed_days, cram) {select}", args).rowcount)
+
+
+def _bulk_revlog(conn: sqlite3.Connection, write) -> int:
+    """Run `write()` (it inserts revlog rows and returns how many) with the summary tables
+    brought up to date once for all its rows (see insert_review_rows)."""
     before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM revlog").fetchone()[0]
-    for name, _ in triggers:
-        conn.execute(f"DROP TRIGGER {name}")
-    conn.executemany(_INSERT_REVIEW, rows)
+    # The sync outbox's trigger can wait only when the new rows are sure to be `id > before`
+    # (far below SQLite's largest integer): it has no recount to fall back on.
+    names = _REVLOG_INSERT_TRIGGERS + (("sync_revlog_insert",) if before < 1 << 62 else ())
+    triggers = _set_aside(conn, names)
+    written = write()
     # New rows take the ids after the largest (unless that is SQLite's largest integer):
     # `v.id > before` picks them; otherwise the summaries are counted again whole.
     fresh = conn.execute("SELECT COUNT(*) FROM revlog WHERE id > ?",
-                         (before,)).fetchone()[0] == len(rows)
+                         (before,)).fetchone()[0] == written
     new = "v.id > ?" if fresh else "1"
     args = (before,) if fresh else ()
     for name, sql in triggers:
@@ -408,7 +497,17 @@ def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
                     f" revlog_time WHERE v.reviewed_at >= {table}.lo AND v.reviewed_at <"
                     f" {table}.hi AND v.reviewed_at < {table}.lo + 259200000 AND {new})",
                     args)
+        elif name == "sync_revlog_insert":
+            # each new answer into the outbox with its card's schedule as it is now (nothing
+            # changes a card during the insert): the trigger's statement, for all of them
+            conn.execute(
+                "INSERT OR REPLACE INTO sync_outbox (tbl, row, state, step, stability,"
+                " difficulty, due, reps, lapses, leech) SELECT 'revlog', v.id, c.state, c.step,"
+                " c.stability, c.difficulty, c.due, c.reps, c.lapses, c.leech FROM revlog v"
+                " JOIN cards c ON c.id = v.card WHERE v.id > ?"
+                " AND NOT EXISTS (SELECT 1 FROM sync_importing) ORDER BY v.id", (before,))
         conn.execute(sql)
+    return written
 
 
 def _review_row(rowid: int, r: ReviewRecord, cram: bool) -> tuple:

@@ -205,7 +205,7 @@ class Database:
             raise describe_error(e, path) from None
 
     def _open_memory(self) -> None:
-        self.conn = sqlite3.connect(":memory:", isolation_level=None)
+        self.conn = sqlite3.connect(":memory:", uri=True, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.migrate()
@@ -213,7 +213,10 @@ class Database:
     def _open_file(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves (see atomic()).
-        self.conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        # As a URI (the same file), so that an ATTACH may open another file read-only with
+        # `?mode=ro` (the history import reads an Anki collection that way).
+        self.conn = sqlite3.connect(path.resolve().as_uri(), uri=True,
+                                    timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.conn.execute("PRAGMA foreign_keys = ON")
@@ -226,7 +229,7 @@ class Database:
         """Copy the store into memory (SQLite's backup API: a consistent snapshot) and work
         on the copy, so commands that tidy the store as they read still run."""
         self.read_only = True
-        self.conn = sqlite3.connect(":memory:", isolation_level=None)
+        self.conn = sqlite3.connect(":memory:", uri=True, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         try:
             if path.exists():

@@ -52,20 +52,48 @@ SUMMARIES = {
     # the study days counted so far (quizforge.reports.days; 21: reports.mastery.MATURE_DAYS)
     "study_days": (
         "SELECT lo, hi, deck_id, tags, pred_n, ROUND(pred_sum, 6), young, young_passed,"
-        " mature, mature_passed FROM study_days",
+        " mature, mature_passed, answers, scheduled FROM study_days",
         "WITH per AS (SELECT d.lo AS lo, d.hi AS hi, r.card AS card, MIN(r.reviewed_at),"
         " r.state_before AS sb, r.rating AS rating, r.elapsed_days AS elapsed,"
         " COUNT(p.id) AS pn, TOTAL(p.predicted) AS ps FROM study_days_done d"
         " CROSS JOIN revlog r INDEXED BY revlog_time"
         " ON r.reviewed_at >= d.lo AND r.reviewed_at < d.hi"
         " LEFT JOIN recall_predictions p ON p.id = r.id AND p.predicted >= 0"
-        " WHERE r.cram = 0 GROUP BY d.lo, d.hi, r.card)"
+        " WHERE r.cram = 0 GROUP BY d.lo, d.hi, r.card),"
+        " rows AS (SELECT lo, hi, card, pn, ps, sb, rating, elapsed, 0 AS n, 0 AS sn FROM per"
+        " UNION ALL SELECT d.lo, d.hi, r.card, 0, 0.0, NULL, NULL, NULL, 1, r.cram = 0"
+        " FROM study_days_done d CROSS JOIN revlog r INDEXED BY revlog_time"
+        " ON r.reviewed_at >= d.lo AND r.reviewed_at < d.hi)"
         " SELECT lo, hi, c.deck_id, c.tags, SUM(pn), ROUND(TOTAL(ps), 6),"
         " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= 21, 0)), 0),"
         " COALESCE(SUM(sb = 2 AND NOT COALESCE(elapsed >= 21, 0) AND rating > 1), 0),"
         " COALESCE(SUM(sb = 2 AND elapsed >= 21), 0),"
-        " COALESCE(SUM(sb = 2 AND elapsed >= 21 AND rating > 1), 0)"
-        " FROM per JOIN cards c ON c.id = per.card GROUP BY lo, hi, c.deck_id, c.tags",
+        " COALESCE(SUM(sb = 2 AND elapsed >= 21 AND rating > 1), 0), SUM(n), SUM(sn)"
+        " FROM rows JOIN cards c ON c.id = rows.card GROUP BY lo, hi, c.deck_id, c.tags",
+    ),
+    # the mastery table's counts per (deck, tag list) (quizforge.reports.mastery)
+    "card_groups": (
+        "SELECT deck_id, tags, cards, new_cards, learning, young, mature, suspended, leeches,"
+        " reviewed FROM card_groups WHERE cards != 0 OR new_cards != 0 OR learning != 0"
+        " OR young != 0 OR mature != 0 OR suspended != 0 OR leeches != 0 OR reviewed != 0",
+        "SELECT deck_id, tags, COUNT(*), SUM(COALESCE(state = 0, 0)),"
+        " SUM(COALESCE(state IN (1, 3), 0)),"
+        " SUM(COALESCE(state = 2 AND due - last_review < 1814400000, 0)),"
+        " SUM(COALESCE(state = 2 AND due - last_review >= 1814400000, 0)),"
+        " SUM(COALESCE(suspended, 0)), SUM(COALESCE(leech, 0)),"
+        " SUM(COALESCE(state != 0 AND stability > 0, 0))"
+        " FROM cards WHERE in_deck = 1 AND kind != 'skill' GROUP BY deck_id, tags",
+    ),
+    # the predictions per (deck, tag list) and step of 1/20 (quizforge.reports.calibration),
+    # once a report has built them
+    "recall_groups": (
+        "SELECT deck_id, tags, step, n, ROUND(predicted, 6), recalled FROM recall_groups"
+        " WHERE n != 0",
+        "SELECT c.deck_id, c.tags, MIN(CAST(p.predicted * 20 AS INTEGER), 19) AS step,"
+        " COUNT(*), ROUND(TOTAL(p.predicted), 6), SUM(p.recalled) FROM recall_predictions p"
+        " JOIN revlog r ON r.id = p.id JOIN cards c ON c.id = r.card"
+        " WHERE p.predicted >= 0 AND EXISTS (SELECT 1 FROM recall_groups_done)"
+        " GROUP BY 1, 2, 3",
     ),
 }
 
@@ -85,9 +113,9 @@ def rebuild_summaries(conn: sqlite3.Connection) -> list[str]:
     transaction); returns their names."""
     stale = stale_summaries(conn)
     for table in stale:
-        if table == "study_days":  # counted again, for the days it needs, by the next report
-            conn.execute("DELETE FROM study_days")
-            conn.execute("DELETE FROM study_days_done")
+        if table in ("study_days", "recall_groups"):  # counted again by the next report
+            conn.execute(f"DELETE FROM {table}")
+            conn.execute(f"DELETE FROM {table}_done")
             continue
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
         conn.execute(f"DELETE FROM {table}")

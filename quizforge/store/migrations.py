@@ -14,6 +14,49 @@ def _drop_days(at: str) -> str:
 # When the answer a recall prediction belongs to was given.
 _ANSWERED = "(SELECT reviewed_at FROM revlog WHERE id = {}.id)"
 
+
+def _drop_recall_groups_if(condition: str) -> str:
+    """Drop the recall_groups summary (built again when next needed) when `condition`."""
+    return (f"DELETE FROM recall_groups_done WHERE {condition};"
+            f" DELETE FROM recall_groups WHERE {condition};")
+
+
+# What a card adds to each count of card_groups (`row`: NEW or OLD, or '' in a SELECT).
+_GROUP_COUNTS = (
+    ("new_cards", "{r}state = 0"),
+    ("learning", "{r}state IN (1, 3)"),
+    ("young", "{r}state = 2 AND {r}due - {r}last_review < 1814400000"),
+    ("mature", "{r}state = 2 AND {r}due - {r}last_review >= 1814400000"),
+    ("suspended", "{r}suspended"),
+    ("leeches", "{r}leech"),
+    ("reviewed", "{r}state != 0 AND {r}stability > 0"),
+)
+
+
+def _group_sums(agg: str, row: str) -> str:
+    """The counts as `agg`(COALESCE(condition, 0)), of `row`'s columns."""
+    r = f"{row}." if row else ""
+    return ", ".join(f"{agg}(COALESCE({c.format(r=r)}, 0))" for _, c in _GROUP_COUNTS)
+
+
+def _group_add(row: str) -> str:
+    names = ", ".join(n for n, _ in _GROUP_COUNTS)
+    values = ", ".join(f"COALESCE({c.format(r=row + '.')}, 0)" for _, c in _GROUP_COUNTS)
+    sets = ", ".join(f"{n} = {n} + excluded.{n}" for n, _ in _GROUP_COUNTS)
+    return (f"INSERT INTO card_groups (deck_id, tags, cards, {names})"
+            f" SELECT {row}.deck_id, {row}.tags, 1, {values}"
+            f" WHERE {row}.in_deck = 1 AND {row}.kind != 'skill'"
+            f" ON CONFLICT (deck_id, tags) DO UPDATE SET cards = cards + 1, {sets};")
+
+
+def _group_sub(row: str) -> str:
+    sets = ", ".join(f"{n} = {n} - COALESCE({c.format(r=row + '.')}, 0)"
+                     for n, c in _GROUP_COUNTS)
+    return (f"UPDATE card_groups SET cards = cards - 1, {sets}"
+            f" WHERE deck_id = {row}.deck_id AND tags = {row}.tags"
+            f" AND {row}.in_deck = 1 AND {row}.kind != 'skill';")
+
+
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "0001_cards_and_revlog",
@@ -474,6 +517,148 @@ MIGRATIONS: list[tuple[str, str]] = [
             WHEN NOT EXISTS (SELECT 1 FROM sync_importing)
         BEGIN
             INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('mock', NEW.round);
+        END
+        """,
+    ),
+    (
+        # The report's per-card figures (mastery, the interview outlook, today's counts,
+        # weak spots) group the cards by (deck, tag list): an index in that order holding
+        # every column they read lets SQLite walk it once instead of sorting 100k table rows
+        # (issue 23: mastery at 100k cards 0.15 s -> 0.08 s; about 8 MB per 100k cards).
+        # The weak spots: leeches by lapses (a few thousand rows, not the 100k cards), and
+        # the most-missed cards walked from the most misses down, not sorted; a drill
+        # level's attempts found by its card, not by reading every attempt. cards_due
+        # (0005) gains `kind`: today's counts of deck cards (not drill skills) then read
+        # the index alone.
+        "0012_report_fast_indexes",
+        """
+        CREATE INDEX cards_groups ON cards (deck_id, tags, in_deck, kind, state, suspended,
+                                            leech, due, last_review, stability);
+        CREATE INDEX cards_leech ON cards (lapses) WHERE leech = 1;
+        CREATE INDEX card_reviews_misses ON card_reviews (misses);
+        CREATE INDEX drill_attempts_card ON drill_attempts (card);
+        DROP INDEX cards_due;
+        CREATE INDEX cards_due ON cards (state, due, suspended, in_deck, kind)
+        """,
+    ),
+    (
+        # The calendar's answers per day, kept with the other study-day figures: every
+        # review-log row (cram included) and how many were scheduled (a row of cram answers
+        # only counts for the calendar). The kept days are counted again, by the next report.
+        "0013_report_fast_study_days_answers",
+        """
+        ALTER TABLE study_days ADD COLUMN answers INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE study_days ADD COLUMN scheduled INTEGER NOT NULL DEFAULT 0;
+        DELETE FROM study_days;
+        DELETE FROM study_days_done;
+        """,
+    ),
+    (
+        # The calibration of a --deck or --tag selection: the stored predictions counted per
+        # (deck, tag list) and step of 1/20 (reports.calibration), not the review log's
+        # half million rows of the selection joined again. Built by the first report that
+        # needs it (recall_groups_done then holds its one row) and kept by these triggers;
+        # what they cannot follow (an answer deleted, a card moved or retagged) drops it,
+        # to be built again.
+        "0014_report_fast_recall_groups",
+        f"""
+        CREATE TABLE recall_groups (
+            deck_id   TEXT NOT NULL,
+            tags      TEXT NOT NULL,
+            step      INTEGER NOT NULL,  -- MIN(CAST(predicted * 20 AS INTEGER), 19)
+            n         INTEGER NOT NULL,
+            predicted REAL NOT NULL,     -- sum
+            recalled  INTEGER NOT NULL,  -- sum
+            PRIMARY KEY (deck_id, tags, step)
+        ) WITHOUT ROWID;
+        CREATE TABLE recall_groups_done (id INTEGER PRIMARY KEY CHECK (id = 1));
+        CREATE TRIGGER recall_groups_prediction_insert AFTER INSERT ON recall_predictions
+            WHEN NEW.predicted >= 0 AND EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            INSERT INTO recall_groups (deck_id, tags, step, n, predicted, recalled)
+                SELECT c.deck_id, c.tags, MIN(CAST(NEW.predicted * 20 AS INTEGER), 19), 1,
+                       NEW.predicted, NEW.recalled
+                FROM revlog r JOIN cards c ON c.id = r.card WHERE r.id = NEW.id
+                ON CONFLICT (deck_id, tags, step) DO UPDATE SET n = n + 1,
+                    predicted = predicted + excluded.predicted,
+                    recalled = recalled + excluded.recalled;
+        END;
+        CREATE TRIGGER recall_groups_prediction_delete AFTER DELETE ON recall_predictions
+            WHEN OLD.predicted >= 0 AND EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            UPDATE recall_groups SET n = n - 1, predicted = predicted - OLD.predicted,
+                                     recalled = recalled - OLD.recalled
+                WHERE step = MIN(CAST(OLD.predicted * 20 AS INTEGER), 19)
+                  AND (deck_id, tags) = (SELECT c.deck_id, c.tags FROM revlog r
+                                         JOIN cards c ON c.id = r.card WHERE r.id = OLD.id);
+            {_drop_recall_groups_if("NOT EXISTS (SELECT 1 FROM revlog WHERE id = OLD.id)")}
+        END;
+        CREATE TRIGGER recall_groups_prediction_update AFTER UPDATE ON recall_predictions
+            WHEN EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            {_drop_recall_groups_if("1")}
+        END;
+        CREATE TRIGGER recall_groups_revlog_update AFTER UPDATE OF id, card ON revlog
+            WHEN EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            {_drop_recall_groups_if("1")}
+        END;
+        CREATE TRIGGER recall_groups_cards_update AFTER UPDATE OF id, deck_id, tags ON cards
+            WHEN (OLD.id IS NOT NEW.id OR OLD.deck_id IS NOT NEW.deck_id
+                  OR OLD.tags IS NOT NEW.tags) AND EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            {_drop_recall_groups_if("1")}
+        END;
+        CREATE TRIGGER recall_groups_cards_delete AFTER DELETE ON cards
+            WHEN EXISTS (SELECT 1 FROM recall_groups_done)
+        BEGIN
+            {_drop_recall_groups_if("1")}
+        END;
+        CREATE TRIGGER recall_groups_cards_insert AFTER INSERT ON cards
+            WHEN EXISTS (SELECT 1 FROM recall_groups_done)
+                 AND EXISTS (SELECT 1 FROM revlog WHERE card = NEW.id)
+        BEGIN
+            {_drop_recall_groups_if("1")}
+        END
+        """,
+    ),
+    (
+        # The mastery table's counts per (deck, tag list) of the cards in deck files (drill
+        # skills left out), kept by triggers as each card changes: the report then computes
+        # only recall, which depends on the time, card by card (issue 23). 21 days:
+        # reports.mastery.MATURE_DAYS. A group whose cards all left keeps a row of zeros.
+        "0015_report_fast_card_groups",
+        f"""
+        CREATE TABLE card_groups (
+            deck_id   TEXT NOT NULL,
+            tags      TEXT NOT NULL,
+            cards     INTEGER NOT NULL,
+            new_cards INTEGER NOT NULL,
+            learning  INTEGER NOT NULL,
+            young     INTEGER NOT NULL,
+            mature    INTEGER NOT NULL,
+            suspended INTEGER NOT NULL,
+            leeches   INTEGER NOT NULL,
+            reviewed  INTEGER NOT NULL,  -- answered at least once, with a stability
+            PRIMARY KEY (deck_id, tags)
+        ) WITHOUT ROWID;
+        INSERT INTO card_groups SELECT deck_id, tags, COUNT(*), {_group_sums("SUM", "")}
+            FROM cards WHERE in_deck = 1 AND kind != 'skill' GROUP BY deck_id, tags;
+        CREATE TRIGGER card_groups_insert AFTER INSERT ON cards
+            WHEN NEW.in_deck = 1 AND NEW.kind != 'skill'
+        BEGIN
+            {_group_add("NEW")}
+        END;
+        CREATE TRIGGER card_groups_delete AFTER DELETE ON cards
+            WHEN OLD.in_deck = 1 AND OLD.kind != 'skill'
+        BEGIN
+            {_group_sub("OLD")}
+        END;
+        CREATE TRIGGER card_groups_update AFTER UPDATE OF deck_id, tags, in_deck, kind, state,
+            due, last_review, stability, suspended, leech ON cards
+        BEGIN
+            {_group_sub("OLD")}
+            {_group_add("NEW")}
         END
         """,
     ),

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from quizforge.store.db import Database, to_ms
 from quizforge.sync import segment
+from quizforge.sync.errors import SyncError
 
 
 @dataclass
@@ -72,6 +73,9 @@ def claim_folder(db: Database, root: Path, me: Device, now: datetime) -> Device:
     names another store's nonce, this store is a copy: give it a new device id (its answers
     not yet exported go out under the new one) and claim that folder instead."""
     folder = root / me.device
+    if folder.is_symlink():  # what is written there would land outside the sync folder
+        raise SyncError(f"{folder} is a symbolic link: quizforge writes this machine's"
+                        " segments only inside the sync folder (replace the link by a folder)")
     info = read_device_json(folder)
     if info is not None and info.get("nonce") != me.nonce:
         old = me.device

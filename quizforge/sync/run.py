@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from quizforge.scheduling.config import Config
+from quizforge.scheduling.config import Config, ConfigError
 from quizforge.scheduling.scheduler import Scheduler
 from quizforge.store.db import Database
 from quizforge.sync import segment
@@ -88,23 +89,51 @@ def sync(db: Database, folder: Path, now: datetime, config: Config,
         result.notes.append(f"this device's segment(s) {seqs} were missing from the sync folder:"
                             " written again from the store")
 
+    applied: dict = {}
+
     def settings_hook(changes: dict):
-        merged = {**values, **changes}
+        # a setting this quizforge does not know (a newer version's) or cannot take (a bad
+        # value) is left out, with a note: one such record must not stop every sync
+        usable = {}
+        for key, value in changes.items():
+            try:
+                Config.from_dict({**values, key: value})
+            except (ConfigError, TypeError, ValueError):
+                result.notes.append(f"setting {key!r} from another machine left out: this"
+                                    f" quizforge cannot use the value {value!r}"[:300])
+                continue
+            usable[key] = value
+        applied.update(usable)
+        merged = {**values, **usable}
         cfg = Config.from_dict(merged)
         if apply_settings is not None:
             apply_settings(cfg)
         return Scheduler(cfg)
 
-    im = import_all(db, root, me, now, Scheduler(config), settings_hook)
+    try:
+        im = import_all(db, root, me, now, Scheduler(config), settings_hook)
+    except _BAD_RECORD as e:
+        # A segment another machine (or anyone) wrote holds a record this quizforge cannot
+        # use: the import's transaction is rolled back, what this store sent stays sent.
+        why = f"{type(e).__name__}: {e}"
+        raise SyncError("a segment in the sync folder holds a record this quizforge cannot"
+                        f" use ({why[:200]}); nothing was read, this machine's answers were"
+                        " sent") from None
     result.received, result.devices = im.received, im.devices
     result.cards_updated, result.pending = im.cards_updated, im.pending
     result.notes += im.notes
-    result.settings = im.settings
+    result.settings = {k: v for k, v in im.settings.items() if k in applied}
     if ex.seq is not None:
         note = git_commit(Path(folder), root / me.device, me, ex.seq)
         if note:
             result.notes.append(note)
     return result
+
+
+# what reading a hostile or damaged record can raise (json, int(), a missing key, a CHECK
+# constraint of the store, a date out of range, nesting too deep, a file too big)
+_BAD_RECORD = (KeyError, ValueError, TypeError, AttributeError, IndexError, OverflowError,
+               RecursionError, MemoryError, sqlite3.IntegrityError)
 
 
 def git_commit(folder: Path, own: Path, me: Device, seq: int) -> str | None:

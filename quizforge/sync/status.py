@@ -74,7 +74,10 @@ def status(db: Database, root: Path) -> Status:
         info = read_device_json(folder) or {}
         name, seq, at = names.get(folder.name, (info.get("name", ""), 0, None))
         top = max(seqs, default=0)
-        missing = sorted(set(range(1, top + 1)) - set(seqs))
+        # up to the newest sequence number seen: on disk, or read before (a newest segment
+        # deleted since is missing too); one this store has read is not missing here
+        missing = sorted(s for s in set(range(1, max(top, seq or 0) + 1)) - set(seqs)
+                         if files.get((folder.name, segment.segment_name(s))) != "read")
         devices.append(DeviceStatus(folder.name, name or str(info.get("name", "")),
                                     folder.name == me, len(seqs), max(seq or 0, top), at, missing))
     devices.sort(key=lambda d: (not d.this, -(d.last_at or 0), d.device))

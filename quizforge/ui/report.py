@@ -228,11 +228,11 @@ def mastery_table(
         mastered = bar(m.mastered_rate) if detail == 2 else Text("")
         mastered.append(f" {pct(m.mastered_rate):>4}" if detail == 2 else pct(m.mastered_rate))
         counts = (m.new, m.learning, m.young, m.mature) if detail else ()
-        table.add_row(
+        table.add_row(  # Text cells: a str cell would be parsed as markup, row by row
             Text(m.name, style=style or "bold"),
-            f"{m.cards:,}",
-            *(f"{n:,}" for n in counts),
-            pct(m.recall),
+            Text(f"{m.cards:,}"),
+            *(Text(f"{n:,}") for n in counts),
+            Text(pct(m.recall)),
             mastered,
             style=style,
         )
