@@ -145,8 +145,8 @@ def decode(data: bytes) -> Segment:
     for i, raw in enumerate(lines):
         try:
             rec = loads(raw)
-        except ValueError:
-            raise Bad(f"line {i + 1} is not JSON") from None
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
+            raise Bad(f"line {i + 1} is not JSON this quizforge can read") from None
         if not isinstance(rec, dict) or not isinstance(rec.get("t"), str):
             raise Bad(f"line {i + 1} is not a record")
         rec.pop("c", None)
