@@ -237,6 +237,23 @@ def _bulk(conn, rows: list[tuple], deck_of: dict[int, str]):
     conn.execute("DELETE FROM study_days_done")
 
 
+@contextmanager
+def _cards_indexes_aside(conn, n: int):
+    """Many cards' schedules rewritten at once (a first sync: 80,000): the card table's
+    indexes on schedule columns are dropped and built again after (a sort), rather than
+    moved one row at a time. Inside the import's transaction, like _bulk."""
+    if n < BULK:
+        yield
+        return
+    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                           " AND tbl_name = 'cards' AND sql IS NOT NULL").fetchall()
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX {name}")
+    yield
+    for _, sql in indexes:
+        conn.execute(sql)
+
+
 def _record_files(conn, reads: list[_Read]) -> None:
     conn.executemany(
         "INSERT OR REPLACE INTO sync_files (device, name, size, mtime_ns, seq, status)"
@@ -562,9 +579,10 @@ class _Merger:
                 answers = self._answers(card)
             row = self._schedule(answers, just_read)
             rows.append((*row, int(suspended.get(key, False)), card))
-        conn.executemany("UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?,"
-                         " due = ?, last_review = ?, reps = ?, lapses = ?, leech = ?,"
-                         " suspended = ? WHERE id = ?", rows)
+        with _cards_indexes_aside(conn, len(rows)):
+            conn.executemany("UPDATE cards SET state = ?, step = ?, stability = ?,"
+                             " difficulty = ?, due = ?, last_review = ?, reps = ?, lapses = ?,"
+                             " leech = ?, suspended = ? WHERE id = ?", rows)
         for key in touched_events - {by_rowid[c] for c in changed_cards if c in by_rowid}:
             if key in cards:
                 conn.execute("UPDATE cards SET suspended = ? WHERE id = ?",
