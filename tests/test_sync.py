@@ -412,3 +412,72 @@ def test_the_same_answers_held_by_two_stores_are_kept_once(folder, homes):
     for db in (a, b, c):
         assert len(revlog(db)) == 4 and table(db) == table(b)
     assert dict((r[1], r[9]) for r in table(a))["c0"] == 3  # reps: three answers, not five
+
+
+def test_answers_travel_many_to_a_line():
+    cards = [["d", f"c{i}", "flashcard"] for i in range(3)]
+    rows = [[i + 1, i % 3, 1000 * i, 3, 4000, 2, 86_400_000, 1.5, 0, None]
+            for i in range(segment.BATCH + 5)]
+    rows[-1][-1] = [2, None, 12.25, 5.5, 99_000_000, 4, 0, 0]
+    data = segment.encode({"device": "x" * 32, "seq": 1, "written_at": 0, "name": "h"},
+                          [{"t": "undo", "uid": "y/1"}], rows, cards)
+    lines = data.split(b"\n")
+    assert len(lines) == 1 + 1 + 2 + 1 + 1 + 1  # header, cards, 2 reviews, undo, trailer, ""
+    assert all(segment.line_ok(raw) for raw in lines[:-2])
+    seg = segment.decode(data)
+    assert seg.reviews == rows and seg.cards == cards
+    assert seg.records == [{"t": "undo", "uid": "y/1"}]
+
+
+@pytest.mark.parametrize("change, why", [
+    (lambda r: r.append(1), "not 10 values"),
+    (lambda r: r.__setitem__(0, "7"), "n is str"),
+    (lambda r: r.__setitem__(1, 3), "names card 3 of the 3 listed"),
+    (lambda r: r.__setitem__(2, 10 ** 30), "at is out of range"),
+    (lambda r: r.__setitem__(3, 9), "rating is out of range"),
+    (lambda r: r.__setitem__(7, float("inf")), "elapsed is not a finite number"),
+    (lambda r: r.__setitem__(8, True), "cram is bool"),
+    (lambda r: r.__setitem__(9, [1, 2]), "not a list of 8 values"),
+    (lambda r: r.__setitem__(9, [2, None, "x", 5.5, 9, 4, 0, 0]), "after[2] is str"),
+])
+def test_a_malformed_reviews_line_makes_the_segment_bad(folder, homes, change, why):
+    """A whole segment (its checksum matches) with a review row no quizforge writes: one
+    note, the segment recorded as bad, nothing of it applied (not even its good rows)."""
+    import json
+
+    a, b = homes("a"), homes("b")
+    study(a, T0, [Rating.GOOD] * 3, limit=3)
+    r = sync(a, folder, T0 + timedelta(hours=1), CFG)
+    path = folder / segment.ROOT / r.device / r.segment
+    lines = path.read_bytes().split(b"\n")[:-2]
+    recs = [json.loads(raw[:raw.rindex(b',"c":')] + b"}") for raw in lines]
+    batch = next(x for x in recs if x["t"] == "reviews")
+    cards = next(x for x in recs if x["t"] == "cards")["rows"]
+    change(batch["rows"][-1])
+    path.write_bytes(segment.encode({k: v for k, v in recs[0].items()
+                                     if k not in ("t", "format")},
+                                    [x for x in recs[1:] if x["t"] not in ("reviews", "cards")],
+                                    batch["rows"], cards))
+    got = sync(b, folder, T0 + timedelta(hours=1), CFG)
+    assert got.received == 0 and revlog(b) == []
+    assert len(got.notes) == 1 and why in got.notes[0], got.notes
+    assert got.notes[0].startswith(f"segment {r.device[:8]}/{r.segment} cannot be read (line 3:")
+    assert b.conn.execute("SELECT status FROM sync_files WHERE name = ?",
+                          (r.segment,)).fetchone()[0] == "bad"
+    assert sync(b, folder, T0 + timedelta(hours=2), CFG).notes == []  # unchanged: not again
+    from quizforge.sync.status import status
+
+    assert status(b, folder / segment.ROOT).bad == [f"{r.device[:8]}/{r.segment}"]
+
+
+@pytest.mark.parametrize("cards, why", [
+    ([["d", 7, "flashcard"]], "a card's card is int"),
+    ([["d", "c0"]], "a card row that is not 3 values"),
+    ([], "names card 0 of the 0 listed"),
+])
+def test_a_malformed_cards_line_is_bad(cards, why):
+    rows = [[1, 0, 1000, 3, 4000, 2, 86_400_000, 1.5, 0, None]]
+    data = segment.encode({"device": "x" * 32, "seq": 1, "written_at": 0, "name": "h"}, [],
+                          rows, cards)
+    with pytest.raises(segment.Bad, match=why):
+        segment.decode(data)

@@ -172,6 +172,9 @@ def _status(folder: Path, as_json: bool) -> None:
     if st.incomplete:
         out.print(Text(f"Incomplete segments (still being copied; read when whole):"
                        f" {', '.join(shown(c, 80) for c in st.incomplete)}"))
+    if st.bad:
+        out.print(Text(f"Segments this quizforge cannot read (nothing of them applied; read"
+                       f" again if they change): {', '.join(shown(c, 80) for c in st.bad)}"))
 
 
 def _when(ms: int) -> str:

@@ -8,6 +8,7 @@ again, with the same uids, next time: readers drop what they already have.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from dataclasses import dataclass
@@ -90,13 +91,19 @@ def _next_n(conn) -> int:
 
 def _allocate(conn, me: Device) -> None:
     """Give every outbox row a uid: the one it was sent with before (a mock round that went
-    on, a setting changed again), else the next number."""
+    on, a setting changed again), else a new number. Answers take theirs in one statement,
+    the next number plus their distance from the first of them (a first sync gives a
+    million at once); the few other rows one by one."""
+    first = conn.execute("SELECT next_n FROM sync_device").fetchone()[0]
+    lo, hi = conn.execute("SELECT MIN(row), MAX(row) FROM sync_outbox"
+                          " WHERE tbl = 'revlog' AND un IS NULL").fetchone()
+    n = first
+    if lo is not None:
+        conn.execute("UPDATE sync_outbox SET udev = ?, un = ? + row"
+                     " WHERE tbl = 'revlog' AND un IS NULL", (me.idx, first - lo))
+        n = first + hi - lo + 1
     rows = conn.execute(
         "SELECT tbl, row FROM sync_outbox WHERE un IS NULL ORDER BY tbl, row").fetchall()
-    if not rows:
-        return
-    first = conn.execute("SELECT next_n FROM sync_device").fetchone()[0]
-    n = first
     out = []
     for tbl, row in rows:
         old = None
@@ -109,7 +116,8 @@ def _allocate(conn, me: Device) -> None:
             out.append((me.idx, n, tbl, row))
             n += 1
     conn.executemany("UPDATE sync_outbox SET udev = ?, un = ? WHERE tbl = ? AND row = ?", out)
-    conn.execute("UPDATE sync_device SET next_n = ?", (n,))
+    if n != first:
+        conn.execute("UPDATE sync_device SET next_n = ?", (n,))
 
 
 def _drop_stale_temps(folder: Path) -> None:
@@ -159,6 +167,18 @@ def own_segments_on_disk(folder: Path) -> dict[int, str]:
 def export(db: Database, root: Path, me: Device, now: datetime, values: dict,
            defaults: dict) -> ExportResult:
     """Write this store's unsent records to a new segment in `root/<device>/`."""
+    # A first sync sends a million answers: a million rows and lists alive at once, which
+    # the cyclic collector would walk again and again (none holds a cycle). Off meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _export(db, root, me, now, values, defaults)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _export(db, root, me, now, values, defaults) -> ExportResult:
     now_ms = to_ms(now)
     folder = root / me.device
     with db.atomic() as conn:
@@ -171,13 +191,14 @@ def export(db: Database, root: Path, me: Device, now: datetime, values: dict,
         "SELECT seq FROM sync_files WHERE device = ? AND status = 'own'", (me.device,))}
     missing = sorted(recorded - set(on_disk))
     parts = Records(db, me, missing)
+    reviews = parts.reviews()
     records = list(parts.all())
-    if not records:
+    if not records and not reviews:
         return ExportResult(reexported=[])
     last = max([0, *recorded, *on_disk])
     seq = last + 1
     header = {"device": me.device, "seq": seq, "written_at": now_ms, "name": me.name}
-    data = segment.encode(header, records)
+    data = segment.encode(header, records, reviews, parts.cards)
     path = folder / segment.segment_name(seq)
     segment.write_atomic(path, data, "before-rename")
     segment.pause("after-rename")
@@ -191,15 +212,18 @@ def export(db: Database, root: Path, me: Device, now: datetime, values: dict,
                      (me.device, path.name, st.st_size, st.st_mtime_ns, seq))
         conn.execute("UPDATE sync_devices SET last_seq = ?, last_at = ? WHERE idx = ?",
                      (seq, now_ms, me.idx))
-    return ExportResult(sent=len(records), seq=seq, reexported=missing)
+    return ExportResult(sent=len(records) + len(reviews), seq=seq, reexported=missing)
 
 
 _REVIEW_SQL = (
-    "SELECT r.id, r.reviewed_at, r.rating, r.duration_ms, r.state_before, r.interval_days,"
-    " r.elapsed_days, r.cram, c.deck_id, c.card_id, c.kind, r.card {extra} FROM {src}"
-    " JOIN revlog r ON r.id = {key} JOIN cards c ON c.id = r.card"
+    "SELECT r.id, r.card, r.reviewed_at, r.rating, r.duration_ms, r.state_before,"
+    " r.interval_days, r.elapsed_days, r.cram, {extra} FROM {src}"
+    " JOIN revlog r ON r.id = {key}"
 )
-_CARD_STATE = "c.state, c.step, c.stability, c.difficulty, c.due, c.reps, c.lapses, c.leech"
+
+
+_IVL = segment.REVIEW_COLUMNS.index("ivl_ms")
+_AFTER = segment.REVIEW_COLUMNS.index("after")
 
 
 class Records:
@@ -209,9 +233,15 @@ class Records:
     def __init__(self, db: Database, me: Device, missing: list[int]) -> None:
         self.db, self.me, self.missing = db, me, missing
         self.conn = db.conn
-        self.intervals: dict[int, int] = {}  # uid number -> interval sent (reviews)
+        self.cards: list[list] = []  # [deck, card, kind] the answers' rows point to
+        self.exact: list[tuple[int, int]] = []  # (uid number, interval) of answers whose
+        # interval sent is a due time minus the answer's (not the log's interval in days)
         self.outbox = self.conn.execute(
-            "SELECT tbl, row, udev, un FROM sync_outbox WHERE un IS NOT NULL").fetchall()
+            "SELECT tbl, row, udev, un FROM sync_outbox WHERE un IS NOT NULL AND tbl != 'revlog'"
+        ).fetchall()
+        self.answers = self.conn.execute(
+            "SELECT COUNT(*) FROM sync_outbox WHERE tbl = 'revlog' AND un IS NOT NULL"
+        ).fetchone()[0]
         marks = ",".join("?" * len(missing))
         self.resend = self.conn.execute(
             f"SELECT tbl, row, n, undone FROM sync_map WHERE dev = ? AND seg IN ({marks})",
@@ -225,8 +255,7 @@ class Records:
             " WHERE m.undo_sent = 0").fetchall()
 
     def all(self):
-        yield from self._reviews()
-        yield from self._resent_reviews()
+        """Every record but the answers (`reviews`)."""
         for tbl, row, _, un in self.outbox:
             if tbl == "attempt":
                 rec = self._attempt(row, un)
@@ -255,64 +284,105 @@ class Records:
         for _, n, device in self.undos:
             yield {"t": "undo", "uid": f"{device}/{n}"}
 
+    def reviews(self) -> list[list]:
+        """The answers to send (new ones, and those of missing own segments), as rows of
+        segment.REVIEW_COLUMNS in the order they were written."""
+        rows = []
+        cur = self.conn.cursor()
+        cur.row_factory = None  # plain tuples: a million of them
+        if self.answers:
+            rows += cur.execute(_REVIEW_SQL.format(
+                extra="o.un, o.state IS NOT NULL, o.due", src="sync_outbox o", key="o.row")
+                + " WHERE o.tbl = 'revlog' AND o.un IS NOT NULL").fetchall()
+        if self.resend:
+            marks = ",".join("?" * len(self.missing))
+            rows += cur.execute(
+                _REVIEW_SQL.format(extra="m.n, 0, NULL", src="sync_map m", key="m.row")
+                + f" WHERE m.tbl = 'revlog' AND m.dev = ? AND m.seg IN ({marks})",
+                (self.me.idx, *self.missing)).fetchall()
+        if not rows:
+            return []
+        rows.sort()
+        return self._review_rows(rows)
+
     def _newest(self, card_ids) -> set[int]:
         """The newest scheduled answer of each of these cards: its record carries the card
         row as it is now (exact due; right even where the answer was written before its
         schedule, as `import --with-history` does)."""
-        if not card_ids:
-            return set()
         conn = self.conn
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_cards (id INTEGER PRIMARY KEY)")
         conn.execute("DELETE FROM sync_cards")
         conn.executemany("INSERT OR IGNORE INTO sync_cards (id) VALUES (?)",
                          ((c,) for c in card_ids))
-        newest = {}
-        for card, rid in conn.execute(
-                # CROSS JOIN: from the few cards to their answers, never a scan of the log
-                "SELECT r.card, r.id FROM sync_cards s CROSS JOIN revlog r ON r.card = s.id"
-                " WHERE r.cram = 0 ORDER BY r.card, r.reviewed_at, r.id"):
-            newest[card] = rid
+        # the latest time of each card's answers, then the last-written answer at that time
+        # (CROSS JOIN: from the cards to their answers, never a scan of the log for a few)
+        newest = {rid for (rid,) in conn.execute(
+            "SELECT MAX(r.id) FROM (SELECT s.id AS card, (SELECT MAX(x.reviewed_at) FROM revlog x"
+            "  WHERE x.card = s.id AND x.cram = 0) AS at FROM sync_cards s) m"
+            " CROSS JOIN revlog r ON r.card = m.card AND r.reviewed_at = m.at"
+            " WHERE r.cram = 0 GROUP BY m.card")}
         conn.execute("DELETE FROM sync_cards")
-        return set(newest.values())
+        return newest
 
-    def _reviews(self):
-        sql = _REVIEW_SQL.format(
-            extra=", o.state, o.step, o.stability, o.difficulty, o.due, o.reps, o.lapses,"
-                  " o.leech, o.un, " + _CARD_STATE, src="sync_outbox o", key="o.row")
-        rows = self.conn.execute(sql + " WHERE o.tbl = 'revlog' AND o.un IS NOT NULL").fetchall()
-        yield from self._review_records(rows)
+    def _review_rows(self, rows) -> list[list]:
+        """Rows to send, from (id, card, at, rating, ms, before, interval days, elapsed,
+        cram, uid number, has a snapshot, snapshot due) sorted by id. The last answer of
+        each card in the segment carries its schedule (`after`): the card row as it is now
+        if that answer is the card's newest, else the one the outbox kept when it was
+        written; every other answer carries none (a reader never uses it)."""
+        conn = self.conn
+        ids = {r[1] for r in rows}
+        newest = self._newest(ids)
+        # A card whose newest answer goes out in this segment: that answer is its last here.
+        # For the others, the last here by (time, number), found among their rows only.
+        covered = {r[1] for r in rows if r[0] in newest}
+        rest = ids - covered
+        last: dict[int, tuple] = {}
+        for r in ([r for r in rows if r[1] in rest and not r[8]] if rest else ()):
+            key = (r[2], r[9])
+            if r[1] not in last or key > last[r[1]][0]:
+                last[r[1]] = (key, r[0])
+        lasts = {rid for _, rid in last.values()}
+        sql = "SELECT id, deck_id, card_id, kind FROM cards"
+        if len(ids) <= 2000:
+            sql += " WHERE id IN (%s)" % ",".join(map(str, ids))
+        info = {i: [d, c, k] for i, d, c, k in conn.execute(sql)}
+        order = sorted(ids)
+        self.cards = [info[c] for c in order]  # the segment's card list
+        place = {c: i for i, c in enumerate(order)}
+        day = 86_400_000
+        # every answer, as it goes out when it is no card's last here (one comprehension:
+        # a million of them); the interval sent is its due minus its time where the outbox
+        # kept the schedule it left, else the log's interval in ms
+        out = [[n, place[card], at, rating, ms, before,
+                due - at if snap and due is not None and not cram else round(ivl_days * day),
+                elapsed, cram, None]
+               for rid, card, at, rating, ms, before, ivl_days, elapsed, cram, n, snap, due in rows]
+        states = self._card_states(covered)
+        special = newest | lasts
+        for i in [i for i, r in enumerate(rows) if r[0] in special]:
+            r = rows[i]
+            rid, row = r[0], out[i]
+            if rid in newest:  # the card's newest answer: the card row as it is now
+                row[_AFTER] = states[r[1]]
+                due = row[_AFTER][4]
+                row[_IVL] = due - r[2] if due is not None else round(r[6] * day)
+            elif r[10] and not r[8]:  # the last here: the schedule the outbox kept
+                row[_AFTER] = list(conn.execute(
+                    "SELECT state, step, stability, difficulty, due, reps, lapses, leech"
+                    " FROM sync_outbox WHERE tbl = 'revlog' AND row = ?", (rid,)).fetchone())
+        # the map of sent answers keeps an interval only where it is not the log's
+        self.exact = [(o[_IVL], o[0]) for o, r in zip(out, rows) if o[_IVL] != round(r[6] * day)]
+        return out
 
-    def _resent_reviews(self):
-        if not self.resend:
-            return
-        marks = ",".join("?" * len(self.missing))
-        sql = _REVIEW_SQL.format(
-            extra=", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, m.n, " + _CARD_STATE,
-            src="sync_map m", key="m.row")
-        rows = self.conn.execute(
-            sql + f" WHERE m.tbl = 'revlog' AND m.dev = ? AND m.seg IN ({marks})",
-            (self.me.idx, *self.missing)).fetchall()
-        yield from self._review_records(rows)
-
-    def _review_records(self, rows):
-        rows.sort(key=lambda r: r[0])
-        newest = self._newest({r[11] for r in rows})
-        for r in rows:
-            (rid, at, rating, ms, before, ivl_days, elapsed, cram, deck, card, kind, _card,
-             s, step, stab, diff, due, reps, lapses, leech, n,
-             cs, cstep, cstab, cdiff, cdue, creps, clapses, cleech) = r
-            if rid in newest:
-                after = [cs, cstep, cstab, cdiff, cdue, creps, clapses, cleech]
-                due = cdue
-            elif s is not None and not cram:
-                after = [s, step, stab, diff, due, reps, lapses, leech]
-            else:
-                after, due = None, None
-            ivl = due - at if due is not None and not cram else round(ivl_days * 86_400_000)
-            self.intervals[n] = ivl
-            yield {"t": "review", "n": n, "deck": deck, "card": card, "kind": kind, "at": at,
-                   "rating": rating, "ms": ms, "before": before, "ivl_ms": ivl,
-                   "elapsed": elapsed, "cram": cram, "after": after}
+    def _card_states(self, ids: set[int]) -> dict[int, list]:
+        """The schedule columns of these cards (one pass over the table when many)."""
+        sql = ("SELECT id, state, step, stability, difficulty, due, reps, lapses, leech"
+               " FROM cards")
+        if len(ids) > 2000:
+            return {r[0]: list(r[1:]) for r in self.conn.execute(sql) if r[0] in ids}
+        return {i: list(self.conn.execute(sql + " WHERE id = ?", (i,)).fetchone()[1:])
+                for i in ids}
 
     def _attempt(self, row: int, n: int) -> dict | None:
         a = self.conn.execute(
@@ -358,15 +428,21 @@ class Records:
         return {"t": "setting", "key": s[0], "value": json.loads(s[1]), "at": s[2]}
 
     def record_sent(self, conn, seq: int) -> None:
-        ivls = self.intervals
-        conn.executemany(
-            "INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg, ivl_ms)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            ((udev, un, tbl, row, seq, ivls.get(un) if tbl == "revlog" else None)
-             for tbl, row, udev, un in self.outbox))
-        resent = {n for _, _, n, _ in self.resend}
+        # the answers: one statement; the interval sent is kept where it is not the log's
+        # interval in days (a reader of the map falls back to that one)
+        conn.execute("INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg, ivl_ms)"
+                     " SELECT udev, un, tbl, row, ?, NULL FROM sync_outbox"
+                     " WHERE tbl = 'revlog' AND un IS NOT NULL", (seq,))
+        if self.resend:
+            conn.execute("UPDATE sync_map SET ivl_ms = NULL WHERE dev = ? AND tbl = 'revlog'"
+                         " AND seg IN (%s)" % ",".join("?" * len(self.missing)),
+                         (self.me.idx, *self.missing))
         conn.executemany("UPDATE sync_map SET ivl_ms = ? WHERE dev = ? AND n = ?",
-                         ((ivls[n], self.me.idx, n) for n in resent if n in ivls))
+                         ((ivl, self.me.idx, n) for ivl, n in self.exact))
+        conn.execute("DELETE FROM sync_outbox WHERE tbl = 'revlog' AND un IS NOT NULL")
+        conn.executemany(
+            "INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg) VALUES (?, ?, ?, ?, ?)",
+            ((udev, un, tbl, row, seq) for tbl, row, udev, un in self.outbox))
         conn.executemany("DELETE FROM sync_outbox WHERE tbl = ? AND row = ? AND un = ?",
                          ((tbl, row, un) for tbl, row, _, un in self.outbox))
         conn.executemany("UPDATE sync_events SET seg = ? WHERE dev = ? AND n = ?",

@@ -22,6 +22,7 @@ import os
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from quizforge.sync import segment
 from quizforge.sync.device import Device, device_idx
 from quizforge.sync.export import remember_suspensions
 
+_AT = itemgetter(segment.REVIEW_COLUMNS.index("at"))
 SKEW = timedelta(hours=1)  # a device's time this far ahead of ours is worth a warning
 _LOCAL_LAST = 1 << 62  # orders this store's unsent answers after every sent one at a time
 
@@ -101,6 +103,11 @@ def scan(db: Database, root: Path, me: Device, now: datetime) -> tuple[list[_Rea
                              "skipped, read at the next sync")
                 out.append(_Read(folder.name, name, st.st_size, st.st_mtime_ns, seq, "incomplete"))
                 continue
+            except segment.Bad as e:
+                notes.append(f"segment {folder.name[:8]}/{name} cannot be read ({e}): skipped,"
+                             " nothing of it applied")
+                out.append(_Read(folder.name, name, st.st_size, st.st_mtime_ns, seq, "bad"))
+                continue
             out.append(_Read(folder.name, name, st.st_size, st.st_mtime_ns, seq, "read", seg))
     return out, notes
 
@@ -114,9 +121,8 @@ def _skew_notes(reads: list[_Read], now: datetime) -> list[str]:
             continue
         h = r.segment.header
         dev = h["device"]
-        latest = max([h.get("written_at") or 0,
-                      *(rec.get("at") or 0 for rec in r.segment.records
-                        if rec.get("t") == "review")])
+        latest = max(h.get("written_at") or 0,
+                     max(map(_AT, r.segment.reviews), default=0))
         if latest > now_ms + skew:
             ahead[dev] = max(ahead.get(dev, 0), latest - now_ms)
         elif r.mtime_ns // 1_000_000 + skew < (h.get("written_at") or 0):
@@ -231,6 +237,23 @@ def _bulk(conn, rows: list[tuple], deck_of: dict[int, str]):
     conn.execute("DELETE FROM study_days_done")
 
 
+@contextmanager
+def _cards_indexes_aside(conn, n: int):
+    """Many cards' schedules rewritten at once (a first sync: 80,000): the card table's
+    indexes on schedule columns are dropped and built again after (a sort), rather than
+    moved one row at a time. Inside the import's transaction, like _bulk."""
+    if n < BULK:
+        yield
+        return
+    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                           " AND tbl_name = 'cards' AND sql IS NOT NULL").fetchall()
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX {name}")
+    yield
+    for _, sql in indexes:
+        conn.execute(sql)
+
+
 def _record_files(conn, reads: list[_Read]) -> None:
     conn.executemany(
         "INSERT OR REPLACE INTO sync_files (device, name, size, mtime_ns, seq, status)"
@@ -251,7 +274,9 @@ class _Merger:
         self.received = 0
         self.cards_updated = 0
         self.devices_with_news: set[str] = set()
-        self.by_device: dict[str, list[dict]] = defaultdict(list)
+        self.by_device: dict[str, list[dict]] = defaultdict(list)  # records but answers
+        # answers: (the segment's card list, its rows of REVIEW_COLUMNS), segment by segment
+        self.reviews: dict[str, list[tuple[list, list]]] = defaultdict(list)
         self._idx: dict[str, int] = {}
         self._names: dict[str, str] = {}
 
@@ -261,6 +286,8 @@ class _Merger:
         if dev == self.me.device:
             return  # a copy of this store's own segment: it has all of it
         self.by_device[dev].extend(seg.records)
+        if seg.reviews:
+            self.reviews[dev].append((seg.cards, seg.reviews))
 
     def idx(self, device: str) -> int:
         if device not in self._idx:
@@ -306,46 +333,54 @@ class _Merger:
         fresh: dict[int, list[tuple]] = defaultdict(list)  # card -> (key, record)
         touched_events: set[tuple[str, str]] = set()
         undos, attempts, mocks = [], [], []
-        for dev, records in self.by_device.items():
+        held, had = self._held, had_reviews
+        for dev in self.by_device:
             di = self.idx(dev)
             seen = {n for (n,) in conn.execute("SELECT n FROM sync_map WHERE dev = ?", (di,))}
             seen |= {n for (n,) in conn.execute("SELECT n FROM sync_pending WHERE dev = ?", (di,))}
-            seen_add, cards_get, known = seen.add, cards.get, self._known
+            seen_add, cards_get, held_get = seen.add, cards.get, held.get
             add_revlog, add_map = revlog_rows.append, map_rows.append
             reviews = 0
-            for rec in records:
-                t = rec["t"]
-                if t == "review":
-                    n = rec["n"]
+            # the answers: rows of segment.REVIEW_COLUMNS; this loop runs a million times on
+            # a first sync, so _known and _add_review are written out in it. Each card of a
+            # segment is looked up once.
+            for seg_cards, rows in self.reviews.get(dev, ()):
+                hits = [cards_get((deck, card_id)) for deck, card_id, _ in seg_cards]
+                for row in rows:
+                    n, place, at, rating, ms, before, ivl, elapsed, cram, _ = row
                     if n in seen:
                         continue
                     seen_add(n)
                     reviews += 1
-                    key = (rec["deck"], rec["card"])
-                    hit = cards_get(key)
-                    if hit is None and rec.get("kind") == "skill":
-                        rowid = ensure_card(conn, rec["deck"], rec["card"], "skill",
-                                            from_ms(rec["at"]))
-                        hit = cards[key] = (rowid, "skill")
+                    hit = hits[place]
                     if hit is None:
-                        pending_rows.append((di, n, rec["deck"], rec["card"],
-                                             segment.dumps(rec).decode()))
-                        continue
-                    # _add_review, inline: this loop runs a million times on a first sync
-                    at, ivl, cram, card = rec["at"], rec["ivl_ms"], rec["cram"], hit[0]
-                    same = known(card, at, rec["rating"], next_id)
+                        deck, card_id, kind = seg_cards[place]
+                        if kind != "skill":
+                            pending_rows.append((di, n, deck, card_id,
+                                                 _pending_text(row, seg_cards[place])))
+                            continue
+                        rowid = ensure_card(conn, deck, card_id, "skill", from_ms(at))
+                        hit = hits[place] = cards[(deck, card_id)] = (rowid, "skill")
+                    card = hit[0]
+                    same_card = held_get(card)
+                    if same_card is None:
+                        same_card = self._held_answers(card)
+                    same = same_card.get((at, rating))
                     if same is not None:  # this store holds that answer already
                         add_map((di, n, same, ivl))
                         continue
-                    add_revlog((next_id, card, at, rec["rating"], rec["ms"], rec["before"],
-                                ivl / 86_400_000, rec["elapsed"], cram))
+                    same_card[(at, rating)] = next_id
+                    add_revlog((next_id, card, at, rating, ms, before, ivl / 86_400_000,
+                                elapsed, cram))
                     add_map((di, n, next_id, ivl))
                     next_id += 1
                     if cram:
                         fresh.setdefault(card, [])
                         continue
-                    fresh[card].append(((at, dev, n), rec))
-                elif t == "undo":
+                    fresh[card].append((at, dev, n, row))
+            for rec in self.by_device.get(dev, ()):
+                t = rec["t"]
+                if t == "undo":
                     undos.append(rec["uid"])
                 elif t in ("suspend", "unsuspend"):
                     cur = conn.execute(
@@ -367,16 +402,15 @@ class _Merger:
         for di, n, deck, card, text in conn.execute(
                 "SELECT p.dev, p.n, p.deck_id, p.card_id, p.record FROM sync_pending p"
                 " JOIN cards c ON c.deck_id = p.deck_id AND c.card_id = p.card_id").fetchall():
-            rec = segment.loads(text)
+            row = _pending_row(text)
             dev = conn.execute("SELECT device FROM sync_devices WHERE idx = ?", (di,)).fetchone()[0]
             rowid = cards[(deck, card)][0]
-            same = self._known(rowid, rec["at"], rec["rating"], next_id)
+            same = self._known(rowid, row[_AT_], row[_RATING], next_id)
             if same is not None:
-                map_rows.append((di, n, same, rec["ivl_ms"]))
+                map_rows.append((di, n, same, row[_IVL]))
                 conn.execute("DELETE FROM sync_pending WHERE dev = ? AND n = ?", (di, n))
                 continue
-            self._add_review(cards[(deck, card)][0], dev, di, rec, next_id, revlog_rows, map_rows,
-                             fresh)
+            self._add_review(rowid, dev, di, row, next_id, revlog_rows, map_rows, fresh)
             next_id += 1
             conn.execute("DELETE FROM sync_pending WHERE dev = ? AND n = ?", (di, n))
         with _bulk(conn, revlog_rows, {rowid: d for (d, _), (rowid, _) in cards.items()}):
@@ -403,20 +437,26 @@ class _Merger:
         answer, kept once."""
         held = self._held.get(card)
         if held is None:
-            held = self._held[card] = {} if card not in self._had else {
-                (a, r): i for i, a, r in self.conn.execute(
-                    "SELECT id, reviewed_at, rating FROM revlog WHERE card = ?", (card,))}
+            held = self._held_answers(card)
         same = held.get((at, rating))
         if same is None:
             held[(at, rating)] = rid
         return same
 
-    def _add_review(self, rowid, dev, di, rec, rid, revlog_rows, map_rows, fresh) -> None:
-        revlog_rows.append((rid, rowid, rec["at"], rec["rating"], rec["ms"], rec["before"],
-                            rec["ivl_ms"] / 86_400_000, rec["elapsed"], rec["cram"]))
-        map_rows.append((di, rec["n"], rid, rec["ivl_ms"]))
-        if not rec["cram"]:
-            fresh[rowid].append(((rec["at"], dev, rec["n"]), rec))
+    def _held_answers(self, card: int) -> dict[tuple[int, int], int]:
+        """(time, rating) -> review-log id of the card's answers in the store (noted as the
+        import adds more)."""
+        held = self._held[card] = {} if card not in self._had else {
+            (a, r): i for i, a, r in self.conn.execute(
+                "SELECT id, reviewed_at, rating FROM revlog WHERE card = ?", (card,))}
+        return held
+
+    def _add_review(self, rowid, dev, di, row, rid, revlog_rows, map_rows, fresh) -> None:
+        n, _, at, rating, ms, before, ivl, elapsed, cram, _ = row
+        revlog_rows.append((rid, rowid, at, rating, ms, before, ivl / 86_400_000, elapsed, cram))
+        map_rows.append((di, n, rid, ivl))
+        if not cram:
+            fresh[rowid].append((at, dev, n, row))
         else:
             fresh.setdefault(rowid, [])
 
@@ -527,22 +567,22 @@ class _Merger:
         suspended = self._suspensions(keys)
         olds = self._rows(changed_cards | {cards[k][0] for k in touched_events if k in cards})
         rows = []
-        first_key = _first_key
         for card in changed_cards:
             key = by_rowid.get(card)
             if key is None:
                 continue
             just_read = fresh.get(card, [])
             if card not in had_reviews and card not in undone_cards:
-                just_read.sort(key=first_key)  # only what was just read
+                just_read.sort()  # only what was just read
                 answers = just_read
             else:
                 answers = self._answers(card)
             row = self._schedule(answers, just_read)
             rows.append((*row, int(suspended.get(key, False)), card))
-        conn.executemany("UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?,"
-                         " due = ?, last_review = ?, reps = ?, lapses = ?, leech = ?,"
-                         " suspended = ? WHERE id = ?", rows)
+        with _cards_indexes_aside(conn, len(rows)):
+            conn.executemany("UPDATE cards SET state = ?, step = ?, stability = ?,"
+                             " difficulty = ?, due = ?, last_review = ?, reps = ?, lapses = ?,"
+                             " leech = ?, suspended = ? WHERE id = ?", rows)
         for key in touched_events - {by_rowid[c] for c in changed_cards if c in by_rowid}:
             if key in cards:
                 conn.execute("UPDATE cards SET suspended = ? WHERE id = ?",
@@ -576,9 +616,10 @@ class _Merger:
         return {k: bool(v[2]) for k, v in last.items()}
 
     def _answers(self, card: int) -> list[tuple]:
-        """Every scheduled answer of the card in the store, keyed (time, device, number).
-        An answer two devices both hold as their own (the same Anki history imported on
-        each: see `_known`) has two uids; it is keyed by the smaller, on every device."""
+        """Every scheduled answer of the card in the store, as (time, device, number, row)
+        in that order (row: segment.REVIEW_COLUMNS, the values a replay uses). An answer
+        two devices both hold as their own (the same Anki history imported on each: see
+        `_known`) has two uids; it is keyed by the smaller, on every device."""
         best: dict[int, tuple] = {}
         for rid, at, rating, ms, device, n, ivl, interval_days in self.conn.execute(
                 "SELECT r.id, r.reviewed_at, r.rating, r.duration_ms, d.device, m.n, m.ivl_ms,"
@@ -590,46 +631,75 @@ class _Merger:
                 device, n = self.me.device, _LOCAL_LAST + rid
             if ivl is None:
                 ivl = round(interval_days * 86_400_000)
-            pair = ((at, device, n), {"at": at, "rating": rating, "ms": ms, "ivl_ms": ivl})
-            if rid not in best or pair[0] < best[rid][0]:
-                best[rid] = pair
-        return sorted(best.values(), key=_first_key)
+            entry = (at, device, n, _row(n, at, rating, ms, ivl))
+            if rid not in best or entry[:3] < best[rid][:3]:
+                best[rid] = entry
+        return sorted(best.values(), key=_key)
 
     def _schedule(self, answers: list[tuple], just_read: list[tuple]) -> tuple:
         """The card's schedule columns (state, step, stability, difficulty, due,
-        last_review, reps, lapses, leech). `answers`: ((time, device, n), record) in order;
-        `just_read`: the same pairs for the answers this import read (their records carry
-        the schedule their device left)."""
+        last_review, reps, lapses, leech). `answers`: (time, device, n, row) in order;
+        `just_read`: the same for the answers this import read (the last answer of each
+        card in a segment carries the schedule its device left)."""
         if not answers:
             return (0, None, None, None, None, None, 0, 0, 0)
-        key, last = answers[-1]
-        at, dev, n = key
+        at, dev, n, last = answers[-1]
         after = None
-        if just_read and just_read[-1][0] == key:
-            after = just_read[-1][1].get("after")
-        elif just_read:
-            after = dict(just_read).get(key, {}).get("after")
-        if after is not None and all(k[1] == dev for k, _ in answers):
+        if just_read:
+            for entry in (just_read[-1], *just_read):
+                if entry[:3] == (at, dev, n):
+                    after = entry[3][_AFTER]
+                    break
+        if after is not None and all(e[1] == dev for e in answers):
             state, step, stab, diff, _due, reps, lapses, leech = after
-            return (state, step, stab, diff, at + last["ivl_ms"], at, reps, lapses, int(leech))
-        s = replay(self.scheduler, [rec for _, rec in answers])
+            return (state, step, stab, diff, at + last[_IVL], at, reps, lapses, int(leech))
+        s = _replay(self.scheduler, [e[3] for e in answers])
         return (int(s.state), s.step, s.stability, s.difficulty, to_ms(s.due),
                 to_ms(s.last_review), s.reps, s.lapses, int(s.leech))
 
 
-def _first_key(pair: tuple):
-    return pair[0]
+def _key(entry: tuple):
+    return entry[:3]
+
+
+_N, _AT_, _RATING, _MS, _IVL, _AFTER = (segment.REVIEW_COLUMNS.index(c) for c in (
+    "n", "at", "rating", "ms", "ivl_ms", "after"))
+
+
+def _row(n, at, rating, ms, ivl) -> list:
+    """An answer as a row of REVIEW_COLUMNS with what a replay uses."""
+    row = [None] * len(segment.REVIEW_COLUMNS)
+    row[_N], row[_AT_], row[_RATING], row[_MS], row[_IVL] = n, at, rating, ms, ivl
+    return row
+
+
+def _pending_text(row: list, card: list) -> str:
+    """An answer that waits for its card, as sync_pending keeps it (a JSON object)."""
+    rec = dict(zip(segment.REVIEW_COLUMNS, row))
+    rec.update(zip(segment.CARD_COLUMNS, card))
+    return segment.dumps(rec).decode()
+
+
+def _pending_row(text: str) -> list:
+    rec = segment.loads(text)
+    return [rec.get(c) for c in segment.REVIEW_COLUMNS]
 
 
 def replay(scheduler: Scheduler, answers: list[dict]) -> CardSchedule:
-    """The card's scheduled answers (in order) through the scheduler; the due time is the
-    last answer's time plus the interval its device gave it."""
+    """The card's scheduled answers (in order: dicts with at, rating, ms, ivl_ms) through
+    the scheduler; the due time is the last answer's time plus the interval its device
+    gave it."""
+    return _replay(scheduler, [_row(None, a["at"], a["rating"], a["ms"], a["ivl_ms"])
+                               for a in answers])
+
+
+def _replay(scheduler: Scheduler, rows) -> CardSchedule:
     s = CardSchedule()
-    for rec in answers:
-        s, _ = scheduler.review(s, Rating(rec["rating"]), from_ms(rec["at"]), rec["ms"],
+    for row in rows:
+        s, _ = scheduler.review(s, Rating(row[_RATING]), from_ms(row[_AT_]), row[_MS],
                                 fuzz_seed=0)
-    last = answers[-1]
-    return _with(s, due=from_ms(last["at"] + last["ivl_ms"]), last_review=from_ms(last["at"]),
+    last = rows[-1]
+    return _with(s, due=from_ms(last[_AT_] + last[_IVL]), last_review=from_ms(last[_AT_]),
                  suspended=False)
 
 

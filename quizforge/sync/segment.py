@@ -5,7 +5,11 @@
 
 A segment is written to a hidden temporary name in the same folder, flushed to disk and
 renamed into place, and never changed after. Its first line is a header, then one record per
-line, then a trailer. Every line but the trailer ends with `"c":"xxxxxxxx"`: the CRC-32 (hex)
+line, then a trailer. Answers travel many to a line: `cards` records list the cards the
+segment's answers are to (deck, card, kind), and each `reviews` record names its columns
+(REVIEW_COLUMNS) and holds up to BATCH rows, each naming its card by its place in that
+list; so a million answers are parsed and written as a few hundred big JSON arrays, and each
+card is looked up once. Every line but the trailer ends with `"c":"xxxxxxxx"`: the CRC-32 (hex)
 of the line's bytes before `,"c":`. The trailer counts the lines before it and gives the
 SHA-256 of their bytes. A file whose last line is not a valid trailer is not complete yet (a
 sync tool copied it mid-write): readers skip it and read it once it is.
@@ -14,10 +18,12 @@ sync tool copied it mid-write): readers skip it and read it once it is.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import zlib
-from dataclasses import dataclass
+from operator import itemgetter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import json
@@ -26,6 +32,18 @@ FORMAT = 1
 ROOT = "quizforge-sync"
 SEGMENT = re.compile(r"^seg-(\d{8})\.jsonl$")
 _SEQ_IN_COPY = re.compile(r"^seg-(\d{8})")
+
+
+# One answer in a `reviews` record: its uid number, its card (a place in the segment's
+# `cards` list), time (ms), rating, duration (ms), state before, the interval its device
+# gave it (ms), elapsed days, cram (0/1), and `after`: the schedule its device left (state,
+# step, stability, difficulty, due, reps, lapses, leech), sent only with the last answer of
+# each card in the segment (the only one a reader can use), else null.
+REVIEW_COLUMNS = ("n", "card", "at", "rating", "ms", "before", "ivl_ms", "elapsed", "cram",
+                  "after")
+CARD_COLUMNS = ("deck", "card", "kind")
+BATCH = 2000  # answers in one `reviews` line
+_MAX = 1 << 53  # larger integers are no time, count or uid this program writes
 
 
 def segment_name(seq: int) -> str:
@@ -68,9 +86,16 @@ def line_ok(raw: bytes) -> bool:
         return False
 
 
-def encode(header: dict, records) -> bytes:
-    """A whole segment: header, records (any iterable of dicts), trailer."""
+def encode(header: dict, records, reviews=(), cards=()) -> bytes:
+    """A whole segment: header, `cards` ([deck, card, kind] lists) and the answers in
+    `reviews` (rows of REVIEW_COLUMNS) in lines of BATCH rows, the other records (any
+    iterable of dicts), trailer."""
     lines = [line({"t": "segment", "format": FORMAT, **header})]
+    lines += [line({"t": "cards", "cols": list(CARD_COLUMNS), "rows": cards[i:i + BATCH]})
+              for i in range(0, len(cards), BATCH)]
+    cols = list(REVIEW_COLUMNS)
+    lines += [line({"t": "reviews", "cols": cols, "rows": reviews[i:i + BATCH]})
+              for i in range(0, len(reviews), BATCH)]
     lines += [line(r) for r in records]
     body = b"\n".join(lines) + b"\n"
     trailer = dumps({"t": "end", "count": len(lines),
@@ -82,10 +107,17 @@ class Incomplete(Exception):
     """The file is not (yet) a whole segment."""
 
 
+class Bad(Exception):
+    """The file is a whole segment (its checksum matches) but a record in it is not one this
+    quizforge can read: nothing of it is applied."""
+
+
 @dataclass
 class Segment:
     header: dict
-    records: list[dict]
+    records: list[dict]  # every record but the answers
+    reviews: list[list] = field(default_factory=list)  # answers: rows of REVIEW_COLUMNS
+    cards: list[list] = field(default_factory=list)  # [deck, card, kind] the rows point to
 
 
 def decode(data: bytes) -> Segment:
@@ -107,18 +139,99 @@ def decode(data: bytes) -> Segment:
         raise Incomplete("line count does not match")
     # The SHA-256 of the whole body matched: every line is as written, and each line's own
     # CRC (there for a line read on its own) need not be checked again.
-    out = []
+    out, reviews, cards = [], [], []
     append = out.append
-    for raw in lines:
-        rec = loads(raw)
+    top, top_line = -1, 0  # the highest card place an answer names, and where
+    for i, raw in enumerate(lines):
+        try:
+            rec = loads(raw)
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
+            raise Bad(f"line {i + 1} is not JSON this quizforge can read") from None
+        if not isinstance(rec, dict) or not isinstance(rec.get("t"), str):
+            raise Bad(f"line {i + 1} is not a record")
         rec.pop("c", None)
-        append(rec)
-    header = out[0]
+        if rec["t"] == "reviews":
+            rows = check_reviews(rec, i + 1)
+            reviews += rows
+            if max(map(_CARD, rows)) > top:
+                top, top_line = max(map(_CARD, rows)), i + 1
+        elif rec["t"] == "cards":
+            cards += check_cards(rec, i + 1)
+        else:
+            append(rec)
+    if top >= len(cards):
+        raise Bad(f"line {top_line}: an answer names card {top} of the {len(cards)} listed")
+    header = out[0] if out else {}
     if header.get("t") != "segment" or not isinstance(header.get("device"), str):
         raise Incomplete("no header")
     if header.get("format") != FORMAT:
         raise Incomplete(f"format {header.get('format')} (this quizforge reads {FORMAT})")
-    return Segment(header, out[1:])
+    return Segment(header, out[1:], reviews, cards)
+
+
+_INT, _STR, _NUM = {int}, {str}, {int, float}
+# column -> (types allowed, may be null, lowest, highest)
+_CHECKS = (("n", _INT, False, 1, _MAX), ("card", _INT, False, 0, _MAX),
+           ("at", _INT, False, -_MAX, _MAX), ("rating", _INT, False, 1, 4),
+           ("ms", _INT, False, -_MAX, _MAX), ("before", _INT, False, 0, 3),
+           ("ivl_ms", _INT, False, -_MAX, _MAX), ("elapsed", _NUM, True, -_MAX, _MAX),
+           ("cram", _INT, False, 0, 1))
+_CARD = itemgetter(REVIEW_COLUMNS.index("card"))
+_AFTER = (_INT, _INT, _NUM, _NUM, _INT, _INT, _INT, _INT)  # may be null: step, stab, diff, due
+
+
+def check_cards(rec: dict, where: int) -> list[list]:
+    """The [deck, card, kind] lists of a `cards` record, checked."""
+    if rec.get("cols") != list(CARD_COLUMNS):
+        raise Bad(f"line {where}: cards with columns {str(rec.get('cols'))[:80]} (this"
+                  f" quizforge reads {', '.join(CARD_COLUMNS)})")
+    rows = rec.get("rows")
+    if not isinstance(rows, list) or not rows:
+        raise Bad(f"line {where}: cards without rows")
+    if set(map(type, rows)) != {list} or set(map(len, rows)) != {len(CARD_COLUMNS)}:
+        raise Bad(f"line {where}: a card row that is not {len(CARD_COLUMNS)} values")
+    for name, col in zip(CARD_COLUMNS, zip(*rows)):
+        _check(col, _STR, name == "kind", None, None, where, f"a card's {name}")
+    return rows
+
+
+def check_reviews(rec: dict, where: int) -> list[list]:
+    """The rows of a `reviews` record, after checking every value's type and range a column
+    at a time (a million rows in a fraction of a second); Bad names what is wrong."""
+    cols, rows = rec.get("cols"), rec.get("rows")
+    if cols != list(REVIEW_COLUMNS):
+        raise Bad(f"line {where}: reviews with columns {str(cols)[:80]} (this quizforge reads"
+                  f" {', '.join(REVIEW_COLUMNS)})")
+    if not isinstance(rows, list) or not rows:
+        raise Bad(f"line {where}: reviews without rows")
+    if set(map(type, rows)) != {list} or set(map(len, rows)) != {len(cols)}:
+        raise Bad(f"line {where}: a review row that is not {len(cols)} values")
+    columns = list(zip(*rows))
+    for (name, types, nullable, lo, hi), col in zip(_CHECKS, columns):
+        _check(col, types, nullable, lo, hi, where, f"a review's {name}")
+    afters = [a for a in columns[-1] if a is not None]
+    if afters:
+        if set(map(type, afters)) != {list} or set(map(len, afters)) != {len(_AFTER)}:
+            raise Bad(f"line {where}: an 'after' that is not a list of {len(_AFTER)} values")
+        for j, (types, col) in enumerate(zip(_AFTER, zip(*afters))):
+            _check(col, types, j in (1, 2, 3, 4), -_MAX, _MAX, where, f"a review's after[{j}]")
+    return rows
+
+
+def _check(col, types, nullable, lo, hi, where, name) -> None:
+    got = set(map(type, col))
+    if nullable and type(None) in got:
+        col = [v for v in col if v is not None]
+        got.discard(type(None))
+    if not got <= types:
+        wrong = " or ".join(sorted(t.__name__ for t in got - types))
+        raise Bad(f"line {where}: {name} is {wrong}")
+    if lo is None or not col:
+        return
+    if float in got and not all(map(math.isfinite, col)):
+        raise Bad(f"line {where}: {name} is not a finite number")
+    if min(col) < lo or max(col) > hi:
+        raise Bad(f"line {where}: {name} is out of range")
 
 
 def write_atomic(path: Path, data: bytes, pause_point: str | None = None) -> None:

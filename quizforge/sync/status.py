@@ -32,6 +32,7 @@ class Status:
     waiting: dict[str, int]  # foreign reviews waiting for a card, by deck
     conflict_copies: list[str]
     incomplete: list[str]
+    bad: list[str]  # whole segments this quizforge cannot read (nothing of them applied)
     unread: int  # segments not read yet (the next sync reads them)
 
     def to_dict(self) -> dict:
@@ -47,7 +48,7 @@ def status(db: Database, root: Path) -> Status:
         "SELECT device, name, last_seq, last_at FROM sync_devices")}
     files = {(d, n): s for d, n, s in db.conn.execute(
         "SELECT device, name, status FROM sync_files")}
-    devices, copies, incomplete = [], [], []
+    devices, copies, incomplete, bad = [], [], [], []
     unread = 0
     for folder in device_folders(root):
         try:
@@ -66,6 +67,8 @@ def status(db: Database, root: Path) -> Status:
             state = files.get((folder.name, name))
             if state == "incomplete":
                 incomplete.append(f"{folder.name[:8]}/{name}")
+            elif state == "bad":
+                bad.append(f"{folder.name[:8]}/{name}")
             elif state is None and folder.name != me:
                 unread += 1
         info = read_device_json(folder) or {}
@@ -93,4 +96,5 @@ def status(db: Database, root: Path) -> Status:
             unsent["suspensions"] = events
     waiting = dict(db.conn.execute(
         "SELECT deck_id, COUNT(*) FROM sync_pending GROUP BY deck_id ORDER BY deck_id"))
-    return Status(str(root.parent), me, devices, unsent, waiting, copies, incomplete, unread)
+    return Status(str(root.parent), me, devices, unsent, waiting, copies, incomplete, bad,
+                  unread)
