@@ -201,13 +201,16 @@ def _quiet_sync() -> list[str]:
     import sqlite3
 
     from quizforge import clock
-    from quizforge.errors import QuizforgeError
+    from quizforge.errors import ConfigError, QuizforgeError
     from quizforge.paths import config_path
     from quizforge.scheduling.config import load_config
     from quizforge.store import open_store
 
     try:
         config = load_config(config_path())
+    except ConfigError:
+        return []  # the command reads the settings next and says what is wrong, once
+    try:
         if not config.sync_dir:
             return []
         with open_store(write=True) as db:
