@@ -369,6 +369,18 @@ def _set_aside(conn: sqlite3.Connection, names: Sequence[str]) -> list[tuple[str
     return triggers
 
 
+def _add_deck_reviews(conn: sqlite3.Connection, new: str, args: tuple, fresh: bool) -> None:
+    """deck_reviews for a bulk write: the answers matching `new` (a condition on the review
+    log `v` and the cards `c`) added to their decks' counts, or, when the new rows cannot be
+    told apart (`fresh` False), every count made again."""
+    if not fresh:
+        conn.execute("DELETE FROM deck_reviews")
+    conn.execute(
+        "INSERT INTO deck_reviews (deck_id, reviews) SELECT c.deck_id, COUNT(*)"
+        f" FROM revlog v JOIN cards c ON c.id = v.card WHERE {new} GROUP BY c.deck_id"
+        " ON CONFLICT (deck_id) DO UPDATE SET reviews = reviews + excluded.reviews", args)
+
+
 # Inserting this many cards at once (a first sync of a big folder, an import) sets the
 # cards' insert triggers aside (_insert_cards): per row they cost ~17 µs of 23.
 BULK_CARDS = 2000
@@ -400,13 +412,7 @@ def _insert_cards(conn: sqlite3.Connection, sql: str, rows: Sequence[tuple]) -> 
         args).fetchone()[0]
     for name, trigger_sql in triggers:
         if name == "deck_reviews_cards_insert" and answered:
-            if not fresh:
-                conn.execute("DELETE FROM deck_reviews")
-            conn.execute(
-                "INSERT INTO deck_reviews (deck_id, reviews) SELECT c.deck_id, COUNT(*)"
-                f" FROM revlog v JOIN cards c ON c.id = v.card WHERE {new} GROUP BY c.deck_id"
-                " ON CONFLICT (deck_id) DO UPDATE SET reviews = reviews + excluded.reviews",
-                args)
+            _add_deck_reviews(conn, new, args, fresh)
         elif name == "study_days_cards_insert" and answered:
             conn.execute("DELETE FROM study_days_done")
             conn.execute("DELETE FROM study_days")
@@ -474,13 +480,7 @@ def _bulk_revlog(conn: sqlite3.Connection, write) -> int:
     args = (before,) if fresh else ()
     for name, sql in triggers:
         if name == "deck_reviews_revlog_insert":
-            if not fresh:
-                conn.execute("DELETE FROM deck_reviews")
-            conn.execute(
-                "INSERT INTO deck_reviews (deck_id, reviews) SELECT c.deck_id, COUNT(*)"
-                f" FROM revlog v JOIN cards c ON c.id = v.card WHERE {new} GROUP BY c.deck_id"
-                " ON CONFLICT (deck_id) DO UPDATE SET reviews = reviews + excluded.reviews",
-                args)
+            _add_deck_reviews(conn, new, args, fresh)
         elif name == "card_reviews_revlog_insert":
             if not fresh:
                 conn.execute("DELETE FROM card_reviews")
