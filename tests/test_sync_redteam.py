@@ -356,9 +356,6 @@ def test_a_ten_megabyte_deck_id_waits_and_is_shown_short(tmp_path, folder, hones
     assert len(st.stdout) < 2000 and "D" * 59 + "…" in st.stdout
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="merge.scan reads a whole"
-                   " segment into memory before it looks for its trailer: a 2 GB file is a"
-                   " MemoryError under a 1 GB cap (one line now, but every sync fails)")
 def test_a_2_gb_sparse_file_is_not_read_into_memory(tmp_path, folder, honest):
     """A segment name holding 2 GB (sparse: no disk used): with the address space capped at
     1 GB, the sync still ends, with one note, and A's answers arrive."""

@@ -45,6 +45,9 @@ CARD_COLUMNS = ("deck", "card", "kind")
 BATCH = 2000  # answers in one `reviews` line
 _MAX = 1 << 53  # larger integers are no time, count or uid this program writes
 TIME_MAX = 253_402_300_799_999  # the last millisecond of year 9999: no later time or duration
+MAX_BYTES = 1 << 30  # a segment this big is no quizforge's (1M answers take ~82 MB)
+_TAIL = 4096  # read first from a file's end: a trailer is ~110 bytes
+_CHUNK = 1 << 22  # a body is read and hashed this many bytes at a time
 
 
 def segment_name(seq: int) -> str:
@@ -123,20 +126,65 @@ class Segment:
 
 def decode(data: bytes) -> Segment:
     """The segment in `data`; Incomplete if its trailer is missing or does not match."""
+    cut, trailer = _trailer(data)
+    body = data[:cut]
+    if hashlib.sha256(body).hexdigest() != trailer["sha256"]:
+        raise Incomplete("checksum does not match")
+    return _decode_body(body, trailer)
+
+
+def read(path: Path, size: int) -> Segment:
+    """The segment in the file at `path` (`size` bytes when it was listed), read without
+    holding more of it than needed: a file over MAX_BYTES is Bad unread; its last few KB
+    are read first, and a file without a valid trailer there is Incomplete, the rest unread;
+    the body is then read and hashed a chunk at a time. OSError if it cannot be read."""
+    if size > MAX_BYTES:
+        raise Bad(f"{size / (1 << 20):,.0f} MB, more than a segment may hold"
+                  f" ({MAX_BYTES >> 20:,} MB)")
+    with open(path, "rb") as f:
+        f.seek(max(0, size - _TAIL))
+        tail = f.read(_TAIL)
+        start = max(0, size - len(tail))
+        cut, trailer = _trailer(tail, whole=start == 0)
+        cut += start
+        body = bytearray(cut)
+        view, digest, at = memoryview(body), hashlib.sha256(), 0
+        f.seek(0)
+        while at < cut:
+            got = f.readinto(view[at:at + _CHUNK])
+            if not got:
+                raise Incomplete("the file got shorter while it was read")
+            digest.update(view[at:at + got])
+            at += got
+        view.release()
+    if digest.hexdigest() != trailer["sha256"]:
+        raise Incomplete("checksum does not match")
+    return _decode_body(body, trailer)
+
+
+def _trailer(data, whole: bool = True) -> tuple[int, dict]:
+    """Where the trailer (the last line of `data`, the end of a file) starts, and the
+    trailer; Incomplete if the last line is not one. `whole`: `data` starts the file (else
+    the trailer must start after a newline in it)."""
     if not data.endswith(b"\n"):
         raise Incomplete("no trailer")
     cut = data.rfind(b"\n", 0, len(data) - 1) + 1
-    body, tail = data[:cut], data[cut:-1]
-    try:
-        trailer = loads(tail)
-    except ValueError:
-        raise Incomplete("no trailer") from None
-    if not isinstance(trailer, dict) or trailer.get("t") != "end":
+    if cut == 0 and not whole:
         raise Incomplete("no trailer")
-    if hashlib.sha256(body).hexdigest() != trailer.get("sha256"):
-        raise Incomplete("checksum does not match")
+    try:
+        trailer = loads(bytes(data[cut:-1]))
+    except (ValueError, RecursionError):
+        raise Incomplete("no trailer") from None
+    if (not isinstance(trailer, dict) or trailer.get("t") != "end"
+            or type(trailer.get("count")) is not int or not isinstance(trailer.get("sha256"), str)):
+        raise Incomplete("no trailer")
+    return cut, trailer
+
+
+def _decode_body(body, trailer: dict) -> Segment:
+    """The records of a body whose hash matched its trailer's."""
     lines = body.split(b"\n")[:-1]
-    if len(lines) != trailer.get("count") or not lines:
+    if len(lines) != trailer["count"] or not lines:
         raise Incomplete("line count does not match")
     # The SHA-256 of the whole body matched: every line is as written, and each line's own
     # CRC (there for a line read on its own) need not be checked again.
