@@ -94,6 +94,11 @@ def scan(db: Database, root: Path, me: Device, now: datetime) -> tuple[list[_Rea
             seq = int(canonical.group(1)) if canonical else segment.copy_seq(name)
             try:
                 seg = segment.read(path, st.st_size)
+                if seg.header["device"] != folder.name:
+                    # only a device writes its folder: a header naming another is no
+                    # segment of either (it would add answers in another's name)
+                    raise segment.Bad(f"its header names device {seg.header['device'][:8]},"
+                                      " not the folder's")
             except OSError as e:
                 notes.append(f"cannot read {folder.name[:8]}/{name}: {e.strerror or e}")
                 continue
