@@ -10,6 +10,7 @@ format changes, `forge` is the one place to follow it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -284,6 +285,40 @@ def check_hostile(tmp_path, folder, honest, rec_kind_change):
 @pytest.mark.parametrize("rec", _cases())
 def test_a_hostile_record_poisons_nothing(tmp_path, folder, honest, rec):
     check_hostile(tmp_path, folder, honest, rec)
+
+
+def test_honest_records_at_their_edges_pass_the_checks(tmp_path, folder, homes):
+    """The record checks refuse nothing quizforge itself writes: a drill attempt with no
+    card and a seed given by hand past 2**53, a mock round never closed (no end, an answer
+    with no review), an answer that took three days, a suspension, an undo, a setting: B
+    reads them all without a note."""
+    from quizforge.store import rounds
+
+    a, b = homes("a"), homes("b")
+    with a.atomic() as conn:
+        store.insert_attempt(conn, store.Attempt(T0, "backprop", 3, "steps", (1 << 62) + 1,
+                                                 (), False, 0.5, 0, revealed=True))
+    rid = rounds.start_round(a, T0, 20, 5, -7)
+    with a.atomic() as conn:
+        rounds.insert_answer(conn, rid, 1, store.find_card(a, "d", "c1").rowid, "flashcard",
+                             (), (), 0.0, 1, T0, 0, None)
+    at = T0 + timedelta(days=3)
+    s = Session(a, a.test_decks, Scheduler(CFG), StudyOptions(), at)
+    row = store.find_card(a, "d", "c2")
+    s.answer(Entry(row.rowid, "d", "c2", row.schedule), Rating.EASY, at, 3 * 86_400_000)
+    s.suspend(s._entry(store.find_card(a, "d", "c2")))
+    r = sync(a, folder, at + timedelta(minutes=1), CFG)
+    assert r.sent == 4 and r.notes == []  # the attempt, the round, the answer, the suspension
+    s.undo()
+    r = sync(a, folder, at + timedelta(minutes=2), dataclasses.replace(CFG, new_per_day=3))
+    assert r.sent == 2 and r.notes == []  # the undo, the setting
+    got = sync(b, folder, at + timedelta(minutes=3), CFG)
+    assert got.notes == [] and got.received == 6 and got.settings == {"new_per_day": 3}
+    assert [tuple(r) for r in b.conn.execute("SELECT seed, card FROM drill_attempts")] == [
+        ((1 << 62) + 1, None)]
+    assert [tuple(r) for r in b.conn.execute("SELECT ended, ended_at, seed FROM mock_rounds")
+            ] == [(None, None, -7)]
+    assert table(a) == table(b)
 
 
 # -- a broken or hostile segment as a whole ------------------------------------------------
