@@ -93,10 +93,18 @@ def scan(db: Database, root: Path, me: Device, now: datetime) -> tuple[list[_Rea
                 continue  # unchanged since it was read (or found incomplete)
             seq = int(canonical.group(1)) if canonical else segment.copy_seq(name)
             try:
-                data = path.read_bytes()
-                seg = segment.decode(data)
+                seg = segment.read(path, st.st_size)
+                if seg.header["device"] != folder.name:
+                    # only a device writes its folder: a header naming another is no
+                    # segment of either (it would add answers in another's name)
+                    raise segment.Bad(f"its header names device {seg.header['device'][:8]},"
+                                      " not the folder's")
             except OSError as e:
                 notes.append(f"cannot read {folder.name[:8]}/{name}: {e.strerror or e}")
+                continue
+            except MemoryError:  # under segment.MAX_BYTES, but more than this machine has
+                notes.append(f"segment {folder.name[:8]}/{name} is too large to read here"
+                             f" ({st.st_size >> 20:,} MB): skipped, tried again at the next sync")
                 continue
             except segment.Incomplete as e:
                 notes.append(f"segment {folder.name[:8]}/{name} is not complete yet ({e}): "

@@ -44,6 +44,10 @@ REVIEW_COLUMNS = ("n", "card", "at", "rating", "ms", "before", "ivl_ms", "elapse
 CARD_COLUMNS = ("deck", "card", "kind")
 BATCH = 2000  # answers in one `reviews` line
 _MAX = 1 << 53  # larger integers are no time, count or uid this program writes
+TIME_MAX = 253_402_300_799_999  # the last millisecond of year 9999: no later time or duration
+MAX_BYTES = 1 << 30  # a segment this big is no quizforge's (1M answers take ~82 MB)
+_TAIL = 4096  # read first from a file's end: a trailer is ~110 bytes
+_CHUNK = 1 << 22  # a body is read and hashed this many bytes at a time
 
 
 def segment_name(seq: int) -> str:
@@ -122,20 +126,65 @@ class Segment:
 
 def decode(data: bytes) -> Segment:
     """The segment in `data`; Incomplete if its trailer is missing or does not match."""
+    cut, trailer = _trailer(data)
+    body = data[:cut]
+    if hashlib.sha256(body).hexdigest() != trailer["sha256"]:
+        raise Incomplete("checksum does not match")
+    return _decode_body(body, trailer)
+
+
+def read(path: Path, size: int) -> Segment:
+    """The segment in the file at `path` (`size` bytes when it was listed), read without
+    holding more of it than needed: a file over MAX_BYTES is Bad unread; its last few KB
+    are read first, and a file without a valid trailer there is Incomplete, the rest unread;
+    the body is then read and hashed a chunk at a time. OSError if it cannot be read."""
+    if size > MAX_BYTES:
+        raise Bad(f"{size / (1 << 20):,.0f} MB, more than a segment may hold"
+                  f" ({MAX_BYTES >> 20:,} MB)")
+    with open(path, "rb") as f:
+        f.seek(max(0, size - _TAIL))
+        tail = f.read(_TAIL)
+        start = max(0, size - len(tail))
+        cut, trailer = _trailer(tail, whole=start == 0)
+        cut += start
+        body = bytearray(cut)
+        view, digest, at = memoryview(body), hashlib.sha256(), 0
+        f.seek(0)
+        while at < cut:
+            got = f.readinto(view[at:at + _CHUNK])
+            if not got:
+                raise Incomplete("the file got shorter while it was read")
+            digest.update(view[at:at + got])
+            at += got
+        view.release()
+    if digest.hexdigest() != trailer["sha256"]:
+        raise Incomplete("checksum does not match")
+    return _decode_body(body, trailer)
+
+
+def _trailer(data, whole: bool = True) -> tuple[int, dict]:
+    """Where the trailer (the last line of `data`, the end of a file) starts, and the
+    trailer; Incomplete if the last line is not one. `whole`: `data` starts the file (else
+    the trailer must start after a newline in it)."""
     if not data.endswith(b"\n"):
         raise Incomplete("no trailer")
     cut = data.rfind(b"\n", 0, len(data) - 1) + 1
-    body, tail = data[:cut], data[cut:-1]
-    try:
-        trailer = loads(tail)
-    except ValueError:
-        raise Incomplete("no trailer") from None
-    if not isinstance(trailer, dict) or trailer.get("t") != "end":
+    if cut == 0 and not whole:
         raise Incomplete("no trailer")
-    if hashlib.sha256(body).hexdigest() != trailer.get("sha256"):
-        raise Incomplete("checksum does not match")
+    try:
+        trailer = loads(bytes(data[cut:-1]))
+    except (ValueError, RecursionError):
+        raise Incomplete("no trailer") from None
+    if (not isinstance(trailer, dict) or trailer.get("t") != "end"
+            or type(trailer.get("count")) is not int or not isinstance(trailer.get("sha256"), str)):
+        raise Incomplete("no trailer")
+    return cut, trailer
+
+
+def _decode_body(body, trailer: dict) -> Segment:
+    """The records of a body whose hash matched its trailer's."""
     lines = body.split(b"\n")[:-1]
-    if len(lines) != trailer.get("count") or not lines:
+    if len(lines) != trailer["count"] or not lines:
         raise Incomplete("line count does not match")
     # The SHA-256 of the whole body matched: every line is as written, and each line's own
     # CRC (there for a line read on its own) need not be checked again.
@@ -158,6 +207,8 @@ def decode(data: bytes) -> Segment:
         elif rec["t"] == "cards":
             cards += check_cards(rec, i + 1)
         else:
+            if i:
+                check_record(rec, i + 1)
             append(rec)
     if top >= len(cards):
         raise Bad(f"line {top_line}: an answer names card {top} of the {len(cards)} listed")
@@ -166,14 +217,15 @@ def decode(data: bytes) -> Segment:
         raise Incomplete("no header")
     if header.get("format") != FORMAT:
         raise Incomplete(f"format {header.get('format')} (this quizforge reads {FORMAT})")
+    check_record(header, 1)
     return Segment(header, out[1:], reviews, cards)
 
 
 _INT, _STR, _NUM = {int}, {str}, {int, float}
 # column -> (types allowed, may be null, lowest, highest)
 _CHECKS = (("n", _INT, False, 1, _MAX), ("card", _INT, False, 0, _MAX),
-           ("at", _INT, False, -_MAX, _MAX), ("rating", _INT, False, 1, 4),
-           ("ms", _INT, False, -_MAX, _MAX), ("before", _INT, False, 0, 3),
+           ("at", _INT, False, 0, TIME_MAX), ("rating", _INT, False, 1, 4),
+           ("ms", _INT, False, 0, TIME_MAX), ("before", _INT, False, 0, 3),
            ("ivl_ms", _INT, False, -_MAX, _MAX), ("elapsed", _NUM, True, -_MAX, _MAX),
            ("cram", _INT, False, 0, 1))
 _CARD = itemgetter(REVIEW_COLUMNS.index("card"))
@@ -232,6 +284,75 @@ def _check(col, types, nullable, lo, hi, where, name) -> None:
         raise Bad(f"line {where}: {name} is not a finite number")
     if min(col) < lo or max(col) > hi:
         raise Bad(f"line {where}: {name} is out of range")
+
+
+# The other records, field by field: (types, may be null, lowest, highest); or (a frozenset
+# of the strings allowed, may be null); or (UID, may be null): "<device>/<number>", as an
+# undo or a mock answer names an answer; or a dict: a list of such records. A field a record
+# lacks is null. A record of a type not listed (from a newer quizforge) is kept, not used.
+UID = re.compile(r"[^/]+/[1-9][0-9]{0,15}")
+_I64 = (-(1 << 63), (1 << 63) - 1)  # what SQLite stores as an integer (a seed given by hand)
+_N_ = (_INT, False, 1, _MAX)
+_TEXT = (_STR, False, None, None)
+_TIME = (_INT, False, 0, TIME_MAX)
+_COUNT = (_INT, False, 0, _MAX)
+_FLAG = (_INT, False, 0, 1)
+_INT64 = (_INT, False, *_I64)
+_SCORE = (_NUM, False, 0, 1)
+_EVENT = {"n": _N_, "deck": _TEXT, "card": _TEXT, "at": _TIME}
+_MOCK_ANSWER = {"position": _COUNT, "deck": _TEXT, "card": _TEXT, "kind": _TEXT,
+                "topics": _TEXT, "skills": _TEXT, "score": _SCORE,
+                "rating": (_INT, False, 1, 4), "at": _TIME, "ms": _TIME, "review": (UID, True)}
+RECORDS = {
+    "segment": {"device": (_STR, False, None, None), "seq": _N_, "written_at": _TIME,
+                "name": (_STR, True, None, None)},
+    "undo": {"uid": (UID, False)},
+    "suspend": _EVENT,
+    "unsuspend": _EVENT,
+    "attempt": {"n": _N_, "at": _TIME, "generator": _TEXT, "difficulty": _INT64, "form": _TEXT,
+                "seed": _INT64, "skills": _TEXT, "correct": _FLAG, "score": _SCORE,
+                "ms": _TIME, "solved": _FLAG, "tries": _COUNT, "hints": _COUNT,
+                "revealed": _FLAG, "rating": (frozenset({"good", "hard", "again"}), True),
+                "deck": (_STR, True, None, None), "card": (_STR, True, None, None),
+                "kind": (_STR, True, None, None)},
+    "mock": {"n": _N_, "started_at": _TIME, "ended_at": (_INT, True, 0, TIME_MAX),
+             "minutes": _COUNT, "planned": _COUNT, "seed": _INT64, "decks": _TEXT,
+             "tags": _TEXT, "ended": (frozenset({"done", "time", "quit", "interrupted"}), True),
+             "answers": _MOCK_ANSWER},
+    "setting": {"key": _TEXT, "at": _TIME},  # its value: run.py takes it or leaves it out
+}
+
+
+def check_record(rec: dict, where: int) -> None:
+    """Bad, naming the field, if a record of a known type has a value no quizforge writes."""
+    fields = RECORDS.get(rec["t"])
+    if fields is None:
+        return
+    _check_fields(rec, fields, where, f"{rec['t']!r} record")
+    if rec["t"] == "setting" and "value" not in rec:
+        raise Bad(f"line {where}: a 'setting' record without a value")
+    if rec["t"] == "attempt" and rec.get("deck") is not None and rec.get("card") is None:
+        raise Bad(f"line {where}: an 'attempt' record with a deck and no card")
+
+
+def _check_fields(rec: dict, fields: dict, where: int, what: str) -> None:
+    for name, spec in fields.items():
+        value = rec.get(name)
+        if value is None:
+            if isinstance(spec, dict) or not spec[1]:
+                raise Bad(f"line {where}: {what} without {name}")
+        elif isinstance(spec, dict):  # a list of records
+            if type(value) is not list or set(map(type, value)) - {dict}:
+                raise Bad(f"line {where}: {what}'s {name} is not a list of records")
+            for item in value:
+                _check_fields(item, spec, where, f"{what}'s {name}")
+        elif spec[0] is UID or isinstance(spec[0], frozenset):
+            if type(value) is not str or not (
+                    UID.fullmatch(value) and int(value.rpartition("/")[2]) <= _MAX
+                    if spec[0] is UID else value in spec[0]):
+                raise Bad(f"line {where}: {what}'s {name} is not one this quizforge writes")
+        else:
+            _check((value,), *spec, where, f"{what}'s {name}")
 
 
 def write_atomic(path: Path, data: bytes, pause_point: str | None = None) -> None:
