@@ -851,9 +851,6 @@ def test_undo_after_sync_then_sync_then_answer_again(folder, homes):
     assert answers(a) == answers(b) == [] and table(a) == table(b) == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="merge.py _schedule: a card"
-                   " whose answers all come from one device takes that device's schedule"
-                   " ('after'), even when it was built on an answer another device has undone")
 def test_undo_on_a_while_b_answers_on_top_of_the_undone_answer(folder, homes):
     a, b = homes("a"), homes("b")
     s = answer(a, "c0", Rating.EASY, T0)

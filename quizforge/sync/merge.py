@@ -8,8 +8,9 @@ card this store does not have yet waits in sync_pending and is applied once the 
 Each card that gained reviews or lost some (undo) gets its schedule from the union of every
 device's scheduled answers, ordered by (time, device id, number): a total order, the same on
 every device whatever the clocks said. When all of them come from one device and the last
-one carries the schedule it left (every export sends it), that schedule is the card's: it is
-what that device has. Otherwise they are replayed through the scheduler (fixed fuzz seed, no
+one carries the schedule it left (every export sends it) built on exactly those answers (its
+reps counts them: not on one undone since), that schedule is the card's: it is what that
+device has. Otherwise they are replayed through the scheduler (fixed fuzz seed, no
 load balancing) for state, step, stability, difficulty, reps, lapses and leech, and the due
 time is the last answer's time plus the interval its device gave it (sent in ms, exactly).
 Suspension is the last suspend/unsuspend event by (time, device), on every device.
@@ -650,7 +651,9 @@ class _Merger:
                 if entry[:3] == (at, dev, n):
                     after = entry[3][_AFTER]
                     break
-        if after is not None and all(e[1] == dev for e in answers):
+        # that schedule is the card's only when it was built on exactly these answers: its
+        # reps counts them (an answer another device undid, that this one had, is not here)
+        if after is not None and after[5] == len(answers) and all(e[1] == dev for e in answers):
             state, step, stab, diff, _due, reps, lapses, leech = after
             return (state, step, stab, diff, at + last[_IVL], at, reps, lapses, int(leech))
         s = _replay(self.scheduler, [e[3] for e in answers])
