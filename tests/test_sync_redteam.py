@@ -868,9 +868,6 @@ def to_ms(t):
     return int(t.timestamp() * 1000)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="study/session.py Session.undo:"
-                   " undo restores the schedule from before the answer even when a sync"
-                   " (another terminal) merged other answers into the card meanwhile")
 def test_undo_in_a_session_after_a_sync_merged_the_card(folder, homes):
     a, b = homes("a"), homes("b")
     answer(b, "c0", Rating.GOOD, T0 - timedelta(hours=1))

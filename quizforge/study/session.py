@@ -58,6 +58,7 @@ class _Undo:
     correct: bool | None = None
     seconds: float = 0.0
     attempt_id: int | None = None
+    after: CardSchedule | None = None  # the schedule the answer wrote
 
 
 @dataclass
@@ -327,6 +328,7 @@ class Session:
                 ok,
                 duration_ms / 1000,
                 attempt_id,
+                after,
             )
         )
         self.tally.answered += 1
@@ -362,9 +364,17 @@ class Session:
             return None
         u = self._undo.pop()
         with self.db.atomic() as conn:
-            store.write_schedule(conn, u.entry.rowid, u.before)
+            before = u.before
             if u.revlog_id is not None:
                 store.delete_review(conn, u.revlog_id)
+                now_row = store.get_card(self.db, u.entry.rowid).schedule
+                if u.after is not None and now_row != u.after:
+                    # the card changed since the answer (a sync merged other answers into
+                    # it): "before" is stale; the card is what its remaining answers make it
+                    from quizforge.sync.merge import rebuild
+
+                    before = rebuild(conn, self.scheduler, u.entry.rowid)
+            store.write_schedule(conn, u.entry.rowid, before)
             if u.attempt_id is not None:
                 conn.execute("DELETE FROM drill_attempts WHERE id = ?", (u.attempt_id,))
         if u.kind == "answer":
@@ -373,7 +383,7 @@ class Session:
             self.tally.seconds -= u.seconds
             if u.entry.key in self.tally.leeches:
                 self.tally.leeches.remove(u.entry.key)
-        u.entry.schedule = u.before
+        u.entry.schedule = before
         self.queue.push_front(u.entry)
         return u.entry
 

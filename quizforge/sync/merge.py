@@ -27,7 +27,7 @@ from operator import itemgetter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler
+from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler, State
 from quizforge.store.cards import ensure_card
 from quizforge.store.db import Database, from_ms, to_ms
 from quizforge.sync import segment
@@ -659,6 +659,19 @@ class _Merger:
         s = _replay(self.scheduler, [e[3] for e in answers])
         return (int(s.state), s.step, s.stability, s.difficulty, to_ms(s.due),
                 to_ms(s.last_review), s.reps, s.lapses, int(s.leech))
+
+
+def rebuild(conn, scheduler: Scheduler, card: int) -> CardSchedule:
+    """The card's schedule from its scheduled answers in the store, as a merge replays them
+    (suspension left as the row has it): what every device computes for these answers."""
+    row = conn.execute("SELECT device FROM sync_device").fetchone()
+    merger = _Merger(conn, Device(row[0] if row else "", "", "", 0), scheduler)
+    state, step, stab, diff, due, last, reps, lapses, leech = merger._schedule(
+        merger._answers(card), [])
+    suspended = conn.execute("SELECT suspended FROM cards WHERE id = ?", (card,)).fetchone()
+    return CardSchedule(state=State(state), step=step, stability=stab, difficulty=diff,
+                        due=from_ms(due), last_review=from_ms(last), reps=reps, lapses=lapses,
+                        suspended=bool(suspended and suspended[0]), leech=bool(leech))
 
 
 def _key(entry: tuple):
