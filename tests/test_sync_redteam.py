@@ -813,9 +813,6 @@ def test_a_clock_hours_behind_loses_nothing(folder, homes):
     assert c0.reps == 2 and c0.last_review == T0  # B's answer, later by the clocks, last
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="merge.py: a local answer"
-                   " older (by its time) than the card's newest answer from another device"
-                   " is not merged here: this store keeps its own schedule, the others replay")
 def test_a_slow_clock_answering_a_card_merged_from_a_later_answer(folder, homes):
     a, b = homes("a"), homes("b")
     slow = timedelta(hours=4)

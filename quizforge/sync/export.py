@@ -204,7 +204,9 @@ def _export(db, root, me, now, values, defaults) -> ExportResult:
     segment.pause("after-rename")
     st = path.stat()
     with db.atomic() as conn:
+        behind = _behind(conn, me)
         parts.record_sent(conn, seq)
+        _replay_cards(conn, behind, values)
         conn.execute("DELETE FROM sync_files WHERE device = ? AND status = 'own' AND seq IN (%s)"
                      % ",".join("?" * len(missing)), (me.device, *missing))
         conn.execute("INSERT OR REPLACE INTO sync_files (device, name, size, mtime_ns, seq, status)"
@@ -213,6 +215,37 @@ def _export(db, root, me, now, values, defaults) -> ExportResult:
         conn.execute("UPDATE sync_devices SET last_seq = ?, last_at = ? WHERE idx = ?",
                      (seq, now_ms, me.idx))
     return ExportResult(sent=len(records) + len(reviews), seq=seq, reexported=missing)
+
+
+def _behind(conn, me: Device) -> list[int]:
+    """The cards answered here, in what goes out now, before (by this machine's clock) an
+    answer from another device that this store holds already: every other device orders
+    this answer before that one and replays the card; so must this store (`_replay_cards`,
+    in the transaction that records it sent). An answer newer than every other was
+    scheduled from the merged card, as a replay does it: nothing to do."""
+    if conn.execute("SELECT 1 FROM sync_map WHERE tbl = 'revlog' AND dev != ? AND row IS NOT"
+                    " NULL LIMIT 1", (me.idx,)).fetchone() is None:
+        return []  # nothing from another device here
+    return [card for (card,) in conn.execute(
+        "SELECT s.card FROM (SELECT r.card AS card, MIN(r.reviewed_at) AS first"
+        "  FROM sync_outbox o JOIN revlog r ON r.id = o.row"
+        "  WHERE o.tbl = 'revlog' AND o.un IS NOT NULL AND r.cram = 0 GROUP BY r.card) s"
+        " WHERE EXISTS (SELECT 1 FROM revlog x JOIN sync_map m ON m.tbl = 'revlog'"
+        "  AND m.row = x.id WHERE x.card = s.card AND x.cram = 0 AND m.dev != ?"
+        "  AND x.reviewed_at >= s.first)", (me.idx,))]
+
+
+def _replay_cards(conn, cards: list[int], values: dict) -> None:
+    if not cards:
+        return
+    from quizforge.scheduling.config import Config
+    from quizforge.scheduling.scheduler import Scheduler
+    from quizforge.store.cards import write_schedule
+    from quizforge.sync.merge import rebuild
+
+    scheduler = Scheduler(Config.from_dict(values))
+    for card in cards:
+        write_schedule(conn, card, rebuild(conn, scheduler, card))
 
 
 _REVIEW_SQL = (
