@@ -893,19 +893,17 @@ def test_suspension_on_a_and_answer_on_b_at_once(folder, homes):
     assert store.find_card(a, "d", "c0").schedule.reps == 2
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="export.py note_suspensions:"
-                   " a suspension is stamped with the time of the sync that sends it, not"
-                   " the time it was made: an older change synced later wins")
 def test_suspension_the_one_made_last_wins_not_the_one_synced_last(folder, homes):
     a, b = homes("a"), homes("b")
     answer(a, "c0", Rating.GOOD, T0 - timedelta(days=1))
     for db in (a, b, a):
         sync(db, folder, T0 - timedelta(days=1), CFG)
     row = store.find_card(a, "d", "c0")
-    store.set_suspended(a, row.rowid, True)  # A suspends at 09:00 (`cards suspend`), offline
-    store.set_suspended(b, store.find_card(b, "d", "c0").rowid, True)
+    nine = T0 - timedelta(hours=3)
+    store.set_suspended(a, row.rowid, True, nine)  # A suspends at 09:00, offline
+    store.set_suspended(b, store.find_card(b, "d", "c0").rowid, True, nine - timedelta(hours=1))
     sync(b, folder, T0 - timedelta(hours=3), CFG)
-    store.set_suspended(b, store.find_card(b, "d", "c0").rowid, False)  # B: unsuspend, 12:00
+    store.set_suspended(b, store.find_card(b, "d", "c0").rowid, False, T0)  # B: unsuspend, 12:00
     sync(b, folder, T0, CFG)
     sync(a, folder, T0 + timedelta(hours=6), CFG)  # A syncs only in the evening
     sync(b, folder, T0 + timedelta(hours=6), CFG)

@@ -316,6 +316,8 @@ class Session:
                 record = replace(record, interval_days=0.0, lapse=False, became_leech=False)
             else:
                 store.write_schedule(conn, entry.rowid, after)
+                if after.suspended != before.suspended:  # a leech: suspended as it lapsed
+                    store.stamp_suspension(conn, entry.rowid, after.suspended, now)
             revlog_id = store.insert_review(conn, entry.rowid, record, cram=self.options.cram)
             attempt_id = store.insert_attempt(conn, attempt, entry.rowid) if attempt else None
         ok = rating != Rating.AGAIN if correct is None else correct
@@ -348,9 +350,9 @@ class Session:
         cfg = self.scheduler.config
         return store.due_counts(self.db, first, last, cfg.day_starts_at, self.scheduler.tz)
 
-    def suspend(self, entry: Entry) -> None:
+    def suspend(self, entry: Entry, now: datetime | None = None) -> None:
         before = store.get_card(self.db, entry.rowid).schedule
-        store.set_suspended(self.db, entry.rowid, True)
+        store.set_suspended(self.db, entry.rowid, True, now)
         self.queue.discard(entry)
         self._undo.append(_Undo("suspend", entry, before))
 

@@ -59,9 +59,14 @@ def note_settings(conn, me: Device, values: dict, defaults: dict, now_ms: int) -
 
 def note_suspensions(conn, me: Device, now_ms: int) -> int:
     """Cards suspended or unsuspended here since the last sync (by any means: `s` in study,
-    `cards unsuspend`, a leech) become suspend/unsuspend events. Returns how many."""
+    `cards unsuspend`, a leech) become suspend/unsuspend events, at the time the change was
+    made where it was stamped then (sync_suspend_stamps), else now. Returns how many."""
     now_set = {r[0] for r in conn.execute("SELECT id FROM cards WHERE suspended = 1")}
     known = {r[0] for r in conn.execute("SELECT card FROM sync_suspended")}
+    stamps = {c: (v, at) for c, v, at in conn.execute(
+        "SELECT card, suspended, at FROM sync_suspend_stamps")}
+    if stamps:  # each is used once: a later change with no stamp must not take an old one
+        conn.execute("DELETE FROM sync_suspend_stamps")
     if now_set == known:
         return 0
     changes = [(c, 1) for c in now_set - known] + [(c, 0) for c in known - now_set]
@@ -70,9 +75,17 @@ def note_suspensions(conn, me: Device, now_ms: int) -> int:
         row = conn.execute("SELECT deck_id, card_id FROM cards WHERE id = ?", (card,)).fetchone()
         if row is None:
             continue
+        stamp = stamps.get(card)
+        at = stamp[1] if stamp is not None and stamp[0] == value else now_ms
+        # made after every event this store had on the card (a clock behind may say
+        # otherwise): later than them, on every device
+        seen = conn.execute("SELECT MAX(at) FROM sync_events WHERE deck_id = ? AND card_id = ?",
+                            (row[0], row[1])).fetchone()[0]
+        if seen is not None and at <= seen:
+            at = seen + 1
         conn.execute("INSERT INTO sync_events (dev, n, deck_id, card_id, suspended, at)"
                      " VALUES (?, ?, ?, ?, ?, ?)", (me.idx, _next_n(conn), row[0], row[1], value,
-                                                    now_ms))
+                                                    at))
         n += 1
     remember_suspensions(conn)
     return n
