@@ -934,9 +934,6 @@ def test_settings_changed_on_both_sides(tmp_path, folder):
         assert config_value(home, "sync_dir") == str(folder)  # each machine its own
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="export.py note_settings: a"
-                   " setting is stamped with the time of the sync that sends it, not the"
-                   " time it was changed: the change synced last wins, not the one made last")
 def test_settings_the_one_changed_last_wins(tmp_path, folder):
     a, b = tmp_path / "a", tmp_path / "b"
     for home in (a, b):

@@ -39,9 +39,29 @@ def _json(value) -> str:
     return json.dumps(list(value) if isinstance(value, tuple) else value)
 
 
+def stamp_settings(db: Database, old: dict, new: dict, now: datetime) -> None:
+    """`config set`/`reset` changed settings from `old` to `new` (Config.to_dict()s): keep
+    when, for the next sync to send (the change made last wins on every machine). Nothing
+    to keep when there is no store yet (the first sync sends the settings as they are)."""
+    changed = [(k, _json(v)) for k, v in new.items()
+               if k not in LOCAL_SETTINGS and _json(old.get(k)) != _json(v)]
+    if not changed:
+        return
+    with db.atomic() as conn:
+        conn.executemany("INSERT OR REPLACE INTO sync_setting_stamps (key, value, at)"
+                         " VALUES (?, ?, ?)", ((k, text, to_ms(now)) for k, text in changed))
+
+
 def note_settings(conn, me: Device, values: dict, defaults: dict, now_ms: int) -> None:
-    """A setting whose value differs from the one last synced was changed here: stamp it."""
-    known = {k: v for k, v in conn.execute("SELECT key, value FROM sync_settings")}
+    """A setting whose value differs from the one last synced was changed here: stamped
+    with the time `config set` made it (sync_setting_stamps), else now."""
+    known, known_at = {}, {}
+    for k, v, at in conn.execute("SELECT key, value, at FROM sync_settings"):
+        known[k], known_at[k] = v, at
+    stamps = {k: (v, at) for k, v, at in conn.execute(
+        "SELECT key, value, at FROM sync_setting_stamps")}
+    if stamps:  # each is used once
+        conn.execute("DELETE FROM sync_setting_stamps")
     for key, value in values.items():
         text = _json(value)
         if key not in known:  # first sync: the default is where everyone starts
@@ -49,8 +69,12 @@ def note_settings(conn, me: Device, values: dict, defaults: dict, now_ms: int) -
             conn.execute("INSERT INTO sync_settings (key, value, at, device) VALUES (?, ?, 0, '')",
                          (key, known[key]))
         if text != known[key]:
+            stamp = stamps.get(key)
+            at = stamp[1] if stamp is not None and stamp[0] == text else now_ms
+            # made after the value this store had (a clock behind may say otherwise)
+            at = max(at, known_at.get(key, 0) + 1)
             conn.execute("UPDATE sync_settings SET value = ?, at = ?, device = ? WHERE key = ?",
-                         (text, now_ms, me.device, key))
+                         (text, at, me.device, key))
             rowid = conn.execute("SELECT rowid FROM sync_settings WHERE key = ?",
                                  (key,)).fetchone()[0]
             conn.execute("INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('setting', ?)",
