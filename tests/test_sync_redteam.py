@@ -408,9 +408,6 @@ def test_a_byte_altered_in_the_middle_is_not_read(tmp_path, folder, honest):
     assert "Incomplete segments" in st.stdout
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="export.py: an own segment"
-                   " whose bytes changed (bit rot, a bad copy) is never written again: the"
-                   " other machines never get its answers")
 def test_an_altered_own_segment_is_written_again(tmp_path, folder, honest):
     seg = own_segment(folder, honest)
     data = seg.read_bytes()

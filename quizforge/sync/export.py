@@ -224,9 +224,12 @@ def _export(db, root, me, now, values, defaults) -> ExportResult:
         _allocate(conn, me)
     _drop_stale_temps(folder)
     on_disk = own_segments_on_disk(folder)
-    recorded = {seq for (seq,) in db.conn.execute(
-        "SELECT seq FROM sync_files WHERE device = ? AND status = 'own'", (me.device,))}
-    missing = sorted(recorded - set(on_disk))
+    files = {seq: (name, size, mtime) for seq, name, size, mtime in db.conn.execute(
+        "SELECT seq, name, size, mtime_ns FROM sync_files WHERE device = ? AND status = 'own'",
+        (me.device,))}
+    recorded = set(files)
+    damaged = _damaged(db, folder, me, files, on_disk)
+    missing = sorted((recorded - set(on_disk)) | set(damaged))
     parts = Records(db, me, missing)
     reviews = parts.reviews()
     records = list(parts.all())
@@ -251,7 +254,45 @@ def _export(db, root, me, now, values, defaults) -> ExportResult:
                      (me.device, path.name, st.st_size, st.st_mtime_ns, seq))
         conn.execute("UPDATE sync_devices SET last_seq = ?, last_at = ? WHERE idx = ?",
                      (seq, now_ms, me.idx))
+    for name in damaged.values():  # its records are in the new segment: no reader needs it
+        try:
+            (folder / name).unlink()
+        except OSError:
+            pass
     return ExportResult(sent=len(records) + len(reviews), seq=seq, reexported=missing)
+
+
+MAX_OWN = 1 << 30  # an own segment larger than this is not one this store wrote
+
+
+def _damaged(db: Database, folder: Path, me: Device, files: dict, on_disk: dict) -> dict:
+    """Own segments whose size or time changed since they were written (bit rot, a bad
+    copy, an edit), and that are no longer whole: seq -> name, to be written again. One
+    that changed but is still whole is noted as it is now, and not read again."""
+    damaged, fine = {}, []
+    for seq, name in on_disk.items():
+        if seq not in files or files[seq][0] != name:
+            continue
+        try:
+            st = (folder / name).stat()
+            if (st.st_size, st.st_mtime_ns) == files[seq][1:]:
+                continue
+            if st.st_size > MAX_OWN:
+                raise segment.Incomplete("too large")
+            seg = segment.decode((folder / name).read_bytes())
+            if seg.header.get("device") != me.device or seg.header.get("seq") != seq:
+                raise segment.Bad("another segment")
+        except OSError:
+            continue  # cannot tell now: looked at again next time
+        except (segment.Incomplete, segment.Bad):
+            damaged[seq] = name
+            continue
+        fine.append((st.st_size, st.st_mtime_ns, me.device, name))
+    if fine:
+        with db.atomic() as conn:
+            conn.executemany("UPDATE sync_files SET size = ?, mtime_ns = ? WHERE device = ?"
+                             " AND name = ?", fine)
+    return damaged
 
 
 def _behind(conn, me: Device) -> list[int]:
