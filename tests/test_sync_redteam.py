@@ -478,9 +478,6 @@ def test_own_segment_deleted_by_hand_goes_out_again_same_uids(tmp_path, folder, 
     assert q(b, CARD_ROWS) == q(c, CARD_ROWS)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="export.py: a segment written"
-                   " again goes out under a new number and says not which one it replaces:"
-                   " a machine that never read the lost one lists it as missing forever")
 def test_a_segment_written_again_is_not_missing_any_more(tmp_path, folder, honest):
     answer(honest, "c4", Rating.EASY, T0 + timedelta(minutes=1))
     sync(honest, folder, T0 + timedelta(minutes=2), CFG)

@@ -238,6 +238,8 @@ def _export(db, root, me, now, values, defaults) -> ExportResult:
     last = max([0, *recorded, *on_disk])
     seq = last + 1
     header = {"device": me.device, "seq": seq, "written_at": now_ms, "name": me.name}
+    if missing:  # readers count these numbers as covered: not missing any more
+        header["replaces"] = missing
     data = segment.encode(header, records, reviews, parts.cards)
     path = folder / segment.segment_name(seq)
     segment.write_atomic(path, data, "before-rename")
@@ -247,8 +249,9 @@ def _export(db, root, me, now, values, defaults) -> ExportResult:
         behind = _behind(conn, me)
         parts.record_sent(conn, seq)
         _replay_cards(conn, behind, values)
-        conn.execute("DELETE FROM sync_files WHERE device = ? AND status = 'own' AND seq IN (%s)"
-                     % ",".join("?" * len(missing)), (me.device, *missing))
+        conn.execute("UPDATE sync_files SET status = 'replaced' WHERE device = ?"
+                     " AND status = 'own' AND seq IN (%s)" % ",".join("?" * len(missing)),
+                     (me.device, *missing))
         conn.execute("INSERT OR REPLACE INTO sync_files (device, name, size, mtime_ns, seq, status)"
                      " VALUES (?, ?, ?, ?, ?, 'own')",
                      (me.device, path.name, st.st_size, st.st_mtime_ns, seq))

@@ -175,6 +175,7 @@ def _import_all(db, root, me, now, scheduler, apply_settings) -> ImportResult:
             result.settings = settings
             segment.pause("import-before-commit")
             _record_files(conn, reads)
+            _record_replaced(conn, reads)
             for r in reads:
                 if r.segment is not None and segment.SEGMENT.match(r.name):
                     h = r.segment.header
@@ -260,6 +261,27 @@ def _record_files(conn, reads: list[_Read]) -> None:
         "INSERT OR REPLACE INTO sync_files (device, name, size, mtime_ns, seq, status)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [(r.device, r.name, r.size, r.mtime_ns, r.seq, r.status) for r in reads])
+
+
+def _record_replaced(conn, reads: list[_Read]) -> None:
+    """A segment written again (its device found it missing or damaged) names the numbers
+    it replaces: those are covered, not missing (`sync --status`), and a damaged copy of one
+    left in the folder is not read again."""
+    rows = []
+    for r in reads:
+        if r.segment is None:
+            continue
+        h = r.segment.header
+        replaces = h.get("replaces")
+        if not isinstance(replaces, list) or type(h.get("seq")) is not int:
+            continue
+        rows += [(r.device, segment.segment_name(s), s) for s in replaces
+                 if type(s) is int and 0 < s < h["seq"]]
+    if rows:
+        conn.executemany("INSERT OR IGNORE INTO sync_files (device, name, size, mtime_ns, seq,"
+                         " status) VALUES (?, ?, -1, -1, ?, 'replaced')", rows)
+        conn.executemany("UPDATE sync_files SET status = 'replaced' WHERE device = ?"
+                         " AND name = ? AND seq = ? AND status IN ('incomplete', 'bad')", rows)
 
 
 def _waiting_cards(db: Database) -> bool:
