@@ -321,6 +321,11 @@ def write_schedules(conn: sqlite3.Connection,
     conn.executemany(_WRITE_SCHEDULE, (_schedule_row(rowid, s) for rowid, s in schedules))
 
 
+def same_row(a: CardSchedule, b: CardSchedule) -> bool:
+    """Whether the two schedules are one card row (times as the store keeps them, in ms)."""
+    return _schedule_row(0, a) == _schedule_row(0, b)
+
+
 def _schedule_row(rowid: int, s: CardSchedule) -> tuple:
     return (
         int(s.state),

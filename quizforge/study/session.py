@@ -370,7 +370,7 @@ class Session:
             if u.revlog_id is not None:
                 store.delete_review(conn, u.revlog_id)
                 now_row = store.get_card(self.db, u.entry.rowid).schedule
-                if u.after is not None and now_row != u.after:
+                if u.after is not None and not store.same_row(now_row, u.after):
                     # the card changed since the answer (a sync merged other answers into
                     # it): "before" is stale; the card is what its remaining answers make it
                     from quizforge.sync.merge import rebuild
