@@ -8,10 +8,10 @@ card this store does not have yet waits in sync_pending and is applied once the 
 Each card that gained reviews or lost some (undo) gets its schedule from the union of every
 device's scheduled answers, ordered by (time, device id, number): a total order, the same on
 every device whatever the clocks said. When all of them come from one device and the last
-one carries the schedule it left (every export sends it) built on exactly those answers (its
-reps counts them: not on one undone since), that schedule is the card's: it is what that
-device has. Otherwise they are replayed through the scheduler (fixed fuzz seed, no
-load balancing) for state, step, stability, difficulty, reps, lapses and leech, and the due
+one carries the schedule it left (every export sends it), built on those answers (where an
+answer was ever undone after it went out: its reps counts them), that schedule is the
+card's: it is what that device has. Otherwise they are replayed through the scheduler
+(fixed fuzz seed, no load balancing) for state, step, stability, difficulty, reps, lapses and leech, and the due
 time is the last answer's time plus the interval its device gave it (sent in ms, exactly).
 Suspension is the last suspend/unsuspend event by (time, device), on every device.
 """
@@ -302,6 +302,7 @@ class _Merger:
         self.reviews: dict[str, list[tuple[list, list]]] = defaultdict(list)
         self._idx: dict[str, int] = {}
         self._names: dict[str, str] = {}
+        self._undone: bool | None = None  # whether any answer was undone after it went out
 
     def add_segment(self, seg: segment.Segment) -> None:
         dev = seg.header["device"]
@@ -659,6 +660,13 @@ class _Merger:
                 best[rid] = entry
         return sorted(best.values(), key=_key)
 
+    def _any_undone(self) -> bool:
+        if self._undone is None:
+            self._undone = self.conn.execute(
+                "SELECT 1 FROM sync_map WHERE undone = 1 AND tbl = 'revlog' LIMIT 1"
+            ).fetchone() is not None
+        return self._undone
+
     def _schedule(self, answers: list[tuple], just_read: list[tuple]) -> tuple:
         """The card's schedule columns (state, step, stability, difficulty, due,
         last_review, reps, lapses, leech). `answers`: (time, device, n, row) in order;
@@ -673,9 +681,12 @@ class _Merger:
                 if entry[:3] == (at, dev, n):
                     after = entry[3][_AFTER]
                     break
-        # that schedule is the card's only when it was built on exactly these answers: its
-        # reps counts them (an answer another device undid, that this one had, is not here)
-        if after is not None and after[5] == len(answers) and all(e[1] == dev for e in answers):
+        # that schedule is the card's only when it was built on these answers: when its
+        # reps counts more, it may have been built on an answer undone since (only where an
+        # answer was undone after it went out; a card whose reps were never its count of
+        # answers, such as some Anki imports, keeps its device's schedule otherwise)
+        if after is not None and all(e[1] == dev for e in answers) and (
+                after[5] == len(answers) or not self._any_undone()):
             state, step, stab, diff, _due, reps, lapses, leech = after
             return (state, step, stab, diff, at + last[_IVL], at, reps, lapses, int(leech))
         s = _replay(self.scheduler, [e[3] for e in answers])
