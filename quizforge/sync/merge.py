@@ -11,8 +11,9 @@ every device whatever the clocks said. When all of them come from one device and
 one carries the schedule it left (every export sends it), built on those answers (where an
 answer was ever undone after it went out: its reps counts them), that schedule is the
 card's: it is what that device has. Otherwise they are replayed through the scheduler
-(fixed fuzz seed, no load balancing) for state, step, stability, difficulty, reps, lapses and leech, and the due
-time is the last answer's time plus the interval its device gave it (sent in ms, exactly).
+(fixed fuzz seed, no load balancing) for state, step, stability, difficulty, reps, lapses
+and leech, and the due time is the last answer's time plus the interval its device gave it
+(sent in ms, exactly).
 Suspension is the last suspend/unsuspend event by (time, device), on every device.
 """
 
