@@ -112,6 +112,20 @@ def test_undo_restores_schedule_and_log_and_reshows_card(db):
     assert s.undo() is None
 
 
+def test_undo_of_an_unchanged_card_restores_before_even_off_the_millisecond(db, monkeypatch):
+    """The store keeps times in ms: an answer at a time with microseconds reads back
+    unchanged, and its undo restores the schedule before it (no rebuild by replay)."""
+    import quizforge.sync.merge as merge
+
+    monkeypatch.setattr(merge, "rebuild", lambda *a: pytest.fail("rebuilt"))
+    s = session(db)
+    e, _ = s.next(T0)
+    before = store.get_card(db, e.rowid).schedule
+    s.answer(e, Rating.GOOD, T0 + timedelta(microseconds=1_234_567), 1500)
+    s.undo()
+    assert store.get_card(db, e.rowid).schedule == before
+
+
 def test_undo_twice_goes_back_two_answers(db):
     s = session(db)
     for _ in range(2):

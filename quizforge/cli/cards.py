@@ -65,8 +65,11 @@ def unsuspend(
             if "/" not in missing[0]:
                 raise QuizforgeError(f"{missing[0]!r}: name a card as DECK/CARD, e.g. backprop/fan-out-rule")
             raise QuizforgeError(f"{missing[0]} is not a suspended card (`quizforge unsuspend` lists them)")
+        from quizforge.clock import now
+
+        when = now()
         for ref in chosen:
-            store.set_suspended(db, by_ref[ref].rowid, False)
+            store.set_suspended(db, by_ref[ref].rowid, False, when)
         if as_json:
             print(json.dumps({"unsuspended": chosen}))
         else:

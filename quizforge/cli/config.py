@@ -112,7 +112,9 @@ def set_(
 
         sync_root(Path(value))  # a folder that exists and can be written, or a one-line error
         value = str(Path(value).expanduser().resolve())
-    cfg = load_config(path).with_value(key, value)
+    old = load_config(path)
+    cfg = old.with_value(key, value)
+    _stamp(old, cfg)
     save_config(cfg, path)
     out.print(f"{key} = {shown_value(cfg.to_dict()[key])}", highlight=False)
 
@@ -124,15 +126,33 @@ def reset(
 ) -> None:
     """Put one setting (or all) back to its default."""
     from quizforge.paths import config_path
-    from quizforge.scheduling.config import Config, load_config, save_config
+    from quizforge.scheduling.config import Config, ConfigError, load_config, save_config
     from quizforge.store.db import check_data_dir
 
     path = config_path()
     check_data_dir(path.parent)
     if key is None:
+        try:
+            _stamp(load_config(path), Config())
+        except ConfigError:
+            pass  # a config.toml that cannot be read: reset all is how to mend it
         save_config(Config(), path)
         out.print("All settings reset to their defaults.")
         return
-    cfg = load_config(path).with_value(key, str(Config().to_dict().get(key, "")))
+    old = load_config(path)
+    cfg = old.with_value(key, str(Config().to_dict().get(key, "")))
+    _stamp(old, cfg)
     save_config(cfg, path)
     out.print(f"{key} = {shown_value(cfg.to_dict()[key])}", highlight=False)
+
+
+def _stamp(old, new) -> None:
+    """Keep when the settings changed, for sync (in the store, when there is one)."""
+    from quizforge.clock import now
+    from quizforge.paths import db_path
+    from quizforge.store import open_store
+    from quizforge.sync.export import stamp_settings
+
+    if db_path().exists():
+        with open_store(write=True) as db:
+            stamp_settings(db, old.to_dict(), new.to_dict(), now())

@@ -321,6 +321,11 @@ def write_schedules(conn: sqlite3.Connection,
     conn.executemany(_WRITE_SCHEDULE, (_schedule_row(rowid, s) for rowid, s in schedules))
 
 
+def same_row(a: CardSchedule, b: CardSchedule) -> bool:
+    """Whether the two schedules are one card row (times as the store keeps them, in ms)."""
+    return _schedule_row(0, a) == _schedule_row(0, b)
+
+
 def _schedule_row(rowid: int, s: CardSchedule) -> tuple:
     return (
         int(s.state),
@@ -527,9 +532,20 @@ def delete_review(conn: sqlite3.Connection, revlog_id: int) -> None:
     conn.execute("DELETE FROM revlog WHERE id = ?", (revlog_id,))
 
 
-def set_suspended(db: Database, rowid: int, suspended: bool) -> None:
+def set_suspended(db: Database, rowid: int, suspended: bool,
+                  now: datetime | None = None) -> None:
+    """Suspend or unsuspend a card; `now`, when given, is kept as the time of the change
+    (sync sends it: the change made last wins on every machine)."""
     with db.atomic() as conn:
         conn.execute("UPDATE cards SET suspended = ? WHERE id = ?", (int(suspended), rowid))
+        if now is not None:
+            stamp_suspension(conn, rowid, suspended, now)
+
+
+def stamp_suspension(conn: sqlite3.Connection, rowid: int, suspended: bool,
+                     now: datetime) -> None:
+    conn.execute("INSERT OR REPLACE INTO sync_suspend_stamps (card, suspended, at)"
+                 " VALUES (?, ?, ?)", (rowid, int(suspended), to_ms(now)))
 
 
 def studied_today(db: Database, day_start: datetime) -> dict[str, int]:

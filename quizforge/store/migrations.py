@@ -662,4 +662,22 @@ MIGRATIONS: list[tuple[str, str]] = [
         END
         """,
     ),
+    (
+        # When a card was suspended or unsuspended here, and a setting changed, as they
+        # happen: the next sync sends that time (not its own), so the change made last wins
+        # on every device, whichever machine syncs last. The sync consumes them.
+        "0016_sync_fix_b_change_stamps",
+        """
+        CREATE TABLE sync_suspend_stamps (
+            card      INTEGER PRIMARY KEY,
+            suspended INTEGER NOT NULL,
+            at        INTEGER NOT NULL
+        );
+        CREATE TABLE sync_setting_stamps (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL,                   -- JSON, as sync_settings keeps it
+            at    INTEGER NOT NULL
+        )
+        """,
+    ),
 ]

@@ -58,6 +58,7 @@ class _Undo:
     correct: bool | None = None
     seconds: float = 0.0
     attempt_id: int | None = None
+    after: CardSchedule | None = None  # the schedule the answer wrote
 
 
 @dataclass
@@ -315,6 +316,8 @@ class Session:
                 record = replace(record, interval_days=0.0, lapse=False, became_leech=False)
             else:
                 store.write_schedule(conn, entry.rowid, after)
+                if after.suspended != before.suspended:  # a leech: suspended as it lapsed
+                    store.stamp_suspension(conn, entry.rowid, after.suspended, now)
             revlog_id = store.insert_review(conn, entry.rowid, record, cram=self.options.cram)
             attempt_id = store.insert_attempt(conn, attempt, entry.rowid) if attempt else None
         ok = rating != Rating.AGAIN if correct is None else correct
@@ -327,6 +330,7 @@ class Session:
                 ok,
                 duration_ms / 1000,
                 attempt_id,
+                after,
             )
         )
         self.tally.answered += 1
@@ -346,9 +350,9 @@ class Session:
         cfg = self.scheduler.config
         return store.due_counts(self.db, first, last, cfg.day_starts_at, self.scheduler.tz)
 
-    def suspend(self, entry: Entry) -> None:
+    def suspend(self, entry: Entry, now: datetime | None = None) -> None:
         before = store.get_card(self.db, entry.rowid).schedule
-        store.set_suspended(self.db, entry.rowid, True)
+        store.set_suspended(self.db, entry.rowid, True, now)
         self.queue.discard(entry)
         self._undo.append(_Undo("suspend", entry, before))
 
@@ -362,9 +366,17 @@ class Session:
             return None
         u = self._undo.pop()
         with self.db.atomic() as conn:
-            store.write_schedule(conn, u.entry.rowid, u.before)
+            before = u.before
             if u.revlog_id is not None:
                 store.delete_review(conn, u.revlog_id)
+                now_row = store.get_card(self.db, u.entry.rowid).schedule
+                if u.after is not None and not store.same_row(now_row, u.after):
+                    # the card changed since the answer (a sync merged other answers into
+                    # it): "before" is stale; the card is what its remaining answers make it
+                    from quizforge.sync.merge import rebuild
+
+                    before = rebuild(conn, self.scheduler, u.entry.rowid)
+            store.write_schedule(conn, u.entry.rowid, before)
             if u.attempt_id is not None:
                 conn.execute("DELETE FROM drill_attempts WHERE id = ?", (u.attempt_id,))
         if u.kind == "answer":
@@ -373,7 +385,7 @@ class Session:
             self.tally.seconds -= u.seconds
             if u.entry.key in self.tally.leeches:
                 self.tally.leeches.remove(u.entry.key)
-        u.entry.schedule = u.before
+        u.entry.schedule = before
         self.queue.push_front(u.entry)
         return u.entry
 

@@ -39,9 +39,29 @@ def _json(value) -> str:
     return json.dumps(list(value) if isinstance(value, tuple) else value)
 
 
+def stamp_settings(db: Database, old: dict, new: dict, now: datetime) -> None:
+    """`config set`/`reset` changed settings from `old` to `new` (Config.to_dict()s): keep
+    when, for the next sync to send (the change made last wins on every machine). Nothing
+    to keep when there is no store yet (the first sync sends the settings as they are)."""
+    changed = [(k, _json(v)) for k, v in new.items()
+               if k not in LOCAL_SETTINGS and _json(old.get(k)) != _json(v)]
+    if not changed:
+        return
+    with db.atomic() as conn:
+        conn.executemany("INSERT OR REPLACE INTO sync_setting_stamps (key, value, at)"
+                         " VALUES (?, ?, ?)", ((k, text, to_ms(now)) for k, text in changed))
+
+
 def note_settings(conn, me: Device, values: dict, defaults: dict, now_ms: int) -> None:
-    """A setting whose value differs from the one last synced was changed here: stamp it."""
-    known = {k: v for k, v in conn.execute("SELECT key, value FROM sync_settings")}
+    """A setting whose value differs from the one last synced was changed here: stamped
+    with the time `config set` made it (sync_setting_stamps), else now."""
+    known, known_at = {}, {}
+    for k, v, at in conn.execute("SELECT key, value, at FROM sync_settings"):
+        known[k], known_at[k] = v, at
+    stamps = {k: (v, at) for k, v, at in conn.execute(
+        "SELECT key, value, at FROM sync_setting_stamps")}
+    if stamps:  # each is used once
+        conn.execute("DELETE FROM sync_setting_stamps")
     for key, value in values.items():
         text = _json(value)
         if key not in known:  # first sync: the default is where everyone starts
@@ -49,8 +69,12 @@ def note_settings(conn, me: Device, values: dict, defaults: dict, now_ms: int) -
             conn.execute("INSERT INTO sync_settings (key, value, at, device) VALUES (?, ?, 0, '')",
                          (key, known[key]))
         if text != known[key]:
+            stamp = stamps.get(key)
+            at = stamp[1] if stamp is not None and stamp[0] == text else now_ms
+            # made after the value this store had (a clock behind may say otherwise)
+            at = max(at, known_at.get(key, 0) + 1)
             conn.execute("UPDATE sync_settings SET value = ?, at = ?, device = ? WHERE key = ?",
-                         (text, now_ms, me.device, key))
+                         (text, at, me.device, key))
             rowid = conn.execute("SELECT rowid FROM sync_settings WHERE key = ?",
                                  (key,)).fetchone()[0]
             conn.execute("INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('setting', ?)",
@@ -59,9 +83,14 @@ def note_settings(conn, me: Device, values: dict, defaults: dict, now_ms: int) -
 
 def note_suspensions(conn, me: Device, now_ms: int) -> int:
     """Cards suspended or unsuspended here since the last sync (by any means: `s` in study,
-    `cards unsuspend`, a leech) become suspend/unsuspend events. Returns how many."""
+    `cards unsuspend`, a leech) become suspend/unsuspend events, at the time the change was
+    made where it was stamped then (sync_suspend_stamps), else now. Returns how many."""
     now_set = {r[0] for r in conn.execute("SELECT id FROM cards WHERE suspended = 1")}
     known = {r[0] for r in conn.execute("SELECT card FROM sync_suspended")}
+    stamps = {c: (v, at) for c, v, at in conn.execute(
+        "SELECT card, suspended, at FROM sync_suspend_stamps")}
+    if stamps:  # each is used once: a later change with no stamp must not take an old one
+        conn.execute("DELETE FROM sync_suspend_stamps")
     if now_set == known:
         return 0
     changes = [(c, 1) for c in now_set - known] + [(c, 0) for c in known - now_set]
@@ -70,9 +99,17 @@ def note_suspensions(conn, me: Device, now_ms: int) -> int:
         row = conn.execute("SELECT deck_id, card_id FROM cards WHERE id = ?", (card,)).fetchone()
         if row is None:
             continue
+        stamp = stamps.get(card)
+        at = stamp[1] if stamp is not None and stamp[0] == value else now_ms
+        # made after every event this store had on the card (a clock behind may say
+        # otherwise): later than them, on every device
+        seen = conn.execute("SELECT MAX(at) FROM sync_events WHERE deck_id = ? AND card_id = ?",
+                            (row[0], row[1])).fetchone()[0]
+        if seen is not None and at <= seen:
+            at = seen + 1
         conn.execute("INSERT INTO sync_events (dev, n, deck_id, card_id, suspended, at)"
                      " VALUES (?, ?, ?, ?, ?, ?)", (me.idx, _next_n(conn), row[0], row[1], value,
-                                                    now_ms))
+                                                    at))
         n += 1
     remember_suspensions(conn)
     return n
@@ -187,9 +224,12 @@ def _export(db, root, me, now, values, defaults) -> ExportResult:
         _allocate(conn, me)
     _drop_stale_temps(folder)
     on_disk = own_segments_on_disk(folder)
-    recorded = {seq for (seq,) in db.conn.execute(
-        "SELECT seq FROM sync_files WHERE device = ? AND status = 'own'", (me.device,))}
-    missing = sorted(recorded - set(on_disk))
+    files = {seq: (name, size, mtime) for seq, name, size, mtime in db.conn.execute(
+        "SELECT seq, name, size, mtime_ns FROM sync_files WHERE device = ? AND status = 'own'",
+        (me.device,))}
+    recorded = set(files)
+    damaged = _damaged(db, folder, me, files, on_disk)
+    missing = sorted((recorded - set(on_disk)) | set(damaged))
     parts = Records(db, me, missing)
     reviews = parts.reviews()
     records = list(parts.all())
@@ -198,21 +238,95 @@ def _export(db, root, me, now, values, defaults) -> ExportResult:
     last = max([0, *recorded, *on_disk])
     seq = last + 1
     header = {"device": me.device, "seq": seq, "written_at": now_ms, "name": me.name}
+    if missing:  # readers count these numbers as covered: not missing any more
+        header["replaces"] = missing
     data = segment.encode(header, records, reviews, parts.cards)
     path = folder / segment.segment_name(seq)
     segment.write_atomic(path, data, "before-rename")
     segment.pause("after-rename")
     st = path.stat()
     with db.atomic() as conn:
+        behind = _behind(conn, me)
         parts.record_sent(conn, seq)
-        conn.execute("DELETE FROM sync_files WHERE device = ? AND status = 'own' AND seq IN (%s)"
-                     % ",".join("?" * len(missing)), (me.device, *missing))
+        _replay_cards(conn, behind, values)
+        conn.execute("UPDATE sync_files SET status = 'replaced' WHERE device = ?"
+                     " AND status = 'own' AND seq IN (%s)" % ",".join("?" * len(missing)),
+                     (me.device, *missing))
         conn.execute("INSERT OR REPLACE INTO sync_files (device, name, size, mtime_ns, seq, status)"
                      " VALUES (?, ?, ?, ?, ?, 'own')",
                      (me.device, path.name, st.st_size, st.st_mtime_ns, seq))
         conn.execute("UPDATE sync_devices SET last_seq = ?, last_at = ? WHERE idx = ?",
                      (seq, now_ms, me.idx))
+    for name in damaged.values():  # its records are in the new segment: no reader needs it
+        try:
+            (folder / name).unlink()
+        except OSError:
+            pass
     return ExportResult(sent=len(records) + len(reviews), seq=seq, reexported=missing)
+
+
+MAX_OWN = 1 << 30  # an own segment larger than this is not one this store wrote
+
+
+def _damaged(db: Database, folder: Path, me: Device, files: dict, on_disk: dict) -> dict:
+    """Own segments whose size or time changed since they were written (bit rot, a bad
+    copy, an edit), and that are no longer whole: seq -> name, to be written again. One
+    that changed but is still whole is noted as it is now, and not read again."""
+    damaged, fine = {}, []
+    for seq, name in on_disk.items():
+        if seq not in files or files[seq][0] != name:
+            continue
+        try:
+            st = (folder / name).stat()
+            if (st.st_size, st.st_mtime_ns) == files[seq][1:]:
+                continue
+            if st.st_size > MAX_OWN:
+                raise segment.Incomplete("too large")
+            seg = segment.decode((folder / name).read_bytes())
+            if seg.header.get("device") != me.device or seg.header.get("seq") != seq:
+                raise segment.Bad("another segment")
+        except OSError:
+            continue  # cannot tell now: looked at again next time
+        except (segment.Incomplete, segment.Bad):
+            damaged[seq] = name
+            continue
+        fine.append((st.st_size, st.st_mtime_ns, me.device, name))
+    if fine:
+        with db.atomic() as conn:
+            conn.executemany("UPDATE sync_files SET size = ?, mtime_ns = ? WHERE device = ?"
+                             " AND name = ?", fine)
+    return damaged
+
+
+def _behind(conn, me: Device) -> list[int]:
+    """The cards answered here, in what goes out now, before (by this machine's clock) an
+    answer from another device that this store holds already: every other device orders
+    this answer before that one and replays the card; so must this store (`_replay_cards`,
+    in the transaction that records it sent). An answer newer than every other was
+    scheduled from the merged card, as a replay does it: nothing to do."""
+    if conn.execute("SELECT 1 FROM sync_map WHERE tbl = 'revlog' AND dev != ? AND row IS NOT"
+                    " NULL LIMIT 1", (me.idx,)).fetchone() is None:
+        return []  # nothing from another device here
+    return [card for (card,) in conn.execute(
+        "SELECT s.card FROM (SELECT r.card AS card, MIN(r.reviewed_at) AS first"
+        "  FROM sync_outbox o JOIN revlog r ON r.id = o.row"
+        "  WHERE o.tbl = 'revlog' AND o.un IS NOT NULL AND r.cram = 0 GROUP BY r.card) s"
+        " WHERE EXISTS (SELECT 1 FROM revlog x JOIN sync_map m ON m.tbl = 'revlog'"
+        "  AND m.row = x.id WHERE x.card = s.card AND x.cram = 0 AND m.dev != ?"
+        "  AND x.reviewed_at >= s.first)", (me.idx,))]
+
+
+def _replay_cards(conn, cards: list[int], values: dict) -> None:
+    if not cards:
+        return
+    from quizforge.scheduling.config import Config
+    from quizforge.scheduling.scheduler import Scheduler
+    from quizforge.store.cards import write_schedule
+    from quizforge.sync.merge import rebuild
+
+    scheduler = Scheduler(Config.from_dict(values))
+    for card in cards:
+        write_schedule(conn, card, rebuild(conn, scheduler, card))
 
 
 _REVIEW_SQL = (

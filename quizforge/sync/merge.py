@@ -8,10 +8,12 @@ card this store does not have yet waits in sync_pending and is applied once the 
 Each card that gained reviews or lost some (undo) gets its schedule from the union of every
 device's scheduled answers, ordered by (time, device id, number): a total order, the same on
 every device whatever the clocks said. When all of them come from one device and the last
-one carries the schedule it left (every export sends it), that schedule is the card's: it is
-what that device has. Otherwise they are replayed through the scheduler (fixed fuzz seed, no
-load balancing) for state, step, stability, difficulty, reps, lapses and leech, and the due
-time is the last answer's time plus the interval its device gave it (sent in ms, exactly).
+one carries the schedule it left (every export sends it), built on those answers (where an
+answer was ever undone after it went out: its reps counts them), that schedule is the
+card's: it is what that device has. Otherwise they are replayed through the scheduler
+(fixed fuzz seed, no load balancing) for state, step, stability, difficulty, reps, lapses
+and leech, and the due time is the last answer's time plus the interval its device gave it
+(sent in ms, exactly).
 Suspension is the last suspend/unsuspend event by (time, device), on every device.
 """
 
@@ -26,7 +28,7 @@ from operator import itemgetter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler
+from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler, State
 from quizforge.store.cards import ensure_card
 from quizforge.store.db import Database, from_ms, to_ms
 from quizforge.sync import segment
@@ -182,6 +184,7 @@ def _import_all(db, root, me, now, scheduler, apply_settings) -> ImportResult:
             result.settings = settings
             segment.pause("import-before-commit")
             _record_files(conn, reads)
+            _record_replaced(conn, reads)
             for r in reads:
                 if r.segment is not None and segment.SEGMENT.match(r.name):
                     h = r.segment.header
@@ -269,6 +272,27 @@ def _record_files(conn, reads: list[_Read]) -> None:
         [(r.device, r.name, r.size, r.mtime_ns, r.seq, r.status) for r in reads])
 
 
+def _record_replaced(conn, reads: list[_Read]) -> None:
+    """A segment written again (its device found it missing or damaged) names the numbers
+    it replaces: those are covered, not missing (`sync --status`), and a damaged copy of one
+    left in the folder is not read again."""
+    rows = []
+    for r in reads:
+        if r.segment is None:
+            continue
+        h = r.segment.header
+        replaces = h.get("replaces")
+        if not isinstance(replaces, list) or type(h.get("seq")) is not int:
+            continue
+        rows += [(r.device, segment.segment_name(s), s) for s in replaces
+                 if type(s) is int and 0 < s < h["seq"]]
+    if rows:
+        conn.executemany("INSERT OR IGNORE INTO sync_files (device, name, size, mtime_ns, seq,"
+                         " status) VALUES (?, ?, -1, -1, ?, 'replaced')", rows)
+        conn.executemany("UPDATE sync_files SET status = 'replaced' WHERE device = ?"
+                         " AND name = ? AND seq = ? AND status IN ('incomplete', 'bad')", rows)
+
+
 def _waiting_cards(db: Database) -> bool:
     """Whether a review waits for a card that the store now has."""
     return db.conn.execute(
@@ -287,6 +311,7 @@ class _Merger:
         self.reviews: dict[str, list[tuple[list, list]]] = defaultdict(list)
         self._idx: dict[str, int] = {}
         self._names: dict[str, str] = {}
+        self._undone: bool | None = None  # whether any answer was undone after it went out
 
     def add_segment(self, seg: segment.Segment) -> None:
         dev = seg.header["device"]
@@ -644,6 +669,13 @@ class _Merger:
                 best[rid] = entry
         return sorted(best.values(), key=_key)
 
+    def _any_undone(self) -> bool:
+        if self._undone is None:
+            self._undone = self.conn.execute(
+                "SELECT 1 FROM sync_map WHERE undone = 1 AND tbl = 'revlog' LIMIT 1"
+            ).fetchone() is not None
+        return self._undone
+
     def _schedule(self, answers: list[tuple], just_read: list[tuple]) -> tuple:
         """The card's schedule columns (state, step, stability, difficulty, due,
         last_review, reps, lapses, leech). `answers`: (time, device, n, row) in order;
@@ -658,12 +690,30 @@ class _Merger:
                 if entry[:3] == (at, dev, n):
                     after = entry[3][_AFTER]
                     break
-        if after is not None and all(e[1] == dev for e in answers):
+        # that schedule is the card's only when it was built on these answers: when its
+        # reps counts more, it may have been built on an answer undone since (only where an
+        # answer was undone after it went out; a card whose reps were never its count of
+        # answers, such as some Anki imports, keeps its device's schedule otherwise)
+        if after is not None and all(e[1] == dev for e in answers) and (
+                after[5] == len(answers) or not self._any_undone()):
             state, step, stab, diff, _due, reps, lapses, leech = after
             return (state, step, stab, diff, at + last[_IVL], at, reps, lapses, int(leech))
         s = _replay(self.scheduler, [e[3] for e in answers])
         return (int(s.state), s.step, s.stability, s.difficulty, to_ms(s.due),
                 to_ms(s.last_review), s.reps, s.lapses, int(s.leech))
+
+
+def rebuild(conn, scheduler: Scheduler, card: int) -> CardSchedule:
+    """The card's schedule from its scheduled answers in the store, as a merge replays them
+    (suspension left as the row has it): what every device computes for these answers."""
+    row = conn.execute("SELECT device FROM sync_device").fetchone()
+    merger = _Merger(conn, Device(row[0] if row else "", "", "", 0), scheduler)
+    state, step, stab, diff, due, last, reps, lapses, leech = merger._schedule(
+        merger._answers(card), [])
+    suspended = conn.execute("SELECT suspended FROM cards WHERE id = ?", (card,)).fetchone()
+    return CardSchedule(state=State(state), step=step, stability=stab, difficulty=diff,
+                        due=from_ms(due), last_review=from_ms(last), reps=reps, lapses=lapses,
+                        suspended=bool(suspended and suspended[0]), leech=bool(leech))
 
 
 def _key(entry: tuple):

@@ -75,9 +75,11 @@ def status(db: Database, root: Path) -> Status:
         name, seq, at = names.get(folder.name, (info.get("name", ""), 0, None))
         top = max(seqs, default=0)
         # up to the newest sequence number seen: on disk, or read before (a newest segment
-        # deleted since is missing too); one this store has read is not missing here
+        # deleted since is missing too); one this store has read, or that a segment
+        # written again replaces, is not missing here
         missing = sorted(s for s in set(range(1, max(top, seq or 0) + 1)) - set(seqs)
-                         if files.get((folder.name, segment.segment_name(s))) != "read")
+                         if files.get((folder.name, segment.segment_name(s)))
+                         not in ("read", "replaced"))
         devices.append(DeviceStatus(folder.name, name or str(info.get("name", "")),
                                     folder.name == me, len(seqs), max(seq or 0, top), at, missing))
     devices.sort(key=lambda d: (not d.this, -(d.last_at or 0), d.device))

@@ -528,7 +528,7 @@ class StudyScreen:
             self._print(Text("Nothing to undo.", style="yellow"))
             return None
         if key == "s":
-            self.s.suspend(entry)
+            self.s.suspend(entry, self.clock())
             self._done.append("suspend")
             self._notice = Text(f"Suspended {entry.deck_id}/{entry.card_id} (u to undo).", style="yellow")
             return "s"
