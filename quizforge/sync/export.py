@@ -8,7 +8,6 @@ again, with the same uids, next time: readers drop what they already have.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 from dataclasses import dataclass
@@ -204,15 +203,8 @@ def own_segments_on_disk(folder: Path) -> dict[int, str]:
 def export(db: Database, root: Path, me: Device, now: datetime, values: dict,
            defaults: dict) -> ExportResult:
     """Write this store's unsent records to a new segment in `root/<device>/`."""
-    # A first sync sends a million answers: a million rows and lists alive at once, which
-    # the cyclic collector would walk again and again (none holds a cycle). Off meanwhile.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with segment.collector_off():  # a first sync sends a million answers
         return _export(db, root, me, now, values, defaults)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _export(db, root, me, now, values, defaults) -> ExportResult:

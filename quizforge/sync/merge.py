@@ -19,7 +19,6 @@ Suspension is the last suspend/unsuspend event by (time, device), on every devic
 
 from __future__ import annotations
 
-import gc
 import os
 from collections import defaultdict
 from contextlib import contextmanager
@@ -148,15 +147,8 @@ def import_all(db: Database, root: Path, me: Device, now: datetime, scheduler: S
     """Read every foreign segment not read yet and merge it into the store (one
     transaction). `apply_settings(changes)` is called inside it with the settings another
     device changed later than this one; it returns the scheduler to replay with."""
-    # A million records are a million live dicts: the cyclic collector would walk them all
-    # again and again while they are made (none of them holds a cycle). Off for the import.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with segment.collector_off():  # a first sync reads a million answers
         return _import_all(db, root, me, now, scheduler, apply_settings)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _import_all(db, root, me, now, scheduler, apply_settings) -> ImportResult:

@@ -17,16 +17,32 @@ sync tool copied it mid-write): readers skip it and read it once it is.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import os
 import re
 import zlib
+from contextlib import contextmanager
 from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import json
+
+@contextmanager
+def collector_off():
+    """The cyclic garbage collector off for a bulk read or write: a first sync holds a
+    million rows and lists at once, which the collector would walk again and again (none of
+    them holds a cycle). Back on afterwards if it was on."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
 
 FORMAT = 1
 ROOT = "quizforge-sync"
