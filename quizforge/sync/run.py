@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -56,15 +57,41 @@ def sync_root(folder: Path, write: bool = True) -> Path:
     return root
 
 
+@contextmanager
+def _one_at_a_time(db: Database):
+    """One sync of a store at a time (two terminals on one machine): an exclusive lock on
+    a file beside the store, held for the whole sync, so that a second waits for the first
+    and then finds nothing left to send instead of writing the same records again."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: readers drop records they already have anyway
+        yield
+        return
+    try:
+        lock = open(Path(db.path).with_name(Path(db.path).name + ".sync-lock"), "a")
+    except OSError:  # a store folder we cannot write: the sync itself says so
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def sync(db: Database, folder: Path, now: datetime, config: Config,
          apply_settings=None) -> SyncResult:
     """Export this store's new records to `folder`, then import every other device's.
 
     `apply_settings(changes)` saves settings another device changed later (the CLI writes
     config.toml); the replay uses the config with them."""
-    root = sync_root(folder)
     if db.read_only:
         raise SyncError("the store is read-only here: sync needs to write it")
+    with _one_at_a_time(db):
+        return _sync(db, folder, now, config, apply_settings)
+
+
+def _sync(db: Database, folder: Path, now: datetime, config: Config,
+          apply_settings=None) -> SyncResult:
+    root = sync_root(folder)
     try:
         root.mkdir(exist_ok=True)
         me = local_device(db, now)
