@@ -324,3 +324,22 @@ def test_migration_statements_split_on_semicolons_but_keep_trigger_bodies_whole(
     for s in statements:
         conn.execute(s)
     assert conn.execute("SELECT x FROM t").fetchall() == [(3,)]
+
+
+def test_drill_skills_do_not_use_up_the_days_new_cards(tmp_path):
+    """`quizforge drill` schedules its skills as cards of their own; study never shows them,
+    so their answers count for neither of the day's limits (new cards, reviews)."""
+    from quizforge.scheduling.scheduler import ReviewRecord
+
+    with Database(tmp_path / "q.sqlite3") as db:
+        store.sync_decks(db, [make_deck("d", 3)], T0)
+        first = ReviewRecord(T0, Rating.GOOD, 1000, State.NEW, 1.0, None, False, False)
+        again = replace(first, state_before=State.REVIEW, elapsed_days=3.0)
+        with db.atomic() as conn:
+            skill = store.ensure_card(conn, "drill", "attention", "skill", T0)
+            other = store.ensure_card(conn, "drill", "conv", "skill", T0)
+            store.insert_review(conn, skill, first)
+            store.insert_review(conn, other, again)
+            store.insert_review(conn, store.find_card(db, "d", "c0").rowid, first)
+            store.insert_review(conn, store.find_card(db, "d", "c1").rowid, again)
+        assert store.studied_today(db, T0 - timedelta(hours=1)) == {"new": 1, "reviews": 1}

@@ -550,12 +550,14 @@ def stamp_suspension(conn: sqlite3.Connection, rowid: int, suspended: bool,
 
 def studied_today(db: Database, day_start: datetime) -> dict[str, int]:
     """New cards introduced and review-state cards reviewed since `day_start` (for daily limits).
-    Cram answers don't count."""
+    Cram answers don't count, nor drill skills (`quizforge drill` schedules those; study never
+    shows them, so a drill must not use up the day's new cards)."""
     row = db.conn.execute(
         "SELECT"
-        " COUNT(DISTINCT CASE WHEN state_before = 0 THEN card END),"
-        " COUNT(DISTINCT CASE WHEN state_before = 2 THEN card END)"
-        " FROM revlog WHERE reviewed_at >= ? AND cram = 0",
+        " COUNT(DISTINCT CASE WHEN r.state_before = 0 THEN r.card END),"
+        " COUNT(DISTINCT CASE WHEN r.state_before = 2 THEN r.card END)"
+        " FROM revlog r JOIN cards c ON c.id = r.card"
+        " WHERE r.reviewed_at >= ? AND r.cram = 0 AND c.kind != 'skill'",
         (to_ms(day_start),),
     ).fetchone()
     return {"new": row[0], "reviews": row[1]}
