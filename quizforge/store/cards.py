@@ -353,11 +353,11 @@ def insert_review(conn: sqlite3.Connection, rowid: int, r: ReviewRecord, cram: b
 
 # The triggers that keep the summary tables (migrations 0007, 0009, 0010) as each revlog row
 # is inserted. `insert_review_rows` does their work once for all its rows instead.
-_REVLOG_INSERT_TRIGGERS = ("deck_reviews_revlog_insert", "card_reviews_revlog_insert",
+REVLOG_INSERT_TRIGGERS = ("deck_reviews_revlog_insert", "card_reviews_revlog_insert",
                            "study_days_revlog_insert")
 
 
-def _set_aside(conn: sqlite3.Connection, names: Sequence[str]) -> list[tuple[str, str]]:
+def set_aside_triggers(conn: sqlite3.Connection, names: Sequence[str]) -> list[tuple[str, str]]:
     """Drop these triggers (those that exist) and return their (name, SQL), for a bulk write
     that does their work in one grouped statement each and then creates them again from
     that SQL. Inside the caller's transaction only: no other connection ever sees the store
@@ -404,7 +404,7 @@ def _insert_cards(conn: sqlite3.Connection, sql: str, rows: Sequence[tuple]) -> 
         return
     from quizforge.store.health import SUMMARIES  # the recount of card_groups
 
-    triggers = _set_aside(conn, _CARD_INSERT_TRIGGERS)
+    triggers = set_aside_triggers(conn, _CARD_INSERT_TRIGGERS)
     before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM cards").fetchone()[0]
     conn.executemany(sql, rows)
     fresh = conn.execute("SELECT COUNT(*) FROM cards WHERE id > ?",
@@ -455,7 +455,7 @@ def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     the counted study days that hold a new answer are dropped (a report counts them again);
     the sync outbox gets each new answer with its card's schedule (unless an import from
     another machine is running: sync_importing). A trigger on revlog inserts not named in
-    _REVLOG_INSERT_TRIGGERS (or sync_revlog_insert) keeps firing per row."""
+    REVLOG_INSERT_TRIGGERS (or sync_revlog_insert) keeps firing per row."""
     if rows:
         _bulk_revlog(conn, lambda: conn.executemany(_INSERT_REVIEW, rows).rowcount)
 
@@ -474,8 +474,8 @@ def _bulk_revlog(conn: sqlite3.Connection, write) -> int:
     before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM revlog").fetchone()[0]
     # The sync outbox's trigger can wait only when the new rows are sure to be `id > before`
     # (far below SQLite's largest integer): it has no recount to fall back on.
-    names = _REVLOG_INSERT_TRIGGERS + (("sync_revlog_insert",) if before < 1 << 62 else ())
-    triggers = _set_aside(conn, names)
+    names = REVLOG_INSERT_TRIGGERS + (("sync_revlog_insert",) if before < 1 << 62 else ())
+    triggers = set_aside_triggers(conn, names)
     written = write()
     # New rows take the ids after the largest (unless that is SQLite's largest integer):
     # `v.id > before` picks them; otherwise the summaries are counted again whole.

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler, State
-from quizforge.store.cards import ensure_card
+from quizforge.store.cards import REVLOG_INSERT_TRIGGERS, ensure_card, set_aside_triggers
 from quizforge.store.db import Database, from_ms, to_ms
 from quizforge.sync import segment
 from quizforge.sync.device import Device, device_idx
@@ -204,16 +204,15 @@ def _bulk(conn, rows: list[tuple], deck_of: dict[int, str]):
         yield
         return
 
-    triggers = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'revlog'"
-        " AND sql LIKE '%AFTER INSERT ON revlog%'").fetchall()
+    # The triggers whose work is done below (and sync's outbox trigger, which skips
+    # imported rows anyway), named as for an import's history (store.cards): a trigger on
+    # revlog inserts not named there keeps firing per row.
+    triggers = set_aside_triggers(conn, (*REVLOG_INSERT_TRIGGERS, "sync_revlog_insert"))
     # the indexes of the log and of the uid map too: built again from the whole table (a
     # sort) rather than grown a row at a time
     indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"
                            " AND tbl_name IN ('revlog', 'sync_map') AND sql IS NOT NULL"
                            ).fetchall()
-    for name, _ in triggers:
-        conn.execute(f"DROP TRIGGER {name}")
     for name, _ in indexes:
         conn.execute(f"DROP INDEX {name}")
     yield
