@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from quizforge.cli import app, complete
-from quizforge.cli.common import DeckDirs, JsonFlag, deck_dirs, err, out
+from quizforge.cli.common import DeckDirs, JsonFlag, TagFilter, deck_dirs, err, out
 from quizforge.controls import visible
 from quizforge.errors import QuizforgeError
 
@@ -106,11 +106,7 @@ def search(
         typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable).",
                      autocompletion=complete.deck_ids),
     ] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable).",
-                     autocompletion=complete.tags),
-    ] = None,
+    tag: TagFilter = None,
     as_json: JsonFlag = False,
     decks: DeckDirs = None,
 ) -> None:

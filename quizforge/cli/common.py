@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from quizforge.cli import complete
+
 
 class LazyConsole:
     """A rich Console made on first use: a command that prints only plain text (a JSON line,
@@ -82,6 +84,11 @@ DeckDirs = Annotated[
     ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+TagFilter = Annotated[
+    list[str] | None,
+    typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable).",
+                 autocompletion=complete.tags),
+]
 
 
 def deck_dirs(extra: list[Path] | None = None) -> list[Path]:

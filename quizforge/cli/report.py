@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from quizforge.cli import app, complete
-from quizforge.cli.common import DeckDirs, JsonFlag, deck_dirs, err, out
+from quizforge.cli.common import DeckDirs, JsonFlag, TagFilter, deck_dirs, err, out
 
 
 @app.command()
@@ -18,11 +18,7 @@ def report(
         typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable).",
                      autocompletion=complete.reported_deck_ids),
     ] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable).",
-                     autocompletion=complete.tags),
-    ] = None,
+    tag: TagFilter = None,
     since: Annotated[
         str | None,
         typer.Option("--since", metavar="YYYY-MM-DD", help="Count answers from this study day on."),

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from quizforge.cli import app, complete
-from quizforge.cli.common import DeckDirs, backup_after_session, deck_dirs, out
+from quizforge.cli.common import DeckDirs, TagFilter, backup_after_session, deck_dirs, out
 
 
 @app.command()
@@ -16,10 +16,7 @@ def study(
         list[str] | None, typer.Option("--deck", "-d", metavar="ID", help="Only this deck (repeatable).",
                                   autocompletion=complete.deck_ids)
     ] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Only cards with this tag (repeatable).",
-                                  autocompletion=complete.tags)
-    ] = None,
+    tag: TagFilter = None,
     new: Annotated[
         int | None,
         typer.Option("--new", metavar="N", min=0,
