@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -361,3 +362,59 @@ def test_root_help_imports_neither_sympy_nor_numpy_nor_the_loader():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "Usage" in done.stdout
     assert done.stderr.strip() == "[]"
+
+
+def test_the_command_map_names_the_module_of_every_command():
+    """`main` imports only the module that COMMANDS names for the command line's first word:
+    the map must be what the modules register, every command and group, in --help's order."""
+    import quizforge.cli as cli
+
+    registered = [(c.name or c.callback.__name__, c.callback.__module__)
+                  for c in cli.app.registered_commands]
+    for group in cli.app.registered_groups:
+        typer_app = group.typer_instance
+        callbacks = [c.callback for c in typer_app.registered_commands]
+        if typer_app.registered_callback is not None:
+            callbacks.append(typer_app.registered_callback.callback)
+        registered += [(group.name, c.__module__) for c in callbacks]
+    assert {(name, f"quizforge.cli.{module}") for name, module in cli.COMMANDS.items()} == set(
+        registered)
+    order = list(dict.fromkeys(f"quizforge.cli.{m}" for m in cli.COMMANDS.values()))
+    seen = list(dict.fromkeys(c.callback.__module__ for c in cli.app.registered_commands))
+    assert seen == [m for m in order if m in seen]
+
+
+def _modules_after(argv: list[str], env: dict | None = None) -> tuple[str, list[str]]:
+    code = (
+        "import sys\n"
+        "from quizforge.cli import main\n"
+        f"sys.argv = ['quizforge', *{argv!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import json\n"
+        "print(json.dumps([m for m in sys.modules if m.startswith('quizforge.cli.')]),"
+        " file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "80", **(env or {})})
+    return done.stdout, json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_a_command_imports_only_its_own_module():
+    out, modules = _modules_after(["report", "--help"])
+    assert "Usage: quizforge report [OPTIONS]" in " ".join(out.split())
+    assert {m.rsplit(".", 1)[1] for m in modules} <= {"report", "common", "complete", "decks"}
+    out, modules = _modules_after(["validate", "--help"])
+    assert "quizforge.cli.decks" in modules and "quizforge.cli.report" not in modules
+
+
+def test_anything_but_a_command_name_first_still_knows_every_command(tmp_path):
+    home = {"QUIZFORGE_HOME": str(tmp_path), "QUIZFORGE_NOW": "2026-12-01T09:00:00+00:00"}
+    for argv in (["reprot"], ["--decks", str(tmp_path), "report", "--help"], [], ["--help"]):
+        out, modules = _modules_after(argv, home)
+        assert {f"quizforge.cli.{m}" for m in COMMAND_MODULES} <= set(modules), argv
+    out, _ = _modules_after(["--help"], home)
+    assert all(f" {name} " in out for name in ("study", "sync", "import", "export", "cards"))
+
+
+COMMAND_MODULES = ("study", "mock", "drill", "report", "plan", "simulate", "decks", "cards",
+                   "config", "backup", "doctor", "viz", "export", "importing", "optimize", "sync")
