@@ -222,7 +222,9 @@ def test_a_new_drill_family_is_not_hidden_by_the_cache(tmp_path, parses, monkeyp
     fake = dict(real, newfam=real["backprop"].__class__(
         name="newfam", summary="s", levels={1: "one"}, generate=lambda *a: None))
     monkeypatch.setattr(family, "families", lambda: fake)
-    monkeypatch.setattr(family, "names", lambda: (*real, "newfam"))  # its module is there
+    import quizforge.drill.families as modules
+
+    monkeypatch.setattr(modules, "names", lambda: (*real, "newfam"))  # its module is there
     deck_cache.environment_key.cache_clear()
     try:
         result = cached_load([path])

@@ -63,8 +63,10 @@ class LazyConsole:
         delattr(self._get(), name)
 
 
-out = LazyConsole()  # stdout: results
-err = LazyConsole(stderr=True)  # stderr: errors and warnings
+# No emoji codes: ":fire:" in a deck or an error prints as typed (text is text), and rich's
+# table of them (2 ms) is never loaded.
+out = LazyConsole(emoji=False)  # stdout: results
+err = LazyConsole(stderr=True, emoji=False)  # stderr: errors and warnings
 
 
 @dataclass

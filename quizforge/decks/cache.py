@@ -198,7 +198,7 @@ def cards_from_rows(data: dict[str, Any]) -> tuple[Card, ...]:
 def environment_key() -> str:
     """Everything besides the file itself that decides what checking it gives."""
     from quizforge import __version__
-    from quizforge.drill.family import names
+    from quizforge.drill.families import names
 
     package = Path(__file__).parent.parent
     code = []  # every module of this package: the checking code and what it reads

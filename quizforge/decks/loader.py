@@ -36,7 +36,7 @@ def deck_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     """Deck files in `paths`: a folder gives its *.yaml/*.yml files (sorted, not recursive),
     a file gives itself. Missing paths are problems; a file reached twice is read once.
     Translation overlays (`backprop.zh-TW.yaml`: quizforge.decks.overlay) are not decks."""
-    from quizforge.decks.overlay import is_overlay_file
+    from quizforge.decks.language import is_overlay_file
 
     files: list[Path] = []
     problems: list[Problem] = []

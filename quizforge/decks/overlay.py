@@ -22,6 +22,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from quizforge.controls import visible
+from quizforge.decks.language import (  # noqa: F401  (also this module's API)
+    DEFAULT_LANGUAGE,
+    LANGUAGE,
+    OVERLAY_FILE,
+    is_overlay_file,
+    language_problem,
+)
 from quizforge.decks.model import (
     MCQ,
     Card,
@@ -33,11 +40,6 @@ from quizforge.decks.model import (
 )
 
 # `<deck id>.<language>.yaml`: a BCP 47-style tag (zh-TW, ja, pt-BR) between two dots.
-OVERLAY_FILE = re.compile(
-    r"^(?P<deck>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.ya?ml$"
-)
-LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-DEFAULT_LANGUAGE = "en"  # the language the decks are written in
 
 # What an overlay may translate, per card type: text fields, then list fields (same count
 # and order as the card's: an MCQ's choices, a formula card's mistake messages).
@@ -66,17 +68,6 @@ _ZH_POSITION = re.compile(
     r"|最後\s*(?:一\s*)?(?:個\s*)?(?:選項|項)"
     r"|以上皆(?:是|非)"
 )
-
-
-def language_problem(language: str) -> str | None:
-    """Why `language` is not a language tag, or None."""
-    if LANGUAGE.match(language or ""):
-        return None
-    return f"language must be a tag such as en or zh-TW, got {language!r}"
-
-
-def is_overlay_file(path: Path) -> bool:
-    return OVERLAY_FILE.match(path.name) is not None
 
 
 def _texts(card: Card) -> dict[str, object]:

@@ -9,13 +9,13 @@ families for `--help`, deck validation or the report costs little, and running o
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
 from quizforge.drill.errors import DrillError
+from quizforge.drill.families import names  # noqa: F401  (part of this module's API)
 from quizforge.drill.model import FORMS
 
 
@@ -41,14 +41,6 @@ class Family:
                 "forms": list(self.forms)}
 
 
-@lru_cache(maxsize=1)
-def names() -> tuple[str, ...]:
-    """Every family's name, without importing any: a family lives in the module named after
-    it, '-' written '_' (`softmax-ce` in `softmax_ce.py`; a test holds every family to it),
-    so running one family imports that module alone."""
-    package = importlib.import_module("quizforge.drill.families")
-    return tuple(info.name.replace("_", "-") for info in pkgutil.iter_modules(package.__path__)
-                 if not info.name.startswith("_"))
 
 
 @cache

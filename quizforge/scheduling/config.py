@@ -94,7 +94,7 @@ class Config:
             except ConfigError as e:
                 problems.append(f"{name}: {e}")
         problems += parameter_problems(self.parameters)
-        from quizforge.decks.overlay import language_problem
+        from quizforge.decks.language import language_problem
 
         if (problem := language_problem(self.language)) is not None:
             problems.append(problem)

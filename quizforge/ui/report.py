@@ -189,7 +189,7 @@ def today_panel(r: Report) -> RenderableType:
             todo.add_row("", Text.assemble("$ ", command(a.command)))
     return Panel(
         Group(grid, ready, Text(""), Text("To do", style="bold"), todo),
-        title="Today",
+        title=Text("Today"),  # a str title is parsed as markup (and imports rich's emoji)
         title_align="left",
         border_style="cyan",
     )
@@ -488,7 +488,8 @@ def heatmap_chart(h: Heatmap) -> RenderableType:
 
 def _heatmap(h: Heatmap, width: int) -> RenderableType:
     weeks = ((h.today - h.start).days // 7) + 1
-    levels = [heat_level(d.count, h.busiest) for d in h.days]
+    busiest = h.busiest  # a property: counted once, not once per day
+    levels = [heat_level(d.count, busiest) for d in h.days]
     mondays = [h.start + timedelta(weeks=w) for w in range(weeks)]
     months = Text("    ")
     for w, monday in enumerate(mondays):
@@ -739,7 +740,7 @@ def empty_panel(r: Report) -> RenderableType:
         grid.add_row(command(a.command or ""), Text(a.text, style="dim"))
     return Panel(
         Group(body, Text(""), grid),
-        title="Welcome to quizforge",
+        title=Text("Welcome to quizforge"),
         title_align="left",
         border_style="cyan",
     )
