@@ -123,29 +123,42 @@ def _root(
 
 def _placeholders() -> None:
     """Help shows a value's name, not its Python type: `--count COUNT`, `--form [a|b]`,
-    nothing after a flag or an argument (its name is shown already). Typer prints
-    `<bool>`, `<int>`, `<list[Path]>` there (from 0.2x; older ones had no such hook)."""
+    nothing after a flag or an argument (its name is shown already), `[PATH]...` for an
+    argument that takes several, where typer 0.28 prints `<int>`, `<str>`, `<path>`, `<a|b>`,
+    `[PATH]` (pyproject.toml says why typer is below 0.29)."""
+    from typer._click.types import ParamType
+    from typer._types import TyperChoice
     from typer.core import TyperArgument, TyperOption
 
-    if not hasattr(TyperOption, "display_type_rich"):
-        return
+    choice_metavar = TyperChoice.get_metavar  # `<a|b>`
+
+    def choices(param, ctx) -> str:
+        return "[" + choice_metavar(param.type, param, ctx)[1:-1] + "]"
 
     def option(self, ctx):
         if self.metavar is not None:
             return self.metavar
         if self.is_flag or self.count:
-            return None
-        if self.type_descriptor.is_choice:
-            return "[" + self.display_type(ctx)[1:-1] + "]"
+            return ""
+        if isinstance(self.type, TyperChoice):
+            return choices(self, ctx)
         return (self.name or "value").upper() + ("..." if self.nargs != 1 else "")
 
-    def argument(self, ctx):
-        if self.type_descriptor.is_choice:
-            return "[" + self.display_type(ctx)[1:-1] + "]"
-        return None
+    def type_metavar(self, param, ctx):  # what a type adds after an argument's name
+        if isinstance(param, TyperArgument):
+            return choices(param, ctx) if isinstance(self, TyperChoice) else ""
+        return choice_metavar(self, param, ctx) if isinstance(self, TyperChoice) else None
 
-    TyperOption.display_type_rich = option
-    TyperArgument.display_type_rich = argument
+    argument_metavar = TyperArgument.make_metavar
+
+    def argument(self, ctx, *, usage: bool = False):  # `[PATH]...` for several, as without one
+        var = argument_metavar(self, ctx, usage=usage)
+        return var + "..." if self.nargs != 1 and not var.endswith("...") else var
+
+    TyperOption.make_metavar = option
+    TyperArgument.make_metavar = argument
+    ParamType.get_metavar = type_metavar
+    TyperChoice.get_metavar = type_metavar
 
 
 _placeholders()
