@@ -7,6 +7,8 @@ import os
 from datetime import UTC, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from helpers import T0, make_deck, utc_80_columns
 from rich.cells import cell_len
 from typer.testing import CliRunner
@@ -345,5 +347,46 @@ def test_first_fit_width_check_equals_rich_measure():
     options = console.options.update_width(10_000)
     for table in [mastery_table([], "deck"), *(mastery_table(rows, "tag", Mastery("all", 5), d)
                                               for d in (2, 1, 0))]:
+        assert _natural_width(console, options, table) == console.measure(
+            table, options=options).maximum
+
+
+_cell_text = st.text(alphabet=st.sampled_from(list("ab z-9%█░▌·中文\n[]:")), max_size=12)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(data=st.data(), padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+       collapse=st.booleans(), pad_edge=st.booleans(), header=st.booleans(),
+       footer=st.booleans(), width=st.sampled_from([1, 3, 8, 80, 10_000]))
+def test_column_width_shortcut_equals_rich_measure(data, padding, collapse, pad_edge, header,
+                                                   footer, width):
+    """The report's quick column measure gives what rich's own Table._measure_column gives,
+    for any text (wide characters, newlines, markup-like brackets, empty cells), padding,
+    edges, headers, footers and column limits."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from quizforge.ui.report import _column_width, _natural_width
+
+    console = Console(file=io.StringIO(), width=80)
+    options = console.options.update_width(width)
+    table = Table(box=None, padding=padding, collapse_padding=collapse, pad_edge=pad_edge,
+                  show_header=header, show_footer=footer)
+    n = data.draw(st.integers(1, 4))
+    for _ in range(n):
+        limit = st.one_of(st.none(), st.integers(0, 12))
+        table.add_column(data.draw(st.one_of(_cell_text, _cell_text.map(Text))),
+                         footer=data.draw(_cell_text), min_width=data.draw(limit),
+                         max_width=data.draw(limit),
+                         width=data.draw(st.one_of(st.none(), st.none(), st.integers(0, 9))))
+    for _ in range(data.draw(st.integers(0, 3))):
+        table.add_row(*(data.draw(st.one_of(_cell_text, _cell_text.map(Text))) for _ in range(n)))
+    for column in table.columns:
+        assert _column_width(console, options, table, column) == table._measure_column(
+            console, options, column).maximum
+    if width == 10_000:  # as FirstFit asks: a table that fits takes its columns' widths
         assert _natural_width(console, options, table) == console.measure(
             table, options=options).maximum

@@ -51,9 +51,11 @@ class Mastery:
         return self.mastered / self.cards if self.cards else 0.0
 
     def add(self, other: Mastery) -> None:
-        for f in fields(self):
-            if f.name != "name":
-                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+_COUNTS = tuple(f.name for f in fields(Mastery) if f.name != "name")  # what `add` adds up
 
 
 @dataclass
