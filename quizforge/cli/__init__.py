@@ -126,9 +126,12 @@ def _placeholders() -> None:
     nothing after a flag or an argument (its name is shown already), `[PATH]...` for an
     argument that takes several, where typer 0.28 prints `<int>`, `<str>`, `<path>`, `<a|b>`,
     `[PATH]` (pyproject.toml says why typer is below 0.29)."""
-    from typer._click.types import ParamType
-    from typer._types import TyperChoice
-    from typer.core import TyperArgument, TyperOption
+    try:
+        from typer._click.types import ParamType
+        from typer._types import TyperChoice
+        from typer.core import TyperArgument, TyperOption
+    except ImportError:  # a typer other than pyproject.toml's: its own placeholders, then
+        return
 
     choice_metavar = TyperChoice.get_metavar  # `<a|b>`
 
