@@ -18,6 +18,7 @@ from quizforge.reports import Calendar, Scope, build_report
 from quizforge.reports import calibration as calibration_module
 from quizforge.reports import days as days_module
 from quizforge.reports import mastery as mastery_module
+from quizforge.reports import scope as scope_module
 from quizforge.reports import weak as weak_module
 from quizforge.scheduling.config import Config
 from quizforge.scheduling.scheduler import Rating, ReviewRecord, Scheduler, State
@@ -74,15 +75,19 @@ def check(db: Database) -> None:
 
 
 def report_json(db: Database, scope: Scope, summaries: bool) -> dict:
+    """The report's JSON, from the kept summaries (and the scope's cards gathered once), or
+    recounted from the log and the cards."""
     modules = (weak_module, days_module, calibration_module, mastery_module)
     old = [m.USE_SUMMARIES for m in modules]
     for m in modules:
         m.USE_SUMMARIES = summaries
+    scope_module.USE_CARD_SET = summaries
     try:
         return build_report(db, END, Scheduler(Config()), scope, Calendar(4, UTC)).to_dict()
     finally:
         for m, value in zip(modules, old, strict=True):
             m.USE_SUMMARIES = value
+        scope_module.USE_CARD_SET = True
 
 
 def test_built_store_matches_recount_and_report_is_unchanged(db):

@@ -18,9 +18,9 @@ def forecast(
     """Deck cards due on each study day from today; overdue cards count today. Drill
     skills, suspended cards and cards removed from their deck are left out."""
     grid = cal.grid(cal.day_of(now), days)
-    f, args = scope.cards_sql()
+    f, args = scope.card_rows_sql()
     where = "in_deck = 1 AND suspended = 0 AND kind != 'skill'"
-    if not scope.tags and not _odd_states(db):
+    if (not scope.tags or scope.card_set is not None) and not _odd_states(db):
         # One count per day, each a range of cards_due (state, due) per state (or, with
         # --deck, of cards_sched): the cards due in the next days, not every card sorted
         # into 15-minute buckets.

@@ -14,7 +14,7 @@ from quizforge.reports.interview import InterviewOutlook, Outlook, interview_out
 from quizforge.reports.mastery import MATURE_DAYS, Mastery, MasteryTable, mastery
 from quizforge.reports.recall import RecallCurve
 from quizforge.reports.retention import RetentionWindow, Tally, retention
-from quizforge.reports.scope import Calendar, Scope
+from quizforge.reports.scope import Calendar, Scope, with_card_set
 from quizforge.reports.skills import DRILL_COMMAND, RECENT, Skills, skills
 from quizforge.reports.today import Today, today
 from quizforge.reports.trends import Trends, any_mock_answer, trends
@@ -104,7 +104,7 @@ def build_report(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     cfg = scheduler.config
-    scope = scope or Scope()
+    scope = with_card_set(db, scope or Scope())
     cal = cal or Calendar(cfg.day_starts_at)
     timings: dict[str, float] = {}
 
@@ -178,8 +178,15 @@ def _calibration(db: Database, scope: Scope, cal: Calendar, scheduler: Scheduler
 
 def _nothing_studied(db: Database, scope: Scope) -> bool:
     """No answer and no drill attempt in scope, ever (--since aside)."""
-    f, args = Scope(scope.decks, scope.tags).revlog_sql(Calendar())
-    if db.conn.execute(f"SELECT 1 FROM revlog r WHERE 1{f} LIMIT 1", args).fetchone():
+    if scope.decks or scope.tags:  # the scope's cards, until one has an answer (an index
+        # look-up each), not the log's rows until one is of the scope's cards
+        f, args = scope.cards_sql("c.")
+        answered = db.conn.execute(
+            f"SELECT 1 FROM cards c WHERE 1{f}"
+            " AND EXISTS (SELECT 1 FROM revlog r WHERE r.card = c.id) LIMIT 1", args).fetchone()
+    else:
+        answered = db.conn.execute("SELECT 1 FROM revlog LIMIT 1").fetchone()
+    if answered:
         return False
     if scope.includes_drill:
         return db.conn.execute("SELECT 1 FROM drill_attempts LIMIT 1").fetchone() is None

@@ -39,7 +39,7 @@ def today(db: Database, now: datetime, cal: Calendar, scope: Scope, config: Conf
         f" FROM revlog r WHERE reviewed_at >= ? AND reviewed_at <= ?{f}",
         [lo, hi, *args],
     ).fetchone()
-    cf, cargs = scope.cards_sql()
+    cf, cargs = scope.card_rows_sql()
     # Counted as `quizforge study` would show them now (study.session, study.queue): learning
     # steps due within the learn-ahead window, reviews due now (and, the day before an
     # interview, those held over to it) up to what reviews_per_day still allows.

@@ -65,7 +65,7 @@ def weak_spots(
     """`table`: the mastery table for the same `now` and scope, if computed already: its
     leech count, and its most overdue card per (deck, tag list), which lets the lowest
     recall read a few groups instead of every studied card."""
-    f, fargs = scope.cards_sql()
+    f, fargs = scope.card_rows_sql()
     deck_cards = f"in_deck = 1 AND kind != 'skill'{f}"
     if not USE_SUMMARIES:
         table = None
