@@ -354,7 +354,7 @@ def test_first_fit_width_check_equals_rich_measure():
 _cell_text = st.text(alphabet=st.sampled_from(list("ab z-9%█░▌·中文\n[]:")), max_size=12)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=120, deadline=None, derandomize=True)
 @given(data=st.data(), padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
        collapse=st.booleans(), pad_edge=st.booleans(), header=st.booleans(),
        footer=st.booleans(), width=st.sampled_from([1, 3, 8, 80, 10_000]))
