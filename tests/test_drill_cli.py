@@ -237,3 +237,11 @@ def test_a_drill_session_makes_the_days_backup(tmp_path, monkeypatch):
     r = drill("--seed", "7", "-n", "1", "-q", "0", input=p.expected_text(0) + "\n")
     assert r.exit_code == 0, r.output
     assert len(list((tmp_path / "backups").glob("*.sqlite3"))) == 1
+
+
+def test_answer_syntax_help_fits_80_columns_without_wrapping():
+    """Help prints the answer syntax as written, one space in: a line over 78 characters
+    wraps mid-phrase at 80 columns (it did: '…or a' / 'fraction')."""
+    from quizforge.cli.drill import ANSWER_SYNTAX
+
+    assert max(map(len, ANSWER_SYNTAX.splitlines())) <= 78

@@ -22,18 +22,19 @@ from quizforge.drill.family import Family, families, get, names
 ANSWER_SYNTAX = """\
 Answers are typed the way you would write them:
 
-  0.4   -0.0454   -4/3   1.2e-3     numbers: 3 significant figures, or a fraction
-  2*(w*x+b-y)*x   2(wx+b−y)x      implicit ×, and wx = w·x for known names
-  x^2   x**2   x²   2·x   2×x     powers and products; − and · are fine
-  σ(z)(1−σ(z))   tanh²(v)   e^{x}  also exp, log, ln, sqrt, relu, max, sech, sign
-  [[1, 2], [3, 4]]   [1 2; 3 4]   tensors, row by row; [1, -1/2, 0] a vector
-  dL/dw = 0.4    dW = [[1, 2]]    a leading label is ignored
+  0.4  -0.0454  -4/3  1.2e-3       numbers: 3 significant figures, fractions
+  2*(w*x+b-y)*x   2(wx+b−y)x       implicit ×, and wx = w·x for known names
+  x^2   x**2   x²   2·x   2×x      powers and products; − and · are fine
+  σ(z)(1−σ(z))   tanh²(v)   e^{x}  also exp, log, ln, sqrt, relu, max, sech,
+                                   sign
+  [[1, 2], [3, 4]]   [1 2; 3 4]    tensors, row by row; [1, -1/2, 0] a vector
+  dL/dw = 0.4    dW = [[1, 2]]     a leading label is ignored
 
-An answer within 3 significant figures (of any honest rounding) is right; one within
-2 is "close" and asked again. Only a right first answer with no hint counts as known.
-Calls like diff() are refused: the point is to do it by hand.
-While answering: empty line or ? opens the hint/reveal menu, h gives a hint, q quits.
-After 3 wrong tries the worked solution is shown.
+An answer within 3 significant figures (of any honest rounding) is right; one
+within 2 is "close" and asked again. Only a right first answer with no hint
+counts as known. Calls like diff() are refused: the point is doing it by hand.
+While answering: an empty line or ? opens the hint/reveal menu, h gives a
+hint, q quits. After 3 wrong tries the worked solution is shown.
 """
 
 
