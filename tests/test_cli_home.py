@@ -126,3 +126,15 @@ def test_home_counts_down_to_the_interview(tiny):
     assert "Interview in 18 days (Fri 20 Mar)" in lines
     runner.invoke(app, ["config", "set", "interview_date", "2026-03-01"])  # past: not shown
     assert "Interview" not in runner.invoke(app, []).stdout
+
+
+def test_every_command_summary_is_one_line():
+    """The root --help lists each command by its short help, or its help's first paragraph
+    with the line breaks kept: a summary over two source lines showed as ragged lines
+    ('they' / 'already')."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        first = (command.short_help or command.help or "").split("\n\n")[0]
+        assert first and "\n" not in first.strip(), name

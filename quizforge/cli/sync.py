@@ -22,10 +22,11 @@ def sync(
         "--status", help="Show the devices seen, what is waiting, and anything odd.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Sync answers with your other machines through a folder they already
-    keep in step (Syncthing, Dropbox, iCloud Drive, a network share, a git
-    repository). No server. Suspensions, undos, drill attempts, mock rounds
-    and settings travel too.
+    """Sync answers with your other machines through a folder, with no server.
+
+    DIR is a folder your machines already keep in step: Syncthing, Dropbox,
+    iCloud Drive, a network share, a git repository. Suspensions, undos, drill
+    attempts, mock rounds and settings travel too.
 
     Each machine writes only its own files, in DIR/quizforge-sync/<device>/,
     and every card ends with the same schedule on every machine. Decks are
