@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from quizforge.decks.model import Deck, card_tags, deck_fingerprint
+from quizforge.decks.model import Deck, deck_fingerprint
 from quizforge.scheduling.days import day_start
 from quizforge.scheduling.scheduler import CardSchedule, ReviewRecord, State
 from quizforge.store.db import Database, from_ms, to_ms
@@ -107,17 +107,22 @@ def sync_decks(db: Database, decks: Sequence[Deck], now: datetime,
             seen = set()
             inserts, updates = [], []  # written with executemany: one call, not one per card
             added_at = to_ms(now)
+            deck_tags = deck.tags
             for card in deck.cards:
                 seen.add(card.id)
-                tags = _tags_text(card_tags(deck, card))
+                # _tags_text(card_tags(deck, card)), its tags de-duplicated once
+                tags = dict.fromkeys((*card.tags, *deck_tags) if deck_tags else card.tags)
+                tags = f" {' '.join(tags)} " if tags else ""
                 row = existing.get(card.id)
                 if row is None:
                     if initial is None:
                         inserts.append((deck.id, card.id, card.type, tags, added_at))
                     else:
-                        start = initial.get(card.id) or _NEW
+                        s = initial.get(card.id) or _NEW
                         inserts.append((deck.id, card.id, card.type, tags, added_at,
-                                        *_schedule_row(0, start)[:-1]))
+                                        int(s.state), s.step, s.stability, s.difficulty,
+                                        to_ms(s.due), to_ms(s.last_review), s.reps, s.lapses,
+                                        int(s.suspended), int(s.leech)))
                     if inserted is not None:
                         inserted.add(card.id)
                 elif row["kind"] != card.type or row["tags"] != tags or not row["in_deck"]:
