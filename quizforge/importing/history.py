@@ -534,14 +534,27 @@ def apply_history(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCo
     """Sync the deck into the store, then add the planned Anki reviews and states, in one
     transaction. A card the sync adds gets its planned schedule in its new row."""
     package = plan.package
-    if package is None:
-        return _apply(db, deck, plan, now)
-    # Attached outside the transaction (SQLite refuses an ATTACH inside one), read-only.
-    db.conn.execute(f"ATTACH DATABASE ? AS {_PKG}", (package.uri,))
+    # The import's transaction dirties tens of MB of pages (100,000 answers: the review log,
+    # its indexes, the sync outbox): in SQLite's default 2 MB page cache they would be
+    # spilled into the WAL and written again as the transaction goes on. A larger cache for
+    # the import only (memory, used as pages are; what is written is the same): ~0.05 s of
+    # CPU less per 100,000 answers.
+    cache = db.conn.execute("PRAGMA main.cache_size").fetchone()[0]
+    db.conn.execute(f"PRAGMA main.cache_size = {-IMPORT_CACHE_KIB}")
     try:
-        return _apply(db, deck, plan, now)
+        if package is None:
+            return _apply(db, deck, plan, now)
+        # Attached outside the transaction (SQLite refuses an ATTACH inside one), read-only.
+        db.conn.execute(f"ATTACH DATABASE ? AS {_PKG}", (package.uri,))
+        try:
+            return _apply(db, deck, plan, now)
+        finally:
+            db.conn.execute(f"DETACH DATABASE {_PKG}")
     finally:
-        db.conn.execute(f"DETACH DATABASE {_PKG}")
+        db.conn.execute(f"PRAGMA main.cache_size = {int(cache)}")
+
+
+IMPORT_CACHE_KIB = 64 << 10  # the import's page cache at most (SQLite's default: 2,000 KiB)
 
 
 def _apply(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCounts:
