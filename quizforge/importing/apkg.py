@@ -456,6 +456,7 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
     result = Imported(name=name, format=fmt, has_history=has_history, skipped=result_skipped)
     builder = NoteCards(result, html_to_text)
     no_reviews = ()
+    subs: dict = {}  # deck id -> the tag naming its sub-deck
     for nid, guid, mid, tags, flds in conn.execute(
             "SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
         kind = kinds.get(mid)
@@ -466,8 +467,10 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
         if not rows:
             continue
         note_tags = [t for t in _text(tags).split() if t]
-        deck_path = decks.get(rows[0][10] or rows[0][2], ())
-        sub = _slug("-".join(deck_path[len(common):]))
+        deck_id = rows[0][10] or rows[0][2]
+        sub = subs.get(deck_id)
+        if sub is None:  # one slug per deck, not per note
+            sub = subs[deck_id] = _slug("-".join(decks.get(deck_id, ())[len(common):]))
         if sub and sub not in note_tags:
             note_tags.append(sub)
         states = None

@@ -488,17 +488,33 @@ def _bulk_revlog(conn: sqlite3.Connection, write) -> int:
                          (before,)).fetchone()[0] == written
     new = "v.id > ?" if fresh else "1"
     args = (before,) if fresh else ()
+    per_card = {n for n, _ in triggers} & {"deck_reviews_revlog_insert",
+                                          "card_reviews_revlog_insert"}
+    if per_card:
+        # The new answers and misses per card, counted once for card_reviews and
+        # deck_reviews both (a pass over the new rows, by their ids: NOT INDEXED keeps the
+        # planner off revlog_card, which would scan every row of the log).
+        conn.execute(f"DROP TABLE IF EXISTS {_NEW_ANSWERS}")
+        conn.execute(f"CREATE TABLE {_NEW_ANSWERS} (card INTEGER PRIMARY KEY, answers INTEGER,"
+                     " misses INTEGER)")
+        conn.execute(f"INSERT INTO {_NEW_ANSWERS} SELECT v.card, COUNT(*), SUM(v.rating = 1)"
+                     f" FROM revlog v NOT INDEXED WHERE {new} GROUP BY v.card", args)
     for name, sql in triggers:
         if name == "deck_reviews_revlog_insert":
-            _add_deck_reviews(conn, new, args, fresh)
+            if not fresh:
+                conn.execute("DELETE FROM deck_reviews")
+            conn.execute(
+                "INSERT INTO deck_reviews (deck_id, reviews) SELECT c.deck_id, SUM(a.answers)"
+                f" FROM {_NEW_ANSWERS} a JOIN cards c ON c.id = a.card GROUP BY c.deck_id"
+                " ON CONFLICT (deck_id) DO UPDATE SET reviews = reviews + excluded.reviews")
         elif name == "card_reviews_revlog_insert":
             if not fresh:
                 conn.execute("DELETE FROM card_reviews")
             conn.execute(
-                "INSERT INTO card_reviews (card, answers, misses) SELECT v.card, COUNT(*),"
-                f" SUM(v.rating = 1) FROM revlog v WHERE {new} GROUP BY v.card"
+                "INSERT INTO card_reviews (card, answers, misses) SELECT card, answers, misses"
+                f" FROM {_NEW_ANSWERS} WHERE true"
                 " ON CONFLICT (card) DO UPDATE SET answers = answers + excluded.answers,"
-                " misses = misses + excluded.misses", args)
+                " misses = misses + excluded.misses")
         elif name == "study_days_revlog_insert":
             for table in ("study_days_done", "study_days"):
                 # the trigger's condition (migrations._drop_days), for any new row
@@ -517,7 +533,12 @@ def _bulk_revlog(conn: sqlite3.Connection, write) -> int:
                 " JOIN cards c ON c.id = v.card WHERE v.id > ?"
                 " AND NOT EXISTS (SELECT 1 FROM sync_importing) ORDER BY v.id", (before,))
         conn.execute(sql)
+    if per_card:
+        conn.execute(f"DROP TABLE {_NEW_ANSWERS}")
     return written
+
+
+_NEW_ANSWERS = "temp.quizforge_new_answers"  # _bulk_revlog's count per card
 
 
 def _review_row(rowid: int, r: ReviewRecord, cram: bool) -> tuple:
