@@ -450,7 +450,9 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
             result_skipped["damaged card row"] += 1
             continue
         cards[row[1]].append(row)
-    used = [decks.get(r[10] or r[2], ("",)) for rows in cards.values() for r in rows]
+    # each deck path once, in order (the prefix they share is the same)
+    used = list(dict.fromkeys(decks.get(r[10] or r[2], ("",))
+                              for rows in cards.values() for r in rows))
     common = _common_prefix(used)
     name = "::".join(common) if common and common != ("Default",) else path.stem
     result = Imported(name=name, format=fmt, has_history=has_history, skipped=result_skipped)
