@@ -377,7 +377,8 @@ def _anki_due(state: AnkiCardState) -> datetime | None:
     """When Anki has the card due: a day number counted from the collection's day zero
     (review cards, and learning cards due on a later day), else epoch seconds; None when
     it is not a date."""
-    if not (_int(state.due) and _int(state.crt)):
+    if not (type(state.due) is int and type(state.crt) is int
+            or _int(state.due) and _int(state.crt)):
         return None
     try:
         if state.type == 2 or state.due < 1_000_000_000:  # a day number
