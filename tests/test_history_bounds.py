@@ -209,6 +209,8 @@ def test_history_written_by_sql_equals_the_python_rows(tmp_path):
             deck = check_deck(deck_text("ml", imported, "x"), tmp_path / "ml.yaml")
             plan = plan_history("ml", imported.cards, scheduler, now, imported.package)
             assert (plan.package is not None) == keep
+            if keep:  # cards whose rows SQL checks again, and clean ones it does not
+                assert {c.clean for c in plan.cards if c.kept} == {False, True}
             db = Database(":memory:")
             for again in (False, True):  # again: the store has some of the answers already
                 counts = apply_history(db, deck, plan, now)

@@ -546,3 +546,17 @@ def test_replay_without_fuzz_before_the_last_answer_gives_the_same_schedule():
                 answers.append((record, rng.random() < 0.1))
             assert replay(scheduler, f"k{i}", answers, False, 4 * 3600, twin) == \
                 replay(scheduler, f"k{i}", answers, False, 4 * 3600), (config, i)
+
+
+def test_import_turns_the_garbage_collector_back_on(tmp_path):
+    """The import runs with the cyclic GC paused (gc_paused); it is on again after, whether
+    the import worked or failed."""
+    import gc
+
+    assert gc.isenabled()
+    ok = run(str(FIX / "ml.apkg"), "--deck", "ml", "--out", str(tmp_path), "--with-history")
+    assert ok.exit_code == 0 and gc.isenabled()
+    bad = tmp_path / "bad.apkg"
+    bad.write_bytes(b"PK\x03\x04 not a zip")
+    failed = run(str(bad), "--deck", "bad", "--out", str(tmp_path))
+    assert failed.exit_code != 0 and gc.isenabled()

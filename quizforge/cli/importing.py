@@ -52,7 +52,7 @@ def import_command(
     import re
 
     from quizforge.decks.validate import ID_PATTERN, _suggest_id
-    from quizforge.importing import read_source
+    from quizforge.importing import gc_paused, read_source
 
     if not re.match(ID_PATTERN, deck):
         raise DeckError(f"invalid deck id '{deck}': use only a-z, 0-9 and '-'{_suggest_id(deck)}")
@@ -60,11 +60,12 @@ def import_command(
     if target.exists() and not force:
         raise ImportFileError(f"{target} exists; pass --force to replace it")
     _refuse_taken_id(deck, target, out_dir)
-    imported = read_source(file, history=with_history, keep=with_history)
-    try:
-        _import(imported, file, deck, target, with_history, force, as_json, out_dir)
-    finally:
-        imported.close()
+    with gc_paused():
+        imported = read_source(file, history=with_history, keep=with_history)
+        try:
+            _import(imported, file, deck, target, with_history, force, as_json, out_dir)
+        finally:
+            imported.close()
 
 
 def _import(imported, file: Path, deck: str, target: Path, with_history: bool, force: bool,

@@ -128,12 +128,13 @@ class PackageCollection:
 
 class PackageReviews(Sequence):
     """A card's review log in a kept collection, read on first use (most cards' rows are
-    only ever written by SQL): its length is known from the start."""
+    only ever written by SQL, and the history import knows which cards have rows from its
+    own count: `history.package_summaries`)."""
 
-    __slots__ = ("_package", "_cid", "_n", "_rows")
+    __slots__ = ("_package", "_cid", "_rows")
 
-    def __init__(self, package: PackageCollection, cid, n: int) -> None:
-        self._package, self._cid, self._n, self._rows = package, cid, n, None
+    def __init__(self, package: PackageCollection, cid) -> None:
+        self._package, self._cid, self._rows = package, cid, None
 
     def _loaded(self) -> list[tuple]:
         if self._rows is None:
@@ -141,7 +142,7 @@ class PackageReviews(Sequence):
         return self._rows
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._loaded())
 
     def __getitem__(self, i):
         return self._loaded()[i]
@@ -424,10 +425,7 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
     if history:
         crt = conn.execute("SELECT crt FROM col").fetchone()[0] or 0
         day_start = day_start_seconds(_config(conn), crt)
-    if package is not None:  # each card's rows read when asked for: only their number now
-        reviews = {cid: PackageReviews(package, cid, n) for cid, n in conn.execute(
-            "SELECT cid, COUNT(*) FROM revlog WHERE typeof(cid) IN ('integer', 'real')"
-            " GROUP BY cid")}
+    if package is not None:  # each card's rows read when asked for (PackageReviews)
         has_history = conn.execute("SELECT EXISTS (SELECT 1 FROM revlog)").fetchone()[0] == 1
     elif history:
         # Plain tuples in AnkiReview's order, not an object per row (100,000 rows).
@@ -452,12 +450,15 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
             result_skipped["damaged card row"] += 1
             continue
         cards[row[1]].append(row)
-    used = [decks.get(r[10] or r[2], ("",)) for rows in cards.values() for r in rows]
+    # each deck path once, in order (the prefix they share is the same)
+    used = list(dict.fromkeys(decks.get(r[10] or r[2], ("",))
+                              for rows in cards.values() for r in rows))
     common = _common_prefix(used)
     name = "::".join(common) if common and common != ("Default",) else path.stem
     result = Imported(name=name, format=fmt, has_history=has_history, skipped=result_skipped)
     builder = NoteCards(result, html_to_text)
     no_reviews = ()
+    subs: dict = {}  # deck id -> the tag naming its sub-deck
     for nid, guid, mid, tags, flds in conn.execute(
             "SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
         kind = kinds.get(mid)
@@ -468,8 +469,10 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
         if not rows:
             continue
         note_tags = [t for t in _text(tags).split() if t]
-        deck_path = decks.get(rows[0][10] or rows[0][2], ())
-        sub = _slug("-".join(deck_path[len(common):]))
+        deck_id = rows[0][10] or rows[0][2]
+        sub = subs.get(deck_id)
+        if sub is None:  # one slug per deck, not per note
+            sub = subs[deck_id] = _slug("-".join(decks.get(deck_id, ())[len(common):]))
         if sub and sub not in note_tags:
             note_tags.append(sub)
         states = None
@@ -477,8 +480,10 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
             states = {}
             for cid, _nid, _did, ord_, ctype, queue, due, ivl, lapses, data, _odid in rows:
                 s, d = _memory(data)
-                states[ord_] = AnkiCardState(ctype, queue, due, ivl, lapses, s, d, crt,
-                                             reviews.get(cid, no_reviews), day_start, cid)
+                states[ord_] = AnkiCardState(
+                    ctype, queue, due, ivl, lapses, s, d, crt,
+                    reviews.get(cid, no_reviews) if package is None
+                    else PackageReviews(package, cid), day_start, cid)
         builder.note(guid_id(_text(guid) or str(nid)), kind, _text(flds).split("\x1f"), note_tags,
                      ords=[r[3] for r in rows], states=states)
     return result

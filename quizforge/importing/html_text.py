@@ -37,7 +37,7 @@ def script(text: str, sup: bool) -> str:
     table = _SUPER if sup else _SUB
     if not text:
         return ""
-    if all(ch in table for ch in text):
+    if table.keys() >= set(text):  # every character has one
         return "".join(table[ch] for ch in text)
     mark = "^" if sup else "_"
     return f"{mark}{text}" if len(text) == 1 else f"{mark}({text})"
@@ -175,9 +175,14 @@ def tidy(text: str) -> str:
     if "[sound:" in text:
         text = _SOUND.sub(lambda m: f"[sound: {m.group(1)}]", text)
     if "  " in text or "\t" in text or "\n" in text:
-        lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
-        text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+        spaces = _SPACES.sub
+        lines = [spaces(" ", line).strip() for line in text.split("\n")]
+        text = _BLANK_LINES.sub("\n\n", "\n".join(lines))
     return text.strip()
+
+
+_SPACES = re.compile(r"[ \t]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def unescape(text: str) -> str:

@@ -82,6 +82,20 @@ def control_fields(kind: NoteType) -> frozenset[str]:
     return frozenset(tested - shown)
 
 
+@lru_cache(maxsize=256)
+def _layout(kind: NoteType, ord_: int) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+    """Card `ord_` of a note type: the fields on its front, those on its back (the ones its
+    answer template shows, then the rest), and the switches (`control_fields`). The same
+    for every note of the type: worked out once."""
+    template = kind.templates[ord_]
+    front_fields = list(referenced(template.qfmt, kind.fields, typed=False))
+    if not front_fields:
+        front_fields = list(kind.fields[:1])
+    back_fields = [f for f in referenced(template.afmt, kind.fields) if f not in front_fields]
+    back_fields += [f for f in kind.fields if f not in front_fields + back_fields]
+    return tuple(front_fields), tuple(back_fields), control_fields(kind)
+
+
 def cloze_numbers(text: str) -> list[int]:
     return sorted({int(n) for n, _, _ in CLOZE.findall(text)})
 
@@ -163,17 +177,10 @@ class NoteCards:
             if ord_ >= len(kind.templates):
                 self.result.skipped["card without a template"] += 1
                 continue
-            template = kind.templates[ord_]
-            front_fields = list(referenced(template.qfmt, kind.fields, typed=False))
-            if not front_fields:
-                front_fields = list(kind.fields[:1])
-            back_fields = [f for f in referenced(template.afmt, kind.fields)
-                           if f not in front_fields]
-            back_fields += [f for f in kind.fields if f not in front_fields + back_fields]
+            front_fields, back_fields, switches = _layout(kind, ord_)
             front = "<br>".join(by_name.get(f, "") for f in front_fields
                                 if by_name.get(f, "").strip())
             back_name = next((f for f in back_fields if by_name.get(f, "").strip()), None)
-            switches = control_fields(kind)
             extra = [(f, by_name.get(f, "")) for f in back_fields
                      if f != back_name and f not in switches]
             self.add(with_suffix(base_id, "t", ord_ + 1), front,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from quizforge.decks.model import Deck, card_tags, deck_fingerprint
+from quizforge.decks.model import Deck, deck_fingerprint
 from quizforge.scheduling.days import day_start
 from quizforge.scheduling.scheduler import CardSchedule, ReviewRecord, State
 from quizforge.store.db import Database, from_ms, to_ms
@@ -107,17 +107,22 @@ def sync_decks(db: Database, decks: Sequence[Deck], now: datetime,
             seen = set()
             inserts, updates = [], []  # written with executemany: one call, not one per card
             added_at = to_ms(now)
+            deck_tags = deck.tags
             for card in deck.cards:
                 seen.add(card.id)
-                tags = _tags_text(card_tags(deck, card))
+                # _tags_text(card_tags(deck, card)), its tags de-duplicated once
+                tags = dict.fromkeys((*card.tags, *deck_tags) if deck_tags else card.tags)
+                tags = f" {' '.join(tags)} " if tags else ""
                 row = existing.get(card.id)
                 if row is None:
                     if initial is None:
                         inserts.append((deck.id, card.id, card.type, tags, added_at))
                     else:
-                        start = initial.get(card.id) or _NEW
+                        s = initial.get(card.id) or _NEW
                         inserts.append((deck.id, card.id, card.type, tags, added_at,
-                                        *_schedule_row(0, start)[:-1]))
+                                        int(s.state), s.step, s.stability, s.difficulty,
+                                        to_ms(s.due), to_ms(s.last_review), s.reps, s.lapses,
+                                        int(s.suspended), int(s.leech)))
                     if inserted is not None:
                         inserted.add(card.id)
                 elif row["kind"] != card.type or row["tags"] != tags or not row["in_deck"]:
@@ -483,17 +488,33 @@ def _bulk_revlog(conn: sqlite3.Connection, write) -> int:
                          (before,)).fetchone()[0] == written
     new = "v.id > ?" if fresh else "1"
     args = (before,) if fresh else ()
+    per_card = {n for n, _ in triggers} & {"deck_reviews_revlog_insert",
+                                          "card_reviews_revlog_insert"}
+    if per_card:
+        # The new answers and misses per card, counted once for card_reviews and
+        # deck_reviews both (a pass over the new rows, by their ids: NOT INDEXED keeps the
+        # planner off revlog_card, which would scan every row of the log).
+        conn.execute(f"DROP TABLE IF EXISTS {_NEW_ANSWERS}")
+        conn.execute(f"CREATE TABLE {_NEW_ANSWERS} (card INTEGER PRIMARY KEY, answers INTEGER,"
+                     " misses INTEGER)")
+        conn.execute(f"INSERT INTO {_NEW_ANSWERS} SELECT v.card, COUNT(*), SUM(v.rating = 1)"
+                     f" FROM revlog v NOT INDEXED WHERE {new} GROUP BY v.card", args)
     for name, sql in triggers:
         if name == "deck_reviews_revlog_insert":
-            _add_deck_reviews(conn, new, args, fresh)
+            if not fresh:
+                conn.execute("DELETE FROM deck_reviews")
+            conn.execute(
+                "INSERT INTO deck_reviews (deck_id, reviews) SELECT c.deck_id, SUM(a.answers)"
+                f" FROM {_NEW_ANSWERS} a JOIN cards c ON c.id = a.card GROUP BY c.deck_id"
+                " ON CONFLICT (deck_id) DO UPDATE SET reviews = reviews + excluded.reviews")
         elif name == "card_reviews_revlog_insert":
             if not fresh:
                 conn.execute("DELETE FROM card_reviews")
             conn.execute(
-                "INSERT INTO card_reviews (card, answers, misses) SELECT v.card, COUNT(*),"
-                f" SUM(v.rating = 1) FROM revlog v WHERE {new} GROUP BY v.card"
+                "INSERT INTO card_reviews (card, answers, misses) SELECT card, answers, misses"
+                f" FROM {_NEW_ANSWERS} WHERE true"
                 " ON CONFLICT (card) DO UPDATE SET answers = answers + excluded.answers,"
-                " misses = misses + excluded.misses", args)
+                " misses = misses + excluded.misses")
         elif name == "study_days_revlog_insert":
             for table in ("study_days_done", "study_days"):
                 # the trigger's condition (migrations._drop_days), for any new row
@@ -512,7 +533,12 @@ def _bulk_revlog(conn: sqlite3.Connection, write) -> int:
                 " JOIN cards c ON c.id = v.card WHERE v.id > ?"
                 " AND NOT EXISTS (SELECT 1 FROM sync_importing) ORDER BY v.id", (before,))
         conn.execute(sql)
+    if per_card:
+        conn.execute(f"DROP TABLE {_NEW_ANSWERS}")
     return written
+
+
+_NEW_ANSWERS = "temp.quizforge_new_answers"  # _bulk_revlog's count per card
 
 
 def _review_row(rowid: int, r: ReviewRecord, cram: bool) -> tuple:
