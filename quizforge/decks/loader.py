@@ -13,10 +13,8 @@ tags and fingerprint are known at once. Without a cache (`validate`), every file
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from quizforge.decks.model import CARD_TYPES, Card, CardIndex, Deck, LazyCards, LoadResult, Problem
 from quizforge.errors import DeckError
+from quizforge.gcpause import gc_paused  # noqa: F401  (cli.decks reads it here)
 
 if TYPE_CHECKING:
     from quizforge.decks.cache import CacheRow, DeckCache, FileKey, FileSummary
@@ -89,25 +88,6 @@ def _parse_bytes(path: Path, data: bytes | None, error: str) -> ParsedDeck:
         line = data.count(b"\n", 0, e.start) + 1
         return ParsedDeck(path, problems=[Problem(path, line, "file is not valid UTF-8")])
     return validate.parse_deck(text, path)
-
-
-@contextmanager
-def gc_paused(freeze: bool = False) -> Iterator[None]:
-    """No garbage collection while a collection of cards is built: 100,000 new objects
-    would otherwise set off dozens of full collections, each walking all of them.
-
-    With `freeze`, every object alive at the end is moved out of the collector's sight
-    (gc.freeze) before it is switched back on, for decks that live as long as the process:
-    else the first collection after the load walks them all once more."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.freeze()
-        if was_enabled:
-            gc.enable()
 
 
 T = TypeVar("T")

@@ -8,17 +8,15 @@ an Anki package's review log into the store.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from quizforge.errors import ImportFileError
+from quizforge.gcpause import gc_paused
 from quizforge.importing.model import Imported, ImportedCard
 
 __all__ = ["SUFFIXES", "Imported", "ImportedCard", "deck_text", "gc_paused", "read_source",
@@ -35,22 +33,6 @@ def read_source(path: Path, history: bool = True, keep: bool = False) -> Importe
     whether it has a review log). `keep`: an Anki package's collection stays open for the
     history import (`read_package`); call the result's close()."""
     return _visible(_read_source(path, history, keep))
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while an import runs. An import builds a few
-    objects per card (cards, Anki states, plans, schedules: 100,000s on a large package),
-    none of them in a reference cycle, so the collections their number sets off find nothing
-    to free (13,000 cards with history: ~280 collections, ~0.07 s of CPU); reference counting
-    frees every object as before. Turned back on after, error or not."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _visible(imported: Imported) -> Imported:
