@@ -123,9 +123,10 @@ def _root(
 
 def _placeholders() -> None:
     """Help shows a value's name, not its Python type: `--count COUNT`, `--form [a|b]`,
-    nothing after a flag or an argument (its name is shown already), `[PATH]...` for an
-    argument that takes several, where typer 0.28 prints `<int>`, `<str>`, `<path>`, `<a|b>`,
-    `[PATH]` (pyproject.toml says why typer is below 0.29)."""
+    nothing after a flag or an argument (its name is shown already), `FILE` for a required
+    argument and `[PATH]...` for one that takes several, where typer 0.28 prints `<int>`,
+    `<str>`, `<path>`, `<a|b>`, `{FILE}`, `[PATH]` (pyproject.toml says why typer is below
+    0.29)."""
     try:
         from typer._click.types import ParamType
         from typer._types import TyperChoice
@@ -154,8 +155,11 @@ def _placeholders() -> None:
 
     argument_metavar = TyperArgument.make_metavar
 
-    def argument(self, ctx, *, usage: bool = False):  # `[PATH]...` for several, as without one
+    def argument(self, ctx, *, usage: bool = False):
         var = argument_metavar(self, ctx, usage=usage)
+        if var.startswith("{") and var.endswith("}"):  # a required one: `FILE`, not `{FILE}`
+            var = var[1:-1]
+        # `[PATH]...` for several, as without a metavar
         return var + "..." if self.nargs != 1 and not var.endswith("...") else var
 
     TyperOption.make_metavar = option
