@@ -53,7 +53,7 @@ class _App(typer.Typer):
     """The `quizforge` app. Its command modules are imported the first time typer reads its
     commands (to build the command line), not when this package is imported: then `main`
     can have typer build only the command the command line names. Importing every module
-    and building every command costs a command about 40 ms before it does anything."""
+    and building every command cost a command 20-40 ms before it did anything."""
 
     only: str | None = None  # the one command module to import (set by `main`), else all
 
@@ -186,7 +186,7 @@ _registering = False  # while they are: their decorators read the commands too
 
 def _register(only: str | None = None) -> None:
     """Import the command modules (each adds its commands to `app`), all of them or only
-    `only`; import order is the order in --help."""
+    `only`. --help lists them in COMMANDS' order, whatever the order of import."""
     global _registering
     if _registering:
         return
