@@ -21,16 +21,16 @@ def forecast(
     f, args = scope.card_rows_sql()
     where = "in_deck = 1 AND suspended = 0 AND kind != 'skill'"
     if (not scope.tags or scope.card_set is not None) and not _odd_states(db):
-        # One count per day, each a range of cards_due (state, due) per state (or, with
-        # --deck, of cards_sched): the cards due in the next days, not every card sorted
-        # into 15-minute buckets.
+        # One count per day, each a range of cards_due (state, due) per state (with --deck
+        # or --tag, each card's id looked up in the scope's card set, which the index holds):
+        # the cards due in the next days, not every card sorted into 15-minute buckets.
         counts = dict(db.conn.execute(
             f"WITH {_days(grid)} SELECT i, (SELECT COUNT(*) FROM cards WHERE state IN (1, 2, 3)"
             f" AND due >= days.lo AND due < days.hi AND {where}{f}) FROM days",
             [*_day_args(grid), *args],
         ))
         return [DayCount(grid.day(i), counts.get(i, 0)) for i in range(len(grid))]
-    # With --tag the tag test needs each card's row anyway: one pass over cards_groups,
+    # With --tag and no card set, the tag test needs each card's row: one pass over cards_groups,
     # grouped into 15-minute buckets, then the few thousand buckets summed per study day.
     buckets = db.conn.execute(
         f"SELECT MAX(due, ?) / {BUCKET_MS}, COUNT(*) FROM cards"
