@@ -23,6 +23,7 @@ from quizforge.reports.mastery import MATURE_DAYS, Mastery
 from quizforge.reports.report import Report
 from quizforge.reports.retention import Tally
 from quizforge.reports.skills import DRILL_COMMAND
+from quizforge.ui.lean_table import LeanTable
 
 WIDTH = 80
 TAG_ROWS = 15  # tags shown in the terminal (weakest first); --json has them all
@@ -260,7 +261,7 @@ def mastery_table(
 ) -> Table:
     """detail 2: every column and a bar; 1: no bar, columns closer; 0: cards, recall and
     mastered % only."""
-    table = Table(
+    table = LeanTable(
         box=None,
         padding=(0, 1),
         pad_edge=False,
@@ -324,7 +325,7 @@ def outlook_table(
     rows: list[Outlook], label: str, r: Report, total: Outlook | None = None, detail: int = 1
 ) -> Table:
     """detail 1: a bar beside the recall; 0: figures only."""
-    table = Table(
+    table = LeanTable(
         box=None,
         padding=(0, 1),
         pad_edge=False,
@@ -411,7 +412,7 @@ def interview_section(r: Report) -> RenderableType | None:
 def retention_table(r: Report) -> RenderableType:
     def table(detail: int) -> Table:
         """detail 2: as wide as it reads best; 1: short labels; 0: rates without counts."""
-        t = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+        t = LeanTable(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
         t.add_column("", no_wrap=True)
         for w in r.retention:
             t.add_column(f"last {w.days} days" if detail == 2 else f"{w.days}d", justify="right")
@@ -618,7 +619,7 @@ def skills_section(r: Report) -> RenderableType | None:
 
 def skill_table(skills: list, weakest: list[str], full: bool = True) -> Table:
     """Without `full`: the overall and earlier accuracy are left out."""
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+    table = LeanTable(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
     table.add_column("skill", no_wrap=True, max_width=20, overflow="ellipsis")
     table.add_column("attempts", justify="right")
     if full:
@@ -644,7 +645,7 @@ def skill_table(skills: list, weakest: list[str], full: bool = True) -> Table:
 
 def level_table(levels: list, now, detail: int = 2) -> Table:
     """detail 2: every column; 1: the level, when it is due and its command."""
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+    table = LeanTable(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
     table.add_column("level", no_wrap=True)
     if detail == 2:
         table.add_column("attempts", justify="right")
@@ -685,7 +686,7 @@ def calibration_section(r: Report) -> RenderableType | None:
         return f"<{hi:.0%}" if lo == 0 else f"{lo * 100:.0f}–{hi:.0%}"
 
     def table(full: bool) -> Table:
-        t = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+        t = LeanTable(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
         t.add_column("predicted", no_wrap=True)
         if full:
             t.add_column("answers", justify="right")

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from quizforge.reports.trends import TopicTrend, Trends
+from quizforge.ui.lean_table import LeanTable
 
 SPARKS = "▁▂▃▄▅▆▇█"
 GAP = "·"  # a week with nothing to measure
@@ -50,7 +51,7 @@ def topic_table(rows: Sequence[TopicTrend], total: TopicTrend, columns: Sequence
                 short: bool = False) -> Table:
     """A sparkline, the last week's value and the change per topic, for each of `columns`;
     `short`: short headers and topic names, for a narrow terminal."""
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+    table = LeanTable(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
     table.add_column("topic", no_wrap=True, max_width=14 if short else 20, overflow="ellipsis")
     for name in columns:
         table.add_column(name.split()[-1] if short else name, no_wrap=True)
@@ -91,7 +92,7 @@ def trends_section(t: Trends | None) -> RenderableType | None:
             parts.append(Text(f"… {len(t.topics) - len(topics)} more topics: --json and --html "
                               "have them all", style="dim"))
     if skills:
-        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
+        table = LeanTable(box=None, padding=(0, 1), pad_edge=False, header_style="bold dim")
         table.add_column("drill skill", no_wrap=True, max_width=20, overflow="ellipsis")
         table.add_column("first try", no_wrap=True)
         table.add_column("", justify="right", no_wrap=True)
