@@ -20,10 +20,12 @@ Suspension is the last suspend/unsuspend event by (time, device), on every devic
 from __future__ import annotations
 
 import os
-from collections import defaultdict
+import sqlite3
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import accumulate, compress, islice, repeat
+from operator import add, and_, eq, is_not, itemgetter, le, lt, not_, truediv
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +37,9 @@ from quizforge.sync.device import Device, device_idx
 from quizforge.sync.export import remember_suspensions
 
 _AT = itemgetter(segment.REVIEW_COLUMNS.index("at"))
+_AT_N = itemgetter(segment.REVIEW_COLUMNS.index("at"), segment.REVIEW_COLUMNS.index("n"))
+_DECK_CARD = itemgetter(0, 1)  # of a segment's card (deck, card, kind)
+_REVLOG_CARD, _REVLOG_RATING = itemgetter(1), itemgetter(3)  # of a review-log row to insert
 SKEW = timedelta(hours=1)  # a device's time this far ahead of ours is worth a warning
 _LOCAL_LAST = 1 << 62  # orders this store's unsent answers after every sent one at a time
 
@@ -159,7 +164,8 @@ def _import_all(db, root, me, now, scheduler, apply_settings) -> ImportResult:
             with db.atomic() as conn:
                 _record_files(conn, reads)
         return result
-    with db.atomic() as conn:
+    many = sum(len(r.segment.reviews) for r in reads if r.segment is not None) >= BULK
+    with _references_checked_once(db, many), db.atomic() as conn:
         conn.execute("INSERT INTO sync_importing (x) VALUES (1)")
         try:
             merger = _Merger(conn, me, scheduler)
@@ -170,6 +176,8 @@ def _import_all(db, root, me, now, scheduler, apply_settings) -> ImportResult:
             if settings and apply_settings is not None:
                 merger.scheduler = apply_settings(settings) or merger.scheduler
             merger.apply()
+            if many:
+                merger.check_references()
             result.received = merger.received
             result.devices = len(merger.devices_with_news)
             result.cards_updated = merger.cards_updated
@@ -192,6 +200,31 @@ def _import_all(db, root, me, now, scheduler, apply_settings) -> ImportResult:
 
 
 BULK = 20_000  # reviews in one import from which the log's insert triggers are set aside
+_BULK_CACHE_KIB = 65_536  # SQLite's page cache for such an import (the default is 2 MB)
+
+
+@contextmanager
+def _references_checked_once(db: Database, many: bool):
+    """Many reviews at once (a first sync): SQLite's per-row foreign-key check (each new
+    answer's card looked up, ~1.7 µs of the ~2.8 µs an insert took) is off for the import's
+    transaction, and `_Merger.check_references` checks every row it wrote once, before the
+    commit: the same rows refused (IntegrityError, the transaction rolled back). The page
+    cache is larger for it too. Both are settings of this connection only, put back after
+    (a killed process takes them with it). Inside a transaction already, nothing changes
+    (SQLite ignores the pragma there)."""
+    conn = db.conn
+    if not many or conn.in_transaction:
+        yield
+        return
+    fk = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute(f"PRAGMA cache_size = {-_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if fk else 'OFF'}")
 
 
 @contextmanager
@@ -220,17 +253,15 @@ def _bulk(conn, rows: list[tuple], deck_of: dict[int, str]):
         conn.execute(sql)
     # what the triggers on revlog insert do, for all the rows at once (migrations 0007,
     # 0009, 0010; sync's own outbox trigger is not wanted for imported rows)
-    answers: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for row in rows:
-        a = answers[row[1]]
-        a[0] += 1
-        a[1] += row[3] == 1
+    # (counted a column at a time; cards in the order they first appear, as a loop would)
+    answers = Counter(map(_REVLOG_CARD, rows))
+    misses = Counter(compress(map(_REVLOG_CARD, rows), map((1).__eq__, map(_REVLOG_RATING, rows))))
     conn.executemany(
         "INSERT INTO card_reviews (card, answers, misses) VALUES (?, ?, ?) ON CONFLICT (card)"
         " DO UPDATE SET answers = answers + excluded.answers, misses = misses + excluded.misses",
-        [(card, a, m) for card, (a, m) in answers.items()])
+        [(card, a, misses[card]) for card, a in answers.items()])
     per_deck: dict[str, int] = defaultdict(int)
-    for card, (a, _) in answers.items():
+    for card, a in answers.items():
         per_deck[deck_of[card]] += a
     conn.executemany(
         "INSERT INTO deck_reviews (deck_id, reviews) VALUES (?, ?) ON CONFLICT (deck_id)"
@@ -253,6 +284,50 @@ def _cards_indexes_aside(conn, n: int):
         conn.execute(f"DROP INDEX {name}")
     yield
     for _, sql in indexes:
+        conn.execute(sql)
+
+
+_GROUP_COLUMNS = ("cards", "new_cards", "learning", "young", "mature", "suspended", "leeches",
+                  "reviewed")
+
+
+@contextmanager
+def _card_groups_aside(conn, ids: list[int]):
+    """Many cards' schedules rewritten at once: card_groups' update trigger (the counts per
+    deck and tag list, moved once per row: ~12 µs of the ~15 µs an update took) is set aside
+    by name and its work done for all the rows at once: each group the cards are in gains
+    their counts after the update less their counts before (the counts of the rows the
+    trigger would have moved, grouped; a group without a row gets its counts after, as the
+    trigger's insert does). Inside the import's transaction, like _bulk."""
+    if len(ids) < BULK:
+        yield
+        return
+    from quizforge.store.health import SUMMARIES  # the count of card_groups, grouped
+
+    count = SUMMARIES["card_groups"][1]
+    assert count.count(" FROM cards WHERE ") == 1
+    count = count.replace(" FROM cards WHERE ",
+                          " FROM cards WHERE id IN (SELECT value FROM json_each(?)) AND ")
+    arg = (segment.dumps(ids).decode(),)
+    triggers = set_aside_triggers(conn, ("card_groups_update",))
+    before = {(r[0], r[1]): r[2:] for r in conn.execute(count, arg)}
+    yield
+    after = {(r[0], r[1]): r[2:] for r in conn.execute(count, arg)}
+    have = {(d, t) for d, t in conn.execute("SELECT deck_id, tags FROM card_groups")}
+    rows = []
+    for key in before.keys() | after.keys():
+        new = after.get(key, (0,) * len(_GROUP_COLUMNS))
+        old = before.get(key, (0,) * len(_GROUP_COLUMNS)) if key in have else (0,) * len(new)
+        if key in have and new == old:
+            continue
+        rows.append((*key, *(a - b for a, b in zip(new, old))))
+    if triggers:  # (only where the trigger was there to set aside)
+        conn.executemany(
+            f"INSERT INTO card_groups (deck_id, tags, {', '.join(_GROUP_COLUMNS)})"
+            f" VALUES ({', '.join('?' * (2 + len(_GROUP_COLUMNS)))})"
+            " ON CONFLICT (deck_id, tags) DO UPDATE SET "
+            + ", ".join(f"{c} = {c} + excluded.{c}" for c in _GROUP_COLUMNS), rows)
+    for _, sql in triggers:
         conn.execute(sql)
 
 
@@ -303,6 +378,17 @@ class _Merger:
         self._idx: dict[str, int] = {}
         self._names: dict[str, str] = {}
         self._undone: bool | None = None  # whether any answer was undone after it went out
+        # what this import wrote that names a card (or a round): see check_references
+        self._written: dict[str, set[int]] = {"revlog": set(), "attempt": set(), "mock": set()}
+        # cards whose answers only one segment of this import brings, with nothing of theirs
+        # in the store (`_quick_segment`): card -> its scheduled answers (rows), its device
+        # card -> (its number of scheduled answers, the last by (time, number)); all of them
+        # are in _quick_parts ((cards, rows) of each such segment), grouped when needed
+        self._quick: dict[int, tuple[int, list]] = {}
+        self._quick_dev: dict[int, str] = {}
+        self._quick_parts: list[tuple[list, list]] = []
+        self._quick_rows_of: dict[int, list[list]] | None = None
+        self._columns: dict[int, list[list]] = {}  # id(a segment's rows) -> its columns
 
     def add_segment(self, seg: segment.Segment) -> None:
         dev = seg.header["device"]
@@ -312,6 +398,7 @@ class _Merger:
         self.by_device[dev].extend(seg.records)
         if seg.reviews:
             self.reviews[dev].append((seg.cards, seg.reviews))
+            self._columns[id(seg.reviews)] = seg.columns
 
     def idx(self, device: str) -> int:
         if device not in self._idx:
@@ -358,6 +445,11 @@ class _Merger:
         touched_events: set[tuple[str, str]] = set()
         undos, attempts, mocks = [], [], []
         held, had = self._held, had_reviews
+        # A card that only one segment of this import answers, that has no answers in the
+        # store and waits for none in sync_pending, takes that segment's answers as they
+        # are (`_quick_segment`): no other answer to compare them with.
+        shared = self._shared_cards(cards, had)
+        quick, quick_dev = self._quick, self._quick_dev
         for dev in self.by_device:
             di = self.idx(dev)
             seen = {n for (n,) in conn.execute("SELECT n FROM sync_map WHERE dev = ?", (di,))}
@@ -370,6 +462,12 @@ class _Merger:
             # segment is looked up once.
             for seg_cards, rows in self.reviews.get(dev, ()):
                 hits = [cards_get((deck, card_id)) for deck, card_id, _ in seg_cards]
+                done = self._quick_segment(dev, di, seg_cards, rows, hits, cards, seen, shared,
+                                           next_id, revlog_rows, map_rows, pending_rows)
+                if done is not None:
+                    reviews += len(rows)
+                    next_id = done
+                    continue
                 for row in rows:
                     n, place, at, rating, ms, before, ivl, elapsed, cram, _ = row
                     if n in seen:
@@ -437,6 +535,7 @@ class _Merger:
             self._add_review(rowid, dev, di, row, next_id, revlog_rows, map_rows, fresh)
             next_id += 1
             conn.execute("DELETE FROM sync_pending WHERE dev = ? AND n = ?", (di, n))
+        self._written["revlog"] = set(map(_REVLOG_CARD, revlog_rows))  # their cards
         with _bulk(conn, revlog_rows, {rowid: d for (d, _), (rowid, _) in cards.items()}):
             conn.executemany(
                 "INSERT INTO revlog (id, card, reviewed_at, rating, duration_ms, state_before,"
@@ -452,6 +551,157 @@ class _Merger:
         for dev, di, rec in mocks:
             self._mock(dev, di, rec, cards)
         self._merge_cards(fresh, had_reviews, undone_cards, touched_events, cards)
+
+    def _shared_cards(self, cards: dict, had: set[int]) -> tuple[set[int], set[tuple]]:
+        """The cards (rowids) that more than one segment of this import lists, that have
+        answers in the store, or for which an answer waits in sync_pending; and the
+        (deck, card) of those more than one segment lists (a card not made yet among them)."""
+        listed: set[tuple] = set()
+        keys: set[tuple] = set()
+        for dev in self.by_device:
+            for seg_cards, _ in self.reviews.get(dev, ()):
+                named = set(map(_DECK_CARD, seg_cards))
+                keys |= listed & named
+                listed |= named
+        shared = set(had)
+        shared.update(cards[k][0] for k in keys if k in cards)
+        shared.update(c for (c,) in self.conn.execute(
+            "SELECT c.id FROM sync_pending p JOIN cards c ON c.deck_id = p.deck_id"
+            " AND c.card_id = p.card_id"))
+        return shared, keys
+
+    def _quick_segment(self, dev, di, seg_cards, rows, hits, cards, seen, shared, next_id,
+                       revlog_rows, map_rows, pending_rows) -> int | None:
+        """A segment's answers, a column at a time, when the row-by-row loop of `apply`
+        would do nothing but add each (a first sync: a million answers): none of their
+        numbers seen before or twice, no card in `shared`, and no two answers to one card at
+        one millisecond with one rating. An answer to a card this store does not have waits
+        in sync_pending, a skill card is made (in the order, and at the time, the loop would
+        make it). The same rows, ids and map entries as the loop; the cards' answers go to
+        `_quick`. Returns the next review-log id, or None (nothing done) if the segment is
+        not such."""
+        shared_ids, shared_keys = shared
+        cols = self._columns.get(id(rows))
+        if not cols or len(cols[0]) != len(rows):
+            cols = [list(c) for c in zip(*rows)]
+        ns, places, ats, ratings, mss, befores, ivls, elapseds, crams, _ = cols
+        # rows in (time, number) order, as an export writes them: each card's last is its
+        # last row, and two answers at one millisecond are next to each other
+        in_order = (all(map(lt, ns, islice(ns, 1, None)))
+                    and all(map(le, ats, islice(ats, 1, None))))
+        if not seen.isdisjoint(ns) or (not in_order and len(set(ns)) != len(ns)):
+            return None
+        ids_of: list = [h[0] if h is not None else None for h in hits]
+        first: dict[int, int] = {}  # a skill card to make: its place -> the first row naming it
+        for p in [p for p, h in enumerate(ids_of) if h is None and seg_cards[p][2] == "skill"]:
+            if len(first) == 100 or tuple(seg_cards[p][:2]) in shared_keys:
+                return None
+            try:
+                first[p] = places.index(p)
+            except ValueError:  # named by no answer
+                pass
+        skills = sorted(first, key=first.__getitem__)
+        stand_in: dict[tuple, int] = {}  # a skill card not made yet: its key, for the checks
+        for p in skills:
+            ids_of[p] = stand_in.setdefault(tuple(seg_cards[p][:2]), -1 - len(stand_in))
+        cards_col = list(map(ids_of.__getitem__, places))
+        waiting = None in cards_col  # answers to cards this store does not have
+        touched = set(cards_col)
+        touched.discard(None)
+        if not touched.isdisjoint(shared_ids):
+            return None
+        if in_order:  # the same card, time and rating twice: only among rows at one time
+            ties = {i + k for i in compress(range(len(ats)), map(eq, ats, islice(ats, 1, None)))
+                    for k in (0, 1)}
+            if len({(cards_col[i], ats[i], ratings[i]) for i in ties}) != len(ties):
+                return None  # (answers waiting for a card count too: the loop then)
+        elif len(set(zip(cards_col, ats, ratings))) != len(cards_col):
+            return None
+        # the segment is taken: from here on, as the loop does
+        seen.update(ns)
+        if skills:
+            made: dict[int, int] = {}
+            for p in skills:
+                deck, card_id, _ = seg_cards[p]
+                if ids_of[p] not in made:
+                    made[ids_of[p]] = ensure_card(self.conn, deck, card_id, "skill",
+                                                  from_ms(ats[first[p]]))
+                ids_of[p] = rowid = made[ids_of[p]]
+                hits[p] = cards[(deck, card_id)] = (rowid, "skill")
+            cards_col = list(map(ids_of.__getitem__, places))
+            touched = set(cards_col)
+            touched.discard(None)
+        if waiting:
+            kept = list(map(is_not, cards_col, repeat(None)))
+            for row in compress(rows, map(not_, kept)):
+                deck, card_id, _ = seg_cards[row[1]]
+                pending_rows.append((di, row[0], deck, card_id,
+                                     _pending_text(row, seg_cards[row[1]])))
+            # the review-log id of each row kept (the rows before it kept, after next_id)
+            ids = list(map(add, accumulate(kept), repeat(next_id - 1)))
+            n_kept = sum(kept)
+            revlog_rows += compress(zip(ids, cards_col, ats, ratings, mss, befores,
+                                        map(truediv, ivls, repeat(86_400_000)), elapseds,
+                                        crams), kept)
+            map_rows += compress(zip(repeat(di), ns, ids, ivls), kept)
+        else:
+            kept, n_kept = None, len(rows)
+            ids = range(next_id, next_id + n_kept)
+            revlog_rows += zip(ids, cards_col, ats, ratings, mss, befores,
+                               map(truediv, ivls, repeat(86_400_000)), elapseds, crams)
+            map_rows += zip(repeat(di), ns, ids, ivls)
+        # the scheduled answers (not cram) of each card: how many, and the last
+        scheduled = kept
+        if any(crams):
+            scheduled = list(map(not_, crams))
+            if kept is not None:
+                scheduled = list(map(and_, scheduled, kept))
+        part = (cards_col, rows, scheduled)
+        count = Counter(_scheduled(part, 0))
+        if in_order:
+            last = dict(zip(_scheduled(part, 0), _scheduled(part, 1)))
+        else:
+            last = {}
+            for card, row in zip(_scheduled(part, 0), _scheduled(part, 1)):
+                if card not in last or _AT_N(row) > _AT_N(last[card]):
+                    last[card] = row
+        quick = self._quick
+        for card in touched:
+            quick[card] = (count[card], last.get(card))
+        self._quick_parts.append(part)
+        self._quick_rows_of = None
+        self._quick_dev.update(dict.fromkeys(touched, dev))
+        return next_id + n_kept
+
+    def _quick_rows(self, card: int) -> list[list]:
+        """The scheduled answers (rows) of a card of `_quick`, in the order they were read."""
+        if self._quick_rows_of is None:
+            self._quick_rows_of = defaultdict(list)
+            for part in self._quick_parts:
+                for c, row in zip(_scheduled(part, 0), _scheduled(part, 1)):
+                    self._quick_rows_of[c].append(row)
+        return self._quick_rows_of.get(card, [])
+
+    def check_references(self) -> None:
+        """What the store's foreign keys check, for every row this import wrote, at once
+        (an import of many answers runs with them off: `_references_checked_once`): each
+        answer's card, each drill attempt's card, each mock answer's card and round exist.
+        IntegrityError, as SQLite would raise, if not."""
+        conn = self.conn
+        cards = {i for (i,) in conn.execute("SELECT id FROM cards")}
+        if not self._written["revlog"] <= cards:
+            raise sqlite3.IntegrityError("FOREIGN KEY constraint failed (revlog.card)")
+        checks = (("attempt", "SELECT 1 FROM drill_attempts a WHERE a.id IN"
+                   " (SELECT value FROM json_each(?)) AND a.card IS NOT NULL"
+                   " AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.id = a.card)"),
+                  ("mock", "SELECT 1 FROM mock_answers a WHERE a.round IN"
+                   " (SELECT value FROM json_each(?)) AND (NOT EXISTS (SELECT 1 FROM cards c"
+                   " WHERE c.id = a.card) OR NOT EXISTS (SELECT 1 FROM mock_rounds r"
+                   " WHERE r.id = a.round))"))
+        for what, sql in checks:
+            ids = self._written[what]
+            if ids and conn.execute(sql, (segment.dumps(sorted(ids)).decode(),)).fetchone():
+                raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed ({what})")
 
     def _known(self, card: int, at: int, rating: int, rid: int) -> int | None:
         """The review-log id of an answer to `card` at `at` (ms) rated `rating` that the
@@ -540,6 +790,7 @@ class _Merger:
              rec["solved"], rec["tries"], rec["hints"], rec["revealed"], rec["rating"]))
         conn.execute("INSERT INTO sync_map (dev, n, tbl, row) VALUES (?, ?, 'attempt', ?)",
                      (di, rec["n"], cur.lastrowid))
+        self._written["attempt"].add(cur.lastrowid)
         self.received += 1
         self.devices_with_news.add(dev)
 
@@ -564,6 +815,7 @@ class _Merger:
             (rec["started_at"], rec["ended_at"], rec["minutes"], rec["planned"], rec["seed"],
              rec["decks"], rec["tags"], rec["ended"]))
         rid = cur.lastrowid
+        self._written["mock"].add(rid)
         for a in answers:
             review = None
             if a.get("review"):
@@ -585,7 +837,8 @@ class _Merger:
     # -- cards -----------------------------------------------------------------------------
     def _merge_cards(self, fresh, had_reviews, undone_cards, touched_events, cards) -> None:
         conn = self.conn
-        changed_cards = set(fresh) | undone_cards
+        quick, quick_dev = self._quick, self._quick_dev
+        changed_cards = set(fresh) | set(quick) | undone_cards
         by_rowid = {rowid: key for key, (rowid, _) in cards.items()}
         keys = {by_rowid[c] for c in changed_cards if c in by_rowid} | touched_events
         suspended = self._suspensions(keys)
@@ -595,6 +848,13 @@ class _Merger:
             key = by_rowid.get(card)
             if key is None:
                 continue
+            if card in quick:
+                if card not in undone_cards:
+                    row = self._schedule_quick(card)
+                    rows.append((*row, int(suspended.get(key, False)), card))
+                    continue
+                dev = quick_dev[card]
+                fresh[card] = [(r[_AT_], dev, r[_N], r) for r in self._quick_rows(card)]
             just_read = fresh.get(card, [])
             if card not in had_reviews and card not in undone_cards:
                 just_read.sort()  # only what was just read
@@ -603,7 +863,8 @@ class _Merger:
                 answers = self._answers(card)
             row = self._schedule(answers, just_read)
             rows.append((*row, int(suspended.get(key, False)), card))
-        with _cards_indexes_aside(conn, len(rows)):
+        with _cards_indexes_aside(conn, len(rows)), _card_groups_aside(
+                conn, [r[-1] for r in rows]):
             conn.executemany("UPDATE cards SET state = ?, step = ?, stability = ?,"
                              " difficulty = ?, due = ?, last_review = ?, reps = ?, lapses = ?,"
                              " leech = ?, suspended = ? WHERE id = ?", rows)
@@ -663,9 +924,26 @@ class _Merger:
     def _any_undone(self) -> bool:
         if self._undone is None:
             self._undone = self.conn.execute(
-                "SELECT 1 FROM sync_map WHERE undone = 1 AND tbl = 'revlog' LIMIT 1"
+                # an undone row has no row any more (row IS NULL: sync_map_row finds them)
+                "SELECT 1 FROM sync_map WHERE tbl = 'revlog' AND row IS NULL AND undone = 1"
+                " LIMIT 1"
             ).fetchone() is not None
         return self._undone
+
+    def _schedule_quick(self, card: int) -> tuple:
+        """`_schedule` for a card of `_quick`: its answers are the rows just read, all from
+        one device, each with its own number; none in the store. In order they are sorted by
+        (time, number); the last is the largest."""
+        count, last = self._quick[card]
+        if not count:
+            return (0, None, None, None, None, None, 0, 0, 0)
+        after = last[_AFTER]
+        if after is not None and (after[5] == count or not self._any_undone()):
+            at = last[_AT_]
+            state, step, stab, diff, _due, reps, lapses, leech = after
+            return (state, step, stab, diff, at + last[_IVL], at, reps, lapses, int(leech))
+        rows = sorted(self._quick_rows(card), key=_AT_N)
+        return self._schedule([(r[_AT_], None, r[_N], r) for r in rows], [])
 
     def _schedule(self, answers: list[tuple], just_read: list[tuple]) -> tuple:
         """The card's schedule columns (state, step, stability, difficulty, due,
@@ -705,6 +983,12 @@ def rebuild(conn, scheduler: Scheduler, card: int) -> CardSchedule:
     return CardSchedule(state=State(state), step=step, stability=stab, difficulty=diff,
                         due=from_ms(due), last_review=from_ms(last), reps=reps, lapses=lapses,
                         suspended=bool(suspended and suspended[0]), leech=bool(leech))
+
+
+def _scheduled(part: tuple, i: int):
+    """Of a `_quick_parts` entry (cards, rows, which are scheduled answers to a known card or
+    None for all): the cards (i=0) or rows (i=1) of those answers."""
+    return part[i] if part[2] is None else compress(part[i], part[2])
 
 
 def _key(entry: tuple):
