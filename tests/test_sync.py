@@ -35,7 +35,6 @@ def homes(tmp_path):
     opened = []
 
     def make(name):
-        folder = shutil.copytree(tmp_path / "Sync", tmp_path / f"Sync-{name}")
         db = Database(tmp_path / f"{name}.sqlite3")
         opened.append(db)
         store.sync_decks(db, [DECK], T0)  # the deck files are on every machine

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, islice, repeat
-from operator import add, and_, eq, is_not, itemgetter, le, lt, not_, truediv
+from operator import add, and_, eq, is_not, itemgetter, le, lt, ne, not_, sub, truediv
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -200,30 +200,26 @@ def _import_all(db, root, me, now, scheduler, apply_settings) -> ImportResult:
 
 
 BULK = 20_000  # reviews in one import from which the log's insert triggers are set aside
-_BULK_CACHE_KIB = 65_536  # SQLite's page cache for such an import (the default is 2 MB)
 
 
 @contextmanager
 def _references_checked_once(db: Database, many: bool):
     """Many reviews at once (a first sync): SQLite's per-row foreign-key check (each new
-    answer's card looked up, ~1.7 µs of the ~2.8 µs an insert took) is off for the import's
-    transaction, and `_Merger.check_references` checks every row it wrote once, before the
-    commit: the same rows refused (IntegrityError, the transaction rolled back). The page
-    cache is larger for it too. Both are settings of this connection only, put back after
-    (a killed process takes them with it). Inside a transaction already, nothing changes
-    (SQLite ignores the pragma there)."""
+    answer's card looked up: ~1.7 µs of the ~2.8 µs an insert took) is off for the
+    import's transaction, and `_Merger.check_references` checks every row it wrote once,
+    before the commit: the same rows are refused (IntegrityError, the transaction rolled
+    back). A setting of this connection only, put back after (a killed process takes it
+    with it). Inside a transaction already, nothing changes (SQLite ignores the pragma
+    there)."""
     conn = db.conn
     if not many or conn.in_transaction:
         yield
         return
     fk = conn.execute("PRAGMA foreign_keys").fetchone()[0]
-    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute("PRAGMA foreign_keys = OFF")
-    conn.execute(f"PRAGMA cache_size = {-_BULK_CACHE_KIB}")
     try:
         yield
     finally:
-        conn.execute(f"PRAGMA cache_size = {int(cache)}")
         conn.execute(f"PRAGMA foreign_keys = {'ON' if fk else 'OFF'}")
 
 
@@ -388,6 +384,9 @@ class _Merger:
         self._quick_dev: dict[int, str] = {}
         self._quick_parts: list[tuple[list, list]] = []
         self._quick_rows_of: dict[int, list[list]] | None = None
+        # answers numbered n, n + 1, … that took review-log ids lo, lo + 1, … hi:
+        # (device idx, n, lo, lo, hi), for sync_map (see _map_rows)
+        self._map_runs: list[tuple[int, int, int, int, int]] = []
         self._columns: dict[int, list[list]] = {}  # id(a segment's rows) -> its columns
 
     def add_segment(self, seg: segment.Segment) -> None:
@@ -543,6 +542,10 @@ class _Merger:
                 revlog_rows)
             conn.executemany("INSERT INTO sync_map (dev, n, tbl, row, ivl_ms)"
                              " VALUES (?, ?, 'revlog', ?, ?)", map_rows)
+            conn.executemany(
+                "INSERT INTO sync_map (dev, n, tbl, row, ivl_ms) SELECT ?, ? + (id - ?),"
+                " 'revlog', id, CAST(round(interval_days * 86400000) AS INTEGER) FROM revlog"
+                " WHERE id BETWEEN ? AND ? ORDER BY id", self._map_runs)
         conn.executemany("INSERT OR IGNORE INTO sync_pending (dev, n, deck_id, card_id, record)"
                          " VALUES (?, ?, ?, ?, ?)", pending_rows)
         undone_cards = self._undo(undos)
@@ -643,13 +646,14 @@ class _Merger:
             revlog_rows += compress(zip(ids, cards_col, ats, ratings, mss, befores,
                                         map(truediv, ivls, repeat(86_400_000)), elapseds,
                                         crams), kept)
-            map_rows += compress(zip(repeat(di), ns, ids, ivls), kept)
+            self._map_rows(di, list(compress(ns, kept)), next_id, compress(ivls, kept),
+                           map_rows)
         else:
             kept, n_kept = None, len(rows)
             ids = range(next_id, next_id + n_kept)
             revlog_rows += zip(ids, cards_col, ats, ratings, mss, befores,
                                map(truediv, ivls, repeat(86_400_000)), elapseds, crams)
-            map_rows += zip(repeat(di), ns, ids, ivls)
+            self._map_rows(di, ns, next_id, ivls, map_rows)
         # the scheduled answers (not cram) of each card: how many, and the last
         scheduled = kept
         if any(crams):
@@ -672,6 +676,25 @@ class _Merger:
         self._quick_rows_of = None
         self._quick_dev.update(dict.fromkeys(touched, dev))
         return next_id + n_kept
+
+    def _map_rows(self, di: int, ns: list[int], first_id: int, ivls, map_rows: list) -> None:
+        """The uid map's rows for answers numbered `ns` that take the review-log ids from
+        `first_id` on, with the intervals `ivls`: as rows for `map_rows`, or, where the
+        numbers go up one by one with the ids, as runs (`_map_runs`) that one statement each
+        writes from the review log (the interval sent is the log's interval in days, in ms:
+        exact below 2^51 ms)."""
+        ivls = list(ivls)
+        if not ns or max(map(abs, ivls)) >= 1 << 51:
+            map_rows += zip(repeat(di), ns, range(first_id, first_id + len(ns)), ivls)
+            return
+        # where the numbers stop going up by one, a run ends
+        ends = [*compress(range(1, len(ns)), map(ne, map(sub, islice(ns, 1, None), ns),
+                                                   repeat(1))), len(ns)]
+        start = 0
+        for end in ends:
+            self._map_runs.append((di, ns[start], first_id + start, first_id + start,
+                                   first_id + end - 1))
+            start = end
 
     def _quick_rows(self, card: int) -> list[list]:
         """The scheduled answers (rows) of a card of `_quick`, in the order they were read."""
@@ -872,7 +895,11 @@ class _Merger:
             if key in cards:
                 conn.execute("UPDATE cards SET suspended = ? WHERE id = ?",
                              (int(suspended.get(key, False)), cards[key][0]))
-        news = self._rows(set(olds))
+        # the rows as written (their columns in _rows' order), and the few whose suspension
+        # alone was set read again
+        news = dict(olds)
+        news.update((r[-1], (*r[:8], r[9], r[8])) for r in rows)
+        news.update(self._rows(set(olds) - {r[-1] for r in rows}))
         self.cards_updated += sum(news[c] != old for c, old in olds.items())
         if olds:
             remember_suspensions(conn)
