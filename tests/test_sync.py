@@ -608,3 +608,34 @@ def test_the_column_at_a_time_import_is_the_row_by_row_one(tmp_path, monkeypatch
     skills = [r for r in columns[0] if r[4] == "skill"]
     assert [r[3] for r in skills] == ["s2", "s1"]  # made as the rows name them
     assert columns[6] and columns[6][0][3] == "zz"  # waits for its card
+
+
+def test_a_bulk_import_checks_the_cards_its_rows_name(tmp_path, monkeypatch):
+    """A bulk import writes with SQLite's per-row foreign-key check off and checks the rows
+    it wrote once before the commit: a row naming no card is refused as SQLite would, the
+    transaction rolled back, and the check is on again after."""
+    import sqlite3
+
+    from quizforge.sync import merge
+
+    monkeypatch.setattr(merge, "BULK", 1)
+    deck = make_deck("q", 3)
+    _write_segment(tmp_path / "Sync", "a" * 32, 1, [["q", "c0", "flashcard"]],
+                   [[1, 0, 1_699_000_000_000, 3, 4000, 0, 600_000, None, 0, _after(1)]])
+    db = Database(tmp_path / "q.sqlite3")
+    store.sync_decks(db, [deck], T0)
+    real = merge._Merger.check_references
+
+    def lost_card(self):
+        self._written["revlog"].add(10**9)  # as if a row named a card that is not there
+        real(self)
+
+    monkeypatch.setattr(merge._Merger, "check_references", lost_card)
+    with pytest.raises(SyncError, match="IntegrityError"):
+        sync(db, tmp_path / "Sync", T0, CFG)
+    assert db.conn.execute("SELECT COUNT(*) FROM revlog").fetchone()[0] == 0
+    assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    monkeypatch.setattr(merge._Merger, "check_references", real)
+    assert sync(db, tmp_path / "Sync", T0, CFG).received == 1
+    assert db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    db.close()

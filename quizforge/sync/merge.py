@@ -607,18 +607,17 @@ class _Merger:
         stand_in: dict[tuple, int] = {}  # a skill card not made yet: its key, for the checks
         for p in skills:
             ids_of[p] = stand_in.setdefault(tuple(seg_cards[p][:2]), -1 - len(stand_in))
-        cards_col = list(map(ids_of.__getitem__, places))
-        waiting = None in cards_col  # answers to cards this store does not have
-        touched = set(cards_col)
+        touched = {ids_of[p] for p in set(places)}
+        waiting = None in touched  # answers to cards this store does not have
         touched.discard(None)
         if not touched.isdisjoint(shared_ids):
             return None
         if in_order:  # the same card, time and rating twice: only among rows at one time
             ties = {i + k for i in compress(range(len(ats)), map(eq, ats, islice(ats, 1, None)))
                     for k in (0, 1)}
-            if len({(cards_col[i], ats[i], ratings[i]) for i in ties}) != len(ties):
+            if len({(ids_of[places[i]], ats[i], ratings[i]) for i in ties}) != len(ties):
                 return None  # (answers waiting for a card count too: the loop then)
-        elif len(set(zip(cards_col, ats, ratings))) != len(cards_col):
+        elif len(set(zip(map(ids_of.__getitem__, places), ats, ratings))) != len(places):
             return None
         # the segment is taken: from here on, as the loop does
         seen.update(ns)
@@ -631,9 +630,9 @@ class _Merger:
                                                   from_ms(ats[first[p]]))
                 ids_of[p] = rowid = made[ids_of[p]]
                 hits[p] = cards[(deck, card_id)] = (rowid, "skill")
-            cards_col = list(map(ids_of.__getitem__, places))
-            touched = set(cards_col)
+            touched = {ids_of[p] for p in set(places)}
             touched.discard(None)
+        cards_col = list(map(ids_of.__getitem__, places))
         if waiting:
             kept = list(map(is_not, cards_col, repeat(None)))
             for row in compress(rows, map(not_, kept)):
