@@ -300,9 +300,10 @@ def _card_groups_aside(conn, ids: list[int]):
     """Many cards' schedules rewritten at once: card_groups' update trigger (the counts per
     deck and tag list, moved once per row: ~12 µs of the ~15 µs an update took) is set aside
     by name and its work done for all the rows at once: each group the cards are in gains
-    their counts after the update less their counts before (the counts of the rows the
-    trigger would have moved, grouped; a group without a row gets its counts after, as the
-    trigger's insert does). Inside the import's transaction, like _bulk."""
+    their counts after the update less their counts before, which is the sum of what the
+    trigger does row by row (the update changes no card's group). Only when every such group
+    has its row (as the triggers keep it; else the trigger runs, as before). Inside the
+    import's transaction, like _bulk."""
     if len(ids) < BULK:
         yield
         return
@@ -313,24 +314,18 @@ def _card_groups_aside(conn, ids: list[int]):
     count = count.replace(" FROM cards WHERE ",
                           " FROM cards WHERE id IN (SELECT value FROM json_each(?)) AND ")
     arg = (segment.dumps(ids).decode(),)
-    triggers = set_aside_triggers(conn, ("card_groups_update",))
     before = {(r[0], r[1]): r[2:] for r in conn.execute(count, arg)}
-    yield
-    after = {(r[0], r[1]): r[2:] for r in conn.execute(count, arg)}
     have = {(d, t) for d, t in conn.execute("SELECT deck_id, tags FROM card_groups")}
-    rows = []
-    for key in before.keys() | after.keys():
-        new = after.get(key, (0,) * len(_GROUP_COLUMNS))
-        old = before.get(key, (0,) * len(_GROUP_COLUMNS)) if key in have else (0,) * len(new)
-        if key in have and new == old:
-            continue
-        rows.append((*key, *(a - b for a, b in zip(new, old))))
-    if triggers:  # (only where the trigger was there to set aside)
-        conn.executemany(
-            f"INSERT INTO card_groups (deck_id, tags, {', '.join(_GROUP_COLUMNS)})"
-            f" VALUES ({', '.join('?' * (2 + len(_GROUP_COLUMNS)))})"
-            " ON CONFLICT (deck_id, tags) DO UPDATE SET "
-            + ", ".join(f"{c} = {c} + excluded.{c}" for c in _GROUP_COLUMNS), rows)
+    triggers = set_aside_triggers(conn, ("card_groups_update",)) if before.keys() <= have else []
+    yield
+    if not triggers:
+        return
+    after = {(r[0], r[1]): r[2:] for r in conn.execute(count, arg)}
+    rows = [(*key, *(a - b for a, b in zip(after[key], old)))
+            for key, old in before.items() if after[key] != old]
+    conn.executemany(
+        f"UPDATE card_groups SET {', '.join(f'{c} = {c} + ?' for c in _GROUP_COLUMNS)}"
+        " WHERE deck_id = ? AND tags = ?", [(*r[2:], *r[:2]) for r in rows])
     for _, sql in triggers:
         conn.execute(sql)
 
