@@ -246,10 +246,12 @@ def _bulk(conn, rows: list[tuple], deck_of: dict[int, str]):
     # revlog inserts not named there keeps firing per row.
     triggers = set_aside_triggers(conn, (*REVLOG_INSERT_TRIGGERS, "sync_revlog_insert"))
     # the indexes of the log and of the uid map too: built again from the whole table (a
-    # sort) rather than grown a row at a time
+    # sort) rather than grown a row at a time; but for the map's partial indexes of own
+    # rows and unsent undos, which no imported row enters (building them again would only
+    # read the table)
     indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"
                            " AND tbl_name IN ('revlog', 'sync_map') AND sql IS NOT NULL"
-                           ).fetchall()
+                           " AND name NOT IN ('sync_map_seg', 'sync_map_unsent')").fetchall()
     for name, _ in indexes:
         conn.execute(f"DROP INDEX {name}")
     yield
