@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 from datetime import datetime
 from pathlib import Path
 
@@ -329,6 +331,7 @@ _REVIEW_SQL = (
 
 
 _IVL = segment.REVIEW_COLUMNS.index("ivl_ms")
+_ID, _SNAP = itemgetter(0), itemgetter(10)  # of a row of _REVIEW_SQL: its id, has a snapshot
 _AFTER = segment.REVIEW_COLUMNS.index("after")
 
 
@@ -466,7 +469,8 @@ class Records:
                for rid, card, at, rating, ms, before, ivl_days, elapsed, cram, n, snap, due in rows]
         states = self._card_states(covered)
         special = newest | lasts
-        for i in [i for i, r in enumerate(rows) if r[0] in special]:
+        specials = list(compress(range(len(rows)), map(special.__contains__, map(_ID, rows))))
+        for i in specials:
             r = rows[i]
             rid, row = r[0], out[i]
             if rid in newest:  # the card's newest answer: the card row as it is now
@@ -477,8 +481,11 @@ class Records:
                 row[_AFTER] = list(conn.execute(
                     "SELECT state, step, stability, difficulty, due, reps, lapses, leech"
                     " FROM sync_outbox WHERE tbl = 'revlog' AND row = ?", (rid,)).fetchone())
-        # the map of sent answers keeps an interval only where it is not the log's
-        self.exact = [(o[_IVL], o[0]) for o, r in zip(out, rows) if o[_IVL] != round(r[6] * day)]
+        # the map of sent answers keeps an interval only where it is not the log's: only an
+        # answer whose outbox kept a schedule, or one just given its card's, may have another
+        maybe = sorted({*specials, *compress(range(len(rows)), map(_SNAP, rows))})
+        self.exact = [(out[i][_IVL], out[i][0]) for i in maybe
+                      if out[i][_IVL] != round(rows[i][6] * day)]
         return out
 
     def _card_states(self, ids: set[int]) -> dict[int, list]:
