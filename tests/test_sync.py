@@ -555,10 +555,21 @@ def _odd_segments(folder):
     shutil.copy(copied, copied.with_name("seg-00000001.sync-conflict-20261205-1.jsonl"))
 
 
+def _uids_sql():
+    """Every uid the store holds, from sync_map and from the runs of sync_runs, as sync_map
+    rows (an undone uid's interval is never read: left out)."""
+    from quizforge.sync.export import RUN_OF
+
+    return ("SELECT * FROM (SELECT dev, n, tbl, row, undone, undo_sent, seg,"
+            " CASE WHEN undone THEN NULL ELSE ivl_ms END FROM sync_map UNION ALL"
+            " SELECT u.dev, u.n + x.id - u.lo, 'revlog', x.id, 0, 1, NULL,"
+            " CAST(round(x.interval_days * 86400000) AS INTEGER) FROM revlog x "
+            + RUN_OF.format(x="x") + ")")
+
+
 _COMPARED = ("SELECT rowid, * FROM cards", "SELECT * FROM revlog", "SELECT * FROM card_groups",
              "SELECT * FROM card_reviews", "SELECT rowid, * FROM deck_reviews",
-             "SELECT * FROM sync_map", "SELECT * FROM sync_pending",
-             "SELECT * FROM drill_attempts")
+             _uids_sql(), "SELECT * FROM sync_pending", "SELECT * FROM drill_attempts")
 
 
 @pytest.mark.parametrize("bulk", [False, True])
@@ -639,3 +650,56 @@ def test_a_bulk_import_checks_the_cards_its_rows_name(tmp_path, monkeypatch):
     assert sync(db, tmp_path / "Sync", T0, CFG).received == 1
     assert db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
     db.close()
+
+
+def test_answers_imported_as_a_run_keep_their_uids(folder, homes):
+    """Answers another device numbered one after another are tied to their uids by one
+    row of sync_runs: a mock answer finds its review through it, an undo read deletes the
+    answer, a review-log id freed that way and taken by a new answer here is that answer's
+    (sent under this device's uid), and an answer deleted here is sent as undone."""
+    from quizforge.store import rounds
+    from quizforge.study.mock import Candidate, commit_answer
+
+    a, b = homes("a"), homes("b")
+    rid = rounds.start_round(a, T0, 20, 2, 5, ("d",))
+    row = store.find_card(a, "d", "c7")
+    commit_answer(a, Scheduler(CFG), rid, 1, Candidate(row.rowid, "d", "c7", "flashcard",
+                  row.schedule), Rating.GOOD, 1.0, ["t"], ["explaining"], T0, 5000)
+    rounds.finish_round(a, rid, T0 + timedelta(minutes=20), "done")
+    s, now = study(a, T0 + timedelta(hours=1), [Rating.GOOD] * 3, limit=3)
+    sync_all(folder, now, a, b)
+    a_idx = b.conn.execute("SELECT idx FROM sync_devices WHERE device = ?",
+                           (sync(a, folder, now, CFG).device,)).fetchone()[0]
+    runs = b.conn.execute("SELECT n, lo, hi FROM sync_runs WHERE dev = ?", (a_idx,)).fetchall()
+    assert [tuple(r) for r in runs] == [(1, 1, 4)]  # four answers, one row
+    assert b.conn.execute("SELECT COUNT(*) FROM sync_map WHERE dev = ? AND tbl = 'revlog'",
+                          (a_idx,)).fetchone()[0] == 0
+    mock_review = b.conn.execute("SELECT a.revlog, v.card, c.card_id FROM mock_answers a"
+                                 " JOIN revlog v ON v.id = a.revlog JOIN cards c ON c.id = v.card"
+                                 ).fetchone()
+    assert mock_review is not None and mock_review[2] == "c7"
+    # a undoes its last answer: b deletes it (the highest id in b's log)
+    assert s.undo() is not None
+    sync_all(folder, now + timedelta(minutes=1), a, b)
+    assert revlog(a) == revlog(b) and table(a) == table(b)
+    assert b.conn.execute("SELECT MAX(id) FROM revlog").fetchone()[0] == 3
+    assert tuple(b.conn.execute("SELECT row, undone, undo_sent FROM sync_map WHERE dev = ?"
+                                " AND n = 4", (a_idx,)).fetchone()) == (None, 1, 1)
+    # b answers: the new answer takes id 4 again, and is b's own, not a's undone one
+    answer(b, "d", "c0", Rating.AGAIN, now + timedelta(minutes=2))
+    assert b.conn.execute("SELECT MAX(id) FROM revlog").fetchone()[0] == 4
+    uids = [tuple(r) for r in b.conn.execute(_uids_sql() + " WHERE row = 4")]
+    assert uids == []  # not a's uid: b's own until it is sent
+    r = sync_all(folder, now + timedelta(minutes=3), b, a)
+    assert r[0].sent == 1 and revlog(a) == revlog(b) and table(a) == table(b)
+    assert [u[0] for u in b.conn.execute(_uids_sql() + " WHERE row = 4")] == [
+        b.conn.execute("SELECT idx FROM sync_device JOIN sync_devices USING (device)"
+                       ).fetchone()[0]]
+    # an answer of a's deleted here (not through an undo) is sent as undone, as sync_map's are
+    first = b.conn.execute("SELECT lo FROM sync_runs WHERE dev = ?", (a_idx,)).fetchone()[0]
+    with b.atomic() as conn:
+        conn.execute("DELETE FROM revlog WHERE id = ?", (first,))
+    assert tuple(b.conn.execute("SELECT row, undone, undo_sent FROM sync_map WHERE dev = ?"
+                                " AND n = 1", (a_idx,)).fetchone()) == (None, 1, 0)
+    sync_all(folder, now + timedelta(minutes=4), b, a)
+    assert revlog(a) == revlog(b)

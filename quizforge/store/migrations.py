@@ -680,4 +680,31 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # Answers another device numbered one after another and an import wrote as one run
+        # of review-log ids (a first sync: a million) are tied to their uids by one row a
+        # run, not one a answer: answer n + k of the run is review-log row lo + k. A uid of
+        # a run that sync_map also lists is what sync_map says (undone: deleted here, or
+        # by an undo read). Deleting such a row lists its uid in sync_map as undone, as
+        # sync_revlog_delete does for the rows sync_map ties.
+        "0018_sync_speed_2_uid_runs",
+        """
+        CREATE TABLE sync_runs (
+            dev INTEGER NOT NULL,                  -- sync_devices.idx
+            n   INTEGER NOT NULL,                  -- the run's first uid number
+            lo  INTEGER NOT NULL,                  -- its review-log id
+            hi  INTEGER NOT NULL,                  -- the run's last review-log id
+            PRIMARY KEY (dev, n)
+        ) WITHOUT ROWID;
+        CREATE INDEX sync_runs_row ON sync_runs (lo);
+        CREATE TRIGGER sync_revlog_delete_run AFTER DELETE ON revlog
+            WHEN EXISTS (SELECT 1 FROM sync_runs)
+        BEGIN
+            INSERT OR IGNORE INTO sync_map (dev, n, tbl, row, undone, undo_sent)
+                SELECT dev, n + OLD.id - lo, 'revlog', NULL, 1, 0 FROM sync_runs
+                 WHERE lo = (SELECT MAX(lo) FROM sync_runs WHERE lo <= OLD.id)
+                   AND hi >= OLD.id;
+        END
+        """,
+    ),
 ]

@@ -127,6 +127,30 @@ def _next_n(conn) -> int:
     return n
 
 
+# The run of sync_runs that holds review-log row {x}.id, as the uid it gives that row: the
+# run with the largest first id not above it, if it reaches the row, and the uid not listed
+# in sync_map (listed there, it was undone: the row may since be another answer's). In the
+# FROM clause of a query on revlog {x}: `u.dev`, `u.n + {x}.id - u.lo` is the uid.
+RUN_OF = ("JOIN sync_runs u ON u.lo = (SELECT MAX(lo) FROM sync_runs WHERE lo <= {x}.id)"
+          " AND {x}.id <= u.hi AND NOT EXISTS (SELECT 1 FROM sync_map o WHERE o.dev = u.dev"
+          " AND o.n = u.n + {x}.id - u.lo)")
+
+
+def run_row(conn, device: str | int, n: int) -> tuple[int] | None:
+    """(review-log id,) of answer `n` of `device` (its name, or its sync_devices idx) if a
+    run of sync_runs holds it, else None. (The caller has found no sync_map row for it.)"""
+    if isinstance(device, str):
+        found = conn.execute("SELECT idx FROM sync_devices WHERE device = ?", (device,)).fetchone()
+        if found is None:
+            return None
+        device = found[0]
+    run = conn.execute("SELECT n, lo, hi FROM sync_runs WHERE dev = ? AND n <= ?"
+                       " ORDER BY n DESC LIMIT 1", (device, n)).fetchone()
+    if run is None or n - run[0] > run[2] - run[1]:
+        return None
+    return (run[1] + n - run[0],)
+
+
 def _allocate(conn, me: Device) -> None:
     """Give every outbox row a uid: the one it was sent with before (a mock round that went
     on, a setting changed again), else a new number. Answers take theirs in one statement,
@@ -299,7 +323,8 @@ def _behind(conn, me: Device) -> list[int]:
     in the transaction that records it sent). An answer newer than every other was
     scheduled from the merged card, as a replay does it: nothing to do."""
     if conn.execute("SELECT 1 FROM sync_map WHERE tbl = 'revlog' AND dev != ? AND row IS NOT"
-                    " NULL LIMIT 1", (me.idx,)).fetchone() is None:
+                    " NULL LIMIT 1", (me.idx,)).fetchone() is None and conn.execute(
+            "SELECT 1 FROM sync_runs WHERE dev != ? LIMIT 1", (me.idx,)).fetchone() is None:
         return []  # nothing from another device here
     return [card for (card,) in conn.execute(
         "SELECT s.card FROM (SELECT r.card AS card, MIN(r.reviewed_at) AS first"
@@ -307,7 +332,10 @@ def _behind(conn, me: Device) -> list[int]:
         "  WHERE o.tbl = 'revlog' AND o.un IS NOT NULL AND r.cram = 0 GROUP BY r.card) s"
         " WHERE EXISTS (SELECT 1 FROM revlog x JOIN sync_map m ON m.tbl = 'revlog'"
         "  AND m.row = x.id WHERE x.card = s.card AND x.cram = 0 AND m.dev != ?"
-        "  AND x.reviewed_at >= s.first)", (me.idx,))]
+        "  AND x.reviewed_at >= s.first)"
+        " OR EXISTS (SELECT 1 FROM revlog x " + RUN_OF.format(x="x")
+        + "  WHERE x.card = s.card AND x.cram = 0 AND u.dev != ? AND x.reviewed_at >= s.first)",
+        (me.idx, me.idx))]
 
 
 def _replay_cards(conn, cards: list[int], values: dict) -> None:
@@ -515,14 +543,20 @@ class Records:
         if r is None:
             return None
         answers = []
+        # the uid of each answer's review: from sync_map, or a run of sync_runs
+        uids = ("SELECT m.row AS row, m.dev AS dev, m.n AS n FROM sync_map m"
+                " WHERE m.tbl = 'revlog' AND m.row IN (SELECT revlog FROM mock_answers"
+                " WHERE round = ?1) UNION ALL SELECT x.id, u.dev, u.n + x.id - u.lo"
+                " FROM revlog x " + RUN_OF.format(x="x")
+                + " WHERE x.id IN (SELECT revlog FROM mock_answers WHERE round = ?1)")
         for a in self.conn.execute(
                 "SELECT a.*, c.deck_id, c.card_id, d.device, m.n AS un, o.un AS on_"
                 " FROM mock_answers a"
                 " JOIN cards c ON c.id = a.card"
-                " LEFT JOIN sync_map m ON m.tbl = 'revlog' AND m.row = a.revlog"
+                f" LEFT JOIN ({uids}) m ON m.row = a.revlog"
                 " LEFT JOIN sync_devices d ON d.idx = m.dev"
                 " LEFT JOIN sync_outbox o ON o.tbl = 'revlog' AND o.row = a.revlog"
-                " WHERE a.round = ? ORDER BY a.position", (row,)):
+                " WHERE a.round = ?1 ORDER BY a.position", (row,)):
             uid = (f"{a['device']}/{a['un']}" if a["un"] is not None
                    else f"{self.me.device}/{a['on_']}" if a["on_"] is not None else None)
             answers.append({"position": a["position"], "deck": a["deck_id"], "card": a["card_id"],

@@ -2,7 +2,9 @@
 
 Everything one import changes in the store is one transaction. A foreign review goes into
 the local review log (reports, summaries and their triggers see it) with its uid in
-sync_map, so reading a segment twice, or a conflict copy of it, adds nothing. A review for a
+sync_map, or, for answers numbered one after another that take review-log ids one after
+another (a segment read a column at a time), in one row of sync_runs for all of them; so
+reading a segment twice, or a conflict copy of it, adds nothing. A review for a
 card this store does not have yet waits in sync_pending and is applied once the card exists.
 
 Each card that gained reviews or lost some (undo) gets its schedule from the union of every
@@ -42,7 +44,7 @@ from quizforge.store.cards import REVLOG_INSERT_TRIGGERS, ensure_card, set_aside
 from quizforge.store.db import Database, from_ms, to_ms
 from quizforge.sync import segment
 from quizforge.sync.device import Device, device_idx
-from quizforge.sync.export import remember_suspensions
+from quizforge.sync.export import RUN_OF, remember_suspensions, run_row
 
 _AT = itemgetter(segment.REVIEW_COLUMNS.index("at"))
 _AT_N = itemgetter(segment.REVIEW_COLUMNS.index("at"), segment.REVIEW_COLUMNS.index("n"))
@@ -390,8 +392,8 @@ class _Merger:
         self._quick_parts: list[tuple[list, list]] = []
         self._quick_rows_of: dict[int, list[list]] | None = None
         # answers numbered n, n + 1, … that took review-log ids lo, lo + 1, … hi:
-        # (device idx, n, lo, lo, hi), for sync_map (see _map_rows)
-        self._map_runs: list[tuple[int, int, int, int, int]] = []
+        # (device idx, n, lo, hi), for sync_runs (see _map_rows)
+        self._map_runs: list[tuple[int, int, int, int]] = []
         self._columns: dict[int, list[list]] = {}  # id(a segment's rows) -> its columns
 
     def add_segment(self, seg: segment.Segment) -> None:
@@ -458,6 +460,8 @@ class _Merger:
             di = self.idx(dev)
             seen = {n for (n,) in conn.execute("SELECT n FROM sync_map WHERE dev = ?", (di,))}
             seen |= {n for (n,) in conn.execute("SELECT n FROM sync_pending WHERE dev = ?", (di,))}
+            for n, lo, hi in conn.execute("SELECT n, lo, hi FROM sync_runs WHERE dev = ?", (di,)):
+                seen.update(range(n, n + hi - lo + 1))
             seen_add, cards_get, held_get = seen.add, cards.get, held.get
             add_revlog, add_map = revlog_rows.append, map_rows.append
             reviews = 0
@@ -547,10 +551,8 @@ class _Merger:
                 revlog_rows)
             conn.executemany("INSERT INTO sync_map (dev, n, tbl, row, ivl_ms)"
                              " VALUES (?, ?, 'revlog', ?, ?)", map_rows)
-            conn.executemany(
-                "INSERT INTO sync_map (dev, n, tbl, row, ivl_ms) SELECT ?, ? + (id - ?),"
-                " 'revlog', id, CAST(round(interval_days * 86400000) AS INTEGER) FROM revlog"
-                " WHERE id BETWEEN ? AND ? ORDER BY id", self._map_runs)
+            conn.executemany("INSERT INTO sync_runs (dev, n, lo, hi) VALUES (?, ?, ?, ?)",
+                             self._map_runs)
         conn.executemany("INSERT OR IGNORE INTO sync_pending (dev, n, deck_id, card_id, record)"
                          " VALUES (?, ?, ?, ?, ?)", pending_rows)
         undone_cards = self._undo(undos)
@@ -682,11 +684,10 @@ class _Merger:
         return next_id + n_kept
 
     def _map_rows(self, di: int, ns: list[int], first_id: int, ivls, map_rows: list) -> None:
-        """The uid map's rows for answers numbered `ns` that take the review-log ids from
-        `first_id` on, with the intervals `ivls`: as rows for `map_rows`, or, where the
-        numbers go up one by one with the ids, as runs (`_map_runs`) that one statement each
-        writes from the review log (the interval sent is the log's interval in days, in ms:
-        exact below 2^51 ms)."""
+        """The uids of answers numbered `ns` that take the review-log ids from `first_id`
+        on, with the intervals `ivls`: where the numbers go up one by one with the ids, as
+        runs (`_map_runs`, a row of sync_runs each: the interval sent is the log's interval
+        in days, in ms, exact below 2^51 ms); else as rows for `map_rows` (sync_map)."""
         ivls = list(ivls)
         if not ns or max(map(abs, ivls)) >= 1 << 51:
             map_rows += zip(repeat(di), ns, range(first_id, first_id + len(ns)), ivls)
@@ -696,8 +697,7 @@ class _Merger:
                                                    repeat(1))), len(ns)]
         start = 0
         for end in ends:
-            self._map_runs.append((di, ns[start], first_id + start, first_id + start,
-                                   first_id + end - 1))
+            self._map_runs.append((di, ns[start], first_id + start, first_id + end - 1))
             start = end
 
     def _quick_rows(self, card: int) -> list[list]:
@@ -773,6 +773,9 @@ class _Merger:
             di = self.idx(device)
             row = conn.execute("SELECT tbl, row, undone FROM sync_map WHERE dev = ? AND n = ?",
                                (di, n)).fetchone()
+            if row is None:  # an answer of a run (its uid in sync_runs)?
+                run = run_row(conn, di, n)
+                row = ("revlog", run[0], 0) if run else None
             if row is not None and row[2]:
                 continue  # undone already
             self.received += 1
@@ -849,6 +852,8 @@ class _Merger:
                 d, _, n = a["review"].partition("/")
                 m = conn.execute("SELECT m.row FROM sync_map m JOIN sync_devices s ON s.idx = m.dev"
                                  " WHERE s.device = ? AND m.n = ?", (d, int(n))).fetchone()
+                if m is None:
+                    m = run_row(conn, d, int(n))
                 review = m[0] if m else None
             conn.execute(
                 "INSERT INTO mock_answers (round, position, card, kind, topics, skills, score,"
@@ -937,19 +942,32 @@ class _Merger:
         two devices both hold as their own (the same Anki history imported on each: see
         `_known`) has two uids; it is keyed by the smaller, on every device."""
         best: dict[int, tuple] = {}
-        for rid, at, rating, ms, device, n, ivl, interval_days in self.conn.execute(
-                "SELECT r.id, r.reviewed_at, r.rating, r.duration_ms, d.device, m.n, m.ivl_ms,"
-                " r.interval_days FROM revlog r"
-                " LEFT JOIN sync_map m ON m.tbl = 'revlog' AND m.row = r.id"
-                " LEFT JOIN sync_devices d ON d.idx = m.dev WHERE r.card = ? AND r.cram = 0",
-                (card,)):
-            if device is None:  # written here after this sync's export began
-                device, n = self.me.device, _LOCAL_LAST + rid
+        unmapped = []
+        rows = self.conn.execute(
+            "SELECT r.id, r.reviewed_at, r.rating, r.duration_ms, d.device, m.n, m.ivl_ms,"
+            " r.interval_days FROM revlog r"
+            " LEFT JOIN sync_map m ON m.tbl = 'revlog' AND m.row = r.id"
+            " LEFT JOIN sync_devices d ON d.idx = m.dev WHERE r.card = ? AND r.cram = 0",
+            (card,)).fetchall()
+        rows += self.conn.execute(  # the uids of runs (sync_runs)
+            "SELECT r.id, r.reviewed_at, r.rating, r.duration_ms, d.device,"
+            " u.n + r.id - u.lo, NULL, r.interval_days FROM revlog r " + RUN_OF.format(x="r")
+            + " JOIN sync_devices d ON d.idx = u.dev WHERE r.card = ? AND r.cram = 0",
+            (card,)).fetchall()
+        for rid, at, rating, ms, device, n, ivl, interval_days in rows:
+            if device is None:
+                unmapped.append((rid, at, rating, ms, interval_days))
+                continue
             if ivl is None:
                 ivl = round(interval_days * 86_400_000)
             entry = (at, device, n, _row(n, at, rating, ms, ivl))
             if rid not in best or entry[:3] < best[rid][:3]:
                 best[rid] = entry
+        for rid, at, rating, ms, interval_days in unmapped:
+            if rid not in best:  # written here after this sync's export began
+                n = _LOCAL_LAST + rid
+                best[rid] = (at, self.me.device, n,
+                             _row(n, at, rating, ms, round(interval_days * 86_400_000)))
         return sorted(best.values(), key=_key)
 
     def _any_undone(self) -> bool:
