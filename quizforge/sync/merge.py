@@ -384,12 +384,12 @@ class _Merger:
         # what this import wrote that names a card (or a round): see check_references
         self._written: dict[str, set[int]] = {"revlog": set(), "attempt": set(), "mock": set()}
         # cards whose answers only one segment of this import brings, with nothing of theirs
-        # in the store (`_quick_segment`): card -> its scheduled answers (rows), its device
-        # card -> (its number of scheduled answers, the last by (time, number)); all of them
-        # are in _quick_parts ((cards, rows) of each such segment), grouped when needed
+        # in the store (`_quick_segment`): card -> (its number of scheduled answers, the
+        # last by (time, number)), and its device; all of the answers are in _quick_parts
+        # ((cards, rows, which are scheduled) of each such segment), grouped when needed
         self._quick: dict[int, tuple[int, list]] = {}
         self._quick_dev: dict[int, str] = {}
-        self._quick_parts: list[tuple[list, list]] = []
+        self._quick_parts: list[tuple[list, list, list | None]] = []
         self._quick_rows_of: dict[int, list[list]] | None = None
         # answers numbered n, n + 1, … that took review-log ids lo, lo + 1, … hi:
         # (device idx, n, lo, hi), for sync_runs (see _map_rows)
