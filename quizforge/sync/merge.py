@@ -316,15 +316,15 @@ def _card_groups_aside(conn, ids: list[int]):
     count = SUMMARIES["card_groups"][1]
     assert count.count(" FROM cards WHERE ") == 1
     count = count.replace(" FROM cards WHERE ",
-                          " FROM cards WHERE id IN (SELECT value FROM json_each(?)) AND ")
-    arg = (segment.dumps(ids).decode(),)
-    before = {(r[0], r[1]): r[2:] for r in conn.execute(count, arg)}
+                          f" FROM cards WHERE id IN (SELECT id FROM {_ids(conn, ids)}) AND ")
+    before = {(r[0], r[1]): r[2:] for r in conn.execute(count)}
     have = {(d, t) for d, t in conn.execute("SELECT deck_id, tags FROM card_groups")}
     triggers = set_aside_triggers(conn, ("card_groups_update",)) if before.keys() <= have else []
     yield
     if not triggers:
         return
-    after = {(r[0], r[1]): r[2:] for r in conn.execute(count, arg)}
+    after = {(r[0], r[1]): r[2:] for r in conn.execute(count)}
+    conn.execute("DELETE FROM temp.sync_merge_ids")
     rows = [(*key, *(a - b for a, b in zip(after[key], old)))
             for key, old in before.items() if after[key] != old]
     conn.executemany(
@@ -332,6 +332,16 @@ def _card_groups_aside(conn, ids: list[int]):
         " WHERE deck_id = ? AND tags = ?", [(*r[2:], *r[:2]) for r in rows])
     for _, sql in triggers:
         conn.execute(sql)
+
+
+def _ids(conn, ids) -> str:
+    """A temporary table of this connection (nothing written to the store) holding `ids`
+    and nothing else, for `id IN (SELECT id FROM <it>)`; its name."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_merge_ids (id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.sync_merge_ids")
+    conn.executemany("INSERT OR IGNORE INTO temp.sync_merge_ids (id) VALUES (?)",
+                     ((i,) for i in ids))
+    return "temp.sync_merge_ids"
 
 
 def _record_files(conn, reads: list[_Read]) -> None:
@@ -719,16 +729,19 @@ class _Merger:
         if not self._written["revlog"] <= cards:
             raise sqlite3.IntegrityError("FOREIGN KEY constraint failed (revlog.card)")
         checks = (("attempt", "SELECT 1 FROM drill_attempts a WHERE a.id IN"
-                   " (SELECT value FROM json_each(?)) AND a.card IS NOT NULL"
+                   " (SELECT id FROM {ids}) AND a.card IS NOT NULL"
                    " AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.id = a.card)"),
                   ("mock", "SELECT 1 FROM mock_answers a WHERE a.round IN"
-                   " (SELECT value FROM json_each(?)) AND (NOT EXISTS (SELECT 1 FROM cards c"
+                   " (SELECT id FROM {ids}) AND (NOT EXISTS (SELECT 1 FROM cards c"
                    " WHERE c.id = a.card) OR NOT EXISTS (SELECT 1 FROM mock_rounds r"
                    " WHERE r.id = a.round))"))
         for what, sql in checks:
             ids = self._written[what]
-            if ids and conn.execute(sql, (segment.dumps(sorted(ids)).decode(),)).fetchone():
-                raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed ({what})")
+            if ids:
+                bad = conn.execute(sql.format(ids=_ids(conn, ids))).fetchone()
+                conn.execute("DELETE FROM temp.sync_merge_ids")
+                if bad:
+                    raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed ({what})")
 
     def _known(self, card: int, at: int, rating: int, rid: int) -> int | None:
         """The review-log id of an answer to `card` at `at` (ms) rated `rating` that the
