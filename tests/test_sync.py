@@ -562,7 +562,7 @@ def _uids_sql():
 
     return ("SELECT * FROM (SELECT dev, n, tbl, row, undone, undo_sent, seg,"
             " CASE WHEN undone THEN NULL ELSE ivl_ms END FROM sync_map UNION ALL"
-            " SELECT u.dev, u.n + x.id - u.lo, 'revlog', x.id, 0, 1, NULL,"
+            " SELECT u.dev, u.n + x.id - u.lo, 'revlog', x.id, 0, 1, u.seg,"
             " CAST(round(x.interval_days * 86400000) AS INTEGER) FROM revlog x "
             + RUN_OF.format(x="x") + ")")
 
@@ -703,3 +703,32 @@ def test_answers_imported_as_a_run_keep_their_uids(folder, homes):
                                 " AND n = 1", (a_idx,)).fetchone()) == (None, 1, 0)
     sync_all(folder, now + timedelta(minutes=4), b, a)
     assert revlog(a) == revlog(b)
+
+
+def test_own_answers_sent_as_a_run_are_written_again_with_their_undo(folder, homes):
+    """This store's answers, once sent, are one row of sync_runs with the segment that
+    carried them: an answer of them undone later is listed in sync_map with that segment,
+    so a segment deleted by hand is written again with its answers' uids and the undo."""
+    a, b = homes("a"), homes("b")
+    s, now = study(a, T0, [Rating.GOOD, Rating.HARD, Rating.GOOD], limit=3)
+    first = sync(a, folder, now, CFG)
+    assert first.sent == 3
+    me = a.conn.execute("SELECT idx FROM sync_devices JOIN sync_device USING (device)"
+                        ).fetchone()[0]
+    assert [tuple(r) for r in a.conn.execute("SELECT dev, n, lo, hi, seg FROM sync_runs")] == [
+        (me, 1, 1, 3, 1)]
+    assert s.undo() is not None  # the third answer, already sent
+    assert tuple(a.conn.execute("SELECT n, row, undone, undo_sent, seg FROM sync_map"
+                                " WHERE tbl = 'revlog'").fetchone()) == (3, None, 1, 0, 1)
+    (folder / segment.ROOT / first.device / first.segment).unlink()
+    again = sync(a, folder, now + timedelta(minutes=1), CFG)
+    assert again.notes and "written again" in again.notes[0]
+    data = (folder / segment.ROOT / first.device / again.segment).read_bytes()
+    seg = segment.decode(data)
+    assert seg.header["replaces"] == [1]
+    assert sorted(r[0] for r in seg.reviews) == [1, 2]
+    assert {"t": "undo", "uid": f"{first.device}/3"} in seg.records
+    assert [tuple(r) for r in a.conn.execute("SELECT n, lo, hi, seg FROM sync_runs")] == [
+        (1, 1, 3, 2)]
+    sync_all(folder, now + timedelta(minutes=2), b, a)
+    assert revlog(a) == revlog(b) and table(a) == table(b) and len(revlog(b)) == 2

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from itertools import compress
-from operator import itemgetter
+from itertools import compress, islice, repeat
+from operator import itemgetter, ne, or_, sub
 from datetime import datetime
 from pathlib import Path
 
@@ -351,6 +351,24 @@ def _replay_cards(conn, cards: list[int], values: dict) -> None:
         write_schedule(conn, card, rebuild(conn, scheduler, card))
 
 
+def _runs(rows) -> list[tuple[int, int, int]]:
+    """(n, lo, hi) for each stretch of `rows` (of _REVIEW_SQL, sorted by id: id first,
+    uid number tenth) whose ids and numbers both go up one by one."""
+    if not rows:
+        return []
+    rows = sorted(rows)
+    ids, ns = list(map(_ID, rows)), list(map(_UN, rows))
+    ends = [*compress(range(1, len(ids)), map(or_, map(ne, map(sub, islice(ids, 1, None), ids),
+                                                       repeat(1)),
+                                              map(ne, map(sub, islice(ns, 1, None), ns),
+                                                  repeat(1)))), len(ids)]
+    out, start = [], 0
+    for end in ends:
+        out.append((ns[start], ids[start], ids[end - 1]))
+        start = end
+    return out
+
+
 _REVIEW_SQL = (
     "SELECT r.id, r.card, r.reviewed_at, r.rating, r.duration_ms, r.state_before,"
     " r.interval_days, r.elapsed_days, r.cram, {extra} FROM {src}"
@@ -359,7 +377,8 @@ _REVIEW_SQL = (
 
 
 _IVL = segment.REVIEW_COLUMNS.index("ivl_ms")
-_ID, _SNAP = itemgetter(0), itemgetter(10)  # of a row of _REVIEW_SQL: its id, has a snapshot
+# of a row of _REVIEW_SQL: its id, its uid number, whether the outbox kept a schedule
+_ID, _UN, _SNAP = itemgetter(0), itemgetter(9), itemgetter(10)
 _AFTER = segment.REVIEW_COLUMNS.index("after")
 
 
@@ -371,8 +390,10 @@ class Records:
         self.db, self.me, self.missing = db, me, missing
         self.conn = db.conn
         self.cards: list[list] = []  # [deck, card, kind] the answers' rows point to
-        self.exact: list[tuple[int, int]] = []  # (uid number, interval) of answers whose
-        # interval sent is a due time minus the answer's (not the log's interval in days)
+        self.exact: list[tuple[int, int, int]] = []  # (interval, uid number, review-log id)
+        # of answers whose interval sent is a due time minus the answer's (not the log's
+        # interval in days)
+        self.runs: list[tuple[int, int, int]] = []  # (n, lo, hi): the new answers' uids
         self.outbox = self.conn.execute(
             "SELECT tbl, row, udev, un FROM sync_outbox WHERE un IS NOT NULL AND tbl != 'revlog'"
         ).fetchall()
@@ -431,11 +452,19 @@ class Records:
             rows += cur.execute(_REVIEW_SQL.format(
                 extra="o.un, o.state IS NOT NULL, o.due", src="sync_outbox o", key="o.row")
                 + " WHERE o.tbl = 'revlog' AND o.un IS NOT NULL").fetchall()
-        if self.resend:
+            self.runs = _runs(rows)
+        if self.missing:  # from sync_map, and from the runs of sync_runs
             marks = ",".join("?" * len(self.missing))
             rows += cur.execute(
                 _REVIEW_SQL.format(extra="m.n, 0, NULL", src="sync_map m", key="m.row")
                 + f" WHERE m.tbl = 'revlog' AND m.dev = ? AND m.seg IN ({marks})",
+                (self.me.idx, *self.missing)).fetchall()
+            rows += cur.execute(
+                "SELECT r.id, r.card, r.reviewed_at, r.rating, r.duration_ms, r.state_before,"
+                " r.interval_days, r.elapsed_days, r.cram, u.n + r.id - u.lo, 0, NULL"
+                " FROM sync_runs u JOIN revlog r ON r.id BETWEEN u.lo AND u.hi"
+                f" WHERE u.dev = ? AND u.seg IN ({marks}) AND NOT EXISTS (SELECT 1 FROM"
+                " sync_map o WHERE o.dev = u.dev AND o.n = u.n + r.id - u.lo)",
                 (self.me.idx, *self.missing)).fetchall()
         if not rows:
             return []
@@ -512,7 +541,7 @@ class Records:
         # the map of sent answers keeps an interval only where it is not the log's: only an
         # answer whose outbox kept a schedule, or one just given its card's, may have another
         maybe = sorted({*specials, *compress(range(len(rows)), map(_SNAP, rows))})
-        self.exact = [(out[i][_IVL], out[i][0]) for i in maybe
+        self.exact = [(out[i][_IVL], out[i][0], rows[i][0]) for i in maybe
                       if out[i][_IVL] != round(rows[i][6] * day)]
         return out
 
@@ -575,17 +604,20 @@ class Records:
         return {"t": "setting", "key": s[0], "value": json.loads(s[1]), "at": s[2]}
 
     def record_sent(self, conn, seq: int) -> None:
-        # the answers: one statement; the interval sent is kept where it is not the log's
-        # interval in days (a reader of the map falls back to that one)
-        conn.execute("INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg, ivl_ms)"
-                     " SELECT udev, un, tbl, row, ?, NULL FROM sync_outbox"
-                     " WHERE tbl = 'revlog' AND un IS NOT NULL", (seq,))
-        if self.resend:
+        # the answers: a row of sync_runs for each run of them (numbers and ids one after
+        # another); the interval sent is kept in sync_map where it is not the log's interval
+        # in days (a reader falls back to that one)
+        conn.executemany("INSERT INTO sync_runs (dev, n, lo, hi, seg) VALUES (?, ?, ?, ?, ?)",
+                         ((self.me.idx, n, lo, hi, seq) for n, lo, hi in self.runs))
+        if self.missing:
+            marks = ",".join("?" * len(self.missing))
             conn.execute("UPDATE sync_map SET ivl_ms = NULL WHERE dev = ? AND tbl = 'revlog'"
-                         " AND seg IN (%s)" % ",".join("?" * len(self.missing)),
-                         (self.me.idx, *self.missing))
-        conn.executemany("UPDATE sync_map SET ivl_ms = ? WHERE dev = ? AND n = ?",
-                         ((ivl, self.me.idx, n) for ivl, n in self.exact))
+                         f" AND seg IN ({marks})", (self.me.idx, *self.missing))
+            conn.execute(f"UPDATE sync_runs SET seg = ? WHERE dev = ? AND seg IN ({marks})",
+                         (seq, self.me.idx, *self.missing))
+        conn.executemany("INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg, ivl_ms)"
+                         " VALUES (?, ?, 'revlog', ?, ?, ?)",
+                         ((self.me.idx, n, rid, seq, ivl) for ivl, n, rid in self.exact))
         conn.execute("DELETE FROM sync_outbox WHERE tbl = 'revlog' AND un IS NOT NULL")
         conn.executemany(
             "INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg) VALUES (?, ?, ?, ?, ?)",
