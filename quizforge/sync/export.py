@@ -2,8 +2,9 @@
 
 The rows to send are listed in sync_outbox (triggers fill it). Their uids are handed out and
 committed first; the file is written and renamed into place; only then is the sending
-recorded (sync_map, one transaction). A sync killed between the two writes the same records
-again, with the same uids, next time: readers drop what they already have.
+recorded (one transaction: answers numbered one after another in sync_runs, a row a run; the
+other records in sync_map). A sync killed between the two writes the same records again,
+with the same uids, next time: readers drop what they already have.
 """
 
 from __future__ import annotations
