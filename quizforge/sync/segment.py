@@ -375,7 +375,11 @@ def _check_fields(rec: dict, fields: dict, where: int, what: str) -> None:
                     if spec[0] is UID else value in spec[0]):
                 raise Bad(f"line {where}: {what}'s {name} is not one this quizforge writes")
         else:
-            _check((value,), *spec, where, f"{what}'s {name}")
+            types, _, lo, hi = spec
+            t = type(value)
+            if t not in types or lo is not None and (
+                    value < lo or value > hi or t is float and not math.isfinite(value)):
+                _check((value,), *spec, where, f"{what}'s {name}")  # (says what is wrong)
 
 
 def write_atomic(path: Path, data: bytes, pause_point: str | None = None) -> None:
