@@ -889,7 +889,7 @@ class _Merger:
         suspended = self._suspensions(keys)
         olds = self._rows(changed_cards | {cards[k][0] for k in touched_events if k in cards})
         rows = []
-        for card in changed_cards:
+        for card in sorted(changed_cards):  # (the table in order: its pages once each)
             key = by_rowid.get(card)
             if key is None:
                 continue
