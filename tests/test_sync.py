@@ -481,3 +481,254 @@ def test_a_malformed_cards_line_is_bad(cards, why):
                           rows, cards)
     with pytest.raises(segment.Bad, match=why):
         segment.decode(data)
+
+
+def _write_segment(folder, device, seq, cards, rows, records=()):
+    """A segment another machine wrote: `rows` of segment.REVIEW_COLUMNS."""
+    own = folder / segment.ROOT / device
+    own.mkdir(parents=True, exist_ok=True)
+    header = {"device": device, "seq": seq, "written_at": 1_700_000_000_000, "name": device[:4]}
+    data = segment.encode(header, list(records), rows, cards)
+    (own / segment.segment_name(seq)).write_bytes(data)
+    return own / segment.segment_name(seq)
+
+
+def _after(reps, due=1_700_100_000_000):
+    return [2, None, 3.5, 5.25, due, reps, 0, 0]
+
+
+def _odd_segments(folder):
+    """Segments with every case the row-by-row import handles: answers at one millisecond,
+    a skill card to make (two, named in another order than listed), answers waiting for a
+    card not here, cram answers, a card with no `after`, rows not in time order, the same
+    answer twice in a segment, two segments (of two devices) answering one card, a card
+    with answers in the store (c4), a conflict copy, an undo of an answer of the same
+    import."""
+    t = 1_699_000_000_000
+    a, b, c = "a" * 32, "b" * 32, "c" * 32
+    cards = [["q", "c0", "flashcard"], ["q", "c1", "flashcard"], ["q", "zz", "flashcard"],
+             ["drill", "s1", "skill"], ["drill", "s2", "skill"], ["q", "c2", "flashcard"],
+             ["q", "c3", "flashcard"]]
+    rows = [[1, 0, t, 3, 4000, 0, 600_000, 0.0, 0, None],
+            [2, 1, t, 3, 4000, 0, 86_400_000, 0.0, 0, _after(1)],
+            [3, 2, t + 5, 3, 4000, 0, 600_000, None, 0, _after(1)],
+            [4, 4, t + 6, 3, 4000, 0, 600_000, None, 0, _after(1)],
+            [5, 3, t + 7, 4, 4000, 0, 600_000, None, 0, _after(7)],
+            [6, 0, t + 8, 1, 4000, 2, 600_000, 0.1, 1, None],
+            [7, 5, t + 9, 3, 4000, 0, 700_000, 0.0, 0, None],
+            [8, 5, t + 9, 2, 4000, 1, 800_000, 0.2, 0, None],
+            [9, 0, t + 10, 2, 4000, 1, 3 * 86_400_000, 1.5, 0, _after(2)],
+            [10, 6, t + 11, 3, 4000, 0, 86_400_000, None, 1, None]]
+    _write_segment(folder, a, 1, cards, rows)
+    # b: rows out of time order; c4 only here, c5 also in c's segment
+    cards_b = [["q", "c4", "flashcard"], ["q", "c5", "flashcard"]]
+    rows_b = [[1, 0, t + 500, 3, 4000, 1, 86_400_000, 1.0, 0, _after(2)],
+              [2, 0, t + 100, 1, 4000, 0, 600_000, None, 0, None],
+              [3, 1, t + 50, 4, 4000, 0, 4 * 86_400_000, None, 0, _after(1)]]
+    _write_segment(folder, b, 1, cards_b, rows_b)
+    # b again: c6 alone, in order, and an undo of a's first answer to c1
+    _write_segment(folder, b, 2, [["q", "c6", "flashcard"]],
+                   [[4, 0, t + 20, 3, 4000, 0, 600_000, None, 0, None],
+                    [5, 0, t + 30, 3, 4000, 1, 86_400_000, 0.0, 0, _after(2)]])
+    # c: c7 answered twice at one millisecond with one rating (one answer)
+    _write_segment(folder, c, 1, [["q", "c7", "flashcard"]],
+                   [[1, 0, t + 60, 3, 4000, 0, 600_000, None, 0, None],
+                    [2, 0, t + 70, 3, 4000, 0, 600_000, None, 0, None],
+                    [3, 0, t + 70, 3, 4000, 0, 600_000, None, 0, _after(2)]],
+                   [{"t": "undo", "uid": f"{a}/2"}])
+    # c again: c8 in order with a tie of times on different ratings
+    _write_segment(folder, c, 2, [["q", "c8", "flashcard"], ["q", "c9", "flashcard"]],
+                   [[4, 0, t + 80, 3, 4000, 0, 600_000, None, 0, None],
+                    [5, 1, t + 80, 3, 4000, 0, 600_000, None, 0, _after(1)],
+                    [6, 0, t + 90, 3, 4000, 1, 600_000, 0.0, 0, _after(2)]])
+    # d: its own cards, rows out of time order, the last by time not the last row
+    _write_segment(folder, "d" * 32, 1, [["q", "c10", "flashcard"], ["q", "c11", "flashcard"]],
+                   [[1, 0, t + 300, 3, 4000, 1, 86_400_000, 0.0, 0, _after(2)],
+                    [2, 1, t + 200, 2, 4000, 0, 600_000, None, 0, _after(1)],
+                    [3, 0, t + 100, 3, 4000, 0, 600_000, None, 0, None]])
+    # e: c5 too
+    _write_segment(folder, "e" * 32, 1, [["q", "c5", "flashcard"]],
+                   [[1, 0, t + 60, 3, 4000, 0, 600_000, None, 0, _after(1)]])
+    # f: a segment and a conflict copy of it
+    copied = _write_segment(folder, "f" * 32, 1, [["q", "c12", "flashcard"]],
+                            [[1, 0, t + 40, 2, 4000, 0, 600_000, None, 0, _after(1)]])
+    shutil.copy(copied, copied.with_name("seg-00000001.sync-conflict-20261205-1.jsonl"))
+
+
+def _uids_sql():
+    """Every uid the store holds, from sync_map and from the runs of sync_runs, as sync_map
+    rows (an undone uid's interval is never read: left out)."""
+    from quizforge.sync.export import RUN_OF
+
+    return ("SELECT * FROM (SELECT dev, n, tbl, row, undone, undo_sent, seg,"
+            " CASE WHEN undone THEN NULL ELSE ivl_ms END FROM sync_map UNION ALL"
+            " SELECT u.dev, u.n + x.id - u.lo, 'revlog', x.id, 0, 1, u.seg,"
+            " CAST(round(x.interval_days * 86400000) AS INTEGER) FROM revlog x "
+            + RUN_OF.format(x="x") + ")")
+
+
+_COMPARED = ("SELECT rowid, * FROM cards", "SELECT * FROM revlog", "SELECT * FROM card_groups",
+             "SELECT * FROM card_reviews", "SELECT rowid, * FROM deck_reviews",
+             _uids_sql(), "SELECT * FROM sync_pending", "SELECT * FROM drill_attempts")
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_the_column_at_a_time_import_is_the_row_by_row_one(tmp_path, monkeypatch, bulk):
+    """The fast import of a segment (`_quick_segment`) writes exactly what the loop over
+    its rows writes: the same ids, rows, uids, waiting answers and schedules; with the
+    summaries' triggers set aside (bulk) or not."""
+    from quizforge.store.health import stale_summaries
+    from quizforge.sync import merge
+
+    deck = make_deck("q", 13)
+    _odd_segments(tmp_path / "Sync")
+    if bulk:
+        monkeypatch.setattr(merge, "BULK", 1)
+    out = []
+    real = merge._Merger._quick_segment
+    for name, quick in (("loop", False), ("columns", True)):
+        folder = shutil.copytree(tmp_path / "Sync", tmp_path / f"Sync-{name}")
+        db = Database(tmp_path / f"{name}.sqlite3")
+        store.sync_decks(db, [deck], T0)
+        answer_q = Session(db, [deck], Scheduler(CFG), StudyOptions(), T0)
+        row = store.find_card(db, "q", "c4")
+        from quizforge.study.queue import Entry
+
+        answer_q.answer(Entry(row.rowid, "q", "c4", row.schedule), Rating.GOOD, T0, 3000)
+        taken = []
+
+        def spy(self, *args, real=real, quick=quick, taken=taken):
+            done = real(self, *args) if quick else None
+            taken.append(done is not None)
+            return done
+
+        monkeypatch.setattr(merge._Merger, "_quick_segment", spy)
+        r = sync(db, folder, T0 + timedelta(days=1), CFG)
+        assert stale_summaries(db.conn) == []
+        out.append(([[tuple(x) for x in db.conn.execute(q + " ORDER BY 1, 2")]
+                     for q in _COMPARED], (r.received, r.cards_updated, r.pending), taken))
+        db.close()
+    (loop, counts_loop, _), (columns, counts_columns, taken) = out
+    for q, x, y in zip(_COMPARED, loop, columns):
+        assert x == y, q
+    assert counts_loop == counts_columns
+    # the segments with no card in the store or in another segment, nothing seen before
+    # and no answer twice went the fast way (a's, b's second, c's second, d's); the
+    # others (b's first, c's first, e's, f's and its copy) the loop's
+    assert taken == [True, False, True, False, True, True, False, False, False], taken
+    skills = [r for r in columns[0] if r[4] == "skill"]
+    assert [r[3] for r in skills] == ["s2", "s1"]  # made as the rows name them
+    assert columns[6] and columns[6][0][3] == "zz"  # waits for its card
+
+
+def test_a_bulk_import_checks_the_cards_its_rows_name(tmp_path, monkeypatch):
+    """A bulk import writes with SQLite's per-row foreign-key check off and checks the rows
+    it wrote once before the commit: a row naming no card is refused as SQLite would, the
+    transaction rolled back, and the check is on again after."""
+    import sqlite3
+
+    from quizforge.sync import merge
+
+    monkeypatch.setattr(merge, "BULK", 1)
+    deck = make_deck("q", 3)
+    _write_segment(tmp_path / "Sync", "a" * 32, 1, [["q", "c0", "flashcard"]],
+                   [[1, 0, 1_699_000_000_000, 3, 4000, 0, 600_000, None, 0, _after(1)]])
+    db = Database(tmp_path / "q.sqlite3")
+    store.sync_decks(db, [deck], T0)
+    real = merge._Merger.check_references
+
+    def lost_card(self):
+        self._written["revlog"].add(10**9)  # as if a row named a card that is not there
+        real(self)
+
+    monkeypatch.setattr(merge._Merger, "check_references", lost_card)
+    with pytest.raises(SyncError, match="IntegrityError"):
+        sync(db, tmp_path / "Sync", T0, CFG)
+    assert db.conn.execute("SELECT COUNT(*) FROM revlog").fetchone()[0] == 0
+    assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    monkeypatch.setattr(merge._Merger, "check_references", real)
+    assert sync(db, tmp_path / "Sync", T0, CFG).received == 1
+    assert db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    db.close()
+
+
+def test_answers_imported_as_a_run_keep_their_uids(folder, homes):
+    """Answers another device numbered one after another are tied to their uids by one
+    row of sync_runs: a mock answer finds its review through it, an undo read deletes the
+    answer, a review-log id freed that way and taken by a new answer here is that answer's
+    (sent under this device's uid), and an answer deleted here is sent as undone."""
+    from quizforge.store import rounds
+    from quizforge.study.mock import Candidate, commit_answer
+
+    a, b = homes("a"), homes("b")
+    rid = rounds.start_round(a, T0, 20, 2, 5, ("d",))
+    row = store.find_card(a, "d", "c7")
+    commit_answer(a, Scheduler(CFG), rid, 1, Candidate(row.rowid, "d", "c7", "flashcard",
+                  row.schedule), Rating.GOOD, 1.0, ["t"], ["explaining"], T0, 5000)
+    rounds.finish_round(a, rid, T0 + timedelta(minutes=20), "done")
+    s, now = study(a, T0 + timedelta(hours=1), [Rating.GOOD] * 3, limit=3)
+    sync_all(folder, now, a, b)
+    a_idx = b.conn.execute("SELECT idx FROM sync_devices WHERE device = ?",
+                           (sync(a, folder, now, CFG).device,)).fetchone()[0]
+    runs = b.conn.execute("SELECT n, lo, hi FROM sync_runs WHERE dev = ?", (a_idx,)).fetchall()
+    assert [tuple(r) for r in runs] == [(1, 1, 4)]  # four answers, one row
+    assert b.conn.execute("SELECT COUNT(*) FROM sync_map WHERE dev = ? AND tbl = 'revlog'",
+                          (a_idx,)).fetchone()[0] == 0
+    mock_review = b.conn.execute("SELECT a.revlog, v.card, c.card_id FROM mock_answers a"
+                                 " JOIN revlog v ON v.id = a.revlog JOIN cards c ON c.id = v.card"
+                                 ).fetchone()
+    assert mock_review is not None and mock_review[2] == "c7"
+    # a undoes its last answer: b deletes it (the highest id in b's log)
+    assert s.undo() is not None
+    sync_all(folder, now + timedelta(minutes=1), a, b)
+    assert revlog(a) == revlog(b) and table(a) == table(b)
+    assert b.conn.execute("SELECT MAX(id) FROM revlog").fetchone()[0] == 3
+    assert tuple(b.conn.execute("SELECT row, undone, undo_sent FROM sync_map WHERE dev = ?"
+                                " AND n = 4", (a_idx,)).fetchone()) == (None, 1, 1)
+    # b answers: the new answer takes id 4 again, and is b's own, not a's undone one
+    answer(b, "d", "c0", Rating.AGAIN, now + timedelta(minutes=2))
+    assert b.conn.execute("SELECT MAX(id) FROM revlog").fetchone()[0] == 4
+    uids = [tuple(r) for r in b.conn.execute(_uids_sql() + " WHERE row = 4")]
+    assert uids == []  # not a's uid: b's own until it is sent
+    r = sync_all(folder, now + timedelta(minutes=3), b, a)
+    assert r[0].sent == 1 and revlog(a) == revlog(b) and table(a) == table(b)
+    assert [u[0] for u in b.conn.execute(_uids_sql() + " WHERE row = 4")] == [
+        b.conn.execute("SELECT idx FROM sync_device JOIN sync_devices USING (device)"
+                       ).fetchone()[0]]
+    # an answer of a's deleted here (not through an undo) is sent as undone, as sync_map's are
+    first = b.conn.execute("SELECT lo FROM sync_runs WHERE dev = ?", (a_idx,)).fetchone()[0]
+    with b.atomic() as conn:
+        conn.execute("DELETE FROM revlog WHERE id = ?", (first,))
+    assert tuple(b.conn.execute("SELECT row, undone, undo_sent FROM sync_map WHERE dev = ?"
+                                " AND n = 1", (a_idx,)).fetchone()) == (None, 1, 0)
+    sync_all(folder, now + timedelta(minutes=4), b, a)
+    assert revlog(a) == revlog(b)
+
+
+def test_own_answers_sent_as_a_run_are_written_again_with_their_undo(folder, homes):
+    """This store's answers, once sent, are one row of sync_runs with the segment that
+    carried them: an answer of them undone later is listed in sync_map with that segment,
+    so a segment deleted by hand is written again with its answers' uids and the undo."""
+    a, b = homes("a"), homes("b")
+    s, now = study(a, T0, [Rating.GOOD, Rating.HARD, Rating.GOOD], limit=3)
+    first = sync(a, folder, now, CFG)
+    assert first.sent == 3
+    me = a.conn.execute("SELECT idx FROM sync_devices JOIN sync_device USING (device)"
+                        ).fetchone()[0]
+    assert [tuple(r) for r in a.conn.execute("SELECT dev, n, lo, hi, seg FROM sync_runs")] == [
+        (me, 1, 1, 3, 1)]
+    assert s.undo() is not None  # the third answer, already sent
+    assert tuple(a.conn.execute("SELECT n, row, undone, undo_sent, seg FROM sync_map"
+                                " WHERE tbl = 'revlog'").fetchone()) == (3, None, 1, 0, 1)
+    (folder / segment.ROOT / first.device / first.segment).unlink()
+    again = sync(a, folder, now + timedelta(minutes=1), CFG)
+    assert again.notes and "written again" in again.notes[0]
+    data = (folder / segment.ROOT / first.device / again.segment).read_bytes()
+    seg = segment.decode(data)
+    assert seg.header["replaces"] == [1]
+    assert sorted(r[0] for r in seg.reviews) == [1, 2]
+    assert {"t": "undo", "uid": f"{first.device}/3"} in seg.records
+    assert [tuple(r) for r in a.conn.execute("SELECT n, lo, hi, seg FROM sync_runs")] == [
+        (1, 1, 3, 2)]
+    sync_all(folder, now + timedelta(minutes=2), b, a)
+    assert revlog(a) == revlog(b) and table(a) == table(b) and len(revlog(b)) == 2

@@ -680,4 +680,33 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # Answers numbered one after another that took review-log ids one after another
+        # (a first sync: a million, sent or read) are tied to their uids by one row a run,
+        # not one an answer: answer n + k of the run is review-log row lo + k. A uid of a
+        # run that sync_map also lists is what sync_map says (undone: deleted here, or by
+        # an undo read; or sent with an interval of its own). Deleting such a row lists its
+        # uid in sync_map as undone, as sync_revlog_delete does for the rows sync_map ties.
+        "0018_sync_speed_2_uid_runs",
+        """
+        CREATE TABLE sync_runs (
+            dev INTEGER NOT NULL,                  -- sync_devices.idx
+            n   INTEGER NOT NULL,                  -- the run's first uid number
+            lo  INTEGER NOT NULL,                  -- its review-log id
+            hi  INTEGER NOT NULL,                  -- the run's last review-log id
+            seg INTEGER,                           -- own answers: the segment that carried them
+            PRIMARY KEY (dev, n)
+        ) WITHOUT ROWID;
+        CREATE INDEX sync_runs_row ON sync_runs (lo);
+        CREATE INDEX sync_runs_seg ON sync_runs (seg) WHERE seg IS NOT NULL;
+        CREATE TRIGGER sync_revlog_delete_run AFTER DELETE ON revlog
+            WHEN EXISTS (SELECT 1 FROM sync_runs)
+        BEGIN
+            INSERT OR IGNORE INTO sync_map (dev, n, tbl, row, undone, undo_sent, seg)
+                SELECT dev, n + OLD.id - lo, 'revlog', NULL, 1, 0, seg FROM sync_runs
+                 WHERE lo = (SELECT MAX(lo) FROM sync_runs WHERE lo <= OLD.id)
+                   AND hi >= OLD.id;
+        END
+        """,
+    ),
 ]

@@ -2,8 +2,9 @@
 
 The rows to send are listed in sync_outbox (triggers fill it). Their uids are handed out and
 committed first; the file is written and renamed into place; only then is the sending
-recorded (sync_map, one transaction). A sync killed between the two writes the same records
-again, with the same uids, next time: readers drop what they already have.
+recorded (one transaction: answers numbered one after another in sync_runs, a row a run; the
+other records in sync_map). A sync killed between the two writes the same records again,
+with the same uids, next time: readers drop what they already have.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from itertools import compress, islice, repeat
+from operator import itemgetter, ne, or_, sub
 from datetime import datetime
 from pathlib import Path
 
@@ -123,6 +126,30 @@ def _next_n(conn) -> int:
     n = conn.execute("SELECT next_n FROM sync_device").fetchone()[0]
     conn.execute("UPDATE sync_device SET next_n = ?", (n + 1,))
     return n
+
+
+# The run of sync_runs that holds review-log row {x}.id, as the uid it gives that row: the
+# run with the largest first id not above it, if it reaches the row, and the uid not listed
+# in sync_map (listed there, it was undone: the row may since be another answer's). In the
+# FROM clause of a query on revlog {x}: `u.dev`, `u.n + {x}.id - u.lo` is the uid.
+RUN_OF = ("JOIN sync_runs u ON u.lo = (SELECT MAX(lo) FROM sync_runs WHERE lo <= {x}.id)"
+          " AND {x}.id <= u.hi AND NOT EXISTS (SELECT 1 FROM sync_map o WHERE o.dev = u.dev"
+          " AND o.n = u.n + {x}.id - u.lo)")
+
+
+def run_row(conn, device: str | int, n: int) -> tuple[int] | None:
+    """(review-log id,) of answer `n` of `device` (its name, or its sync_devices idx) if a
+    run of sync_runs holds it, else None. (The caller has found no sync_map row for it.)"""
+    if isinstance(device, str):
+        found = conn.execute("SELECT idx FROM sync_devices WHERE device = ?", (device,)).fetchone()
+        if found is None:
+            return None
+        device = found[0]
+    run = conn.execute("SELECT n, lo, hi FROM sync_runs WHERE dev = ? AND n <= ?"
+                       " ORDER BY n DESC LIMIT 1", (device, n)).fetchone()
+    if run is None or n - run[0] > run[2] - run[1]:
+        return None
+    return (run[1] + n - run[0],)
 
 
 def _allocate(conn, me: Device) -> None:
@@ -297,7 +324,8 @@ def _behind(conn, me: Device) -> list[int]:
     in the transaction that records it sent). An answer newer than every other was
     scheduled from the merged card, as a replay does it: nothing to do."""
     if conn.execute("SELECT 1 FROM sync_map WHERE tbl = 'revlog' AND dev != ? AND row IS NOT"
-                    " NULL LIMIT 1", (me.idx,)).fetchone() is None:
+                    " NULL LIMIT 1", (me.idx,)).fetchone() is None and conn.execute(
+            "SELECT 1 FROM sync_runs WHERE dev != ? LIMIT 1", (me.idx,)).fetchone() is None:
         return []  # nothing from another device here
     return [card for (card,) in conn.execute(
         "SELECT s.card FROM (SELECT r.card AS card, MIN(r.reviewed_at) AS first"
@@ -305,7 +333,10 @@ def _behind(conn, me: Device) -> list[int]:
         "  WHERE o.tbl = 'revlog' AND o.un IS NOT NULL AND r.cram = 0 GROUP BY r.card) s"
         " WHERE EXISTS (SELECT 1 FROM revlog x JOIN sync_map m ON m.tbl = 'revlog'"
         "  AND m.row = x.id WHERE x.card = s.card AND x.cram = 0 AND m.dev != ?"
-        "  AND x.reviewed_at >= s.first)", (me.idx,))]
+        "  AND x.reviewed_at >= s.first)"
+        " OR EXISTS (SELECT 1 FROM revlog x " + RUN_OF.format(x="x")
+        + "  WHERE x.card = s.card AND x.cram = 0 AND u.dev != ? AND x.reviewed_at >= s.first)",
+        (me.idx, me.idx))]
 
 
 def _replay_cards(conn, cards: list[int], values: dict) -> None:
@@ -321,6 +352,24 @@ def _replay_cards(conn, cards: list[int], values: dict) -> None:
         write_schedule(conn, card, rebuild(conn, scheduler, card))
 
 
+def _runs(rows) -> list[tuple[int, int, int]]:
+    """(n, lo, hi) for each stretch of `rows` (of _REVIEW_SQL, sorted by id: id first,
+    uid number tenth) whose ids and numbers both go up one by one."""
+    if not rows:
+        return []
+    rows = sorted(rows)
+    ids, ns = list(map(_ID, rows)), list(map(_UN, rows))
+    ends = [*compress(range(1, len(ids)), map(or_, map(ne, map(sub, islice(ids, 1, None), ids),
+                                                       repeat(1)),
+                                              map(ne, map(sub, islice(ns, 1, None), ns),
+                                                  repeat(1)))), len(ids)]
+    out, start = [], 0
+    for end in ends:
+        out.append((ns[start], ids[start], ids[end - 1]))
+        start = end
+    return out
+
+
 _REVIEW_SQL = (
     "SELECT r.id, r.card, r.reviewed_at, r.rating, r.duration_ms, r.state_before,"
     " r.interval_days, r.elapsed_days, r.cram, {extra} FROM {src}"
@@ -329,6 +378,8 @@ _REVIEW_SQL = (
 
 
 _IVL = segment.REVIEW_COLUMNS.index("ivl_ms")
+# of a row of _REVIEW_SQL: its id, its uid number, whether the outbox kept a schedule
+_ID, _UN, _SNAP = itemgetter(0), itemgetter(9), itemgetter(10)
 _AFTER = segment.REVIEW_COLUMNS.index("after")
 
 
@@ -340,8 +391,10 @@ class Records:
         self.db, self.me, self.missing = db, me, missing
         self.conn = db.conn
         self.cards: list[list] = []  # [deck, card, kind] the answers' rows point to
-        self.exact: list[tuple[int, int]] = []  # (uid number, interval) of answers whose
-        # interval sent is a due time minus the answer's (not the log's interval in days)
+        self.exact: list[tuple[int, int, int]] = []  # (interval, uid number, review-log id)
+        # of answers whose interval sent is a due time minus the answer's (not the log's
+        # interval in days)
+        self.runs: list[tuple[int, int, int]] = []  # (n, lo, hi): the new answers' uids
         self.outbox = self.conn.execute(
             "SELECT tbl, row, udev, un FROM sync_outbox WHERE un IS NOT NULL AND tbl != 'revlog'"
         ).fetchall()
@@ -400,11 +453,19 @@ class Records:
             rows += cur.execute(_REVIEW_SQL.format(
                 extra="o.un, o.state IS NOT NULL, o.due", src="sync_outbox o", key="o.row")
                 + " WHERE o.tbl = 'revlog' AND o.un IS NOT NULL").fetchall()
-        if self.resend:
+            self.runs = _runs(rows)
+        if self.missing:  # from sync_map, and from the runs of sync_runs
             marks = ",".join("?" * len(self.missing))
             rows += cur.execute(
                 _REVIEW_SQL.format(extra="m.n, 0, NULL", src="sync_map m", key="m.row")
                 + f" WHERE m.tbl = 'revlog' AND m.dev = ? AND m.seg IN ({marks})",
+                (self.me.idx, *self.missing)).fetchall()
+            rows += cur.execute(
+                "SELECT r.id, r.card, r.reviewed_at, r.rating, r.duration_ms, r.state_before,"
+                " r.interval_days, r.elapsed_days, r.cram, u.n + r.id - u.lo, 0, NULL"
+                " FROM sync_runs u JOIN revlog r ON r.id BETWEEN u.lo AND u.hi"
+                f" WHERE u.dev = ? AND u.seg IN ({marks}) AND NOT EXISTS (SELECT 1 FROM"
+                " sync_map o WHERE o.dev = u.dev AND o.n = u.n + r.id - u.lo)",
                 (self.me.idx, *self.missing)).fetchall()
         if not rows:
             return []
@@ -466,7 +527,8 @@ class Records:
                for rid, card, at, rating, ms, before, ivl_days, elapsed, cram, n, snap, due in rows]
         states = self._card_states(covered)
         special = newest | lasts
-        for i in [i for i, r in enumerate(rows) if r[0] in special]:
+        specials = list(compress(range(len(rows)), map(special.__contains__, map(_ID, rows))))
+        for i in specials:
             r = rows[i]
             rid, row = r[0], out[i]
             if rid in newest:  # the card's newest answer: the card row as it is now
@@ -477,8 +539,11 @@ class Records:
                 row[_AFTER] = list(conn.execute(
                     "SELECT state, step, stability, difficulty, due, reps, lapses, leech"
                     " FROM sync_outbox WHERE tbl = 'revlog' AND row = ?", (rid,)).fetchone())
-        # the map of sent answers keeps an interval only where it is not the log's
-        self.exact = [(o[_IVL], o[0]) for o, r in zip(out, rows) if o[_IVL] != round(r[6] * day)]
+        # the map of sent answers keeps an interval only where it is not the log's: only an
+        # answer whose outbox kept a schedule, or one just given its card's, may have another
+        maybe = sorted({*specials, *compress(range(len(rows)), map(_SNAP, rows))})
+        self.exact = [(out[i][_IVL], out[i][0], rows[i][0]) for i in maybe
+                      if out[i][_IVL] != round(rows[i][6] * day)]
         return out
 
     def _card_states(self, ids: set[int]) -> dict[int, list]:
@@ -508,14 +573,20 @@ class Records:
         if r is None:
             return None
         answers = []
+        # the uid of each answer's review: from sync_map, or a run of sync_runs
+        uids = ("SELECT m.row AS row, m.dev AS dev, m.n AS n FROM sync_map m"
+                " WHERE m.tbl = 'revlog' AND m.row IN (SELECT revlog FROM mock_answers"
+                " WHERE round = ?1) UNION ALL SELECT x.id, u.dev, u.n + x.id - u.lo"
+                " FROM revlog x " + RUN_OF.format(x="x")
+                + " WHERE x.id IN (SELECT revlog FROM mock_answers WHERE round = ?1)")
         for a in self.conn.execute(
                 "SELECT a.*, c.deck_id, c.card_id, d.device, m.n AS un, o.un AS on_"
                 " FROM mock_answers a"
                 " JOIN cards c ON c.id = a.card"
-                " LEFT JOIN sync_map m ON m.tbl = 'revlog' AND m.row = a.revlog"
+                f" LEFT JOIN ({uids}) m ON m.row = a.revlog"
                 " LEFT JOIN sync_devices d ON d.idx = m.dev"
                 " LEFT JOIN sync_outbox o ON o.tbl = 'revlog' AND o.row = a.revlog"
-                " WHERE a.round = ? ORDER BY a.position", (row,)):
+                " WHERE a.round = ?1 ORDER BY a.position", (row,)):
             uid = (f"{a['device']}/{a['un']}" if a["un"] is not None
                    else f"{self.me.device}/{a['on_']}" if a["on_"] is not None else None)
             answers.append({"position": a["position"], "deck": a["deck_id"], "card": a["card_id"],
@@ -534,17 +605,20 @@ class Records:
         return {"t": "setting", "key": s[0], "value": json.loads(s[1]), "at": s[2]}
 
     def record_sent(self, conn, seq: int) -> None:
-        # the answers: one statement; the interval sent is kept where it is not the log's
-        # interval in days (a reader of the map falls back to that one)
-        conn.execute("INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg, ivl_ms)"
-                     " SELECT udev, un, tbl, row, ?, NULL FROM sync_outbox"
-                     " WHERE tbl = 'revlog' AND un IS NOT NULL", (seq,))
-        if self.resend:
+        # the answers: a row of sync_runs for each run of them (numbers and ids one after
+        # another); the interval sent is kept in sync_map where it is not the log's interval
+        # in days (a reader falls back to that one)
+        conn.executemany("INSERT INTO sync_runs (dev, n, lo, hi, seg) VALUES (?, ?, ?, ?, ?)",
+                         ((self.me.idx, n, lo, hi, seq) for n, lo, hi in self.runs))
+        if self.missing:
+            marks = ",".join("?" * len(self.missing))
             conn.execute("UPDATE sync_map SET ivl_ms = NULL WHERE dev = ? AND tbl = 'revlog'"
-                         " AND seg IN (%s)" % ",".join("?" * len(self.missing)),
-                         (self.me.idx, *self.missing))
-        conn.executemany("UPDATE sync_map SET ivl_ms = ? WHERE dev = ? AND n = ?",
-                         ((ivl, self.me.idx, n) for ivl, n in self.exact))
+                         f" AND seg IN ({marks})", (self.me.idx, *self.missing))
+            conn.execute(f"UPDATE sync_runs SET seg = ? WHERE dev = ? AND seg IN ({marks})",
+                         (seq, self.me.idx, *self.missing))
+        conn.executemany("INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg, ivl_ms)"
+                         " VALUES (?, ?, 'revlog', ?, ?, ?)",
+                         ((self.me.idx, n, rid, seq, ivl) for ivl, n, rid in self.exact))
         conn.execute("DELETE FROM sync_outbox WHERE tbl = 'revlog' AND un IS NOT NULL")
         conn.executemany(
             "INSERT OR REPLACE INTO sync_map (dev, n, tbl, row, seg) VALUES (?, ?, ?, ?, ?)",

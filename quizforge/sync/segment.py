@@ -138,6 +138,8 @@ class Segment:
     records: list[dict]  # every record but the answers
     reviews: list[list] = field(default_factory=list)  # answers: rows of REVIEW_COLUMNS
     cards: list[list] = field(default_factory=list)  # [deck, card, kind] the rows point to
+    # the answers a column at a time (columns[i][j] is reviews[j][i]), as they were checked
+    columns: list[list] = field(default_factory=list)
 
 
 def decode(data: bytes) -> Segment:
@@ -205,6 +207,7 @@ def _decode_body(body, trailer: dict) -> Segment:
     # The SHA-256 of the whole body matched: every line is as written, and each line's own
     # CRC (there for a line read on its own) need not be checked again.
     out, reviews, cards = [], [], []
+    columns: list[list] = [[] for _ in REVIEW_COLUMNS]
     append = out.append
     top, top_line = -1, 0  # the highest card place an answer names, and where
     for i, raw in enumerate(lines):
@@ -216,7 +219,7 @@ def _decode_body(body, trailer: dict) -> Segment:
             raise Bad(f"line {i + 1} is not a record")
         rec.pop("c", None)
         if rec["t"] == "reviews":
-            rows = check_reviews(rec, i + 1)
+            rows = check_reviews(rec, i + 1, columns)
             reviews += rows
             if max(map(_CARD, rows)) > top:
                 top, top_line = max(map(_CARD, rows)), i + 1
@@ -234,7 +237,7 @@ def _decode_body(body, trailer: dict) -> Segment:
     if header.get("format") != FORMAT:
         raise Incomplete(f"format {header.get('format')} (this quizforge reads {FORMAT})")
     check_record(header, 1)
-    return Segment(header, out[1:], reviews, cards)
+    return Segment(header, out[1:], reviews, cards, columns)
 
 
 _INT, _STR, _NUM = {int}, {str}, {int, float}
@@ -263,9 +266,10 @@ def check_cards(rec: dict, where: int) -> list[list]:
     return rows
 
 
-def check_reviews(rec: dict, where: int) -> list[list]:
+def check_reviews(rec: dict, where: int, columns_out: list[list] | None = None) -> list[list]:
     """The rows of a `reviews` record, after checking every value's type and range a column
-    at a time (a million rows in a fraction of a second); Bad names what is wrong."""
+    at a time (a million rows in a fraction of a second); Bad names what is wrong. Each
+    column is added to the list of `columns_out` (one per column), if given."""
     cols, rows = rec.get("cols"), rec.get("rows")
     if cols != list(REVIEW_COLUMNS):
         raise Bad(f"line {where}: reviews with columns {str(cols)[:80]} (this quizforge reads"
@@ -283,6 +287,9 @@ def check_reviews(rec: dict, where: int) -> list[list]:
             raise Bad(f"line {where}: an 'after' that is not a list of {len(_AFTER)} values")
         for j, (types, col) in enumerate(zip(_AFTER, zip(*afters))):
             _check(col, types, j in (1, 2, 3, 4), -_MAX, _MAX, where, f"a review's after[{j}]")
+    if columns_out is not None:
+        for out, col in zip(columns_out, columns):
+            out += col
     return rows
 
 
@@ -368,7 +375,11 @@ def _check_fields(rec: dict, fields: dict, where: int, what: str) -> None:
                     if spec[0] is UID else value in spec[0]):
                 raise Bad(f"line {where}: {what}'s {name} is not one this quizforge writes")
         else:
-            _check((value,), *spec, where, f"{what}'s {name}")
+            types, _, lo, hi = spec
+            t = type(value)
+            if t not in types or lo is not None and (
+                    value < lo or value > hi or t is float and not math.isfinite(value)):
+                _check((value,), *spec, where, f"{what}'s {name}")  # (says what is wrong)
 
 
 def write_atomic(path: Path, data: bytes, pause_point: str | None = None) -> None:
