@@ -687,7 +687,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         # run that sync_map also lists is what sync_map says (undone: deleted here, or by
         # an undo read; or sent with an interval of its own). Deleting such a row lists its
         # uid in sync_map as undone, as sync_revlog_delete does for the rows sync_map ties.
-        "0018_sync_speed_2_uid_runs",
+        "0017_sync_speed_2_uid_runs",
         """
         CREATE TABLE sync_runs (
             dev INTEGER NOT NULL,                  -- sync_devices.idx
