@@ -525,14 +525,17 @@ class Records:
                 due - at if snap and due is not None and not cram else round(ivl_days * day),
                 elapsed, cram, None]
                for rid, card, at, rating, ms, before, ivl_days, elapsed, cram, n, snap, due in rows]
-        states = self._card_states(covered)
+        from quizforge.store.cards import card_columns  # as write_schedule: not on every start
+
+        states = card_columns(conn, covered, "state, step, stability, difficulty, due, reps,"
+                              " lapses, leech")
         special = newest | lasts
         specials = list(compress(range(len(rows)), map(special.__contains__, map(_ID, rows))))
         for i in specials:
             r = rows[i]
             rid, row = r[0], out[i]
             if rid in newest:  # the card's newest answer: the card row as it is now
-                row[_AFTER] = states[r[1]]
+                row[_AFTER] = list(states[r[1]])
                 due = row[_AFTER][4]
                 row[_IVL] = due - r[2] if due is not None else round(r[6] * day)
             elif r[10] and not r[8]:  # the last here: the schedule the outbox kept
@@ -545,15 +548,6 @@ class Records:
         self.exact = [(out[i][_IVL], out[i][0], rows[i][0]) for i in maybe
                       if out[i][_IVL] != round(rows[i][6] * day)]
         return out
-
-    def _card_states(self, ids: set[int]) -> dict[int, list]:
-        """The schedule columns of these cards (one pass over the table when many)."""
-        sql = ("SELECT id, state, step, stability, difficulty, due, reps, lapses, leech"
-               " FROM cards")
-        if len(ids) > 2000:
-            return {r[0]: list(r[1:]) for r in self.conn.execute(sql) if r[0] in ids}
-        return {i: list(self.conn.execute(sql + " WHERE id = ?", (i,)).fetchone()[1:])
-                for i in ids}
 
     def _attempt(self, row: int, n: int) -> dict | None:
         a = self.conn.execute(

@@ -40,7 +40,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler, State
-from quizforge.store.cards import REVLOG_INSERT_TRIGGERS, ensure_card, set_aside_triggers
+from quizforge.store.cards import (
+    REVLOG_INSERT_TRIGGERS,
+    card_columns,
+    ensure_card,
+    set_aside_triggers,
+)
 from quizforge.store.db import Database, from_ms, to_ms
 from quizforge.sync import segment
 from quizforge.sync.device import Device, device_idx
@@ -927,13 +932,9 @@ class _Merger:
             remember_suspensions(conn)
 
     def _rows(self, ids: set[int]) -> dict[int, tuple]:
-        """The schedule columns of these cards (one pass over the table when they are many)."""
-        sql = ("SELECT id, state, step, stability, difficulty, due, last_review, reps, lapses,"
-               " suspended, leech FROM cards")
-        if len(ids) > 2000:
-            return {r[0]: tuple(r[1:]) for r in self.conn.execute(sql) if r[0] in ids}
-        return {i: tuple(self.conn.execute(sql + " WHERE id = ?", (i,)).fetchone()[1:])
-                for i in ids}
+        """The schedule columns of these cards, in the order `_apply` writes them."""
+        return card_columns(self.conn, ids, "state, step, stability, difficulty, due,"
+                            " last_review, reps, lapses, suspended, leech")
 
     def _suspensions(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], bool]:
         """The last suspend/unsuspend event of each card, by (time, device): on every
