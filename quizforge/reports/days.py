@@ -152,14 +152,8 @@ def kept_active(db: Database, grid: DayGrid, scope: Scope, cal: Calendar
                 ) -> tuple[set[int], set[int]]:
     """The days of `grid` the store holds (none counted here), and which of them have an
     answer (cram included) of the scope's cards from its --since day on."""
-    index = {(grid.bounds[i], grid.bounds[i + 1]): i for i in range(len(grid))}
+    index, kept = _kept_days(db, grid)
     lo, hi = grid.bounds[0], grid.bounds[-1]
-    kept = {
-        index[(a, b)]
-        for a, b in db.conn.execute(
-            "SELECT lo, hi FROM study_days_done WHERE lo >= ? AND lo < ?", (lo, hi))
-        if (a, b) in index
-    }
     f, fargs = scope.cards_sql()
     active = {
         index[(a, b)]
@@ -171,18 +165,23 @@ def kept_active(db: Database, grid: DayGrid, scope: Scope, cal: Calendar
     return kept, active
 
 
+def _kept_days(db: Database, grid: DayGrid) -> tuple[dict[tuple[int, int], int], set[int]]:
+    """The grid's index of each day's (start, end), and which of its days the store holds."""
+    index = {(grid.bounds[i], grid.bounds[i + 1]): i for i in range(len(grid))}
+    done = {
+        index[(a, b)]
+        for a, b in db.conn.execute("SELECT lo, hi FROM study_days_done WHERE lo >= ? AND lo < ?",
+                                    (grid.bounds[0], grid.bounds[-1]))
+        if (a, b) in index
+    }
+    return index, done
+
+
 def _keep(db: Database, grid: DayGrid) -> dict[tuple[int, int], int]:
     """Count and keep the grid's days the store does not hold yet; the grid's index of each
     day's (start, end)."""
     n = len(grid)
-    index = {(grid.bounds[i], grid.bounds[i + 1]): i for i in range(n)}
-    lo, hi = grid.bounds[0], grid.bounds[-1]
-    done = {
-        index[(a, b)]
-        for a, b in db.conn.execute(
-            "SELECT lo, hi FROM study_days_done WHERE lo >= ? AND lo < ?", (lo, hi))
-        if (a, b) in index
-    }
+    index, done = _kept_days(db, grid)
     missing = [i for i in range(n) if i not in done]
     if missing:
         with db.atomic() as conn:  # counted and kept in one transaction: no answer between
