@@ -40,6 +40,14 @@ def child_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def run(cmd: list[str], env: dict) -> tuple[str, float, float]:
+    """A real process: what it printed, its wall and CPU seconds."""
+    c0 = child_cpu()
+    t = time.perf_counter()
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return p.stdout.strip(), time.perf_counter() - t, child_cpu() - c0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("store", nargs="?", type=Path, default=DEFAULT)
@@ -87,22 +95,16 @@ def main() -> None:
             empty = work / "Empty"
             empty.mkdir(exist_ok=True)
             subprocess.run([*cmd[:-1], str(empty)], env=env, capture_output=True, check=True)
-        c0 = child_cpu()
-        t = time.perf_counter()
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
-        wall, cpu = time.perf_counter() - t, child_cpu() - c0
+        out, wall, cpu = run(cmd, env)
         print(f"{label}, `quizforge sync` (a real process): {wall:.2f} s wall, {cpu:.2f} s"
-              f" CPU: {p.stdout.strip()}")
+              f" CPU: {out}")
     with sqlite3.connect(home / "quizforge.sqlite3") as conn:
         n = conn.execute("SELECT COUNT(*) FROM revlog").fetchone()[0]
     print(f"  review log here: {n:,} rows")
 
-    c0 = child_cpu()
-    t = time.perf_counter()
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
-    wall, cpu = time.perf_counter() - t, child_cpu() - c0
+    out, wall, cpu = run(cmd, env)
     print(f"unchanged sync, whole process: {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU:"
-          f" {p.stdout.strip()}")
+          f" {out}")
     os.environ["QUIZFORGE_HOME"] = str(home)
     db = Database(home / "quizforge.sqlite3")
     times, cpus = [], []
