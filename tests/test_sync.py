@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -414,19 +415,52 @@ def test_the_same_answers_held_by_two_stores_are_kept_once(folder, homes):
     assert dict((r[1], r[9]) for r in table(a))["c0"] == 3  # reps: three answers, not five
 
 
-def test_answers_travel_many_to_a_line():
+@pytest.mark.parametrize("packed, size, lines_of_answers", [
+    (False, segment.BATCH + 5, 2),  # format 1: JSON rows, BATCH to a line
+    (True, segment.PACK + 5, 2),  # format 2: packed columns, PACK to a line
+])
+def test_answers_travel_many_to_a_line(packed, size, lines_of_answers):
     cards = [["d", f"c{i}", "flashcard"] for i in range(3)]
-    rows = [[i + 1, i % 3, 1000 * i, 3, 4000, 2, 86_400_000, 1.5, 0, None]
-            for i in range(segment.BATCH + 5)]
+    rows = [[i + 1, i % 3, 1000 * i, 3, 4000, 2, 86_400_000 - i, 1.5 if i % 7 else None,
+             i % 5 == 0, None] for i in range(size)]
     rows[-1][-1] = [2, None, 12.25, 5.5, 99_000_000, 4, 0, 0]
+    rows[7][-1] = [1, 0, None, None, None, 1, 0, 1]
+    for row in rows:
+        row[8] = int(row[8])
     data = segment.encode({"device": "x" * 32, "seq": 1, "written_at": 0, "name": "h"},
-                          [{"t": "undo", "uid": "y/1"}], rows, cards)
+                          [{"t": "undo", "uid": "y/1"}], rows, cards, packed=packed)
     lines = data.split(b"\n")
-    assert len(lines) == 1 + 1 + 2 + 1 + 1 + 1  # header, cards, 2 reviews, undo, trailer, ""
+    # header, cards, the answers, undo, trailer, ""
+    assert len(lines) == 1 + 1 + lines_of_answers + 1 + 1 + 1
     assert all(segment.line_ok(raw) for raw in lines[:-2])
+    assert all((b'"t":"packed"' in raw) == packed for raw in lines[2:2 + lines_of_answers])
     seg = segment.decode(data)
+    assert seg.header["format"] == (2 if packed else 1)
     assert seg.reviews == rows and seg.cards == cards
+    assert [list(r) for r in zip(*seg.columns)] == rows  # the columns the merge reads
     assert seg.records == [{"t": "undo", "uid": "y/1"}]
+
+
+def test_a_packed_segment_is_a_third_of_the_json_one():
+    cards = [["d", f"c{i}", "flashcard"] for i in range(50)]
+    rows = [[i + 1, i % 50, 1_700_000_000_000 + 60_000 * i, 1 + i % 4, 4000 + i % 900, i % 3,
+             86_400_000 * (i % 30), (i % 30) / 1.5, 0, None] for i in range(20_000)]
+    header = {"device": "x" * 32, "seq": 1, "written_at": 0, "name": "h"}
+    packed = segment.encode(header, [], rows, cards)
+    assert len(packed) * 3 < len(segment.encode(header, [], rows, cards, packed=False))
+
+
+def test_a_value_no_packed_column_holds_is_sent_as_a_json_row():
+    """A damaged store's answer (a number past 64 bits, a text in a number's column) goes
+    out as before, a JSON row, for the reader to refuse with its note; the export does not
+    fail on it."""
+    cards = [["d", "c0", "flashcard"]]
+    rows = [[1, 0, 1000, 3, 4000, 2, 1 << 70, None, 0, None]]
+    data = segment.encode({"device": "x" * 32, "seq": 1, "written_at": 0, "name": "h"}, [],
+                          rows, cards)
+    assert b'"t":"reviews"' in data and b'"t":"packed"' not in data
+    with pytest.raises(segment.Bad, match="ivl_ms is out of range"):
+        segment.decode(data)
 
 
 @pytest.mark.parametrize("change, why", [
@@ -443,21 +477,16 @@ def test_answers_travel_many_to_a_line():
 def test_a_malformed_reviews_line_makes_the_segment_bad(folder, homes, change, why):
     """A whole segment (its checksum matches) with a review row no quizforge writes: one
     note, the segment recorded as bad, nothing of it applied (not even its good rows)."""
-    import json
-
     a, b = homes("a"), homes("b")
     study(a, T0, [Rating.GOOD] * 3, limit=3)
     r = sync(a, folder, T0 + timedelta(hours=1), CFG)
     path = folder / segment.ROOT / r.device / r.segment
-    lines = path.read_bytes().split(b"\n")[:-2]
-    recs = [json.loads(raw[:raw.rindex(b',"c":')] + b"}") for raw in lines]
-    batch = next(x for x in recs if x["t"] == "reviews")
-    cards = next(x for x in recs if x["t"] == "cards")["rows"]
-    change(batch["rows"][-1])
-    path.write_bytes(segment.encode({k: v for k, v in recs[0].items()
+    seg = segment.decode(path.read_bytes())
+    rows = list(seg.reviews)
+    change(rows[-1])
+    path.write_bytes(segment.encode({k: v for k, v in seg.header.items()
                                      if k not in ("t", "format")},
-                                    [x for x in recs[1:] if x["t"] not in ("reviews", "cards")],
-                                    batch["rows"], cards))
+                                    seg.records, rows, seg.cards, packed=False))
     got = sync(b, folder, T0 + timedelta(hours=1), CFG)
     assert got.received == 0 and revlog(b) == []
     assert len(got.notes) == 1 and why in got.notes[0], got.notes
@@ -468,6 +497,117 @@ def test_a_malformed_reviews_line_makes_the_segment_bad(folder, homes, change, w
     from quizforge.sync.status import status
 
     assert status(b, folder / segment.ROOT).bad == [f"{r.device[:8]}/{r.segment}"]
+
+
+def _packed(rows=None, **changes) -> bytes:
+    """A whole segment (a valid trailer) of one `packed` line, changed as given."""
+    rows = rows or [[i + 1, i % 2, 1000 * i, 3, 4000, 2, 86_400_000, 1.5, 0, None]
+                    for i in range(10)]
+    rec = {**segment.pack(rows), **changes}
+    header = {"t": "segment", "format": 2, "device": "x" * 32, "seq": 1, "written_at": 0,
+              "name": "h"}
+    body = b"".join(segment.line(r) + b"\n" for r in (
+        header, {"t": "cards", "cols": list(segment.CARD_COLUMNS),
+                 "rows": [["d", "c0", "flashcard"], ["d", "c1", "flashcard"]]}, rec))
+    import hashlib
+
+    return body + segment.dumps({"t": "end", "count": 3,
+                                 "sha256": hashlib.sha256(body).hexdigest()}) + b"\n"
+
+
+def _zstd(raw: bytes, **kw) -> str:
+    import base64
+
+    import zstandard
+
+    return base64.b64encode(zstandard.ZstdCompressor(**kw).compress(raw)).decode()
+
+
+def _row(**values) -> list:
+    row = [1, 0, 1000, 3, 4000, 2, 86_400_000, 1.5, 0, None]
+    for name, v in values.items():
+        row[segment.REVIEW_COLUMNS.index(name)] = v
+    return row
+
+
+@pytest.mark.parametrize("damage, why", [
+    (dict(count=11), "data is not 11 answers"),
+    (dict(count=0), "count is not 1 to"),
+    (dict(count=segment.PACK + 1), "count is not 1 to"),
+    (dict(count=True), "count is not 1 to"),
+    (dict(data="not base64!"), "data is not 10 answers"),
+    (dict(data=_zstd(b"\0" * 719)), "data is not 10 answers"),
+    (dict(data=_zstd(b"\0" * 721)), "data is not 10 answers"),
+    (dict(data=_zstd(b"x" * 720)[:-4]), "data is not 10 answers"),  # cut short
+    (dict(data=7), "without data"),
+    (dict(after={"0": 1}), "without data"),
+    (dict(types="qqqqqqqqq"), "packed answers with columns"),
+    (dict(cols=["n"]), "packed answers with columns"),
+    (dict(after=[[10, 2, None, 1.0, 1.0, 5, 1, 0, 0]]), "place is out of range"),
+    (dict(after=[[3, 2, None, 1.0, 1.0, 5, 1, 0, 0]] * 2), "two 'after's for one answer"),
+    (dict(after=[[3, 2, None, 1.0, 1.0, 5, 1, 0]]), "not a list of 9 values"),
+    (dict(after=[[3, 2, None, "x", 1.0, 5, 1, 0, 0]]), "after[2] is str"),
+    (dict(after=[[3, None, None, 1.0, 1.0, 5, 1, 0, 0]]), "after[0] is NoneType"),
+])
+def test_a_damaged_packed_line_makes_the_segment_bad(damage, why):
+    """A packed line whose checksum matches but whose content no quizforge writes: Bad,
+    naming what is wrong; never more decompressed than the answers it says it holds."""
+    with pytest.raises(segment.Bad, match=re.escape(why)):
+        segment.decode(_packed(**damage))
+
+
+def test_a_zstd_bomb_in_a_packed_line_is_refused_unread():
+    """A frame that says it holds 16 MB (of zeros: a few hundred bytes) for 10 answers:
+    refused after decompressing at most the 720 bytes 10 answers take, whatever the frame's
+    header claims."""
+    import tracemalloc
+
+    bomb = _zstd(b"\0" * (1 << 24))
+    tracemalloc.start()
+    with pytest.raises(segment.Bad, match="data is not 10 answers"):
+        segment.decode(_packed(data=bomb))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4 << 20
+
+
+@pytest.mark.parametrize("values, why", [
+    (dict(n=0), "n is out of range"),
+    (dict(card=2), "names card 2 of the 2 listed"),
+    (dict(card=-1), "card is out of range"),
+    (dict(at=-1), "at is out of range"),
+    (dict(at=segment.TIME_MAX + 1), "at is out of range"),
+    (dict(rating=0), "rating is out of range"),
+    (dict(rating=5), "rating is out of range"),
+    (dict(ms=-5), "ms is out of range"),
+    (dict(before=4), "before is out of range"),
+    (dict(ivl_ms=1 << 60), "ivl_ms is out of range"),
+    (dict(elapsed=float("inf")), "elapsed is not a finite number"),
+    (dict(elapsed=-float("inf")), "elapsed is not a finite number"),
+    (dict(elapsed=1e300), "elapsed is out of range"),
+    (dict(cram=2), "cram is out of range"),
+])
+def test_a_packed_value_out_of_range_makes_the_segment_bad(values, why):
+    rows = [_row(n=i + 1) for i in range(9)] + [_row(**{"n": 10, **values})]
+    with pytest.raises(segment.Bad, match=re.escape(why)):
+        segment.decode(_packed(rows))
+
+
+def test_a_packed_elapsed_of_none_is_none():
+    rows = [_row(n=1, elapsed=None), _row(n=2, elapsed=0.0), _row(n=3, elapsed=2.5)]
+    assert [r[7] for r in segment.decode(_packed(rows)).reviews] == [None, 0.0, 2.5]
+
+
+def test_a_segment_from_a_newer_quizforge_is_left_for_an_update():
+    """Format 3: not read, not refused for good: the note says to update quizforge."""
+    import hashlib
+
+    body = segment.line({"t": "segment", "format": 3, "device": "x" * 32, "seq": 1,
+                         "written_at": 0, "name": "h"}) + b"\n"
+    data = body + segment.dumps({"t": "end", "count": 1,
+                                 "sha256": hashlib.sha256(body).hexdigest()}) + b"\n"
+    with pytest.raises(segment.Incomplete, match="from a newer quizforge"):
+        segment.decode(data)
 
 
 @pytest.mark.parametrize("cards, why", [
@@ -732,3 +872,33 @@ def test_own_answers_sent_as_a_run_are_written_again_with_their_undo(folder, hom
         (1, 1, 3, 2)]
     sync_all(folder, now + timedelta(minutes=2), b, a)
     assert revlog(a) == revlog(b) and table(a) == table(b) and len(revlog(b)) == 2
+
+
+def test_a_segment_an_older_quizforge_could_not_read_is_read_after_the_upgrade(
+        tmp_path, folder, homes):
+    """A quizforge that read only format 1 met A's format-2 segment, called it "not
+    complete" and remembered it so (its size and time: not read again unchanged). Migration
+    0018 forgets what it remembered: this quizforge reads the segment at its next sync."""
+    a, b = homes("a"), homes("b")
+    study(a, T0, [Rating.GOOD] * 3, limit=3)
+    r = sync(a, folder, T0 + timedelta(hours=1), CFG)
+    path = folder / segment.ROOT / r.device / r.segment
+    st = path.stat()
+    sync(b, folder, T0 + timedelta(hours=1), CFG)  # b's own device folder, as an older one
+    with b.atomic() as conn:
+        conn.execute("DELETE FROM revlog")
+        conn.execute("DELETE FROM sync_map")
+        conn.execute("DELETE FROM sync_runs")
+        conn.execute("INSERT OR REPLACE INTO sync_files (device, name, size, mtime_ns, seq,"
+                     " status) VALUES (?, ?, ?, ?, 1, 'incomplete')",
+                     (r.device, r.segment, st.st_size, st.st_mtime_ns))
+    assert sync(b, folder, T0 + timedelta(hours=2), CFG).received == 0  # as it was
+    with b.atomic() as conn:
+        conn.execute("DELETE FROM migrations WHERE name = '0018_sync_packed_segments'")
+    b.close()
+    b = Database(tmp_path / "b.sqlite3")
+    try:
+        got = sync(b, folder, T0 + timedelta(hours=3), CFG)
+        assert got.received == 3 and got.notes == [] and revlog(b) == revlog(a)
+    finally:
+        b.close()

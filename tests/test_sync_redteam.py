@@ -415,8 +415,8 @@ def test_a_byte_altered_in_the_middle_is_not_read(tmp_path, folder, honest):
     of it is read, one note says so, and --status lists it."""
     seg = own_segment(folder, honest)
     data = seg.read_bytes()
-    i = data.index(b'"reviews"')
-    seg.write_bytes(data[:i] + b'"reviewz"' + data[i + 9:])
+    i = data.index(b'"packed"')
+    seg.write_bytes(data[:i] + b'"packez"' + data[i + 8:])
     b, r = b_gets_a(tmp_path, folder)
     assert r.exit_code == 0
     assert q(b, "SELECT COUNT(*) FROM revlog") == [(0,)]
@@ -428,8 +428,8 @@ def test_a_byte_altered_in_the_middle_is_not_read(tmp_path, folder, honest):
 def test_an_altered_own_segment_is_written_again(tmp_path, folder, honest):
     seg = own_segment(folder, honest)
     data = seg.read_bytes()
-    i = data.index(b'"reviews"')
-    seg.write_bytes(data[:i] + b'"reviewz"' + data[i + 9:])
+    i = data.index(b'"packed"')
+    seg.write_bytes(data[:i] + b'"packez"' + data[i + 8:])
     sync(honest, folder, T0 + timedelta(minutes=1), CFG)
     b, r = b_gets_a(tmp_path, folder)
     assert q(b, "SELECT COUNT(*) FROM revlog") == [(3,)]

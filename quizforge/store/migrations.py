@@ -709,4 +709,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         END
         """,
     ),
+    (
+        # Sync's segments of format 2 (answers packed a column at a time): a quizforge
+        # that read only format 1 found them "not complete" and remembered them so, size
+        # and time, never to read them again unchanged. Forgotten here, they are read at
+        # the next sync of this (newer) quizforge.
+        "0018_sync_packed_segments",
+        """
+        DELETE FROM sync_files WHERE status = 'incomplete';
+        """,
+    ),
 ]

@@ -51,7 +51,6 @@ from quizforge.sync import segment
 from quizforge.sync.device import Device, device_idx
 from quizforge.sync.export import RUN_OF, remember_suspensions, run_row
 
-_AT = itemgetter(segment.REVIEW_COLUMNS.index("at"))
 _AT_N = itemgetter(segment.REVIEW_COLUMNS.index("at"), segment.REVIEW_COLUMNS.index("n"))
 _DECK_CARD = itemgetter(0, 1)  # of a segment's card (deck, card, kind)
 _REVLOG_CARD, _REVLOG_RATING = itemgetter(1), itemgetter(3)  # of a review-log row to insert
@@ -150,8 +149,7 @@ def _skew_notes(reads: list[_Read], now: datetime) -> list[str]:
             continue
         h = r.segment.header
         dev = h["device"]
-        latest = max(h.get("written_at") or 0,
-                     max(map(_AT, r.segment.reviews), default=0))
+        latest = max(h.get("written_at") or 0, max(r.segment.columns[_AT_], default=0))
         if latest > now_ms + skew:
             ahead[dev] = max(ahead.get(dev, 0), latest - now_ms)
         elif r.mtime_ns // 1_000_000 + skew < (h.get("written_at") or 0):
@@ -657,7 +655,7 @@ class _Merger:
         cards_col = list(map(ids_of.__getitem__, places))
         if waiting:
             kept = list(map(is_not, cards_col, repeat(None)))
-            for row in compress(rows, map(not_, kept)):
+            for row in map(rows.__getitem__, compress(range(len(rows)), map(not_, kept))):
                 deck, card_id, _ = seg_cards[row[1]]
                 pending_rows.append((di, row[0], deck, card_id,
                                      _pending_text(row, seg_cards[row[1]])))
@@ -683,13 +681,17 @@ class _Merger:
                 scheduled = list(map(and_, scheduled, kept))
         part = (cards_col, rows, scheduled)
         count = Counter(_scheduled(part, 0))
+        # each card's last scheduled answer: its place, then its row (a packed segment's
+        # rows are made only for these)
+        places_of = (cards_col, range(len(rows)), scheduled)
         if in_order:
-            last = dict(zip(_scheduled(part, 0), _scheduled(part, 1)))
+            last = dict(zip(_scheduled(places_of, 0), _scheduled(places_of, 1)))
         else:
             last = {}
-            for card, row in zip(_scheduled(part, 0), _scheduled(part, 1)):
-                if card not in last or _AT_N(row) > _AT_N(last[card]):
-                    last[card] = row
+            for card, i in zip(_scheduled(places_of, 0), _scheduled(places_of, 1)):
+                if card not in last or (ats[i], ns[i]) > (ats[last[card]], ns[last[card]]):
+                    last[card] = i
+        last = {card: rows[i] for card, i in last.items()}
         quick = self._quick
         for card in touched:
             quick[card] = (count[card], last.get(card))
