@@ -53,7 +53,6 @@ from quizforge.sync.export import RUN_OF, remember_suspensions, run_row
 
 _AT_N = itemgetter(segment.REVIEW_COLUMNS.index("at"), segment.REVIEW_COLUMNS.index("n"))
 _DECK_CARD = itemgetter(0, 1)  # of a segment's card (deck, card, kind)
-_REVLOG_CARD, _REVLOG_RATING = itemgetter(1), itemgetter(3)  # of a review-log row to insert
 SKEW = timedelta(hours=1)  # a device's time this far ahead of ours is worth a warning
 _LOCAL_LAST = 1 << 62  # orders this store's unsent answers after every sent one at a time
 
@@ -236,8 +235,57 @@ def _references_checked_once(db: Database, many: bool):
         conn.execute(f"PRAGMA foreign_keys = {'ON' if fk else 'OFF'}")
 
 
+class _LogRows:
+    """The review-log rows an import writes, in order: rows added one at a time (the loop
+    over a segment's rows) and whole segments taken a column at a time (`_quick_segment`),
+    kept as their columns and made into rows only as SQLite takes them, one at a time: a
+    first sync's million rows are never all held as tuples."""
+
+    def __init__(self) -> None:
+        self._parts: list = []  # lists of row tuples, or (columns, which are kept or None)
+        self._len = 0
+
+    def append(self, row: tuple) -> None:
+        if not self._parts or type(self._parts[-1]) is not list:
+            self._parts.append([])
+        self._parts[-1].append(row)
+        self._len += 1
+
+    def add_columns(self, columns: tuple, kept: list | None, n: int) -> None:
+        """Rows of these columns (ids, card, at, rating, ms, before, interval in days,
+        elapsed, cram: iterables, read once), where `kept` (or all); `n` of them."""
+        self._parts.append((columns, kept))
+        self._len += n
+
+    def __len__(self) -> int:
+        return self._len
+
+    def _column(self, i: int):
+        for part in self._parts:
+            if type(part) is list:
+                yield from map(itemgetter(i), part)
+            else:
+                columns, kept = part
+                yield from columns[i] if kept is None else compress(columns[i], kept)
+
+    def cards(self):
+        return self._column(1)
+
+    def ratings(self):
+        return self._column(3)
+
+    def __iter__(self):
+        for part in self._parts:
+            if type(part) is list:
+                yield from part
+            else:
+                columns, kept = part
+                rows = zip(*columns)
+                yield from rows if kept is None else compress(rows, kept)
+
+
 @contextmanager
-def _bulk(conn, rows: list[tuple], deck_of: dict[int, str]):
+def _bulk(conn, rows: _LogRows, deck_of: dict[int, str]):
     """Many reviews at once (a first sync): the review log's insert triggers are dropped
     for the insert and made again after it, and the counts they keep are added from the
     rows in one statement per table: the same tables, in a fraction of the time. All inside
@@ -265,8 +313,8 @@ def _bulk(conn, rows: list[tuple], deck_of: dict[int, str]):
     # what the triggers on revlog insert do, for all the rows at once (migrations 0007,
     # 0009, 0010; sync's own outbox trigger is not wanted for imported rows)
     # (counted a column at a time; cards in the order they first appear, as a loop would)
-    answers = Counter(map(_REVLOG_CARD, rows))
-    misses = Counter(compress(map(_REVLOG_CARD, rows), map((1).__eq__, map(_REVLOG_RATING, rows))))
+    answers = Counter(rows.cards())
+    misses = Counter(compress(rows.cards(), map((1).__eq__, rows.ratings())))
     conn.executemany(
         "INSERT INTO card_reviews (card, answers, misses) VALUES (?, ?, ?) ON CONFLICT (card)"
         " DO UPDATE SET answers = answers + excluded.answers, misses = misses + excluded.misses",
@@ -459,7 +507,7 @@ class _Merger:
         had_reviews = {r[0] for r in conn.execute("SELECT card FROM card_reviews")}
         self._had, self._held = had_reviews, {}
         next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM revlog").fetchone()[0]
-        revlog_rows, map_rows, pending_rows = [], [], []
+        revlog_rows, map_rows, pending_rows = _LogRows(), [], []
         fresh: dict[int, list[tuple]] = defaultdict(list)  # card -> (key, record)
         touched_events: set[tuple[str, str]] = set()
         undos, attempts, mocks = [], [], []
@@ -556,7 +604,7 @@ class _Merger:
             self._add_review(rowid, dev, di, row, next_id, revlog_rows, map_rows, fresh)
             next_id += 1
             conn.execute("DELETE FROM sync_pending WHERE dev = ? AND n = ?", (di, n))
-        self._written["revlog"] = set(map(_REVLOG_CARD, revlog_rows))  # their cards
+        self._written["revlog"] = set(revlog_rows.cards())  # their cards
         with _bulk(conn, revlog_rows, {rowid: d for (d, _), (rowid, _) in cards.items()}):
             conn.executemany(
                 "INSERT INTO revlog (id, card, reviewed_at, rating, duration_ms, state_before,"
@@ -662,16 +710,15 @@ class _Merger:
             # the review-log id of each row kept (the rows before it kept, after next_id)
             ids = list(map(add, accumulate(kept), repeat(next_id - 1)))
             n_kept = sum(kept)
-            revlog_rows += compress(zip(ids, cards_col, ats, ratings, mss, befores,
-                                        map(truediv, ivls, repeat(86_400_000)), elapseds,
-                                        crams), kept)
+            revlog_rows.add_columns((ids, cards_col, ats, ratings, mss, befores,
+                                     _days(ivls), elapseds, crams), kept, n_kept)
             self._map_rows(di, list(compress(ns, kept)), next_id, compress(ivls, kept),
                            map_rows)
         else:
             kept, n_kept = None, len(rows)
             ids = range(next_id, next_id + n_kept)
-            revlog_rows += zip(ids, cards_col, ats, ratings, mss, befores,
-                               map(truediv, ivls, repeat(86_400_000)), elapseds, crams)
+            revlog_rows.add_columns((ids, cards_col, ats, ratings, mss, befores,
+                                     _days(ivls), elapseds, crams), None, n_kept)
             self._map_rows(di, ns, next_id, ivls, map_rows)
         # the scheduled answers (not cram) of each card: how many, and the last
         scheduled = kept
@@ -691,7 +738,9 @@ class _Merger:
             for card, i in zip(_scheduled(places_of, 0), _scheduled(places_of, 1)):
                 if card not in last or (ats[i], ns[i]) > (ats[last[card]], ns[last[card]]):
                     last[card] = i
-        last = {card: rows[i] for card, i in last.items()}
+        picked = list(last.values())
+        last = dict(zip(last, map(list, zip(*(list(map(col.__getitem__, picked))
+                                               for col in cols)))))
         quick = self._quick
         for card in touched:
             quick[card] = (count[card], last.get(card))
@@ -1054,6 +1103,16 @@ def _scheduled(part: tuple, i: int):
     """Of a `_quick_parts` entry (cards, rows, which are scheduled answers to a known card or
     None for all): the cards (i=0) or rows (i=1) of those answers."""
     return part[i] if part[2] is None else compress(part[i], part[2])
+
+
+class _days:
+    """An interval column in ms, as days, each time it is read."""
+
+    def __init__(self, ms: list[int]) -> None:
+        self.ms = ms
+
+    def __iter__(self):
+        return map(truediv, self.ms, repeat(86_400_000))
 
 
 def _key(entry: tuple):
