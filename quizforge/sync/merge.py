@@ -34,8 +34,8 @@ import sqlite3
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import accumulate, compress, islice, repeat
-from operator import add, and_, eq, is_not, itemgetter, le, lt, ne, not_, sub, truediv
+from itertools import chain, compress, count as count_from, islice, repeat
+from operator import and_, eq, is_not, itemgetter, le, lt, ne, not_, sub, truediv
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -242,7 +242,8 @@ class _LogRows:
     first sync's million rows are never all held as tuples."""
 
     def __init__(self) -> None:
-        self._parts: list = []  # lists of row tuples, or (columns, which are kept or None)
+        # lists of row tuples, or (first id, columns, which rows are kept or None, counts)
+        self._parts: list = []
         self._len = 0
 
     def append(self, row: tuple) -> None:
@@ -251,37 +252,52 @@ class _LogRows:
         self._parts[-1].append(row)
         self._len += 1
 
-    def add_columns(self, columns: tuple, kept: list | None, n: int) -> None:
-        """Rows of these columns (ids, card, at, rating, ms, before, interval in days,
-        elapsed, cram: iterables, read once), where `kept` (or all); `n` of them."""
-        self._parts.append((columns, kept))
+    def add_columns(self, first_id: int, columns: tuple, kept: list | None, n: int,
+                    counts: Counter | None = None) -> None:
+        """Rows of these columns (card, at, rating, ms, before, interval in days, elapsed,
+        cram: re-iterable) where `kept` (or all), `n` of them, taking ids from `first_id`
+        on; `counts`: their answers per card, if known."""
+        self._parts.append((first_id, columns, kept, counts))
         self._len += n
 
     def __len__(self) -> int:
         return self._len
 
-    def _column(self, i: int):
+    def card_counts(self) -> Counter:
+        """Answers per card, cards in the order they first appear."""
+        out: Counter = Counter()
         for part in self._parts:
-            if type(part) is list:
-                yield from map(itemgetter(i), part)
+            if type(part) is not list and part[3] is not None:
+                out.update(part[3])
             else:
-                columns, kept = part
-                yield from columns[i] if kept is None else compress(columns[i], kept)
+                out.update(self._column(part, 1))
+        return out
 
-    def cards(self):
-        return self._column(1)
+    def misses(self) -> Counter:
+        """Answers rated Again per card."""
+        cards = chain.from_iterable(self._column(p, 1) for p in self._parts)
+        ratings = chain.from_iterable(self._column(p, 3) for p in self._parts)
+        return Counter(compress(cards, map((1).__eq__, ratings)))
 
-    def ratings(self):
-        return self._column(3)
+    @staticmethod
+    def _column(part, i: int):
+        """Column i of a part's rows (0 is the id)."""
+        if type(part) is list:
+            return map(itemgetter(i), part)
+        _, columns, kept, _ = part
+        return columns[i - 1] if kept is None else compress(columns[i - 1], kept)
+
+    @staticmethod
+    def _rows(part):
+        if type(part) is list:
+            return part
+        first, columns, kept, _ = part
+        if kept is not None:
+            columns = [compress(c, kept) for c in columns]
+        return zip(count_from(first), *columns)
 
     def __iter__(self):
-        for part in self._parts:
-            if type(part) is list:
-                yield from part
-            else:
-                columns, kept = part
-                rows = zip(*columns)
-                yield from rows if kept is None else compress(rows, kept)
+        return chain.from_iterable(map(self._rows, self._parts))
 
 
 @contextmanager
@@ -313,8 +329,8 @@ def _bulk(conn, rows: _LogRows, deck_of: dict[int, str]):
     # what the triggers on revlog insert do, for all the rows at once (migrations 0007,
     # 0009, 0010; sync's own outbox trigger is not wanted for imported rows)
     # (counted a column at a time; cards in the order they first appear, as a loop would)
-    answers = Counter(rows.cards())
-    misses = Counter(compress(rows.cards(), map((1).__eq__, rows.ratings())))
+    answers = rows.card_counts()
+    misses = rows.misses()
     conn.executemany(
         "INSERT INTO card_reviews (card, answers, misses) VALUES (?, ?, ?) ON CONFLICT (card)"
         " DO UPDATE SET answers = answers + excluded.answers, misses = misses + excluded.misses",
@@ -445,10 +461,11 @@ class _Merger:
         # what this import wrote that names a card (or a round): see check_references
         self._written: dict[str, set[int]] = {"revlog": set(), "attempt": set(), "mock": set()}
         # cards whose answers only one segment of this import brings, with nothing of theirs
-        # in the store (`_quick_segment`): card -> (its number of scheduled answers, the
-        # last by (time, number)), and its device; all of the answers are in _quick_parts
-        # ((cards, rows, which are scheduled) of each such segment), grouped when needed
-        self._quick: dict[int, tuple[int, list]] = {}
+        # in the store (`_quick_segment`): card -> (its number of scheduled answers, and
+        # the time, interval and carried schedule of the last by (time, number)), and its
+        # device; all of the answers are in _quick_parts ((cards, rows, which are
+        # scheduled) of each such segment), grouped when needed
+        self._quick: dict[int, tuple[int, tuple | None]] = {}
         self._quick_dev: dict[int, str] = {}
         self._quick_parts: list[tuple[list, list, list | None]] = []
         self._quick_rows_of: dict[int, list[list]] | None = None
@@ -604,7 +621,7 @@ class _Merger:
             self._add_review(rowid, dev, di, row, next_id, revlog_rows, map_rows, fresh)
             next_id += 1
             conn.execute("DELETE FROM sync_pending WHERE dev = ? AND n = ?", (di, n))
-        self._written["revlog"] = set(revlog_rows.cards())  # their cards
+        self._written["revlog"] = set(revlog_rows.card_counts())  # their cards
         with _bulk(conn, revlog_rows, {rowid: d for (d, _), (rowid, _) in cards.items()}):
             conn.executemany(
                 "INSERT INTO revlog (id, card, reviewed_at, rating, duration_ms, state_before,"
@@ -707,18 +724,11 @@ class _Merger:
                 deck, card_id, _ = seg_cards[row[1]]
                 pending_rows.append((di, row[0], deck, card_id,
                                      _pending_text(row, seg_cards[row[1]])))
-            # the review-log id of each row kept (the rows before it kept, after next_id)
-            ids = list(map(add, accumulate(kept), repeat(next_id - 1)))
             n_kept = sum(kept)
-            revlog_rows.add_columns((ids, cards_col, ats, ratings, mss, befores,
-                                     _days(ivls), elapseds, crams), kept, n_kept)
             self._map_rows(di, list(compress(ns, kept)), next_id, compress(ivls, kept),
                            map_rows)
         else:
             kept, n_kept = None, len(rows)
-            ids = range(next_id, next_id + n_kept)
-            revlog_rows.add_columns((ids, cards_col, ats, ratings, mss, befores,
-                                     _days(ivls), elapseds, crams), None, n_kept)
             self._map_rows(di, ns, next_id, ivls, map_rows)
         # the scheduled answers (not cram) of each card: how many, and the last
         scheduled = kept
@@ -728,8 +738,12 @@ class _Merger:
                 scheduled = list(map(and_, scheduled, kept))
         part = (cards_col, rows, scheduled)
         count = Counter(_scheduled(part, 0))
-        # each card's last scheduled answer: its place, then its row (a packed segment's
-        # rows are made only for these)
+        # the rows kept take the review-log ids from next_id on, in order
+        revlog_rows.add_columns(next_id, (cards_col, ats, ratings, mss, befores, _days(ivls),
+                                          elapseds, crams), kept, n_kept,
+                                count if scheduled is kept else None)
+        # each card's last scheduled answer: its place, then its time, interval and the
+        # schedule it carries (a packed segment's rows are never made for them)
         places_of = (cards_col, range(len(rows)), scheduled)
         if in_order:
             last = dict(zip(_scheduled(places_of, 0), _scheduled(places_of, 1)))
@@ -738,12 +752,11 @@ class _Merger:
             for card, i in zip(_scheduled(places_of, 0), _scheduled(places_of, 1)):
                 if card not in last or (ats[i], ns[i]) > (ats[last[card]], ns[last[card]]):
                     last[card] = i
-        picked = list(last.values())
-        last = dict(zip(last, map(list, zip(*(list(map(col.__getitem__, picked))
-                                               for col in cols)))))
+        afters = cols[_AFTER]
         quick = self._quick
         for card in touched:
-            quick[card] = (count[card], last.get(card))
+            i = last.get(card)
+            quick[card] = (count[card], None if i is None else (ats[i], ivls[i], afters[i]))
         self._quick_parts.append(part)
         self._quick_rows_of = None
         self._quick_dev.update(dict.fromkeys(touched, dev))
@@ -1051,11 +1064,10 @@ class _Merger:
         count, last = self._quick[card]
         if not count:
             return (0, None, None, None, None, None, 0, 0, 0)
-        after = last[_AFTER]
+        at, ivl, after = last
         if after is not None and (after[5] == count or not self._any_undone()):
-            at = last[_AT_]
             state, step, stab, diff, _due, reps, lapses, leech = after
-            return (state, step, stab, diff, at + last[_IVL], at, reps, lapses, int(leech))
+            return (state, step, stab, diff, at + ivl, at, reps, lapses, int(leech))
         rows = sorted(self._quick_rows(card), key=_AT_N)
         return self._schedule([(r[_AT_], None, r[_N], r) for r in rows], [])
 
