@@ -176,6 +176,27 @@ def test_suspension_propagates_last_event_wins(folder, homes):
     assert table(a) == table(b)
 
 
+def test_cards_updated_counts_the_cards_whose_row_changed(folder, homes):
+    """`cards updated` is the count of card rows an import changed: a suspension counts,
+    a suspension and its undoing before a sync (the card as it was) does not, nor does an
+    answer this store already holds."""
+    a, b = homes("a"), homes("b")
+    s, now = study(a, T0, [Rating.GOOD, Rating.GOOD], limit=2)
+    assert sync_all(folder, now, a, b)[1].cards_updated == 2
+    row = store.find_card(a, "d", "c0")
+    s.suspend(s._entry(row))
+    r = sync_all(folder, now + timedelta(minutes=1), a, b)[1]
+    assert (r.received, r.cards_updated) == (1, 1)
+    store.set_suspended(a, row.rowid, False)
+    sync(a, folder, now + timedelta(minutes=2), CFG)
+    store.set_suspended(a, row.rowid, True)
+    store.set_suspended(a, row.rowid, False)
+    store.set_suspended(b, row.rowid, False)  # b unsuspends it too, before it hears of a's
+    r = sync_all(folder, now + timedelta(minutes=3), a, b)[1]
+    assert r.received >= 1 and r.cards_updated == 0
+    assert table(a) == table(b)
+
+
 def test_half_written_segment_is_skipped_then_read(folder, homes, tmp_path):
     a, b = homes("a"), homes("b")
     study(a, T0, [Rating.GOOD] * 3, limit=3)

@@ -42,7 +42,6 @@ from pathlib import Path
 from quizforge.scheduling.scheduler import CardSchedule, Rating, Scheduler, State
 from quizforge.store.cards import (
     REVLOG_INSERT_TRIGGERS,
-    card_columns,
     ensure_card,
     set_aside_triggers,
 )
@@ -956,7 +955,6 @@ class _Merger:
         by_rowid = {rowid: key for key, (rowid, _) in cards.items()}
         keys = {by_rowid[c] for c in changed_cards if c in by_rowid} | touched_events
         suspended = self._suspensions(keys)
-        olds = self._rows(changed_cards | {cards[k][0] for k in touched_events if k in cards})
         rows = []
         for card in sorted(changed_cards):  # (the table in order: its pages once each)
             key = by_rowid.get(card)
@@ -977,28 +975,20 @@ class _Merger:
                 answers = self._answers(card)
             row = self._schedule(answers, just_read)
             rows.append((*row, int(suspended.get(key, False)), card))
+        # a row is written only where it changes: the count of rows written is the count
+        # of cards updated
         with _cards_indexes_aside(conn, len(rows)), _card_groups_aside(
                 conn, [r[-1] for r in rows]):
-            conn.executemany("UPDATE cards SET state = ?, step = ?, stability = ?,"
-                             " difficulty = ?, due = ?, last_review = ?, reps = ?, lapses = ?,"
-                             " leech = ?, suspended = ? WHERE id = ?", rows)
-        for key in touched_events - {by_rowid[c] for c in changed_cards if c in by_rowid}:
-            if key in cards:
-                conn.execute("UPDATE cards SET suspended = ? WHERE id = ?",
-                             (int(suspended.get(key, False)), cards[key][0]))
-        # the rows as written (their columns in _rows' order), and the few whose suspension
-        # alone was set read again
-        news = dict(olds)
-        news.update((r[-1], (*r[:8], r[9], r[8])) for r in rows)
-        news.update(self._rows(set(olds) - {r[-1] for r in rows}))
-        self.cards_updated += sum(news[c] != old for c, old in olds.items())
-        if olds:
+            self.cards_updated += max(0, conn.executemany(_UPDATE_SCHEDULE, rows).rowcount)
+        only_suspension = [
+            (int(suspended.get(key, False)), cards[key][0])
+            for key in touched_events - {by_rowid[c] for c in changed_cards if c in by_rowid}
+            if key in cards]
+        self.cards_updated += max(0, conn.executemany(
+            "UPDATE cards SET suspended = ?1 WHERE id = ?2 AND suspended IS NOT ?1",
+            only_suspension).rowcount)
+        if rows or only_suspension:
             remember_suspensions(conn)
-
-    def _rows(self, ids: set[int]) -> dict[int, tuple]:
-        """The schedule columns of these cards, in the order `_apply` writes them."""
-        return card_columns(self.conn, ids, "state, step, stability, difficulty, due,"
-                            " last_review, reps, lapses, suspended, leech")
 
     def _suspensions(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], bool]:
         """The last suspend/unsuspend event of each card, by (time, device): on every
@@ -1096,6 +1086,14 @@ class _Merger:
         s = _replay(self.scheduler, [e[3] for e in answers])
         return (int(s.state), s.step, s.stability, s.difficulty, to_ms(s.due),
                 to_ms(s.last_review), s.reps, s.lapses, int(s.leech))
+
+
+_SCHEDULE_COLUMNS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps",
+                     "lapses", "leech", "suspended")
+_UPDATE_SCHEDULE = (  # (values of _SCHEDULE_COLUMNS, card id): written where they change
+    f"UPDATE cards SET {', '.join(f'{c} = ?{i}' for i, c in enumerate(_SCHEDULE_COLUMNS, 1))}"
+    f" WHERE id = ?{len(_SCHEDULE_COLUMNS) + 1} AND ({', '.join(_SCHEDULE_COLUMNS)}) IS NOT"
+    f" ({', '.join(f'?{i}' for i in range(1, len(_SCHEDULE_COLUMNS) + 1))})")
 
 
 def rebuild(conn, scheduler: Scheduler, card: int) -> CardSchedule:
