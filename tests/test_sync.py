@@ -923,3 +923,38 @@ def test_a_segment_an_older_quizforge_could_not_read_is_read_after_the_upgrade(
         assert got.received == 3 and got.notes == [] and revlog(b) == revlog(a)
     finally:
         b.close()
+
+
+@pytest.mark.parametrize("values, why", [
+    ({}, None),
+    (dict(rating=5), "rating is out of range"),
+    (dict(at=-1), "at is out of range"),
+    (dict(elapsed=float("inf")), "elapsed is not a finite number"),
+    (dict(elapsed=-1e300), "elapsed is out of range"),
+    (dict(ivl_ms=-(1 << 53) - 1), "ivl_ms is out of range"),
+])
+def test_numpy_and_the_array_module_unpack_alike(monkeypatch, values, why):
+    """Many answers are unpacked with numpy, few with the array module: the same columns,
+    or the same refusal, either way."""
+    import random
+
+    rnd = random.Random(7)
+    rows = [_row(n=i + 1, card=rnd.randrange(2), at=rnd.randrange(segment.TIME_MAX),
+                 rating=rnd.randint(1, 4), ms=rnd.randrange(1 << 40), before=rnd.randrange(4),
+                 ivl_ms=rnd.randrange(-(1 << 53), 1 << 53),
+                 elapsed=rnd.choice([None, 0.0, rnd.uniform(-1e6, 1e6)]),
+                 cram=rnd.randrange(2)) for i in range(300)]
+    rows[-1] = _row(**{"n": 300, "at": segment.TIME_MAX, "ivl_ms": 1 << 53, **values})
+    data = _packed(rows)
+    got = []
+    for numpy_from in (1, segment.PACK + 1):
+        monkeypatch.setattr(segment, "NUMPY_FROM", numpy_from)
+        try:
+            got.append(segment.decode(data).columns)
+        except segment.Bad as e:
+            got.append(str(e))
+    assert got[0] == got[1]
+    if why is None:
+        assert [list(r) for r in zip(*got[0])] == rows
+    else:
+        assert why in got[0]
