@@ -191,3 +191,69 @@ def test_kill_9_in_the_middle_of_an_import(tmp_path):
     assert r.stdout == "sent 0, received 3 from 1 device, cards updated 3\n"
     run(a, "sync", str(folder), now=LATER)
     assert count(a) == count(b) == 4 and cards(a) == cards(b)
+
+
+def test_show_prints_a_segment_as_json_lines(tmp_path):
+    """`sync --show SEGMENT`: the header, each answer on its own line with its card named,
+    then the other records; JSON a script reads back. It opens no store."""
+    import json
+
+    a, folder = tmp_path / "a", tmp_path / "Sync"
+    folder.mkdir()
+    study(a, 3)
+    run(a, "sync", str(folder))
+    seg = next(folder.glob("quizforge-sync/*/seg-00000001.jsonl"))
+    r = run(tmp_path / "nobody", "sync", "--show", str(seg))
+    recs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert recs[0]["t"] == "segment" and recs[0]["format"] == 2
+    answers = [x for x in recs if x["t"] == "review"]
+    assert [(x["n"], x["deck"], x["kind"], x["rating"]) for x in answers] == [
+        (1, "flash", "flashcard", 3), (2, "flash", "flashcard", 3), (3, "flash", "flashcard", 3)]
+    assert sorted(x["card"] for x in answers) == ["f0", "f1", "f2"]
+    assert all(x["after"] is not None for x in answers)  # each card's last answer
+    assert not (tmp_path / "nobody").exists()
+
+
+def test_show_refuses_what_is_no_whole_segment_in_one_line(tmp_path):
+    a, folder = tmp_path / "a", tmp_path / "Sync"
+    folder.mkdir()
+    study(a, 2)
+    run(a, "sync", str(folder))
+    seg = next(folder.glob("quizforge-sync/*/seg-00000001.jsonl"))
+    half = tmp_path / "half.jsonl"
+    half.write_bytes(seg.read_bytes()[:100])
+    for path, why in ((half, "is not a whole segment (no trailer)"),
+                      (tmp_path / "none.jsonl", "cannot read"),
+                      (folder, "is a folder, not a segment file")):
+        r = run(a, "sync", "--show", str(path), check=False)
+        assert r.returncode == 1 and r.stdout == "", r.stderr
+        assert len(r.stderr.splitlines()) == 1 and why in r.stderr, r.stderr
+
+
+def test_show_escapes_what_would_drive_the_terminal(tmp_path):
+    """A hostile device's deck name with a C1 CSI and a right-to-left override: printed as
+    JSON escapes, never as the characters."""
+    from quizforge.sync import segment
+
+    seg = tmp_path / "seg-00000001.jsonl"
+    seg.write_bytes(segment.encode(
+        {"device": "e" * 32, "seq": 1, "written_at": 0, "name": "evil\x1b[2J"}, [],
+        [[1, 0, 1000, 3, 4000, 0, 86_400_000, None, 0, None]],
+        [["deck\x9b31m\u202e", "c\x07", "flashcard"]]))
+    r = run(tmp_path / "a", "sync", "--show", str(seg))
+    assert not any(0x7f <= ord(ch) <= 0x9f or ch in "\u202e\x1b\x07" for ch in r.stdout)
+    assert "\\u009b" in r.stdout and "\\u202e" in r.stdout and "\\u001b" in r.stdout
+
+
+def test_show_into_a_closed_pipe_is_quiet(tmp_path):
+    """`sync --show SEGMENT | head -1` on a big segment: no BrokenPipeError traceback."""
+    from quizforge.sync import segment
+
+    seg = tmp_path / "seg-00000001.jsonl"
+    rows = [[i + 1, 0, 1000 + i, 3, 4000, 2, 86_400_000, 1.0, 0, None] for i in range(50_000)]
+    seg.write_bytes(segment.encode({"device": "e" * 32, "seq": 1, "written_at": 0,
+                                    "name": "x"}, [], rows, [["d", "c", "flashcard"]]))
+    e = {**os.environ, "QUIZFORGE_HOME": str(tmp_path / "h")}
+    p = subprocess.run(f"'{sys.executable}' -m quizforge sync --show '{seg}' | head -1",
+                       shell=True, env=e, capture_output=True, text=True, timeout=120)
+    assert p.stdout.startswith('{"t": "segment"') and p.stderr == "", p.stderr

@@ -20,6 +20,9 @@ def sync(
         show_default=False)] = None,
     status: Annotated[bool, typer.Option(
         "--status", help="Show the devices seen, what is waiting, and anything odd.")] = False,
+    show: Annotated[Path | None, typer.Option(
+        "--show", metavar="SEGMENT", show_default=False,
+        help="Print a segment file as JSON lines, one answer a line, and exit.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Sync answers with your other machines through a folder, with no server.
@@ -44,6 +47,8 @@ def sync(
       quizforge config set sync_dir ~/Dropbox/quizforge
 
       quizforge sync --status
+
+      quizforge sync --show ~/Sync/quizforge/quizforge-sync/DEVICE/seg-00000001.jsonl
     """
     from quizforge import clock
     from quizforge.paths import config_path
@@ -51,6 +56,9 @@ def sync(
     from quizforge.store import open_store
     from quizforge.sync import SyncError
 
+    if show is not None:
+        _show(show)
+        return
     config = load_config(config_path())
     if folder is None:
         if not config.sync_dir:
@@ -176,6 +184,47 @@ def _status(folder: Path, as_json: bool) -> None:
     if st.bad:
         out.print(Text(f"Segments this quizforge cannot read (nothing of them applied; read"
                        f" again if they change): {', '.join(shown(c, 80) for c in st.bad)}"))
+
+
+def _show(path: Path) -> None:
+    """A segment's records as JSON lines on stdout: its answers (packed a column at a time
+    in format 2) one per line with their card named. Text from the file is JSON-escaped,
+    and so are the C1 controls and direction marks JSON leaves as they are."""
+    import os
+    import sys
+
+    from quizforge.sync import SyncError, segment
+
+    where = shown(path, 200)
+    try:
+        seg = segment.read(path, path.stat().st_size)
+    except IsADirectoryError:
+        raise SyncError(f"{where} is a folder, not a segment file") from None
+    except OSError as e:
+        raise SyncError(f"cannot read {where}: {e.strerror or e}") from None
+    except segment.Incomplete as e:
+        raise SyncError(f"{where} is not a whole segment ({e})") from None
+    except segment.Bad as e:
+        raise SyncError(f"{where} cannot be read ({e})") from None
+    except MemoryError:
+        raise SyncError(f"{where} is too large to read here") from None
+    from itertools import islice
+
+    def escaped(m: re.Match) -> str:
+        return f"\\u{ord(m.group()):04x}"
+
+    records = segment.readable(seg)
+    try:
+        while lines := [_ESCAPED.sub(escaped, json.dumps(rec, ensure_ascii=False))
+                        for rec in islice(records, 2000)]:
+            sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
+
+
+_ESCAPED = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _when(ms: int) -> str:

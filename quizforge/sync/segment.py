@@ -424,6 +424,18 @@ def _unpack_numpy(raw: bytes, count: int, where: int) -> list[list]:
     return got
 
 
+def readable(seg: Segment):
+    """The segment's records one by one, as `quizforge sync --show` prints them: the header,
+    then each answer as its own record ({"t": "review", "n", "deck", "card", "kind", "at",
+    ...}: the columns of its row, its card named), then the other records."""
+    yield seg.header
+    cards, rest = seg.cards, REVIEW_COLUMNS[2:]
+    for n, place, *values in zip(*seg.columns):
+        yield {"t": "review", "n": n, **dict(zip(CARD_COLUMNS, cards[place])),
+               **dict(zip(rest, values))}
+    yield from seg.records
+
+
 _INT, _STR, _NUM = {int}, {str}, {int, float}
 # column -> (types allowed, may be null, lowest, highest)
 _CHECKS = (("n", _INT, False, 1, _MAX), ("card", _INT, False, 0, _MAX),
