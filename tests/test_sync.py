@@ -524,7 +524,7 @@ def _packed(rows=None, **changes) -> bytes:
     """A whole segment (a valid trailer) of one `packed` line, changed as given."""
     rows = rows or [[i + 1, i % 2, 1000 * i, 3, 4000, 2, 86_400_000, 1.5, 0, None]
                     for i in range(10)]
-    rec = {**segment.pack(rows), **changes}
+    rec = {**segment.pack([list(c) for c in zip(*rows)]), **changes}
     header = {"t": "segment", "format": 2, "device": "x" * 32, "seq": 1, "written_at": 0,
               "name": "h"}
     body = b"".join(segment.line(r) + b"\n" for r in (

@@ -377,10 +377,8 @@ _REVIEW_SQL = (
 )
 
 
-_IVL = segment.REVIEW_COLUMNS.index("ivl_ms")
-# of a row of _REVIEW_SQL: its id, its uid number, whether the outbox kept a schedule
-_ID, _UN, _SNAP = itemgetter(0), itemgetter(9), itemgetter(10)
-_AFTER = segment.REVIEW_COLUMNS.index("after")
+# of a row of _REVIEW_SQL: its id, its uid number
+_ID, _UN = itemgetter(0), itemgetter(9)
 
 
 class Records:
@@ -443,9 +441,9 @@ class Records:
         for _, n, device in self.undos:
             yield {"t": "undo", "uid": f"{device}/{n}"}
 
-    def reviews(self) -> list[list]:
+    def reviews(self) -> segment.Rows | list:
         """The answers to send (new ones, and those of missing own segments), as rows of
-        segment.REVIEW_COLUMNS in the order they were written."""
+        segment.REVIEW_COLUMNS in the order they were written (kept a column at a time)."""
         rows = []
         cur = self.conn.cursor()
         cur.row_factory = None  # plain tuples: a million of them
@@ -491,7 +489,7 @@ class Records:
         conn.execute("DELETE FROM sync_cards")
         return newest
 
-    def _review_rows(self, rows) -> list[list]:
+    def _review_rows(self, rows) -> segment.Rows:
         """Rows to send, from (id, card, at, rating, ms, before, interval days, elapsed,
         cram, uid number, has a snapshot, snapshot due) sorted by id. The last answer of
         each card in the segment carries its schedule (`after`): the card row as it is now
@@ -518,36 +516,39 @@ class Records:
         self.cards = [info[c] for c in order]  # the segment's card list
         place = {c: i for i, c in enumerate(order)}
         day = 86_400_000
-        # every answer, as it goes out when it is no card's last here (one comprehension:
-        # a million of them); the interval sent is its due minus its time where the outbox
-        # kept the schedule it left, else the log's interval in ms
-        out = [[n, place[card], at, rating, ms, before,
-                due - at if snap and due is not None and not cram else round(ivl_days * day),
-                elapsed, cram, None]
-               for rid, card, at, rating, ms, before, ivl_days, elapsed, cram, n, snap, due in rows]
+        # every answer, as it goes out when it is no card's last here, a column at a time
+        # (a million of them); the interval sent is its due minus its time where the
+        # outbox kept the schedule it left, else the log's interval in ms
+        (rids, cards, ats, ratings, mss, befores, ivl_days, elapseds, crams, ns, snaps,
+         dues) = map(list, zip(*rows))
+        ivls = [round(d * day) for d in ivl_days]
+        for i in compress(range(len(rows)), snaps):
+            if dues[i] is not None and not crams[i]:
+                ivls[i] = dues[i] - ats[i]
+        afters: list = [None] * len(rows)
         from quizforge.store.cards import card_columns  # as write_schedule: not on every start
 
         states = card_columns(conn, covered, "state, step, stability, difficulty, due, reps,"
                               " lapses, leech")
         special = newest | lasts
-        specials = list(compress(range(len(rows)), map(special.__contains__, map(_ID, rows))))
+        specials = list(compress(range(len(rows)), map(special.__contains__, rids)))
         for i in specials:
-            r = rows[i]
-            rid, row = r[0], out[i]
+            rid = rids[i]
             if rid in newest:  # the card's newest answer: the card row as it is now
-                row[_AFTER] = list(states[r[1]])
-                due = row[_AFTER][4]
-                row[_IVL] = due - r[2] if due is not None else round(r[6] * day)
-            elif r[10] and not r[8]:  # the last here: the schedule the outbox kept
-                row[_AFTER] = list(conn.execute(
+                afters[i] = after = list(states[cards[i]])
+                ivls[i] = after[4] - ats[i] if after[4] is not None else round(ivl_days[i] * day)
+            elif snaps[i] and not crams[i]:  # the last here: the schedule the outbox kept
+                afters[i] = list(conn.execute(
                     "SELECT state, step, stability, difficulty, due, reps, lapses, leech"
                     " FROM sync_outbox WHERE tbl = 'revlog' AND row = ?", (rid,)).fetchone())
         # the map of sent answers keeps an interval only where it is not the log's: only an
         # answer whose outbox kept a schedule, or one just given its card's, may have another
-        maybe = sorted({*specials, *compress(range(len(rows)), map(_SNAP, rows))})
-        self.exact = [(out[i][_IVL], out[i][0], rows[i][0]) for i in maybe
-                      if out[i][_IVL] != round(rows[i][6] * day)]
-        return out
+        maybe = sorted({*specials, *compress(range(len(rows)), snaps)})
+        self.exact = [(ivls[i], ns[i], rids[i]) for i in maybe
+                      if ivls[i] != round(ivl_days[i] * day)]
+        places = list(map(place.__getitem__, cards))
+        return segment.Rows([ns, places, ats, ratings, mss, befores, ivls, elapseds, crams,
+                             afters])
 
     def _attempt(self, row: int, n: int) -> dict | None:
         a = self.conn.execute(

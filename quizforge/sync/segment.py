@@ -129,10 +129,13 @@ def encode(header: dict, records, reviews=(), cards=(), packed: bool = True) -> 
     lines = [line({"t": "segment", "format": FORMAT if packed else 1, **header})]
     lines += [line({"t": "cards", "cols": list(CARD_COLUMNS), "rows": cards[i:i + BATCH]})
               for i in range(0, len(cards), BATCH)]
+    columns = reviews.columns if isinstance(reviews, Rows) else None
     for i in range(0, len(reviews), PACK if packed else BATCH):
         if packed:
             try:
-                lines.append(line(pack(reviews[i:i + PACK])))
+                lines.append(line(pack(
+                    [c[i:i + PACK] for c in columns] if columns is not None
+                    else list(map(list, zip(*reviews[i:i + PACK]))))))
                 continue
             except (TypeError, OverflowError):
                 pass  # a value no column can hold (a damaged store's): sent as it is
@@ -145,11 +148,10 @@ def encode(header: dict, records, reviews=(), cards=(), packed: bool = True) -> 
     return body + trailer + b"\n"
 
 
-def pack(rows) -> dict:
-    """A `packed` record of these answers (rows of REVIEW_COLUMNS)."""
+def pack(columns: list[list]) -> dict:
+    """A `packed` record of these answers (REVIEW_COLUMNS, a list each)."""
     import zstandard
 
-    columns = list(zip(*rows))
     raw = bytearray()
     for code, name, col in zip(PACKED_TYPES, PACKED_COLUMNS, columns):
         if name == "elapsed":
@@ -160,7 +162,7 @@ def pack(rows) -> dict:
         raw += a.tobytes()
     data = zstandard.ZstdCompressor(level=3).compress(bytes(raw))
     after = [[i, *a] for i, a in enumerate(columns[-1]) if a is not None]
-    return {"t": "packed", "count": len(rows), "cols": list(PACKED_COLUMNS),
+    return {"t": "packed", "count": len(columns[0]), "cols": list(PACKED_COLUMNS),
             "types": PACKED_TYPES, "data": b2a_base64(data, newline=False).decode(),
             "after": after}
 
