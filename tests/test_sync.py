@@ -619,16 +619,44 @@ def test_a_packed_elapsed_of_none_is_none():
     assert [r[7] for r in segment.decode(_packed(rows)).reviews] == [None, 0.0, 2.5]
 
 
-def test_a_segment_from_a_newer_quizforge_is_left_for_an_update():
-    """Format 3: not read, not refused for good: the note says to update quizforge."""
+def _header_only(form) -> bytes:
     import hashlib
 
-    body = segment.line({"t": "segment", "format": 3, "device": "x" * 32, "seq": 1,
+    body = segment.line({"t": "segment", "format": form, "device": "f" * 32, "seq": 1,
                          "written_at": 0, "name": "h"}) + b"\n"
-    data = body + segment.dumps({"t": "end", "count": 1,
+    return body + segment.dumps({"t": "end", "count": 1,
                                  "sha256": hashlib.sha256(body).hexdigest()}) + b"\n"
-    with pytest.raises(segment.Incomplete, match="from a newer quizforge"):
-        segment.decode(data)
+
+
+def test_a_segment_of_no_format_a_quizforge_writes_is_bad():
+    for form in (0, "2", None, 2.0):
+        with pytest.raises(segment.Bad, match="none a quizforge writes"):
+            segment.decode(_header_only(form))
+
+
+def test_a_segment_from_a_newer_quizforge_waits_for_an_update(folder, homes, monkeypatch):
+    """Format 3: one note that says to update (not "not complete yet", not again at the
+    next sync), listed by --status as such; a quizforge that reads format 3 reads it at its
+    next sync, the file unchanged."""
+    from quizforge.sync.status import status
+
+    with pytest.raises(segment.Newer, match="format 3; this quizforge reads 1 and 2"):
+        segment.decode(_header_only(3))
+    path = folder / segment.ROOT / ("f" * 32) / "seg-00000001.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(_header_only(3))
+    b = homes("b")
+    r = sync(b, folder, T0, CFG)
+    assert r.notes == [f"segment ffffffff/seg-00000001.jsonl is from a newer quizforge (format"
+                       f" 3; this quizforge reads 1 and 2): update quizforge on this machine to"
+                       f" read it"]
+    assert sync(b, folder, T0 + timedelta(minutes=1), CFG).notes == []
+    st = status(b, folder / segment.ROOT)
+    assert st.newer == ["ffffffff/seg-00000001.jsonl"] and st.incomplete == st.bad == []
+    monkeypatch.setattr(segment, "FORMATS", (1, 2, 3))  # the updated quizforge
+    assert sync(b, folder, T0 + timedelta(minutes=2), CFG).notes == []
+    assert b.conn.execute("SELECT status FROM sync_files WHERE device = ?",
+                          ("f" * 32,)).fetchone()[0] == "read"
 
 
 @pytest.mark.parametrize("cards, why", [

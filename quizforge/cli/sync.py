@@ -181,6 +181,9 @@ def _status(folder: Path, as_json: bool) -> None:
     if st.incomplete:
         out.print(Text(f"Incomplete segments (still being copied; read when whole):"
                        f" {', '.join(shown(c, 80) for c in st.incomplete)}"))
+    if st.newer:
+        out.print(Text(f"Segments from a newer quizforge (update quizforge here to read them):"
+                       f" {', '.join(shown(c, 80) for c in st.newer)}"))
     if st.bad:
         out.print(Text(f"Segments this quizforge cannot read (nothing of them applied; read"
                        f" again if they change): {', '.join(shown(c, 80) for c in st.bad)}"))
@@ -206,6 +209,9 @@ def _show(path: Path) -> None:
         raise SyncError(f"{where} is not a whole segment ({e})") from None
     except segment.Bad as e:
         raise SyncError(f"{where} cannot be read ({e})") from None
+    except segment.Newer as e:
+        raise SyncError(f"{where} is from a newer quizforge ({e}): update quizforge to read"
+                        " it") from None
     except MemoryError:
         raise SyncError(f"{where} is too large to read here") from None
     from itertools import islice

@@ -306,7 +306,7 @@ def _damaged(db: Database, folder: Path, me: Device, files: dict, on_disk: dict)
                 raise segment.Bad("another segment")
         except OSError:
             continue  # cannot tell now: looked at again next time
-        except (segment.Incomplete, segment.Bad):
+        except (segment.Incomplete, segment.Bad, segment.Newer):  # not what this store wrote
             damaged[seq] = name
             continue
         fine.append((st.st_size, st.st_mtime_ns, me.device, name))

@@ -107,8 +107,9 @@ def scan(db: Database, root: Path, me: Device, now: datetime) -> tuple[list[_Rea
             except OSError:
                 continue
             was = known.get((folder.name, name))
-            if was is not None and was[:2] == (st.st_size, st.st_mtime_ns):
-                continue  # unchanged since it was read (or found incomplete)
+            if (was is not None and was[:2] == (st.st_size, st.st_mtime_ns)
+                    and not segment.is_newer_status(was[2])):
+                continue  # unchanged since it was read (or found incomplete, or too new)
             seq = int(canonical.group(1)) if canonical else segment.copy_seq(name)
             try:
                 seg = segment.read(path, st.st_size)
@@ -128,6 +129,13 @@ def scan(db: Database, root: Path, me: Device, now: datetime) -> tuple[list[_Rea
                 notes.append(f"segment {folder.name[:8]}/{name} is not complete yet ({e}): "
                              "skipped, read at the next sync")
                 out.append(_Read(folder.name, name, st.st_size, st.st_mtime_ns, seq, "incomplete"))
+                continue
+            except segment.Newer as e:
+                if was is None or was[2] != segment.newer_status():
+                    notes.append(f"segment {folder.name[:8]}/{name} is from a newer quizforge"
+                                 f" ({e}): update quizforge on this machine to read it")
+                out.append(_Read(folder.name, name, st.st_size, st.st_mtime_ns, seq,
+                                 segment.newer_status()))
                 continue
             except segment.Bad as e:
                 notes.append(f"segment {folder.name[:8]}/{name} cannot be read ({e}): skipped,"

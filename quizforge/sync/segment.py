@@ -171,6 +171,23 @@ class Incomplete(Exception):
     """The file is not (yet) a whole segment."""
 
 
+class Newer(Exception):
+    """The file is a segment of a format newer than this quizforge reads: left as it is
+    (`newer_status`), read once quizforge here is updated."""
+
+
+def newer_status() -> str:
+    """How a scan remembers a segment too new for this quizforge: with the newest format it
+    reads, so a quizforge that reads more reads the segment again (sync_files.status)."""
+    return f"newer-{max(FORMATS)}"
+
+
+def is_newer_status(status: str) -> bool:
+    """Whether a segment remembered so (by this or an older quizforge) may be readable now."""
+    return (status.startswith("newer-") and status[6:].isdigit()
+            and int(status[6:]) < max(FORMATS))
+
+
 class Bad(Exception):
     """The file is a whole segment (its checksum matches) but a record in it is not one this
     quizforge can read: nothing of it is applied."""
@@ -321,9 +338,11 @@ def _decode_body(body, trailer: dict) -> Segment:
 def _check_header(rec: dict) -> None:
     if rec.get("t") != "segment" or not isinstance(rec.get("device"), str):
         raise Incomplete("no header")
-    if rec.get("format") not in FORMATS:
-        raise Incomplete(f"format {str(rec.get('format'))[:20]}, from a newer quizforge (this"
-                         f" one reads {' and '.join(map(str, FORMATS))}): update quizforge here")
+    form = rec.get("format")
+    if type(form) is int and form > max(FORMATS):
+        raise Newer(f"format {form}; this quizforge reads {' and '.join(map(str, FORMATS))}")
+    if type(form) is not int or form not in FORMATS:
+        raise Bad(f"line 1: format {str(form)[:20]}, none a quizforge writes")
     check_record(rec, 1)
 
 

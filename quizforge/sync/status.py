@@ -33,6 +33,7 @@ class Status:
     conflict_copies: list[str]
     incomplete: list[str]
     bad: list[str]  # whole segments this quizforge cannot read (nothing of them applied)
+    newer: list[str]  # segments of a newer format (read once quizforge here is updated)
     unread: int  # segments not read yet (the next sync reads them)
 
     def to_dict(self) -> dict:
@@ -48,7 +49,7 @@ def status(db: Database, root: Path) -> Status:
         "SELECT device, name, last_seq, last_at FROM sync_devices")}
     files = {(d, n): s for d, n, s in db.conn.execute(
         "SELECT device, name, status FROM sync_files")}
-    devices, copies, incomplete, bad = [], [], [], []
+    devices, copies, incomplete, bad, newer = [], [], [], [], []
     unread = 0
     for folder in device_folders(root):
         try:
@@ -69,6 +70,8 @@ def status(db: Database, root: Path) -> Status:
                 incomplete.append(f"{folder.name[:8]}/{name}")
             elif state == "bad":
                 bad.append(f"{folder.name[:8]}/{name}")
+            elif state is not None and state.startswith("newer-"):
+                newer.append(f"{folder.name[:8]}/{name}")
             elif state is None and folder.name != me:
                 unread += 1
         info = read_device_json(folder) or {}
@@ -99,4 +102,4 @@ def status(db: Database, root: Path) -> Status:
     waiting = dict(db.conn.execute(
         "SELECT deck_id, COUNT(*) FROM sync_pending GROUP BY deck_id ORDER BY deck_id"))
     return Status(str(root.parent), me, devices, unsent, waiting, copies, incomplete, bad,
-                  unread)
+                  newer, unread)
