@@ -45,7 +45,7 @@ from quizforge.store.cards import (
     ensure_card,
     set_aside_triggers,
 )
-from quizforge.store.db import Database, from_ms, to_ms
+from quizforge.store.db import Database, from_ms, insert_rows, to_ms
 from quizforge.sync import segment
 from quizforge.sync.device import Device, device_idx
 from quizforge.sync.export import RUN_OF, remember_suspensions, run_row
@@ -630,10 +630,9 @@ class _Merger:
             conn.execute("DELETE FROM sync_pending WHERE dev = ? AND n = ?", (di, n))
         self._written["revlog"] = set(revlog_rows.card_counts())  # their cards
         with _bulk(conn, revlog_rows, {rowid: d for (d, _), (rowid, _) in cards.items()}):
-            conn.executemany(
-                "INSERT INTO revlog (id, card, reviewed_at, rating, duration_ms, state_before,"
-                " interval_days, elapsed_days, cram) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                revlog_rows)
+            insert_rows(conn, "INSERT INTO revlog (id, card, reviewed_at, rating, duration_ms,"
+                        " state_before, interval_days, elapsed_days, cram) VALUES", 9,
+                        revlog_rows)
             conn.executemany("INSERT INTO sync_map (dev, n, tbl, row, ivl_ms)"
                              " VALUES (?, ?, 'revlog', ?, ?)", map_rows)
             conn.executemany("INSERT INTO sync_runs (dev, n, lo, hi) VALUES (?, ?, ?, ?)",
