@@ -373,16 +373,19 @@ def _text(value) -> str:
 def _memory(data) -> tuple[float | None, float | None]:
     """Anki's FSRS memory state from cards.data, as it stands: the history import checks
     the values (json reads 1e999 as infinity)."""
-    try:
-        d = json.loads(_text(data) or "{}")
+    try:  # json.loads, less its checks for bytes (a text column is text)
+        d = _decode((data if type(data) is str else _text(data)) or "{}")
     except ValueError:
         return None, None
-    if not isinstance(d, dict):
+    if type(d) is not dict:  # (what json gives for an object)
         return None, None
     s, dif = d.get("s"), d.get("d")
     if isinstance(s, int | float) and isinstance(dif, int | float) and s > 0:
         return float(s), float(dif)
     return None, None
+
+
+_decode = json.JSONDecoder().decode
 
 
 def _config(conn: sqlite3.Connection) -> dict:

@@ -624,9 +624,13 @@ def _apply(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCounts:
     with db.atomic() as conn:
         sync_decks(db, [deck], now, initial, added)
         # Two queries for the whole deck, not two per card. A card's last review stays in
-        # ms until it is compared (only a card the store had already: not a fresh one).
-        rows = {card_id: (rowid, last) for rowid, card_id, last in conn.execute(
-            "SELECT id, card_id, last_review FROM cards WHERE deck_id = ?", (deck.id,))}
+        # ms until it is compared (only a card the store had already: not a fresh one; when
+        # the sync added every card, the (deck, card) index alone is read). Plain tuples.
+        cur = conn.cursor()
+        cur.row_factory = None
+        last_review = "NULL" if len(added) == len(deck.cards) else "last_review"
+        rows = {card_id: (rowid, last) for rowid, card_id, last in cur.execute(
+            f"SELECT id, card_id, {last_review} FROM cards WHERE deck_id = ?", (deck.id,))}
         have: dict[int, set[int]] = {}
         for rowid, at in conn.execute(
                 "SELECT v.card, v.reviewed_at FROM revlog v JOIN cards c ON c.id = v.card"

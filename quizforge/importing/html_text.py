@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from html.parser import HTMLParser
 
 _BLOCK = {"div", "p", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -30,6 +31,7 @@ _SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx\u2212",
                 "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₋", strict=True))
 
 
+@lru_cache(maxsize=1024)  # a deck's super/subscripts are a few strings: x², 10⁻³, Wᵀ...
 def script(text: str, sup: bool) -> str:
     """`text` raised (sup) or lowered: in Unicode super/subscript characters when each one has
     one, else after `^`/`_` (in parentheses when longer than one character)."""
