@@ -471,7 +471,7 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
             continue
         if not rows:
             continue
-        note_tags = [t for t in _text(tags).split() if t]
+        note_tags = (tags if type(tags) is str else _text(tags)).split()
         deck_id = rows[0][10] or rows[0][2]
         sub = subs.get(deck_id)
         if sub is None:  # one slug per deck, not per note
@@ -487,7 +487,8 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
                     ctype, queue, due, ivl, lapses, s, d, crt,
                     reviews.get(cid, no_reviews) if package is None
                     else PackageReviews(package, cid), day_start, cid)
-        builder.note(guid_id(_text(guid) or str(nid)), kind, _text(flds).split("\x1f"), note_tags,
+        builder.note(guid_id((guid if type(guid) is str else _text(guid)) or str(nid)), kind,
+                     (flds if type(flds) is str else _text(flds)).split("\x1f"), note_tags,
                      ords=[r[3] for r in rows], states=states)
     return result
 
