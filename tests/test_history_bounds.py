@@ -12,9 +12,9 @@ from pathlib import Path
 
 import fsrs
 import pytest
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import zstandard
 from typer.testing import CliRunner
 
 from quizforge.cli import app
