@@ -13,6 +13,8 @@ from pathlib import Path
 import fsrs
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from quizforge.cli import app
@@ -226,3 +228,60 @@ def test_history_written_by_sql_equals_the_python_rows(tmp_path):
     assert python[0][1]["dropped"] >= 5 and python[0][1]["clamped"] >= 1
     assert python[1][1]["already"] > 0 and python[1][1]["reviews"] > 0
     assert sql == python
+
+
+def _summaries_reference(conn, window) -> dict:
+    """package_summaries as one grouped query over every row (how it was first written)."""
+    from quizforge.importing.history import _SUMMARY
+
+    out: dict = {}
+    for cid, code, n, last, clamped in conn.execute(_SUMMARY, {"lo": window[0],
+                                                               "hi": window[1]}):
+        s = out.setdefault(cid, [0, 0, None, 0, 0, 0, 0])
+        if code == 0:
+            s[5] += n
+        elif code == 1:
+            s[4] += n
+        else:
+            s[0] += n
+            s[6] += clamped
+            if code == 2:
+                s[1] += n
+                s[2] = last if s[2] is None else max(s[2], last)
+            else:
+                s[3] += n
+    return out
+
+
+_VALUES = st.one_of(st.integers(-3, 6), st.sampled_from(
+    ["'3'", "1.5", "X'3132'", "NULL", "100000", "-90000", "1000000000", "86400001"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.sampled_from([1, 2, 3, "2.0", "'x'", 4]),
+                          _VALUES, _VALUES, _VALUES, _VALUES), max_size=40))
+def test_package_summaries_count_as_one_grouped_query(rows):
+    """The two-pass count of a package's revlog (all rows from the cid index, then only the
+    odd ones) against one grouped query over every row: random rows of odd types and
+    values, manual, cram and dropped rows, a newest row that is not a graded answer."""
+    from quizforge.importing.history import package_summaries
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE revlog (id integer primary key, cid integer, usn integer,"
+                 " ease integer, ivl integer, lastIvl integer, factor integer, time integer,"
+                 " type integer)")  # Anki's columns, without NOT NULL (a crafted package)
+    conn.execute("CREATE INDEX ix_revlog_cid ON revlog (cid)")
+    base = 1_760_000_000_000
+    for k, (at, cid, ease, ivl, taken, kind) in enumerate(rows):
+        at_ms = base + at * 86_400_000 + k if at < 58 else 10**15 + k  # some out of range
+        conn.execute(f"INSERT INTO revlog VALUES ({at_ms}, {cid}, -1, {ease}, {ivl}, 0, 2500,"
+                     f" {taken}, {kind})")
+
+    class Package:
+        def damaged(self, e):
+            return e
+
+    package = Package()
+    package.conn = conn
+    window = (base - 86_400_000, base + 100 * 86_400_000)
+    assert package_summaries(package, window) == _summaries_reference(conn, window)

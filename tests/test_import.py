@@ -14,7 +14,7 @@ from pathlib import Path
 import fsrs
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -232,7 +232,8 @@ def test_html_to_text_takes_any_nesting(pieces):
 _EDITOR_PIECES = ["<b>", "</b>", "<i>", "</i>", "<u>", "</strong>", "<em>", "<sup>", "</sup>",
                   "<sub>", "</sub>", "<br>", "<br/>", "<br />", "</br>", "a", "x ", "2", " ",
                   "  ", "\n", "\t", "&amp;", "&lt;", "&", "&am", "&#x32;", "&nbsp;", "<",
-                  "<div>", "<B>", "<sup/>", "<b >", "[sound:a.mp3]", "\xad"]
+                  "<div>", "<B>", "<sup/>", "<b >", "[sound:a.mp3]", "\xad", "&no", "t",
+                  "&#", "1", ";", "&lt", "\x00", "</br>", "<strong>", "</em>", "\u3000"]
 
 
 @settings(max_examples=400, deadline=None)
@@ -240,7 +241,7 @@ _EDITOR_PIECES = ["<b>", "</b>", "<i>", "</i>", "<u>", "</strong>", "<em>", "<su
 def test_html_fast_path_reads_a_field_as_html_parser_does(pieces):
     """Fields made only of the editor's plain tags skip html.parser: the text and images are
     what html.parser gives (the reference), and other fields still go through it."""
-    from quizforge.importing.html_text import _Text, _simple, tidy
+    from quizforge.importing.html_text import _quick, _Text, _simple, tidy
 
     source = "".join(pieces)
     reference = _Text()
@@ -249,8 +250,62 @@ def test_html_fast_path_reads_a_field_as_html_parser_does(pieces):
     fast = _simple(source)
     if fast is not None:
         assert fast == "".join(reference.parts) and not reference.images
+    quick = _quick(source)
+    if quick is not None:  # the regex path gives the same text as the loop and the parser
+        assert quick == "".join(reference.parts) and not reference.images
     if "<" in source:
         assert html_to_text(source) == (tidy("".join(reference.parts)), reference.images)
+
+
+_QUICK_PIECES = ["<sup>", "</sup>", "<sub>", "</sub>", "<b>", "</b>", "<i>", "<br>", "<br />",
+                 "&amp;", "&no", "t", "&lt", ";", "&#", "1", "x", " ", "2", "\x00", "\n"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_QUICK_PIECES), min_size=1, max_size=10))
+@example(["&no", "<b>", "t"])
+@example(["<sup>", "&amp;", "</sup>"])
+@example(["&lt", "<sup>", ";", "</sup>"])
+@example(["&#", "<i>", "1", ";"])
+def test_html_quick_path_reads_a_field_as_html_parser_does(pieces):
+    """The regex path (`_quick`), on the tags and entities it takes most often, next to one
+    another: the text html.parser gives, or None."""
+    from quizforge.importing.html_text import _quick, _Text
+
+    source = "".join(pieces)
+    reference = _Text()
+    reference.feed(source)
+    reference.close()
+    quick = _quick(source)
+    if quick is not None:
+        assert quick == "".join(reference.parts) and not reference.images
+
+
+def _tidy_reference(text: str) -> str:
+    """tidy as it was before it looked for what a line could change: every line of a text
+    with a line break, two spaces or a tab collapsed and stripped."""
+    import re
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\xad", "").replace("\xa0", " ")
+    text = re.sub(r"\[sound:([^\]]+)\]", lambda m: f"[sound: {m.group(1)}]", text)
+    if "  " in text or "\t" in text or "\n" in text:
+        lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    return text.strip()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b c", " ", "  ", "\t", "\n", "\r", "\r\n", "\xa0",
+                                 "\xad", "\u3000", "\x0b", "\x1c", "\x85", "\u2028",
+                                 "[sound:x.mp3]", "\n\n\n"]), max_size=16))
+def test_tidy_changes_only_the_lines_it_must(pieces):
+    """tidy strips and collapses only the lines that need it: the same text as tidying
+    every line."""
+    from quizforge.importing.html_text import tidy
+
+    text = "".join(pieces)
+    assert tidy(text) == _tidy_reference(text)
 
 
 def test_ids_are_stable_when_the_same_file_is_imported_again(tmp_path):

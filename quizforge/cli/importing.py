@@ -52,7 +52,7 @@ def import_command(
     import re
 
     from quizforge.decks.validate import ID_PATTERN, _suggest_id
-    from quizforge.importing import gc_paused, read_source
+    from quizforge.importing import gc_paused
 
     if not re.match(ID_PATTERN, deck):
         raise DeckError(f"invalid deck id '{deck}': use only a-z, 0-9 and '-'{_suggest_id(deck)}")
@@ -61,11 +61,21 @@ def import_command(
         raise ImportFileError(f"{target} exists; pass --force to replace it")
     _refuse_taken_id(deck, target, out_dir)
     with gc_paused():
-        imported = read_source(file, history=with_history, keep=with_history)
-        try:
-            _import(imported, file, deck, target, with_history, force, as_json, out_dir)
-        finally:
-            imported.close()
+        _read_and_import(file, deck, target, with_history, force, as_json, out_dir)
+
+
+def _read_and_import(file: Path, deck: str, target: Path, with_history: bool, force: bool,
+                     as_json: bool, out_dir: Path) -> None:
+    """The import, in a function of its own: its objects (cards, Anki states, plans) are
+    freed when it returns, before the garbage collector is on again (else the collection
+    that follows at once would walk all of them: ~7 ms on 13,000 cards)."""
+    from quizforge.importing import read_source
+
+    imported = read_source(file, history=with_history, keep=with_history)
+    try:
+        _import(imported, file, deck, target, with_history, force, as_json, out_dir)
+    finally:
+        imported.close()
 
 
 def _import(imported, file: Path, deck: str, target: Path, with_history: bool, force: bool,

@@ -22,7 +22,6 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from quizforge.controls import visible
-from quizforge.decks.lint import card_errors
 from quizforge.decks.model import (
     CARD_TYPES,
     GENERATED_FORMS,
@@ -603,6 +602,10 @@ class _Checker:
                "formula": FormulaCard, "explain": ExplainCard}[card_type]
         card = cls(**common, **values)
         if isinstance(card, MCQ):
+            # imported here: only an MCQ is linted (a deck of flashcards, as an import
+            # writes, never compiles lint's regexes)
+            from quizforge.decks.lint import card_errors
+
             for name, message in card_errors(card):
                 self.add(_line(fields[name][1]), message)
             if len(self.result.problems) > before:

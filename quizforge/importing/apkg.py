@@ -373,16 +373,19 @@ def _text(value) -> str:
 def _memory(data) -> tuple[float | None, float | None]:
     """Anki's FSRS memory state from cards.data, as it stands: the history import checks
     the values (json reads 1e999 as infinity)."""
-    try:
-        d = json.loads(_text(data) or "{}")
+    try:  # json.loads, less its checks for bytes (a text column is text)
+        d = _decode((data if type(data) is str else _text(data)) or "{}")
     except ValueError:
         return None, None
-    if not isinstance(d, dict):
+    if type(d) is not dict:  # (what json gives for an object)
         return None, None
     s, dif = d.get("s"), d.get("d")
     if isinstance(s, int | float) and isinstance(dif, int | float) and s > 0:
         return float(s), float(dif)
     return None, None
+
+
+_decode = json.JSONDecoder().decode
 
 
 def _config(conn: sqlite3.Connection) -> dict:
@@ -468,7 +471,7 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
             continue
         if not rows:
             continue
-        note_tags = [t for t in _text(tags).split() if t]
+        note_tags = (tags if type(tags) is str else _text(tags)).split()
         deck_id = rows[0][10] or rows[0][2]
         sub = subs.get(deck_id)
         if sub is None:  # one slug per deck, not per note
@@ -484,7 +487,8 @@ def _read_collection(conn: sqlite3.Connection, path: Path, fmt: str,
                     ctype, queue, due, ivl, lapses, s, d, crt,
                     reviews.get(cid, no_reviews) if package is None
                     else PackageReviews(package, cid), day_start, cid)
-        builder.note(guid_id(_text(guid) or str(nid)), kind, _text(flds).split("\x1f"), note_tags,
+        builder.note(guid_id((guid if type(guid) is str else _text(guid)) or str(nid)), kind,
+                     (flds if type(flds) is str else _text(flds)).split("\x1f"), note_tags,
                      ords=[r[3] for r in rows], states=states)
     return result
 

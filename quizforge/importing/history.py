@@ -201,10 +201,21 @@ def _sql(template: str, r: str = "r") -> str:
 _CODE = ("CASE WHEN NOT (" + _sql(_INTS) + ") THEN 0 WHEN r.ease = 0 OR r.type IN (4, 5) THEN 1"
          " WHEN r.ease BETWEEN 1 AND 4 AND r.type BETWEEN 0 AND 3 AND r.id >= :lo"
          " AND r.id <= :hi THEN 2 + (r.type = 3) ELSE 0 END")
+_CLAMPED = f"({_sql(_INTERVAL)} > {bounds.MAX_INTERVAL_DAYS} OR r.time > {bounds.MAX_TIME_MS})"
 _SUMMARY = (
-    f"SELECT r.cid, {_CODE} AS code, COUNT(*), MAX(r.id), SUM({_sql(_INTERVAL)}"
-    f" > {bounds.MAX_INTERVAL_DAYS} OR r.time > {bounds.MAX_TIME_MS})"
+    f"SELECT r.cid, {_CODE} AS code, COUNT(*), MAX(r.id), SUM({_CLAMPED})"
     f" FROM revlog r NOT INDEXED WHERE {_sql(_CID)} GROUP BY r.cid, code")
+# `_SUMMARY` in two cheaper passes (0.1 -> 0.06 s on 100,000 rows): every card's rows and
+# newest row, read from Anki's revlog (cid) index alone, in its order (no sort); then only
+# the rows that are not a graded answer kept as it is (dropped, manual, cram, clamped),
+# grouped as `_SUMMARY` groups them. Most rows are plain graded answers: they are never sorted.
+_TOTALS = (f"SELECT r.cid, COUNT(*), MAX(r.id) FROM revlog r WHERE {_sql(_CID)}"
+           " GROUP BY r.cid")
+_ODD = (f"SELECT r.cid, {_CODE} AS code, COUNT(*), MAX(r.id), SUM({_CLAMPED})"
+        f" FROM revlog r NOT INDEXED WHERE {_sql(_CID)} AND (code != 2 OR {_CLAMPED})"
+        " GROUP BY r.cid, code")
+_LAST_GRADED = (f"SELECT MAX(r.id) FROM revlog r WHERE r.cid = :cid AND {_sql(_CID)}"
+                f" AND {_CODE} = 2")
 
 # The store's revlog rows for the cards of the map table (seq, cid, card, clean): the columns
 # of `review_rows`, in the order it gives them (the cards in plan order, each oldest first).
@@ -237,14 +248,45 @@ _NOT_HAD = (" WHERE NOT EXISTS (SELECT 1 FROM main.revlog v WHERE v.card = x.car
 
 def package_summaries(package, window: tuple[float, float]) -> dict:
     """Anki card id -> [kept, graded, last graded ms, cram, manual, dropped, clamped] of its
-    revlog rows, as `review_rows` counts them, from one query over the package's collection."""
-    lo, hi = window
-    out: dict = {}
+    revlog rows, as `review_rows` counts them, from the package's collection: `_TOTALS`, then
+    `_ODD` (the rows that are not a graded answer as it is), then, for a card whose newest row
+    is not a graded answer, `_LAST_GRADED` (the same counts as `_SUMMARY`, one grouped query
+    over every row: a test compares them)."""
+    args = {"lo": window[0], "hi": window[1]}
+    conn = package.conn
     try:
-        rows = package.conn.execute(_SUMMARY, {"lo": lo, "hi": hi}).fetchall()
+        # every row counted as a graded answer kept, its newest row the last graded one...
+        out = {cid: [n, n, last, 0, 0, 0, 0] for cid, n, last in conn.execute(_TOTALS)}
+        newest = {cid: s[2] for cid, s in out.items()}
+        again = set()  # ...unless its newest row is not one (dropped, manual or cram)
+        for cid, code, n, last, clamped in conn.execute(_ODD, args):
+            s = out.get(cid)
+            if s is None:  # grouped apart from the totals (cannot happen: the same rows)
+                return _whole_summaries(conn, args)
+            if code == 0 or code == 1:
+                s[0] -= n
+                s[1] -= n
+                s[5 if code == 0 else 4] += n
+            else:
+                s[6] += clamped
+                if code == 3:
+                    s[1] -= n
+                    s[3] += n
+            if code != 2 and last == newest[cid]:
+                again.add(cid)
+        for cid in again:
+            s = out[cid]
+            s[2] = conn.execute(_LAST_GRADED, {**args, "cid": cid}).fetchone()[0] \
+                if s[1] else None
     except sqlite3.Error as e:
         raise package.damaged(e) from None
-    for cid, code, n, last, clamped in rows:
+    return out
+
+
+def _whole_summaries(conn, args) -> dict:
+    """package_summaries by one grouped query over every row (`_SUMMARY`)."""
+    out: dict = {}
+    for cid, code, n, last, clamped in conn.execute(_SUMMARY, args).fetchall():
         s = out.get(cid)
         if s is None:
             s = out[cid] = [0, 0, None, 0, 0, 0, 0]
@@ -582,9 +624,13 @@ def _apply(db, deck: Deck, plan: HistoryPlan, now: datetime) -> HistoryCounts:
     with db.atomic() as conn:
         sync_decks(db, [deck], now, initial, added)
         # Two queries for the whole deck, not two per card. A card's last review stays in
-        # ms until it is compared (only a card the store had already: not a fresh one).
-        rows = {card_id: (rowid, last) for rowid, card_id, last in conn.execute(
-            "SELECT id, card_id, last_review FROM cards WHERE deck_id = ?", (deck.id,))}
+        # ms until it is compared (only a card the store had already: not a fresh one; when
+        # the sync added every card, the (deck, card) index alone is read). Plain tuples.
+        cur = conn.cursor()
+        cur.row_factory = None
+        last_review = "NULL" if len(added) == len(deck.cards) else "last_review"
+        rows = {card_id: (rowid, last) for rowid, card_id, last in cur.execute(
+            f"SELECT id, card_id, {last_review} FROM cards WHERE deck_id = ?", (deck.id,))}
         have: dict[int, set[int]] = {}
         for rowid, at in conn.execute(
                 "SELECT v.card, v.reviewed_at FROM revlog v JOIN cards c ON c.id = v.card"

@@ -136,20 +136,28 @@ class NoteCards:
 
     def add(self, base_id: str, front_src: str, back_src: str, extra: list[tuple[str, str]],
             tags: Sequence[str], anki: AnkiCardState | None = None) -> ImportedCard | None:
-        front, back = self.text(front_src), self.text(back_src)
+        texts = self._texts
+        front = texts.get(front_src)
+        if front is None:
+            front = self.text(front_src)
+        back = texts.get(back_src)
+        if back is None:
+            back = self.text(back_src)
         if not front:
             self.result.skipped["empty front"] += 1
             return None
         if not back:
             self.result.skipped["empty back"] += 1
             return None
-        notes = []
-        for name, value in extra:
-            value = self.text(value)
-            if value:
-                notes.append(f"{name}: {value}" if name else value)
-        card = ImportedCard(self.ids.take(base_id), front, back,
-                            "\n\n".join(notes) or None, tuple(tags), anki)
+        explanation = None
+        if extra:
+            notes = []
+            for name, value in extra:
+                value = self.text(value)
+                if value:
+                    notes.append(f"{name}: {value}" if name else value)
+            explanation = "\n\n".join(notes) or None
+        card = ImportedCard(self.ids.take(base_id), front, back, explanation, tuple(tags), anki)
         self.result.cards.append(card)
         return card
 
@@ -173,19 +181,23 @@ class NoteCards:
             ords = [i for i, t in enumerate(kind.templates)
                     if any(by_name.get(f, "").strip()
                            for f in referenced(t.qfmt, kind.fields, typed=False))]
+        get = by_name.get
         for ord_ in ords:
             if ord_ >= len(kind.templates):
                 self.result.skipped["card without a template"] += 1
                 continue
             front_fields, back_fields, switches = _layout(kind, ord_)
-            front = "<br>".join(by_name.get(f, "") for f in front_fields
-                                if by_name.get(f, "").strip())
-            back_name = next((f for f in back_fields if by_name.get(f, "").strip()), None)
-            extra = [(f, by_name.get(f, "")) for f in back_fields
+            front = "<br>".join([v for v in [get(f, "") for f in front_fields] if v.strip()])
+            back_name = back = None
+            for f in back_fields:  # the first back field with text
+                back = get(f, "")
+                if back.strip():
+                    back_name = f
+                    break
+            extra = [(f, get(f, "")) for f in back_fields
                      if f != back_name and f not in switches]
             self.add(with_suffix(base_id, "t", ord_ + 1), front,
-                     by_name.get(back_name, "") if back_name else "", extra, tags,
-                     states.get(ord_))
+                     back if back_name else "", extra, tags, states.get(ord_))
 
     def _mcq(self, base_id: str, by_name: dict[str, str], tags: Sequence[str],
              anki: AnkiCardState | None) -> bool:

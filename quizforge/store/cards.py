@@ -108,11 +108,14 @@ def sync_decks(db: Database, decks: Sequence[Deck], now: datetime,
             inserts, updates = [], []  # written with executemany: one call, not one per card
             added_at = to_ms(now)
             deck_tags = deck.tags
+            tag_texts: dict[tuple[str, ...], str] = {}  # cards share a few tag lists
             for card in deck.cards:
                 seen.add(card.id)
-                # _tags_text(card_tags(deck, card)), its tags de-duplicated once
-                tags = dict.fromkeys((*card.tags, *deck_tags) if deck_tags else card.tags)
-                tags = f" {' '.join(tags)} " if tags else ""
+                # _tags_text(card_tags(deck, card)), worked out once per tag list
+                tags = tag_texts.get(card.tags)
+                if tags is None:
+                    words = dict.fromkeys((*card.tags, *deck_tags) if deck_tags else card.tags)
+                    tags = tag_texts[card.tags] = f" {' '.join(words)} " if words else ""
                 row = existing.get(card.id)
                 if row is None:
                     if initial is None:
