@@ -420,16 +420,23 @@ def test_cards_in_bulk_taking_rowids_that_have_answers(db):
     check(db)
 
 
-def test_bulk_rows_leave_the_store_as_rows_one_by_one(built, tmp_path):
+@pytest.mark.parametrize("synced", [True, False])
+def test_bulk_rows_leave_the_store_as_rows_one_by_one(built, tmp_path, synced):
     """insert_review_rows (the revlog triggers set aside, their work done once, the sync
     outbox's included) leaves every table as the same rows inserted one by one with the
-    triggers firing: old and new cards, out of time order, cram rows included."""
+    triggers firing: old and new cards, out of time order, cram rows included; in a store
+    that has synced (the outbox lists the new rows) and in one that never has (it lists
+    none: its first sync lists them all)."""
     rows = None
     tables = {}
     for bulk in (False, True):
         path = tmp_path / f"{bulk}.sqlite3"
         shutil.copy(built, path)
         with Database(path) as d:
+            if synced:
+                with d.atomic() as conn:
+                    conn.execute("INSERT INTO sync_device (id, device, nonce, name, location,"
+                                 " created_at) VALUES (1, 'd', 'n', 'h', 'l', 0)")
             report_json(d, Scope(), True)  # counted study days, for the import to drop
             if rows is None:
                 cards = [r[0] for r in d.conn.execute("SELECT id FROM cards ORDER BY id"
@@ -448,7 +455,7 @@ def test_bulk_rows_leave_the_store_as_rows_one_by_one(built, tmp_path):
                 " ORDER BY name")]
             tables[bulk] = {t: sorted(map(tuple, d.conn.execute(f"SELECT * FROM {t}")),
                                       key=repr) for t in names}
-    assert tables[True]["sync_outbox"] and tables[True] == tables[False]
+    assert bool(tables[True]["sync_outbox"]) == synced and tables[True] == tables[False]
 
 
 @pytest.mark.parametrize("days", [0, 40, 400])

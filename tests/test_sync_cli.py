@@ -257,3 +257,27 @@ def test_show_into_a_closed_pipe_is_quiet(tmp_path):
     p = subprocess.run(f"'{sys.executable}' -m quizforge sync --show '{seg}' | head -1",
                        shell=True, env=e, capture_output=True, text=True, timeout=120)
     assert p.stdout.startswith('{"t": "segment"') and p.stderr == "", p.stderr
+
+
+def test_a_store_that_never_synced_sends_all_it_holds_at_its_first_sync(tmp_path):
+    """Before its first sync a store keeps no outbox (an Anki history import writes none,
+    nor does study); `--status` still counts everything as not sent, and the first sync
+    sends it all: b ends with a's answers and card rows."""
+    fixture = Path(__file__).parent / "fixtures" / "anki" / "ml.apkg"
+    a, b, folder = tmp_path / "a", tmp_path / "b", tmp_path / "Sync"
+    folder.mkdir()
+    run(a, "import", str(fixture), "--deck", "ml", "--out", str(tmp_path / "decks"),
+        "--with-history")
+    study(a, 2)
+    assert count(a, "SELECT COUNT(*) FROM sync_outbox") == 0
+    assert count(a) == 10  # 8 answers from Anki, 2 studied here
+    status = run(a, "sync", "--status", str(folder)).stdout
+    assert "Not sent yet: 10 answers" in status
+    assert run(a, "sync", str(folder)).stdout.startswith("sent 10, ")
+    assert count(a, "SELECT COUNT(*) FROM sync_outbox") == 0
+    assert "Not sent yet: nothing" in run(a, "sync", "--status", str(folder)).stdout
+    study(a, 1, now=LATER)  # a has synced: its outbox lists what it writes now
+    assert count(a, "SELECT COUNT(*) FROM sync_outbox") == 1
+    run(a, "sync", str(folder), now=LATER)
+    assert run(b, "sync", str(folder), now=LATER).stdout.startswith("sent 0, received 11 ")
+    assert count(b) == 11 and cards(a) == cards(b)

@@ -374,6 +374,12 @@ REVLOG_INSERT_TRIGGERS = ("deck_reviews_revlog_insert", "card_reviews_revlog_ins
                            "study_days_revlog_insert")
 
 
+def has_synced(conn: sqlite3.Connection) -> bool:
+    """Whether this store has a sync device (it has synced once): only then does the sync
+    outbox list what it writes (migration 0019)."""
+    return conn.execute("SELECT 1 FROM sync_device").fetchone() is not None
+
+
 def set_aside_triggers(conn: sqlite3.Connection, names: Sequence[str]) -> list[tuple[str, str]]:
     """Drop these triggers (those that exist) and return their (name, SQL), for a bulk write
     that does their work in one grouped statement each and then creates them again from
@@ -470,8 +476,9 @@ def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     one writer at a time, readers see the last commit), and a failure rolls all of it back.
     What the triggers would have done: deck_reviews and card_reviews count the new rows;
     the counted study days that hold a new answer are dropped (a report counts them again);
-    the sync outbox gets each new answer with its card's schedule (unless an import from
-    another machine is running: sync_importing). A trigger on revlog inserts not named in
+    the sync outbox gets each new answer with its card's schedule (once the store has
+    synced, and unless an import from another machine is running: sync_importing). A
+    trigger on revlog inserts not named in
     REVLOG_INSERT_TRIGGERS (or sync_revlog_insert) keeps firing per row."""
     if rows:
         _bulk_revlog(conn, lambda: conn.executemany(_INSERT_REVIEW, rows).rowcount)
@@ -535,9 +542,10 @@ def _bulk_revlog(conn: sqlite3.Connection, write) -> int:
                     f" revlog_time WHERE v.reviewed_at >= {table}.lo AND v.reviewed_at <"
                     f" {table}.hi AND v.reviewed_at < {table}.lo + 259200000 AND {new})",
                     args)
-        elif name == "sync_revlog_insert":
+        elif name == "sync_revlog_insert" and has_synced(conn):
             # each new answer into the outbox with its card's schedule as it is now (nothing
             # changes a card during the insert): the trigger's statement, for all of them
+            # (a store that never synced keeps no outbox: its first sync lists every row)
             conn.execute(
                 "INSERT OR REPLACE INTO sync_outbox (tbl, row, state, step, stability,"
                 " difficulty, due, reps, lapses, leech) SELECT 'revlog', v.id, c.state, c.step,"

@@ -719,4 +719,47 @@ MIGRATIONS: list[tuple[str, str]] = [
         DELETE FROM sync_files WHERE status = 'incomplete';
         """,
     ),
+    (
+        # The sync outbox lists what this store writes only once it has a sync device (its
+        # first sync made one): a store that never synced has nothing to list it for, and
+        # its first sync lists every answer, drill attempt and mock round it holds
+        # (sync.device.list_all_unsent) before it exports. An Anki import of 100,000
+        # answers into a new store no longer writes 100,000 outbox rows (~0.05 s).
+        "0019_sync_outbox_after_first_sync",
+        """
+        DROP TRIGGER sync_revlog_insert;
+        DROP TRIGGER sync_attempt_insert;
+        DROP TRIGGER sync_round_insert;
+        DROP TRIGGER sync_round_update;
+        DROP TRIGGER sync_round_answer;
+        CREATE TRIGGER sync_revlog_insert AFTER INSERT ON revlog
+            WHEN NOT EXISTS (SELECT 1 FROM sync_importing) AND EXISTS (SELECT 1 FROM sync_device)
+        BEGIN
+            INSERT OR REPLACE INTO sync_outbox (tbl, row, state, step, stability, difficulty, due,
+                                                reps, lapses, leech)
+                SELECT 'revlog', NEW.id, state, step, stability, difficulty, due, reps, lapses,
+                       leech FROM cards WHERE id = NEW.card;
+        END;
+        CREATE TRIGGER sync_attempt_insert AFTER INSERT ON drill_attempts
+            WHEN NOT EXISTS (SELECT 1 FROM sync_importing) AND EXISTS (SELECT 1 FROM sync_device)
+        BEGIN
+            INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('attempt', NEW.id);
+        END;
+        CREATE TRIGGER sync_round_insert AFTER INSERT ON mock_rounds
+            WHEN NOT EXISTS (SELECT 1 FROM sync_importing) AND EXISTS (SELECT 1 FROM sync_device)
+        BEGIN
+            INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('mock', NEW.id);
+        END;
+        CREATE TRIGGER sync_round_update AFTER UPDATE ON mock_rounds
+            WHEN NOT EXISTS (SELECT 1 FROM sync_importing) AND EXISTS (SELECT 1 FROM sync_device)
+        BEGIN
+            INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('mock', NEW.id);
+        END;
+        CREATE TRIGGER sync_round_answer AFTER INSERT ON mock_answers
+            WHEN NOT EXISTS (SELECT 1 FROM sync_importing) AND EXISTS (SELECT 1 FROM sync_device)
+        BEGIN
+            INSERT OR IGNORE INTO sync_outbox (tbl, row) VALUES ('mock', NEW.round);
+        END
+        """,
+    ),
 ]

@@ -57,6 +57,7 @@ def local_device(db: Database, now: datetime) -> Device:
         row = conn.execute("SELECT device, nonce, name, location FROM sync_device").fetchone()
         if row is None:
             device, nonce, name = uuid.uuid4().hex, uuid.uuid4().hex, hostname()
+            list_all_unsent(conn)
             conn.execute("INSERT INTO sync_device (id, device, nonce, name, location, created_at)"
                          " VALUES (1, ?, ?, ?, ?, ?)", (device, nonce, name, where, to_ms(now)))
         else:
@@ -66,6 +67,23 @@ def local_device(db: Database, now: datetime) -> Device:
                 conn.execute("UPDATE sync_device SET nonce = ?, location = ?", (nonce, where))
         idx = device_idx(conn, device, name)
     return Device(device, nonce, name, idx)
+
+
+# what the outbox lists of a store that has synced, and where it comes from
+_UNSENT = (("revlog", "revlog"), ("attempt", "drill_attempts"), ("mock", "mock_rounds"))
+
+
+def list_all_unsent(conn) -> None:
+    """A store's first sync: every answer, drill attempt and mock round it holds goes into
+    the outbox (until now no trigger listed them: migration 0019), as migration 0011 listed
+    those of a store made before sync. A table whose rows the outbox lists already (all of
+    them: the outbox of a store that never synced only ever lost rows with theirs) is not
+    read again."""
+    for tbl, table in _UNSENT:
+        have = conn.execute("SELECT COUNT(*) FROM sync_outbox WHERE tbl = ?", (tbl,)).fetchone()[0]
+        if have != conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]:
+            conn.execute(f"INSERT OR IGNORE INTO sync_outbox (tbl, row) SELECT ?, id FROM {table}",
+                         (tbl,))
 
 
 def claim_folder(db: Database, root: Path, me: Device, now: datetime) -> Device:

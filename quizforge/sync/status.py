@@ -87,9 +87,15 @@ def status(db: Database, root: Path) -> Status:
                                     folder.name == me, len(seqs), max(seq or 0, top), at, missing))
     devices.sort(key=lambda d: (not d.this, -(d.last_at or 0), d.device))
     unsent = {}
-    for tbl, n in db.conn.execute("SELECT tbl, COUNT(*) FROM sync_outbox GROUP BY tbl"):
-        unsent[{"revlog": "answers", "attempt": "drill attempts", "mock": "mock rounds",
-                "setting": "settings"}.get(tbl, tbl)] = n
+    # a store that never synced keeps no outbox (migration 0019): all it holds is unsent
+    counts = db.conn.execute(
+        "SELECT 'revlog', COUNT(*) FROM revlog UNION ALL SELECT 'attempt', COUNT(*) FROM"
+        " drill_attempts UNION ALL SELECT 'mock', COUNT(*) FROM mock_rounds") if me is None \
+        else db.conn.execute("SELECT tbl, COUNT(*) FROM sync_outbox GROUP BY tbl")
+    for tbl, n in counts:
+        if n:
+            unsent[{"revlog": "answers", "attempt": "drill attempts", "mock": "mock rounds",
+                    "setting": "settings"}.get(tbl, tbl)] = n
     undos = db.conn.execute("SELECT COUNT(*) FROM sync_map WHERE undo_sent = 0").fetchone()[0]
     if undos:
         unsent["undos"] = undos
