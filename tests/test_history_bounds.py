@@ -231,26 +231,11 @@ def test_history_written_by_sql_equals_the_python_rows(tmp_path):
 
 
 def _summaries_reference(conn, window) -> dict:
-    """package_summaries as one grouped query over every row (how it was first written)."""
-    from quizforge.importing.history import _SUMMARY
+    """package_summaries as one grouped query over every row (how it was first written, and
+    what it falls back to): `_SUMMARY`, by `_whole_summaries`."""
+    from quizforge.importing.history import _whole_summaries
 
-    out: dict = {}
-    for cid, code, n, last, clamped in conn.execute(_SUMMARY, {"lo": window[0],
-                                                               "hi": window[1]}):
-        s = out.setdefault(cid, [0, 0, None, 0, 0, 0, 0])
-        if code == 0:
-            s[5] += n
-        elif code == 1:
-            s[4] += n
-        else:
-            s[0] += n
-            s[6] += clamped
-            if code == 2:
-                s[1] += n
-                s[2] = last if s[2] is None else max(s[2], last)
-            else:
-                s[3] += n
-    return out
+    return _whole_summaries(conn, {"lo": window[0], "hi": window[1]})
 
 
 _VALUES = st.one_of(st.integers(-3, 6), st.sampled_from(
