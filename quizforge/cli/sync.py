@@ -195,6 +195,7 @@ def _show(path: Path) -> None:
     and so are the C1 controls and direction marks JSON leaves as they are."""
     import os
     import sys
+    from itertools import islice
 
     from quizforge.sync import SyncError, segment
 
@@ -214,7 +215,6 @@ def _show(path: Path) -> None:
                         " it") from None
     except MemoryError:
         raise SyncError(f"{where} is too large to read here") from None
-    from itertools import islice
 
     def escaped(m: re.Match) -> str:
         return f"\\u{ord(m.group()):04x}"

@@ -245,8 +245,8 @@ def _references_checked_once(db: Database, many: bool):
 class _LogRows:
     """The review-log rows an import writes, in order: rows added one at a time (the loop
     over a segment's rows) and whole segments taken a column at a time (`_quick_segment`),
-    kept as their columns and made into rows only as SQLite takes them, one at a time: a
-    first sync's million rows are never all held as tuples."""
+    kept as their columns and made into rows only as SQLite takes them (store.db.insert_rows,
+    a hundred to a statement): a first sync's million rows are never all held as tuples."""
 
     def __init__(self) -> None:
         # lists of row tuples, or (first id, columns, which rows are kept or None, counts)
