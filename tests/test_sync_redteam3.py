@@ -277,3 +277,161 @@ def test_elapsed_edges_are_kept_as_sent(tmp_path, folder, honest):
                " WHERE c.card_id = 'c5' ORDER BY reviewed_at")
     assert [g[0] for g in got][1:] == [5e-324, None, float(1 << 53)]
     assert got[0][0] == 0.0
+
+
+# -- equivalence: format 2 and format 1 give the receiver the same store ---------------------
+def as_format_1(src: Path, dst: Path) -> None:
+    """A copy of sync folder `src` whose segments are written again as format 1 (JSON rows):
+    the same header, cards, answers and records."""
+    shutil.copytree(src, dst)
+    for p in sorted(dst.glob(f"{segment.ROOT}/*/seg-*.jsonl")):
+        seg = segment.read(p, p.stat().st_size)
+        header = {k: v for k, v in seg.header.items() if k not in ("t", "format")}
+        p.write_bytes(segment.encode(header, seg.records, [list(r) for r in seg.reviews],
+                                     seg.cards, packed=False))
+        assert segment.read(p, p.stat().st_size).header["format"] == 1
+
+
+def dump(db_or_home, tables=("cards", "revlog", "sync_pending", "card_reviews",
+                             "deck_reviews", "drill_attempts")) -> dict:
+    """Every row of these tables, each value as SQLite quotes it (its type shows)."""
+    if isinstance(db_or_home, Path):
+        conn = sqlite3.connect(f"file:{db_or_home / 'quizforge.sqlite3'}?mode=ro", uri=True)
+    else:
+        conn = db_or_home.conn
+    out = {}
+    for t in tables:
+        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({t})")]
+        out[t] = [tuple(r) for r in conn.execute(f"SELECT {', '.join(f'quote({c})' for c in cols)} FROM {t}"
+                              " ORDER BY 1, 2")]
+    if isinstance(db_or_home, Path):
+        conn.close()
+    return out
+
+
+EXTRA = "deck: e\nname: E\ncards:\n" + "".join(
+    f"  - id: x{i}\n    front: extra {i}\n    back: extra answer {i}\n" for i in range(3))
+
+
+def test_packed_and_json_rows_give_byte_equal_stores(tmp_path, folder, homes, _decks):
+    """Two devices; undo after a sync, cram, a drill attempt (a skill card made on the
+    receiver), a deck the receiver does not have yet (answers wait, then apply), one card
+    answered on both devices, one card answered in two segments. Receivers of the packed
+    folder and of the same folder as format 1 end byte-equal, at each step."""
+    from quizforge.decks.loader import load_decks
+    from quizforge.scheduling.scheduler import Scheduler
+    from quizforge.store import cards as store
+    from quizforge.study.mastery import record_drill_attempt
+    from quizforge.study.queue import Entry
+    from quizforge.study.session import Session, StudyOptions
+
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "e.yaml").write_text(EXTRA)
+    deck_e = load_decks([extra]).decks[0]
+    a, c = homes("a"), homes("c")
+    store.sync_decks(a, [*a.test_decks, deck_e], T0)
+    a.test_decks = [*a.test_decks, deck_e]
+    m = lambda k: T0 + timedelta(minutes=k)  # noqa: E731
+    answer(a, "c0", Rating.GOOD, m(1))
+    answer(a, "c1", Rating.AGAIN, m(2))
+    answer(a, "c1", Rating.GOOD, m(3))
+    undo_me = answer(a, "c2", Rating.HARD, m(4))
+    s = Session(a, a.test_decks, Scheduler(CFG), StudyOptions(cram=True), m(5))
+    row = store.find_card(a, "d", "c3")
+    s.answer(Entry(row.rowid, "d", "c3", row.schedule), Rating.AGAIN, m(5), 2000)
+    record_drill_attempt(a, Scheduler(CFG), store.Attempt(m(6), "backprop", 2, "steps", 7,
+                                                           ("chain",), True, 1.0, 5000), m(6))
+    answer(a, "x0", Rating.GOOD, m(7), deck_id="e")
+    assert sync(a, folder, m(8), CFG).notes == []
+    answer(c, "c0", Rating.EASY, m(1) + timedelta(seconds=30))
+    answer(c, "c4", Rating.HARD, m(2))
+    assert sync(c, folder, m(9), CFG).notes == []
+    undo_me.undo()
+    answer(a, "c0", Rating.HARD, m(10))
+    answer(a, "c1", Rating.GOOD, m(11))
+    assert sync(a, folder, m(12), CFG).notes == []
+    j = tmp_path / "as-format-1"
+    as_format_1(folder, j)
+    bp, bj = homes("bp"), homes("bj")
+    steps = []
+    for (home, f) in ((bp, folder), (bj, j)):
+        r = sync(home, f, m(13), CFG)
+        assert r.notes == [] and r.pending == 1, r  # x0 waits for deck e
+        first = dump(home)
+        store.sync_decks(home, [*home.test_decks, deck_e], m(14))
+        r = sync(home, f, m(15), CFG)
+        assert r.notes == [] and r.pending == 0, r
+        steps.append((first, dump(home)))
+    assert steps[0] == steps[1]
+    # and the receivers agree with the devices that answered, on the cards they share
+    sync(a, folder, m(16), CFG)
+    sync(c, folder, m(16), CFG)
+    assert [r for r in dump(bp)["cards"] if "'d'" in r[1:3]] == [
+        r for r in dump(a)["cards"] if "'d'" in r[1:3]] or q_cards(bp) == q_cards(a) == q_cards(c)
+
+
+def q_cards(db):
+    return [tuple(r) for r in db.conn.execute(CARD_ROWS)]
+
+
+def synthetic(n: int, shuffle: bool = False, twins: bool = False) -> tuple[list, list]:
+    """`n` answers of a device to deck d's eight cards, two cards of deck e (which the
+    receiver lacks: they wait) and two skill cards (made on the receiver); `elapsed` none,
+    -0.0, a denormal, whole and fractional; every card's last answer carries a schedule."""
+    import random
+
+    rng = random.Random(7)
+    cards = ([["d", f"c{i}", "flashcard"] for i in range(8)] + [["e", "x0", "flashcard"],
+             ["e", "x1", "flashcard"], ["drill", "backprop-1", "skill"],
+             ["drill", "softmax-2", "skill"]])
+    elapsed = [None, -0.0, 5e-324, 3.0, 2.5, 0.0]  # floats, as an export sends the log's
+    rows, last = [], {}
+    for i in range(n):
+        place = rng.randrange(len(cards))
+        at = AT - 10_000_000 + i * 97 // 3
+        rows.append([i + 1, place, at, rng.randint(1, 4), rng.randrange(60_000), rng.randrange(4),
+                     rng.randrange(1, 40) * 86_400_000, elapsed[i % len(elapsed)],
+                     int(rng.random() < 0.05), None])
+        last[place] = i
+    if twins:  # one card answered twice at one millisecond, one rating: the loop's case
+        rows.insert(n // 2, [n + 1, *rows[n // 2][1:]])
+    for place, i in last.items():
+        rows[i + (twins and i >= n // 2)][9] = [2, None, 4.5, 6.25, rows[i][2] + 5 * 86_400_000,
+                                                 7, 1, 0]
+    if shuffle:
+        rng.shuffle(rows)
+    return rows, cards
+
+
+@pytest.mark.parametrize("n,shuffle,twins", [(500, False, False), (segment.NUMPY_FROM + 10,
+                         False, False), (3000, True, False), (3000, False, True)],
+                         ids=["small", "numpy", "out-of-order", "twins"])
+def test_synthetic_packed_and_json_rows_agree(tmp_path, homes, n, shuffle, twins):
+
+    """One device's answers written packed and as JSON rows, read by two fresh receivers:
+    byte-equal stores (the numpy reader from NUMPY_FROM answers; rows out of time order and
+    a twin answer send the merge down its other paths); then the deck the waiting answers
+    are to appears, and they apply alike."""
+    from quizforge.decks.loader import load_decks
+    from quizforge.store import cards as store
+
+    rows, cards = synthetic(n, shuffle, twins)
+    header = {"device": EVIL, "seq": 1, "written_at": AT, "name": "synthetic"}
+    got = []
+    for packed_ in (True, False):
+        f = tmp_path / f"f{packed_}"
+        p = put(f, segment.encode(header, [], rows, cards, packed=packed_))
+        assert segment.read(p, p.stat().st_size).header["format"] == (2 if packed_ else 1)
+        home = homes(f"r{packed_}")
+        r = sync(home, f, T0, CFG)
+        assert r.notes == [] and r.pending, r
+        before = dump(home)
+        extra = tmp_path / "extra"
+        extra.mkdir(exist_ok=True)
+        (extra / "e.yaml").write_text(EXTRA)
+        store.sync_decks(home, [*home.test_decks, *load_decks([extra]).decks], T0)
+        r = sync(home, f, T0 + timedelta(minutes=1), CFG)
+        assert r.notes == [] and r.pending == 0, r
+        got.append((before, dump(home)))
+    assert got[0][1]["revlog"] and got[0] == got[1]
