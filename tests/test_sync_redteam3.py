@@ -435,3 +435,149 @@ def test_synthetic_packed_and_json_rows_agree(tmp_path, homes, n, shuffle, twins
         assert r.notes == [] and r.pending == 0, r
         got.append((before, dump(home)))
     assert got[0][1]["revlog"] and got[0] == got[1]
+
+
+# -- never-synced stores (migration 0019) ------------------------------------------------------
+def unsent(home) -> str:
+    r = cli(home, "sync", "--status", home.parent / "Sync")
+    no_traceback(r)
+    assert r.exit_code == 0, r.output
+    line = " ".join(r.stdout[r.stdout.index("Not sent yet"):].split())
+    head, _, items = line.partition(": ")
+    return f"{head}: {', '.join(sorted(items.split(', ')))}"  # in any order
+
+
+def outbox(home) -> int:
+    return q(home, "SELECT COUNT(*) FROM sync_outbox")[0][0]
+
+
+def drill_and_mock(home: Path, at) -> None:
+    """A drill attempt (its skill card answered) and a mock round with one answer, as the
+    library writes them, in `home`'s store."""
+    from quizforge.scheduling.scheduler import Scheduler
+    from quizforge.store import cards as store
+    from quizforge.store import rounds
+    from quizforge.store.db import Database
+    from quizforge.study.mastery import record_drill_attempt
+
+    with Database(home / "quizforge.sqlite3") as db:
+        record_drill_attempt(db, Scheduler(CFG), store.Attempt(at, "backprop", 2, "steps", 11,
+                                                               ("chain",), True, 1.0, 4000), at)
+        rid = rounds.start_round(db, at, 20, 1, 5)
+        with db.atomic() as conn:
+            rounds.insert_answer(conn, rid, 1, store.find_card(db, "d", "c7").rowid,
+                                 "flashcard", (), (), 1.0, 3, at, 1000, None)
+        rounds.finish_round(db, rid, at + timedelta(minutes=1), "done")
+
+
+def test_a_never_synced_store_sends_everything_once(tmp_path, folder):
+    """Study (one answer undone), a drill attempt, a mock round, all before any sync: no
+    outbox rows; --status counts them; the first sync sends them all, B receives each once,
+    and the next sync sends nothing."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    r = cli(a, "study", "--deck", "d", "--limit", "4", input="\n3\n\n1\nu\n\n4\n\n3\n\n3\nq\n")
+    assert r.exit_code == 0, r.output
+    drill_and_mock(a, T0 + timedelta(minutes=5))
+    answers_a = q(a, "SELECT COUNT(*) FROM revlog")[0][0]
+    assert answers_a == 5 and outbox(a) == 0  # four answered, one undone; and the skill's
+    assert unsent(a) == "Not sent yet: 1 drill attempts, 1 mock rounds, 5 answers"
+    r = cli(a, "sync", folder, now=LATER)
+    assert r.exit_code == 0 and r.stderr == "" and r.stdout.startswith("sent 7,"), r.output
+    assert "nothing" in unsent(a) and outbox(a) == 0
+    r = cli(b, "sync", folder, now=LATER)
+    assert r.exit_code == 0 and "received 7 " in r.stdout, r.output
+    assert q(b, CARD_ROWS) == q(a, CARD_ROWS)
+    for t in ("revlog", "drill_attempts", "mock_rounds", "mock_answers"):
+        assert q(a, f"SELECT COUNT(*) FROM {t}") == q(b, f"SELECT COUNT(*) FROM {t}"), t
+    r = cli(a, "sync", folder, now=LATER)
+    assert r.stdout.startswith("sent 0,"), r.output
+
+
+def test_answers_after_the_first_sync_are_listed_as_they_are_written(tmp_path, folder):
+    a = tmp_path / "a"
+    cli_study(a, 2)
+    assert outbox(a) == 0
+    cli(a, "sync", folder)
+    cli_study(a, 1, now=LATER)
+    assert outbox(a) == 1 and "1 answers" in unsent(a) or "1 answer" in unsent(a)
+
+
+def test_anki_history_into_a_never_synced_store_then_first_sync(tmp_path, folder, _decks):
+    """An Anki package with history imported into a new store (no outbox rows written), then
+    the first sync: every imported answer goes out, and B, with the same deck, holds the
+    same answers and card table."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    apkg = Path(__file__).parent / "fixtures" / "anki" / "ml.apkg"
+    r = cli(a, "import", apkg, "--deck", "ml-anki", "--out", _decks, "--with-history")
+    assert r.exit_code == 0, r.output
+    n = q(a, "SELECT COUNT(*) FROM revlog")[0][0]
+    assert n > 0 and outbox(a) == 0
+    assert f"{n} answers" in unsent(a)
+    r = cli(a, "sync", folder, now=LATER)
+    assert r.exit_code == 0 and r.stdout.startswith(f"sent {n},"), r.output
+    r = cli(b, "sync", folder, now=LATER)
+    assert r.exit_code == 0 and f"received {n} " in r.stdout, r.output
+    assert q(b, CARD_ROWS) == q(a, CARD_ROWS)
+
+
+def test_a_never_synced_store_copied_then_synced_from_both_copies(tmp_path, folder):
+    """The learner copies a store that never synced to a second machine, then syncs both:
+    two devices send the same history under two ids. A third machine holds each answer,
+    drill attempt and mock round once."""
+    a, a2, c = tmp_path / "a", tmp_path / "a2", tmp_path / "c"
+    cli_study(a, 3)
+    drill_and_mock(a, T0 + timedelta(minutes=5))
+    shutil.copytree(a, a2)
+    for h in (a, a2, c, a, a2):
+        r = cli(h, "sync", folder, now=LATER)
+        no_traceback(r)
+        assert r.exit_code == 0, r.output
+    for t in ("revlog", "drill_attempts", "mock_rounds"):
+        assert [q(h, f"SELECT COUNT(*) FROM {t}")[0][0] for h in (a, a2, c)] == [
+            q(a, f"SELECT COUNT(*) FROM {t}")[0][0]] * 3, t
+    assert q(a, CARD_ROWS) == q(a2, CARD_ROWS) == q(c, CARD_ROWS)
+
+
+@pytest.mark.parametrize("point", ["before-rename", "after-rename", "import-before-commit"])
+def test_kill_9_in_the_first_sync_loses_nothing_sends_nothing_twice(tmp_path, folder, point):
+    """kill -9 in a never-synced store's first sync (its outbox just listed everything) or
+    in the import that follows; sync again: every answer arrives once, --status right."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    cli_study(a, 3)
+    drill_and_mock(a, T0 + timedelta(minutes=5))
+    if point == "import-before-commit":
+        cli_study(b, 2, now=LATER, rating="1")
+        cli(b, "sync", folder, now=LATER)
+    before = unsent(a)
+    assert "4 answers" in before, before
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    p = popen(a, "sync", folder, now=LATER, env={"QUIZFORGE_SYNC_PAUSE": f"{point}:{fifo}"})
+    with open(fifo) as f:
+        assert f.read() == "paused"
+    p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=60)
+    mid = unsent(a)
+    if point == "import-before-commit":
+        assert "nothing" in mid, mid  # the export was committed before the import
+    else:  # the segment may be in the folder, but the store has not recorded it sent
+        assert mid == before, (before, mid)
+    for h in (a, b, a, b):
+        r = cli(h, "sync", folder, now=LATER)
+        no_traceback(r)
+        assert r.exit_code == 0 and r.stderr == "", r.output
+    assert "nothing" in unsent(a) and "nothing" in unsent(b)
+    n = q(a, "SELECT COUNT(*) FROM revlog")[0][0]
+    assert n == q(b, "SELECT COUNT(*) FROM revlog")[0][0] == 4 + 2 * (point == "import-before-commit")
+    assert q(a, CARD_ROWS) == q(b, CARD_ROWS)
+    for t in ("drill_attempts", "mock_rounds"):
+        assert q(a, f"SELECT COUNT(*) FROM {t}") == q(b, f"SELECT COUNT(*) FROM {t}") == [(1,)]
+    # a killed export's segment may stay in the folder beside the one written again (the
+    # same uids): a uid never names two different answers
+    sent = {}
+    for p_ in sorted(folder.glob(f"{segment.ROOT}/*/seg-*.jsonl")):
+        for r in segment.readable(segment.read(p_, p_.stat().st_size)):
+            if r["t"] == "review":
+                uid = (p_.parent.name, r["n"])
+                assert sent.setdefault(uid, (r["card"], r["at"], r["rating"])) == (
+                    r["card"], r["at"], r["rating"]), uid
