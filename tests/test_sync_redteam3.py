@@ -782,3 +782,49 @@ def test_a_fifo_named_as_a_segment_does_not_hang(tmp_path, folder, honest, where
         pytest.fail("sync waits forever on a FIFO in another device's folder")
     assert r.returncode == 0 and len(r.stderr.splitlines()) <= 1, r.stderr
     assert q(tmp_path / "b", "SELECT COUNT(*) FROM revlog") == [(3,)]
+
+
+# -- a schedule within the checked ranges that no scheduler makes --------------------------------
+INSANE_CARDS = ("SELECT COUNT(*) FROM cards WHERE state NOT BETWEEN 0 AND 3 OR reps < 0"
+                " OR lapses < 0 OR (stability IS NOT NULL AND (stability <= 0 OR stability > 1e6))"
+                " OR (difficulty IS NOT NULL AND difficulty NOT BETWEEN 1 AND 10)"
+                " OR (due IS NOT NULL AND due NOT BETWEEN 0 AND 253402300799999)")
+
+
+@pytest.mark.xfail(strict=True, reason="a carried schedule (`after`) or interval within +-2**53"
+                   " but no scheduler's is stored as the card's: state 99 makes `report`"
+                   " raise ValueError('99 is not a valid State'), ivl_ms 2**53-1 a due in year"
+                   " 287452 ('year is out of range'); negative stability or reps, difficulty"
+                   " 99 are stored; in format 1 (check_reviews) as in format 2")
+@pytest.mark.parametrize("fmt", [2, 1])
+@pytest.mark.parametrize("case", ["state-99", "stability-negative", "difficulty-99",
+                                  "reps-negative", "due-past-9999"])
+def test_a_carried_schedule_no_scheduler_makes_is_not_stored(tmp_path, folder, honest, case,
+                                                              fmt):
+    """`after` values are checked only to lie within +-2**53, and `ivl_ms` likewise: a
+    card's state 99, a negative stability, a difficulty of 99, negative reps, or an
+    interval that puts the card's due past year 9999 are taken as the card's schedule."""
+    sched = list(SCHEDULE)
+    cols = [[v] for v in ONE]
+    if case == "state-99":
+        sched[0] = 99
+    elif case == "stability-negative":
+        sched[2] = -5.0
+    elif case == "difficulty-99":
+        sched[3] = 99.0
+    elif case == "reps-negative":
+        sched[5] = -3
+    else:
+        cols[6] = [(1 << 53) - 1]
+    if fmt == 2:
+        put(folder, seal([CARDS, packed(cols, after=[[0, *sched]])]))
+    else:
+        put(folder, seal([CARDS, {"t": "reviews", "cols": list(segment.REVIEW_COLUMNS),
+                                  "rows": [[*(c[0] for c in cols[:7]), None, 0, sched]]}], fmt=1))
+    b, r, _ = b_syncs(tmp_path, folder)
+    assert r.stderr == "" and c5_answers(b) == 1, r.stderr  # taken
+    for args in (("report",), ("study", "--deck", "d")):
+        rr = cli(b, *args, now=LATER, input="q\n")
+        no_traceback(rr)
+        assert rr.exit_code == 0, rr.output
+    assert q(b, INSANE_CARDS) == [(0,)], q(b, "SELECT * FROM cards WHERE card_id = 'c5'")
