@@ -828,3 +828,54 @@ def test_a_carried_schedule_no_scheduler_makes_is_not_stored(tmp_path, folder, h
         no_traceback(rr)
         assert rr.exit_code == 0, rr.output
     assert q(b, INSANE_CARDS) == [(0,)], q(b, "SELECT * FROM cards WHERE card_id = 'c5'")
+
+
+# -- many packed lines, mixed lines, uids twice ------------------------------------------------
+def _receive(tmp_path, homes, name, data: bytes, monkeypatch=None) -> dict:
+    f = tmp_path / f"f-{name}"
+    put(f, data)
+    home = homes(f"r-{name}")
+    r = sync(home, f, T0, CFG)
+    assert r.notes == [], r.notes
+    return dump(home)
+
+
+def test_many_packed_lines_a_card_across_them_and_mixed_lines(tmp_path, homes, monkeypatch):
+    """PACK set to 300: 2,000 answers in seven packed lines (cards answered in several);
+    the same with every other line a format-1 `reviews` line in a format-2 segment (what
+    encode writes for a value no column holds); and all as format 1: one store."""
+    monkeypatch.setattr(segment, "PACK", 300)
+    rows, cards = synthetic(2000)
+    header = {"device": EVIL, "seq": 1, "written_at": AT, "name": "x"}
+    packed_data = segment.encode(header, [], rows, cards, packed=True)
+    assert packed_data.count(b'"t":"packed"') == 7
+    mixed_lines = []
+    for k, raw in enumerate(packed_data.split(b"\n")[2:-2]):  # between cards and trailer
+        if k % 2:
+            rec = json.loads(raw)
+            cols: list = [[] for _ in segment.REVIEW_COLUMNS]
+            segment.check_packed(rec, 1, cols)
+            part = [list(r) for r in zip(*cols)]
+            mixed_lines.append({"t": "reviews", "cols": list(segment.REVIEW_COLUMNS),
+                                "rows": part})
+        else:
+            mixed_lines.append(raw)
+    seg_cards = {"t": "cards", "cols": list(segment.CARD_COLUMNS), "rows": cards}
+    mixed = seal([seg_cards, *mixed_lines])
+    assert mixed.count(b'"t":"reviews"') == 3
+    got = [_receive(tmp_path, homes, n, d) for n, d in (
+        ("packed", packed_data), ("mixed", mixed),
+        ("json", segment.encode(header, [], rows, cards, packed=False)))]
+    assert got[0]["revlog"] and got[0] == got[1] == got[2]
+
+
+def test_one_uid_twice_in_a_segment_is_one_answer_either_format(tmp_path, homes):
+    """A segment naming answer n twice (two lines, different contents; no quizforge writes
+    it): packed or JSON rows, the receiver keeps one answer for it, the same one."""
+    rows, cards = synthetic(400)
+    dup = [*rows[:200], [rows[100][0], *rows[150][1:]], *rows[200:]]
+    header = {"device": EVIL, "seq": 1, "written_at": AT, "name": "x"}
+    got = [_receive(tmp_path, homes, str(p), segment.encode(header, [], dup, cards, packed=p))
+           for p in (True, False)]
+    assert got[0] == got[1]
+    assert len(got[0]["revlog"]) + len(got[0]["sync_pending"]) == 400
