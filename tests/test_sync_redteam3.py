@@ -553,8 +553,7 @@ def test_kill_9_in_the_first_sync_loses_nothing_sends_nothing_twice(tmp_path, fo
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     p = popen(a, "sync", folder, now=LATER, env={"QUIZFORGE_SYNC_PAUSE": f"{point}:{fifo}"})
-    with open(fifo) as f:
-        assert f.read() == "paused"
+    wait_paused(p, fifo)
     p.send_signal(signal.SIGKILL)
     p.communicate(timeout=60)
     mid = unsent(a)
@@ -879,3 +878,62 @@ def test_one_uid_twice_in_a_segment_is_one_answer_either_format(tmp_path, homes)
            for p in (True, False)]
     assert got[0] == got[1]
     assert len(got[0]["revlog"]) + len(got[0]["sync_pending"]) == 400
+
+
+def wait_paused(p, fifo: Path, timeout: float = 60) -> None:
+    """Until the process `p` writes "paused" to the FIFO; fails (never hangs) if it ends
+    first or takes longer than `timeout`."""
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        got, end = b"", time.monotonic() + timeout
+        while b"paused" not in got:
+            assert p.poll() is None, p.communicate()
+            assert time.monotonic() < end, "never paused"
+            try:
+                got += os.read(fd, 100)
+            except BlockingIOError:
+                pass
+            time.sleep(0.05)
+    finally:
+        os.close(fd)
+
+
+def schema(home) -> list:
+    return q(home, "SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+
+
+def test_kill_9_in_a_bulk_import_keeps_the_triggers_and_indexes(tmp_path, homes):
+    """A packed segment of BULK answers (the review log's triggers and indexes set aside for
+    the insert, inside the import's transaction), kill -9 before the commit: the store's
+    schema is whole, nothing of the segment is in it, and the next sync takes it all, with
+    the counts the triggers keep."""
+    from quizforge.sync.merge import BULK
+
+    rows, cards = synthetic(BULK + 100)
+    f = tmp_path / "Sync"
+    f.mkdir()
+    b = tmp_path / "b"
+    cli(b, "sync", f)  # a store that has synced, before the segment arrives
+    before = schema(b)
+    put(f, segment.encode({"device": EVIL, "seq": 1, "written_at": AT, "name": "x"}, [], rows,
+                          cards))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    p = popen(b, "sync", f, env={"QUIZFORGE_SYNC_PAUSE": f"import-before-commit:{fifo}"})
+    wait_paused(p, fifo)
+    p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=60)
+    assert schema(b) == before
+    assert q(b, "SELECT COUNT(*) FROM revlog") == [(0,)]
+    r = cli(b, "sync", f)
+    assert r.exit_code == 0 and r.stderr == "", r.output
+    assert schema(b) == before
+    n = q(b, "SELECT COUNT(*) FROM revlog")[0][0]
+    assert n > 0 and q(b, "SELECT SUM(answers) FROM card_reviews") == [(n,)]
+    assert q(b, "PRAGMA integrity_check") == [("ok",)]
+    ref = homes("ref")
+    sync(ref, f, T0, CFG)
+    log = ("SELECT c.deck_id, c.card_id, quote(v.reviewed_at), v.rating, v.duration_ms,"
+           " v.state_before, quote(v.interval_days), quote(v.elapsed_days), v.cram FROM revlog v"
+           " JOIN cards c ON c.id = v.card ORDER BY v.id")
+    assert [tuple(r) for r in ref.conn.execute(log)] == q(b, log)
