@@ -29,7 +29,7 @@ import zstandard
 from quizforge.scheduling.scheduler import Rating
 from quizforge.sync import segment, sync
 from test_sync_redteam import (CARD_ROWS, CFG, LATER, NOW, T0, _decks, answer, cli, cli_study,
-                               folder, homes, honest, no_traceback, popen, proc, q)
+                               folder, homes, honest, no_traceback, popen, q)
 
 __all__ = ["_decks", "folder", "homes", "honest"]  # fixtures used here
 
@@ -367,12 +367,12 @@ def test_packed_and_json_rows_give_byte_equal_stores(tmp_path, folder, homes, _d
     # and the receivers agree with the devices that answered, on the cards they share
     sync(a, folder, m(16), CFG)
     sync(c, folder, m(16), CFG)
-    assert [r for r in dump(bp)["cards"] if "'d'" in r[1:3]] == [
-        r for r in dump(a)["cards"] if "'d'" in r[1:3]] or q_cards(bp) == q_cards(a) == q_cards(c)
+    assert q_cards(bp) == q_cards(a) == q_cards(c)
 
 
 def q_cards(db):
-    return [tuple(r) for r in db.conn.execute(CARD_ROWS)]
+    """The card table but deck e (which C never has)."""
+    return [tuple(r) for r in db.conn.execute(CARD_ROWS) if r[0] != "e"]
 
 
 def synthetic(n: int, shuffle: bool = False, twins: bool = False) -> tuple[list, list]:
@@ -700,6 +700,9 @@ def _no_constant(name):
     raise ValueError(f"{name} is no JSON")
 
 
+@pytest.mark.xfail(strict=True, reason="sync --show prints NaN and Infinity (not JSON) for a"
+                   " value of a record of an unknown type: json.loads took them, json.dumps"
+                   " writes them back")
 def test_show_output_is_json_a_strict_parser_reads(tmp_path):
     """A record of a type this quizforge does not know is kept and shown as it is; JSON's
     parser in Python takes NaN and 1e999 (inf) in it. `--show` must still print JSON."""
@@ -713,13 +716,9 @@ def test_show_output_is_json_a_strict_parser_reads(tmp_path):
             json.loads(x, parse_constant=_no_constant)
 
 
-pytestmark_show_nan = pytest.mark.xfail(
-    strict=True, reason="sync --show prints NaN and Infinity (not JSON) for a value of a"
-    " record of an unknown type: json.loads took them, json.dumps writes them back")
-test_show_output_is_json_a_strict_parser_reads = pytestmark_show_nan(
-    test_show_output_is_json_a_strict_parser_reads)
-
-
+@pytest.mark.xfail(strict=True, reason="sync --show leaves U+061C (Arabic letter mark, a"
+                   " Bidi_Control like the LRM/RLM it escapes) and U+2028/U+2029 (line breaks"
+                   " to str.splitlines) as they are")
 @pytest.mark.parametrize("ch", ["\u061c", "\u2028", "\u2029"], ids=["ALM", "LS", "PS"])
 def test_show_escapes_every_bidi_control_and_line_separator(tmp_path, ch):
     """A deck name with the Arabic letter mark (a bidi control, like the marks --show
@@ -732,12 +731,6 @@ def test_show_escapes_every_bidi_control_and_line_separator(tmp_path, ch):
     assert r.returncode == 0, r.stderr
     assert ch not in r.stdout
     assert all(json.loads(x) for x in r.stdout.splitlines())
-
-
-test_show_escapes_every_bidi_control_and_line_separator = pytest.mark.xfail(
-    strict=True, reason="sync --show leaves U+061C (Arabic letter mark, a Bidi_Control like"
-    " the LRM/RLM it escapes) and U+2028/U+2029 (line breaks to str.splitlines) as they are")(
-    test_show_escapes_every_bidi_control_and_line_separator)
 
 
 def test_status_lists_a_newer_segment_and_reads_it_never_twice(tmp_path, folder, honest):
