@@ -986,3 +986,4 @@ def test_numpy_and_the_array_module_unpack_alike(monkeypatch, values, why):
         assert [list(r) for r in zip(*got[0])] == rows
     else:
         assert why in got[0]
+

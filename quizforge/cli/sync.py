@@ -200,10 +200,10 @@ def _show(path: Path) -> None:
     from quizforge.sync import SyncError, segment
 
     where = shown(path, 200)
+    if path.is_dir():
+        raise SyncError(f"{where} is a folder, not a segment file")
     try:
         seg = segment.read(path, path.stat().st_size)
-    except IsADirectoryError:
-        raise SyncError(f"{where} is a folder, not a segment file") from None
     except OSError as e:
         raise SyncError(f"cannot read {where}: {e.strerror or e}") from None
     except segment.Incomplete as e:

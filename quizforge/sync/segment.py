@@ -252,7 +252,11 @@ def read(path: Path, size: int) -> Segment:
     if size > MAX_BYTES:
         raise Bad(f"{size / (1 << 20):,.0f} MB, more than a segment may hold"
                   f" ({MAX_BYTES >> 20:,} MB)")
-    with open(path, "rb") as f:
+    try:
+        f = open_regular(path)
+    except NotRegular:
+        raise Bad("not a regular file") from None
+    with f:
         f.seek(max(0, size - _TAIL))
         tail = f.read(_TAIL)
         start = max(0, size - len(tail))
@@ -271,6 +275,30 @@ def read(path: Path, size: int) -> Segment:
     if digest.hexdigest() != trailer["sha256"]:
         raise Incomplete("checksum does not match")
     return _decode_body(body, trailer)
+
+
+class NotRegular(OSError):
+    """A path in the sync folder that is no regular file (a FIFO, a device)."""
+
+
+def open_regular(path: Path):
+    """`path` opened for reading in binary, if it is a regular file: a FIFO (or a device)
+    put in the sync folder under a segment's name would block the read for ever; OSError
+    (NotRegular) instead. Opened without blocking, then checked, so the check and the read
+    are of one file."""
+    import errno
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegular(errno.EINVAL, "not a regular file", str(path))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _trailer(data, whole: bool = True) -> tuple[int, dict]:
