@@ -445,7 +445,7 @@ def test_answers_travel_many_to_a_line(packed, size, lines_of_answers):
     rows = [[i + 1, i % 3, 1000 * i, 3, 4000, 2, 86_400_000 - i, 1.5 if i % 7 else None,
              i % 5 == 0, None] for i in range(size)]
     rows[-1][-1] = [2, None, 12.25, 5.5, 99_000_000, 4, 0, 0]
-    rows[7][-1] = [1, 0, None, None, None, 1, 0, 1]
+    rows[7][-1] = [1, 0, 2.3065, 2.1181, None, 1, 0, 1]
     for row in rows:
         row[8] = int(row[8])
     data = segment.encode({"device": "x" * 32, "seq": 1, "written_at": 0, "name": "h"},
@@ -960,6 +960,8 @@ def test_a_segment_an_older_quizforge_could_not_read_is_read_after_the_upgrade(
     (dict(elapsed=float("inf")), "elapsed is not a finite number"),
     (dict(elapsed=-1e300), "elapsed is out of range"),
     (dict(ivl_ms=-(1 << 53) - 1), "ivl_ms is out of range"),
+    (dict(ivl_ms=1), "interval puts its due date out of range"),  # past year 9999
+    (dict(at=5, ivl_ms=-6), "interval puts its due date out of range"),  # before 1970
 ])
 def test_numpy_and_the_array_module_unpack_alike(monkeypatch, values, why):
     """Many answers are unpacked with numpy, few with the array module: the same columns,
@@ -967,12 +969,13 @@ def test_numpy_and_the_array_module_unpack_alike(monkeypatch, values, why):
     import random
 
     rnd = random.Random(7)
-    rows = [_row(n=i + 1, card=rnd.randrange(2), at=rnd.randrange(segment.TIME_MAX),
+    rows = [_row(n=i + 1, card=rnd.randrange(2),
+                 at=rnd.randrange(1 << 41, segment.TIME_MAX - (1 << 41)),
                  rating=rnd.randint(1, 4), ms=rnd.randrange(1 << 40), before=rnd.randrange(4),
-                 ivl_ms=rnd.randrange(-(1 << 53), 1 << 53),
+                 ivl_ms=rnd.randrange(-(1 << 40), 1 << 40),
                  elapsed=rnd.choice([None, 0.0, rnd.uniform(-1e6, 1e6)]),
                  cram=rnd.randrange(2)) for i in range(300)]
-    rows[-1] = _row(**{"n": 300, "at": segment.TIME_MAX, "ivl_ms": 1 << 53, **values})
+    rows[-1] = _row(**{"n": 300, "at": segment.TIME_MAX, "ivl_ms": 0, **values})
     data = _packed(rows)
     got = []
     for numpy_from in (1, segment.PACK + 1):
@@ -986,3 +989,4 @@ def test_numpy_and_the_array_module_unpack_alike(monkeypatch, values, why):
         assert [list(r) for r in zip(*got[0])] == rows
     else:
         assert why in got[0]
+

@@ -281,3 +281,25 @@ def test_a_store_that_never_synced_sends_all_it_holds_at_its_first_sync(tmp_path
     run(a, "sync", str(folder), now=LATER)
     assert run(b, "sync", str(folder), now=LATER).stdout.startswith("sent 0, received 11 ")
     assert count(b) == 11 and cards(a) == cards(b)
+
+
+def test_a_fifo_in_the_sync_folder_hangs_nothing(tmp_path):
+    """A FIFO (or any file that is not a regular one) under a segment's or device.json's
+    name, made by a sync tool or anyone: the sync reads no byte of it and never blocks (a
+    real process, with a time limit); the segment is noted once as unreadable."""
+    a, b, folder = tmp_path / "a", tmp_path / "b", tmp_path / "Sync"
+    folder.mkdir()
+    study(a, 1)
+    run(a, "sync", str(folder))
+    evil = folder / "quizforge-sync" / ("e" * 32)
+    evil.mkdir()
+    os.mkfifo(evil / "seg-00000001.jsonl")
+    os.mkfifo(evil / "device.json")
+    r = run(b, "sync", str(folder))  # subprocess.run's timeout: a blocked read fails here
+    assert r.stdout.startswith("sent 0, received 1 from 1 device")
+    assert r.stderr == ("note: segment eeeeeeee/seg-00000001.jsonl cannot be read (not a"
+                        " regular file): skipped, nothing of it applied\n")
+    assert run(b, "sync", str(folder)).stderr == ""
+    assert "eeeeeeee/seg-00000001.jsonl" in run(b, "sync", "--status", str(folder)).stdout
+    r = run(b, "sync", "--show", str(evil / "seg-00000001.jsonl"), check=False)
+    assert r.returncode == 1 and "not a regular file" in r.stderr

@@ -82,11 +82,19 @@ def shown(text, limit: int = 60) -> str:
     """Text from the sync folder (device names, deck ids, file names: another machine, or
     anyone, wrote them) as the terminal may show it: control characters (escape sequences)
     made visible, and cut to `limit` characters."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    text = _CONTROL.sub(_escape, str(text))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+def _escape(m: re.Match) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+# direction marks and overrides (an Arabic letter mark among them), and the Unicode line and
+# paragraph separators (line breaks to str.splitlines)
+_MARKS = r"\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x00-\x1f\x7f-\x9f{_MARKS}]")
 
 
 def run_sync(db, folder: Path, now, config):
@@ -200,10 +208,10 @@ def _show(path: Path) -> None:
     from quizforge.sync import SyncError, segment
 
     where = shown(path, 200)
+    if path.is_dir():
+        raise SyncError(f"{where} is a folder, not a segment file")
     try:
         seg = segment.read(path, path.stat().st_size)
-    except IsADirectoryError:
-        raise SyncError(f"{where} is a folder, not a segment file") from None
     except OSError as e:
         raise SyncError(f"cannot read {where}: {e.strerror or e}") from None
     except segment.Incomplete as e:
@@ -230,7 +238,7 @@ def _show(path: Path) -> None:
         raise typer.Exit(0) from None
 
 
-_ESCAPED = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_ESCAPED = re.compile(rf"[\x7f-\x9f{_MARKS}]")  # the controls JSON leaves as they are
 
 
 def _when(ms: int) -> str:

@@ -122,7 +122,8 @@ def claim_folder(db: Database, root: Path, me: Device, now: datetime) -> Device:
 
 def read_device_json(folder: Path) -> dict | None:
     try:
-        data = json.loads((folder / "device.json").read_text(encoding="utf-8"))
+        with segment.open_regular(folder / "device.json") as f:
+            data = json.loads(f.read(1 << 20).decode("utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

@@ -301,7 +301,8 @@ def _damaged(db: Database, folder: Path, me: Device, files: dict, on_disk: dict)
                 continue
             if st.st_size > MAX_OWN:
                 raise segment.Incomplete("too large")
-            seg = segment.decode((folder / name).read_bytes())
+            with segment.open_regular(folder / name) as f:
+                seg = segment.decode(f.read())
             if seg.header.get("device") != me.device or seg.header.get("seq") != seq:
                 raise segment.Bad("another segment")
         except OSError:

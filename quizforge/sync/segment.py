@@ -32,7 +32,7 @@ import re
 import zlib
 from contextlib import contextmanager
 from itertools import compress
-from operator import eq, itemgetter
+from operator import add, eq, itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,7 +252,11 @@ def read(path: Path, size: int) -> Segment:
     if size > MAX_BYTES:
         raise Bad(f"{size / (1 << 20):,.0f} MB, more than a segment may hold"
                   f" ({MAX_BYTES >> 20:,} MB)")
-    with open(path, "rb") as f:
+    try:
+        f = open_regular(path)
+    except NotRegular:
+        raise Bad("not a regular file") from None
+    with f:
         f.seek(max(0, size - _TAIL))
         tail = f.read(_TAIL)
         start = max(0, size - len(tail))
@@ -271,6 +275,30 @@ def read(path: Path, size: int) -> Segment:
     if digest.hexdigest() != trailer["sha256"]:
         raise Incomplete("checksum does not match")
     return _decode_body(body, trailer)
+
+
+class NotRegular(OSError):
+    """A path in the sync folder that is no regular file (a FIFO, a device)."""
+
+
+def open_regular(path: Path):
+    """`path` opened for reading in binary, if it is a regular file: a FIFO (or a device)
+    put in the sync folder under a segment's name would block the read for ever; OSError
+    (NotRegular) instead. Opened without blocking, then checked, so the check and the read
+    are of one file."""
+    import errno
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegular(errno.EINVAL, "not a regular file", str(path))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _trailer(data, whole: bool = True) -> tuple[int, dict]:
@@ -315,6 +343,8 @@ def _decode_body(body, trailer: dict) -> Segment:
         if not i:
             _check_header(rec)
         if rec["t"] == "packed":
+            if out[0].get("format") < 2:
+                raise Bad(f"line {i + 1}: packed answers in a segment of format 1")
             card_top = check_packed(rec, i + 1, columns)
             packed = True
             if card_top > top:
@@ -329,10 +359,29 @@ def _decode_body(body, trailer: dict) -> Segment:
         else:
             if i:
                 check_record(rec, i + 1)
+                if (rec["t"] not in RECORDS or rec["t"] == "setting") and _not_finite(rec):
+                    raise Bad(f"line {i + 1}: a number that is not finite (NaN, Infinity)")
             append(rec)
     if top >= len(cards):
         raise Bad(f"line {top_line}: an answer names card {top} of the {len(cards)} listed")
     return Segment(out[0], out[1:], Rows(columns) if packed else reviews, cards, columns)
+
+
+def _not_finite(value) -> bool:
+    """Whether a NaN or an infinity is anywhere in `value` (JSON as Python's parser reads
+    it: it takes NaN, Infinity and 1e999, which no quizforge writes)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is float:
+            if not math.isfinite(v):
+                return True
+        elif t is dict:
+            stack.extend(v.values())
+        elif t is list:
+            stack.extend(v)
+    return False
 
 
 def _check_header(rec: dict) -> None:
@@ -361,13 +410,8 @@ def check_packed(rec: dict, where: int, columns_out: list[list]) -> int:
     if type(data) is not str or type(after) is not list:
         raise Bad(f"line {where}: packed answers without data")
     size = count * 8 * len(PACKED_COLUMNS)
-    try:
-        import zstandard
-
-        raw = zstandard.ZstdDecompressor().stream_reader(a2b_base64(data)).read(size + 1)
-    except (Base64Error, ValueError, zstandard.ZstdError):
-        raw = b""
-    if len(raw) != size:
+    raw = _one_frame(data, size)
+    if raw is None:
         raise Bad(f"line {where}: packed answers whose data is not {count:,} answers")
     got = (_unpack_numpy if count >= NUMPY_FROM else _unpack)(raw, count, where)
     afters: list = [None] * count
@@ -380,8 +424,10 @@ def check_packed(rec: dict, where: int, columns_out: list[list]) -> int:
             raise Bad(f"line {where}: two 'after's for one answer")
         for j, (types, col) in enumerate(zip(_AFTER, list(zip(*after))[1:])):
             _check(col, types, j in (1, 2, 3, 4), -_MAX, _MAX, where, f"a review's after[{j}]")
+        every = all_sane([a[1:] for a in after])
         for place, *schedule in after:
-            afters[place] = schedule
+            if every or sane_schedule(schedule):
+                afters[place] = schedule
     got.append(afters)
     for i, col in enumerate(got):
         if columns_out[i]:
@@ -389,6 +435,26 @@ def check_packed(rec: dict, where: int, columns_out: list[list]) -> int:
         else:  # the first answers: these lists are the columns
             columns_out[i] = col
     return max(got[REVIEW_COLUMNS.index("card")])
+
+
+def _one_frame(data: str, size: int) -> bytes | None:
+    """The `size` bytes packed in `data` as this quizforge writes them (strict base64 of
+    one zstd frame whose header gives its size, nothing after it); None for anything else.
+    No more than `size` bytes are ever decompressed: the header must say `size`, and zstd
+    refuses a frame whose content does not match its header."""
+    import zstandard
+
+    try:
+        packed = a2b_base64(data, strict_mode=True)
+        if zstandard.get_frame_parameters(packed).content_size != size:
+            return None
+        frame = zstandard.ZstdDecompressor().decompressobj()
+        raw = frame.decompress(packed)
+    except (Base64Error, ValueError, zstandard.ZstdError):
+        return None
+    if len(raw) != size or frame.unused_data or not frame.eof:
+        return None
+    return raw
 
 
 NUMPY_FROM = 20_000  # answers in a packed line from which numpy checks and unpacks them
@@ -415,6 +481,7 @@ def _unpack(raw: bytes, count: int, where: int) -> list[list]:
         elif min(col) < lo or max(col) > hi:
             raise Bad(f"line {where}: a review's {name} is out of range")
         got.append(col)
+    _check_dues(map(add, got[_AT_I], got[_IVL_I]), where)
     return got
 
 
@@ -442,6 +509,11 @@ def _unpack_numpy(raw: bytes, count: int, where: int) -> list[list]:
         else:
             col = a.tolist()
         got.append(col)
+    at = np.frombuffer(raw, dtype="<i8", count=count, offset=_AT_I * count * 8)
+    ivl = np.frombuffer(raw, dtype="<i8", count=count, offset=_IVL_I * count * 8)
+    dues = at + ivl  # |at| <= TIME_MAX and |ivl| <= 2**53: no int64 overflow
+    if int(dues.min()) < 0 or int(dues.max()) > TIME_MAX:
+        raise Bad(f"line {where}: a review's interval puts its due date out of range")
     return got
 
 
@@ -498,16 +570,72 @@ def check_reviews(rec: dict, where: int, columns_out: list[list] | None = None) 
     columns = list(zip(*rows))
     for (name, types, nullable, lo, hi), col in zip(_CHECKS, columns):
         _check(col, types, nullable, lo, hi, where, f"a review's {name}")
+    _check_dues(map(add, columns[_AT_I], columns[_IVL_I]), where)
     afters = [a for a in columns[-1] if a is not None]
     if afters:
         if set(map(type, afters)) != {list} or set(map(len, afters)) != {len(_AFTER)}:
             raise Bad(f"line {where}: an 'after' that is not a list of {len(_AFTER)} values")
         for j, (types, col) in enumerate(zip(_AFTER, zip(*afters))):
             _check(col, types, j in (1, 2, 3, 4), -_MAX, _MAX, where, f"a review's after[{j}]")
+        if not all_sane(afters):
+            for row in rows:
+                if row[-1] is not None and not sane_schedule(row[-1]):
+                    row[-1] = None
+            columns[-1] = tuple(row[-1] for row in rows)
     if columns_out is not None:
         for out, col in zip(columns_out, columns):
             out += col
     return rows
+
+
+_AT_I, _IVL_I = REVIEW_COLUMNS.index("at"), REVIEW_COLUMNS.index("ivl_ms")
+
+
+def _check_dues(dues, where: int) -> None:
+    """An answer's time plus the interval its device gave it is the card's due date when
+    the answer is its last: before 1970 or after 9999 it is no date this program shows."""
+    dues = list(dues)
+    if dues and (min(dues) < 0 or max(dues) > TIME_MAX):
+        raise Bad(f"line {where}: a review's interval puts its due date out of range")
+
+
+def sane_schedule(after: list) -> bool:
+    """Whether a schedule an answer carries (`after`: state, step, stability, difficulty,
+    due, reps, lapses, leech; its types checked) is one a scheduler makes: the card takes it
+    only then, and is replayed from its answers otherwise (a damaged store's card, or a
+    hand-made one: a state of 99 or a stability of -5 would break every screen)."""
+    from quizforge.scheduling.bounds import DIFFICULTY, MAX_COUNT, STABILITY
+
+    state, step, stability, difficulty, due, reps, lapses, leech = after
+    return (0 <= state <= 3 and (step is None or 0 <= step <= MAX_COUNT)
+            and (stability is None or STABILITY[0] <= stability <= STABILITY[1])
+            and (difficulty is None or DIFFICULTY[0] <= difficulty <= DIFFICULTY[1])
+            and (due is None or 0 <= due <= TIME_MAX)
+            and 0 <= reps <= MAX_COUNT and 0 <= lapses <= MAX_COUNT and 0 <= leech <= 1
+            and (state == 0 or (stability is not None and difficulty is not None)))
+
+
+def all_sane(afters: list[list]) -> bool:
+    """Whether every one of these schedules is sane (`sane_schedule`), a column at a time
+    (83,000 of them in a first sync: ~10 ms, where one at a time took ~120)."""
+    from quizforge.scheduling.bounds import DIFFICULTY, MAX_COUNT, STABILITY
+
+    if not afters:
+        return True
+    state, step, stability, difficulty, due, reps, lapses, leech = map(list, zip(*afters))
+
+    def within(col, lo, hi) -> bool:
+        if None in col:
+            col = [v for v in col if v is not None]
+        return not col or (lo <= min(col) and max(col) <= hi)
+
+    return (within(state, 0, 3) and within(step, 0, MAX_COUNT)
+            and within(stability, *STABILITY) and within(difficulty, *DIFFICULTY)
+            and within(due, 0, TIME_MAX) and within(reps, 0, MAX_COUNT)
+            and within(lapses, 0, MAX_COUNT) and within(leech, 0, 1)
+            and (None not in stability and None not in difficulty
+                 or all(s == 0 or (st is not None and d is not None)
+                        for s, st, d in zip(state, stability, difficulty))))
 
 
 def _check(col, types, nullable, lo, hi, where, name) -> None:
