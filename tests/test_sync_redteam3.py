@@ -31,7 +31,7 @@ import zstandard
 from quizforge.scheduling.scheduler import Rating
 from quizforge.sync import segment, sync
 from test_sync_redteam import (CARD_ROWS, CFG, LATER, NOW, T0, _decks, answer, cli, cli_study,
-                               folder, homes, honest, no_traceback, popen, q)
+                               folder, homes, honest, no_traceback, popen, q, sync_capped)
 
 __all__ = ["_decks", "folder", "homes", "honest"]  # fixtures used here
 
@@ -205,17 +205,7 @@ def test_a_frame_that_inflates_to_256_mb_is_read_no_further_than_the_count(tmp_p
     bomb = b"".join(c.compress(b"\0" * (1 << 20)) for _ in range(256)) + c.flush()
     assert len(bomb) < 100_000
     put(folder, seal([CARDS, packed(data=base64.b64encode(bomb).decode())]))
-    code = ("import resource, runpy, sys;"
-            " resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30));"
-            " sys.argv = ['quizforge', 'sync', sys.argv[1]]; runpy.run_module('quizforge',"
-            " run_name='__main__')")
-    import subprocess
-
-    e = {**os.environ, "QUIZFORGE_HOME": str(tmp_path / "b"), "QUIZFORGE_NOW": NOW}
-    r = subprocess.run([sys.executable, "-c", code, str(folder)], env=e, capture_output=True,
-                       text=True, timeout=60)
-    assert "Traceback" not in r.stderr, r.stderr
-    assert r.returncode == 0 and len(r.stderr.splitlines()) == 1, r.stderr
+    sync_capped(tmp_path / "b", folder, timeout=60)
     assert c5_answers(tmp_path / "b") == 0 and q(tmp_path / "b", "SELECT COUNT(*) FROM revlog") == [(3,)]
 
 
