@@ -102,6 +102,7 @@ def run_sync(db, folder: Path, now, config):
     answered elsewhere whose deck is here but not yet in the store are added first."""
     from quizforge.paths import config_path
     from quizforge.scheduling.config import save_config
+    from quizforge.store.cards import has_synced
     from quizforge.sync import sync as do_sync
 
     def save(cfg) -> None:
@@ -116,7 +117,7 @@ def run_sync(db, folder: Path, now, config):
             " (SELECT 1 FROM deck_sync d WHERE d.deck_id = p.deck_id) LIMIT 1").fetchone()
         return row is not None
 
-    first = db.conn.execute("SELECT 1 FROM sync_device").fetchone() is None
+    first = not has_synced(db.conn)
     waiting = first or new_deck_waiting()
     if waiting:
         _add_decks(db, now)

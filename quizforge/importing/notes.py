@@ -136,13 +136,7 @@ class NoteCards:
 
     def add(self, base_id: str, front_src: str, back_src: str, extra: list[tuple[str, str]],
             tags: Sequence[str], anki: AnkiCardState | None = None) -> ImportedCard | None:
-        texts = self._texts
-        front = texts.get(front_src)
-        if front is None:
-            front = self.text(front_src)
-        back = texts.get(back_src)
-        if back is None:
-            back = self.text(back_src)
+        front, back = self.text(front_src), self.text(back_src)
         if not front:
             self.result.skipped["empty front"] += 1
             return None

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from quizforge.decks.model import Deck, deck_fingerprint
+from quizforge.decks.model import Deck, card_tags, deck_fingerprint
 from quizforge.scheduling.days import day_start
 from quizforge.scheduling.scheduler import CardSchedule, ReviewRecord, State
 from quizforge.store.db import Database, from_ms, to_ms
@@ -107,25 +107,19 @@ def sync_decks(db: Database, decks: Sequence[Deck], now: datetime,
             seen = set()
             inserts, updates = [], []  # written with executemany: one call, not one per card
             added_at = to_ms(now)
-            deck_tags = deck.tags
             tag_texts: dict[tuple[str, ...], str] = {}  # cards share a few tag lists
             for card in deck.cards:
                 seen.add(card.id)
-                # _tags_text(card_tags(deck, card)), worked out once per tag list
-                tags = tag_texts.get(card.tags)
+                tags = tag_texts.get(card.tags)  # worked out once per tag list
                 if tags is None:
-                    words = dict.fromkeys((*card.tags, *deck_tags) if deck_tags else card.tags)
-                    tags = tag_texts[card.tags] = f" {' '.join(words)} " if words else ""
+                    tags = tag_texts[card.tags] = _tags_text(card_tags(deck, card))
                 row = existing.get(card.id)
                 if row is None:
                     if initial is None:
                         inserts.append((deck.id, card.id, card.type, tags, added_at))
                     else:
-                        s = initial.get(card.id) or _NEW
                         inserts.append((deck.id, card.id, card.type, tags, added_at,
-                                        int(s.state), s.step, s.stability, s.difficulty,
-                                        to_ms(s.due), to_ms(s.last_review), s.reps, s.lapses,
-                                        int(s.suspended), int(s.leech)))
+                                        *_schedule_values(initial.get(card.id) or _NEW)))
                     if inserted is not None:
                         inserted.add(card.id)
                 elif row["kind"] != card.type or row["tags"] != tags or not row["in_deck"]:
@@ -343,20 +337,14 @@ def same_row(a: CardSchedule, b: CardSchedule) -> bool:
     return _schedule_row(0, a) == _schedule_row(0, b)
 
 
+def _schedule_values(s: CardSchedule) -> tuple:
+    """The card table's schedule columns (_SCHED_COLS' order) of `s`."""
+    return (int(s.state), s.step, s.stability, s.difficulty, to_ms(s.due),
+            to_ms(s.last_review), s.reps, s.lapses, int(s.suspended), int(s.leech))
+
+
 def _schedule_row(rowid: int, s: CardSchedule) -> tuple:
-    return (
-        int(s.state),
-        s.step,
-        s.stability,
-        s.difficulty,
-        to_ms(s.due),
-        to_ms(s.last_review),
-        s.reps,
-        s.lapses,
-        int(s.suspended),
-        int(s.leech),
-        rowid,
-    )
+    return (*_schedule_values(s), rowid)
 
 
 _INSERT_REVIEW = ("INSERT INTO revlog (card, reviewed_at, rating, duration_ms, state_before,"
@@ -478,8 +466,8 @@ def insert_review_rows(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     the counted study days that hold a new answer are dropped (a report counts them again);
     the sync outbox gets each new answer with its card's schedule (once the store has
     synced, and unless an import from another machine is running: sync_importing). A
-    trigger on revlog inserts not named in
-    REVLOG_INSERT_TRIGGERS (or sync_revlog_insert) keeps firing per row."""
+    trigger on revlog inserts not named in REVLOG_INSERT_TRIGGERS (or sync_revlog_insert)
+    keeps firing per row."""
     if rows:
         _bulk_revlog(conn, lambda: conn.executemany(_INSERT_REVIEW, rows).rowcount)
 
