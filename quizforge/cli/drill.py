@@ -96,9 +96,6 @@ def _families(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
 
 def _read_line(prompt: str) -> str | None:
-    from quizforge.ui.keys import line_editing
-
-    line_editing()
     try:
         line = input(prompt)
     except EOFError:

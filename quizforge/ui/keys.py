@@ -77,28 +77,10 @@ class KeyReader:
         return ch.decode("utf-8", "replace")
 
     def line(self, prompt: str = "") -> str | None:
-        line_editing()
         try:
             return input(prompt).strip()
         except EOFError:
             return None
-
-
-_EDITING: list[bool] = []
-
-
-def line_editing() -> None:
-    """Line editing for typed answers on a terminal, as in a shell: the arrow keys, Home and
-    End move in the line instead of typing `^[[D`; Up brings back an answer typed earlier in
-    this run (to fix a typo the checker could not read). Kept in memory only. Nothing
-    changes where Python has no readline (Windows) or stdin is not a terminal."""
-    if _EDITING or not sys.stdin.isatty():
-        return
-    _EDITING.append(True)
-    try:
-        import readline  # noqa: F401  (importing it is what turns editing on for input())
-    except ImportError:
-        pass
 
 
 def make_reader() -> Reader:
